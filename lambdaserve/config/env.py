@@ -1,0 +1,45 @@
+"""Turn a Config into the environment variables the runtime reads (runtime.settings)."""
+
+from __future__ import annotations
+
+from lambdaserve.config.model import Config
+from lambdaserve.runtime import settings as s
+
+
+def runtime_env(config: Config, model_dir: str | None = None) -> dict[str, str]:
+    """The LAMBDASERVE_* variables plus the user's own.
+
+    ``model_dir`` is where the model sits inside the artifact (e.g. /opt/ml/model in an
+    image); by default it is the model's folder on this machine, for local runs.
+    """
+    model = config.model
+    env = dict(config.function.environment)
+    env.update({
+        s.ENV_MODEL_DIR: model_dir if model_dir is not None else str(model.model_dir),
+        s.ENV_FRAMEWORK: model.framework,
+        s.ENV_NAME: config.name,
+        s.ENV_API_PATH: config.api.path,
+        s.ENV_WARMUP: "1" if model.warmup else "0",
+        s.ENV_PROBABILITIES: "1" if model.probabilities else "0",
+    })
+    if model.model_file:
+        env[s.ENV_MODEL_FILE] = model.model_file
+    if model.predictor:
+        env[s.ENV_PREDICTOR] = model.predictor
+    if config.signature is not None:
+        env[s.ENV_SIGNATURE] = config.signature.to_json()
+    if config.api.cors_origins:
+        env[s.ENV_CORS_ORIGINS] = ",".join(config.api.cors_origins)
+    return env
+
+
+# Where the model sits inside each kind of artifact.
+ZIP_TASK_ROOT = "/var/task"
+ZIP_MODEL_DIR = "/var/task/model"
+IMAGE_MODEL_DIR = "/opt/ml/model"  # the classic Lambda image recipe's place
+
+
+def artifact_env(config: Config) -> dict[str, str]:
+    """The runtime's variables for the deployed artifact (zip or image) of this config."""
+    model_dir = IMAGE_MODEL_DIR if config.function.package == "image" else ZIP_MODEL_DIR
+    return runtime_env(config, model_dir=model_dir)

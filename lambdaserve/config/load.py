@@ -1,0 +1,198 @@
+"""Read and validate lambdaserve.toml; every error names the file, field, value and what is allowed."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.config.model import (
+    CONFIG_FILE,
+    ApiConfig,
+    BuildConfig,
+    Config,
+    DeployConfig,
+    FunctionConfig,
+    ModelConfig,
+)
+from lambdaserve.config.schema import BY_NAME, SECTIONS, Field
+from lambdaserve.errors import ConfigError, ModelLoadError
+from lambdaserve.runtime.loaders.detect import detect_framework
+from lambdaserve.runtime.signature import DTYPES, Signature, TensorSpec
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,47}$")
+_ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Lambda reserves these; setting them fails at deploy time, so refuse them here.
+_RESERVED_ENV = {"_HANDLER", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+                 "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+                 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+
+
+def find_config(start: Path) -> Path:
+    """The lambdaserve.toml in ``start`` (a folder or the file itself)."""
+    path = start if start.name.endswith(".toml") else start / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file",
+                          hint="Run `lambdaserve init --model PATH` to create one, or cd to your project.")
+    return path
+
+
+def load_config(start: Path | str = ".") -> Config:
+    path = find_config(Path(start).resolve())
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}",
+                          hint="Fix the syntax; strings need quotes, tables need [brackets].") from exc
+    return parse_config(raw, path)
+
+
+def _fail(path: Path, field: Field, value: Any, problem: str = "is not allowed") -> ConfigError:
+    return ConfigError(f"{path.name}: {field.dotted} = {value!r} {problem}; allowed: {field.allowed()}",
+                       hint=f"{field.comment} Edit {path}.")
+
+
+def _flatten(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Map 'section.key' to value, refusing unknown keys with a suggestion."""
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict) and key in SECTIONS and key != "":
+            for sub, subval in value.items():
+                dotted = f"{key}.{sub}"
+                if isinstance(subval, dict) and dotted in SECTIONS:
+                    flat[dotted] = subval  # e.g. function.environment
+                else:
+                    flat[dotted] = subval
+        else:
+            flat[key] = value
+    for dotted in flat:
+        if dotted not in BY_NAME:
+            close = difflib.get_close_matches(dotted, BY_NAME, n=1)
+            hint = f"Did you mean '{close[0]}'?" if close else f"Known keys: {', '.join(sorted(BY_NAME))}."
+            raise ConfigError(f"{path.name}: unknown key '{dotted}'", hint=hint)
+    return flat
+
+
+def _check(field: Field, value: Any, path: Path) -> Any:
+    if field.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _fail(path, field, value, "is not an integer")
+    if field.kind is not int and not isinstance(value, field.kind):
+        raise _fail(path, field, value, f"should be {field.allowed()}")
+    if field.choices and value not in field.choices:
+        raise _fail(path, field, value)
+    if field.minimum is not None and value < field.minimum:
+        raise _fail(path, field, value, "is out of range")
+    if field.maximum is not None and value > field.maximum:
+        raise _fail(path, field, value, "is out of range")
+    return value
+
+
+def _signature(flat: dict[str, Any], path: Path) -> Signature | None:
+    specs: dict[str, list[TensorSpec]] = {"inputs": [], "outputs": []}
+    for part in specs:
+        field = BY_NAME[f"signature.{part}"]
+        for item in flat.get(field.dotted, []):
+            if not isinstance(item, dict) or "name" not in item:
+                raise _fail(path, field, item, "needs a table with at least a name")
+            if item.get("dtype", "float32") not in DTYPES:
+                raise ConfigError(f"{path.name}: {field.dotted} dtype = {item.get('dtype')!r} is not allowed;"
+                                  f" allowed: {' | '.join(DTYPES)}", hint=field.comment)
+            shape = item.get("shape", [-1])
+            if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
+                raise _fail(path, field, shape, "shape must be a list of integers (-1 for any)")
+            specs[part].append(TensorSpec.from_dict(item))
+    if not specs["inputs"]:
+        return None
+    return Signature(inputs=tuple(specs["inputs"]), outputs=tuple(specs["outputs"]), source="config")
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    flat = _flatten(raw, path)
+    v: dict[str, Any] = {}
+    for dotted, field in BY_NAME.items():
+        v[dotted] = _check(field, flat[dotted], path) if dotted in flat else field.default
+
+    name = v["name"]
+    if not _NAME_RE.match(name):
+        raise _fail(path, BY_NAME["name"], name,
+                    "is not a valid name (start with a letter; letters, digits and -; at most 48)")
+    if not v["model.path"]:
+        raise ConfigError(f"{path.name}: model.path is missing",
+                          hint="Set model.path to your model file or folder, relative to lambdaserve.toml.")
+    model_path = (path.parent / v["model.path"]).resolve()
+    if not model_path.exists():
+        raise ConfigError(f"{path.name}: model.path = {v['model.path']!r} does not exist "
+                          f"(looked for {model_path})",
+                          hint="Point model.path at the trained model file or folder.")
+    api_path = v["api.path"]
+    if not api_path.startswith("/") or not re.match(r"^/[A-Za-z0-9_\-./]*$", api_path) or api_path in (
+            "/health", "/metadata", "/openapi.json"):
+        raise _fail(path, BY_NAME["api.path"], api_path,
+                    "must start with / and use letters, digits, _ - . / (and not be a built-in route)")
+    for key, val in v["function.environment"].items():
+        if not _ENV_KEY_RE.match(key) or key in _RESERVED_ENV or not isinstance(val, str):
+            raise _fail(path, BY_NAME["function.environment"], {key: val},
+                        "needs string values and names that Lambda does not reserve")
+    for origin in v["api.cors_origins"]:
+        if not isinstance(origin, str) or not (origin == "*" or re.match(r"^https?://[^/\s]+$", origin)):
+            raise _fail(path, BY_NAME["api.cors_origins"], origin, "is not an origin like https://example.com")
+    for req in v["function.requirements"]:
+        if not isinstance(req, str) or not req.strip():
+            raise _fail(path, BY_NAME["function.requirements"], req, "must be pip requirement strings")
+
+    framework = v["model.framework"]
+    predictor = v["model.predictor"] or None
+    if predictor and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", predictor):
+        raise _fail(path, BY_NAME["model.predictor"], predictor, "is not 'module:attr'")
+    if framework == "custom" and not predictor:
+        raise ConfigError(f"{path.name}: model.framework = 'custom' needs model.predictor",
+                          hint="Set model.predictor = 'my_module:MyPredictor' (with load and predict).")
+    if framework == "auto":
+        if predictor:
+            framework = "custom"
+        else:
+            try:
+                framework = detect_framework(model_path)
+            except ModelLoadError as exc:
+                raise ConfigError(f"{path.name}: model.framework = 'auto': {exc.message}",
+                                  hint="Set model.framework to one of sklearn | onnx | torchscript | "
+                                       "xgboost | custom.") from exc
+
+    fn = FunctionConfig(
+        python=v["function.python"], architecture=v["function.architecture"],
+        package=v["function.package"], memory=v["function.memory"], timeout=v["function.timeout"],
+        ephemeral_storage=v["function.ephemeral_storage"],
+        requirements=tuple(v["function.requirements"]),
+        reserved_concurrency=v["function.reserved_concurrency"],
+        provisioned_concurrency=v["function.provisioned_concurrency"],
+        snapstart=v["function.snapstart"], keep_warm=v["function.keep_warm"],
+        environment=dict(v["function.environment"]),
+    )
+    if fn.snapstart and (fn.package != "zip" or fn.python == "3.11"):
+        raise _fail(path, BY_NAME["function.snapstart"], True,
+                    f"needs package = 'zip' and python >= 3.12 (have {fn.package}, {fn.python})")
+    if fn.keep_warm and not re.match(r"^(rate|cron)\(.+\)$", fn.keep_warm):
+        raise _fail(path, BY_NAME["function.keep_warm"], fn.keep_warm, "is not rate(...) or cron(...)")
+    api = ApiConfig(
+        path=api_path, type=v["api.type"], stage=v["api.stage"],
+        cors_origins=tuple(v["api.cors_origins"]), auth=v["api.auth"],
+        function_url=v["api.function_url"], throttling_rate=v["api.throttling_rate"],
+        throttling_burst=v["api.throttling_burst"],
+    )
+    if not re.match(r"^[A-Za-z0-9_]{1,64}$", api.stage):
+        raise _fail(path, BY_NAME["api.stage"], api.stage, "must be letters, digits or _")
+    return Config(
+        name=name,
+        model=ModelConfig(path=model_path, framework=framework, predictor=predictor,
+                          warmup=v["model.warmup"], probabilities=v["model.probabilities"]),
+        function=fn,
+        api=api,
+        deploy=DeployConfig(region=v["deploy.region"], stack_name=v["deploy.stack_name"],
+                            log_retention_days=v["deploy.log_retention_days"]),
+        build=BuildConfig(base_image=v["build.base_image"]),
+        signature=_signature(flat, path),
+        source=path,
+    )

@@ -1,0 +1,59 @@
+"""Guess a model's framework from its file, without importing any framework."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from lambdaserve.errors import ModelLoadError
+
+_BY_SUFFIX = {
+    ".joblib": "sklearn", ".pkl": "sklearn", ".pickle": "sklearn", ".skops": "sklearn",
+    ".onnx": "onnx", ".ubj": "xgboost", ".pt": "torchscript", ".pth": "torchscript",
+    ".torchscript": "torchscript",
+}
+MODEL_SUFFIXES = tuple(_BY_SUFFIX) + (".json",)
+
+
+def _is_xgboost_json(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return b'"learner"' in head or b'"version"' in head and b'"gradient_booster"' in head
+
+
+def _is_torchscript(path: Path) -> bool:
+    # TorchScript archives are zips holding a constants.pkl and code/ folder.
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def model_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES)
+
+
+def detect_framework(path: Path) -> str:
+    """sklearn | onnx | torchscript | xgboost, or ModelLoadError saying why not."""
+    if path.is_dir():
+        files = model_files(path)
+        if len(files) != 1:
+            found = ", ".join(p.name for p in files) or "no model files"
+            raise ModelLoadError(f"cannot tell the framework of folder {path} ({found})",
+                                 hint="Point model.path at the model file, or set model.framework.")
+        path = files[0]
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        if _is_xgboost_json(path):
+            return "xgboost"
+        raise ModelLoadError(f"{path.name} is JSON but not an XGBoost model",
+                             hint="Set model.framework explicitly.")
+    if suffix in (".pt", ".pth") and not _is_torchscript(path):
+        raise ModelLoadError(f"{path.name} is not a TorchScript archive (a state_dict or pickled module?)",
+                             hint="Export it with torch.jit.script(model).save(path), or use a custom "
+                                  "predictor.")
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    raise ModelLoadError(f"cannot tell the framework of {path.name} from its suffix",
+                         hint="Use .joblib/.pkl/.skops, .onnx, .pt, .json/.ubj, or set model.framework.")

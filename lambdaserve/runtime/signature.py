@@ -1,0 +1,91 @@
+"""What a model takes and returns, derived from the model where it can be.
+
+A ``None`` dimension is dynamic (the batch, usually). Dtypes use the Open
+Inference Protocol's names in lower case: fp32 is "float32" and so on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
+          "uint8", "bool", "string")
+
+# Open Inference Protocol v2 datatype names, for requests and answers.
+OIP_DATATYPES = {
+    "float16": "FP16", "float32": "FP32", "float64": "FP64", "int8": "INT8",
+    "int16": "INT16", "int32": "INT32", "int64": "INT64", "uint8": "UINT8",
+    "bool": "BOOL", "string": "BYTES",
+}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    dtype: str = "float32"
+    shape: tuple[int | None, ...] = (None,)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TensorSpec:
+        shape = tuple(None if d is None or d == -1 else int(d) for d in raw.get("shape", [None]))
+        return cls(name=str(raw["name"]), dtype=str(raw.get("dtype", "float32")), shape=shape)
+
+    @property
+    def row_shape(self) -> tuple[int | None, ...]:
+        """The shape of one row: the tensor's shape without its batch dimension."""
+        return self.shape[1:]
+
+
+@dataclass(frozen=True)
+class Signature:
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...] = ()
+    feature_names: tuple[str, ...] | None = None
+    classes: tuple[Any, ...] | None = None
+    has_proba: bool = False
+    # "model" when read off the model itself, "config" when the user declared it.
+    source: str = "model"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int | None:
+        """Width of a row for single-input tabular models, if known."""
+        if len(self.inputs) != 1:
+            return None
+        row = self.inputs[0].row_shape
+        return row[0] if len(row) == 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": [t.to_dict() for t in self.inputs],
+            "outputs": [t.to_dict() for t in self.outputs],
+            "feature_names": list(self.feature_names) if self.feature_names else None,
+            "classes": list(self.classes) if self.classes is not None else None,
+            "has_proba": self.has_proba,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Signature:
+        names = raw.get("feature_names")
+        classes = raw.get("classes")
+        return cls(
+            inputs=tuple(TensorSpec.from_dict(t) for t in raw.get("inputs", [])),
+            outputs=tuple(TensorSpec.from_dict(t) for t in raw.get("outputs", [])),
+            feature_names=tuple(names) if names else None,
+            classes=tuple(classes) if classes is not None else None,
+            has_proba=bool(raw.get("has_proba", False)),
+            source=str(raw.get("source", "config")),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Signature:
+        return cls.from_dict(json.loads(text))
