@@ -1,0 +1,292 @@
+"""The Runtime: one loaded model answering every event source on four routes.
+
+    POST <api_path>     predict ({"data"}, {"instances"} or Open Inference Protocol v2)
+    GET  /health        liveness
+    GET  /metadata      signature, framework, versions
+    GET  /openapi.json  OpenAPI 3.1 from the signature
+
+``Runtime.handle`` never raises: client mistakes become 4xx with a precise message; anything
+else becomes a 500 that carries only the request id, with the traceback in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from lambdaserve import __version__
+from lambdaserve.errors import RequestError
+from lambdaserve.runtime.encode import Plain
+from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
+from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
+from lambdaserve.runtime.openapi import openapi_document
+from lambdaserve.runtime.settings import RuntimeSettings
+from lambdaserve.runtime.signature import Signature
+from lambdaserve.runtime.telemetry import Telemetry
+from lambdaserve.runtime.threads import configure_threads
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+_INTERNAL = "internal error; quote the request id when you report it"
+
+
+class Model(Protocol):
+    framework: str
+    signature: Signature
+
+    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]: ...
+
+    def versions(self) -> dict[str, str]: ...
+
+
+def _error(status: int, message: str, request_id: str, hint: str = "") -> HttpResponse:
+    detail: dict[str, Any] = {"status": status, "message": message}
+    if hint:
+        detail["hint"] = hint
+    detail["request_id"] = request_id
+    return HttpResponse(status, {"error": detail})
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None or not content_type.strip():
+        return True  # no Content-Type: assume JSON, as curl users often forget it
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+class Runtime:
+    def __init__(
+        self,
+        model: Model,
+        settings: RuntimeSettings,
+        telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.model = model
+        self.settings = settings
+        self.telemetry = telemetry or Telemetry(settings.name)
+        self._clock = clock
+        self._openapi: dict[str, Any] | None = None
+        self.routes: dict[str, tuple[str, ...]] = {
+            "/health": ("GET",),
+            "/metadata": ("GET",),
+            "/openapi.json": ("GET",),
+            settings.api_path: ("POST",),
+        }
+
+    @classmethod
+    def from_settings(cls, settings: RuntimeSettings, telemetry: Telemetry | None = None) -> Runtime:
+        """Load the model (threads sized first), warm it up, and log how long each step took."""
+        clock = time.perf_counter
+        start = clock()
+        threads = configure_threads()
+        from lambdaserve.runtime.loaders import load_model  # imports the framework
+
+        loaded = clock()
+        model = load_model(settings)
+        load_ms = (clock() - loaded) * 1000
+        runtime = cls(model, settings, telemetry)
+        warmup_ms = runtime.warm_up()
+        runtime.telemetry.log(
+            "INFO",
+            "init",
+            framework=model.framework,
+            threads=threads,
+            model_load_ms=round(load_ms, 3),
+            warmup_ms=None if warmup_ms is None else round(warmup_ms, 3),
+            init_ms=round((clock() - start) * 1000, 3),
+            initialization_type=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        )
+        return runtime
+
+    def warm_up(self) -> float | None:
+        """One prediction on an all-zero row so the first request pays no first-call costs; its ms."""
+        if not self.settings.warmup:
+            self.telemetry.log("INFO", "warm-up skipped: turned off in the settings")
+            return None
+        inputs = zero_inputs(self.model.signature)
+        if inputs is None:
+            self.telemetry.log("INFO", "warm-up skipped: the signature does not give every input's shape")
+            return None
+        start = self._clock()
+        try:
+            self.model.predict(
+                inputs, probabilities=self.settings.probabilities and self.model.signature.has_proba
+            )
+        except Exception as exc:  # a model that rejects zeros still serves real rows
+            self.telemetry.log(
+                "WARNING",
+                "warm-up prediction failed; continuing without it",
+                error_type=type(exc).__name__,
+                error=str(exc)[:500],
+            )
+            return None
+        return (self._clock() - start) * 1000
+
+    def handle(self, event: Any, context: Any) -> Any:
+        start = self._clock()
+        cold = self.telemetry.next_is_cold()
+        # parse_event reads any JSON value (tests/runtime/test_fuzz.py mangles real events to prove it).
+        request = parse_event(event, self.settings.api_path)
+        request_id = str(getattr(context, "aws_request_id", None) or request.request_id or uuid.uuid4())
+        rows = 0
+        try:
+            response, rows = self._route(request, request_id)
+        except RequestError as exc:
+            response = _error(exc.status, exc.message, request_id, exc.hint)
+        except Exception as exc:  # the traceback goes to the log only
+            self.telemetry.exception(request_id, exc)
+            response = _error(500, _INTERNAL, request_id)
+        response.headers.setdefault("Content-Type", "application/json")
+        response.headers["X-Request-Id"] = request_id
+        self._cors(request, response)
+        result = format_response(request, response)
+        note = response.body["error"]["message"] if 400 <= response.status < 500 else None
+        self.telemetry.request(
+            request_id=request_id,
+            cold_start=cold,
+            duration_ms=(self._clock() - start) * 1000,
+            rows=rows,
+            status=response.status,
+            route=request.path[:200],
+            source=request.source,
+            method=request.method[:20],
+            **({"error": note} if note else {}),
+        )
+        return result
+
+    def _route(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, int]:
+        path = request.path.rstrip("/") or "/"
+        methods = self.routes.get(path)
+        if methods is None:
+            listed = ", ".join(f"{m[0]} {p}" for p, m in self.routes.items())
+            return _error(
+                404, f"no route for {request.method[:20]} {path[:200]}", request_id, f"Routes: {listed}."
+            ), 0
+        allow = ", ".join((*methods, "OPTIONS"))
+        if request.method == "OPTIONS":
+            return HttpResponse(204, None, {"Allow": allow}), 0
+        if request.method not in methods:
+            response = _error(
+                405, f"{path} does not accept {request.method[:20]}", request_id, f"Use {methods[0]} {path}."
+            )
+            response.headers["Allow"] = allow
+            return response, 0
+        if path == "/health":
+            return HttpResponse(200, {"status": "ok", "framework": self.model.framework}), 0
+        if path == "/metadata":
+            return HttpResponse(200, self.metadata()), 0
+        if path == "/openapi.json":
+            return HttpResponse(200, self.openapi()), 0
+        return self._predict(request)
+
+    def _predict(self, request: HttpRequest) -> tuple[HttpResponse, int]:
+        body = request.direct_body if request.source == SOURCE_DIRECT else self._json_body(request)
+        signature = self.model.signature
+        predict = read_request(
+            body,
+            signature,
+            query_probabilities=request.query_value("probabilities"),
+            default_probabilities=self.settings.probabilities,
+        )
+        outputs = self.model.predict(predict.inputs, probabilities=predict.probabilities)
+        plain = Plain()
+        if predict.protocol == FORMAT_OIP:
+            answer = oip_answer(outputs, predict.rows, plain, self.settings.name, predict.oip_id)
+        else:
+            answer = rows_answer(outputs, predict.rows, plain)
+        if plain.non_finite:
+            self.telemetry.log(
+                "WARNING",
+                "the model's outputs held NaN or Infinity; they were sent as null",
+                count=plain.non_finite,
+            )
+        return HttpResponse(200, answer), predict.rows
+
+    def _json_body(self, request: HttpRequest) -> Any:
+        content_type = request.header("content-type")
+        if not _is_json(content_type):
+            raise RequestError(
+                f"the content type {str(content_type)[:100]!r} is not JSON",
+                status=415,
+                hint="Send the body as JSON with the header Content-Type: application/json.",
+            )
+        too_big = RequestError(
+            f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MB, Lambda's payload limit",
+            status=413,
+            hint="Send fewer rows per request.",
+        )
+        if request.body_size_hint() > MAX_BODY_BYTES + 4:
+            raise too_big
+        raw = request.body_bytes()
+        if len(raw) > MAX_BODY_BYTES:
+            raise too_big
+        if not raw.strip():
+            raise RequestError("the body is empty", hint='Send JSON such as {"data": [[...]]}.')
+        try:
+            return json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise RequestError("the body is not UTF-8 text", hint="Encode the JSON body as UTF-8.") from None
+        except json.JSONDecodeError as exc:
+            raise RequestError(
+                f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                hint="Check the JSON with a linter, e.g. python -m json.tool.",
+            ) from None
+        except ValueError:  # Python refuses integers of more than 4,300 digits
+            raise RequestError(
+                "the body holds a number with too many digits",
+                hint="Send numbers as JSON floats or integers of ordinary size.",
+            ) from None
+        except RecursionError:
+            raise RequestError(
+                "the body is nested too deeply",
+                hint="Rows are lists of values; a model never needs hundreds of levels.",
+            ) from None
+
+    def metadata(self) -> dict[str, Any]:
+        plain = Plain()
+        return {
+            "name": self.settings.name,
+            "framework": self.model.framework,
+            "api_path": self.settings.api_path,
+            "signature": plain.convert(self.model.signature.to_dict()),
+            "versions": plain.convert(self.model.versions()),
+            "python": platform.python_version(),
+            "lambdaserve": __version__,
+            "formats": ["data", "instances", "open-inference-protocol-v2"],
+        }
+
+    def openapi(self) -> dict[str, Any]:
+        if self._openapi is None:
+            self._openapi = openapi_document(
+                self.model.signature,
+                name=self.settings.name,
+                api_path=self.settings.api_path,
+                framework=self.model.framework,
+            )
+        return self._openapi
+
+    def _cors(self, request: HttpRequest, response: HttpResponse) -> None:
+        origins = self.settings.cors_origins
+        origin = request.header("origin")
+        if not origins or request.source == SOURCE_DIRECT:
+            return
+        if "*" in origins:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = str(origin)
+            response.headers["Vary"] = "Origin"
+        else:
+            return
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = response.headers.get(
+                "Allow", "GET, POST, OPTIONS"
+            )
+            response.headers["Access-Control-Allow-Headers"] = (
+                request.header("access-control-request-headers") or "Content-Type"
+            )
+            response.headers["Access-Control-Max-Age"] = "600"

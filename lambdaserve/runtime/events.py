@@ -1,0 +1,237 @@
+"""Every event source Lambda can hand us, parsed into one HttpRequest, and answered in its own shape.
+
+Sources: API Gateway REST proxy (payload v1), HTTP API (payload v2), Lambda Function URL (v2
+shape), ALB (single- or multi-value headers) and a direct invoke (any other JSON value).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, unquote_plus
+
+from lambdaserve.errors import RequestError
+
+SOURCE_REST = "apigw-rest"
+SOURCE_HTTP = "apigw-http"
+SOURCE_URL = "function-url"
+SOURCE_ALB = "alb"
+SOURCE_DIRECT = "direct"
+SOURCE_SCHEDULE = "schedule"  # EventBridge keep-warm pings
+
+
+@dataclass
+class HttpRequest:
+    """One request, whatever the source. Header names are lower case; values keep every repeat."""
+
+    source: str
+    method: str
+    path: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    query: dict[str, list[str]] = field(default_factory=dict)
+    raw_body: str | None = None
+    is_base64: bool = False
+    request_id: str | None = None
+    cookies: list[str] = field(default_factory=list)
+    multi_value: bool = False  # ALB in multi-value mode answers with multiValueHeaders
+    direct_body: Any = None  # a direct invoke's payload, already JSON
+
+    def header(self, name: str) -> str | None:
+        return _last(self.headers.get(name.lower()))
+
+    def query_value(self, name: str) -> str | None:
+        return _last(self.query.get(name))
+
+    def body_bytes(self) -> bytes:
+        """The body as sent; RequestError (400) when a base64 body is not base64."""
+        if self.raw_body is None:
+            return b""
+        if not self.is_base64:
+            return self.raw_body.encode("utf-8", "surrogatepass")
+        try:
+            return base64.b64decode(self.raw_body, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(
+                "the body is marked base64-encoded but is not valid base64",
+                hint="Encode the body with standard base64 (A-Z, a-z, 0-9, +, /, =).",
+            ) from None
+
+    def body_size_hint(self) -> int:
+        """Decoded size of the body, computed without decoding it."""
+        if self.raw_body is None:
+            return 0
+        return len(self.raw_body) * 3 // 4 if self.is_base64 else len(self.raw_body)
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: Any  # JSON-able; serialised by the formatter
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _obj(raw: Any) -> dict[str, Any]:
+    return raw if isinstance(raw, dict) else {}
+
+
+def _last(values: list[str] | None) -> str | None:
+    return values[-1] if values else None
+
+
+def _text(raw: Any) -> str | None:
+    return None if raw is None else str(raw)
+
+
+def _body(raw: Any) -> str | None:
+    # Hand-written test events often carry the body as an object instead of a JSON string.
+    if raw is None or isinstance(raw, str):
+        return raw
+    return json.dumps(raw)
+
+
+def _single_to_multi(raw: Any) -> dict[str, list[str]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): [str(v)] for k, v in raw.items() if v is not None}
+
+
+def _multi(raw: Any) -> dict[str, list[str]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): [str(v) for v in vs] for k, vs in raw.items() if isinstance(vs, list)}
+
+
+def _lower(headers: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, values in headers.items():
+        out.setdefault(name.lower(), []).extend(values)
+    return out
+
+
+def _strip_stage(path: str, stage: Any) -> str:
+    # for parity: HTTP API puts a named stage in rawPath ("/prod/predict"); routes are stage-less.
+    if isinstance(stage, str) and stage and stage != "$default":
+        prefix = "/" + stage
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+    return path or "/"
+
+
+def _rest(event: dict[str, Any]) -> HttpRequest:
+    ctx = _obj(event.get("requestContext"))
+    headers = _lower(_multi(event.get("multiValueHeaders")) or _single_to_multi(event.get("headers")))
+    query = _multi(event.get("multiValueQueryStringParameters")) or _single_to_multi(
+        event.get("queryStringParameters")
+    )
+    return HttpRequest(
+        source=SOURCE_REST,
+        method=str(event.get("httpMethod", "GET")).upper(),
+        path=_strip_stage(str(event.get("path") or "/"), ctx.get("stage")),
+        headers=headers,
+        query=query,
+        raw_body=_body(event.get("body")),
+        is_base64=bool(event.get("isBase64Encoded")),
+        request_id=_text(ctx.get("requestId")),
+    )
+
+
+def _v2(event: dict[str, Any], source: str) -> HttpRequest:
+    ctx = _obj(event.get("requestContext"))
+    http = _obj(ctx.get("http"))
+    # for parity: v2 joins repeated headers and query values with commas.
+    headers = {str(k).lower(): [str(v)] for k, v in _obj(event.get("headers")).items()}
+    raw_query = str(event.get("rawQueryString") or "").removeprefix("?")
+    if raw_query:
+        query = parse_qs(raw_query, keep_blank_values=True)
+    else:
+        query = {str(k): str(v).split(",") for k, v in _obj(event.get("queryStringParameters")).items()}
+    raw_path = str(event.get("rawPath") or http.get("path") or "/")
+    cookies = event.get("cookies")
+    return HttpRequest(
+        source=source,
+        method=str(http.get("method", "GET")).upper(),
+        path=_strip_stage(raw_path, ctx.get("stage")),
+        headers=headers,
+        query=query,
+        raw_body=_body(event.get("body")),
+        is_base64=bool(event.get("isBase64Encoded")),
+        request_id=_text(ctx.get("requestId")),
+        cookies=[str(c) for c in cookies] if isinstance(cookies, list) else [],
+    )
+
+
+def _alb(event: dict[str, Any]) -> HttpRequest:
+    multi = "multiValueHeaders" in event
+    if multi:
+        headers = _lower(_multi(event.get("multiValueHeaders")))
+        raw_query = _multi(event.get("multiValueQueryStringParameters"))
+    else:
+        headers = _lower(_single_to_multi(event.get("headers")))
+        raw_query = _single_to_multi(event.get("queryStringParameters"))
+    # for parity: ALB passes query strings as sent, still URL-encoded.
+    query = {unquote_plus(k): [unquote_plus(v) for v in vs] for k, vs in raw_query.items()}
+    return HttpRequest(
+        source=SOURCE_ALB,
+        method=str(event.get("httpMethod", "GET")).upper(),
+        path=str(event.get("path") or "/"),
+        headers=headers,
+        query=query,
+        raw_body=_body(event.get("body")),
+        is_base64=bool(event.get("isBase64Encoded")),
+        multi_value=multi,
+        request_id=_last(headers.get("x-amzn-trace-id")),
+    )
+
+
+def parse_event(event: Any, api_path: str) -> HttpRequest:
+    """Tell the source from the event's shape and parse it; anything else is a direct invoke."""
+    if isinstance(event, dict):
+        ctx = event.get("requestContext")
+        if isinstance(ctx, dict):
+            if "elb" in ctx:
+                return _alb(event)
+            if event.get("version") == "2.0" or "http" in ctx:
+                domain = str(ctx.get("domainName") or "")
+                return _v2(event, SOURCE_URL if ".lambda-url." in domain else SOURCE_HTTP)
+            if "httpMethod" in event:
+                return _rest(event)
+        if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+            # The keep-warm schedule: answer like /health so the ping never runs a prediction.
+            return HttpRequest(source=SOURCE_SCHEDULE, method="GET", path="/health",
+                               request_id=_text(event.get("id")))
+    return HttpRequest(source=SOURCE_DIRECT, method="POST", path=api_path, direct_body=event)
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def format_response(request: HttpRequest, response: HttpResponse) -> Any:
+    """The answer in the shape the request's source expects."""
+    if request.source in (SOURCE_DIRECT, SOURCE_SCHEDULE):
+        return response.body
+    body = (
+        ""
+        if response.body is None
+        else json.dumps(response.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    )
+    out: dict[str, Any] = {"statusCode": response.status}
+    if request.source == SOURCE_ALB:
+        # for parity: ALB needs statusDescription, and multiValueHeaders in multi-value mode.
+        out["statusDescription"] = _status_line(response.status)
+        if request.multi_value:
+            out["multiValueHeaders"] = {k: [v] for k, v in response.headers.items()}
+        else:
+            out["headers"] = dict(response.headers)
+    else:
+        out["headers"] = dict(response.headers)
+    out["body"] = body
+    out["isBase64Encoded"] = False
+    return out

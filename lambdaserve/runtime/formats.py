@@ -1,0 +1,284 @@
+"""The body formats: {"data"}, TF-Serving {"instances"} and Open Inference Protocol v2 {"inputs"}.
+
+``read_request`` turns a parsed body into validated inputs for ``Model.predict``;
+``rows_answer`` and ``oip_answer`` shape the model's outputs for the client.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from lambdaserve.errors import RequestError
+from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
+from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
+from lambdaserve.runtime.validation import MAX_DEPTH, RowChecker, checkers, kind_of, shown
+
+FORMAT_ROWS = "rows"
+FORMAT_OIP = "oip"
+_OIP_KIND = {"BOOL": "boolean", "BYTES": "string"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_EXAMPLE_HINT = 'Send {"data": [[...]]}, {"instances": [...]} or Open Inference Protocol {"inputs": [...]}.'
+
+
+@dataclass
+class PredictRequest:
+    protocol: str  # FORMAT_ROWS or FORMAT_OIP
+    inputs: dict[str, list[Any]]
+    rows: int
+    probabilities: bool
+    oip_id: str | None = None
+
+
+def _probabilities(body: dict[str, Any], query: str | None, default: bool, signature: Signature) -> bool:
+    asked: bool | None = None
+    params = body.get("parameters")
+    if params is not None and not isinstance(params, dict):
+        raise RequestError('"parameters" must be an object, e.g. {"probabilities": true}')
+    if isinstance(params, dict) and "probabilities" in params:
+        if not isinstance(params["probabilities"], bool):
+            raise RequestError(
+                f"parameters.probabilities must be true or false, not {shown(params['probabilities'])}"
+            )
+        asked = params["probabilities"]
+    elif query is not None:
+        if query.strip().lower() not in _TRUE + _FALSE:
+            raise RequestError(f"?probabilities={query[:20]} must be true or false")
+        asked = query.strip().lower() in _TRUE
+    if asked and not signature.has_proba:
+        raise RequestError(
+            "this model cannot return probabilities",
+            hint="Only classifiers with predict_proba can; drop the probabilities option.",
+        )
+    return asked if asked is not None else default and signature.has_proba
+
+
+def read_request(
+    body: Any,
+    signature: Signature,
+    *,
+    query_probabilities: str | None = None,
+    default_probabilities: bool = False,
+) -> PredictRequest:
+    if not isinstance(body, dict):
+        raise RequestError(f"the body must be a JSON object, not {shown(body)}", hint=_EXAMPLE_HINT)
+    keys = [k for k in ("data", "instances", "inputs") if k in body]
+    if len(keys) != 1:
+        found = "none of them" if not keys else " and ".join(keys)
+        raise RequestError(
+            f'the body needs exactly one of "data", "instances" or "inputs"; it has {found}',
+            hint=_EXAMPLE_HINT,
+        )
+    probabilities = _probabilities(body, query_probabilities, default_probabilities, signature)
+    if keys[0] == "inputs" and isinstance(body["inputs"], list):
+        inputs, rows = _oip_inputs(body["inputs"], signature)
+        oip_id = body.get("id")
+        return PredictRequest(
+            FORMAT_OIP, inputs, rows, probabilities, oip_id if isinstance(oip_id, str) else None
+        )
+    inputs, rows = _row_inputs(body[keys[0]], signature)
+    return PredictRequest(FORMAT_ROWS, inputs, rows, probabilities)
+
+
+def _row_inputs(data: Any, signature: Signature) -> tuple[dict[str, list[Any]], int]:
+    checks = checkers(signature)
+    if len(checks) == 1:
+        name, check = next(iter(checks.items()))
+        if isinstance(data, dict) and set(data) == {name}:
+            data = data[name]  # columnar {"<input>": rows}
+        rows = check.check_rows(data)
+        return {name: rows}, len(rows)
+    if isinstance(data, dict):  # columnar: {"<input>": rows, ...}
+        _known_names(data, checks)
+        inputs = {name: checks[name].check_rows(data[name]) for name in checks}
+    elif isinstance(data, list) and data:  # one object per row: [{"<input>": row, ...}, ...]
+        inputs = {name: [] for name in checks}
+        for i, row in enumerate(data):
+            if not isinstance(row, dict):
+                raise RequestError(
+                    f"row {i} is {shown(row)}; this model has several inputs, so each row "
+                    "is an object keyed by input name",
+                    hint="Inputs: " + ", ".join(checks),
+                )
+            _known_names(row, checks, f"row {i}")
+            for name, check in checks.items():
+                inputs[name].append(check.check_row(i, row[name]))
+    else:
+        raise RequestError(
+            "the list of rows is empty; send at least one row"
+            if data == []
+            else f"the rows must be a list or an object keyed by input name, not {shown(data)}",
+            hint="Inputs: " + ", ".join(checks),
+        )
+    sizes = {len(v) for v in inputs.values()}
+    if len(sizes) != 1:
+        raise RequestError(
+            "the inputs have different numbers of rows: "
+            + ", ".join(f"{n}={len(v)}" for n, v in inputs.items())
+        )
+    return inputs, sizes.pop()
+
+
+def _known_names(given: dict[str, Any], checks: dict[str, RowChecker], where: str = "the data") -> None:
+    unknown = [k for k in given if k not in checks]
+    if unknown:
+        raise RequestError(
+            f"{where} names unknown input {shown(unknown[0])}", hint="Inputs: " + ", ".join(checks)
+        )
+    missing = [k for k in checks if k not in given]
+    if missing:
+        raise RequestError(f"{where} is missing input {missing[0]!r}", hint="Inputs: " + ", ".join(checks))
+
+
+def _ordered_flat(data: list[Any], name: str) -> list[Any]:
+    if list not in set(map(type, data)):  # already flat, as the protocol sends it
+        return data
+    out: list[Any] = []
+    stack = [(iter(data), 0)]
+    while stack:
+        it, depth = stack[-1]
+        for item in it:
+            if isinstance(item, list):
+                if depth + 1 > MAX_DEPTH:
+                    raise RequestError(
+                        f"input {name!r}: data is nested deeper than {MAX_DEPTH} levels",
+                        hint="Open Inference Protocol data is flat, in row-major order.",
+                    )
+                stack.append((iter(item), depth + 1))
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
+def _reshape(flat: list[Any], dims: list[int]) -> list[Any]:
+    if len(dims) <= 1:
+        return flat
+    step = math.prod(dims[1:])
+    return [_reshape(flat[i * step : (i + 1) * step], dims[1:]) for i in range(dims[0])]
+
+
+def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> tuple[str, list[Any]]:
+    if not isinstance(raw, dict):
+        raise RequestError(f"inputs[{i}] must be an object with name, shape, datatype and data")
+    name = raw.get("name")
+    if not isinstance(name, str):
+        raise RequestError(f'inputs[{i}] needs a "name" (a string)', hint="Inputs: " + ", ".join(checks))
+    if name not in checks and not free:
+        raise RequestError(f"unknown input {name!r}", hint="Inputs: " + ", ".join(checks))
+    shape, datatype, data = raw.get("shape"), raw.get("datatype"), raw.get("data")
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise RequestError(
+            f"input {name!r}: shape must be a list of non-negative integers, not {shown(shape)}"
+        )
+    if datatype not in OIP_DATATYPES.values():
+        raise RequestError(
+            f"input {name!r}: datatype {shown(datatype)} is not an Open Inference Protocol type",
+            hint="Use one of " + ", ".join(sorted(set(OIP_DATATYPES.values()))),
+        )
+    check = checks.get(name) or RowChecker(None)
+    want = _OIP_KIND.get(str(datatype), "number")
+    have = check.kind if check.kind != "integer" else "number"
+    if check.spec is not None and want != have:
+        model_type = OIP_DATATYPES.get(check.dtype, check.dtype)
+        raise RequestError(f"input {name!r}: datatype {datatype} does not fit the model's {model_type}")
+    if not isinstance(data, list):
+        raise RequestError(f"input {name!r}: data must be a list, not {shown(data)}")
+    flat = _ordered_flat(data, name)
+    if len(flat) != math.prod(shape):
+        raise RequestError(
+            f"input {name!r}: shape {shape} holds {math.prod(shape)} values but data has {len(flat)}"
+        )
+    if check.spec is not None:
+        model_shape = list(check.spec.shape)
+        fits = len(shape) == len(model_shape) and all(
+            m is None or m == s for m, s in zip(model_shape, shape, strict=True)
+        )
+        if not fits:
+            shown_shape = [-1 if d is None else d for d in model_shape]
+            raise RequestError(f"input {name!r}: shape {shape} does not fit the model's {shown_shape}")
+    if shape[0] == 0:
+        raise RequestError(f"input {name!r}: the batch is empty; send at least one row")
+    return name, check.check_rows(_reshape(flat, shape))
+
+
+def _oip_inputs(raw_inputs: list[Any], signature: Signature) -> tuple[dict[str, list[Any]], int]:
+    if not raw_inputs:
+        raise RequestError('"inputs" is empty; send one tensor per model input')
+    checks = checkers(signature)
+    free = not signature.inputs
+    inputs: dict[str, list[Any]] = {}
+    for i, raw in enumerate(raw_inputs):
+        name, rows = _oip_tensor(raw, i, checks, free)
+        if name in inputs:
+            raise RequestError(f"input {name!r} is given twice")
+        inputs[name] = rows
+    if not free:
+        _known_names(inputs, checks, '"inputs"')
+    sizes = {len(v) for v in inputs.values()}
+    if len(sizes) != 1:
+        raise RequestError(
+            "the inputs have different batch sizes: " + ", ".join(f"{n}={len(v)}" for n, v in inputs.items())
+        )
+    return inputs, sizes.pop()
+
+
+class OutputError(Exception):
+    """The model answered something that does not fit the request (a server-side fault)."""
+
+
+def _plain_outputs(outputs: Any, rows: int, plain: Plain) -> dict[str, tuple[Any, Any]]:
+    if not isinstance(outputs, dict) or not outputs:
+        raise OutputError(f"the model returned {type(outputs).__name__}, not a dict of outputs")
+    out: dict[str, tuple[Any, Any]] = {}
+    for name, value in outputs.items():
+        converted = plain.convert(value)
+        if not isinstance(converted, list) or len(converted) != rows:
+            size = len(converted) if isinstance(converted, list) else "a scalar"
+            raise OutputError(f"output {name!r} has {size} rows for {rows} inputs")
+        out[str(name)] = (value, converted)
+    return out
+
+
+def rows_answer(outputs: Any, rows: int, plain: Plain) -> dict[str, Any]:
+    """{"predictions": [...]}: one per row; a dict per row when the model has several outputs."""
+    converted = _plain_outputs(outputs, rows, plain)
+    if len(converted) == 1:
+        return {"predictions": next(iter(converted.values()))[1]}
+    return {"predictions": [{name: c[i] for name, (_, c) in converted.items()} for i in range(rows)]}
+
+
+def oip_answer(outputs: Any, rows: int, plain: Plain, model_name: str, oip_id: str | None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"model_name": model_name}
+    if oip_id is not None:
+        answer["id"] = oip_id
+    answer["outputs"] = [
+        {"name": name, "shape": shape_of(value, c), "datatype": oip_datatype(value, c), "data": flatten(c)}
+        for name, (value, c) in _plain_outputs(outputs, rows, plain).items()
+    ]
+    return answer
+
+
+def zero_inputs(signature: Signature) -> dict[str, list[Any]] | None:
+    """One all-zero row per input for the warm-up, or None when a shape is not fully known."""
+    if not signature.inputs:
+        return None
+    zeros = {"number": 0.0, "integer": 0, "boolean": False, "string": ""}
+    out: dict[str, list[Any]] = {}
+    for spec in signature.inputs:
+        dims = spec.row_shape
+        if any(d is None for d in dims) or kind_of(spec.dtype) == "any":
+            return None
+        out[spec.name] = [_filled(zeros[kind_of(spec.dtype)], [int(d or 0) for d in dims])]
+    return out
+
+
+def _filled(value: Any, dims: list[int]) -> Any:
+    return [_filled(value, dims[1:]) for _ in range(dims[0])] if dims else value

@@ -1,0 +1,237 @@
+"""An OpenAPI 3.1 document for the function, generated from the model's signature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaserve import __version__
+from lambdaserve.runtime.formats import zero_inputs
+from lambdaserve.runtime.signature import OIP_DATATYPES, Signature, TensorSpec
+from lambdaserve.runtime.validation import DEFAULT_INPUT, kind_of
+
+_JSON_TYPE = {"number": "number", "integer": "integer", "boolean": "boolean", "string": "string"}
+
+
+def _value_schema(spec: TensorSpec | None) -> dict[str, Any]:
+    if spec is None:
+        return {"description": "Any nesting of numbers, booleans and strings."}
+    kind = kind_of(spec.dtype)
+    schema: dict[str, Any] = {"type": _JSON_TYPE[kind]} if kind in _JSON_TYPE else {}
+    for dim in reversed(spec.row_shape):
+        schema = {"type": "array", "items": schema}
+        if dim is not None:
+            schema["minItems"] = schema["maxItems"] = dim
+    return schema
+
+
+def _row_schema(signature: Signature) -> dict[str, Any]:
+    if len(signature.inputs) > 1:
+        return {
+            "type": "object",
+            "required": [s.name for s in signature.inputs],
+            "additionalProperties": False,
+            "properties": {s.name: _value_schema(s) for s in signature.inputs},
+        }
+    spec = signature.inputs[0] if signature.inputs else None
+    row = _value_schema(spec)
+    if (
+        signature.feature_names
+        and spec is not None
+        and spec.row_shape in ((len(signature.feature_names),), (None,))
+    ):
+        item = row.get("items", {})
+        by_name = {
+            "type": "object",
+            "required": list(signature.feature_names),
+            "additionalProperties": False,
+            "properties": {name: dict(item) for name in signature.feature_names},
+        }
+        return {"oneOf": [row, by_name]}
+    return row
+
+
+def _example_rows(signature: Signature) -> list[Any]:
+    zeros = zero_inputs(signature)
+    if zeros is None:
+        return []
+    if len(zeros) == 1:
+        return next(iter(zeros.values()))
+    return [{name: rows[0] for name, rows in zeros.items()}]
+
+
+def _oip_example(signature: Signature) -> dict[str, Any] | None:
+    zeros = zero_inputs(signature)
+    if zeros is None:
+        return None
+    tensors: list[dict[str, Any]] = []
+    for spec in signature.inputs:
+        row_dims = [int(d or 0) for d in spec.row_shape]
+        count = 1
+        for d in row_dims:
+            count *= d
+        fill: Any = zeros[spec.name]
+        while isinstance(fill, list):
+            fill = fill[0] if fill else 0
+        tensors.append(
+            {
+                "name": spec.name,
+                "shape": [1, *row_dims],
+                "datatype": OIP_DATATYPES.get(spec.dtype, "FP32"),
+                "data": [fill] * count,
+            }
+        )
+    return {"inputs": tensors}
+
+
+def _schemas(signature: Signature) -> dict[str, Any]:
+    rows = {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Row"}}
+    params = {"type": "object", "properties": {"probabilities": {"type": "boolean"}}}
+    name: dict[str, Any] = {"type": "string"}
+    if signature.inputs:
+        name["enum"] = [s.name for s in signature.inputs]
+    tensor = {
+        "type": "object",
+        "required": ["name", "shape", "datatype", "data"],
+        "properties": {
+            "name": name,
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "datatype": {"type": "string", "enum": sorted(set(OIP_DATATYPES.values()))},
+            "data": {"type": "array", "description": "Flat, row-major."},
+        },
+    }
+    return {
+        "Row": _row_schema(signature),
+        "DataRequest": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": rows, "parameters": params},
+        },
+        "InstancesRequest": {
+            "type": "object",
+            "required": ["instances"],
+            "properties": {"instances": rows, "parameters": params},
+        },
+        "InferenceRequest": {
+            "type": "object",
+            "required": ["inputs"],
+            "properties": {
+                "id": {"type": "string"},
+                "inputs": {"type": "array", "minItems": 1, "items": tensor},
+                "parameters": params,
+            },
+        },
+        "Predictions": {
+            "type": "object",
+            "required": ["predictions"],
+            "properties": {"predictions": {"type": "array", "description": "One per row."}},
+        },
+        "InferenceResponse": {
+            "type": "object",
+            "required": ["model_name", "outputs"],
+            "properties": {
+                "model_name": {"type": "string"},
+                "id": {"type": "string"},
+                "outputs": {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["name", "shape", "datatype", "data"]},
+                },
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["message", "request_id"],
+                    "properties": {
+                        "message": {"type": "string"},
+                        "hint": {"type": "string"},
+                        "request_id": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def openapi_document(signature: Signature, *, name: str, api_path: str, framework: str) -> dict[str, Any]:
+    """OpenAPI 3.1: the predict route with request and answer schemas and examples, and the GET routes."""
+    examples: dict[str, Any] = {}
+    rows = _example_rows(signature)
+    if rows:
+        examples["data"] = {"summary": "rows", "value": {"data": rows}}
+        examples["instances"] = {"summary": "TF-Serving instances", "value": {"instances": rows}}
+    oip = _oip_example(signature)
+    if oip:
+        examples["oip"] = {"summary": "Open Inference Protocol v2", "value": oip}
+    request_body: dict[str, Any] = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/DataRequest"},
+                        {"$ref": "#/components/schemas/InstancesRequest"},
+                        {"$ref": "#/components/schemas/InferenceRequest"},
+                    ]
+                }
+            }
+        },
+    }
+    if examples:
+        request_body["content"]["application/json"]["examples"] = examples
+    names = ", ".join(s.name for s in signature.inputs) or DEFAULT_INPUT
+    predict = {
+        "operationId": "predict",
+        "summary": f"Predict with the {framework} model (inputs: {names})",
+        "parameters": [
+            {"name": "probabilities", "in": "query", "required": False, "schema": {"type": "boolean"}}
+        ],
+        "requestBody": request_body,
+        "responses": {
+            "200": _json(
+                {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Predictions"},
+                        {"$ref": "#/components/schemas/InferenceResponse"},
+                    ]
+                }
+            ),
+            "400": _error("Malformed JSON, or rows that do not fit the model"),
+            "413": _error("Body over 6 MB"),
+            "415": _error("Not JSON"),
+            "500": _error("Internal error"),
+        },
+    }
+    info = {
+        "title": name,
+        "version": __version__,
+        "description": f"Inference API for a {framework} model, served by lambdaserve on AWS Lambda.",
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": info,
+        "paths": {
+            api_path: {"post": predict},
+            "/health": {"get": {"operationId": "health", "responses": {"200": _json({"type": "object"})}}},
+            "/metadata": {
+                "get": {"operationId": "metadata", "responses": {"200": _json({"type": "object"})}}
+            },
+            "/openapi.json": {
+                "get": {"operationId": "openapi", "responses": {"200": _json({"type": "object"})}}
+            },
+        },
+        "components": {"schemas": _schemas(signature)},
+    }
