@@ -61,11 +61,7 @@ def _flatten(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     for key, value in raw.items():
         if isinstance(value, dict) and key in SECTIONS and key != "":
             for sub, subval in value.items():
-                dotted = f"{key}.{sub}"
-                if isinstance(subval, dict) and dotted in SECTIONS:
-                    flat[dotted] = subval  # e.g. function.environment
-                else:
-                    flat[dotted] = subval
+                flat[f"{key}.{sub}"] = subval  # sub-tables such as function.environment stay dicts
         else:
             flat[key] = value
     for dotted in flat:
@@ -174,6 +170,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if fn.snapstart and (fn.package != "zip" or fn.python == "3.11"):
         raise _fail(path, BY_NAME["function.snapstart"], True,
                     f"needs package = 'zip' and python >= 3.12 (have {fn.package}, {fn.python})")
+    if fn.snapstart and fn.provisioned_concurrency:
+        # AWS refuses the pair: SnapStart versions cannot have provisioned concurrency.
+        raise _fail(path, BY_NAME["function.snapstart"], True,
+                    "cannot be combined with function.provisioned_concurrency; pick one")
+    if fn.snapstart and fn.ephemeral_storage > 512:
+        raise _fail(path, BY_NAME["function.snapstart"], True,
+                    f"needs function.ephemeral_storage = 512 (have {fn.ephemeral_storage}); AWS refuses more")
     if fn.keep_warm and not re.match(r"^(rate|cron)\(.+\)$", fn.keep_warm):
         raise _fail(path, BY_NAME["function.keep_warm"], fn.keep_warm, "is not rate(...) or cron(...)")
     api = ApiConfig(
@@ -182,6 +185,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         function_url=v["api.function_url"], throttling_rate=v["api.throttling_rate"],
         throttling_burst=v["api.throttling_burst"],
     )
+    if api.type == "http" and api.auth == "api_key":
+        raise _fail(path, BY_NAME["api.auth"], "api_key",
+                    "needs api.type = 'rest'; HTTP APIs have no API keys (use iam, or a REST API)")
     if not re.match(r"^[A-Za-z0-9_]{1,64}$", api.stage):
         raise _fail(path, BY_NAME["api.stage"], api.stage, "must be letters, digits or _")
     return Config(

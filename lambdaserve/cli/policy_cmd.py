@@ -1,0 +1,62 @@
+"""`lambdaserve policy`: print the least-privilege IAM policy that deploys this project."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from lambdaserve.cloud.artifacts import bucket_name, repository_name
+from lambdaserve.cloud.aws import AwsClients, make_session
+from lambdaserve.cloud.credentials import resolve_identity
+from lambdaserve.cloud.policy import deployer_policy
+from lambdaserve.config import load_config
+from lambdaserve.errors import CloudError
+
+err = Console(stderr=True, highlight=False)
+
+
+def _account_from_credentials(profile: str | None, region: str, endpoint_url: str | None) -> str:
+    try:
+        session = make_session(profile=profile, region=region, environ=os.environ)
+        clients = AwsClients(session, region, endpoint_url)
+        return resolve_identity(clients, profile=profile, warn=lambda m: err.print(f"warning: {m}")).account
+    except CloudError as exc:
+        raise CloudError(f"cannot tell the AWS account: {exc.message}",
+                         hint="Pass --account 123456789012, or fix the credentials: " + exc.hint) from exc
+
+
+@click.command("policy")
+@click.option("--account", help="AWS account id (default: the one your credentials belong to).")
+@click.option("--region", help="AWS region (default: deploy.region in lambdaserve.toml).")
+@click.option("--profile", help="AWS profile used to look up the account.")
+@click.option("--endpoint-url", help="AWS endpoint for that lookup (moto, LocalStack).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
+@click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
+              help="lambdaserve.toml or its folder.")
+def policy_cmd(account: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
+               output: Path | None, config_path: Path) -> None:
+    """Print the IAM policy a deployer needs for this project, scoped to its stack."""
+    config = load_config(config_path)
+    region = region or config.deploy.region
+    if not region:
+        raise CloudError("no region given", hint="Pass --region eu-west-1 or set deploy.region.")
+    account = account or _account_from_credentials(profile, region, endpoint_url)
+    policy = deployer_policy(config, account=account, region=region,
+                             artifact_bucket=bucket_name(account, region),
+                             ecr_repository=repository_name(config.name))
+    text = json.dumps(policy, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    err.print(f"note: covers deploy, update and destroy of stack {config.stack_name} in {region}; "
+              "regenerate it after changing features in lambdaserve.toml.")
+
+
+COMMANDS = [policy_cmd]

@@ -1,0 +1,103 @@
+"""Every variant passes cfn-lint with no errors, and the SAM export translates to the same app."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from samtranslator.translator.transform import transform
+
+from lambdaserve.cloud.template import to_json, to_yaml
+from lambdaserve.cloud.template_common import api_paths
+from tests.cloud.test_template_golden import VARIANTS, make_config, rendered
+
+REGIONS = ["us-east-1", "eu-west-1"]
+
+
+def lint_errors(text: str) -> list[str]:
+    matches = lint(text, config=ManualArgs(regions=REGIONS))
+    return [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id.startswith("E")]
+
+
+class ManagedPolicies:
+    """The translator's managed-policy loader, offline: the one AWS policy our templates name."""
+
+    def __init__(self) -> None:
+        self.loads = 0
+
+    def load(self) -> dict[str, str]:
+        self.loads += 1
+        return {"AmazonAPIGatewayPushToCloudWatchLogs":
+                "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+
+
+def translate(sam: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    # The translator reads the region from boto3's default session, i.e. the environment.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return transform(copy.deepcopy(sam), {}, ManagedPolicies())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["cfn", "sam"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_cfn_lint_finds_no_errors(tmp_path: Path, variant: str, fmt: str) -> None:
+    template = rendered(tmp_path, variant, fmt)
+    assert lint_errors(to_json(template) if fmt == "sam" else to_yaml(template)) == []
+
+
+def test_cfn_lint_check_catches_a_broken_template(tmp_path: Path) -> None:
+    # The lint test above is only worth something if lint_errors reports real errors.
+    template = rendered(tmp_path, "rest_zip", "cfn")
+    template["Resources"]["Function"]["Properties"]["MemorySize"] = 64
+    template["Resources"]["ApiStage"]["Properties"]["DeploymentId"] = {"Ref": "NoSuchDeployment"}
+    errors = lint_errors(to_yaml(template))
+    assert any("NoSuchDeployment" in e for e in errors)
+    assert any("64" in e for e in errors)
+
+
+def _function(resources: dict[str, Any]) -> dict[str, Any]:
+    return next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_sam_export_translates_to_the_same_function_and_logs(tmp_path: Path, variant: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cfn = rendered(tmp_path, variant, "cfn")
+    out = translate(rendered(tmp_path, variant, "sam"), monkeypatch)
+    assert "Transform" not in out
+    ours, theirs = _function(cfn["Resources"]), _function(out["Resources"])
+    for key in ("FunctionName", "Environment", "MemorySize", "Timeout", "Architectures", "PackageType",
+                "EphemeralStorage", "LoggingConfig", "ReservedConcurrentExecutions", "SnapStart", "Handler",
+                "Runtime", "ImageConfig"):
+        assert theirs.get(key) == ours.get(key), key
+    assert set(out["Outputs"]) == set(cfn["Outputs"])
+    types = {r["Type"] for r in out["Resources"].values()}
+    # SAM writes the routes into the API's OpenAPI Body instead of separate resources.
+    assert {r["Type"] for r in cfn["Resources"].values()} - types <= {
+        "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Integration", "AWS::ApiGateway::GatewayResponse"}
+    body = next(r["Properties"]["Body"] for r in out["Resources"].values()
+                if r["Type"] in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"))
+    config = make_config(tmp_path, VARIANTS[variant])
+    assert {path for path, _verb in api_paths(config)} == set(body["paths"])
+    for path, verb in api_paths(config):
+        assert verb.lower() in body["paths"][path]
+    responses = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
+    assert len(body.get("x-amazon-apigateway-gateway-responses", {})) == len(responses)
+    # Access logs carry the integration error in both forms.
+    stage = next(r["Properties"] for r in out["Resources"].values()
+                 if r["Type"] in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"))
+    log_format = (stage.get("AccessLogSetting") or stage["AccessLogSettings"])["Format"]
+    assert "$context.integration.error" in log_format
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_translated_sam_export_passes_cfn_lint(tmp_path: Path, variant: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    out = translate(rendered(tmp_path, variant, "sam"), monkeypatch)
+    assert lint_errors(json.dumps(out)) == []
