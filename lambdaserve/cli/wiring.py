@@ -1,0 +1,37 @@
+"""How the CLI turns a Config into the emulator's FunctionSpec: one place for serve and invoke."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from lambdaserve.config import Config, runtime_env
+from lambdaserve.emulator.function import Function, FunctionSpec
+
+
+def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "process",
+                  task_root: Path | None = None, environment: dict[str, str] | None = None,
+                  python: str | None = None, extra_pythonpath: tuple[Path, ...] = ()) -> FunctionSpec:
+    """The spec of the local Lambda for this project (or for an extracted artifact)."""
+    spec = FunctionSpec(
+        name=config.name,
+        task_root=task_root or config.project_dir,
+        environment=environment if environment is not None else runtime_env(config),
+        memory_mb=config.function.memory,
+        timeout_s=float(config.function.timeout),
+        ephemeral_mb=config.function.ephemeral_storage,
+        extra_pythonpath=extra_pythonpath,
+        region=config.deploy.region or "us-east-1",
+        concurrency=concurrency,
+        sandbox=sandbox,
+    )
+    return spec if python is None else dataclasses.replace(spec, python=python)
+
+
+def invoke_once(config: Config, payload: bytes, *, sandbox: str,
+                log: Callable[[str], None]) -> tuple[bytes, str | None]:
+    """One cold invoke through a real local Lambda; log lines (START..REPORT) go to ``log``."""
+    with Function(function_spec(config, concurrency=1, sandbox=sandbox), log_sink=log) as function:
+        result = function.invoke(payload)
+    return result.payload, result.function_error
