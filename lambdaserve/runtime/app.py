@@ -140,6 +140,10 @@ class Runtime:
             response = _error(exc.status, exc.message, request_id, exc.hint)
         except Exception as exc:  # the traceback goes to the log only
             self.telemetry.exception(request_id, exc)
+            if request.source == SOURCE_DIRECT:
+                # A direct invoke has no HTTP status to carry the failure: raise, so the Invoke API
+                # answers FunctionError Unhandled with the errorType, as Lambda does.
+                raise
             response = _error(500, _INTERNAL, request_id)
         response.headers.setdefault("Content-Type", "application/json")
         response.headers["X-Request-Id"] = request_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import json
 
@@ -81,15 +83,12 @@ def test_500_carries_only_the_request_id():
     assert (request_line["status"], request_line["Errors"]) == (500, 1)
 
 
-def test_500_on_a_direct_invoke():
-    rt, _ = runtime(Exploding())
-    assert rt.handle({"data": [ROW]}, Context("d-1")) == {
-        "error": {
-            "status": 500,
-            "message": "internal error; quote the request id when you report it",
-            "request_id": "d-1",
-        }
-    }
+def test_a_direct_invoke_re_raises_so_lambda_reports_the_error_type():
+    # for parity: an Invoke API caller sees FunctionError Unhandled with the exception's errorType.
+    rt, stream = runtime(Exploding())
+    with pytest.raises(ValueError):
+        rt.handle({"data": [ROW]}, Context("d-1"))
+    assert "Traceback" in stream.getvalue() and "d-1" in stream.getvalue()
 
 
 def test_model_output_that_does_not_fit_is_a_500():
@@ -98,7 +97,7 @@ def test_model_output_that_does_not_fit_is_a_500():
             return {"label": [1]}
 
     rt, stream = runtime(Short())
-    assert rt.handle({"data": [ROW, ROW]}, Context())["error"]["status"] == 500
+    assert answer(rt.handle(http_event({"data": [ROW, ROW]}), Context()))[0] == 500
     assert "output 'label' has 1 rows for 2 inputs" in log_lines(stream)[0]["traceback"]
 
 

@@ -1,0 +1,128 @@
+"""Lambda's own words: log lines, error payloads and limits, exactly as clients see them."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import signal
+import time
+from datetime import UTC, datetime
+
+MAX_REQUEST_BYTES = 6_291_456  # 6 MB; Invoke answers 413 RequestEntityTooLargeException beyond it
+# Lambda's error names 6291556 bytes (6 MB + 100), and that is the size it enforces.
+MAX_RESPONSE_BYTES = 6_291_556
+ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the cloud tests
+
+# Go's os/exec wording, which Lambda's "Runtime exited with error: signal: ..." uses.
+_SIGNAL_WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+    signal.SIGINT: "interrupt",
+    signal.SIGFPE: "floating point exception",
+}
+
+
+def function_arn(region: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+
+
+def log_stream_name(now: float | None = None) -> str:
+    """2026/11/24/[$LATEST]<32 hex>, as Lambda names an environment's stream."""
+    day = time.strftime("%Y/%m/%d", time.gmtime(now))
+    return f"{day}/[$LATEST]{secrets.token_hex(16)}"
+
+
+def trace_id(now: float | None = None) -> str:
+    epoch = int(now if now is not None else time.time())
+    return f"Root=1-{epoch:08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def billed_ms(duration_ms: float) -> int:
+    return max(1, math.ceil(duration_ms))  # billed per 1 ms, rounded up
+
+
+def start_line(request_id: str) -> str:
+    return f"START RequestId: {request_id} Version: $LATEST"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}"
+
+
+def report_line(
+    request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int, init_ms: float | None
+) -> str:
+    fields = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {billed_ms(duration_ms)} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max_used_mb} MB",
+    ]
+    if init_ms is not None:
+        fields.append(f"Init Duration: {init_ms:.2f} ms")
+    return "\t".join(fields)
+
+
+def init_report_line(init_ms: float, status: str, error_type: str | None = None) -> str:
+    line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {status}"
+    return line + (f"\tError Type: {error_type}" if error_type else "")
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def timeout_message(request_id: str, elapsed_s: float) -> str:
+    return f"{_iso_now()} {request_id} Task timed out after {elapsed_s:.2f} seconds"
+
+
+def timeout_payload(request_id: str, elapsed_s: float) -> bytes:
+    return json.dumps({
+        "errorMessage": timeout_message(request_id, elapsed_s),
+        "errorType": "Sandbox.Timedout",
+    }).encode()
+
+
+def exit_reason(returncode: int) -> str:
+    """'exit status 3' or 'signal: killed', as Lambda reports a runtime that died."""
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    try:
+        word = _SIGNAL_WORDS.get(signal.Signals(-returncode), f"signal {-returncode}")
+    except ValueError:
+        word = f"signal {-returncode}"
+    return f"signal: {word}"
+
+
+def exit_payload(request_id: str, returncode: int) -> bytes:
+    return json.dumps({
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+        f"{exit_reason(returncode)}",
+    }).encode()
+
+
+def response_too_large_payload() -> bytes:
+    return json.dumps({
+        "errorMessage": "Response payload size exceeded maximum allowed payload size "
+        f"({MAX_RESPONSE_BYTES} bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }).encode()
+
+
+def with_request_id(error_body: bytes, request_id: str) -> bytes:
+    """awslambdaric posts init errors with requestId ""; Lambda's client sees the invoke's id."""
+    try:
+        error = json.loads(error_body)
+    except ValueError:
+        error = {"errorMessage": error_body.decode(errors="replace"), "errorType": "Runtime.Unknown"}
+    if not isinstance(error, dict):
+        error = {"errorMessage": str(error), "errorType": "Runtime.Unknown"}
+    error["requestId"] = request_id
+    error.setdefault("stackTrace", [])
+    return json.dumps(error).encode()

@@ -1,0 +1,126 @@
+"""The memory cap of an execution environment.
+
+Lambda's cap is a cgroup: past it the kernel's OOM killer sends SIGKILL and the client reads
+"Runtime exited with error: signal: killed". We use a memory cgroup when one is writable
+(v2 ``memory.max``, else v1 ``memory.limit_in_bytes``), so the kernel kills exactly as there.
+Otherwise a watchdog polls the worker's RSS and sends SIGKILL itself. RLIMIT_AS is not used:
+it makes Python raise MemoryError instead of dying, and it breaks frameworks (torch,
+onnxruntime) that reserve far more address space than they touch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_counter = itertools.count()
+
+
+def _own_cgroup(hierarchy: str) -> str:
+    """This process's cgroup path in a hierarchy ('' is v2's unified one)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return "/"
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers.split(",") == [hierarchy] or (hierarchy == "" and controllers == ""):
+            return path
+    return "/"
+
+
+def _write(path: Path, value: str) -> bool:
+    try:
+        path.write_text(value)
+        return True
+    except OSError:
+        return False
+
+
+def read_rss_kb(pid: int, field: str = "VmRSS") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class MemoryCap:
+    """One environment's cap."""
+
+    def __init__(self, limit_mb: int, kind: str, cgroup: Path | None) -> None:
+        self.limit_mb = limit_mb
+        self.kind = kind  # cgroup2 | cgroup1 | watchdog
+        self.cgroup = cgroup
+
+    def adopt(self, pid: int) -> bool:
+        """Move a just-started worker into the cgroup (its later children follow it)."""
+        return self.cgroup is None or _write(self.cgroup / "cgroup.procs", str(pid))
+
+    def peak_mb(self, pid: int) -> int:
+        """Max Memory Used: the cgroup's peak or the worker's VmHWM, whichever is larger
+        (pages mapped before the worker joined its cgroup are charged elsewhere)."""
+        peak = 0
+        if self.cgroup is not None:
+            name = "memory.peak" if self.kind == "cgroup2" else "memory.max_usage_in_bytes"
+            try:
+                peak = int((self.cgroup / name).read_text().strip()) // (1024 * 1024)
+            except (OSError, ValueError):
+                peak = 0
+        return max(peak, read_rss_kb(pid, "VmHWM") // 1024)
+
+    def over_limit(self, pid: int) -> bool:
+        """For the watchdog: is the worker's resident memory past the cap?"""
+        return self.kind == "watchdog" and read_rss_kb(pid) > self.limit_mb * 1024
+
+    def close(self) -> None:
+        if self.cgroup is not None:
+            # A grandchild may linger a moment after SIGKILL; then the empty dir stays behind.
+            with contextlib.suppress(OSError):
+                self.cgroup.rmdir()
+
+
+def _sweep(base: Path) -> None:
+    """Remove the empty cgroups of emulators that died without closing (e.g. SIGKILLed)."""
+    for stale in base.glob("lambdaserve-*-*"):
+        owner = stale.name.split("-")[1]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            with contextlib.suppress(OSError):
+                stale.rmdir()  # fails while a process is still inside: then it is not stale
+
+
+def _try_cgroup(base: Path, limit_file: str, limit_mb: int, swap_file: str) -> Path | None:
+    if not (base / "cgroup.procs").exists():
+        return None
+    _sweep(base)
+    path = base / f"lambdaserve-{os.getpid()}-{next(_counter)}"
+    try:
+        path.mkdir()
+    except OSError:
+        return None
+    if not _write(path / limit_file, str(limit_mb * 1024 * 1024)):
+        path.rmdir()
+        return None
+    _write(path / swap_file, "0")  # no swap on Lambda; fine if the kernel has none either
+    return path
+
+
+def make_cap(limit_mb: int) -> MemoryCap:
+    """The best cap this machine allows."""
+    v2 = CGROUP_ROOT / _own_cgroup("").lstrip("/")
+    controllers = CGROUP_ROOT / "cgroup.controllers"
+    if controllers.exists() and "memory" in controllers.read_text().split():
+        path = _try_cgroup(v2, "memory.max", limit_mb, "memory.swap.max")
+        if path is not None:
+            return MemoryCap(limit_mb, "cgroup2", path)
+    v1_root = CGROUP_ROOT / "memory"
+    for base in (v1_root / _own_cgroup("memory").lstrip("/"), v1_root):
+        path = _try_cgroup(base, "memory.limit_in_bytes", limit_mb, "memory.swappiness")
+        if path is not None:
+            return MemoryCap(limit_mb, "cgroup1", path)
+    return MemoryCap(limit_mb, "watchdog", None)

@@ -1,0 +1,53 @@
+"""The namespace sandbox (Linux, root): Lambda's read-only filesystem, /tmp cap and no /dev/shm."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.errors import EmulatorError
+from tests.emulator.lambda_helpers import call, running, spec
+from tests.helpers import require, require_tool
+
+
+@pytest.fixture(scope="module")
+def sandboxed():
+    require(sys.platform.startswith("linux") and os.geteuid() == 0, "the namespace sandbox needs Linux root")
+    require_tool("unshare")  # the kernel feature; the tool tells us it is usable here
+    with running("write_outside_tmp.handler", sandbox="namespace", ephemeral_mb=64) as function:
+        yield function
+
+
+def test_writes_outside_tmp_give_erofs(sandboxed):
+    seen, result = call(sandboxed, {})
+    assert result.function_error is None, result.payload
+    # for parity: /var/task and the rest of the filesystem are read-only on Lambda
+    assert seen["task_root"] == "EROFS"
+    assert seen["etc"] == "EROFS"
+    assert seen["tmp"] == "ok"
+    assert seen["dev_null"] == "ok"
+
+
+def test_tmp_is_capped_at_the_ephemeral_size(sandboxed):
+    seen, _ = call(sandboxed, {})
+    assert seen["tmp_mb"] == 64
+
+
+def test_dev_shm_is_absent_and_the_host_is_untouched(sandboxed):
+    seen, _ = call(sandboxed, {})
+    assert seen["dev_shm"] is False
+    probe = Path(spec("echo.handler").task_root) / ".host-write-probe"
+    probe.write_text("host is writable")  # the sandbox's read-only remount never leaks out
+    probe.unlink()
+
+
+def test_task_root_under_tmp_is_refused(tmp_path):
+    require(sys.platform.startswith("linux") and os.geteuid() == 0, "the namespace sandbox needs Linux root")
+    from lambdaserve.emulator import Function
+
+    with pytest.raises(EmulatorError) as caught:
+        Function(spec("echo.handler", task_root=tmp_path, sandbox="namespace")).start()
+    assert "/tmp" in str(caught.value)
