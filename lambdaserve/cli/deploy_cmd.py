@@ -1,0 +1,215 @@
+"""`lambdaserve deploy | destroy | status | logs`: the cloud verbs.
+
+deploy = build (no AWS calls) → artifacts (bucket or ECR, upload or push) → template →
+change set (preview, confirm, execute, events) → outputs → smoke test. With
+``--target local`` the same deploy goes to a moto server, and the emulator then serves
+the deployed function until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
+from lambdaserve.cloud.artifact import Artifact, ImageArtifact, parameter_values
+from lambdaserve.cloud.artifacts import (
+    bucket_name,
+    ecr_credentials,
+    ensure_bucket,
+    ensure_repository,
+    repository_name,
+    upload_zip,
+)
+from lambdaserve.cloud.changeset import template_url_if_large
+from lambdaserve.cloud.deploy import Deployer, DeployRequest
+from lambdaserve.cloud.destroy import destroy as destroy_stack
+from lambdaserve.cloud.logs import parse_since, read_logs
+from lambdaserve.cloud.status import app_status
+from lambdaserve.cloud.template import render_template
+from lambdaserve.config import Config, load_config
+from lambdaserve.errors import CloudError
+
+
+def cloud_options(func: Any) -> Any:
+    """--target/--profile/--region/--endpoint-url/--config, shared by every cloud verb."""
+    for option in reversed([
+        click.option("--target", type=click.Choice(["aws", "local"]), default="aws", show_default=True,
+                     help="aws, or local: a moto server as the cloud (started if none is running)."),
+        click.option("--profile", default=None, help="AWS profile (default: AWS_PROFILE or 'default')."),
+        click.option("--region", default=None, help="AWS region (default: deploy.region, then AWS_REGION)."),
+        click.option("--endpoint-url", default=None, help="Another AWS endpoint, e.g. a moto server."),
+        click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
+                     help="The project folder or its lambdaserve.toml."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _zip_artifact(config: Config, cloud: CloudSession, ui: TerminalUI, zip_path: Path | None) -> Artifact:
+    if zip_path is None:
+        from lambdaserve.build.zip_package import build_zip
+
+        built = build_zip(config)
+        for warning in built.warnings:
+            ui.warn(warning)
+        ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s")
+        zip_path = built.path
+    bucket = bucket_name(cloud.identity.account, cloud.clients.region)
+    ensure_bucket(cloud.clients, bucket, ui.info)
+    return upload_zip(cloud.clients, bucket, config.name, zip_path, ui.info)
+
+
+def _image_artifact(config: Config, cloud: CloudSession, ui: TerminalUI) -> Artifact:
+    if cloud.local is not None:
+        raise CloudError("--target local deploys zip packages only: moto has no image registry",
+                         hint="Set function.package = 'zip' to rehearse locally, or deploy the image to AWS.")
+    from lambdaserve.build.image import build_image
+    from lambdaserve.build.image_push import push_image
+    from lambdaserve.build.registry_auth import Credentials
+
+    uri = ensure_repository(cloud.clients, repository_name(config.name), ui.info)
+    registry = uri.split("/")[0]
+
+    def fresh_login() -> Credentials:  # asked at every push: ECR logins expire after 12 hours
+        username, password, _expires = ecr_credentials(cloud.clients, registry)
+        return Credentials(username, password)
+
+    built = build_image(config, log=ui.info)
+    pushed = push_image(built, f"{uri}:latest", credentials=fresh_login)
+    for warning in pushed.warnings:
+        ui.warn(warning)
+    ui.info(f"pushed {pushed.image_uri}")
+    return ImageArtifact(repository_uri=uri, digest=pushed.digest)
+
+
+def _print_outputs(outputs: dict[str, str]) -> None:
+    for key in ("ApiUrl", "FunctionName", "FunctionArn", "LogGroupName"):
+        if key in outputs:
+            click.echo(f"  {key:<13} {outputs[key]}")
+    for key, value in sorted(outputs.items()):
+        if key not in ("ApiUrl", "FunctionName", "FunctionArn", "LogGroupName"):
+            click.echo(f"  {key:<13} {value}")
+
+
+@click.command("deploy")
+@cloud_options
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask before changing anything.")
+@click.option("--no-smoke", is_flag=True, help="Skip GET <ApiUrl>/health after the deploy.")
+@click.option("--artifact", "zip_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Deploy this built zip instead of running `lambdaserve build`.")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="With --target local: serve the deployed function with the emulator.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535),
+              help="With --target local: the emulator's port.")
+def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
+           assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int) -> None:
+    """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
+    config = load_config(config_path)
+    ui = TerminalUI(assume_yes)
+    with open_cloud(config, ui, target=target, profile=profile, region=region,
+                    endpoint_url=endpoint_url, expect_state=False) as cloud:
+        ui.info(f"deploying {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
+        if config.function.package == "image":
+            artifact = _image_artifact(config, cloud, ui)
+        else:
+            artifact = _zip_artifact(config, cloud, ui, zip_path)
+        template = render_template(config, artifact)
+        url = template_url_if_large(cloud.clients, template, app=config.name,
+                                    bucket=bucket_name(cloud.identity.account, cloud.clients.region))
+        request = DeployRequest(stack=config.stack_name, template=template,
+                                parameters=parameter_values(artifact), tags={"lambdaserve:app": config.name},
+                                stage=config.api.stage, assume_yes=assume_yes, auth=config.api.auth,
+                                smoke=not no_smoke and cloud.local is None, template_url=url)
+        try:
+            result = Deployer(cloud.clients, ui).deploy(request)
+        except KeyboardInterrupt:
+            if cloud.local is None:  # CloudFormation carries on without us
+                ui.warn("stopped watching; CloudFormation finishes (or rolls back) the deploy on its own. "
+                        "`lambdaserve status` shows where it is.")
+            raise
+        if result.outcome == "cancelled":
+            raise click.exceptions.Exit(1)
+        click.echo(f"{config.stack_name}: {result.outcome}")
+        _print_outputs(result.outputs)
+        if result.smoke is not None:
+            click.echo(f"  health        {result.smoke.detail}")
+        if cloud.local is not None and serve:
+            from lambdaserve.cli.local_serve import serve_deployed
+
+            serve_deployed(config, cloud, result.outputs, port=port, log=ui.info)
+
+
+@click.command("destroy")
+@cloud_options
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--artifacts", is_flag=True, help="Also delete this app's zips in S3 and its ECR repository.")
+def destroy(target: str, profile: str | None, region: str | None, endpoint_url: str | None,
+            config_path: Path, assume_yes: bool, artifacts: bool) -> None:
+    """Delete the deployed stack (and with --artifacts, its uploaded code)."""
+    config = load_config(config_path)
+    ui = TerminalUI(assume_yes)
+    with open_cloud(config, ui, target=target, profile=profile, region=region,
+                    endpoint_url=endpoint_url) as cloud:
+        bucket = bucket_name(cloud.identity.account, cloud.clients.region) if artifacts else None
+        repo = repository_name(config.name) if artifacts else None
+        result = destroy_stack(cloud.clients, ui, stack=config.stack_name, app=config.name,
+                               assume_yes=assume_yes, artifact_bucket=bucket, repository=repo)
+        click.echo(f"{config.stack_name}: " + ("deleted" if result.stack_deleted else "not deployed"))
+
+
+@click.command("status")
+@cloud_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(target: str, profile: str | None, region: str | None, endpoint_url: str | None,
+           config_path: Path, as_json: bool) -> None:
+    """The stack's state, the function's configuration and the API URL."""
+    config = load_config(config_path)
+    ui = TerminalUI()
+    with open_cloud(config, ui, target=target, profile=profile, region=region,
+                    endpoint_url=endpoint_url) as cloud:
+        found = app_status(cloud.clients, config.stack_name, stage=config.api.stage)
+    if as_json:
+        click.echo(json.dumps({"stack": found.stack, "status": found.status, "reason": found.reason,
+                               "updated": found.updated, "outputs": found.outputs,
+                               "function": found.function,
+                               "failures": [f"{f.logical_id}: {f.reason}" for f in found.failures]},
+                              indent=1, default=str))
+        return
+    if not found.deployed:
+        click.echo(f"{found.stack}: not deployed (run `lambdaserve deploy`)")
+        return
+    click.echo(f"{found.stack}: {found.status}" + (f" ({found.reason})" if found.reason else ""))
+    click.echo(f"  updated       {found.updated}")
+    _print_outputs(found.outputs)
+    for key, value in found.function.items():
+        click.echo(f"  {key:<13} {value}")
+    for failure in found.failures:
+        click.echo(f"  failed        {failure.logical_id} ({failure.resource_type}): {failure.reason}")
+    if found.status and found.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):
+        click.echo("  `lambdaserve deploy` recovers from this state (it asks before deleting anything).")
+
+
+@click.command("logs")
+@cloud_options
+@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
+@click.option("--tail", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+def logs(target: str, profile: str | None, region: str | None, endpoint_url: str | None,
+         config_path: Path, since: str, tail: bool) -> None:
+    """Print the function's CloudWatch logs."""
+    config = load_config(config_path)
+    seconds = parse_since(since)
+    ui = TerminalUI()
+    with open_cloud(config, ui, target=target, profile=profile, region=region,
+                    endpoint_url=endpoint_url) as cloud:
+        found = app_status(cloud.clients, config.stack_name, stage=config.api.stage)
+        group = found.outputs.get("LogGroupName") or f"/aws/lambda/{config.name}"
+        for event in read_logs(cloud.clients, group, since_seconds=seconds, tail=tail):
+            click.echo(event.message)
+
+
+COMMANDS = [deploy, destroy, status, logs]

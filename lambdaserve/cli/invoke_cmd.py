@@ -1,0 +1,103 @@
+"""`lambdaserve invoke`: run one event through the function and print its result as JSON.
+
+stdout carries only the handler's result; logs, START/END/REPORT and cold-start notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lambdaserve.cli import wiring
+from lambdaserve.config import load_config, runtime_env
+from lambdaserve.errors import LambdaServeError
+
+
+def _read_event(event: str | None, data: str | None) -> dict[str, Any]:
+    if (event is None) == (data is None):
+        raise LambdaServeError("pass exactly one of --event and --data",
+                               hint="--event FILE (or - for stdin) holds a whole event; "
+                                    "--data '[[5.1, 3.5, 1.4, 0.2]]' wraps rows as a direct invoke.")
+    where = "--data" if data is not None else f"--event {event}"
+    try:
+        if data is not None:
+            return {"data": json.loads(data)}
+        text = sys.stdin.read() if event == "-" else Path(str(event)).read_text(encoding="utf-8")
+        loaded = json.loads(text)
+    except OSError as exc:
+        raise LambdaServeError(f"{where}: {exc.strerror}", hint="Check the path of the event file.") from exc
+    except json.JSONDecodeError as exc:
+        raise LambdaServeError(f"{where} is not valid JSON: {exc}",
+                               hint="`lambdaserve generate-event apigw` prints a valid event.") from exc
+    if not isinstance(loaded, dict):
+        raise LambdaServeError(f"{where} must be a JSON object, not {type(loaded).__name__}",
+                               hint="Wrap rows with --data, or pass a whole event.")
+    return loaded
+
+
+class LocalContext:
+    """The parts of Lambda's context object that handlers read, for in-process runs."""
+
+    def __init__(self, function_name: str, memory_mb: int, timeout_s: int) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = str(memory_mb)
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
+    from lambdaserve.runtime.app import Runtime
+    from lambdaserve.runtime.settings import RuntimeSettings
+
+    config = load_config(config_path)
+    env = runtime_env(config)
+    os.environ.update(env)  # the predictor's own code may read its variables
+    runtime = Runtime.from_settings(RuntimeSettings.from_env(env))
+    context = LocalContext(config.name, config.function.memory, config.function.timeout)
+    try:
+        return runtime.handle(payload, context)
+    except Exception as exc:  # the runtime re-raises for direct invokes, as Lambda would report them
+        raise LambdaServeError(f"the handler raised {type(exc).__name__}: {exc}",
+                               hint="Its traceback is in the log above.") from exc
+
+
+@click.command("invoke")
+@click.option("--event", default=None, help="An event JSON file, or - for stdin.")
+@click.option("--data", default=None, help="JSON rows, sent as a direct invoke {\"data\": ...}.")
+@click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
+              help="The project folder or its lambdaserve.toml.")
+@click.option("--in-process", is_flag=True,
+              help="Call the handler in this process instead of a local Lambda (no limits, no REPORT).")
+@click.option("--sandbox", default="process", type=click.Choice(["process", "namespace"]),
+              help="Isolation of the local Lambda.")
+def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str) -> None:
+    """Run one event through the function and print its result as JSON on stdout."""
+    payload = _read_event(event, data)
+    if in_process:
+        result = _in_process(config_path, payload)
+        click.echo(json.dumps(result))
+        return
+    config = load_config(config_path)
+    result_bytes, function_error = wiring.invoke_once(config, json.dumps(payload).encode(), sandbox=sandbox,
+                                                      log=lambda line: click.echo(line, err=True))
+    click.echo(result_bytes.decode("utf-8", "replace"))
+    if function_error:
+        raise LambdaServeError(f"the function failed ({function_error})",
+                               hint="Its error and traceback are in the log above.")
+
+
+COMMANDS = [invoke]

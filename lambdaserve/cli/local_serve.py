@@ -1,0 +1,46 @@
+"""The last step of `deploy --target local`: the emulator serves what was deployed to moto.
+
+The code comes back out of the local cloud (the stack's artifact parameters, then S3) and the
+environment from the deployed function's configuration, so what runs is what was deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lambdaserve.build.artifact import prepare_artifact
+from lambdaserve.cli import serve_cmd, wiring
+from lambdaserve.cli.cloud_session import CloudSession
+from lambdaserve.cloud.artifact import PARAM_BUCKET, PARAM_KEY
+from lambdaserve.config import Config
+from lambdaserve.errors import CloudError
+from lambdaserve.runtime import settings
+
+
+def _deployed_parameters(cloud: CloudSession, stack: str) -> dict[str, str]:
+    found = cloud.clients.call("cloudformation", "describe_stacks", StackName=stack)["Stacks"][0]
+    return {str(p["ParameterKey"]): str(p["ParameterValue"]) for p in found.get("Parameters", [])}
+
+
+def serve_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str], *, port: int,
+                   log: Callable[[str], None], host: str = "127.0.0.1") -> None:
+    """Fetch the deployed zip and configuration from the local cloud and serve them until Ctrl-C."""
+    name = outputs.get("FunctionName")
+    params = _deployed_parameters(cloud, config.stack_name)
+    if not name or PARAM_BUCKET not in params:
+        raise CloudError(f"the local stack {config.stack_name} has no zip function to serve",
+                         hint="Deploy a zip package (function.package = 'zip').")
+    deployed: dict[str, Any] = cloud.clients.call("lambda", "get_function_configuration", FunctionName=name)
+    state = config.project_dir / ".lambdaserve"
+    zip_path = state / "local" / "deployed.zip"
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    body = cloud.clients.call("s3", "get_object", Bucket=params[PARAM_BUCKET], Key=params[PARAM_KEY])["Body"]
+    zip_path.write_bytes(body.read())
+    run = prepare_artifact(zip_path, state / "local" / "task", cache_dir=state / "cache")
+    environment = dict(deployed.get("Environment", {}).get("Variables", {}))
+    environment[settings.ENV_MODEL_DIR] = str(run.model_dir)  # /var/task/model, here
+    spec = wiring.function_spec(config, task_root=run.task_root, environment=environment,
+                                python=run.python, extra_pythonpath=run.extra_pythonpath)
+    log(f"serving the deployed {name} ({params[PARAM_KEY]}) from the local cloud")
+    serve_cmd.run(config, spec, host=host, port=port, api=None)

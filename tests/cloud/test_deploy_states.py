@@ -1,0 +1,337 @@
+"""Stack states moto cannot reach (rollbacks, throttling, waits), one Stubber test per state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from lambdaserve.cloud.deploy import Deployer, DeployRequest, plan_stack
+from lambdaserve.errors import CloudError
+from tests.cloud.fakes import RecordingUI, Stubbed
+from tests.cloud.handmade import template
+
+STACK = "lambdaserve-demo"
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/lambdaserve-demo/1"
+CS_ARN = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/lambdaserve-1/1"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+OUTPUTS = [
+    {"OutputKey": k, "OutputValue": v}
+    for k, v in {
+        "ApiUrl": "https://abc.execute-api.us-east-1.amazonaws.com/prod",
+        "FunctionName": "demo",
+        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:demo",
+        "LogGroupName": "/aws/lambda/demo",
+    }.items()
+]
+
+
+def stack(status: str, outputs: bool = False) -> dict:
+    found = {"StackName": STACK, "StackId": STACK_ID, "StackStatus": status, "CreationTime": NOW}
+    if outputs:
+        found["Outputs"] = OUTPUTS
+    return {"Stacks": [found]}
+
+
+def event(n: int, logical: str, status: str, reason: str = "", kind: str = "AWS::Lambda::Function") -> dict:
+    return {
+        "StackId": STACK_ID,
+        "EventId": f"e{n}",
+        "StackName": STACK,
+        "LogicalResourceId": logical,
+        "ResourceType": kind,
+        "Timestamp": NOW,
+        "ResourceStatus": status,
+        "ResourceStatusReason": reason,
+    }
+
+
+def events(*items: dict) -> dict:
+    return {"StackEvents": list(reversed(items))}  # CloudFormation lists newest first
+
+
+def missing(s: Stubbed) -> None:
+    s.error("describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist")
+
+
+def change_set(s: Stubbed, kind: str, *, no_changes: bool = False) -> None:
+    s.ok(
+        "create_change_set",
+        {"Id": CS_ARN, "StackId": STACK_ID},
+        {
+            "StackName": STACK,
+            "ChangeSetName": "lambdaserve-1700000000",
+            "ChangeSetType": kind,
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            "TemplateBody": _body(),
+            "Parameters": [],
+            "Tags": [],
+        },
+    )
+    if no_changes:
+        s.ok(
+            "describe_change_set",
+            {
+                "ChangeSetId": CS_ARN,
+                "StackId": STACK_ID,
+                "Status": "FAILED",
+                "ExecutionStatus": "UNAVAILABLE",
+                "StatusReason": "The submitted information didn't contain changes. Submit different "
+                "information to create a change set.",
+            },
+        )
+        return
+    s.ok(
+        "describe_change_set",
+        {
+            "ChangeSetId": CS_ARN,
+            "StackId": STACK_ID,
+            "Status": "CREATE_COMPLETE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Modify",
+                        "LogicalResourceId": "Function",
+                        "ResourceType": "AWS::Lambda::Function",
+                        "Replacement": "False",
+                    },
+                }
+            ],
+        },
+    )
+
+
+def _body() -> str:
+    import json
+
+    return json.dumps(template())
+
+
+def deployer(s: Stubbed, ui: RecordingUI) -> Deployer:
+    return Deployer(s.clients, ui, sleep=s.sleeps, clock=lambda: 1_700_000_000.0, poll=5.0)
+
+
+def request(**overrides) -> DeployRequest:
+    return DeployRequest(stack=STACK, template=template(), parameters={}, smoke=False, **overrides)
+
+
+def executed(s: Stubbed, final: str, *stream: dict) -> None:
+    """execute_change_set, then the wait: one poll in progress, one settled."""
+    s.ok(
+        "describe_stack_events", events(event(1, STACK, "UPDATE_COMPLETE", kind="AWS::CloudFormation::Stack"))
+    )
+    s.ok("execute_change_set", {}, {"ChangeSetName": CS_ARN})
+    s.ok(
+        "describe_stacks", stack("UPDATE_IN_PROGRESS" if final.startswith("UPDATE") else "CREATE_IN_PROGRESS")
+    )
+    s.ok(
+        "describe_stack_events",
+        events(event(1, STACK, "UPDATE_COMPLETE", kind="AWS::CloudFormation::Stack"), *stream[:1]),
+    )
+    s.ok("describe_stacks", stack(final))
+    s.ok(
+        "describe_stack_events",
+        events(event(1, STACK, "UPDATE_COMPLETE", kind="AWS::CloudFormation::Stack"), *stream),
+    )
+
+
+def test_rollback_complete_is_deleted_and_recreated_after_confirmation():
+    s, ui = Stubbed(), RecordingUI(answers=[True, True])
+    s.ok("describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK})
+    s.ok("describe_stack_events", events(event(1, "Function", "CREATE_FAILED", "bad role")))
+    s.ok("delete_stack", {}, {"StackName": STACK_ID})
+    s.ok("describe_stacks", stack("DELETE_IN_PROGRESS"))
+    s.ok(
+        "describe_stack_events",
+        events(
+            event(1, "Function", "CREATE_FAILED", "bad role"),
+            event(2, STACK, "DELETE_IN_PROGRESS", kind="AWS::CloudFormation::Stack"),
+        ),
+    )
+    s.ok("describe_stacks", stack("DELETE_COMPLETE"))
+    s.ok("describe_stack_events", events())
+    missing(s)  # the plan again: no stack, so CREATE
+    change_set(s, "CREATE")
+    executed(s, "CREATE_COMPLETE")
+    s.ok("describe_stacks", stack("CREATE_COMPLETE", outputs=True))
+    result = deployer(s, ui).deploy(request())
+    s.assert_done()
+    assert result.outcome == "created"
+    assert ui.questions == [f"Delete the failed stack {STACK} and recreate it?", "Deploy these changes?"]
+    assert any("ROLLBACK_COMPLETE" in w for w in ui.warnings)
+    assert [e.status for e in ui.events][:1] == ["DELETE_IN_PROGRESS"]
+
+
+def test_rollback_complete_is_left_alone_when_declined():
+    s, ui = Stubbed(), RecordingUI(answers=[False])
+    s.ok("describe_stacks", stack("ROLLBACK_COMPLETE"))
+    with pytest.raises(CloudError) as caught:
+        deployer(s, ui).deploy(request())
+    assert "--yes" in caught.value.hint
+    s.assert_done()  # nothing was deleted
+
+
+def test_update_rollback_failed_continues_the_rollback_then_updates():
+    s, ui = Stubbed(), RecordingUI()
+    s.ok("describe_stacks", stack("UPDATE_ROLLBACK_FAILED"))
+    s.ok("describe_stack_events", events(event(1, "Function", "UPDATE_FAILED", "throttled")))
+    s.ok("continue_update_rollback", {}, {"StackName": STACK_ID})
+    s.ok("describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"))
+    s.ok("describe_stack_events", events(event(1, "Function", "UPDATE_FAILED", "throttled")))
+    s.ok("describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"))  # the plan again: now updatable
+    change_set(s, "UPDATE")
+    executed(s, "UPDATE_COMPLETE")
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE", outputs=True))
+    result = deployer(s, ui).deploy(request(assume_yes=True))
+    s.assert_done()
+    assert result.outcome == "updated" and result.outputs["FunctionName"] == "demo"
+    assert any("UPDATE_ROLLBACK_FAILED" in w for w in ui.warnings)
+
+
+def test_in_progress_stack_is_waited_for():
+    s, ui = Stubbed(), RecordingUI()
+    s.ok("describe_stacks", stack("UPDATE_IN_PROGRESS"))
+    s.ok("describe_stack_events", events(event(1, "Function", "UPDATE_IN_PROGRESS")))
+    for status in ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"):
+        s.ok("describe_stacks", stack(status))
+        s.ok("describe_stack_events", events(event(1, "Function", "UPDATE_IN_PROGRESS")))
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE"))  # the plan again
+    change_set(s, "UPDATE", no_changes=True)
+    s.ok("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE", outputs=True))
+    result = deployer(s, ui).deploy(request())
+    s.assert_done()
+    assert result.outcome == "up-to-date"
+    assert s.sleeps == [5.0, 5.0]  # two polls while in progress, none once settled
+    assert any("waiting" in line for line in ui.infos)
+
+
+def test_no_changes_says_up_to_date_and_deletes_the_change_set():
+    s, ui = Stubbed(), RecordingUI()
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE"))
+    change_set(s, "UPDATE", no_changes=True)
+    s.ok("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE", outputs=True))
+    result = deployer(s, ui).deploy(request())
+    s.assert_done()
+    assert result.outcome == "up-to-date" and result.changes == ()
+    assert ui.infos == [f"stack {STACK} is up to date: nothing to change"]
+    assert ui.questions == []
+
+
+def test_failed_resource_reason_is_shown_and_previous_version_keeps_serving():
+    s, ui = Stubbed(), RecordingUI()
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE"))
+    change_set(s, "UPDATE")
+    executed(
+        s,
+        "UPDATE_ROLLBACK_COMPLETE",
+        event(2, "Function", "UPDATE_FAILED", "MemorySize value failed to satisfy constraint"),
+        event(3, "Api", "UPDATE_FAILED", "Resource update cancelled", kind="AWS::ApiGateway::RestApi"),
+        event(4, STACK, "UPDATE_ROLLBACK_COMPLETE", kind="AWS::CloudFormation::Stack"),
+    )
+    with pytest.raises(CloudError) as caught:
+        deployer(s, ui).deploy(request(assume_yes=True))
+    s.assert_done()
+    assert (
+        "Function (AWS::Lambda::Function): MemorySize value failed to satisfy constraint"
+        in caught.value.message
+    )
+    assert "cancelled" not in caught.value.message  # the cascade is noise next to the cause
+    assert "previous version is still serving" in caught.value.hint
+    assert [e.logical_id for e in ui.events] == ["Function", "Api", STACK]
+
+
+def test_throttling_is_retried_with_backoff():
+    s = Stubbed()
+    for _ in range(3):
+        s.error("describe_stacks", "Throttling", "Rate exceeded")
+    s.ok("describe_stacks", stack("CREATE_COMPLETE"))
+    plan = plan_stack(s.clients, STACK)
+    s.assert_done()
+    assert plan.action == "update"
+    assert s.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_throttling_gives_up_after_the_retries():
+    s = Stubbed()
+    s.clients.max_throttle_retries = 2
+    for _ in range(3):
+        s.error("describe_stacks", "ThrottlingException", "Rate exceeded")
+    with pytest.raises(Exception, match="Rate exceeded"):
+        plan_stack(s.clients, STACK)
+    assert s.sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (None, "create"),
+        ("REVIEW_IN_PROGRESS", "create"),
+        ("CREATE_COMPLETE", "update"),
+        ("UPDATE_ROLLBACK_COMPLETE", "update"),
+        ("ROLLBACK_COMPLETE", "recreate"),
+        ("UPDATE_ROLLBACK_FAILED", "continue-rollback"),
+        ("DELETE_IN_PROGRESS", "wait"),
+        ("DELETE_FAILED", "stuck"),
+    ],
+)
+def test_plan_reads_the_stack_only(status, action):
+    s = Stubbed()
+    if status is None:
+        missing(s)
+    else:
+        s.ok("describe_stacks", stack(status))
+    assert plan_stack(s.clients, STACK).action == action
+    s.assert_done()
+
+
+def test_a_missing_permission_points_at_the_deployer_policy():
+    from botocore.exceptions import ClientError
+
+    from lambdaserve.cloud.aws import explain
+
+    s = Stubbed()
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE"))
+    s.error(
+        "create_change_set",
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: "
+        "cloudformation:CreateChangeSet",
+        status=403,
+    )
+    with pytest.raises(ClientError) as caught:
+        deployer(s, RecordingUI()).deploy(request())
+    error = explain(caught.value)
+    assert error.message.startswith("AWS refused CreateChangeSet: AccessDenied: User:")
+    assert "`lambdaserve policy`" in error.hint
+
+
+def test_an_invalid_template_is_a_cloud_error_with_the_template_hint():
+    s = Stubbed()
+    s.ok("describe_stacks", stack("UPDATE_COMPLETE"))
+    s.error("create_change_set", "ValidationError", "Template format error: Unresolved resource dependencies")
+    with pytest.raises(CloudError) as caught:
+        deployer(s, RecordingUI()).deploy(request())
+    assert "Template format error" in caught.value.message and "lambdaserve template" in caught.value.hint
+
+
+def test_status_of_a_failed_stack_names_the_failed_resources():
+    from lambdaserve.cloud.status import app_status
+
+    s = Stubbed()
+    s.ok("describe_stacks", stack("ROLLBACK_COMPLETE"))
+    s.ok(
+        "describe_stack_events",
+        events(
+            event(1, "Function", "CREATE_FAILED", "Resource handler returned: role cannot be assumed"),
+            event(2, "Api", "CREATE_FAILED", "Resource creation cancelled", kind="AWS::ApiGateway::RestApi"),
+            event(3, STACK, "ROLLBACK_COMPLETE", kind="AWS::CloudFormation::Stack"),
+        ),
+    )
+    found = app_status(s.clients, STACK)
+    s.assert_done()
+    assert found.status == "ROLLBACK_COMPLETE" and found.function == {}
+    assert [f.logical_id for f in found.failures] == ["Api", "Function"]  # newest first
+    assert "role cannot be assumed" in found.failures[1].reason

@@ -1,0 +1,133 @@
+"""The deployer policy covers every AWS call a real deploy, update and destroy make.
+
+Every call is recorded through botocore's before-call hooks (AwsClients(recorder=...)),
+against a moto server over HTTP, with the project's real template. CloudFormation creates
+the stack's resources with the caller's credentials, so a policy family is "used" when we
+call it directly or when the template holds a resource of that service.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.cloud.artifact import parameter_values
+from lambdaserve.cloud.artifacts import bucket_name, ensure_bucket, repository_name, upload_zip
+from lambdaserve.cloud.aws import CallRecorder
+from lambdaserve.cloud.credentials import resolve_identity
+from lambdaserve.cloud.deploy import Deployer, DeployRequest
+from lambdaserve.cloud.destroy import destroy
+from lambdaserve.cloud.template import render_template
+from lambdaserve.config import parse_config
+from tests.cloud.fakes import FAKE_ENV, RecordingUI, Sleeps, moto_clients, moto_server
+from tests.cloud.handmade import tiny_zip
+
+# IAM needs no permission for these: anyone may ask who they are.
+UNGATED = {"sts:GetCallerIdentity"}
+# CloudFormation resource namespaces -> the IAM prefix it acts through.
+NAMESPACE_PREFIX = {
+    "Lambda": "lambda",
+    "IAM": "iam",
+    "Logs": "logs",
+    "ApiGateway": "apigateway",
+    "ApiGatewayV2": "apigateway",
+    "Events": "events",
+    "ApplicationAutoScaling": "application-autoscaling",
+    "S3": "s3",
+    "ECR": "ecr",
+}
+
+
+def _config(tmp_path: Path):
+    (tmp_path / "model.onnx").write_bytes(b"not really onnx")
+    return parse_config(
+        {"name": "iris", "model": {"path": "model.onnx", "framework": "onnx"}}, tmp_path / "lambdaserve.toml"
+    )
+
+
+def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
+    config = _config(tmp_path)
+    recorder = CallRecorder()
+    with moto_server() as endpoint:
+        clients = moto_clients(endpoint, recorder=recorder)
+        identity = resolve_identity(clients, environ=FAKE_ENV, euid=1000)
+        bucket = bucket_name(identity.account, clients.region)
+        ensure_bucket(clients, bucket)
+        deployer = Deployer(clients, RecordingUI(), sleep=Sleeps(), poll=0)
+        template: dict = {}
+        for memory, body in ((512, "v1"), (1024, "v2")):  # create, then update code and memory
+            cfg = dataclasses.replace(config, function=dataclasses.replace(config.function, memory=memory))
+            artifact = upload_zip(clients, bucket, cfg.name, tiny_zip(tmp_path / f"{body}.zip", body))
+            template = render_template(cfg, artifact)
+            result = deployer.deploy(
+                DeployRequest(
+                    stack=cfg.stack_name,
+                    template=template,
+                    smoke=False,
+                    parameters=parameter_values(artifact),
+                    assume_yes=True,
+                )
+            )
+            assert result.outcome in ("created", "updated")
+        destroy(
+            clients,
+            RecordingUI(),
+            stack=config.stack_name,
+            app=config.name,
+            assume_yes=True,
+            artifact_bucket=bucket,
+            sleep=Sleeps(),
+            poll=0,
+        )
+    return recorder, template, (config, identity, bucket)
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    return _record_full_cycle(tmp_path_factory.mktemp("cycle"))
+
+
+def test_recorder_sees_every_call_of_a_deploy_update_destroy(cycle):
+    recorder, _, _ = cycle
+    actions = recorder.actions()
+    assert {
+        "cloudformation:CreateChangeSet",
+        "cloudformation:ExecuteChangeSet",
+        "cloudformation:DeleteStack",
+        "s3:PutObject",
+        "s3:DeleteObjects",
+        "sts:GetCallerIdentity",
+    } <= actions
+    # one CreateChangeSet per deploy: the recorder counts calls, not just kinds
+    assert sum(c.operation == "CreateChangeSet" for c in recorder.calls) == 2
+
+
+def test_deployer_policy_covers_exactly_the_calls_made(cycle):
+    policy_module = pytest.importorskip("lambdaserve.cloud.policy")
+    recorder, template, (config, identity, bucket) = cycle
+    policy = policy_module.deployer_policy(
+        config,
+        account=identity.account,
+        region="us-east-1",
+        artifact_bucket=bucket,
+        ecr_repository=repository_name(config.name),
+    )
+    missing = sorted(
+        f"{c.service}:{c.operation}"
+        for c in set(recorder.calls)
+        if f"{c.service}:{c.operation}" not in UNGATED
+        and not policy_module.covers(policy, c.service, c.operation)
+    )
+    assert missing == [], f"the policy lacks: {missing}"
+    used = {c.service for c in recorder.calls} | {
+        NAMESPACE_PREFIX.get(r["Type"].split("::")[1], r["Type"].split("::")[1].lower())
+        for r in template["Resources"].values()
+    }
+    families = set()
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        families |= {a.split(":")[0] for a in actions}
+    assert families - used == set(), f"unused families in the policy: {json.dumps(sorted(families - used))}"
