@@ -1,0 +1,1 @@
+"""lambdaserve.build"""

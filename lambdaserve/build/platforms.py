@@ -1,0 +1,77 @@
+"""Which wheels Lambda's operating system can load, per Python runtime and architecture.
+
+python3.12+ runs on Amazon Linux 2023 (glibc 2.34); python3.11 on Amazon Linux 2
+(glibc 2.26), where manylinux_2_28 wheels (recent numpy, onnxruntime, torch) fail to load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# glibc (major, minor) of the OS under each Lambda Python runtime.
+RUNTIME_GLIBC: dict[str, tuple[int, int]] = {"3.11": (2, 26), "3.12": (2, 34), "3.13": (2, 34)}
+RUNTIME_OS: dict[str, str] = {"3.11": "Amazon Linux 2", "3.12": "Amazon Linux 2023",
+                              "3.13": "Amazon Linux 2023"}
+# config's architecture names to the machine names in wheel tags.
+MACHINE: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+_GLIBC_TAG = re.compile(r"manylinux_(\d+)_(\d+)_")
+_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def platform_tags(python: str, architecture: str) -> list[str]:
+    """The --platform tags for pip: manylinux2014 plus manylinux_2_17 … the runtime's glibc."""
+    machine = MACHINE[architecture]
+    _, top = RUNTIME_GLIBC[python]
+    return [f"manylinux2014_{machine}"] + [f"manylinux_2_{minor}_{machine}" for minor in range(17, top + 1)]
+
+
+def tag_glibc(platform: str) -> tuple[int, int] | None:
+    """The glibc a wheel's platform tag needs, or None for pure and non-Linux tags."""
+    match = _GLIBC_TAG.match(platform + "_")
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    for legacy, glibc in _LEGACY.items():
+        if platform.startswith(legacy + "_"):
+            return glibc
+    return None
+
+
+@dataclass(frozen=True)
+class InstalledWheel:
+    name: str
+    version: str
+    glibc: tuple[int, int] | None  # the lowest glibc any of its tags accepts
+
+
+def installed_wheels(target: Path) -> list[InstalledWheel]:
+    """What pip installed into ``target``, read from each *.dist-info (METADATA and WHEEL)."""
+    found = []
+    for info in sorted(target.glob("*.dist-info")):
+        name, _, version = info.name[: -len(".dist-info")].partition("-")
+        needs: list[tuple[int, int]] = []
+        wheel = info / "WHEEL"
+        if wheel.is_file():
+            for line in wheel.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("Tag:"):
+                    glibc = tag_glibc(line.split(":", 1)[1].strip().split("-")[-1])
+                    if glibc is not None:
+                        needs.append(glibc)
+        found.append(InstalledWheel(name=name, version=version, glibc=min(needs) if needs else None))
+    return found
+
+
+def glibc_warnings(wheels: list[InstalledWheel], python: str) -> list[str]:
+    """One warning per wheel whose glibc is newer than the runtime's OS provides."""
+    have = RUNTIME_GLIBC[python]
+    warnings = []
+    for wheel in wheels:
+        if wheel.glibc is not None and wheel.glibc > have:
+            warnings.append(
+                f"{wheel.name} {wheel.version} needs glibc {wheel.glibc[0]}.{wheel.glibc[1]} "
+                f"(manylinux_{wheel.glibc[0]}_{wheel.glibc[1]}), but python{python} runs on "
+                f"{RUNTIME_OS[python]} (glibc {have[0]}.{have[1]}), which cannot load it; "
+                "use function.python = \"3.12\"")
+    return warnings

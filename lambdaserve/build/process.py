@@ -1,0 +1,36 @@
+"""Running external tools (pip, strip, a target Python) through one injectable runner.
+
+Tests pass their own runner to count or refuse calls instead of patching subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from lambdaserve.errors import BuildError
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def run_command(args: Sequence[str], *, env: Mapping[str, str] | None = None,
+                cwd: Path | None = None, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` and capture its output; a missing program answers 127, one that cannot run 126."""
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        return subprocess.run(list(args), env=full_env, cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except FileNotFoundError as exc:
+        return subprocess.CompletedProcess(list(args), 127, "", str(exc))
+    except OSError as exc:  # not executable, and the like
+        return subprocess.CompletedProcess(list(args), 126, "", str(exc))
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"{args[0]} did not finish within {timeout:.0f} s",
+                         hint="Check your network or the tool itself, then build again.") from exc
+
+
+def tail(text: str, lines: int = 15) -> str:
+    """The last lines of a tool's output, for error messages."""
+    return "\n".join(text.strip().splitlines()[-lines:])

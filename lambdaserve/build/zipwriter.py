@@ -1,0 +1,175 @@
+"""A deterministic zip writer that can also copy already-compressed members from another zip.
+
+Same members give the same bytes (with the same zlib): entries are sorted by name, every timestamp is
+1980-01-01 00:00, modes are 0644 for files, 0755 for executables and directories, there are
+no extra fields and deflate runs at a fixed level. Copying members raw from a cached part
+(the dependency layer) makes a code-only rebuild cost a file copy, not a recompression.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from lambdaserve.errors import BuildError
+
+LEVEL = 6
+CHUNK = 1 << 20
+DOS_TIME, DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00, the zip format's epoch
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s4B4H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_MAX_ENTRIES, _MAX_OFFSET = 0xFFFF, 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file to put at ``name``: compressed from ``source``, or copied raw from ``part``."""
+
+    name: str
+    source: Path | None = None
+    part: Path | None = None  # a zip written by this module holding ``name``
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: bytes
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    mode: int
+    offset: int
+
+
+def _flags(name: bytes) -> int:
+    return 0x800 if not name.isascii() else 0  # bit 11: the name is UTF-8
+
+
+def _write_local(out: BinaryIO, name: bytes, method: int, crc: int, csize: int, usize: int) -> None:
+    out.write(_LOCAL.pack(b"PK\x03\x04", 20, _flags(name), method, DOS_TIME, DOS_DATE, crc, csize,
+                          usize, len(name), 0))
+    out.write(name)
+
+
+def _deflate_file(out: BinaryIO, name: bytes, source: Path, mode: int) -> _Entry:
+    offset = out.tell()
+    _write_local(out, name, zipfile.ZIP_DEFLATED, 0, 0, 0)
+    comp = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    crc = usize = csize = 0
+    with source.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            crc = zlib.crc32(chunk, crc)
+            usize += len(chunk)
+            data = comp.compress(chunk)
+            csize += len(data)
+            out.write(data)
+    data = comp.flush()
+    csize += len(data)
+    out.write(data)
+    end = out.tell()
+    out.seek(offset)
+    _write_local(out, name, zipfile.ZIP_DEFLATED, crc, csize, usize)
+    out.seek(end)
+    return _Entry(name, zipfile.ZIP_DEFLATED, crc, csize, usize, mode, offset)
+
+
+def _copy_raw(out: BinaryIO, name: bytes, part: BinaryIO, info: zipfile.ZipInfo, mode: int) -> _Entry:
+    part.seek(info.header_offset)
+    header = part.read(_LOCAL.size)
+    name_len, extra_len = struct.unpack("<2H", header[26:30])
+    part.seek(info.header_offset + _LOCAL.size + name_len + extra_len)
+    offset = out.tell()
+    _write_local(out, name, info.compress_type, info.CRC, info.compress_size, info.file_size)
+    left = info.compress_size
+    while left:
+        chunk = part.read(min(CHUNK, left))
+        if not chunk:
+            raise BuildError(f"cached package part is truncated at {info.filename}",
+                             hint="Delete .lambdaserve/cache and build again.")
+        out.write(chunk)
+        left -= len(chunk)
+    return _Entry(name, info.compress_type, info.CRC, info.compress_size, info.file_size, mode, offset)
+
+
+def _directories(names: Iterable[str]) -> set[str]:
+    dirs: set[str] = set()
+    for name in names:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:depth]) + "/")
+    return dirs
+
+
+def write_zip(path: Path, members: Iterable[Member], comment: str = "") -> dict[str, int]:
+    """Write ``members`` (plus their parent directories) sorted by name; return each file's size."""
+    by_name: dict[str, Member] = {}
+    for member in members:
+        if member.name in by_name:
+            raise BuildError(f"two files want the same place in the zip: {member.name}",
+                             hint="Rename your module so it does not shadow a dependency or lambdaserve.")
+        by_name[member.name] = member
+    names = sorted(set(by_name) | _directories(by_name))
+    if len(names) > _MAX_ENTRIES:
+        raise BuildError(f"the zip would hold {len(names)} entries; this writer stops at {_MAX_ENTRIES}",
+                         hint='Use package = "image" for dependencies this large.')
+    parts: _Parts = {}
+    entries: list[_Entry] = []
+    try:
+        with path.open("wb") as out:
+            for name in names:
+                raw = name.encode("utf-8")
+                found = by_name.get(name)
+                if found is None:  # a directory
+                    entries.append(_Entry(raw, zipfile.ZIP_STORED, 0, 0, 0, 0o040755, out.tell()))
+                    _write_local(out, raw, zipfile.ZIP_STORED, 0, 0, 0)
+                    continue
+                member = found
+                mode = 0o100755 if member.executable else 0o100644
+                if member.part is not None:
+                    part_fh, infos = _open_part(parts, member.part)
+                    entries.append(_copy_raw(out, raw, part_fh, infos[name], mode))
+                elif member.source is not None:
+                    entries.append(_deflate_file(out, raw, member.source, mode))
+            _write_central(out, entries, comment.encode("utf-8"))
+    finally:
+        for opened, _ in parts.values():
+            opened.close()
+    return {e.name.decode("utf-8"): e.usize for e in entries if not e.mode & 0o040000}
+
+
+_Parts = dict[Path, tuple[BinaryIO, dict[str, zipfile.ZipInfo]]]
+
+
+def _open_part(parts: _Parts, path: Path) -> tuple[BinaryIO, dict[str, zipfile.ZipInfo]]:
+    if path not in parts:
+        fh: BinaryIO = path.open("rb")
+        parts[path] = (fh, {info.filename: info for info in zipfile.ZipFile(fh).infolist()})
+    return parts[path]
+
+
+def _write_central(out: BinaryIO, entries: list[_Entry], comment: bytes) -> None:
+    start = out.tell()
+    for e in entries:
+        attr = (e.mode << 16) | (0x10 if e.mode & 0o040000 else 0)
+        out.write(_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, _flags(e.name), e.method, DOS_TIME,
+                                DOS_DATE, e.crc, e.csize, e.usize, len(e.name), 0, 0, 0, 0, attr, e.offset))
+        out.write(e.name)
+    end = out.tell()
+    if end > _MAX_OFFSET:
+        raise BuildError("the zip is over 4 GiB", hint='Use package = "image".')
+    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), end - start, start, len(comment)))
+    out.write(comment)
+
+
+def part_members(part: Path) -> list[Member]:
+    """The files of a zip written by ``write_zip``, as members copied raw into another zip."""
+    with zipfile.ZipFile(part) as zf:
+        return [Member(info.filename, part=part, executable=bool((info.external_attr >> 16) & 0o111))
+                for info in zf.infolist() if not info.filename.endswith("/")]

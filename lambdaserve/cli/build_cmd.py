@@ -1,0 +1,92 @@
+"""`lambdaserve build`: make the deployable package in .lambdaserve/build/ and say what it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from lambdaserve.build.zip_package import build_zip, human
+from lambdaserve.config import Config, load_config
+from lambdaserve.errors import BuildError
+
+
+def build_zip_package(config: Config) -> None:
+    result = build_zip(config, log=lambda msg: click.echo(msg, err=True))
+    click.echo(f"Built {result.path} for python{result.python} {result.architecture} "
+               f"in {result.seconds:.1f} s")
+    click.echo(f"  sha256    {result.sha256}")
+    click.echo(f"  zipped    {human(result.zipped_bytes)}"
+               + ("  (over 50 MB: deployed through S3)" if result.needs_s3 else ""))
+    click.echo(f"  unzipped  {human(result.unzipped_bytes)} of 250 MB, {result.entries} files")
+    layer = "reused" if result.dependencies_cached else "built"
+    click.echo(f"  dependencies {layer} ({len(result.packages)} packages; compiled by {result.interpreter})")
+    if result.trimmed.total:
+        parts = ", ".join(f"{name} {human(size)}" for name, size in sorted(
+            result.trimmed.removed.items(), key=lambda kv: -kv[1]) if size)
+        click.echo(f"  trimmed   {human(result.trimmed.total)}: {parts}")
+    click.echo("  largest   " + ", ".join(f"{name} {human(size)}" for name, size in result.largest[:5]))
+    for note in result.trimmed.notes + result.warnings:
+        click.echo(f"warning: {note}", err=True)
+
+
+def build_image_package(config: Config, builder: str, push: str | None) -> None:
+    from lambdaserve.build.image import build_image
+    from lambdaserve.build.image_builder import build_from_dockerfile, push_with_tool
+    from lambdaserve.build.image_push import push_image
+    from lambdaserve.build.oci import parse_ref
+    from lambdaserve.cli.progress import layer_progress
+
+    log = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    if builder == "docker":
+        built_tool = build_from_dockerfile(config)
+        click.echo(f"Built {built_tool.tag} with {built_tool.tool.name} from {built_tool.export.dockerfile}")
+        if push:
+            digest = push_with_tool(built_tool.tool, built_tool.tag, parse_ref(push), None)
+            click.echo(f"Pushed {push} ({digest})")
+        return
+    built = build_image(config, log=log)
+    click.echo(f"Built image {built.manifest_digest} in {built.seconds:.1f} s ({built.out_dir})")
+    click.echo(f"  base      {built.base_ref} ({len(built.base_layers)} layers, referenced, not downloaded)")
+    for layer in built.layers:
+        click.echo(f"  {layer.name:<13} {human(layer.size)}  {layer.digest}")
+    click.echo(f"  total     {human(built.size)} of 10 GB")
+    for warning in built.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if push:
+        with layer_progress() as progress:
+            pushed = push_image(built, push, progress=progress)
+        for warning in pushed.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"Pushed {pushed.image_uri} ({human(pushed.bytes_uploaded)} uploaded)")
+
+
+# One builder per package type; each takes the loaded config and prints its own summary.
+BUILDERS: dict[str, Callable[[Config], None]] = {"zip": build_zip_package}
+
+
+@click.command("build")
+@click.option("--package", type=click.Choice(["zip", "image"]), default=None,
+              help="What to build; default: function.package from lambdaserve.toml.")
+@click.option("--builder", type=click.Choice(["daemonless", "docker"]), default="daemonless",
+              show_default=True,
+              help="Images: our own daemonless builder, or docker/podman/buildah on the exported Dockerfile.")
+@click.option("--push", default=None, metavar="REGISTRY/REPO:TAG",
+              help="Images: push to this registry after building (no docker login needed).")
+@click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
+              help="The project folder or its lambdaserve.toml.")
+def build(package: str | None, builder: str, push: str | None, config_path: Path) -> None:
+    """Build the package to deploy into .lambdaserve/build/ (sizes and sha256 are printed)."""
+    config = load_config(config_path)
+    kind = package or config.function.package
+    if kind == "image":
+        build_image_package(config, builder, push)
+        return
+    if push or builder != "daemonless":
+        raise BuildError("--push and --builder apply to images only",
+                         hint="Pass --package image, or drop those options for a zip.")
+    BUILDERS[kind](config)
+
+
+COMMANDS = [build]

@@ -1,0 +1,39 @@
+"""`lambdaserve export dockerfile`: the classic Dockerfile and context, equivalent to the built image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lambdaserve.build.dockerfile_export import export_dockerfile
+from lambdaserve.config import load_config
+
+
+@click.group("export")
+def export() -> None:
+    """Write what lambdaserve builds in other tools' formats."""
+
+
+@export.command("dockerfile")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="Folder for the Dockerfile and its context; default .lambdaserve/export/docker.")
+@click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
+              help="The project folder or its lambdaserve.toml.")
+def dockerfile(output: Path | None, config_path: Path) -> None:
+    """A Dockerfile + context giving the same image as `lambdaserve build --package image`.
+
+    Use it when you need system packages (add a RUN line) or your own docker pipeline.
+    """
+    config = load_config(config_path)
+    out = output or config.project_dir / ".lambdaserve" / "export" / "docker"
+    result = export_dockerfile(config, out)
+    click.echo(f"Wrote {result.dockerfile} and its context (model/, code/) for {config.base_image}")
+    click.echo(f"  {len(result.packages)} pinned packages, one `pip install` per line")
+    if result.runs_ric:
+        click.echo("  the base has no Lambda bootstrap: ENTRYPOINT runs awslambdaric")
+    click.echo(f"Build it: docker build --platform linux/"
+               f"{'amd64' if config.function.architecture == 'x86_64' else 'arm64'} -t {config.name} {out}")
+
+
+COMMANDS = [export]
