@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 from lambdaserve.errors import ModelLoadError
@@ -23,11 +22,19 @@ def _is_xgboost_json(path: Path) -> bool:
 
 def _is_torchscript(path: Path) -> bool:
     # TorchScript archives are zips holding a constants.pkl and code/ folder.
+    import zipfile  # here, not at the top: the runtime imports this module on every cold start
+
     try:
         with zipfile.ZipFile(path) as zf:
             return any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in zf.namelist())
     except (zipfile.BadZipFile, OSError):
         return False
+
+
+def suffix_framework(path: Path) -> str | None:
+    """The framework a file's suffix stands for, if any (.json counts as XGBoost's)."""
+    suffix = path.suffix.lower()
+    return "xgboost" if suffix == ".json" else _BY_SUFFIX.get(suffix)
 
 
 def model_files(folder: Path) -> list[Path]:

@@ -1,0 +1,122 @@
+"""What every loader shares: the Model protocol, file lookup, errors and input arrays.
+
+Stdlib only at import time; numpy is imported inside the functions that need it, after
+the framework itself has been imported by its loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lambdaserve.errors import ModelLoadError
+from lambdaserve.runtime.loaders.detect import suffix_framework
+from lambdaserve.runtime.signature import Signature
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# The pip extra that installs each framework, for the hint of a failed import.
+EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost"}
+
+
+class Model(Protocol):
+    framework: str
+    signature: Signature
+
+    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]: ...
+
+    def versions(self) -> dict[str, str]: ...
+
+
+def missing_framework(framework: str, package: str, exc: ImportError) -> ModelLoadError:
+    extra = EXTRAS.get(framework, framework)
+    return ModelLoadError(
+        f"cannot load a {framework} model: {package} is not installed ({exc})",
+        hint=f"pip install 'lambdaserve[{extra}]', and list {package} in function.requirements.",
+    )
+
+
+def load_failed(framework: str, path: Path, exc: BaseException, hint: str) -> ModelLoadError:
+    return ModelLoadError(f"{framework} cannot load {path}: {type(exc).__name__}: {exc}", hint=hint)
+
+
+def model_file(path: Path, suffixes: tuple[str, ...], framework: str) -> Path:
+    """The one file with one of ``suffixes`` that ``path`` names (itself, or inside a folder)."""
+    if not path.exists():
+        raise ModelLoadError(f"model file {path} does not exist",
+                             hint="Check model.path in lambdaserve.toml (or LAMBDASERVE_MODEL_DIR/_FILE).")
+    if path.is_file():
+        other = suffix_framework(path)
+        if other is not None and path.suffix.lower() not in suffixes:
+            raise ModelLoadError(f"{path.name}: its suffix says {other}, but it is loaded as {framework}",
+                                 hint=f"Set model.framework = \"{other}\" (or \"auto\") in lambdaserve.toml.")
+        return path
+    found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    if len(found) == 1:
+        return found[0]
+    listed = ", ".join(p.name for p in found) or "none"
+    raise ModelLoadError(
+        f"expected one {framework} model file ({' '.join(suffixes)}) in {path}, found {listed}",
+        hint="Point model.path at the model file itself.",
+    )
+
+
+_NUMPY_DTYPES = {"string": "object"}
+
+
+def as_array(rows: Any, dtype: str) -> np.ndarray:
+    """Validated nested lists as a numpy array of the signature's dtype."""
+    import numpy as np
+
+    return np.asarray(rows, dtype=_NUMPY_DTYPES.get(dtype, dtype))
+
+
+def numpy_version() -> dict[str, str]:
+    import numpy as np
+
+    return {"numpy": np.__version__}
+
+
+def merge_signature(own: Signature, declared: Signature | None) -> Signature:
+    """The model's own signature, with what lambdaserve.toml declares taking precedence.
+
+    Declared inputs rename and shape the model's; the dtype stays the model's own (TOML
+    says float32 when a dtype is left out, which would change a float64 model's answers).
+    Outputs stay the loader's, which names them itself. A declared row shape that
+    contradicts the model's is refused at load, rather than failing on every request.
+    """
+    if declared is None or not declared.inputs:
+        return own
+    inputs = declared.inputs
+    if len(inputs) == len(own.inputs):
+        for mine, theirs in zip(own.inputs, inputs, strict=True):
+            if _conflict(mine.row_shape, theirs.row_shape):
+                raise ModelLoadError(
+                    f"lambdaserve.toml declares input {theirs.name!r} with row shape "
+                    f"{_shape(theirs.row_shape)}, but the model takes {_shape(mine.row_shape)}",
+                    hint="Fix [signature] in lambdaserve.toml, or delete it to use the model's own.",
+                )
+        pairs = zip(own.inputs, inputs, strict=True)
+        inputs = tuple(replace(theirs, dtype=mine.dtype) for mine, theirs in pairs)
+    return replace(own, inputs=inputs, outputs=own.outputs or declared.outputs, source="config")
+
+
+def _conflict(mine: tuple[int | None, ...], theirs: tuple[int | None, ...]) -> bool:
+    if len(mine) != len(theirs):
+        return True
+    return any(a is not None and b is not None and a != b for a, b in zip(mine, theirs, strict=True))
+
+
+def _shape(row: tuple[int | None, ...]) -> str:
+    return "[" + ", ".join("any" if d is None else str(d) for d in row) + "]"
+
+
+def single_input(signature: Signature, framework: str) -> str:
+    """The name of the one input a tabular model takes."""
+    if len(signature.inputs) != 1:
+        names = ", ".join(t.name for t in signature.inputs)
+        raise ModelLoadError(f"a {framework} model takes one input; the signature declares {names}",
+                             hint="Declare a single input in [signature] of lambdaserve.toml.")
+    return signature.inputs[0].name

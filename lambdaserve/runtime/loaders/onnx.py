@@ -1,0 +1,130 @@
+"""ONNX models through onnxruntime.
+
+The signature is the graph's: every input and output with its dtype and shape (symbolic
+dimensions become None). Classifiers converted by skl2onnx name their outputs
+output_label and output_probability; those become "label" and "probabilities", and the
+probabilities are computed only when asked. ZipMap's list of {class: probability} dicts
+is turned into an array, one column per class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.loaders.base import (
+    as_array,
+    load_failed,
+    merge_signature,
+    missing_framework,
+    model_file,
+    numpy_version,
+)
+from lambdaserve.runtime.settings import RuntimeSettings
+from lambdaserve.runtime.signature import Signature, TensorSpec
+from lambdaserve.runtime.threads import available_cpus
+
+SUFFIXES = (".onnx",)
+_DTYPES = {
+    "tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+    "tensor(int8)": "int8", "tensor(int16)": "int16", "tensor(int32)": "int32",
+    "tensor(int64)": "int64", "tensor(uint8)": "uint8", "tensor(bool)": "bool",
+    "tensor(string)": "string",
+}
+# skl2onnx's names for a classifier's outputs, and ours.
+_RENAME = {"output_label": "label", "output_probability": "probabilities"}
+
+
+def _shape(node: Any) -> tuple[int | None, ...]:
+    dims = node.shape if isinstance(node.shape, list) else []
+    return tuple(d if isinstance(d, int) and d >= 0 else None for d in dims) or (None,)
+
+
+def _spec(node: Any, name: str) -> TensorSpec:
+    dtype = _DTYPES.get(node.type)
+    if dtype is None and node.type.startswith("seq(map("):  # ZipMap: one dict per row
+        return TensorSpec(name, "float32", (None, None))
+    if dtype is None:
+        raise ModelLoadError(f"the ONNX graph's {name!r} has type {node.type}, which lambdaserve "
+                             "cannot pass as JSON", hint="Export the model with plain tensor inputs "
+                                                         "and outputs, or use a custom predictor.")
+    return TensorSpec(name, dtype, _shape(node))
+
+
+def _signature(session: Any) -> Signature:
+    inputs = tuple(_spec(node, node.name) for node in session.get_inputs())
+    outputs = tuple(_spec(node, _RENAME.get(node.name, node.name)) for node in session.get_outputs())
+    names = {spec.name for spec in outputs}
+    return Signature(inputs=inputs, outputs=outputs, has_proba={"label", "probabilities"} <= names)
+
+
+def _rows_of_dicts(value: Any) -> Any:
+    """ZipMap's [{class: p, ...}, ...] as a (rows, classes) array, classes in the map's order."""
+    import numpy as np
+
+    if not isinstance(value, list) or not value or not isinstance(value[0], dict):
+        return value
+    keys = list(value[0])
+    return np.asarray([[row[k] for k in keys] for row in value], dtype=np.float32)
+
+
+class OnnxModel:
+    framework = "onnx"
+
+    def __init__(self, session: Any, signature: Signature) -> None:
+        self.session = session
+        self.signature = signature
+        self._graph_names = {_RENAME.get(o.name, o.name): o.name for o in session.get_outputs()}
+        self._plain = [name for name in self._graph_names if name != "probabilities"]
+
+    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]:
+        if probabilities and not self.signature.has_proba:
+            raise RequestError("this model does not give probabilities",
+                               hint="Ask without probabilities; the ONNX graph has no probability output.")
+        feeds = {spec.name: as_array(inputs[spec.name], spec.dtype) for spec in self.signature.inputs}
+        wanted = list(self._graph_names) if probabilities else self._plain
+        results = self.session.run([self._graph_names[name] for name in wanted], feeds)
+        return {name: _rows_of_dicts(value) for name, value in zip(wanted, results, strict=True)}
+
+    def versions(self) -> dict[str, str]:
+        import onnxruntime
+
+        return {"onnxruntime": onnxruntime.__version__, **numpy_version()}
+
+
+def _session(ort: Any, path: Path) -> Any:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = available_cpus()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Spinning threads burn the function's CPU share between requests.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise load_failed("onnxruntime", path, exc, "The file is damaged, not ONNX, or uses an opset "
+                                                    "or operator this onnxruntime lacks; re-export it "
+                                                    "or pin a newer onnxruntime.") from exc
+
+
+def load(settings: RuntimeSettings) -> OnnxModel:
+    path = model_file(settings.model_path, SUFFIXES, "onnx")
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise missing_framework("onnx", "onnxruntime", exc) from exc
+    session = _session(ort, path)
+    own = _signature(session)
+    declared = settings.signature
+    if declared is not None:
+        graph = {spec.name for spec in own.inputs}
+        if {spec.name for spec in declared.inputs} != graph:
+            raise ModelLoadError(
+                f"lambdaserve.toml declares inputs {sorted(s.name for s in declared.inputs)}, but the "
+                f"ONNX graph takes {sorted(graph)}",
+                hint="Use the graph's input names in [signature], or delete [signature].")
+        by_name = {spec.name: spec for spec in declared.inputs}
+        declared = Signature(inputs=tuple(by_name[spec.name] for spec in own.inputs),
+                             outputs=declared.outputs, source=declared.source)
+    return OnnxModel(session, merge_signature(own, declared))

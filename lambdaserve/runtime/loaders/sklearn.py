@@ -1,0 +1,180 @@
+"""scikit-learn models from joblib, pickle or skops' secure format.
+
+The signature comes from the fitted estimator: ``n_features_in_``, ``feature_names_in_``,
+``classes_`` and whether ``predict_proba`` exists. Outputs: classifiers give "label" (and
+"probabilities" when asked), anything else gives "prediction".
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.loaders.base import (
+    as_array,
+    load_failed,
+    merge_signature,
+    missing_framework,
+    model_file,
+    numpy_version,
+    single_input,
+)
+from lambdaserve.runtime.loaders.log import loader_log
+from lambdaserve.runtime.settings import RuntimeSettings
+from lambdaserve.runtime.signature import Signature, TensorSpec
+
+SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops")
+# skops refuses types outside its default trust list unless told to trust them. Types from
+# these packages are what scikit-learn models are made of; anything else could run code.
+_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
+
+log = loader_log()
+
+
+def _load_skops(path: Path) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise missing_framework("sklearn", "skops", exc) from exc
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise load_failed("skops", path, exc, "The file is not a skops archive; re-save it with "
+                                              "skops.io.dump(model, path).") from exc
+    unknown = [t for t in untrusted if t.split(".", 1)[0] not in _TRUSTED_PACKAGES]
+    if unknown:
+        raise ModelLoadError(
+            f"{path.name} holds types that could run code when loaded: {', '.join(unknown)}",
+            hint="Save the model without them, or load it yourself in a custom predictor "
+                 "(model.predictor) with skops.io.load(path, trusted=[...]) if you trust the file.",
+        )
+    try:
+        return sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise load_failed("skops", path, exc, "Re-save the model with the skops and scikit-learn "
+                                              "versions pinned in function.requirements.") from exc
+
+
+def _load_pickle(path: Path) -> Any:
+    import joblib
+
+    log.warning("loading %s with pickle: a pickle runs any code it holds, so load only files you "
+                "made or trust; skops' format (.skops) is the safe alternative", path.name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = joblib.load(path)
+        except ModuleNotFoundError as exc:
+            raise load_failed("pickle", path, exc, f"The pickle needs the module '{exc.name}': add its "
+                                                   "package to function.requirements.") from exc
+        except Exception as exc:
+            raise load_failed("pickle", path, exc, "The file is damaged or not a pickle; re-save it with "
+                                                   "joblib.dump(model, path).") from exc
+    for warning in caught:  # e.g. InconsistentVersionWarning: saved by another scikit-learn
+        log.warning("while loading %s: %s", path.name, warning.message)
+    return model
+
+
+def _label_dtype(classes: Any) -> str:
+    kind = getattr(getattr(classes, "dtype", None), "kind", "O")
+    return {"i": "int64", "u": "int64", "f": "float64", "b": "bool"}.get(kind, "string")
+
+
+def _signature(est: Any) -> Signature:
+    names = getattr(est, "feature_names_in_", None)
+    width = getattr(est, "n_features_in_", None)
+    first = est.steps[0][1] if hasattr(est, "steps") else est
+    if width is None and hasattr(first, "build_analyzer"):
+        spec = TensorSpec("input", "string", (None,))  # a text vectorizer takes one string per row
+    else:
+        spec = TensorSpec("input", "float64", (None, None if width is None else int(width)))
+    classes = getattr(est, "classes_", None)
+    if classes is not None and not hasattr(classes, "dtype"):
+        classes = None  # multi-output classifiers keep a list of arrays: answer their labels as is
+    has_proba = hasattr(est, "predict_proba") and classes is not None
+    if classes is not None:
+        outputs = [TensorSpec("label", _label_dtype(classes), (None,))]
+        if has_proba:
+            outputs.append(TensorSpec("probabilities", "float64", (None, len(classes))))
+    else:
+        n_out = int(getattr(est, "n_outputs_", 1) or 1)
+        outputs = [TensorSpec("prediction", "float64", (None,) if n_out == 1 else (None, n_out))]
+    return Signature(
+        inputs=(spec,), outputs=tuple(outputs),
+        feature_names=tuple(str(n) for n in names) if names is not None else None,
+        classes=tuple(classes.tolist()) if classes is not None else None,
+        has_proba=has_proba,
+    )
+
+
+def _dataframe_maker() -> Any:
+    """pandas.DataFrame if pandas is installed, else None: rows then go in as an array.
+
+    A model fitted on a DataFrame may pick its columns by name (ColumnTransformer).
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    return pd.DataFrame
+
+
+class SklearnModel:
+    framework = "sklearn"
+
+    def __init__(self, estimator: Any, signature: Signature, secure: bool = False) -> None:
+        self.estimator = estimator
+        self.secure = secure  # loaded from skops' format
+        self.signature = signature
+        self._input = single_input(signature, "scikit-learn")
+        self._is_classifier = signature.classes is not None
+        self._frame = _dataframe_maker() if signature.feature_names else None
+
+    def _features(self, inputs: dict[str, list[Any]]) -> Any:
+        array = as_array(inputs[self._input], self.signature.inputs[0].dtype)
+        names = self.signature.feature_names
+        if self._frame is None or names is None or array.ndim != 2:
+            return array
+        return self._frame(array, columns=list(names))
+
+    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]:
+        if probabilities and not self.signature.has_proba:
+            raise RequestError("this model does not give probabilities",
+                               hint="Ask without probabilities; the model has no predict_proba.")
+        features = self._features(inputs)
+        with warnings.catch_warnings():
+            # Fitted on a DataFrame but given an array: the columns are in the signature's order.
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            if not self._is_classifier:
+                return {"prediction": self.estimator.predict(features)}
+            answer = {"label": self.estimator.predict(features)}
+            if probabilities:
+                answer["probabilities"] = self.estimator.predict_proba(features)
+        return answer
+
+    def versions(self) -> dict[str, str]:
+        import sklearn
+
+        found = {"scikit-learn": sklearn.__version__, **numpy_version()}
+        if self.secure:  # the function needs skops to read the model
+            import skops
+
+            found["skops"] = skops.__version__
+        return found
+
+
+def load(settings: RuntimeSettings) -> SklearnModel:
+    path = model_file(settings.model_path, SUFFIXES, "scikit-learn")
+    try:
+        import sklearn  # noqa: F401  (the estimators' own modules need it)
+    except ImportError as exc:
+        raise missing_framework("sklearn", "scikit-learn", exc) from exc
+    secure = path.suffix.lower() == ".skops"
+    est = _load_skops(path) if secure else _load_pickle(path)
+    if not callable(getattr(est, "predict", None)):
+        raise ModelLoadError(f"{path.name} holds a {type(est).__name__}, which has no predict method",
+                             hint="Save the fitted estimator or Pipeline itself, not a dict or tuple "
+                                  "around it; or use a custom predictor.")
+    return SklearnModel(est, merge_signature(_signature(est), settings.signature), secure)

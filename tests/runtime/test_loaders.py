@@ -1,0 +1,201 @@
+"""Each loader answers exactly what its framework answers, with the signature read off the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from lambdaserve.errors import RequestError
+from lambdaserve.runtime.loaders import load_model
+from lambdaserve.runtime.signature import Signature, TensorSpec
+from tests import models
+from tests.models import Made, runtime_settings
+
+
+def _predict(made: Made, probabilities: bool = True, **settings: Any) -> dict[str, Any]:
+    model = load_model(runtime_settings(made.path, **settings))
+    name = model.signature.inputs[0].name
+    return model.predict({name: made.rows}, probabilities=probabilities)
+
+
+def _same(answer: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert set(answer) == set(expected)
+    for name, value in expected.items():
+        np.testing.assert_allclose(np.asarray(answer[name]), np.asarray(value), rtol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("fmt", ["joblib", "pickle", "skops"])
+def test_sklearn_classifier_matches_sklearn(tmp_path: Path, fmt: str) -> None:
+    made = models.sklearn_classifier(tmp_path, fmt)
+    model = load_model(runtime_settings(made.path))
+    assert model.framework == "sklearn"
+    _same(model.predict({"input": made.rows}, probabilities=True), made.expected)
+    assert set(model.predict({"input": made.rows})) == {"label"}
+    sig = model.signature
+    assert sig.n_features == 4 and sig.inputs[0].dtype == "float64"
+    assert sig.classes == (0, 1, 2) and sig.has_proba
+    assert [(t.name, t.shape) for t in sig.outputs] == [("label", (None,)), ("probabilities", (None, 3))]
+    assert model.versions()["scikit-learn"] and model.versions()["numpy"] == np.__version__
+    assert ("skops" in model.versions()) == (fmt == "skops")  # needed in the function to read it
+
+
+def test_sklearn_string_labels(tmp_path: Path) -> None:
+    made = models.sklearn_classifier(tmp_path, "skops", string_labels=True)
+    model = load_model(runtime_settings(made.path))
+    assert model.signature.classes == ("setosa", "versicolor", "virginica")
+    assert model.signature.outputs[0] == TensorSpec("label", "string", (None,))
+    answer = model.predict({"input": made.rows})
+    assert answer["label"].tolist() == made.expected["label"].tolist()
+    assert answer["label"].tolist()[:3] == ["setosa", "versicolor", "virginica"]
+
+
+def test_pickle_load_warns_in_a_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = models.sklearn_classifier(tmp_path, "pickle")
+    load_model(runtime_settings(made.path))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    warned = [line for line in lines if "a pickle runs any code" in line["message"]]
+    assert warned and warned[0]["level"] == "WARNING" and "model.pkl" in warned[0]["message"]
+
+
+def test_skops_load_does_not_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = models.sklearn_classifier(tmp_path, "skops")
+    load_model(runtime_settings(made.path))
+    assert "pickle" not in capsys.readouterr().err
+
+
+def test_sklearn_regressor_gives_predictions_and_no_probabilities(tmp_path: Path) -> None:
+    made = models.sklearn_regressor(tmp_path)
+    model = load_model(runtime_settings(made.path, "sklearn"))
+    _same(model.predict({"input": made.rows}), made.expected)
+    assert model.signature.n_features == 10
+    assert model.signature.classes is None and not model.signature.has_proba
+    with pytest.raises(RequestError, match="does not give probabilities"):
+        model.predict({"input": made.rows}, probabilities=True)
+
+
+def test_pipeline_with_feature_names(tmp_path: Path) -> None:
+    made = models.sklearn_pipeline(tmp_path)
+    model = load_model(runtime_settings(made.path))
+    assert model.signature.feature_names == made.extra["feature_names"]
+    _same(model.predict({"input": made.rows}, probabilities=True), made.expected)
+
+
+def test_declared_signature_renames_the_input_and_keeps_model_outputs(tmp_path: Path) -> None:
+    made = models.sklearn_classifier(tmp_path)
+    declared = {
+        "inputs": [{"name": "features", "dtype": "float64", "shape": [-1, 4]}],
+        "outputs": [{"name": "whatever", "dtype": "int64", "shape": [-1]}],
+    }
+    model = load_model(runtime_settings(made.path, signature=declared))
+    assert model.signature.inputs == (TensorSpec("features", "float64", (None, 4)),)
+    assert model.signature.source == "config" and model.signature.classes == (0, 1, 2)
+    assert [t.name for t in model.signature.outputs] == ["label", "probabilities"]
+    _same(model.predict({"features": made.rows}, probabilities=True), made.expected)
+
+
+@pytest.mark.parametrize("zipmap", [False, True])
+def test_onnx_classifier_matches_onnxruntime(tmp_path: Path, zipmap: bool) -> None:
+    made = models.onnx_classifier(tmp_path, zipmap=zipmap)
+    model = load_model(runtime_settings(made.path))
+    assert model.framework == "onnx"
+    sig = model.signature
+    assert sig.inputs == (TensorSpec(made.extra["input"], "float32", (None, 4)),)
+    assert [t.name for t in sig.outputs] == ["label", "probabilities"] and sig.has_proba
+    assert sig.outputs[0].dtype == "int64"
+    _same(model.predict({made.extra["input"]: made.rows}, probabilities=True), made.expected)
+    assert set(model.predict({made.extra["input"]: made.rows})) == {"label"}
+    assert "onnxruntime" in model.versions()
+
+
+def test_onnx_multiple_inputs_and_symbolic_dims(tmp_path: Path) -> None:
+    made = models.onnx_two_inputs(tmp_path)
+    model = load_model(runtime_settings(made.path, "onnx"))
+    assert model.signature.inputs == (
+        TensorSpec("a", "float32", (None, 3)),
+        TensorSpec("b", "float64", (None, 3)),
+    )
+    assert model.signature.outputs == (TensorSpec("sum", "float32", (None, 3)),)
+    assert not model.signature.has_proba
+    _same(model.predict(made.extra["inputs"]), made.expected)
+
+
+def test_onnx_declared_inputs_in_any_order_keep_the_graphs_dtypes(tmp_path: Path) -> None:
+    made = models.onnx_two_inputs(tmp_path)
+    declared = {"inputs": [{"name": "b", "shape": [-1, 3]}, {"name": "a", "shape": [-1, 3]}]}
+    model = load_model(runtime_settings(made.path, signature=declared))
+    assert [(t.name, t.dtype) for t in model.signature.inputs] == [("a", "float32"), ("b", "float64")]
+    _same(model.predict(made.extra["inputs"]), made.expected)
+
+
+def test_torchscript_with_declared_signature_matches_torch(tmp_path: Path) -> None:
+    made = models.torchscript_mlp(tmp_path)
+    model = load_model(runtime_settings(made.path, signature=made.signature))
+    assert model.framework == "torchscript"
+    assert model.signature.inputs == (TensorSpec("input", "float32", (None, 4)),)
+    _same(model.predict({"input": made.rows}), made.expected)
+    assert "torch" in model.versions()
+
+
+@pytest.mark.parametrize("fmt", ["json", "ubj"])
+def test_xgboost_multiclass_matches_xgboost(tmp_path: Path, fmt: str) -> None:
+    made = models.xgboost_model(tmp_path, "multi:softprob", fmt)
+    model = load_model(runtime_settings(made.path))
+    assert model.framework == "xgboost"
+    sig = model.signature
+    assert sig.n_features == 4 and sig.feature_names == made.extra["feature_names"]
+    assert sig.classes == (0, 1, 2) and sig.has_proba
+    _same(model.predict({"input": made.rows}, probabilities=True), made.expected)
+    assert "xgboost" in model.versions()
+
+
+def test_xgboost_binary_logistic(tmp_path: Path) -> None:
+    made = models.xgboost_model(tmp_path, "binary:logistic", "ubj")
+    model = load_model(runtime_settings(made.path))
+    assert model.signature.classes == (0, 1)
+    _same(model.predict({"input": made.rows}, probabilities=True), made.expected)
+
+
+def test_xgboost_regressor(tmp_path: Path) -> None:
+    made = models.xgboost_model(tmp_path, "reg:squarederror", "json")
+    model = load_model(runtime_settings(made.path))
+    assert model.signature.n_features == 10 and model.signature.classes is None
+    assert [t.name for t in model.signature.outputs] == ["prediction"]
+    _same(model.predict({"input": made.rows}), made.expected)
+
+
+@pytest.mark.parametrize("attr", ["Predictor", "predictor"])
+def test_custom_predictor_class_or_object(tmp_path: Path, attr: str) -> None:
+    module = f"tiny_predictor_{attr.lower()}_{id(tmp_path)}"
+    made = models.custom_predictor(tmp_path, module=module, attr=attr)
+    model = load_model(runtime_settings(made.path, predictor=made.predictor))  # "auto" + predictor
+    assert model.framework == "custom"
+    assert model.signature.inputs == (TensorSpec("features", "float64", (None, 4)),)
+    assert model.signature.source == "model"  # from the predictor's own signature attribute
+    _same(model.predict({"features": made.rows}, probabilities=True), made.expected)
+    versions = model.versions()  # the known frameworks imported in this process, by pip name
+    assert versions["numpy"] == np.__version__
+    assert set(versions) <= {"numpy", "scikit-learn", "onnxruntime", "torch", "xgboost", "transformers"}
+
+
+def test_custom_predictor_module_inside_the_model_folder(tmp_path: Path) -> None:
+    module = f"inside_model_dir_{id(tmp_path)}"
+    made = models.custom_predictor(tmp_path, module=module)
+    (tmp_path / f"{module}.py").rename(made.path / f"{module}.py")
+    model = load_model(runtime_settings(made.path, "custom", predictor=made.predictor))
+    assert model.predict({"features": made.rows})["label"].tolist() == made.expected["label"].tolist()
+
+
+def test_custom_predictor_without_signature_is_unknown(tmp_path: Path) -> None:
+    made = models.custom_predictor(
+        tmp_path, module=f"tiny_predictor_nosig_{id(tmp_path)}", with_signature=False
+    )
+    model = load_model(runtime_settings(made.path, "custom", predictor=made.predictor))
+    assert model.signature == Signature(inputs=(), outputs=(), source="unknown")
+    declared = load_model(
+        runtime_settings(made.path, "custom", predictor=made.predictor, signature=made.signature)
+    )
+    assert declared.signature.source == "config"
