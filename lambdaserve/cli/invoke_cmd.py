@@ -84,9 +84,17 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
               help="Call the handler in this process instead of a local Lambda (no limits, no REPORT).")
 @click.option("--sandbox", default="process", type=click.Choice(["process", "namespace"]),
               help="Isolation of the local Lambda.")
-def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str) -> None:
+@click.option("--remote", is_flag=True, help="Invoke the deployed function instead of a local one.")
+@click.option("--profile", default=None, help="With --remote: the AWS profile.")
+@click.option("--region", default=None, help="With --remote: the AWS region.")
+@click.option("--endpoint-url", default=None, help="With --remote: another AWS endpoint (e.g. moto).")
+def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str,
+           remote: bool, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
     """Run one event through the function and print its result as JSON on stdout."""
     payload = _read_event(event, data)
+    if remote:
+        _remote(config_path, payload, profile=profile, region=region, endpoint_url=endpoint_url)
+        return
     if in_process:
         result = _in_process(config_path, payload)
         click.echo(json.dumps(result))
@@ -98,6 +106,27 @@ def invoke(event: str | None, data: str | None, config_path: Path, in_process: b
     if function_error:
         raise LambdaServeError(f"the function failed ({function_error})",
                                hint="Its error and traceback are in the log above.")
+
+
+def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, region: str | None,
+            endpoint_url: str | None) -> None:
+    from lambdaserve.cli.cloud_session import TerminalUI, open_cloud
+    from lambdaserve.cloud.outputs import stack_outputs
+    from lambdaserve.cloud.remote import remote_invoke
+
+    config = load_config(config_path)
+    with open_cloud(config, TerminalUI(), target="aws", profile=profile, region=region,
+                    endpoint_url=endpoint_url) as cloud:
+        name = stack_outputs(cloud.clients, config.stack_name, stage=config.api.stage).get("FunctionName")
+        if not name:
+            raise LambdaServeError(f"{config.stack_name} is not deployed",
+                                   hint="Run `lambdaserve deploy` first, or check --region/--profile.")
+        result = remote_invoke(cloud.clients, name, json.dumps(payload).encode())
+    click.echo(result.log_tail.rstrip(), err=True)
+    click.echo(result.payload.decode("utf-8", "replace"))
+    if result.function_error:
+        raise LambdaServeError(f"the deployed function failed ({result.function_error})",
+                               hint="Its error is above; `lambdaserve logs` shows the rest.")
 
 
 COMMANDS = [invoke]

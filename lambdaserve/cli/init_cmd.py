@@ -1,0 +1,94 @@
+"""`lambdaserve init`: inspect a model and write a complete, commented lambdaserve.toml."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from lambdaserve.config import CONFIG_FILE, load_config
+from lambdaserve.config.render import render_config
+from lambdaserve.errors import ConfigError, ModelLoadError
+from lambdaserve.runtime.loaders import load_model
+from lambdaserve.runtime.loaders.detect import detect_framework
+from lambdaserve.runtime.settings import RuntimeSettings
+from lambdaserve.runtime.signature import Signature
+
+# The distribution Lambda should install for each framework module: plain `xgboost` pulls NCCL.
+_PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
+
+
+def _requirement(name: str, version: str) -> str:
+    version = version.split("+", 1)[0]  # drop local tags such as torch's "+cpu"
+    return f"{_PIP_NAMES.get(name, name)}=={version}"
+
+
+def _default_name(model: Path) -> str:
+    stem = model.stem if model.is_file() else model.name
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", stem).strip("-") or "model"
+    return name if name[0].isalpha() else f"m-{name}"
+
+
+def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
+    """Load the model as the runtime will, for its signature and framework versions."""
+    settings = RuntimeSettings(
+        model_dir=model if model.is_dir() else model.parent,
+        model_file=None if model.is_dir() else model.name,
+        framework=framework, predictor=predictor or None, name="init", api_path="/predict",
+        warmup=False, probabilities=False, signature=None, cors_origins=(),
+    )
+    try:
+        loaded = load_model(settings)
+    except ModelLoadError as exc:
+        if framework == "torchscript" or framework == "custom":
+            # These cannot always describe themselves: the user declares [signature].
+            return None, [], f"{exc.message} Declare the inputs in [signature]."
+        raise
+    reqs = [_requirement(n, v) for n, v in sorted(loaded.versions().items())]
+    sig = loaded.signature if loaded.signature.source == "model" else None
+    return sig, reqs, ""
+
+
+@click.command("init")
+@click.option("--model", "model", required=True, type=click.Path(path_type=Path),
+              help="The trained model file or folder.")
+@click.option("--name", default=None, help="Function, stack and API name (default: from the model).")
+@click.option("--framework", default="auto",
+              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "custom"]))
+@click.option("--predictor", default="", help="For custom models: 'module:attr'.")
+@click.option("--python", "python", default="3.12", type=click.Choice(["3.11", "3.12", "3.13"]),
+              help="Lambda Python runtime (3.12: Amazon Linux 2023).")
+@click.option("--force", is_flag=True, help="Overwrite an existing lambdaserve.toml.")
+def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool) -> None:
+    """Inspect MODEL and write lambdaserve.toml in the current folder."""
+    console = Console(stderr=True, highlight=False)
+    target = Path.cwd() / CONFIG_FILE
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists", hint="Pass --force to overwrite it.")
+    model = model.resolve()
+    if not model.exists():
+        raise ConfigError(f"--model {model}: no such file or folder",
+                          hint="Pass the path of the trained model file (e.g. model.joblib).")
+    if framework == "auto":
+        framework = "custom" if predictor else detect_framework(model)
+    signature, requirements, note = _inspect(model, framework, predictor)
+    text = render_config(
+        name=name or _default_name(model),
+        model_path=os.path.relpath(model, Path.cwd()),
+        framework=framework, predictor=predictor, requirements=requirements,
+        signature=signature, python=python,
+        header=f"Written by `lambdaserve init` for a {framework} model." + (f"\n{note}" if note else ""),
+    )
+    target.write_text(text, encoding="utf-8")
+    if signature is not None or framework not in ("torchscript", "custom"):
+        load_config(target)  # what init writes must load; fail here rather than at deploy
+    console.print(f"wrote {target} ({framework}; requirements: {', '.join(requirements) or 'none'})")
+    if note:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve")
+
+
+COMMANDS = [init]

@@ -1,0 +1,40 @@
+"""The CLI renders LambdaServeError as message + hint with an exit code, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lambdaserve.cli.main import EXIT_CONFIG, EXIT_ERROR, cli
+
+
+def test_help_lists_every_verb() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for verb in ("init", "invoke"):
+        assert verb in result.output
+
+
+def test_bad_config_is_one_clear_error_and_exit_code_3(tmp_path: Path) -> None:
+    (tmp_path / "m.onnx").write_bytes(b"x")
+    (tmp_path / "lambdaserve.toml").write_text('name = "x"\n[model]\npath = "m.onnx"\n[function]\nmemory = 5\n')
+    result = CliRunner().invoke(cli, ["invoke", "--config", str(tmp_path), "--data", "[[1]]"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "function.memory = 5 is out of range; allowed: 128–10240 MB" in result.output
+    assert "hint:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_invoke_needs_exactly_one_input(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["invoke", "--config", str(tmp_path)])
+    assert result.exit_code == EXIT_ERROR
+    assert "pass exactly one of --event and --data" in result.output
+
+
+def test_init_refuses_a_missing_model(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        result = runner.invoke(cli, ["init", "--model", "nope.joblib"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "nope.joblib: no such file or folder" in result.output
