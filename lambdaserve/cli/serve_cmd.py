@@ -8,8 +8,10 @@ worker before the process exits.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ from types import FrameType
 
 import click
 
-from lambdaserve.cli import wiring
+from lambdaserve.cli import serve_artifact, wiring
 from lambdaserve.config import Config, load_config
 from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
 from lambdaserve.emulator.function import Function, FunctionSpec
@@ -83,6 +85,30 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
 
 
+def default_sandbox(artifact: Path | None) -> str:
+    """A built zip runs in the namespace sandbox where it can (Linux, root): read-only, with the
+    deployed variables byte for byte; everything else in the process sandbox."""
+    if artifact is not None and sys.platform.startswith("linux") and os.geteuid() == 0:
+        return "namespace"
+    return "process"
+
+
+def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
+                  concurrency: int) -> FunctionSpec:
+    """The spec for ``serve``'s options: the project folder, a built zip, or an image."""
+    if sandbox == "container" and artifact is not None and artifact.is_file():
+        raise click.UsageError(f"{artifact} is a file; --sandbox container runs an image "
+                               "(a build folder or OCI layout): serve a zip with --sandbox namespace")
+    if sandbox == "container":
+        return serve_artifact.container_spec(config, artifact, concurrency=concurrency, log=_stderr_log())
+    if artifact is not None and artifact.is_dir():
+        raise click.UsageError(f"{artifact} is a folder; only --sandbox container runs an image")
+    kind = sandbox or default_sandbox(artifact)
+    if artifact is None:
+        return wiring.function_spec(config, concurrency=concurrency, sandbox=kind)
+    return serve_artifact.zip_spec(config, artifact, sandbox=kind, concurrency=concurrency)
+
+
 @click.command("serve")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -90,14 +116,24 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
               help="API Gateway flavour; default: api.type from lambdaserve.toml.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Execution environments; beyond them requests are throttled, as on Lambda.")
-@click.option("--sandbox", default="process", show_default=True, type=click.Choice(["process", "namespace"]),
-              help="namespace (Linux, root): read-only filesystem except /tmp, no /dev/shm.")
+@click.option("--sandbox", default=None, type=click.Choice(["process", "namespace", "container"]),
+              help="namespace (Linux, root): read-only filesystem except /tmp, no /dev/shm; "
+                   "container: the built image's own filesystem and command. Default: process, "
+                   "or namespace for --artifact ZIP where possible.")
+@click.option("--artifact", type=click.Path(path_type=Path, exists=False), default=None,
+              help="Run what was built: a zip (.lambdaserve/build/NAME.zip), or with --sandbox "
+                   "container an image build folder or OCI layout DIR[:TAG] "
+                   "(default .lambdaserve/build/image).")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
-def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str, config_path: Path) -> None:
+def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str | None,
+          artifact: Path | None, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
-    spec = wiring.function_spec(config, concurrency=concurrency, sandbox=sandbox)
+    spec = artifact_spec(config, artifact, sandbox, concurrency)
+    if artifact is not None or spec.sandbox == "container":
+        click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
+                   f"in the {spec.sandbox} sandbox", err=True)
     run(config, spec, host=host, port=port, api=api)
 
 

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambdaserve.config import Config, runtime_env
+from lambdaserve.emulator.container import ContainerImage
 from lambdaserve.emulator.function import Function, FunctionSpec
 
 
 def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "process",
                   task_root: Path | None = None, environment: dict[str, str] | None = None,
-                  python: str | None = None, extra_pythonpath: tuple[Path, ...] = ()) -> FunctionSpec:
-    """The spec of the local Lambda for this project (or for an extracted artifact)."""
+                  python: str | None = None, extra_pythonpath: tuple[Path, ...] = (),
+                  binds: tuple[tuple[Path, str], ...] = (),
+                  container: ContainerImage | None = None) -> FunctionSpec:
+    """The spec of the local Lambda for this project (or for an extracted zip, or an image)."""
     spec = FunctionSpec(
         name=config.name,
         task_root=task_root or config.project_dir,
@@ -25,6 +28,8 @@ def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "proce
         region=config.deploy.region or "us-east-1",
         concurrency=concurrency,
         sandbox=sandbox,
+        binds=binds,
+        container=container,
     )
     return spec if python is None else dataclasses.replace(spec, python=python)
 

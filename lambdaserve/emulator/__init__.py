@@ -5,8 +5,10 @@
     environment.py    one worker: INIT -> READY <-> BUSY -> DEAD, its logs, its Runtime API
     runtime_api.py    the 2018-06-01 Runtime API server (keep-alive, TCP_NODELAY)
     worker_process.py Lambda's variables, process groups, PR_SET_PDEATHSIG
+    launch.py         per sandbox (process | namespace | container): checks, argv, variables
+    container.py      the container sandbox: an unpacked image as /, its own ENTRYPOINT + CMD
     memory.py         the memory cap: cgroup v2, cgroup v1, else an RSS watchdog
-    sandbox_boot.py   the namespace sandbox (read-only /, capped /tmp, no /dev/shm)
+    sandbox_boot.py   the sandboxes' boot (read-only /, capped /tmp, no /dev/shm; binds, chroot)
     shim/             sitecustomize for workers: multiprocessing's SemLock raises ENOSYS
     lambda_text.py    Lambda's log lines and error payloads, word for word
 

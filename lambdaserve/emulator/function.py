@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from lambdaserve.emulator.container import ContainerImage
 from lambdaserve.errors import EmulatorError
 
 
@@ -34,7 +35,11 @@ class FunctionSpec:
     extra_pythonpath: tuple[Path, ...] = ()  # e.g. a folder holding awslambdaric for another python
     region: str = "us-east-1"
     concurrency: int = 2
-    sandbox: str = "process"  # process | namespace
+    sandbox: str = "process"  # process | namespace | container
+    # namespace: host folders bound read-only where the worker sees them, e.g. an extracted
+    # zip at /var/task; task_root and extra_pythonpath under a bound folder are translated.
+    binds: tuple[tuple[Path, str], ...] = ()
+    container: ContainerImage | None = None  # container: the unpacked image that runs instead
     init_timeout_s: float = 10.0
     idle_timeout_s: float = 300.0
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from lambdaserve.emulator import lambda_text as text
 from lambdaserve.emulator.environment import ExecutionEnvironment, Outcome, State
@@ -18,39 +15,14 @@ from lambdaserve.emulator.function import (
     PayloadTooLargeError,
     ThrottledError,
 )
+from lambdaserve.emulator.launch import check_spec, launch
 from lambdaserve.emulator.memory import MemoryCap, make_cap
 from lambdaserve.emulator.outcomes import Usage, init_failure_result, invocation_result
 from lambdaserve.emulator.runtime_api import Invocation
-from lambdaserve.emulator.worker_process import (
-    Spawner,
-    kill_group,
-    python_version,
-    worker_argv,
-    worker_environment,
-)
+from lambdaserve.emulator.worker_process import Spawner, interpreter, kill_group
 from lambdaserve.errors import EmulatorError
 
 _WATCHDOG_PERIOD_S = 0.02
-
-
-def _check(spec: FunctionSpec) -> None:
-    if not spec.task_root.is_dir():
-        raise EmulatorError(
-            f"task root {spec.task_root} is not a folder", hint="Run from the project folder."
-        )
-    if spec.sandbox not in ("process", "namespace"):
-        raise EmulatorError(f"unknown sandbox {spec.sandbox!r}", hint="Use process or namespace.")
-    if spec.sandbox == "namespace":
-        if not sys.platform.startswith("linux") or os.geteuid() != 0:
-            raise EmulatorError(
-                "the namespace sandbox needs Linux and root (it mounts a private filesystem view)",
-                hint="Run as root (e.g. in a container), or use --sandbox process.",
-            )
-        if Path("/tmp") in spec.task_root.resolve().parents:
-            raise EmulatorError(
-                f"task root {spec.task_root} is under /tmp, which the sandbox replaces",
-                hint="Keep the project outside /tmp, or use --sandbox process.",
-            )
 
 
 class Pool:
@@ -69,12 +41,14 @@ class Pool:
         self._closed = False
         self._spawner: Spawner | None = None
         self._py_version = ""
+        self._python = spec.python
         self._arn = text.function_arn(spec.region, spec.name)
         self.memory_kind = ""
 
     def start(self) -> None:
-        _check(self.spec)
-        self._py_version = python_version(self.spec.python)
+        check_spec(self.spec)
+        if self.spec.sandbox != "container":  # an image's Python is the image's business
+            self._py_version, self._python = interpreter(self.spec.python)
         probe = self._make_cap(self.spec.memory_mb)
         self.memory_kind = probe.kind
         probe.close()
@@ -94,15 +68,10 @@ class Pool:
     def _launch(self, env: ExecutionEnvironment) -> None:
         spec = self.spec
         assert self._spawner is not None
-        variables = worker_environment(
-            name=spec.name, task_root=spec.task_root, handler=spec.handler, memory_mb=spec.memory_mb,
-            region=spec.region, py_version=self._py_version, runtime_api="",
-            log_stream=text.log_stream_name(), user_env=spec.environment,
-            extra_pythonpath=spec.extra_pythonpath,
-        )
-        argv = worker_argv(spec.python, spec.handler, spec.sandbox, spec.ephemeral_mb)
+        plan = launch(spec, python=self._python, py_version=self._py_version,
+                      log_stream=text.log_stream_name())
         try:
-            env.start(self._spawner, argv, variables, spec.task_root)
+            env.start(self._spawner, plan.argv, plan.env, plan.cwd)
         except BaseException:
             env.kill()
             raise

@@ -1,17 +1,23 @@
 """Boot a worker inside Lambda's filesystem view, then exec it (Linux, root; stdlib only).
 
-Usage: python sandbox_boot.py EPHEMERAL_MB PYTHON -m awslambdaric HANDLER
+Usage: python sandbox_boot.py --tmp-mb N [--bind SRC=DST]... [--root DIR] [--cwd DIR] -- COMMAND...
 
-In a private mount namespace: every mount becomes read-only (writes give EROFS, as in
-/var/task on Lambda), /tmp is a fresh tmpfs of EPHEMERAL_MB, and /dev is rebuilt with only
-null, zero, full, random, urandom and tty, so /dev/shm does not exist. Run by path, not
-imported, so any worker interpreter can run it.
+In a private mount namespace (nothing leaks to the host):
+- namespace mode (no --root): each --bind puts a host folder read-only at DST (e.g. an extracted
+  zip at /var/task; a missing DST under an existing parent is made in a tmpfs that mirrors the
+  parent), then every mount becomes read-only (writes give EROFS, as in /var/task on Lambda);
+- container mode (--root): DIR, an unpacked image, becomes / read-only, --bind DST paths are
+  inside it, and it gets a fresh /proc, a read-only /sys and the rebuilt /dev below.
+Then /tmp is a fresh tmpfs of N MB, and /dev is rebuilt with only null, zero, full, random,
+urandom and tty, so /dev/shm does not exist. Run by path, not imported, so any interpreter can
+run it; the process keeps its pid, process group and cgroup across the exec.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import stat
 import sys
 from collections.abc import Iterator
 
@@ -59,12 +65,13 @@ def _mounts() -> Iterator[tuple[str, list[str]]]:
 
 
 def _under(path: str, tree: str) -> bool:
-    return path == tree or path.startswith(tree + "/")
+    return path == tree or path.startswith(tree.rstrip("/") + "/")
 
 
-def _read_only_everywhere() -> None:
+def _read_only(top: str, skip: tuple[str, ...]) -> None:
+    """Remount every mount at or below ``top`` read-only, keeping its other flags."""
     for point, options in sorted(set((p, tuple(o)) for p, o in _mounts())):
-        if any(_under(point, tree) for tree in _LIVE_TREES):
+        if not _under(point, top) or any(_under(point, tree) for tree in skip):
             continue
         kept = 0
         for option in options:
@@ -72,31 +79,104 @@ def _read_only_everywhere() -> None:
         _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
 
 
-def _rebuild_dev() -> None:
-    old = "/tmp/.lambdaserve-dev"
-    os.mkdir(old)
-    _mount("/dev", old, None, MS_BIND | MS_REC)
-    _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
+def _mirror_in_tmpfs(folder: str) -> None:
+    """Replace ``folder`` by a tmpfs holding the same entries (bound back), so new mount
+    points can be made in it without writing to the host's filesystem."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    names = os.listdir(handle)
+    mode = stat.S_IMODE(os.fstat(handle).st_mode)
+    _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size=64k,mode={mode:o}")
+    for name in names:
+        old, new = f"/proc/self/fd/{handle}/{name}", os.path.join(folder, name)
+        if os.path.islink(old):
+            os.symlink(os.readlink(old), new)
+            continue
+        if os.path.isdir(old):
+            os.mkdir(new)
+        else:
+            open(new, "w").close()
+        _mount(old, new, None, MS_BIND | MS_REC)
+    os.close(handle)
+
+
+def _bind(source: str, target: str, mirrored: set[str]) -> None:
+    if not os.path.isdir(target):
+        parent = os.path.dirname(target.rstrip("/"))
+        if parent not in mirrored:
+            _mirror_in_tmpfs(parent)
+            mirrored.add(parent)
+        os.mkdir(target)
+    _mount(source, target, None, MS_BIND | MS_REC)
+
+
+def _rebuild_dev(dev: str, staging: str) -> None:
+    os.mkdir(staging)
+    _mount("/dev", staging, None, MS_BIND | MS_REC)
+    _mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
     for name in _DEVICES:
-        if os.path.exists(os.path.join(old, name)):
-            open(os.path.join("/dev", name), "w").close()
-            _mount(os.path.join(old, name), os.path.join("/dev", name), None, MS_BIND)
+        if os.path.exists(os.path.join(staging, name)):
+            open(os.path.join(dev, name), "w").close()
+            _mount(os.path.join(staging, name), os.path.join(dev, name), None, MS_BIND)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
-        os.symlink(target, os.path.join("/dev", name))
-    _check(_libc.umount2(old.encode(), MNT_DETACH), f"umount {old}")
-    os.rmdir(old)
-    _mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+        os.symlink(target, os.path.join(dev, name))
+    _check(_libc.umount2(staging.encode(), MNT_DETACH), f"umount {staging}")
+    os.rmdir(staging)
+    _mount(None, dev, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+
+
+def _host_view(binds: list[tuple[str, str]], tmp_mb: int) -> None:
+    mirrored: set[str] = set()
+    for source, target in binds:
+        _bind(source, target, mirrored)
+    _read_only("/", _LIVE_TREES)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    _rebuild_dev("/dev", "/tmp/.lambdaserve-dev")
+
+
+def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int) -> None:
+    _mount(root, root, None, MS_BIND | MS_REC)  # a mount of its own, so it can be read-only
+    for source, target in binds:
+        _mount(source, root + target, None, MS_BIND | MS_REC)
+    _read_only(root, ())
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    try:
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:  # a kernel that refuses a new proc here: the host's, as a bind
+        _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+    if os.path.isdir(root + "/sys"):
+        _mount("/sys", root + "/sys", None, MS_BIND | MS_REC)
+        _read_only(root + "/sys", ())
+    _rebuild_dev(root + "/dev", root + "/tmp/.lambdaserve-dev")
+    os.chroot(root)
+    os.chdir("/")
 
 
 def main(argv: list[str]) -> None:
-    ephemeral_mb, command = int(argv[1]), argv[2:]
+    split = argv.index("--")
+    options, command = argv[1:split], argv[split + 1:]
+    tmp_mb, root, cwd, binds = 512, "", "", []
+    for name, value in zip(options[::2], options[1::2], strict=True):
+        if name == "--tmp-mb":
+            tmp_mb = int(value)
+        elif name == "--root":
+            root = os.path.realpath(value)
+        elif name == "--cwd":
+            cwd = value
+        elif name == "--bind":
+            source, _, target = value.partition("=")
+            binds.append((source, target))
+        else:
+            raise OSError(22, f"unknown option {name}")
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do leaks to the host
-    _read_only_everywhere()
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={ephemeral_mb}m,mode=1777")
-    _rebuild_dev()
-    os.execv(command[0], command)
+    if root:
+        _container_view(root, binds, tmp_mb)
+    else:
+        _host_view(binds, tmp_mb)
+    if cwd:
+        os.chdir(cwd)
+    os.execvp(command[0], command)  # PATH is the worker's (the image's, in a container)
 
 
 if __name__ == "__main__":

@@ -24,40 +24,31 @@ PARENT_PID_VARIABLE = "LAMBDASERVE_PARENT_PID"
 _PASS_THROUGH = ("PATH", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
 
-def python_version(python: str) -> str:
-    """'3.12' for the interpreter that will run the workers."""
+def interpreter(python: str) -> tuple[str, str]:
+    """('3.12', the real executable) of the interpreter that will run the workers.
+
+    A pyenv shim is a shell script that looks for .python-version files from its working
+    folder on every start: resolved once here, workers start faster and need no host folders.
+    """
     if Path(python) == Path(sys.executable):
-        return f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"{sys.version_info.major}.{sys.version_info.minor}", sys.executable
     out = subprocess.run(
-        [python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        [python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}', sys.executable)"],
         capture_output=True, text=True, timeout=30, check=False,
     )
-    if out.returncode != 0:
+    parts = out.stdout.split(maxsplit=1)
+    if out.returncode != 0 or len(parts) != 2:
         raise EmulatorError(
             f"cannot run the worker interpreter {python}: {out.stderr.strip()}",
             hint="Point the function's python at a working interpreter (e.g. pyenv's python3.12).",
         )
-    return out.stdout.strip()
+    return parts[0], parts[1].strip() or python
 
 
-def worker_environment(
-    *,
-    name: str,
-    task_root: Path,
-    handler: str,
-    memory_mb: int,
-    region: str,
-    py_version: str,
-    runtime_api: str,
-    log_stream: str,
-    user_env: Mapping[str, str],
-    extra_pythonpath: tuple[Path, ...],
-) -> dict[str, str]:
-    """Lambda's variables, then the function's own (which cannot override the reserved ones)."""
-    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
-    env.update(user_env)
-    pythonpath = [str(task_root), str(SHIM_DIR), *(str(p) for p in extra_pythonpath)]
-    env.update({
+def lambda_variables(*, name: str, memory_mb: int, region: str, runtime_api: str,
+                     log_stream: str) -> dict[str, str]:
+    """The variables Lambda sets in every execution environment, zip or image."""
+    return {
         "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
@@ -67,22 +58,55 @@ def worker_environment(
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{py_version}",
-        "LAMBDA_TASK_ROOT": str(task_root),
-        "_HANDLER": handler,
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
-        "PYTHONPATH": os.pathsep.join(pythonpath),
+    }
+
+
+def worker_environment(
+    *,
+    name: str,
+    task_root: str,
+    handler: str,
+    memory_mb: int,
+    region: str,
+    py_version: str,
+    runtime_api: str,
+    log_stream: str,
+    user_env: Mapping[str, str],
+    pythonpath: tuple[str, ...],
+) -> dict[str, str]:
+    """Lambda's variables, then the function's own (which cannot override the reserved ones).
+
+    Paths are as the worker sees them (``/var/task`` when the sandbox binds the task root there).
+    """
+    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
+    env.update(user_env)
+    env.update(lambda_variables(name=name, memory_mb=memory_mb, region=region,
+                                runtime_api=runtime_api, log_stream=log_stream))
+    env.update({
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{py_version}",
+        "LAMBDA_TASK_ROOT": task_root,
+        "_HANDLER": handler,
+        "PYTHONPATH": os.pathsep.join([task_root, str(SHIM_DIR), *pythonpath]),
         "PYTHONUNBUFFERED": "1",
     })
     return env
 
 
-def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int) -> list[str]:
-    if sandbox == "namespace":
-        # The boot script is stdlib-only, so any worker interpreter can run it by path.
-        return [python, str(SANDBOX_BOOT), str(ephemeral_mb), python, "-m", "awslambdaric", handler]
-    return [python, "-m", "awslambdaric", handler]
+def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
+                binds: tuple[tuple[Path, str], ...] = (), cwd: str = "") -> list[str]:
+    command = [python, "-m", "awslambdaric", handler]
+    if sandbox != "namespace":
+        return command
+    # lambdaserve's own Python boots the sandbox, isolated (-I) from the worker's variables;
+    # the worker's sitecustomize then sets PR_SET_PDEATHSIG (its parent is still us).
+    boot = [sys.executable, "-I", str(SANDBOX_BOOT), "--tmp-mb", str(ephemeral_mb)]
+    for source, target in binds:
+        boot += ["--bind", f"{source}={target}"]
+    if cwd:
+        boot += ["--cwd", cwd]
+    return [*boot, "--", *command]
 
 
 _Job = tuple[Callable[[], "subprocess.Popen[bytes]"], "Future[subprocess.Popen[bytes]]"]

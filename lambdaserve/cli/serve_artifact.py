@@ -1,0 +1,102 @@
+"""`serve --artifact`: the local Lambda runs what was built, not the project folder.
+
+A zip is extracted (once per sha256) under .lambdaserve/local/artifact and run by a Python of
+the version it was built for, with awslambdaric for that version in the part of /var/runtime.
+In the namespace sandbox the extracted folder is bound read-only at /var/task and awslambdaric's
+at /var/runtime, so the worker's variables are the deployed ones byte for byte
+(LAMBDASERVE_MODEL_DIR=/var/task/model). In the process sandbox nothing can sit at /var/task,
+so LAMBDASERVE_MODEL_DIR and LAMBDA_TASK_ROOT point at the extracted folder instead.
+
+An image (a build folder with image.json, by default .lambdaserve/build/image, or an OCI
+layout, DIR[:TAG]) is exported to an OCI layout, unpacked by umoci (once per manifest digest)
+and run by the container sandbox: its own ENTRYPOINT + CMD and ENV, inside its root filesystem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.build.artifact import prepare_artifact
+from lambdaserve.build.image import load_build
+from lambdaserve.build.image_unpack import export_layout, unpack_rootfs
+from lambdaserve.cli import wiring
+from lambdaserve.config import ZIP_MODEL_DIR, Config, runtime_env
+from lambdaserve.config.env import ZIP_TASK_ROOT
+from lambdaserve.emulator import container
+from lambdaserve.emulator.container import ContainerImage
+from lambdaserve.emulator.function import FunctionSpec
+from lambdaserve.errors import BuildError
+from lambdaserve.runtime import settings
+
+RUNTIME_DIR = "/var/runtime"  # where Lambda's managed Python runtime keeps awslambdaric
+
+
+def _state(config: Config) -> Path:
+    return config.project_dir / ".lambdaserve"
+
+
+def zip_spec(config: Config, zip_path: Path, *, sandbox: str, concurrency: int = 2,
+             cache_dir: Path | None = None) -> FunctionSpec:
+    """The spec that runs the built zip; BuildError (with the fix) if no Python of its version."""
+    state = _state(config)
+    run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or state / "cache")
+    environment = runtime_env(config, model_dir=ZIP_MODEL_DIR)  # a zip's, whatever function.package says
+    binds: tuple[tuple[Path, str], ...] = ()
+    if sandbox == "namespace":
+        binds = ((run.task_root, ZIP_TASK_ROOT),)
+        if run.extra_pythonpath:
+            binds += ((run.extra_pythonpath[0], RUNTIME_DIR),)
+    else:
+        environment[settings.ENV_MODEL_DIR] = str(run.model_dir)
+    return wiring.function_spec(config, concurrency=concurrency, sandbox=sandbox, task_root=run.task_root,
+                                environment=environment, python=run.python,
+                                extra_pythonpath=run.extra_pythonpath, binds=binds)
+
+
+def layout_image_config(layout: Path, tag: str) -> tuple[str, dict[str, Any]]:
+    """(manifest digest, image config) of ``tag`` in an OCI layout."""
+    def blob(digest: str) -> Any:
+        return json.loads((layout / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes())
+
+    try:
+        index = json.loads((layout / "index.json").read_text())
+        found = [m for m in index.get("manifests", [])
+                 if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag]
+        manifest = blob(found[0]["digest"])
+        return str(found[0]["digest"]), blob(manifest["config"]["digest"])
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise BuildError(f"{layout} holds no single-platform image tagged {tag!r} ({exc})",
+                         hint="Pass the build folder (.lambdaserve/build/image) or an OCI layout "
+                              "as DIR:TAG, e.g. from `skopeo copy docker://... oci:DIR:TAG`.") from exc
+
+
+def container_spec(config: Config, source: Path | None = None, *, concurrency: int = 2,
+                   log: Callable[[str], None] = lambda _m: None) -> FunctionSpec:
+    """The spec that runs the built image in the container sandbox."""
+    container.require_support()  # before minutes of exporting and unpacking
+    state = _state(config)
+    source = source or state / "build" / "image"
+    tag = "latest"
+    if ":" in source.name and not source.exists():
+        name, _, tag = source.name.partition(":")
+        source = source.with_name(name)
+    if (source / "image.json").is_file() or not (source / "index.json").is_file():
+        build = load_build(source)  # says how to build one when there is none
+        layout = export_layout(build, state / "local" / "layout", tag=tag, log=log)
+        digest, image_config = build.manifest_digest, json.loads(build.blob(build.config_digest).read_bytes())
+    else:
+        layout = source
+        digest, image_config = layout_image_config(layout, tag)
+    bundle = state / "local" / "bundle"
+    marker = bundle.with_name("bundle.digest")
+    if not (marker.is_file() and marker.read_text() == digest and (bundle / "rootfs").is_dir()):
+        log(f"unpacking {digest[:19]} with umoci")
+        marker.unlink(missing_ok=True)
+        unpack_rootfs(layout, bundle, tag=tag)
+        marker.write_text(digest)
+    image = ContainerImage.from_config(bundle / "rootfs", image_config)
+    return wiring.function_spec(config, concurrency=concurrency, sandbox="container",
+                                task_root=image.rootfs, environment={}, container=image)
