@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdaserve.errors import BuildError
+
 # glibc (major, minor) of the OS under each Lambda Python runtime.
 RUNTIME_GLIBC: dict[str, tuple[int, int]] = {"3.11": (2, 26), "3.12": (2, 34), "3.13": (2, 34)}
 RUNTIME_OS: dict[str, str] = {"3.11": "Amazon Linux 2", "3.12": "Amazon Linux 2023",
@@ -23,6 +25,10 @@ _LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 
 
 def platform_tags(python: str, architecture: str) -> list[str]:
     """The --platform tags for pip: manylinux2014 plus manylinux_2_17 … the runtime's glibc."""
+    if python not in RUNTIME_GLIBC or architecture not in MACHINE:
+        raise BuildError(f"Lambda has no python{python} runtime on {architecture}",
+                         hint=f"Use python {' | '.join(sorted(RUNTIME_GLIBC))} on x86_64 or arm64, "
+                              "and rebuild the artifact.")
     machine = MACHINE[architecture]
     _, top = RUNTIME_GLIBC[python]
     return [f"manylinux2014_{machine}"] + [f"manylinux_2_{minor}_{machine}" for minor in range(17, top + 1)]

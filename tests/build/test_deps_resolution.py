@@ -125,3 +125,9 @@ def test_only_the_most_recently_used_layers_are_kept(tmp_path):
     deps._prune(tmp_path, keep=4)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["half.partial", "layer0", "layer1", "layer2", "layer3"]
+
+
+def test_a_python_lambda_does_not_offer_is_a_build_error_with_the_fix():
+    with pytest.raises(BuildError) as info:
+        platform_tags("3.9", "x86_64")
+    assert "no python3.9 runtime" in info.value.message and "3.12" in info.value.hint
