@@ -20,11 +20,11 @@ def test_runtime_imports_in_a_bare_interpreter_without_third_party_packages(tmp_
     # What ships: lambdaserve/__init__.py, errors.py and runtime/ alone, under `python -I -S`
     # (no site-packages at all), as on a fresh Lambda with only the model framework added.
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "import lambdaserve.runtime.settings, lambdaserve.runtime.signature\n"
         "import lambdaserve.runtime.loaders.detect\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('boto3','botocore','click','rich','yaml')]\n"
         "assert not bad, bad\n"
-    ) % str(ROOT)
+    )
     result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

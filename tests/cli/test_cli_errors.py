@@ -18,7 +18,8 @@ def test_help_lists_every_verb() -> None:
 
 def test_bad_config_is_one_clear_error_and_exit_code_3(tmp_path: Path) -> None:
     (tmp_path / "m.onnx").write_bytes(b"x")
-    (tmp_path / "lambdaserve.toml").write_text('name = "x"\n[model]\npath = "m.onnx"\n[function]\nmemory = 5\n')
+    text = 'name = "x"\n[model]\npath = "m.onnx"\n[function]\nmemory = 5\n'
+    (tmp_path / "lambdaserve.toml").write_text(text)
     result = CliRunner().invoke(cli, ["invoke", "--config", str(tmp_path), "--data", "[[1]]"])
     assert result.exit_code == EXIT_CONFIG
     assert "function.memory = 5 is out of range; allowed: 128–10240 MB" in result.output

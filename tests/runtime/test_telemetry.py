@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import io
 import json
+
+import pytest
 
 from lambdaserve.runtime.telemetry import Telemetry
 from tests.runtime.support import Context, Exploding, answer, http_event, log_lines, runtime
