@@ -85,10 +85,12 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     target.write_text(text, encoding="utf-8")
     if signature is not None or framework not in ("torchscript", "custom"):
         load_config(target)  # what init writes must load; fail here rather than at deploy
-    console.print(f"wrote {target} ({framework}; requirements: {', '.join(requirements) or 'none'})")
+    # markup=False: paths and notes hold brackets such as [signature] that rich would eat.
+    console.print(f"wrote {target} ({framework}; requirements: {', '.join(requirements) or 'none'})",
+                  markup=False, soft_wrap=True)
     if note:
-        console.print(f"[yellow]note:[/] {note}")
-    console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve")
+        console.print(f"note: {note}", markup=False, soft_wrap=True, style="yellow")
+    console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve", markup=False)
 
 
 COMMANDS = [init]

@@ -12,7 +12,8 @@ from lambdaserve.cli.main import EXIT_CONFIG, EXIT_ERROR, cli
 def test_help_lists_every_verb() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for verb in ("init", "invoke"):
+    for verb in ("init", "invoke", "serve", "generate-event", "build", "export", "template", "policy",
+                 "deploy", "status", "logs", "destroy"):
         assert verb in result.output
 
 
