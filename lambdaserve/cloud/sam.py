@@ -22,7 +22,6 @@ from lambdaserve.cloud.artifact import (
 )
 from lambdaserve.cloud.template_common import Json, get_att, ref
 from lambdaserve.cloud.template_function import execution_role, function, log_group, parameters
-from lambdaserve.cloud.template_http import check_http
 from lambdaserve.cloud.template_options import function_url_auth, keep_warm_rule_name
 from lambdaserve.cloud.template_outputs import api_log_group, description, outputs
 from lambdaserve.cloud.template_rest import ACCOUNT, account_resources, gateway_response_headers
@@ -128,7 +127,6 @@ def _rest_api(config: Config) -> Json:
 
 
 def _http_api(config: Config) -> Json:
-    check_http(config)
     props: Json = {
         "Name": config.name, "StageName": config.api.stage,
         "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),

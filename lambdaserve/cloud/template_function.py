@@ -14,7 +14,6 @@ from lambdaserve.cloud.artifact import (
 )
 from lambdaserve.cloud.template_common import Json, get_att, ref, sub
 from lambdaserve.config import Config, artifact_env
-from lambdaserve.errors import ConfigError
 
 IMAGE_URI_PATTERN = r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.+@sha256:[0-9a-f]{64}$"
 
@@ -57,26 +56,10 @@ def execution_role() -> Json:
                 "Resource": get_att(c.FUNCTION_LOG_GROUP, "Arn")}]}}]}}
 
 
-def check_snapstart(config: Config, artifact: Artifact) -> None:
-    """Lambda refuses these combinations only at deploy time, after the stack started changing."""
-    fn, where = config.function, config.source.name
-    if isinstance(artifact, ImageArtifact) or fn.python == "3.11":
-        raise ConfigError(f"{where}: function.snapstart needs a zip package and python >= 3.12",
-                          hint="Use package = 'zip' and python = '3.12' (or later), or drop snapstart.")
-    if fn.provisioned_concurrency:
-        raise ConfigError(f"{where}: function.snapstart cannot be combined with provisioned_concurrency",
-                          hint="Lambda supports one or the other: keep provisioned_concurrency for no "
-                               "cold starts at all, or snapstart for cheaper, faster ones.")
-    if fn.ephemeral_storage > 512:
-        raise ConfigError(f"{where}: function.snapstart needs ephemeral_storage = 512 "
-                          f"(have {fn.ephemeral_storage})",
-                          hint="SnapStart snapshots do not support a larger /tmp; drop one of the two.")
-
-
 def function(config: Config, artifact: Artifact) -> Json:
+    # Combinations Lambda refuses (SnapStart with images, provisioned concurrency or a big /tmp)
+    # are refused by config.load before anything renders.
     fn = config.function
-    if fn.snapstart:
-        check_snapstart(config, artifact)
     props: Json = {
         "FunctionName": c.function_name(config),
         # The code's hash in the description says which artifact runs (the image URI holds its own).

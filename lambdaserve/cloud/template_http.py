@@ -5,20 +5,12 @@ from __future__ import annotations
 from lambdaserve.cloud import template_common as c
 from lambdaserve.cloud.template_common import Json, get_att, ref, sub
 from lambdaserve.config import Config
-from lambdaserve.errors import ConfigError
 
 INTEGRATION = "ApiIntegration"
 
 
-def check_http(config: Config) -> None:
-    if config.api.auth == "api_key":
-        raise ConfigError(f"{config.source.name}: api.auth = 'api_key' needs api.type = 'rest'",
-                          hint="HTTP APIs have no API keys or usage plans: set api.type = 'rest', "
-                               "or use api.auth = 'iam'.")
-
-
 def http_resources(config: Config) -> dict[str, Json]:
-    check_http(config)
+    # api_key with an HTTP API (which has no API keys) is refused by config.load.
     api_props: Json = {"Name": config.name, "ProtocolType": "HTTP",
                        "Description": f"lambdaserve inference API for {config.name}"}
     if config.api.cors_origins:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from lambdaserve.cloud.template import (
     OUTPUT_FUNCTION_NAME,
     OUTPUT_FUNCTION_URL,
     OUTPUT_LOG_GROUP,
-    render_sam,
     render_template,
     to_json,
     to_yaml,
@@ -249,12 +247,9 @@ def test_http_api_uses_payload_2_and_refuses_api_keys(tmp_path: Path) -> None:
     routes = {p["Properties"]["RouteKey"] for p in of_type(template, "AWS::ApiGatewayV2::Route").values()}
     assert routes == {"POST /predict", "GET /health", "GET /metadata", "GET /openapi.json"}
     assert props(template, c.API_STAGE)["StageName"] == "prod"
-    config = make_config(tmp_path, {"api": {"type": "http", "auth": "api_key"}})
-    with pytest.raises(ConfigError, match="api_key") as caught:
-        render(config)
-    assert "rest" in caught.value.hint
-    with pytest.raises(ConfigError):
-        render_sam(config, ZIP)
+    with pytest.raises(ConfigError, match="api_key") as caught:  # refused before any template renders
+        make_config(tmp_path, {"api": {"type": "http", "auth": "api_key"}})
+    assert "rest" in caught.value.message
 
 
 def test_http_api_cors_and_throttling_come_from_the_config(tmp_path: Path) -> None:
@@ -296,11 +291,8 @@ def test_snapstart_applies_to_the_published_version_behind_the_alias(tmp_path: P
 ])
 def test_snapstart_combinations_lambda_refuses_fail_before_deploy(tmp_path: Path, function: dict[str, Any],
                                                                   problem: str) -> None:
-    config = make_config(tmp_path, {"function": {"snapstart": True, **function}})
-    with pytest.raises(ConfigError, match=problem):
-        render_template(config, ZIP)
-    with pytest.raises(ConfigError, match=problem):
-        render_sam(config, ZIP)
+    with pytest.raises(ConfigError, match=problem):  # refused before any template renders
+        make_config(tmp_path, {"function": {"snapstart": True, **function}})
 
 
 def test_a_new_version_is_published_when_code_or_config_changes(tmp_path: Path) -> None:
@@ -364,10 +356,3 @@ def test_references_point_at_resources_or_parameters(tmp_path: Path, variant: st
 def test_templates_fit_in_a_change_set_body(tmp_path: Path, variant: str) -> None:
     # CloudFormation takes at most 51,200 bytes inline; deploy sends json.dumps(template).
     assert len(json.dumps(rendered(tmp_path, variant, "cfn")).encode()) < 51_200
-
-
-def test_snapstart_on_an_image_is_refused_even_when_built_in_code(tmp_path: Path) -> None:
-    config = make_config(tmp_path, {"function": {"snapstart": True}})
-    image_config = dataclasses.replace(config, function=dataclasses.replace(config.function, package="image"))
-    with pytest.raises(ConfigError, match="snapstart"):
-        render_template(image_config, IMAGE)
