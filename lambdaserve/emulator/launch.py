@@ -71,14 +71,17 @@ def check_spec(spec: FunctionSpec) -> None:
                             hint="Use --sandbox namespace.")
     if spec.sandbox == "namespace":
         _needs_linux_root("namespace")
-        for what, path in (("task root", spec.task_root), ("interpreter", Path(spec.python)),
-                           *(("python path entry", p) for p in spec.extra_pythonpath)):
-            bound = visible_path(path, spec.binds) != str(path)
-            if not bound and Path("/tmp") in path.resolve().parents:
-                raise EmulatorError(
-                    f"{what} {path} is under /tmp, which the sandbox replaces",
-                    hint="Keep the project outside /tmp, or use --sandbox process.",
-                )
+
+
+def kept_folders(spec: FunctionSpec, python: str) -> tuple[str, ...]:
+    """What the worker reads from the host: the namespace sandbox binds back those under /tmp."""
+    import lambdaserve
+
+    interpreter = Path(python)
+    folders = [spec.task_root, SHIM_DIR, *spec.extra_pythonpath,
+               Path(lambdaserve.__file__).resolve().parent.parent,  # an editable checkout
+               interpreter.parent.parent, Path(sys.prefix)]  # the worker's and our venv
+    return tuple(dict.fromkeys(str(p.resolve()) for p in folders))
 
 
 def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str) -> Launch:
@@ -100,5 +103,5 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str)
     )
     moved = task_root != str(spec.task_root)
     argv = worker_argv(python, spec.handler, spec.sandbox, spec.ephemeral_mb,
-                       binds=spec.binds, cwd=task_root if moved else "")
+                       binds=spec.binds, cwd=task_root if moved else "", keep=kept_folders(spec, python))
     return Launch(argv, env, spec.task_root)

@@ -1,6 +1,7 @@
 """Boot a worker inside Lambda's filesystem view, then exec it (Linux, root; stdlib only).
 
-Usage: python sandbox_boot.py --tmp-mb N [--bind SRC=DST]... [--root DIR] [--cwd DIR] -- COMMAND...
+Usage: python sandbox_boot.py --tmp-mb N [--bind SRC=DST]... [--keep PATH]... [--root DIR] [--cwd DIR]
+       -- COMMAND...
 
 In a private mount namespace (nothing leaks to the host):
 - namespace mode (no --root): each --bind puts a host folder read-only at DST (e.g. an extracted
@@ -8,7 +9,8 @@ In a private mount namespace (nothing leaks to the host):
   parent), then every mount becomes read-only (writes give EROFS, as in /var/task on Lambda);
 - container mode (--root): DIR, an unpacked image, becomes / read-only, --bind DST paths are
   inside it, and it gets a fresh /proc, a read-only /sys and the rebuilt /dev below.
-Then /tmp is a fresh tmpfs of N MB, and /dev is rebuilt with only null, zero, full, random,
+Then /tmp is a fresh tmpfs of N MB (each --keep PATH under /tmp, e.g. a project or venv there, is
+bound back read-only at the same path), and /dev is rebuilt with only null, zero, full, random,
 urandom and tty, so /dev/shm does not exist. Run by path, not imported, so any interpreter can
 run it; the process keeps its pid, process group and cgroup across the exec.
 """
@@ -125,12 +127,21 @@ def _rebuild_dev(dev: str, staging: str) -> None:
     _mount(None, dev, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
-def _host_view(binds: list[tuple[str, str]], tmp_mb: int) -> None:
+def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int) -> None:
     mirrored: set[str] = set()
     for source, target in binds:
         _bind(source, target, mirrored)
     _read_only("/", _LIVE_TREES)
+    # Folders the worker needs that the fresh /tmp would hide: hold them open, then bind them back.
+    wanted = sorted(p for p in set(keep) if _under(p, "/tmp") and p != "/tmp" and os.path.isdir(p))
+    outermost = [p for p in wanted if not any(p != q and _under(p, q) for q in wanted)]
+    held = [(path, os.open(path, os.O_PATH)) for path in outermost]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    for path, handle in held:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
+        _read_only(path, ())
+        os.close(handle)
     _rebuild_dev("/dev", "/tmp/.lambdaserve-dev")
 
 
@@ -155,7 +166,7 @@ def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int) -> Non
 def main(argv: list[str]) -> None:
     split = argv.index("--")
     options, command = argv[1:split], argv[split + 1:]
-    tmp_mb, root, cwd, binds = 512, "", "", []
+    tmp_mb, root, cwd, binds, keep = 512, "", "", [], []
     for name, value in zip(options[::2], options[1::2], strict=True):
         if name == "--tmp-mb":
             tmp_mb = int(value)
@@ -163,6 +174,8 @@ def main(argv: list[str]) -> None:
             root = os.path.realpath(value)
         elif name == "--cwd":
             cwd = value
+        elif name == "--keep":
+            keep.append(os.path.realpath(value))
         elif name == "--bind":
             source, _, target = value.partition("=")
             binds.append((source, target))
@@ -173,7 +186,7 @@ def main(argv: list[str]) -> None:
     if root:
         _container_view(root, binds, tmp_mb)
     else:
-        _host_view(binds, tmp_mb)
+        _host_view(binds, keep, tmp_mb)
     if cwd:
         os.chdir(cwd)
     os.execvp(command[0], command)  # PATH is the worker's (the image's, in a container)

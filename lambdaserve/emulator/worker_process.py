@@ -95,7 +95,8 @@ def worker_environment(
 
 
 def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
-                binds: tuple[tuple[Path, str], ...] = (), cwd: str = "") -> list[str]:
+                binds: tuple[tuple[Path, str], ...] = (), cwd: str = "",
+                keep: tuple[str, ...] = ()) -> list[str]:
     command = [python, "-m", "awslambdaric", handler]
     if sandbox != "namespace":
         return command
@@ -104,6 +105,8 @@ def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
     boot = [sys.executable, "-I", str(SANDBOX_BOOT), "--tmp-mb", str(ephemeral_mb)]
     for source, target in binds:
         boot += ["--bind", f"{source}={target}"]
+    for path in keep:
+        boot += ["--keep", path]
     if cwd:
         boot += ["--cwd", cwd]
     return [*boot, "--", *command]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from lambdaserve.errors import EmulatorError
-from tests.emulator.lambda_helpers import call, running, spec
+from tests.emulator.lambda_helpers import HANDLERS, call, running, spec
 from tests.helpers import require, require_tool
 
 
@@ -44,10 +44,16 @@ def test_dev_shm_is_absent_and_the_host_is_untouched(sandboxed):
     probe.unlink()
 
 
-def test_task_root_under_tmp_is_refused(tmp_path):
+def test_a_task_root_under_tmp_is_kept_read_only_behind_the_fresh_tmp(tmp_path):
     require(sys.platform.startswith("linux") and os.geteuid() == 0, "the namespace sandbox needs Linux root")
-    from lambdaserve.emulator import Function
-
-    with pytest.raises(EmulatorError) as caught:
-        Function(spec("echo.handler", task_root=tmp_path, sandbox="namespace")).start()
-    assert "/tmp" in str(caught.value)
+    shutil.copy(HANDLERS / "write_outside_tmp.py", tmp_path / "write_outside_tmp.py")
+    (tmp_path / "host-only.txt").write_text("the host's /tmp")
+    with running("write_outside_tmp.handler", task_root=tmp_path, sandbox="namespace",
+                 ephemeral_mb=64) as function:
+        seen, result = call(function, {})
+    assert result.function_error is None, result.payload
+    # for parity: /var/task is read-only on Lambda, wherever the project sits here
+    assert seen["task_root"] == "EROFS"
+    assert seen["tmp"] == "ok" and seen["tmp_mb"] == 64
+    assert (tmp_path / "host-only.txt").read_text() == "the host's /tmp"
+    assert not (tmp_path / "written.txt").exists()
