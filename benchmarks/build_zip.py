@@ -8,6 +8,8 @@ Per stack, in a temporary project built for python3.12 x86_64:
             and the model part come from the cache. Baseline: the cold build, same run.
   size      zipped and unzipped bytes after trimming, with the trimmed bytes and the .pyc
             share. Targets: onnxruntime stack <= 45 MB zipped, sklearn stack <= 150 MB unzipped.
+  trim      the same project with build.trim_unimported = true (traced, verified): sizes vs the
+            untrimmed build of the same run (baseline), the build time, the largest removals.
   import    spawn the target python3.12 from the extracted zip and import
             lambdaserve.runtime.handler (the model loads and warms up, as in Lambda's init),
             median of --runs fresh processes each way, interleaved; "without" is the same
@@ -33,8 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lambdaserve.build.artifact import extract  # noqa: E402
-from lambdaserve.build.interpreters import find_interpreter  # noqa: E402
-from lambdaserve.build.zip_package import MB, build_zip  # noqa: E402
+from lambdaserve.build.interpreters import Interpreter, find_interpreter  # noqa: E402
+from lambdaserve.build.zip_package import MB, ZipBuildResult, build_zip  # noqa: E402
 from lambdaserve.config import load_config, runtime_env  # noqa: E402
 
 PREDICTOR = '''
@@ -141,6 +143,27 @@ def bench(stack: str, runs: int, scratch: Path) -> None:
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"  init import (median of {runs}): without .pyc {mb:7.0f} ms (baseline), "
           f"with .pyc {ma:7.0f} ms   ratio {ma / mb:.2f}")
+    trim_unimported(project, warm, python, scratch / f"{stack}-trimmed", warm_s)
+
+
+def trim_unimported(project: Path, untrimmed: ZipBuildResult, python: Interpreter, out: Path,
+                    rebuild_s: float) -> None:
+    toml = project / "lambdaserve.toml"
+    toml.write_text(toml.read_text() + "[build]\ntrim_unimported = true\n")
+    started = time.perf_counter()
+    trimmed = build_zip(load_config(project), interpreter=python, out_dir=out)
+    took = time.perf_counter() - started
+    removed = trimmed.trimmed.removed.get("unimported", 0)
+    zipped, unzipped = trimmed.zipped_bytes, trimmed.unzipped_bytes
+    print(f"  trim_unimported: zipped {zipped / MB:7.1f} MB (ratio {zipped / untrimmed.zipped_bytes:.3f})   "
+          f"unzipped {unzipped / MB:7.1f} MB (ratio {unzipped / untrimmed.unzipped_bytes:.3f}; "
+          f"baseline: trim off)   removed {removed / MB:.1f} MB in "
+          f"{trimmed.trimmed.files.get('unimported', 0)} files")
+    print(f"    build with trace + verify {took:6.2f} s (code-only rebuild without it {rebuild_s:.2f} s)")
+    largest = trimmed.trimmed.subpackages[:6]
+    print("    largest removed: " + ", ".join(f"{name} {size / MB:.1f}" for name, size in largest))
+    for warning in trimmed.warnings:
+        print(f"    warning: {warning}")
 
 
 def main() -> None:

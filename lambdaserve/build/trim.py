@@ -42,6 +42,8 @@ class TrimReport:
     removed: dict[str, int] = field(default_factory=dict)  # category -> bytes
     files: dict[str, int] = field(default_factory=dict)  # category -> file count
     notes: list[str] = field(default_factory=list)
+    # build.trim_unimported: the largest subpackages (or extension modules) left out, dotted -> bytes
+    subpackages: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, category: str, size: int, count: int = 1) -> None:
         self.removed[category] = self.removed.get(category, 0) + size
@@ -53,7 +55,8 @@ class TrimReport:
 
     def to_dict(self) -> dict[str, object]:
         return {"removed_bytes": dict(sorted(self.removed.items())),
-                "files": dict(sorted(self.files.items())), "notes": list(self.notes)}
+                "files": dict(sorted(self.files.items())), "notes": list(self.notes),
+                "unimported_subpackages": [list(item) for item in self.subpackages]}
 
 
 def _tree_size(path: Path) -> tuple[int, int]:

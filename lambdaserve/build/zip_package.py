@@ -22,15 +22,18 @@ import lambdaserve
 from lambdaserve.build import sources
 from lambdaserve.build.deps import check_requirements, dependency_layer, requirement_name
 from lambdaserve.build.interpreters import Interpreter, find_interpreter
+from lambdaserve.build.platforms import MACHINE
 from lambdaserve.build.process import Runner, run_command
 from lambdaserve.build.pycompile import compile_tree
 from lambdaserve.build.trim import TrimReport
+from lambdaserve.build.unimported import UnimportedTrim, Verifier, same_answers, trim_unimported
 from lambdaserve.build.zipwriter import Member, part_members, write_zip
-from lambdaserve.config import Config
+from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
 
 MB = 1_000_000  # Lambda's quotas are decimal megabytes
 HANDLER = "lambdaserve.runtime.handler.lambda_handler"
+TOP_UNIMPORTED = 10  # removed subpackages listed in the report
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class ZipBuildResult:
     trimmed: TrimReport
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    trim_unimported: bool = False  # build.trim_unimported was on
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -64,15 +68,19 @@ class ZipBuildResult:
                 "python": self.python, "architecture": self.architecture, "interpreter": self.interpreter,
                 "dependencies_cached": self.dependencies_cached, "dependency_key": self.dependency_key,
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
-                "warnings": self.warnings}
+                "trim_unimported": self.trim_unimported, "warnings": self.warnings}
 
 
 def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | None = None,
               wheel_cache: Path | None = None, limits: SizeLimits = SizeLimits(),
               interpreter: Interpreter | None = None, pip: Sequence[str] | None = None,
               runner: Runner = run_command, clock: Callable[[], float] = time.monotonic,
-              log: Callable[[str], None] = lambda _msg: None) -> ZipBuildResult:
-    """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress."""
+              log: Callable[[str], None] = lambda _msg: None,
+              trim_verifier: Verifier = same_answers) -> ZipBuildResult:
+    """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
+
+    ``trim_verifier`` judges build.trim_unimported's second smoke run against the first.
+    """
     started = clock()
     fn = config.function
     state = config.project_dir / ".lambdaserve"
@@ -89,8 +97,23 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                              cache_dir=cache_dir, wheel_cache=wheel_cache or cache_dir / "wheels",
                              interpreter=interpreter, pip=pip, runner=runner, log=log)
     warnings += layer.warnings
-    code = _compiled_code(config, cache_dir / "code", interpreter, layer.root, runner)
-    members = part_members(layer.part) + code + _model_members(config, cache_dir / "model")
+    code_dir = cache_dir / "code"
+    code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
+    deps = part_members(layer.part)
+    trimmed = layer.trimmed
+    if config.build.trim_unimported and MACHINE[fn.architecture] != interpreter.machine:
+        warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run needs this machine to run "
+                        f"the function's {fn.architecture} code (it is {interpreter.machine})")
+    elif config.build.trim_unimported:
+        unimported = trim_unimported(
+            layer_root=layer.root, code_root=code_dir,
+            model_files=[(f.name, f.path) for f in sources.model_files(config)],
+            scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config),
+            runner=runner, verifier=trim_verifier, log=log)
+        deps = [m for m in deps if m.name not in unimported.removed]
+        trimmed = _with_unimported(layer.trimmed, unimported)
+        warnings += unimported.warnings
+    members = deps + code + _model_members(config, cache_dir / "model")
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{config.name}.zip"
     partial = out_dir / f".{config.name}.zip.partial"
@@ -107,14 +130,23 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         path=final, sha256=_sha256(final), zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
         interpreter=f"{interpreter.path} ({interpreter.version})", dependencies_cached=layer.cached,
-        dependency_key=layer.key, packages=layer.packages, largest=largest[:10], trimmed=layer.trimmed,
-        warnings=warnings)
+        dependency_key=layer.key, packages=layer.packages, largest=largest[:10], trimmed=trimmed,
+        warnings=warnings, trim_unimported=config.build.trim_unimported)
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
     result.seconds = clock() - started
     (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
     return result
+
+
+def _with_unimported(layer: TrimReport, unimported: UnimportedTrim) -> TrimReport:
+    """The layer's trim report plus what trim_unimported left out of this zip."""
+    report = TrimReport(removed=dict(layer.removed), files=dict(layer.files), notes=list(layer.notes))
+    if unimported.removed:
+        report.add("unimported", unimported.total, len(unimported.removed))
+        report.subpackages = unimported.subpackages[:TOP_UNIMPORTED]
+    return report
 
 
 # Packages that can never fit in 250 MB, refused before pip downloads gigabytes.

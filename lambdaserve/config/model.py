@@ -66,6 +66,7 @@ class DeployConfig:
 @dataclass(frozen=True)
 class BuildConfig:
     base_image: str = ""
+    trim_unimported: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,8 @@ FIELDS: tuple[Field, ...] = (
                    2557, 2922, 3288, 3653)),
     Field("build", "base_image", str, "",
           "Image base; empty means public.ecr.aws/lambda/python:<python>."),
+    Field("build", "trim_unimported", bool, False,
+          "Zip: drop dependency subpackages a smoke run (load, predict) never imports; verified."),
 )
 
 BY_NAME: dict[str, Field] = {f.dotted: f for f in FIELDS}

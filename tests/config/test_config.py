@@ -41,6 +41,14 @@ def test_minimal_config_takes_defaults_and_detects_framework(project: Path) -> N
     assert config.base_image == "public.ecr.aws/lambda/python:3.12"
 
 
+def test_build_trim_unimported_is_off_unless_asked_and_must_be_a_boolean(project: Path) -> None:
+    assert load_config(write(project, BASE)).build.trim_unimported is False
+    on = load_config(write(project, BASE + "[build]\ntrim_unimported = true\n"))
+    assert on.build.trim_unimported is True
+    with pytest.raises(ConfigError, match="build.trim_unimported = 'yes' should be"):
+        load_config(write(project, BASE + '[build]\ntrim_unimported = "yes"\n'))
+
+
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
