@@ -10,7 +10,7 @@ ROW='[[5.1, 3.5, 1.4, 0.2]]'
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; true; }
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done; true; }
 trap cleanup EXIT
 
 step "train the examples (iris, diabetes, onnx, torchscript, xgboost, custom)"
@@ -22,7 +22,8 @@ step "lambdaserve invoke: one cold start in a real local Lambda (REPORT on stder
 
 step "lambdaserve serve + curl POST /predict"
 "$LS" serve --port 3101 2>serve.log & pids+=($!)
-curl -sS --retry 60 --retry-connrefused --retry-delay 1 localhost:3101/health; echo
+for _ in $(seq 1 60); do curl -s -o /dev/null localhost:3101/health && break; sleep 0.5; done
+curl -sS localhost:3101/health; echo
 curl -sS localhost:3101/predict -H 'content-type: application/json' -d "{\"data\": $ROW}"; echo
 curl -sS localhost:3101/predict -H 'content-type: application/json' -d '{"data": [[1, 2, 3]]}'; echo
 kill -TERM "${pids[0]}"; wait "${pids[0]}" || true; pids=()
