@@ -1,9 +1,11 @@
-"""Image test infrastructure: a local registry per session and a Debian base image made here.
+"""Image test infrastructure: a local registry per session and Debian base images made here.
 
-The base (bookworm minbase + python3, libstdc++6 and pip, as an OCI index with one linux image
+Each base (a Debian minbase + python3, libstdc++6 and pip, as an OCI index with one linux image
 and one attestation manifest, like public.ecr.aws's) is built once with mmdebstrap and
 cached under ~/.cache/lambdaserve-test/ (or $LAMBDASERVE_TEST_CACHE); each session pushes
-it to its own registry with skopeo, an independent tool.
+it to its own registry with skopeo, an independent tool. bookworm has python 3.11 (the
+Amazon Linux 2 runtime's version); trixie has python 3.13 (Amazon Linux 2023's), which
+scikit-learn's current wheels need.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tests.helpers import require_tool
 
 CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
 BASE_LAYOUT = CACHE / "base-bookworm-python3-v2"
+TRIXIE_LAYOUT = CACHE / "base-trixie-python3-v1"
 # python3-pip only so the exported Dockerfile's `RUN pip install` lines can run on this base.
 BASE_PACKAGES = ("python3", "libstdc++6", "python3-pip")
 BASE_REPO, BASE_TAG = "base/debian-python", "bookworm"
@@ -108,8 +111,9 @@ def _gzip_layer(tar: Path, layout: Path) -> tuple[dict[str, object], str]:
              "size": size}, f"sha256:{plain.hexdigest()}")
 
 
-def make_base_layout(dest: Path) -> None:
-    """mmdebstrap → one-layer OCI image, wrapped in an index with an attestation manifest."""
+def make_base_layout(dest: Path, suite: str = "bookworm") -> None:
+    """mmdebstrap of ``suite`` → one-layer OCI image, in an index with an attestation manifest,
+    tagged ``suite``."""
     mmdebstrap = require_tool("mmdebstrap")
     work = dest.with_name(dest.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
@@ -119,7 +123,7 @@ def make_base_layout(dest: Path) -> None:
         [mmdebstrap, "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", "--skip=output/dev",
          "--aptopt=APT::Install-Recommends \"false\"",
          "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-         "--dpkgopt=path-exclude=/usr/share/locale/*", "--format=tar", "bookworm", str(tar)],
+         "--dpkgopt=path-exclude=/usr/share/locale/*", "--format=tar", suite, str(tar)],
         capture_output=True, text=True, timeout=900, env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
     if done.returncode != 0:
         pytest.fail("mmdebstrap failed:\n" + done.stderr[-3000:])
@@ -130,7 +134,7 @@ def make_base_layout(dest: Path) -> None:
                          "Cmd": ["/bin/sh"]},
               "rootfs": {"type": "layers", "diff_ids": [diff_id]},
               "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "mmdebstrap --variant=minbase "
-                           f"--include={','.join(BASE_PACKAGES)} bookworm"}]}
+                           f"--include={','.join(BASE_PACKAGES)} {suite}"}]}
     image = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
              "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                         **_blob(work, json.dumps(config).encode())},
@@ -150,27 +154,38 @@ def make_base_layout(dest: Path) -> None:
                          "vnd.docker.reference.digest": image_desc["digest"]}}]}
     top = {"schemaVersion": 2, "manifests": [
         {"mediaType": OCI_INDEX, **_blob(work, json.dumps(index).encode()),
-         "annotations": {"org.opencontainers.image.ref.name": BASE_TAG}}]}
+         "annotations": {"org.opencontainers.image.ref.name": suite}}]}
     (work / "index.json").write_text(json.dumps(top))
     (work / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     shutil.rmtree(dest, ignore_errors=True)
     work.rename(dest)
 
 
-@pytest.fixture(scope="session")
-def base_image(registry: LocalRegistry) -> str:
-    """``127.0.0.1:<port>/base/debian-python:bookworm`` in the session's registry."""
+def push_base(registry: LocalRegistry, layout: Path, suite: str) -> str:
+    """Make ``layout`` once (cached), push it as ``base/debian-python:<suite>``; its reference."""
     skopeo = require_tool("skopeo")
-    if not (BASE_LAYOUT / "index.json").is_file():
-        BASE_LAYOUT.parent.mkdir(parents=True, exist_ok=True)
-        make_base_layout(BASE_LAYOUT)
-    ref = f"{registry.host}/{BASE_REPO}:{BASE_TAG}"
+    if not (layout / "index.json").is_file():
+        layout.parent.mkdir(parents=True, exist_ok=True)
+        make_base_layout(layout, suite)
+    ref = f"{registry.host}/{BASE_REPO}:{suite}"
     done = subprocess.run([skopeo, "copy", "--all", "--dest-tls-verify=false", "--quiet",
-                           f"oci:{BASE_LAYOUT}:{BASE_TAG}", f"docker://{ref}"],
+                           f"oci:{layout}:{suite}", f"docker://{ref}"],
                           capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         pytest.fail("skopeo could not push the base image: " + done.stderr)
     return ref
+
+
+@pytest.fixture(scope="session")
+def base_image(registry: LocalRegistry) -> str:
+    """``127.0.0.1:<port>/base/debian-python:bookworm`` (python 3.11) in the session's registry."""
+    return push_base(registry, BASE_LAYOUT, BASE_TAG)
+
+
+@pytest.fixture(scope="session")
+def trixie_base_image(registry: LocalRegistry) -> str:
+    """``127.0.0.1:<port>/base/debian-python:trixie`` (python 3.13) in the session's registry."""
+    return push_base(registry, TRIXIE_LAYOUT, "trixie")
 
 
 PREDICTOR = '''"""A tiny linear model: the test's user code (a custom predictor)."""

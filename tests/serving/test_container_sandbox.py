@@ -10,7 +10,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,12 +29,12 @@ from lambdaserve.emulator import Function, FunctionSpec
 from lambdaserve.emulator.container import ContainerImage
 from lambdaserve.errors import BuildError
 from tests.build.conftest import cached_installer
+from tests.examples import make_example
 from tests.helpers import require, require_tool
 from tests.models import iris
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iris-custom"
 # Handlers run by overriding the image's CMD, appended to the example's predictor module.
 PROBES = '''
 
@@ -88,7 +87,7 @@ def probe(event, context):
 def _project(root: Path, base: str) -> Path:
     """examples/iris-custom as an image on the Debian base (python 3.11; numpy 2.2 has wheels
     for Amazon Linux 2's glibc, which build targets for python3.11)."""
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".lambdaserve", "__pycache__"))
+    make_example("iris-custom", root)
     toml = (root / "lambdaserve.toml").read_text()
     for old, new in (('python = "3.12"', 'python = "3.11"'), ('package = "zip"', 'package = "image"'),
                      ('requirements = ["numpy==2.4.6"]', 'requirements = ["numpy==2.2.6"]'),
@@ -230,6 +229,7 @@ from lambdaserve.config import load_config
 from lambdaserve.emulator import Function, FunctionSpec
 from lambdaserve.emulator.container import ContainerImage
 from lambdaserve.errors import BuildError
+from tests.examples import make_example
 spec = container_spec(load_config(Path(sys.argv[1])), concurrency=1)
 function = Function(spec).start()
 print(json.loads(function.invoke(b'{"data": [[5.1, 3.5, 1.4, 0.2]]}').payload)["predictions"], flush=True)
