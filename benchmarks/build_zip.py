@@ -10,11 +10,15 @@ Per stack, in a temporary project built for python3.12 x86_64:
             share. Targets: onnxruntime stack <= 45 MB zipped, sklearn stack <= 150 MB unzipped.
   trim      the same project with build.trim_unimported = true (traced, verified): sizes vs the
             untrimmed build of the same run (baseline), the build time, the largest removals.
+  sourceless  trim_unimported plus build.sourceless_dependencies = true (dependencies as
+            legacy .pyc only, verified): sizes vs the same baseline.
   import    spawn the target python3.12 from the extracted zip and import
             lambdaserve.runtime.handler (the model loads and warms up, as in Lambda's init),
             median of --runs fresh processes each way, interleaved; "without" is the same
             folder with every __pycache__ removed and PYTHONDONTWRITEBYTECODE=1, like a
-            read-only /var/task without .pyc.
+            read-only /var/task without .pyc. Then the same import, median of --runs fresh
+            processes interleaved, from the default zip (baseline), the trimmed zip and the
+            trimmed + sourceless zip: bytecode-only dependencies must not import slower.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lambdaserve.build.artifact import extract  # noqa: E402
+from lambdaserve.build.deps import SOURCES  # noqa: E402
 from lambdaserve.build.interpreters import Interpreter, find_interpreter  # noqa: E402
 from lambdaserve.build.zip_package import MB, ZipBuildResult, build_zip  # noqa: E402
 from lambdaserve.config import load_config, runtime_env  # noqa: E402
@@ -143,27 +148,56 @@ def bench(stack: str, runs: int, scratch: Path) -> None:
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"  init import (median of {runs}): without .pyc {mb:7.0f} ms (baseline), "
           f"with .pyc {ma:7.0f} ms   ratio {ma / mb:.2f}")
-    trim_unimported(project, warm, python, scratch / f"{stack}-trimmed", warm_s)
-
-
-def trim_unimported(project: Path, untrimmed: ZipBuildResult, python: Interpreter, out: Path,
-                    rebuild_s: float) -> None:
     toml = project / "lambdaserve.toml"
     toml.write_text(toml.read_text() + "[build]\ntrim_unimported = true\n")
+    trimmed = variant("trim_unimported", project, warm, python, scratch / f"{stack}-trimmed", warm_s)
+    toml.write_text(toml.read_text() + "sourceless_dependencies = true\n")
+    slim = variant("trim_unimported + sourceless_dependencies", project, warm, python,
+                   scratch / f"{stack}-sourceless", warm_s)
+    tasks = {"default": (with_pyc, env_with)}
+    for name, built in (("trimmed", trimmed), ("trimmed + sourceless", slim)):
+        task = extract(built.path, scratch / f"{stack}-task-{name.replace(' + ', '-')}")
+        tasks[name] = (task, runtime_env(config, model_dir=str(task / "model")))
+    for task, env in tasks.values():
+        import_ms(str(python.path), task, env)  # untimed: warm the page cache
+    times: dict[str, list[float]] = {name: [] for name in tasks}
+    order = list(tasks)
+    for round_ in range(runs):  # interleaved, the order rotating: no variant always runs first
+        for name in order[round_ % len(order):] + order[:round_ % len(order)]:
+            task, env = tasks[name]
+            times[name].append(import_ms(str(python.path), task, env))
+    base = statistics.median(times["default"])
+    print(f"  init import (median of {runs}, fresh processes): " + "   ".join(
+        f"{name} {statistics.median(t):5.0f} ms (ratio {statistics.median(t) / base:.2f})"
+        for name, t in times.items()) + "   baseline: default")
+
+
+def variant(label: str, project: Path, untrimmed: ZipBuildResult, python: Interpreter, out: Path,
+            rebuild_s: float) -> ZipBuildResult:
+    """Build the project as configured now; print its sizes against the default build's."""
     started = time.perf_counter()
-    trimmed = build_zip(load_config(project), interpreter=python, out_dir=out)
+    built = build_zip(load_config(project), interpreter=python, out_dir=out)
     took = time.perf_counter() - started
-    removed = trimmed.trimmed.removed.get("unimported", 0)
-    zipped, unzipped = trimmed.zipped_bytes, trimmed.unzipped_bytes
-    print(f"  trim_unimported: zipped {zipped / MB:7.1f} MB (ratio {zipped / untrimmed.zipped_bytes:.3f})   "
+    started = time.perf_counter()
+    again = build_zip(load_config(project), interpreter=python, out_dir=out)  # every layer cached now
+    again_s = time.perf_counter() - started
+    assert again.sha256 == built.sha256, "the same inputs gave another zip"
+    removed = built.trimmed.removed.get("unimported", 0)
+    sources = built.trimmed.removed.get(SOURCES, 0)
+    zipped, unzipped = built.zipped_bytes, built.unzipped_bytes
+    print(f"  {label}: zipped {zipped / MB:7.1f} MB (ratio {zipped / untrimmed.zipped_bytes:.3f})   "
           f"unzipped {unzipped / MB:7.1f} MB (ratio {unzipped / untrimmed.unzipped_bytes:.3f}; "
-          f"baseline: trim off)   removed {removed / MB:.1f} MB in "
-          f"{trimmed.trimmed.files.get('unimported', 0)} files")
-    print(f"    build with trace + verify {took:6.2f} s (code-only rebuild without it {rebuild_s:.2f} s)")
-    largest = trimmed.trimmed.subpackages[:6]
+          f"baseline: default)   unimported {removed / MB:.1f} MB in "
+          f"{built.trimmed.files.get('unimported', 0)} files"
+          + (f", .py sources {sources / MB:.1f} MB in {built.trimmed.files.get(SOURCES, 0)} files"
+             if sources else ""))
+    print(f"    build with trace + verify {took:6.2f} s, again with every layer cached {again_s:6.2f} s "
+          f"(same sha256; code-only rebuild without the options {rebuild_s:.2f} s)")
+    largest = built.trimmed.subpackages[:6]
     print("    largest removed: " + ", ".join(f"{name} {size / MB:.1f}" for name, size in largest))
-    for warning in trimmed.warnings:
+    for warning in built.warnings:
         print(f"    warning: {warning}")
+    return built
 
 
 def main() -> None:

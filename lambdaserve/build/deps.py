@@ -3,6 +3,11 @@
 The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
 platform tags, pip and the compiling interpreter's versions), so a code-only rebuild finds it
 ready, together with its pre-compressed zip part, and never runs pip.
+
+build.sourceless_dependencies has its own layer (the option is in the key), made from the
+source layer by hard links with every compiled .py replaced by its legacy-location .pyc,
+and its own pre-compressed part; the source layer stays cached beside it, which is what a
+zip falls back to when the sourceless tree fails its smoke check.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from lambdaserve.build.interpreters import Interpreter, find_interpreter
 from lambdaserve.build.pip import default_pip, install_for_target, pip_version
 from lambdaserve.build.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.build.process import Runner, run_command
-from lambdaserve.build.pycompile import compile_tree
+from lambdaserve.build.pycompile import compile_tree, make_sourceless
 from lambdaserve.build.trim import TrimReport, trim_tree
+from lambdaserve.build.unimported import link_tree
 from lambdaserve.build.zipwriter import Member, write_zip
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
@@ -30,6 +36,7 @@ from lambdaserve.errors import BuildError
 Log = Callable[[str], None]
 KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
 LAYER_FORMAT = "1"  # bump when trimming or compiling changes, to invalidate cached layers
+SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
 FRAMEWORK_PACKAGES = {"sklearn": ("scikit-learn",), "onnx": ("onnxruntime",), "torchscript": ("torch",),
@@ -80,13 +87,17 @@ class DependencyLayer:
     trimmed: TrimReport
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
     warnings: list[str] = field(default_factory=list)
+    sourceless: bool = False  # .py replaced by legacy-location .pyc (build.sourceless_dependencies)
 
 
 def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
-              interpreter: Interpreter) -> str:
-    payload = {"format": LAYER_FORMAT, "requirements": list(requirements), "python": python,
-               "architecture": architecture, "platforms": platform_tags(python, architecture),
-               "pip": pip, "interpreter": interpreter.version}
+              interpreter: Interpreter, sourceless: bool = False) -> str:
+    payload: dict[str, object] = {
+        "format": LAYER_FORMAT, "requirements": list(requirements), "python": python,
+        "architecture": architecture, "platforms": platform_tags(python, architecture),
+        "pip": pip, "interpreter": interpreter.version}
+    if sourceless:  # only when on: the source layers' keys stay what they were
+        payload["sourceless"] = True
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -104,10 +115,14 @@ def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
 
 def dependency_layer(requirements: Sequence[str], *, python: str, architecture: str, cache_dir: Path,
                      wheel_cache: Path, interpreter: Interpreter, pip: Sequence[str] | None = None,
-                     runner: Runner = run_command, log: Log = lambda _msg: None) -> DependencyLayer:
-    """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss."""
+                     runner: Runner = run_command, log: Log = lambda _msg: None,
+                     sourceless: bool = False) -> DependencyLayer:
+    """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss.
+
+    ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
+    """
     pip_ver = current_pip_version(pip, runner)
-    key = layer_key(requirements, python, architecture, pip_ver, interpreter)
+    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
     folder = cache_dir / "deps" / key
     if (folder / "layer.json").is_file():
         os.utime(folder)  # recently used: kept by _prune
@@ -115,6 +130,11 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     staging = folder.with_name(key + ".partial")
     if staging.exists():
         shutil.rmtree(staging)
+    if sourceless:
+        source = dependency_layer(requirements, python=python, architecture=architecture,
+                                  cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
+                                  pip=pip, runner=runner, log=log)
+        return _sourceless_layer(source, key, folder, staging, interpreter, log)
     root = staging / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
@@ -135,6 +155,10 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
               "packages": [[w.name, w.version] for w in wheels]}
     (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return _publish(staging, folder, key)
+
+
+def _publish(staging: Path, folder: Path, key: str) -> DependencyLayer:
     if folder.exists():
         shutil.rmtree(folder)
     staging.rename(folder)
@@ -142,8 +166,28 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     return _load(folder, key, cached=False)
 
 
+def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: Path,
+                      interpreter: Interpreter, log: Log) -> DependencyLayer:
+    """``source``'s tree hard-linked, then bytecode only; recorded like any layer."""
+    log(f"making the sourceless dependency layer (.pyc only, Python {interpreter.version})")
+    (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
+    link_tree(source.root, staging / "site")
+    removed, count = make_sourceless(staging / "site", interpreter.minor)
+    write_zip(staging / "part.zip", tree_members(staging / "site"))
+    record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
+    trimmed = record["trimmed"]
+    trimmed["removed_bytes"][SOURCES] = removed
+    trimmed["files"][SOURCES] = count
+    record["sourceless"] = True
+    (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return _publish(staging, folder, key)
+
+
 def _prune(deps_dir: Path, keep: int) -> None:
-    """Delete all but the ``keep`` most recently used layers (each can be 200 MB)."""
+    """Delete all but the ``keep`` most recently used layers (each can be 200 MB).
+
+    A sourceless layer and its source layer are both used by the same build: both recent.
+    """
     layers = sorted((p for p in deps_dir.iterdir() if (p / "layer.json").is_file()),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for old in layers[keep:]:
@@ -156,7 +200,7 @@ def _load(folder: Path, key: str, cached: bool = True) -> DependencyLayer:
                          notes=record["trimmed"]["notes"])
     return DependencyLayer(key=key, root=folder / "site", part=folder / "part.zip", cached=cached,
                            trimmed=trimmed, packages=[(n, v) for n, v in record["packages"]],
-                           warnings=list(record["warnings"]))
+                           warnings=list(record["warnings"]), sourceless=bool(record.get("sourceless")))
 
 
 def tree_members(root: Path, prefix: str = "") -> list[Member]:

@@ -45,3 +45,24 @@ def compile_tree(root: Path, interpreter: Interpreter, *, ddir: str = "/var/task
         raise BuildError(f"Python {interpreter.version} could not compile {root}: {tail(done.stderr)}",
                          hint=f"Check that it runs: {interpreter.path} -c 'import compileall'.")
     return failed
+
+
+def make_sourceless(root: Path, version: str) -> tuple[int, int]:
+    """Replace every compiled .py under ``root`` by its legacy-location .pyc; (source bytes, files) removed.
+
+    Moves and unlinks names only, never writes into a file, so ``root`` may be hard links into
+    another tree. A .py without a .pyc (it did not compile for ``version``) stays as source.
+    """
+    removed = count = 0
+    for source in sorted(root.rglob("*.py")):
+        compiled = pyc_path(source, version)
+        if not source.is_file() or source.is_symlink() or not compiled.is_file():
+            continue
+        removed += source.stat().st_size
+        count += 1
+        os.replace(compiled, source.with_suffix(".pyc"))
+        source.unlink()
+    for cache in sorted(root.rglob("__pycache__"), reverse=True):
+        if cache.is_dir() and not any(cache.iterdir()):
+            cache.rmdir()
+    return removed, count

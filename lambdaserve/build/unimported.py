@@ -16,6 +16,11 @@ The same smoke then runs in a fresh process over the trimmed tree; unless every 
 identical (exact JSON) and the same modules are imported, every removed file is linked back
 and the zip ships untrimmed. What no check can see: code a user's predictor imports only
 for other inputs than a zero row. Hence opt-in, and the KEEP list.
+
+``build.sourceless_dependencies`` is checked the same way, after the trim: the tree's
+dependency .py files and their __pycache__ .pyc are swapped for the sourceless layer's
+legacy-location .pyc (deps.py), and the smoke runs again against the first run's answers.
+On a mismatch the dependencies ship with their sources.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class UnimportedTrim:
     removed: dict[str, int] = field(default_factory=dict)  # zip member name -> bytes
     subpackages: list[tuple[str, int]] = field(default_factory=list)  # dotted name -> bytes, largest first
     warnings: list[str] = field(default_factory=list)
+    sourceless: bool = False  # the sourceless layer answered the same: ship it
 
     @property
     def total(self) -> int:
@@ -195,9 +201,13 @@ def _files_under(root: Path, rel: str) -> list[str]:
 def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
                     scratch: Path, interpreter: Interpreter, env: Mapping[str, str],
                     runner: Runner = run_command, verifier: Verifier = same_answers,
-                    keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None
-                    ) -> UnimportedTrim:
-    """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe)."""
+                    keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None,
+                    trim: bool = True, sourceless_root: Path | None = None) -> UnimportedTrim:
+    """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
+
+    With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
+    ``trim=False`` checks only that.
+    """
     result = UnimportedTrim()
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -208,41 +218,100 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
         for name, source in model_files:
             (task / name).parent.mkdir(parents=True, exist_ok=True)
             _link(source, task / name)
-        probe_env = {**env, "LAMBDASERVE_MODEL_DIR": str(task / "model")}
+        smoke = _Smoke(task, interpreter, {**env, "LAMBDASERVE_MODEL_DIR": str(task / "model")}, runner,
+                       scratch, verifier)
         log("tracing imports: loading the model and predicting in Python " + interpreter.version)
-        before = run_probe(task, interpreter, probe_env, runner, scratch / "before.json")
+        before = smoke.run("before")
         if not before.ok:
-            result.warnings.append("build.trim_unimported: nothing trimmed, the smoke run (load, zero-row "
-                                   f"prediction) failed: {before.error.strip()[-600:]}")
+            failed = f"the smoke run (load, zero-row prediction) failed: {before.error.strip()[-600:]}"
+            if trim:
+                result.warnings.append(f"build.trim_unimported: nothing trimmed, {failed}")
+            if sourceless_root is not None:
+                result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
             return result
-        # Third-party packages only: never the runtime or the user's code, whatever pip installed.
-        ours = {p.name for p in code_root.iterdir()} if code_root.is_dir() else set()
-        tops = [p.name for p in layer_root.iterdir() if p.is_dir() and p.name not in ours] \
-            if layer_root.is_dir() else []
-        plan = plan_removals(task, tops, before.used, keep)
-        if not plan:
-            return result
-        sizes = {rel: sum((task / f).stat().st_size for f in _files_under(task, rel)) for rel in plan}
-        removed = {f: (task / f).stat().st_size for rel in plan for f in _files_under(task, rel)}
-        for rel in plan:
-            if (task / rel).is_dir():
-                shutil.rmtree(task / rel)
-            else:
-                (task / rel).unlink()
-        log(f"verifying: the same smoke run without {len(removed)} unimported files")
-        after = run_probe(task, interpreter, probe_env, runner, scratch / "after.json")
-        mismatch = verifier(before, after)
-        if mismatch is not None:
-            _restore(layer_root, task, removed)
-            result.warnings.append(f"build.trim_unimported: {mismatch}; the {len(removed)} removed files "
-                                   "were restored and the zip ships untrimmed")
-            return result
-        result.removed = removed
-        result.subpackages = sorted(((_dotted(rel), size) for rel, size in sizes.items()),
-                                    key=lambda kv: (-kv[1], kv[0]))
+        if trim:
+            _trim(result, smoke, before, layer_root, code_root, keep, log)
+        if sourceless_root is not None:
+            _sourceless(result, smoke, before, layer_root, sourceless_root, log)
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+SOURCELESS = "build.sourceless_dependencies"
+
+
+@dataclass(frozen=True)
+class _Smoke:
+    """The scratch task root and how to run (and judge) the smoke over it."""
+
+    task: Path
+    interpreter: Interpreter
+    env: Mapping[str, str]
+    runner: Runner
+    scratch: Path
+    verifier: Verifier
+
+    def run(self, name: str) -> Probe:
+        return run_probe(self.task, self.interpreter, self.env, self.runner, self.scratch / f"{name}.json")
+
+    def mismatch(self, before: Probe, name: str) -> str | None:
+        """What the verifier finds different in a fresh run over the task root as it is now."""
+        return self.verifier(before, self.run(name))
+
+
+def _trim(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+          keep: Iterable[str], log: Callable[[str], None]) -> None:
+    task = smoke.task
+    # Third-party packages only: never the runtime or the user's code, whatever pip installed.
+    ours = {p.name for p in code_root.iterdir()} if code_root.is_dir() else set()
+    tops = [p.name for p in layer_root.iterdir() if p.is_dir() and p.name not in ours] \
+        if layer_root.is_dir() else []
+    plan = plan_removals(task, tops, before.used, keep)
+    if not plan:
+        return
+    sizes = {rel: sum((task / f).stat().st_size for f in _files_under(task, rel)) for rel in plan}
+    removed = {f: (task / f).stat().st_size for rel in plan for f in _files_under(task, rel)}
+    for rel in plan:
+        if (task / rel).is_dir():
+            shutil.rmtree(task / rel)
+        else:
+            (task / rel).unlink()
+    log(f"verifying: the same smoke run without {len(removed)} unimported files")
+    mismatch = smoke.mismatch(before, "after")
+    if mismatch is not None:
+        _restore(layer_root, task, removed)
+        result.warnings.append(f"build.trim_unimported: {mismatch}; the {len(removed)} removed files "
+                               "were restored and the zip ships untrimmed")
+        return
+    result.removed = removed
+    result.subpackages = sorted(((_dotted(rel), size) for rel, size in sizes.items()),
+                                key=lambda kv: (-kv[1], kv[0]))
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _sourceless(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path,
+                sourceless_root: Path, log: Callable[[str], None]) -> None:
+    """Swap the (trimmed) task tree's dependency sources for legacy .pyc and run the smoke again."""
+    task = smoke.task
+    sources, compiled = _files(layer_root), _files(sourceless_root)
+    # Legacy m.pyc whose m.py the trim kept come in; the .py and its __pycache__ copy go.
+    added = sorted(f for f in compiled - sources if (task / f[:-1]).is_file())
+    dropped = sorted(f for f in sources - compiled if (task / f).is_file())
+    for rel in dropped:
+        (task / rel).unlink()
+    for rel in added:
+        _link(sourceless_root / rel, task / rel)
+    log(f"verifying: the same smoke run with {len(added)} dependency modules as .pyc only")
+    mismatch = smoke.mismatch(before, "sourceless")
+    if mismatch is not None:
+        result.warnings.append(f"{SOURCELESS}: {mismatch.replace('trimmed tree', 'sourceless tree')}; "
+                               "the dependencies ship with their sources")
+        return
+    result.sourceless = True
 
 
 def _restore(layer_root: Path, task: Path, removed: Mapping[str, int]) -> None:

@@ -1,7 +1,8 @@
 """`lambdaserve build --package zip`: a reproducible Lambda zip of dependencies, runtime, code and model.
 
 Layout of the zip (it becomes /var/task):
-  <dependencies>/            installed for the target runtime, trimmed, with .pyc
+  <dependencies>/            installed for the target runtime, trimmed, with .pyc (or, with
+                             build.sourceless_dependencies, .pyc only at the legacy place)
   lambdaserve/               the runtime only (see sources.py), with .pyc
   <predictor package>/       for custom predictors, with .pyc
   model/                     the model (lambdaserve.config.ZIP_MODEL_DIR)
@@ -14,19 +15,25 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import lambdaserve
 from lambdaserve.build import sources
-from lambdaserve.build.deps import check_requirements, dependency_layer, requirement_name
+from lambdaserve.build.deps import (
+    SOURCES,
+    DependencyLayer,
+    check_requirements,
+    dependency_layer,
+    requirement_name,
+)
 from lambdaserve.build.interpreters import Interpreter, find_interpreter
 from lambdaserve.build.platforms import MACHINE
 from lambdaserve.build.process import Runner, run_command
 from lambdaserve.build.pycompile import compile_tree
 from lambdaserve.build.trim import TrimReport
-from lambdaserve.build.unimported import UnimportedTrim, Verifier, same_answers, trim_unimported
+from lambdaserve.build.unimported import SOURCELESS, UnimportedTrim, Verifier, same_answers, trim_unimported
 from lambdaserve.build.zipwriter import Member, part_members, write_zip
 from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
@@ -61,6 +68,7 @@ class ZipBuildResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     trim_unimported: bool = False  # build.trim_unimported was on
+    sourceless_dependencies: bool = False  # build.sourceless_dependencies was on
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -68,7 +76,8 @@ class ZipBuildResult:
                 "python": self.python, "architecture": self.architecture, "interpreter": self.interpreter,
                 "dependencies_cached": self.dependencies_cached, "dependency_key": self.dependency_key,
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
-                "trim_unimported": self.trim_unimported, "warnings": self.warnings}
+                "trim_unimported": self.trim_unimported,
+                "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings}
 
 
 def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | None = None,
@@ -79,7 +88,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               trim_verifier: Verifier = same_answers) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
-    ``trim_verifier`` judges build.trim_unimported's second smoke run against the first.
+    ``trim_verifier`` judges the smoke runs of build.trim_unimported's trimmed tree and
+    build.sourceless_dependencies' bytecode-only tree against the first run.
     """
     started = clock()
     fn = config.function
@@ -93,26 +103,40 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         raise BuildError(f"{interpreter.path} is Python {interpreter.version}, "
                          f"the function is python{fn.python}",
                          hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
-    layer = dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
-                             cache_dir=cache_dir, wheel_cache=wheel_cache or cache_dir / "wheels",
-                             interpreter=interpreter, pip=pip, runner=runner, log=log)
+    options = config.build
+
+    def layer_for(sourceless: bool) -> DependencyLayer:
+        return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
+                                cache_dir=cache_dir, wheel_cache=wheel_cache or cache_dir / "wheels",
+                                interpreter=interpreter, pip=pip, runner=runner, log=log,
+                                sourceless=sourceless)
+
+    layer = layer_for(False)
+    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources.
+    slim = layer_for(True) if options.sourceless_dependencies else None
     warnings += layer.warnings
     code_dir = cache_dir / "code"
     code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
-    deps = part_members(layer.part)
-    trimmed = layer.trimmed
-    if config.build.trim_unimported and MACHINE[fn.architecture] != interpreter.machine:
-        warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run needs this machine to run "
-                        f"the function's {fn.architecture} code (it is {interpreter.machine})")
-    elif config.build.trim_unimported:
+    unimported = UnimportedTrim()
+    smoke = options.trim_unimported or slim is not None  # either option is checked by the smoke run
+    if smoke and MACHINE[fn.architecture] != interpreter.machine:
+        why = f"needs this machine to run the function's {fn.architecture} code (it is {interpreter.machine})"
+        if options.trim_unimported:
+            warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
+        if slim is not None:
+            warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run that "
+                            f"checks them {why}")
+    elif smoke:
         unimported = trim_unimported(
             layer_root=layer.root, code_root=code_dir,
             model_files=[(f.name, f.path) for f in sources.model_files(config)],
             scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config),
-            runner=runner, verifier=trim_verifier, log=log)
-        deps = [m for m in deps if m.name not in unimported.removed]
-        trimmed = _with_unimported(layer.trimmed, unimported)
+            runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
+            sourceless_root=slim.root if slim is not None else None)
         warnings += unimported.warnings
+    shipped = slim if slim is not None and unimported.sourceless else layer
+    deps = [m for m in part_members(shipped.part) if not _trimmed_away(m.name, unimported.removed)]
+    trimmed = _with_unimported(shipped.trimmed, unimported)
     members = deps + code + _model_members(config, cache_dir / "model")
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{config.name}.zip"
@@ -129,9 +153,10 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     result = ZipBuildResult(
         path=final, sha256=_sha256(final), zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
-        interpreter=f"{interpreter.path} ({interpreter.version})", dependencies_cached=layer.cached,
-        dependency_key=layer.key, packages=layer.packages, largest=largest[:10], trimmed=trimmed,
-        warnings=warnings, trim_unimported=config.build.trim_unimported)
+        interpreter=f"{interpreter.path} ({interpreter.version})",
+        dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
+        packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
+        trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies)
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
@@ -140,9 +165,18 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     return result
 
 
+def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:
+    """Left out by trim_unimported, whose names are the source layer's: m.pyc stands for m.py."""
+    return name in removed or (name.endswith(".pyc") and name[:-1] in removed)
+
+
 def _with_unimported(layer: TrimReport, unimported: UnimportedTrim) -> TrimReport:
     """The layer's trim report plus what trim_unimported left out of this zip."""
     report = TrimReport(removed=dict(layer.removed), files=dict(layer.files), notes=list(layer.notes))
+    if SOURCES in report.removed:  # the sources of trimmed-away modules are counted as unimported
+        gone = [size for name, size in unimported.removed.items() if name.endswith(".py")]
+        report.removed[SOURCES] -= sum(gone)
+        report.files[SOURCES] -= len(gone)
     if unimported.removed:
         report.add("unimported", unimported.total, len(unimported.removed))
         report.subpackages = unimported.subpackages[:TOP_UNIMPORTED]

@@ -198,7 +198,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         api=api,
         deploy=DeployConfig(region=v["deploy.region"], stack_name=v["deploy.stack_name"],
                             log_retention_days=v["deploy.log_retention_days"]),
-        build=BuildConfig(base_image=v["build.base_image"], trim_unimported=v["build.trim_unimported"]),
+        build=BuildConfig(base_image=v["build.base_image"], trim_unimported=v["build.trim_unimported"],
+                          sourceless_dependencies=v["build.sourceless_dependencies"]),
         signature=_signature(flat, path),
         source=path,
     )

@@ -67,6 +67,7 @@ class DeployConfig:
 class BuildConfig:
     base_image: str = ""
     trim_unimported: bool = False
+    sourceless_dependencies: bool = False
 
 
 @dataclass(frozen=True)

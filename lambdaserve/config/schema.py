@@ -110,6 +110,9 @@ FIELDS: tuple[Field, ...] = (
           "Image base; empty means public.ecr.aws/lambda/python:<python>."),
     Field("build", "trim_unimported", bool, False,
           "Zip: drop dependency subpackages a smoke run (load, predict) never imports; verified."),
+    Field("build", "sourceless_dependencies", bool, False,
+          "Ship third-party dependencies as .pyc only (no .py): smaller, but their tracebacks lose "
+          "source lines and code that reads its own source (inspect.getsource, torch.jit.script) breaks."),
 )
 
 BY_NAME: dict[str, Field] = {f.dotted: f for f in FIELDS}

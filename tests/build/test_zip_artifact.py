@@ -88,7 +88,7 @@ def _dist(name: str) -> str:
 # build.trim_unimported on the same iris stack: the dependency layer above is reused.
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
              'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n'
-             '[build]\ntrim_unimported = {trim}\n')
+             '[build]\ntrim_unimported = {trim}\nsourceless_dependencies = {sourceless}\n')
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +100,10 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return project, made
 
 
-def _build(project: Path, trim: bool, cache_dir: Path, py: Interpreter, **kwargs: Any) -> ZipBuildResult:
-    (project / "lambdaserve.toml").write_text(IRIS_TOML.format(trim=str(trim).lower()))
+def _build(project: Path, trim: bool, cache_dir: Path, py: Interpreter, sourceless: bool = False,
+           **kwargs: Any) -> ZipBuildResult:
+    (project / "lambdaserve.toml").write_text(IRIS_TOML.format(trim=str(trim).lower(),
+                                                               sourceless=str(sourceless).lower()))
     return build_zip(load_config(project), cache_dir=cache_dir, interpreter=py, **kwargs)
 
 
@@ -123,6 +125,33 @@ def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, i
     assert report["trim_unimported"] is True and report["trimmed"]["removed_bytes"]["unimported"] == removed
     again = _build(project, True, cache, py312)  # traced afresh: the same inputs, the same bytes
     assert again.sha256 == trimmed.sha256
+    answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
+    assert answer["predictions"] == made.expected["label"].tolist()
+    proba = _invoke(project, again.path, tmp_path / "task", cache, made.rows, probabilities=True)
+    assert proba["predictions"] == [
+        {"label": label, "probabilities": row} for label, row in
+        zip(made.expected["label"].tolist(), made.expected["probabilities"].tolist(), strict=True)]
+
+
+@pytest.mark.slow
+def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, iris, cache, py312):
+    project, made = iris
+    trimmed = _build(project, True, cache, py312)
+    slim = _build(project, True, cache, py312, sourceless=True)
+    assert not any("build." in w for w in slim.warnings) and slim.trimmed.removed["unimported"] > 5_000_000
+    names = set(zipfile.ZipFile(slim.path).namelist())
+    # Every dependency module is bytecode only, at the legacy place; the runtime keeps its sources.
+    assert not [n for n in names if n.endswith(".py") and not n.startswith("lambdaserve/")]
+    assert not [n for n in names if "__pycache__/" in n and not n.startswith("lambdaserve/")]
+    assert {"sklearn/__init__.pyc", "numpy/__init__.pyc", "scipy/special/__init__.pyc",
+            "lambdaserve/runtime/handler.py",
+            "lambdaserve/runtime/__pycache__/handler.cpython-312.pyc"} <= names
+    assert not any(n.startswith("scipy/io/") for n in names)  # still trimmed
+    sources = slim.trimmed.removed["dependency sources (.py)"]
+    assert sources > 5_000_000 and slim.unzipped_bytes == trimmed.unzipped_bytes - sources
+    assert slim.dependency_key != trimmed.dependency_key
+    again = _build(project, True, cache, py312, sourceless=True)  # traced and verified afresh
+    assert again.sha256 == slim.sha256 and again.dependencies_cached
     answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
     assert answer["predictions"] == made.expected["label"].tolist()
     proba = _invoke(project, again.path, tmp_path / "task", cache, made.rows, probabilities=True)

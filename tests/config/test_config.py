@@ -49,6 +49,15 @@ def test_build_trim_unimported_is_off_unless_asked_and_must_be_a_boolean(project
         load_config(write(project, BASE + '[build]\ntrim_unimported = "yes"\n'))
 
 
+def test_build_sourceless_dependencies_is_off_unless_asked_and_must_be_a_boolean(project: Path) -> None:
+    off = load_config(write(project, BASE)).build
+    assert off.sourceless_dependencies is False
+    on = load_config(write(project, BASE + "[build]\nsourceless_dependencies = true\n")).build
+    assert on.sourceless_dependencies is True and on.trim_unimported is False  # independent options
+    with pytest.raises(ConfigError, match="build.sourceless_dependencies = 1 should be"):
+        load_config(write(project, BASE + "[build]\nsourceless_dependencies = 1\n"))
+
+
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
