@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from lambdaserve.config.schema import FIELDS, SECTIONS
@@ -62,7 +63,7 @@ def render_config(*, name: str, model_path: str, framework: str, predictor: str 
             lines += ["", f"# {SECTIONS[current]}", f"[{current}]"] if current else [""]
         value = values.get(field.dotted, field.default)
         allowed = f" Allowed: {field.allowed()}." if (field.choices or field.minimum is not None) else ""
-        lines.append(f"# {field.comment}{allowed}")
+        lines += [f"# {line}" for line in textwrap.wrap(field.comment + allowed, 96)]
         lines.append(f"{field.key} = {_toml_value(value)}")
     lines += ["", f"# {SECTIONS['function.environment']}", "[function.environment]",
               '# LOG_LEVEL = "INFO"', ""]
