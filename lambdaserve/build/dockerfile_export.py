@@ -23,7 +23,7 @@ from lambdaserve.build.platforms import installed_wheels
 from lambdaserve.build.process import Runner, run_command
 from lambdaserve.build.registry import RegistryClient
 from lambdaserve.build.registry_auth import CredentialProvider
-from lambdaserve.config import IMAGE_MODEL_DIR, Config, runtime_env
+from lambdaserve.config import IMAGE_MODEL_DIR, Config, artifact_env
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def export_dockerfile(config: Config, out_dir: Path, *,
 
     spec = DockerfileSpec(name=config.name, base_image=config.base_image,
                           architecture=config.function.architecture,
-                          packages=packages, env=runtime_env(config, model_dir=IMAGE_MODEL_DIR),
+                          packages=packages, env=artifact_env(config, "image"),
                           runs_ric=needs_ric(base.config))  # the model is COPY'd there, zip or not
     dockerfile = out_dir / "Dockerfile"
     dockerfile.write_text(render_dockerfile(spec), encoding="utf-8")

@@ -30,7 +30,7 @@ from lambdaserve.build.oci import Descriptor, ImageRef, canonical_json, parse_re
 from lambdaserve.build.process import Runner, run_command
 from lambdaserve.build.registry import RegistryClient
 from lambdaserve.build.registry_auth import CredentialProvider
-from lambdaserve.config import IMAGE_MODEL_DIR, Config, runtime_env
+from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
 
 # (config, requirements, scratch folder) → a folder of packages installed for the target runtime.
@@ -136,8 +136,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
               cached_layer(model_entries(config), blobs, cache, "model"),
               cached_layer(code_files, blobs, cache, "code"))
 
-    # The model layer is at IMAGE_MODEL_DIR even when function.package says zip (build --package image).
-    env = runtime_env(config, model_dir=IMAGE_MODEL_DIR)
+    env = artifact_env(config, "image")  # even when function.package says zip
     cfg_bytes = canonical_json(image_config(base.config, layers, env,
                                             config.function.architecture))
     cfg_digest = sha256_digest(cfg_bytes)

@@ -130,7 +130,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         unimported = trim_unimported(
             layer_root=layer.root, code_root=code_dir,
             model_files=[(f.name, f.path) for f in sources.model_files(config)],
-            scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config),
+            scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config, "zip"),
             runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
             sourceless_root=slim.root if slim is not None else None)
         warnings += unimported.warnings

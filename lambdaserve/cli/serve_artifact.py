@@ -23,7 +23,7 @@ from lambdaserve.build.artifact import prepare_artifact
 from lambdaserve.build.image import load_build
 from lambdaserve.build.image_unpack import export_layout, unpack_rootfs
 from lambdaserve.cli import wiring
-from lambdaserve.config import ZIP_MODEL_DIR, Config, runtime_env
+from lambdaserve.config import Config, artifact_env
 from lambdaserve.config.env import ZIP_TASK_ROOT
 from lambdaserve.emulator import container
 from lambdaserve.emulator.container import ContainerImage
@@ -43,7 +43,7 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: str, concurrency: int =
     """The spec that runs the built zip; BuildError (with the fix) if no Python of its version."""
     state = _state(config)
     run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or state / "cache")
-    environment = runtime_env(config, model_dir=ZIP_MODEL_DIR)  # a zip's, whatever function.package says
+    environment = artifact_env(config, "zip")  # a zip's, whatever function.package says
     binds: tuple[tuple[Path, str], ...] = ()
     if sandbox == "namespace":
         binds = ((run.task_root, ZIP_TASK_ROOT),)

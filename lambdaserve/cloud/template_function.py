@@ -72,7 +72,8 @@ def function(config: Config, artifact: Artifact) -> Json:
         "MemorySize": fn.memory,
         "Timeout": fn.timeout,
         "EphemeralStorage": {"Size": fn.ephemeral_storage},
-        "Environment": {"Variables": dict(sorted(artifact_env(config).items()))},
+        "Environment": {"Variables": dict(sorted(artifact_env(
+            config, "image" if isinstance(artifact, ImageArtifact) else "zip").items()))},
         # Naming our log group makes CloudFormation create it (with retention) before the function.
         "LoggingConfig": {"LogGroup": ref(c.FUNCTION_LOG_GROUP), "LogFormat": "Text"},
     }

@@ -39,7 +39,8 @@ ZIP_MODEL_DIR = "/var/task/model"
 IMAGE_MODEL_DIR = "/opt/ml/model"  # the classic Lambda image recipe's place
 
 
-def artifact_env(config: Config) -> dict[str, str]:
-    """The runtime's variables for the deployed artifact (zip or image) of this config."""
-    model_dir = IMAGE_MODEL_DIR if config.function.package == "image" else ZIP_MODEL_DIR
-    return runtime_env(config, model_dir=model_dir)
+def artifact_env(config: Config, package: str | None = None) -> dict[str, str]:
+    """The runtime's variables inside a built artifact: ``package`` "zip" or "image" (default:
+    function.package), since `build --package` can build the other kind."""
+    kind = package or config.function.package
+    return runtime_env(config, model_dir=IMAGE_MODEL_DIR if kind == "image" else ZIP_MODEL_DIR)

@@ -158,6 +158,8 @@ def test_runtime_env_round_trips_into_runtime_settings(project: Path) -> None:
     assert settings.cors_origins == ("https://a.example",)
     assert settings.warmup is True
     assert RuntimeSettings.from_env(artifact_env(config)).model_dir == Path("/var/task/model")
+    # `build --package image` on a zip project: the image's model sits at /opt/ml/model.
+    assert RuntimeSettings.from_env(artifact_env(config, "image")).model_dir == Path("/opt/ml/model")
 
 
 def test_runtime_defaults_to_the_classic_model_dir() -> None:
