@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lambdaserve.build.artifact import extract, prepare_artifact
-from lambdaserve.build.interpreters import Interpreter, find_interpreter
+from lambdaserve.build.interpreters import Interpreter
 from lambdaserve.build.unimported import Probe
 from lambdaserve.build.zip_package import ZipBuildResult, build_zip
 from lambdaserve.build.zipwriter import Member, write_zip
@@ -18,16 +18,6 @@ from lambdaserve.config import load_config, runtime_env
 from lambdaserve.emulator.function import Function, FunctionSpec
 from lambdaserve.errors import BuildError
 from tests.build.test_zip_build import make_project
-from tests.helpers import require
-
-
-@pytest.fixture(scope="module")
-def py312() -> Interpreter:
-    try:
-        return find_interpreter("3.12")
-    except BuildError as exc:
-        require(False, f"needs a Python 3.12 interpreter: {exc.hint}")
-        raise
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lambdaserve.build.interpreters import Interpreter, find_interpreter
+from lambdaserve.build.interpreters import Interpreter
 from lambdaserve.build.process import run_command
 from lambdaserve.build.zip_package import SizeLimits, ZipBuildResult, build_zip
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
 from lambdaserve.errors import BuildError
-from tests.helpers import require, require_tool
+from tests.helpers import require_tool
 
 PREDICTOR = '''
     """y = w . x + b, from model/weights.json."""
@@ -81,15 +81,6 @@ def make_project(folder: Path, requirements: tuple[str, ...] = ("threadpoolctl==
     (folder / "lambdaserve.toml").write_text(
         textwrap.dedent(TOML).format(requirements=json.dumps(list(requirements))))
     return folder
-
-
-@pytest.fixture(scope="module")
-def py312() -> Interpreter:
-    try:
-        return find_interpreter("3.12")
-    except BuildError as exc:
-        require(False, f"needs a Python 3.12 interpreter: {exc.hint}")
-        raise
 
 
 @pytest.fixture(scope="module")

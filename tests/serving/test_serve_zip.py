@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lambdaserve.build.interpreters import Interpreter, find_interpreter
+from lambdaserve.build.interpreters import Interpreter
 from lambdaserve.build.zip_package import build_zip
 from lambdaserve.cli.main import cli
 from lambdaserve.cli.serve_cmd import artifact_spec
 from lambdaserve.config import artifact_env, load_config
 from lambdaserve.emulator import Function
-from lambdaserve.errors import BuildError
 from lambdaserve.runtime import settings
 from tests.build.conftest import CACHE
 from tests.helpers import require
@@ -31,15 +30,6 @@ from tests.models import Made, sklearn_classifier
 
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
              'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n')
-
-
-@pytest.fixture(scope="module")
-def py312() -> Interpreter:
-    try:
-        return find_interpreter("3.12")
-    except BuildError as exc:
-        require(False, f"needs a Python 3.12 interpreter: {exc.hint}")
-        raise
 
 
 @pytest.fixture(scope="module")
