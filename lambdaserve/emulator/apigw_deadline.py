@@ -13,6 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 
+# Settled deadlines stay in the heap until due; waking at most this often keeps a busy gateway
+# (one deadline per request) from waking this thread for each of them.
+_GRAIN_S = 0.05
+
 
 class Deadline:
     """One pending deadline; ``settle()`` is True for the side that got there first."""
@@ -61,7 +65,8 @@ class DeadlineWatcher:
         while True:
             with self._cond:
                 while not self._closed and (not self._heap or self._heap[0][0] > self._clock()):
-                    self._cond.wait(None if not self._heap else self._heap[0][0] - self._clock())
+                    due_in = max(_GRAIN_S, self._heap[0][0] - self._clock()) if self._heap else None
+                    self._cond.wait(due_in)
                 if self._closed:
                     return
                 due = []

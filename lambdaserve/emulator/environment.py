@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import os
-import select
 import subprocess
 import threading
 from collections.abc import Callable
@@ -16,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdaserve.emulator.memory import MemoryCap
-from lambdaserve.emulator.runtime_api import Invocation, RuntimeApiServer
+from lambdaserve.emulator.runtime_api import Invocation, RuntimeApiServer, SendNext
+from lambdaserve.emulator.worker_log import WorkerLog
 from lambdaserve.emulator.worker_process import Spawner, kill_group
 from lambdaserve.errors import EmulatorError
 
@@ -57,21 +56,20 @@ class ExecutionEnvironment:
     ) -> None:
         self.env_id = env_id
         self.cap = cap
-        self._log_sink = log_sink
         self._clock = clock
         self._cv = threading.Condition()
         self._state = State.INIT
         self._current: Invocation | None = None
         self._delivered = False
         self._outcome: Outcome | None = None
+        self._queued: Invocation | None = None  # run() while the worker finishes its last one
         self._init_error: Outcome | None = None
         self._returncode: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._parked: SendNext | None = None  # a worker's GET /next, answered by run()
         self._server = RuntimeApiServer(self)
-        self._log_lock = threading.Lock()
-        self._partial = b""
-        self.init_log: list[str] = []
-        self._log_target: list[str] = self.init_log
+        self.log = WorkerLog(log_sink, f"lambdaserve-logs-{env_id}")
+        self.init_log = self.log.init_log
         self.spawned_at = 0.0
         self.init_duration_ms: float | None = None
         self.invocations = 0
@@ -96,11 +94,14 @@ class ExecutionEnvironment:
     def pid(self) -> int:
         return self._proc.pid if self._proc is not None else 0
 
-    def _set_state(self, new: State) -> None:  # caller holds self._cv
+    def _set_state(self, new: State, *, notify: bool = True) -> None:  # caller holds self._cv
         if new not in _ALLOWED[self._state]:
             raise InvalidTransition(f"environment {self.env_id}: {self._state.value} -> {new.value}")
         self._state = new
-        self._cv.notify_all()
+        if new is State.DEAD:
+            self._parked = None
+        if notify:
+            self._cv.notify_all()
 
     def start(self, spawner: Spawner, argv: list[str], env: dict[str, str], cwd: Path) -> None:
         self._server.start()
@@ -120,7 +121,8 @@ class ExecutionEnvironment:
                 f"cannot move the worker into its memory cgroup {self.cap.cgroup}",
                 hint="Check that the cgroup filesystem is writable, or run without root.",
             )
-        threading.Thread(target=self._read_logs, name=f"lambdaserve-logs-{self.env_id}", daemon=True).start()
+        if self._proc.stdout is not None:
+            self.log.attach(self._proc.stdout)
         threading.Thread(target=self._watch_exit, name=f"lambdaserve-exit-{self.env_id}", daemon=True).start()
 
     @property
@@ -130,8 +132,12 @@ class ExecutionEnvironment:
     def kill(self) -> None:
         """SIGKILL the worker's whole group and stop its server; idempotent."""
         with self._cv:
+            parked = self._parked
             if self._state is not State.DEAD:
                 self._set_state(State.DEAD)
+        if parked is not None:  # a worker waiting for work is told to stop, as by next_invocation
+            with contextlib.suppress(OSError):
+                parked(None)
         if self._proc is not None:
             kill_group(self._proc)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -142,7 +148,7 @@ class ExecutionEnvironment:
     def _watch_exit(self) -> None:
         assert self._proc is not None
         code = self._proc.wait()
-        self.drain_logs()
+        self.log.drain()
         with self._cv:
             self._returncode = code
             if self._state is not State.DEAD:
@@ -168,59 +174,98 @@ class ExecutionEnvironment:
     def run(self, invocation: Invocation, timeout_s: float) -> Outcome:
         """Hand the invocation to the worker and wait for its answer, its death or the deadline.
 
-        The worker is READY again only once it asks for the next invocation, as on Lambda; one
-        that dies in between (e.g. crashing after its answer) yields "undelivered".
+        A worker still finishing its last invocation gets this one with its next GET, as on
+        Lambda; one that dies before taking it (e.g. crashing after its answer) yields
+        "undelivered", and one that never asks again times it out.
         """
         with self._cv:
             if self._state is State.INIT:
                 raise InvalidTransition(f"environment {self.env_id}: run before init finished")
-            self._cv.wait_for(lambda: self._state is not State.BUSY, timeout=max(0.0, timeout_s))
             if self._state is State.DEAD:
                 return Outcome("undelivered")
-            if self._state is State.BUSY:  # never asked for work again
-                return Outcome("timeout")
-            self._set_state(State.BUSY)
-            self._current, self._delivered, self._outcome = invocation, False, None
-            self._cv.notify_all()
-            self._cv.wait_for(
-                lambda: self._outcome is not None or self._state is State.DEAD, timeout=max(0.0, timeout_s)
-            )
-            outcome = self._outcome
-            if outcome is None and self._state is State.DEAD:
-                code = self._returncode
-                outcome = Outcome("exited", returncode=code if code is not None else -9)
-            if outcome is None:
-                outcome = Outcome("timeout")
-            self._current = None
+            send = None
+            if self._state is State.READY:
+                self._set_state(State.BUSY)
+                send, self._parked = self._parked, None
+                self._current, self._delivered, self._outcome = invocation, send is not None, None
+            else:  # the Runtime API thread hands it over at the worker's GET: no wake-up here
+                self._queued = invocation
+        if send is not None:  # from this thread: no Runtime API thread to wake for it
+            self._deliver(invocation, send)
+        with self._cv:
+            self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
+                              timeout=max(0.0, timeout_s))
+            taken, dead, code = self._current is invocation, self._state is State.DEAD, self._returncode
+            outcome = self._outcome if taken else None
+            if self._queued is invocation:
+                self._queued = None
+            if taken:
+                self._current = None
+        if dead and not taken:
+            return Outcome("undelivered")
+        if dead and outcome is None:
+            outcome = Outcome("exited", returncode=code if code is not None else -9)
         self.invocations += 1
         self.last_used = self._clock()
-        self.drain_logs()  # everything printed before the POST is in the pipe by now
-        with self._log_lock:
-            if self._partial:  # a print without a newline still belongs to this invocation
-                self._take(b"\n")
-            self._log_target = []
-        return outcome
+        self.log.switch([], end_line=True)  # everything printed before the POST is in the pipe now
+        return outcome or Outcome("timeout")
+
+    def _answered(self, invocation: Invocation) -> bool:  # caller holds self._cv
+        return self._current is invocation and self._outcome is not None
 
     # -- Runtime API channel (server threads) ----------------------------------------------
 
+    def _asked(self) -> None:  # the worker asks for work; caller holds self._cv
+        if self._state is State.INIT:
+            self.init_duration_ms = (self._clock() - self.spawned_at) * 1000
+            self._set_state(State.READY)
+        elif self._state is State.BUSY and self._outcome is not None:  # done with the last one
+            self._set_state(State.READY, notify=self._queued is None)
+        if self._state is State.READY and self._queued is not None:
+            # Taken at once: the queued run() waits for the answer, not for these two steps.
+            self._set_state(State.BUSY, notify=False)
+            self._current, self._delivered, self._outcome = self._queued, False, None
+            self._queued = None
+
+    def _pending(self) -> bool:  # caller holds self._cv
+        return self._current is not None and not self._delivered
+
+    def _begin(self, invocation: Invocation) -> None:
+        self.log.switch(invocation.log, end_line=False)
+        self.log.emit(f"START RequestId: {invocation.request_id} Version: $LATEST")
+
+    def _deliver(self, invocation: Invocation, send: SendNext) -> None:
+        self._begin(invocation)
+        try:
+            send(invocation)
+        except OSError:  # the connection broke: the worker's next GET gets it, if it lives
+            with self._cv:
+                if self._current is invocation and self._outcome is None:
+                    self._delivered = False
+
+    def park(self, send: SendNext) -> None:
+        """GET /invocation/next without a waiting thread: ``send`` answers it later."""
+        with self._cv:
+            self._asked()
+            if self._state is not State.DEAD and not self._pending():
+                self._parked = send
+                return
+            invocation = self._current if self._state is not State.DEAD else None
+            self._delivered = True
+        if invocation is None:
+            send(None)
+        else:
+            self._deliver(invocation, send)
+
     def next_invocation(self) -> Invocation | None:
         with self._cv:
-            if self._state is State.INIT:
-                self.init_duration_ms = (self._clock() - self.spawned_at) * 1000
-                self._set_state(State.READY)
-            elif self._state is State.BUSY and self._outcome is not None:  # done with the last one
-                self._set_state(State.READY)
-            self._cv.wait_for(
-                lambda: self._state is State.DEAD or (self._current is not None and not self._delivered)
-            )
+            self._asked()
+            self._cv.wait_for(lambda: self._state is State.DEAD or self._pending())
             if self._state is State.DEAD or self._current is None:
                 return None
             self._delivered = True
             invocation = self._current
-        self.drain_logs()
-        with self._log_lock:
-            self._log_target = invocation.log
-        self.emit(f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._begin(invocation)
         return invocation
 
     def post_response(self, request_id: str, body: bytes) -> bool:
@@ -246,54 +291,4 @@ class ExecutionEnvironment:
                 self._set_state(State.DEAD)
 
     def server_error(self, message: str) -> None:
-        self.emit(message)
-
-    # -- logs ------------------------------------------------------------------------------
-
-    def emit(self, line: str) -> None:
-        """Append one line to the current invocation's log (or the init log) and the sink."""
-        with self._log_lock:
-            self._log_target.append(line)
-        self._log_sink(line)
-
-    def _take(self, data: bytes) -> None:  # caller holds self._log_lock
-        data = self._partial + data
-        *lines, self._partial = data.split(b"\n")
-        for raw in lines:
-            line = raw.decode(errors="replace").rstrip("\r")
-            self._log_target.append(line)
-            self._log_sink(line)
-
-    def _read_logs(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        while True:
-            try:
-                select.select([fd], [], [])
-            except (OSError, ValueError):
-                return
-            with self._log_lock:
-                if not self._read_available(fd):
-                    self._proc.stdout.close()  # under the lock: drain_logs never sees a reused fd
-                    return
-
-    def _read_available(self, fd: int) -> bool:
-        """Read what the pipe holds without blocking; False at end of file."""
-        while select.select([fd], [], [], 0)[0]:
-            data = os.read(fd, 65536)
-            if not data:
-                if self._partial:
-                    self._take(b"\n")
-                return False
-            self._take(data)
-        return True
-
-    def drain_logs(self) -> None:
-        """Take every byte the worker wrote so far, so a log tail misses nothing."""
-        if self._proc is None or self._proc.stdout is None:
-            return
-        with self._log_lock:
-            if self._proc.stdout.closed:
-                return
-            with contextlib.suppress(OSError, ValueError):
-                self._read_available(self._proc.stdout.fileno())
+        self.log.emit(message)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
+
+from lambdaserve.emulator.lambda_text import request_id as new_request_id
 
 ACCOUNT_ID = "123456789012"
 API_ID = "lambdaserve"
@@ -38,7 +39,7 @@ class IncomingRequest:
     protocol: str = "HTTP/1.1"
     port: int = 443
     time_s: float = field(default_factory=time.time)
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_request_id)
 
     @cached_property
     def _by_name(self) -> dict[str, str]:
@@ -69,8 +70,13 @@ def _api_id(req: IncomingRequest) -> str:
     return req.host.split(".")[0] if ".execute-api." in req.host else API_ID
 
 
+@lru_cache(maxsize=8)  # strftime is slow, and a second holds many requests
+def _second(epoch_s: int) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
 def _request_time(req: IncomingRequest) -> str:
-    return datetime.fromtimestamp(req.time_s, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return _second(int(req.time_s))
 
 
 def _is_text(content_type: str) -> bool:

@@ -11,13 +11,13 @@ import atexit
 import sys
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from lambdaserve.emulator import lambda_text as text
 from lambdaserve.emulator.container import ContainerImage
 from lambdaserve.errors import EmulatorError
 
@@ -137,7 +137,7 @@ class Function:
         the worker receives it as Lambda-Runtime-Client-Context (context.client_context).
         """
         self.start()
-        return self._pool.invoke(payload, request_id or str(uuid.uuid4()), client_context)
+        return self._pool.invoke(payload, request_id or text.request_id(), client_context)
 
     @property
     def live_environments(self) -> int:

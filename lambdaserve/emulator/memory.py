@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import threading
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -40,14 +41,30 @@ def _write(path: Path, value: str) -> bool:
         return False
 
 
+def _read(path: str) -> bytes:
+    # Plain os calls: a small read per invocation, without pathlib's and io's extra syscalls.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 16384)
+    finally:
+        os.close(fd)
+
+
+def _field_kb(status: bytes, field: str) -> int:
+    """A field of /proc/<pid>/status in kB (0 when absent)."""
+    status = b"\n" + status
+    try:
+        start = status.index(b"\n" + field.encode() + b":") + len(field) + 2
+        return int(status[start:status.index(b"\n", start)].split()[0])
+    except (ValueError, IndexError):
+        return 0
+
+
 def read_rss_kb(pid: int, field: str = "VmRSS") -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        return _field_kb(_read(f"/proc/{pid}/status"), field)
+    except OSError:
+        return 0
 
 
 class MemoryCap:
@@ -57,6 +74,19 @@ class MemoryCap:
         self.limit_mb = limit_mb
         self.kind = kind  # cgroup2 | cgroup1 | watchdog
         self.cgroup = cgroup
+        # peak_mb runs once per invocation: its files stay open and are re-read in place.
+        self._fds: dict[str, int] = {}
+        self._fds_lock = threading.Lock()
+        self._closed = False
+
+    def _pread(self, path: str) -> bytes:
+        with self._fds_lock:
+            if self._closed:
+                raise OSError(f"{path}: the cap is closed")
+            fd = self._fds.get(path)
+            if fd is None:
+                fd = self._fds[path] = os.open(path, os.O_RDONLY)
+            return os.pread(fd, 16384, 0)
 
     def adopt(self, pid: int) -> bool:
         """Move a just-started worker into the cgroup (its later children follow it)."""
@@ -69,16 +99,25 @@ class MemoryCap:
         if self.cgroup is not None:
             name = "memory.peak" if self.kind == "cgroup2" else "memory.max_usage_in_bytes"
             try:
-                peak = int((self.cgroup / name).read_text().strip()) // (1024 * 1024)
+                peak = int(self._pread(f"{self.cgroup}/{name}")) // (1024 * 1024)
             except (OSError, ValueError):
                 peak = 0
-        return max(peak, read_rss_kb(pid, "VmHWM") // 1024)
+        try:
+            hwm_kb = _field_kb(self._pread(f"/proc/{pid}/status"), "VmHWM")
+        except OSError:  # the worker is gone
+            hwm_kb = 0
+        return max(peak, hwm_kb // 1024)
 
     def over_limit(self, pid: int) -> bool:
         """For the watchdog: is the worker's resident memory past the cap?"""
         return self.kind == "watchdog" and read_rss_kb(pid) > self.limit_mb * 1024
 
     def close(self) -> None:
+        with self._fds_lock:
+            self._closed = True
+            fds, self._fds = list(self._fds.values()), {}
+        for fd in fds:
+            os.close(fd)
         if self.cgroup is not None:
             # A grandchild may linger a moment after SIGKILL; then the empty dir stays behind.
             with contextlib.suppress(OSError):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
+import socketserver
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
+from lambdaserve.emulator import http11
 from lambdaserve.emulator.lambda_text import MAX_RESPONSE_BYTES, response_too_large_payload
 
 PREFIX = "/2018-06-01/runtime"
@@ -37,8 +38,15 @@ class Invocation:
     log: list[str] = field(default_factory=list)
 
 
+SendNext = Callable[[Invocation | None], None]  # answers one GET /next (None: shut down)
+
+
 class Channel(Protocol):
-    """What the server needs from its environment; every method is called on a server thread."""
+    """What the server needs from its environment; every method is called on a server thread.
+
+    A channel may also offer ``park(send)``: it returns at once and the invocation goes out
+    through ``send`` from the thread that hands it over, so no server thread waits in between.
+    """
 
     def next_invocation(self) -> Invocation | None:  # blocks; None once the environment is gone
         ...
@@ -56,70 +64,76 @@ class Channel(Protocol):
         ...
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: awslambdaric reuses one connection for next/response
+_NEXT = f"{PREFIX}/invocation/next"
+_INIT_ERROR = f"{PREFIX}/init/error"
+_ACCEPTED = b'{"status":"OK"}'
+
+
+class _Handler(http11.Connection):
     server: _Server
 
-    def setup(self) -> None:
-        super().setup()
-        # Without it, Nagle + delayed ACK cost ~88 ms on every small response.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
-        return  # requests are not the function's log
-
-    def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    def _reply(self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> None:
+        self.send(http11.response(status, [("Content-Type", "application/json"), *(headers or [])], body))
 
     def _status(self, status: int, error_type: str, message: str) -> None:
         body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
         self._reply(status, body)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        if self.path != f"{PREFIX}/invocation/next":
-            self._status(404, "InvalidRequest", f"unknown path {self.path}")
+    def refuse(self, status: int, message: str) -> None:
+        self._status(status, "InvalidRequest", message)
+
+    def handle_request(self, req: http11.Request) -> None:
+        self.continue_100(req)
+        body = http11.read_body(self.rfile, req, MAX_RESPONSE_BYTES, drain=True)
+        if req.method == "GET":
+            self._get(req.target)
+        elif req.method == "POST":
+            self._post(req, body)
+        else:
+            self._status(405, "InvalidRequest", f"method {req.method} not allowed")
+
+    def _get(self, path: str) -> None:
+        if path != _NEXT:
+            self._status(404, "InvalidRequest", f"unknown path {path}")
             return
-        invocation = self.server.channel.next_invocation()
+        park: Callable[[SendNext], None] | None = getattr(self.server.channel, "park", None)
+        if park is not None:
+            park(self._send_next)
+        else:
+            self._send_next(self.server.channel.next_invocation())
+
+    def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after
             self._status(500, "Runtime.Shutdown", "execution environment is shutting down")
             return
-        headers = {
-            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-            "Lambda-Runtime-Trace-Id": invocation.trace_id,
-        }
+        headers = [
+            ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn", invocation.function_arn),
+            ("Lambda-Runtime-Trace-Id", invocation.trace_id),
+        ]
         if invocation.client_context is not None:
-            headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+            headers.append(("Lambda-Runtime-Client-Context", invocation.client_context))
         if invocation.cognito_identity is not None:
-            headers["Lambda-Runtime-Cognito-Identity"] = invocation.cognito_identity
+            headers.append(("Lambda-Runtime-Cognito-Identity", invocation.cognito_identity))
         self._reply(200, invocation.payload, headers)
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-        body = self._read_body()
+    def _post(self, req: http11.Request, body: bytes | None) -> None:
         channel = self.server.channel
-        error_type = self.headers.get(ERROR_TYPE_HEADER) or "Runtime.Unknown"
-        if self.path == f"{PREFIX}/init/error":
-            channel.post_init_error(body, error_type)
-            self._reply(202, b'{"status":"OK"}')
+        error_type = req.header(ERROR_TYPE_HEADER) or "Runtime.Unknown"
+        match = _INVOCATION.match(req.target)
+        if match is None and req.target != _INIT_ERROR:
+            self._status(404, "InvalidRequest", f"unknown path {req.target}")
             return
-        match = _INVOCATION.match(self.path)
+        if body is None and (match is None or match.group(2) == "error"):
+            self._status(413, "RequestEntityTooLarge", "request body too large")
+            return
         if match is None:
-            self._status(404, "InvalidRequest", f"unknown path {self.path}")
+            channel.post_init_error(body or b"", error_type)
+            self._reply(202, _ACCEPTED)
             return
         request_id, kind = match.groups()
-        if kind == "response" and len(body) > MAX_RESPONSE_BYTES:
+        if body is None:
             # for parity: Lambda refuses the runtime's POST with 413; the client gets its own error
             accepted = channel.post_error(request_id, response_too_large_payload(),
                                           "Function.ResponseSizeTooLarge")
@@ -132,12 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             accepted = channel.post_error(request_id, body, error_type)
         if accepted:
-            self._reply(202, b'{"status":"OK"}')
+            self._reply(202, _ACCEPTED)
         else:
             self._status(400, "InvalidRequestID", f"{request_id} is not the current invocation")
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True  # a worker killed mid-request must not block close()
     allow_reuse_address = True
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
+import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
+from lambdaserve.emulator import http11
 from lambdaserve.emulator.apigw import ApiGateway
 from lambdaserve.emulator.apigw_response import GatewayResponse
 from lambdaserve.emulator.events_out import IncomingRequest
@@ -24,82 +23,57 @@ from lambdaserve.errors import EmulatorError
 MAX_BODY_BYTES = 11 * 1024 * 1024
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"})
+
+
+class _Handler(http11.Connection):
     server: _Server
-    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own, filled by send_header
+    _method = ""  # of the request being answered: HEAD gets no body
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the gateway writes its own access log
-
-    def _refuse(self, status: int, message: str) -> None:
+    def refuse(self, status: int, message: str) -> None:
         body = json.dumps({"message": message}).encode()
         self._send(GatewayResponse(status, [("Content-Type", "application/json")], body), close=True)
 
-    def _read_chunked(self) -> bytes | None:
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            line = self.rfile.readline(1024).split(b";")[0].strip()
-            chunk = int(line, 16)
-            if chunk == 0:
-                while self.rfile.readline(1024).strip():  # trailers
-                    pass
-                return b"".join(parts)
-            size += chunk
-            if size > MAX_BODY_BYTES:
-                return None
-            parts.append(self.rfile.read(chunk))
-            self.rfile.readline(8)  # the CRLF after each chunk
-
-    def _request(self) -> IncomingRequest | None:
+    def _incoming(self, req: http11.Request) -> IncomingRequest | None:
+        if req.method not in _METHODS:
+            self.refuse(501, "Not Implemented")
+            return None
+        self.continue_100(req)
         try:
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                body = self._read_chunked()
-            else:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = None if length > MAX_BODY_BYTES else (self.rfile.read(length) if length > 0 else b"")
-        except ValueError:
-            self._refuse(400, "Bad Request")
+            body = http11.read_body(self.rfile, req, MAX_BODY_BYTES)
+        except http11.HttpError:
+            self.refuse(400, "Bad Request")
             return None
         if body is None:
-            self._refuse(413, "Request Too Long")
+            self.refuse(413, "Request Too Long")
             return None
-        path, _, query = self.path.partition("?")
-        return IncomingRequest(method=self.command, path=path, query=query,
-                               headers=[(k, v) for k, v in self.headers.items()
-                                        if k.lower() != "transfer-encoding"],
-                               body=body, source_ip=self.client_address[0], protocol=self.request_version,
+        path, _, query = req.target.partition("?")
+        return IncomingRequest(method=req.method, path=path, query=query,
+                               headers=[(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"],
+                               body=body, source_ip=self.client_address[0], protocol=req.version,
                                port=self.server.server_address[1], time_s=time.time())
 
     def _send(self, response: GatewayResponse, close: bool = False) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
         if close:
-            self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers_with(b"" if self.command == "HEAD" else response.body)
+        self.send(http11.response(response.status, response.headers, response.body,
+                                  head=self._method == "HEAD", close=close))
 
-    def end_headers_with(self, body: bytes) -> None:
-        # Headers and body in one write: one segment per small response under TCP_NODELAY.
-        self._headers_buffer.append(b"\r\n" + body)
-        self.flush_headers()
+    def handle_request(self, req: http11.Request) -> None:
+        self._method = req.method
+        try:
+            self._answer(req)
+        finally:
+            self._method = ""  # an unreadable next request is no HEAD
 
-    def _dispatch(self) -> None:
-        req = self._request()
-        if req is None:
+    def _answer(self, req: http11.Request) -> None:
+        incoming = self._incoming(req)
+        if incoming is None:
             return
-        if InvokeApi.matches(req.path):
-            self._send(self.server.invoke_api.handle(req))
+        if InvokeApi.matches(incoming.path):
+            self._send(self.server.invoke_api.handle(incoming))
             return
-        response = self.server.gateway.handle(req, respond_early=self._send_early)
+        response = self.server.gateway.handle(incoming, respond_early=self._send_early)
         if response is not None:  # None: the gateway's timeout answer went out already
             self._send(response)
 
@@ -109,10 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the client may have left already
             self._send(response, close=True)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _dispatch
 
-
-class _Server(ThreadingHTTPServer):
+class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024  # a burst waits in the backlog instead of being refused
