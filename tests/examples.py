@@ -9,7 +9,8 @@ from types import ModuleType
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "make_examples.py"
 
 
-def _script() -> ModuleType:
+def make_examples_script() -> ModuleType:
+    """examples/make_examples.py, loaded as a module."""
     spec = importlib.util.spec_from_file_location("make_examples", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -20,5 +21,5 @@ def _script() -> ModuleType:
 def make_example(name: str, folder: Path) -> Path:
     """Write example ``name`` (e.g. "iris", "iris-custom") with its lambdaserve.toml into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    _script().EXAMPLES[name](folder)
+    make_examples_script().EXAMPLES[name](folder)
     return folder

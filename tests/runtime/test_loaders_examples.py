@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -12,23 +10,15 @@ import pytest
 from lambdaserve.config import load_config, runtime_env
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
+from tests.examples import make_examples_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "make_examples.py"
 SETOSA, VIRGINICA = [5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_examples", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("examples")
-    assert _script().main(["--out", str(out)]) == 0
+    assert make_examples_script().main(["--out", str(out)]) == 0
     return out
 
 
