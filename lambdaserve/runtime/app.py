@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import platform
+import sys
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -41,6 +40,12 @@ class Model(Protocol):
     def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]: ...
 
     def versions(self) -> dict[str, str]: ...
+
+
+def _new_id() -> str:
+    import uuid  # only for events that carry no request id; not worth its import at every cold start
+
+    return str(uuid.uuid4())
 
 
 def _error(status: int, message: str, request_id: str, hint: str = "") -> HttpResponse:
@@ -132,7 +137,7 @@ class Runtime:
         cold = self.telemetry.next_is_cold()
         # parse_event reads any JSON value (tests/runtime/test_fuzz.py mangles real events to prove it).
         request = parse_event(event, self.settings.api_path)
-        request_id = str(getattr(context, "aws_request_id", None) or request.request_id or uuid.uuid4())
+        request_id = str(getattr(context, "aws_request_id", None) or request.request_id or _new_id())
         rows = 0
         try:
             response, rows = self._route(request, request_id)
@@ -259,7 +264,7 @@ class Runtime:
             "api_path": self.settings.api_path,
             "signature": plain.convert(self.model.signature.to_dict()),
             "versions": plain.convert(self.model.versions()),
-            "python": platform.python_version(),
+            "python": ".".join(map(str, sys.version_info[:3])),
             "lambdaserve": __version__,
             "formats": ["data", "instances", "open-inference-protocol-v2"],
         }

@@ -6,7 +6,6 @@ NaN and infinities become null (JSON has no NaN) and are counted, so the caller 
 
 from __future__ import annotations
 
-import base64
 import math
 from typing import Any
 
@@ -32,6 +31,8 @@ class Plain:
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
+                import base64  # bytes outputs are rare
+
                 return base64.b64encode(raw).decode("ascii")
         if isinstance(value, dict):
             return {str(self.convert(k)): self.convert(v) for k, v in value.items()}

@@ -6,11 +6,8 @@ shape), ALB (single- or multi-value headers) and a direct invoke (any other JSON
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
@@ -53,8 +50,10 @@ class HttpRequest:
         if not self.is_base64:
             return self.raw_body.encode("utf-8", "surrogatepass")
         try:
+            import base64  # binary bodies are rare; keep base64 out of the cold start
+
             return base64.b64decode(self.raw_body, validate=True)
-        except (binascii.Error, ValueError):
+        except ValueError:  # binascii.Error is a ValueError
             raise RequestError(
                 "the body is marked base64-encoded but is not valid base64",
                 hint="Encode the body with standard base64 (A-Z, a-z, 0-9, +, /, =).",
@@ -208,6 +207,8 @@ def parse_event(event: Any, api_path: str) -> HttpRequest:
 
 def _status_line(status: int) -> str:
     try:
+        from http import HTTPStatus  # ALB only
+
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return str(status)

@@ -11,13 +11,18 @@ import json
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any, TextIO
 
 NAMESPACE = "lambdaserve"
 DIMENSION = "FunctionName"
 
+
+
+def _format(exc: BaseException) -> str:
+    import traceback  # only when a request fails; kept out of the cold start
+
+    return "".join(traceback.format_exception(exc))
 
 class Telemetry:
     """Writes JSON lines to ``stream`` (stderr by default: stdout belongs to `lambdaserve invoke`)."""
@@ -104,5 +109,5 @@ class Telemetry:
             "unhandled error",
             request_id=request_id,
             error_type=type(exc).__name__,
-            traceback="".join(traceback.format_exception(exc)),
+            traceback=_format(exc),
         )
