@@ -16,30 +16,21 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from lambdaserve import __version__
 from lambdaserve.errors import RequestError
 from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
+from lambdaserve.runtime.loaders.base import Model
 from lambdaserve.runtime.openapi import openapi_document
 from lambdaserve.runtime.settings import RuntimeSettings
-from lambdaserve.runtime.signature import Signature
 from lambdaserve.runtime.telemetry import Telemetry
 from lambdaserve.runtime.threads import configure_threads
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 _INTERNAL = "internal error; quote the request id when you report it"
-
-
-class Model(Protocol):
-    framework: str
-    signature: Signature
-
-    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]: ...
-
-    def versions(self) -> dict[str, str]: ...
 
 
 def _new_id() -> str:
