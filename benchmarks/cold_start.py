@@ -8,8 +8,8 @@ For each example model (made by examples/make_examples.py into a temporary folde
             prediction through lambda_handler with an API Gateway REST (v1) proxy event;
   baseline  spawn python, import the framework, load the model, predict once.
 Each number is the median wall time from spawn to the first prediction on stdout (init plus
-the first answer, as Lambda counts a cold start; not the interpreter's teardown) over --runs runs, the two sides
-interleaved after one untimed run of each. The target is runtime / baseline <= 1.10.
+the first answer, as Lambda counts a cold start; not the interpreter's teardown) over --runs
+runs, the two sides interleaved after one untimed run of each. The target is runtime / baseline <= 1.10.
 Two more ratios move less when other work shares the machine: of the fastest runs
 ("min"), and of CPU time (user + system of each process, all threads).
 
