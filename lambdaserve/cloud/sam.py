@@ -85,15 +85,6 @@ def _function(config: Config, artifact: Artifact) -> Json:
     return {"Type": "AWS::Serverless::Function", "Properties": props}
 
 
-def _throttle(config: Config, rate_key: str, burst_key: str) -> Json:
-    out: Json = {}
-    if config.api.throttling_rate:
-        out[rate_key] = config.api.throttling_rate
-    if config.api.throttling_burst:
-        out[burst_key] = config.api.throttling_burst
-    return out
-
-
 def _rest_api(config: Config) -> Json:
     props: Json = {
         "Name": config.name, "StageName": config.api.stage,
@@ -102,14 +93,14 @@ def _rest_api(config: Config) -> Json:
         "AccessLogSetting": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                              "Format": c.access_log_format("rest")},
     }
-    throttle = _throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
     if throttle:
         props["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*", **throttle}]
     if config.api.auth == "iam":
         props["Auth"] = {"DefaultAuthorizer": "AWS_IAM"}
     elif config.api.auth == "api_key":
         plan: Json = {"CreateUsagePlan": "PER_API"}
-        plan_throttle = _throttle(config, "RateLimit", "BurstLimit")
+        plan_throttle = c.throttle(config, "RateLimit", "BurstLimit")
         if plan_throttle:
             plan["Throttle"] = plan_throttle
         props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan}
@@ -132,7 +123,7 @@ def _http_api(config: Config) -> Json:
         "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                               "Format": c.access_log_format("http")},
     }
-    throttle = _throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
     if throttle:
         props["DefaultRouteSettings"] = throttle
     if config.api.auth == "iam":

@@ -138,3 +138,13 @@ def access_log_format(kind: str) -> str:
 def api_paths(config: Config) -> list[tuple[str, str]]:
     """(path, method) pairs the API routes to the function, predict first."""
     return [(config.api.path, "POST")] + [(p, "GET") for p in BUILTIN_GET_PATHS]
+
+
+def throttle(config: Config, rate_key: str, burst_key: str) -> Json:
+    """The config's throttling under the key names each resource type uses; {} means none."""
+    out: Json = {}
+    if config.api.throttling_rate:
+        out[rate_key] = config.api.throttling_rate
+    if config.api.throttling_burst:
+        out[burst_key] = config.api.throttling_burst
+    return out

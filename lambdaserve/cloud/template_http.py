@@ -37,11 +37,7 @@ def http_resources(config: Config) -> dict[str, Json]:
         "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                               "Format": c.access_log_format("http")},
     }
-    route_settings: Json = {}
-    if config.api.throttling_rate:
-        route_settings["ThrottlingRateLimit"] = config.api.throttling_rate
-    if config.api.throttling_burst:
-        route_settings["ThrottlingBurstLimit"] = config.api.throttling_burst
+    route_settings = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
     if route_settings:
         stage["DefaultRouteSettings"] = route_settings
     resources[c.API_STAGE] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage}

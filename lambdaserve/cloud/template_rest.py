@@ -135,11 +135,7 @@ def _stage(config: Config, deployment_id: str) -> Json:
         "AccessLogSetting": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                              "Format": c.access_log_format("rest")},
     }
-    throttle: Json = {}
-    if config.api.throttling_rate:
-        throttle["ThrottlingRateLimit"] = config.api.throttling_rate
-    if config.api.throttling_burst:
-        throttle["ThrottlingBurstLimit"] = config.api.throttling_burst
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
     if throttle:
         props["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*", **throttle}]
     return {"Type": "AWS::ApiGateway::Stage", "DependsOn": [ACCOUNT], "Properties": props}
@@ -148,11 +144,7 @@ def _stage(config: Config, deployment_id: str) -> Json:
 def _api_key(config: Config) -> dict[str, Json]:
     plan: Json = {"UsagePlanName": config.name,
                   "ApiStages": [{"ApiId": ref(c.API), "Stage": ref(c.API_STAGE)}]}
-    throttle: Json = {}
-    if config.api.throttling_rate:
-        throttle["RateLimit"] = config.api.throttling_rate
-    if config.api.throttling_burst:
-        throttle["BurstLimit"] = config.api.throttling_burst
+    throttle = c.throttle(config, "RateLimit", "BurstLimit")
     if throttle:
         plan["Throttle"] = throttle
     return {
