@@ -14,14 +14,12 @@ from pathlib import Path
 from lambdaserve.build import deps
 from lambdaserve.build.dockerfile import CODE_CONTEXT, MODEL_CONTEXT, DockerfileSpec, render_dockerfile
 from lambdaserve.build.image import DependencyInstaller, image_requirements
-from lambdaserve.build.image_base import resolve_base
+from lambdaserve.build.image_base import read_base
 from lambdaserve.build.image_code import code_entries, model_entries
 from lambdaserve.build.image_config import needs_ric
 from lambdaserve.build.interpreters import Interpreter, find_interpreter
-from lambdaserve.build.oci import parse_ref
 from lambdaserve.build.platforms import installed_wheels
 from lambdaserve.build.process import Runner, run_command
-from lambdaserve.build.registry import RegistryClient
 from lambdaserve.build.registry_auth import CredentialProvider
 from lambdaserve.config import IMAGE_MODEL_DIR, Config, artifact_env
 
@@ -40,12 +38,7 @@ def export_dockerfile(config: Config, out_dir: Path, *,
                       base_credentials: CredentialProvider | None = None,
                       runner: Runner = run_command) -> DockerfileExport:
     """Write ``out_dir``/Dockerfile, model/ and code/ (replacing what the export wrote before)."""
-    ref = parse_ref(config.base_image)
-    client = RegistryClient(ref.registry, insecure=ref.insecure, credentials=base_credentials)
-    try:
-        base = resolve_base(client, ref, config.function.architecture)
-    finally:
-        client.close()
+    base = read_base(config.base_image, config.function.architecture, base_credentials)
     requirements = image_requirements(config, base)
     out_dir.mkdir(parents=True, exist_ok=True)
     site = install_dependencies(config, requirements, out_dir / ".work")

@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.build import deps
-from lambdaserve.build.image_base import BaseImage, resolve_base
+from lambdaserve.build.image_base import BaseImage, read_base
 from lambdaserve.build.image_code import code_entries, model_entries
 from lambdaserve.build.image_config import image_config, manifest, needs_ric, wants_oci
 from lambdaserve.build.interpreters import Interpreter, find_interpreter
 from lambdaserve.build.layers import Layer, cached_layer, tree_entries
 from lambdaserve.build.oci import Descriptor, ImageRef, canonical_json, parse_ref, sha256_digest
 from lambdaserve.build.process import Runner, run_command
-from lambdaserve.build.registry import RegistryClient
 from lambdaserve.build.registry_auth import CredentialProvider
 from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
@@ -119,13 +118,8 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     blobs = out / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
     cache = out / "layer-cache.json"
-    ref = parse_ref(config.base_image)
-    log(f"base {ref}: reading its manifest and config (its layers are not downloaded)")
-    client = RegistryClient(ref.registry, insecure=ref.insecure, credentials=base_credentials)
-    try:
-        base = resolve_base(client, ref, config.function.architecture)
-    finally:
-        client.close()
+    log(f"base {config.base_image}: reading its manifest and config (its layers are not downloaded)")
+    base = read_base(config.base_image, config.function.architecture, base_credentials)
 
     reqs = image_requirements(config, base)
     log(f"dependencies: {len(reqs)} requirement(s) for python{config.function.python} "
@@ -146,7 +140,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     man_bytes = canonical_json(man)
     (out / "manifest.json").write_bytes(man_bytes)
     (out / "config.json").write_bytes(cfg_bytes)
-    build = ImageBuild(out, ref, base.manifest_digest, base.layers, layers, cfg_digest,
+    build = ImageBuild(out, base.ref, base.manifest_digest, base.layers, layers, cfg_digest,
                        sha256_digest(man_bytes), str(man["mediaType"]), clock() - started, tuple(warnings))
     (out / "image.json").write_text(json.dumps(build.record(), indent=1, sort_keys=True))
     _prune(blobs, {cfg_digest} | {layer.digest for layer in layers})

@@ -14,9 +14,11 @@ from lambdaserve.build.oci import (
     PLATFORM_ARCH,
     Descriptor,
     ImageRef,
+    parse_ref,
     sha256_digest,
 )
 from lambdaserve.build.registry import RegistryClient
+from lambdaserve.build.registry_auth import CredentialProvider
 from lambdaserve.errors import BuildError
 
 ACCEPT = ", ".join(MANIFEST_TYPES + INDEX_TYPES)
@@ -87,6 +89,16 @@ def resolve_base(client: RegistryClient, ref: ImageRef, arch: str) -> BaseImage:
                          hint="The base image is malformed; pick another tag.")
     return BaseImage(ref=ref, manifest_digest=digest, config=config, config_digest=config_desc.digest,
                      layers=layers)
+
+
+def read_base(image: str, arch: str, credentials: CredentialProvider | None = None) -> BaseImage:
+    """The base image ``image`` (registry/repo:tag) for linux/<arch>, read over the Registry API."""
+    ref = parse_ref(image)
+    client = RegistryClient(ref.registry, insecure=ref.insecure, credentials=credentials)
+    try:
+        return resolve_base(client, ref, arch)
+    finally:
+        client.close()
 
 
 def _parse(body: bytes, ref: ImageRef) -> dict[str, Any]:
