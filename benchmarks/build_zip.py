@@ -38,11 +38,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lambdaserve.build.artifact import extract  # noqa: E402
-from lambdaserve.build.deps import SOURCES  # noqa: E402
-from lambdaserve.build.interpreters import Interpreter, find_interpreter  # noqa: E402
-from lambdaserve.build.zip_package import MB, ZipBuildResult, build_zip  # noqa: E402
 from lambdaserve.config import load_config, runtime_env  # noqa: E402
+from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter  # noqa: E402
+from lambdaserve.package.deps.layer import SOURCES  # noqa: E402
+from lambdaserve.package.zip.build import MB, ZipBuildResult, build_zip  # noqa: E402
+from lambdaserve.package.zip.extract import extract  # noqa: E402
 
 PREDICTOR = '''
     """A user's predictor module: the model file loaded by the framework, named outputs."""

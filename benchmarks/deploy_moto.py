@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lambdaserve.cloud.artifact import parameter_values  # noqa: E402
-from lambdaserve.cloud.artifacts import bucket_name, ensure_bucket, upload_zip  # noqa: E402
 from lambdaserve.cloud.aws import AwsClients, CallRecorder, make_session  # noqa: E402
-from lambdaserve.cloud.deploy import Deployer, DeployRequest  # noqa: E402
-from lambdaserve.cloud.template import render_template  # noqa: E402
+from lambdaserve.cloud.cfn.render import render_template  # noqa: E402
+from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest  # noqa: E402
+from lambdaserve.cloud.store.artifact_ref import parameter_values  # noqa: E402
+from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, upload_zip  # noqa: E402
 from lambdaserve.config import parse_config  # noqa: E402
 
 

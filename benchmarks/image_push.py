@@ -35,19 +35,19 @@ from typing import BinaryIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lambdaserve.build.image import build_image  # noqa: E402
-from lambdaserve.build.image_push import push_image  # noqa: E402
-from lambdaserve.build.layers import LayerEntry, write_layer  # noqa: E402
-from lambdaserve.build.oci import (  # noqa: E402
+from lambdaserve.config import load_config  # noqa: E402
+from lambdaserve.package.image.build import build_image  # noqa: E402
+from lambdaserve.package.image.layers import LayerEntry, write_layer  # noqa: E402
+from lambdaserve.package.registry.client import RegistryClient  # noqa: E402
+from lambdaserve.package.registry.oci import (  # noqa: E402
     DOCKER_CONFIG,
     DOCKER_LAYER,
     DOCKER_MANIFEST,
     canonical_json,
     sha256_digest,
 )
-from lambdaserve.build.registry import RegistryClient  # noqa: E402
-from lambdaserve.build.registry_upload import upload_blob  # noqa: E402
-from lambdaserve.config import load_config  # noqa: E402
+from lambdaserve.package.registry.push import push_image  # noqa: E402
+from lambdaserve.package.registry.upload import upload_blob  # noqa: E402
 
 PREDICTOR = "class Predictor:\n    def load(self, model_dir):\n        pass\n\n" \
             "    def predict(self, inputs):\n        return [0 for _ in inputs['input']]\n"

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.config import Config, load_config, runtime_env
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.events_out import IncomingRequest, http_event, rest_event
-from lambdaserve.emulator.function import Function, FunctionSpec
-from lambdaserve.emulator.invoke_api import InvokeApi
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.execution.function import Function, FunctionSpec
+from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+from lambdaserve.emulator.fronts.events import IncomingRequest, http_event, rest_event
+from lambdaserve.emulator.fronts.invoke_api import InvokeApi
+from lambdaserve.emulator.fronts.server import EmulatorServer
 
 ROW = [5.1, 3.5, 1.4, 0.2]
 BODY = json.dumps({"data": [ROW]}).encode()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdaserve.build.interpreters import Interpreter, find_interpreter
 from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from tests.helpers import require
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from lambdaserve.build.zip_package import build_zip, human
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import BuildError
+from lambdaserve.package.zip import build_zip, human
 
 
 def build_zip_package(config: Config) -> None:
@@ -32,11 +32,9 @@ def build_zip_package(config: Config) -> None:
 
 
 def build_image_package(config: Config, builder: str, push: str | None) -> None:
-    from lambdaserve.build.image import build_image
-    from lambdaserve.build.image_builder import build_from_dockerfile, push_with_tool
-    from lambdaserve.build.image_push import push_image
-    from lambdaserve.build.oci import parse_ref
     from lambdaserve.cli.progress import layer_progress
+    from lambdaserve.package.image import build_from_dockerfile, build_image, push_with_tool
+    from lambdaserve.package.registry import parse_ref, push_image
 
     log = lambda msg: click.echo(msg, err=True)  # noqa: E731
     if builder == "docker":

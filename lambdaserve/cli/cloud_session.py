@@ -12,11 +12,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from lambdaserve.cloud.aws import AwsClients, explain, make_session
-from lambdaserve.cloud.changeset import Change
-from lambdaserve.cloud.credentials import Identity, resolve_identity
-from lambdaserve.cloud.local import LOCAL_REGION, LocalCloud, start_local_cloud
-from lambdaserve.cloud.stack_events import StackEvent
+from lambdaserve.cloud import LOCAL_REGION, AwsClients, LocalCloud, explain, make_session, start_local_cloud
+from lambdaserve.cloud.iam import Identity, resolve_identity
+from lambdaserve.cloud.stack import Change, StackEvent
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
 

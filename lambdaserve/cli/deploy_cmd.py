@@ -15,21 +15,21 @@ from typing import Any
 import click
 
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
-from lambdaserve.cloud.artifact import Artifact, ImageArtifact, parameter_values
-from lambdaserve.cloud.artifacts import (
+from lambdaserve.cloud.cfn import render_template
+from lambdaserve.cloud.ops import parse_since, read_logs
+from lambdaserve.cloud.stack import Deployer, DeployRequest, app_status, template_url_if_large
+from lambdaserve.cloud.stack import destroy as destroy_stack
+from lambdaserve.cloud.store import (
+    Artifact,
+    ImageArtifact,
     bucket_name,
     ecr_credentials,
     ensure_bucket,
     ensure_repository,
+    parameter_values,
     repository_name,
     upload_zip,
 )
-from lambdaserve.cloud.changeset import template_url_if_large
-from lambdaserve.cloud.deploy import Deployer, DeployRequest
-from lambdaserve.cloud.destroy import destroy as destroy_stack
-from lambdaserve.cloud.logs import parse_since, read_logs
-from lambdaserve.cloud.status import app_status
-from lambdaserve.cloud.template import render_template
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import CloudError
 
@@ -51,7 +51,7 @@ def cloud_options(func: Any) -> Any:
 
 def _zip_artifact(config: Config, cloud: CloudSession, ui: TerminalUI, zip_path: Path | None) -> Artifact:
     if zip_path is None:
-        from lambdaserve.build.zip_package import build_zip
+        from lambdaserve.package.zip import build_zip
 
         built = build_zip(config)
         for warning in built.warnings:
@@ -67,9 +67,8 @@ def _image_artifact(config: Config, cloud: CloudSession, ui: TerminalUI) -> Arti
     if cloud.local is not None:
         raise CloudError("--target local deploys zip packages only: moto has no image registry",
                          hint="Set function.package = 'zip' to rehearse locally, or deploy the image to AWS.")
-    from lambdaserve.build.image import build_image
-    from lambdaserve.build.image_push import push_image
-    from lambdaserve.build.registry_auth import Credentials
+    from lambdaserve.package.image import build_image
+    from lambdaserve.package.registry import Credentials, push_image
 
     uri = ensure_repository(cloud.clients, repository_name(config.name), ui.info)
     registry = uri.split("/")[0]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from lambdaserve.build.dockerfile_export import export_dockerfile
 from lambdaserve.config import load_config
+from lambdaserve.package.image import export_dockerfile
 
 
 @click.group("export")

@@ -6,13 +6,7 @@ import json
 
 import click
 
-from lambdaserve.emulator.events_out import (
-    IncomingRequest,
-    alb_event,
-    function_url_event,
-    http_event,
-    rest_event,
-)
+from lambdaserve.emulator.fronts import IncomingRequest, alb_event, function_url_event, http_event, rest_event
 from lambdaserve.errors import LambdaServeError
 
 SOURCES = ("apigw", "http", "url", "alb", "direct")

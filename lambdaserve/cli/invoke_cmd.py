@@ -111,8 +111,8 @@ def invoke(event: str | None, data: str | None, config_path: Path, in_process: b
 def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, region: str | None,
             endpoint_url: str | None) -> None:
     from lambdaserve.cli.cloud_session import TerminalUI, open_cloud
-    from lambdaserve.cloud.outputs import stack_outputs
-    from lambdaserve.cloud.remote import remote_invoke
+    from lambdaserve.cloud.ops import remote_invoke
+    from lambdaserve.cloud.stack import stack_outputs
 
     config = load_config(config_path)
     with open_cloud(config, TerminalUI(), target="aws", profile=profile, region=region,

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lambdaserve.build.artifact import prepare_artifact
 from lambdaserve.cli import serve_cmd, wiring
 from lambdaserve.cli.cloud_session import CloudSession
-from lambdaserve.cloud.artifact import PARAM_BUCKET, PARAM_KEY
+from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
+from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lambdaserve.cloud.artifacts import bucket_name, repository_name
-from lambdaserve.cloud.aws import AwsClients, make_session
-from lambdaserve.cloud.credentials import resolve_identity
-from lambdaserve.cloud.policy import deployer_policy
+from lambdaserve.cloud import AwsClients, make_session
+from lambdaserve.cloud.iam import deployer_policy, resolve_identity
+from lambdaserve.cloud.store import bucket_name, repository_name
 from lambdaserve.config import load_config
 from lambdaserve.errors import CloudError
 

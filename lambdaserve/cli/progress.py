@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
-from lambdaserve.build.image_push import BlobProgress
+from lambdaserve.package.registry import BlobProgress
 
 
 @contextmanager

@@ -19,16 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lambdaserve.build.artifact import prepare_artifact
-from lambdaserve.build.image import load_build
-from lambdaserve.build.image_unpack import export_layout, unpack_rootfs
 from lambdaserve.cli import wiring
 from lambdaserve.config import Config, artifact_env
 from lambdaserve.config.env import ZIP_TASK_ROOT
-from lambdaserve.emulator import container
-from lambdaserve.emulator.container import ContainerImage
-from lambdaserve.emulator.function import FunctionSpec
+from lambdaserve.emulator.execution import FunctionSpec
+from lambdaserve.emulator.sandbox import ContainerImage, require_container_support
 from lambdaserve.errors import BuildError
+from lambdaserve.package.image import export_layout, load_build, unpack_rootfs
+from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings
 
 RUNTIME_DIR = "/var/runtime"  # where Lambda's managed Python runtime keeps awslambdaric
@@ -76,7 +74,7 @@ def layout_image_config(layout: Path, tag: str) -> tuple[str, dict[str, Any]]:
 def container_spec(config: Config, source: Path | None = None, *, concurrency: int = 2,
                    log: Callable[[str], None] = lambda _m: None) -> FunctionSpec:
     """The spec that runs the built image in the container sandbox."""
-    container.require_support()  # before minutes of exporting and unpacking
+    require_container_support()  # before minutes of exporting and unpacking
     state = _state(config)
     source = source or state / "build" / "image"
     tag = "latest"

@@ -21,10 +21,8 @@ import click
 
 from lambdaserve.cli import serve_artifact, wiring
 from lambdaserve.config import Config, load_config
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.function import Function, FunctionSpec
-from lambdaserve.emulator.invoke_api import InvokeApi
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.execution import Function, FunctionSpec
+from lambdaserve.emulator.fronts import ApiGateway, ApiSettings, EmulatorServer, InvokeApi
 from lambdaserve.runtime.formats import zero_inputs
 
 

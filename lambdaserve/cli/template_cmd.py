@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lambdaserve.cloud.artifact import Artifact, ImageArtifact, ZipArtifact, placeholder
-from lambdaserve.cloud.template import render_sam, render_template, to_json, to_yaml
+from lambdaserve.cloud.cfn import render_sam, render_template, to_json, to_yaml
+from lambdaserve.cloud.store import Artifact, ImageArtifact, ZipArtifact, placeholder
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import LambdaServeError
 

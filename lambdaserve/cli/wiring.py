@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambdaserve.config import Config, runtime_env
-from lambdaserve.emulator.container import ContainerImage
-from lambdaserve.emulator.function import Function, FunctionSpec
+from lambdaserve.emulator.execution import Function, FunctionSpec
+from lambdaserve.emulator.sandbox import ContainerImage
 
 
 def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "process",

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from lambdaserve.cloud.changeset import Change
-    from lambdaserve.cloud.stack_events import StackEvent
+    from lambdaserve.cloud.stack.changeset import Change
+    from lambdaserve.cloud.stack.events import StackEvent
 
 
 class CloudUI(Protocol):

@@ -1,16 +1,12 @@
 """A local Lambda: real awslambdaric workers against our Runtime API, under Lambda's limits.
 
-    function.py       Function, FunctionSpec, InvokeResult and the two invoke errors
-    pool.py           leasing environments, cold starts, timeouts, payload limits, reaping
-    environment.py    one worker: INIT -> READY <-> BUSY -> DEAD, its logs, its Runtime API
-    runtime_api.py    the 2018-06-01 Runtime API server (keep-alive, TCP_NODELAY)
-    worker_process.py Lambda's variables, process groups, PR_SET_PDEATHSIG
-    launch.py         per sandbox (process | namespace | container): checks, argv, variables
-    container.py      the container sandbox: an unpacked image as /, its own ENTRYPOINT + CMD
-    memory.py         the memory cap: cgroup v2, cgroup v1, else an RSS watchdog
-    sandbox_boot.py   the sandboxes' boot (read-only /, capped /tmp, no /dev/shm; binds, chroot)
-    shim/             sitecustomize for workers: multiprocessing's SemLock raises ENOSYS
-    lambda_text.py    Lambda's log lines and error payloads, word for word
+    execution/  Function, FunctionSpec, InvokeResult; environments INIT -> READY <-> BUSY -> DEAD,
+                leasing, cold starts, timeouts, payload limits, reaping; the Runtime API
+                (keep-alive, TCP_NODELAY); Lambda's variables and words (lambda_text.py)
+    sandbox/    per sandbox (process | namespace | container): checks, argv, the boot (read-only /,
+                capped /tmp, no /dev/shm), the memory cap, and the shim that makes SemLock raise ENOSYS
+    fronts/     API Gateway (REST and HTTP API), the Invoke API, the one HTTP server, event shapes
+    http11.py   the lean HTTP/1.1 core both the fronts and the Runtime API serve with
 
 Errors (all ``lambdaserve.errors.EmulatorError``):
 
@@ -22,12 +18,27 @@ Everything a function does wrong (raise, exit, time out, run out of memory) is n
 exception here: it is an ``InvokeResult`` with ``function_error="Unhandled"``, as on Lambda.
 """
 
-from lambdaserve.emulator.function import (
-    Function,
-    FunctionSpec,
-    InvokeResult,
-    PayloadTooLargeError,
-    ThrottledError,
-)
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator.execution.function import (
+        Function,
+        FunctionSpec,
+        InvokeResult,
+        PayloadTooLargeError,
+        ThrottledError,
+    )
+
+_EXPORTS = {
+    "Function": "lambdaserve.emulator.execution.function",
+    "FunctionSpec": "lambdaserve.emulator.execution.function",
+    "InvokeResult": "lambdaserve.emulator.execution.function",
+    "PayloadTooLargeError": "lambdaserve.emulator.execution.function",
+    "ThrottledError": "lambdaserve.emulator.execution.function",
+}
 __all__ = ["Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError", "ThrottledError"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

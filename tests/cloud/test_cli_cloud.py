@@ -114,8 +114,8 @@ def test_terminal_ui_shows_the_diff_progress_and_failure_reasons():
     from rich.console import Console
 
     from lambdaserve.cli.cloud_session import TerminalUI
-    from lambdaserve.cloud.changeset import Change
-    from lambdaserve.cloud.stack_events import StackEvent
+    from lambdaserve.cloud.stack.changeset import Change
+    from lambdaserve.cloud.stack.events import StackEvent
 
     out = io.StringIO()
     ui = TerminalUI(console=Console(file=out, width=200, color_system=None))
@@ -163,8 +163,8 @@ def test_stack_events_carry_no_resource_count():
     from rich.console import Console
 
     from lambdaserve.cli.cloud_session import TerminalUI
-    from lambdaserve.cloud.changeset import Change
-    from lambdaserve.cloud.stack_events import StackEvent
+    from lambdaserve.cloud.stack.changeset import Change
+    from lambdaserve.cloud.stack.events import StackEvent
 
     out = io.StringIO()
     ui = TerminalUI(console=Console(file=out, width=200, color_system=None))

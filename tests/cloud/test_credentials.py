@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.cloud.aws import AwsClients, make_session
-from lambdaserve.cloud.credentials import resolve_identity, sudo_warning
+from lambdaserve.cloud.iam.credentials import resolve_identity, sudo_warning
 from lambdaserve.errors import CloudError
 from tests.cloud.fakes import FAKE_ENV, Stubbed
 

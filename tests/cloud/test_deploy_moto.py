@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.cloud.artifact import parameter_values
-from lambdaserve.cloud.artifacts import bucket_name, ensure_bucket, upload_zip
-from lambdaserve.cloud.deploy import Deployer, DeployRequest
-from lambdaserve.cloud.destroy import destroy
-from lambdaserve.cloud.stack_events import stack_status
-from lambdaserve.cloud.status import app_status
+from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
+from lambdaserve.cloud.stack.destroy import destroy
+from lambdaserve.cloud.stack.events import stack_status
+from lambdaserve.cloud.stack.status import app_status
+from lambdaserve.cloud.store.artifact_ref import parameter_values
+from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, upload_zip
 from tests.cloud.fakes import RecordingUI, Sleeps, moto_clients, moto_server
 from tests.cloud.handmade import template, tiny_zip
 

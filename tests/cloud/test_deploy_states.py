@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambdaserve.cloud.deploy import Deployer, DeployRequest, plan_stack
+from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest, plan_stack
 from lambdaserve.errors import CloudError
 from tests.cloud.fakes import RecordingUI, Stubbed
 from tests.cloud.handmade import template
@@ -318,7 +318,7 @@ def test_an_invalid_template_is_a_cloud_error_with_the_template_hint():
 
 
 def test_status_of_a_failed_stack_names_the_failed_resources():
-    from lambdaserve.cloud.status import app_status
+    from lambdaserve.cloud.stack.status import app_status
 
     s = Stubbed()
     s.ok("describe_stacks", stack("ROLLBACK_COMPLETE"))

@@ -72,7 +72,7 @@ def _get(url: str, data: bytes | None = None) -> tuple[int, dict]:
 
 @pytest.mark.slow
 def test_deploy_to_the_local_cloud_then_curl_the_deployed_function(tmp_path: Path):
-    from lambdaserve.build.interpreters import find_interpreter
+    from lambdaserve.package.deps.interpreters import find_interpreter
 
     try:
         find_interpreter("3.12")

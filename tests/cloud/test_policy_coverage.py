@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.cloud.artifact import parameter_values
-from lambdaserve.cloud.artifacts import bucket_name, ensure_bucket, repository_name, upload_zip
 from lambdaserve.cloud.aws import CallRecorder
-from lambdaserve.cloud.credentials import resolve_identity
-from lambdaserve.cloud.deploy import Deployer, DeployRequest
-from lambdaserve.cloud.destroy import destroy
-from lambdaserve.cloud.template import render_template
+from lambdaserve.cloud.cfn.render import render_template
+from lambdaserve.cloud.iam.credentials import resolve_identity
+from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
+from lambdaserve.cloud.stack.destroy import destroy
+from lambdaserve.cloud.store.artifact_ref import parameter_values
+from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, repository_name, upload_zip
 from lambdaserve.config import parse_config
 from tests.cloud.fakes import FAKE_ENV, RecordingUI, Sleeps, moto_clients, moto_server
 from tests.cloud.handmade import tiny_zip
@@ -106,7 +106,7 @@ def test_recorder_sees_every_call_of_a_deploy_update_destroy(cycle):
 
 
 def test_deployer_policy_covers_exactly_the_calls_made(cycle):
-    policy_module = pytest.importorskip("lambdaserve.cloud.policy")
+    policy_module = pytest.importorskip("lambdaserve.cloud.iam.policy")
     recorder, template, (config, identity, bucket) = cycle
     policy = policy_module.deployer_policy(
         config,

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdaserve.cloud.policy import WILDCARD_ACTIONS, deployer_policy, partition
-from lambdaserve.cloud.policy_actions import (
+from lambdaserve.cloud.iam.actions import (
     RESOURCE_ACTIONS,
     allows,
     covers,
@@ -17,6 +16,7 @@ from lambdaserve.cloud.policy_actions import (
     policy_actions,
     template_actions,
 )
+from lambdaserve.cloud.iam.policy import WILDCARD_ACTIONS, deployer_policy, partition
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
 from tests.cloud.test_template_golden import VARIANTS, make_config, rendered

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
-from lambdaserve.cloud.policy import deployer_policy
+from lambdaserve.cloud.iam.policy import deployer_policy
 from lambdaserve.config import load_config
 from tests.cloud.fakes import FAKE_ENV, moto_server
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from lambdaserve.cloud.artifacts import ensure_bucket
-from lambdaserve.cloud.changeset import MAX_TEMPLATE_BODY, create_change_set, template_url_if_large
-from lambdaserve.cloud.smoke import smoke_test
+from lambdaserve.cloud.stack.changeset import MAX_TEMPLATE_BODY, create_change_set, template_url_if_large
+from lambdaserve.cloud.stack.smoke import smoke_test
+from lambdaserve.cloud.store.buckets import ensure_bucket
 from tests.cloud.fakes import FAKE_ENV, Sleeps, moto_clients, moto_server
 from tests.cloud.handmade import template
 

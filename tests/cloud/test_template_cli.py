@@ -9,8 +9,8 @@ import yaml
 from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
-from lambdaserve.cloud.artifact import PLACEHOLDER_ZIP
-from lambdaserve.cloud.template import render_template
+from lambdaserve.cloud.cfn.render import render_template
+from lambdaserve.cloud.store.artifact_ref import PLACEHOLDER_ZIP
 from lambdaserve.config import load_config
 from tests.cloud.test_template_golden import IMAGE, ZIP
 

@@ -9,15 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lambdaserve.cloud import template_common as c
-from lambdaserve.cloud.artifact import (
-    PLACEHOLDER_ZIP,
-    ImageArtifact,
-    ZipArtifact,
-    parameter_values,
-    placeholder,
-)
-from lambdaserve.cloud.template import (
+from lambdaserve.cloud.cfn import common as c
+from lambdaserve.cloud.cfn.render import (
     OUTPUT_API_URL,
     OUTPUT_FUNCTION_ARN,
     OUTPUT_FUNCTION_NAME,
@@ -26,6 +19,13 @@ from lambdaserve.cloud.template import (
     render_template,
     to_json,
     to_yaml,
+)
+from lambdaserve.cloud.store.artifact_ref import (
+    PLACEHOLDER_ZIP,
+    ImageArtifact,
+    ZipArtifact,
+    parameter_values,
+    placeholder,
 )
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError, ConfigError

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from lambdaserve.cloud.artifact import Artifact, ImageArtifact, ZipArtifact
-from lambdaserve.cloud.template import render_sam, render_template, to_json, to_yaml
+from lambdaserve.cloud.cfn.render import render_sam, render_template, to_json, to_yaml
+from lambdaserve.cloud.store.artifact_ref import Artifact, ImageArtifact, ZipArtifact
 from lambdaserve.config import Config, parse_config
 
 GOLDEN = Path(__file__).parent / "golden"

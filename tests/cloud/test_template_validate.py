@@ -11,8 +11,8 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
 
-from lambdaserve.cloud.template import to_json, to_yaml
-from lambdaserve.cloud.template_common import api_paths
+from lambdaserve.cloud.cfn.common import api_paths
+from lambdaserve.cloud.cfn.render import to_json, to_yaml
 from tests.cloud.test_template_golden import VARIANTS, make_config, rendered
 
 REGIONS = ["us-east-1", "eu-west-1"]

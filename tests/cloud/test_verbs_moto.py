@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 from botocore.response import StreamingBody
 
-from lambdaserve.cloud.artifacts import ecr_credentials, ensure_repository, lifecycle_policy
-from lambdaserve.cloud.logs import parse_since, read_logs
-from lambdaserve.cloud.remote import remote_invoke
+from lambdaserve.cloud.ops.logs import parse_since, read_logs
+from lambdaserve.cloud.ops.remote import remote_invoke
+from lambdaserve.cloud.store.buckets import ecr_credentials, ensure_repository, lifecycle_policy
 from lambdaserve.errors import CloudError
 from tests.cloud.fakes import RecordingUI, Sleeps, Stubbed, moto_clients, moto_server
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.apigw_response import GatewayResponse
-from lambdaserve.emulator.events_out import IncomingRequest
+from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+from lambdaserve.emulator.fronts.events import IncomingRequest
+from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
 from tests.emulator.front_handlers.handlers import handler
 from tests.emulator.front_handlers.inprocess import InProcessLambda
 

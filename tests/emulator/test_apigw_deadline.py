@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from lambdaserve.emulator.apigw_deadline import DeadlineWatcher
+from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
 
 
 def test_deadlines_fire_in_order_and_settled_ones_never_fire():

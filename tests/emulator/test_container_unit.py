@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.emulator.container import SHIM_MOUNT, ContainerImage, container_argv, container_environment
+from lambdaserve.emulator.sandbox.container import (
+    SHIM_MOUNT,
+    ContainerImage,
+    container_argv,
+    container_environment,
+)
 from lambdaserve.errors import EmulatorError
 
 CONFIG = {"config": {"Entrypoint": ["python3", "-m", "awslambdaric"], "Cmd": ["app.handler"],

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from lambdaserve.emulator.environment import ExecutionEnvironment, InvalidTransition, State
-from lambdaserve.emulator.memory import MemoryCap
-from lambdaserve.emulator.runtime_api import Invocation
+from lambdaserve.emulator.execution.environment import ExecutionEnvironment, InvalidTransition, State
+from lambdaserve.emulator.execution.runtime_api import Invocation
+from lambdaserve.emulator.sandbox.memory import MemoryCap
 
 
 def _env() -> ExecutionEnvironment:
@@ -54,7 +54,7 @@ def test_the_watchdog_sees_a_worker_over_its_cap():
 
 
 def test_cgroups_left_by_a_killed_emulator_are_swept():
-    from lambdaserve.emulator.memory import make_cap
+    from lambdaserve.emulator.sandbox.memory import make_cap
     from tests.helpers import require
 
     probe = make_cap(64)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from lambdaserve.emulator.environment import ExecutionEnvironment, Outcome, State
-from lambdaserve.emulator.memory import MemoryCap
-from lambdaserve.emulator.runtime_api import Invocation
+from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State
+from lambdaserve.emulator.execution.runtime_api import Invocation
+from lambdaserve.emulator.sandbox.memory import MemoryCap
 
 
 def _env(lines: list[str]) -> ExecutionEnvironment:

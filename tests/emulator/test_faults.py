@@ -124,8 +124,8 @@ def test_init_slower_than_init_and_function_timeouts_times_out():
 
 
 def test_out_of_memory_under_the_watchdog_when_cgroups_are_not_writable():
-    from lambdaserve.emulator.memory import MemoryCap
-    from lambdaserve.emulator.pool import Pool
+    from lambdaserve.emulator.execution.pool import Pool
+    from lambdaserve.emulator.sandbox.memory import MemoryCap
     from tests.emulator.lambda_helpers import spec
 
     pool = Pool(spec("oom_in_handler.handler", memory_mb=128, timeout_s=20), log_sink=lambda line: None,

@@ -12,10 +12,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.function import Function, FunctionSpec
-from lambdaserve.emulator.invoke_api import InvokeApi
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.execution.function import Function, FunctionSpec
+from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+from lambdaserve.emulator.fronts.invoke_api import InvokeApi
+from lambdaserve.emulator.fronts.server import EmulatorServer
 
 HANDLERS = Path(__file__).resolve().parent / "front_handlers"
 pytestmark = pytest.mark.slow

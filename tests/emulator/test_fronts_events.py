@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lambdaserve.emulator.events_out import (
+from lambdaserve.emulator.fronts.events import (
     IncomingRequest,
     alb_event,
     function_url_event,

@@ -13,9 +13,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.invoke_api import InvokeApi, log_result
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+from lambdaserve.emulator.fronts.invoke_api import InvokeApi, log_result
+from lambdaserve.emulator.fronts.server import EmulatorServer
 from tests.emulator.front_handlers.handlers import handler
 from tests.emulator.front_handlers.inprocess import InProcessLambda
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from lambdaserve.emulator import lambda_text as text
+from lambdaserve.emulator.execution import lambda_text as text
 
 UUID = "160788cd-45ff-4583-809f-c7e31127cb95"
 

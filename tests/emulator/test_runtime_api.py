@@ -8,7 +8,7 @@ import queue
 
 import pytest
 
-from lambdaserve.emulator.runtime_api import Invocation, RuntimeApiServer
+from lambdaserve.emulator.execution.runtime_api import Invocation, RuntimeApiServer
 
 
 class ScriptedChannel:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.emulator.launch import visible_path
+from lambdaserve.emulator.sandbox.launch import visible_path
 from lambdaserve.errors import EmulatorError
 from tests.emulator.lambda_helpers import HANDLERS, call, running, spec
 from tests.helpers import require

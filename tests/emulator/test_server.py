@@ -7,9 +7,9 @@ import json
 import socket
 import time
 
-from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
-from lambdaserve.emulator.invoke_api import InvokeApi
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+from lambdaserve.emulator.fronts.invoke_api import InvokeApi
+from lambdaserve.emulator.fronts.server import EmulatorServer
 from tests.emulator.front_handlers.handlers import handler
 from tests.emulator.front_handlers.inprocess import InProcessLambda
 

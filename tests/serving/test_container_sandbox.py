@@ -20,18 +20,18 @@ from typing import Any
 
 import pytest
 
-from lambdaserve.build.image import build_image, load_build
-from lambdaserve.build.image_unpack import export_layout
 from lambdaserve.cli import wiring
 from lambdaserve.cli.serve_artifact import container_spec, layout_image_config
 from lambdaserve.config import load_config
 from lambdaserve.emulator import Function, FunctionSpec
-from lambdaserve.emulator.container import ContainerImage
+from lambdaserve.emulator.sandbox.container import ContainerImage
 from lambdaserve.errors import BuildError
-from tests.build.conftest import cached_installer
+from lambdaserve.package.image.build import build_image, load_build
+from lambdaserve.package.image.unpack import export_layout
 from tests.examples import make_example
 from tests.helpers import require, require_tool
 from tests.models import iris
+from tests.package.conftest import cached_installer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -227,7 +227,7 @@ from lambdaserve.cli import wiring
 from lambdaserve.cli.serve_artifact import container_spec, layout_image_config
 from lambdaserve.config import load_config
 from lambdaserve.emulator import Function, FunctionSpec
-from lambdaserve.emulator.container import ContainerImage
+from lambdaserve.emulator.sandbox.container import ContainerImage
 from lambdaserve.errors import BuildError
 from tests.examples import make_example
 spec = container_spec(load_config(Path(sys.argv[1])), concurrency=1)

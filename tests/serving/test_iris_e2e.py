@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lambdaserve.build.interpreters import find_interpreter
 from lambdaserve.cli.main import cli
 from lambdaserve.errors import BuildError
-from tests.build.conftest import CACHE, LocalRegistry, free_port
+from lambdaserve.package.deps.interpreters import find_interpreter
 from tests.examples import make_example
 from tests.helpers import require, require_tool
+from tests.package.conftest import CACHE, LocalRegistry, free_port
 
 # A cold machine downloads scikit-learn, scipy and numpy for cp313 and builds a Debian base.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lambdaserve.build.interpreters import Interpreter
-from lambdaserve.build.zip_package import build_zip
 from lambdaserve.cli.main import cli
 from lambdaserve.cli.serve_cmd import artifact_spec
 from lambdaserve.config import artifact_env, load_config
 from lambdaserve.emulator import Function
+from lambdaserve.package.deps.interpreters import Interpreter
+from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime import settings
-from tests.build.conftest import CACHE
 from tests.helpers import require
 from tests.models import Made, sklearn_classifier
+from tests.package.conftest import CACHE
 
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
              'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n')

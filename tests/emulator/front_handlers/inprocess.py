@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdaserve.emulator.function import ThrottledError
+from lambdaserve.emulator.execution.function import ThrottledError
 
 
 @dataclass(frozen=True)

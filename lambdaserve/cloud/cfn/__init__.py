@@ -1,0 +1,19 @@
+"""The CloudFormation template deploy uses and its SAM export: pure functions of (config, artifact)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.cloud.cfn.render import render_sam, render_template, to_json, to_yaml
+
+_EXPORTS = {
+    "render_sam": "lambdaserve.cloud.cfn.render",
+    "render_template": "lambdaserve.cloud.cfn.render",
+    "to_json": "lambdaserve.cloud.cfn.render",
+    "to_yaml": "lambdaserve.cloud.cfn.render",
+}
+__all__ = ["render_sam", "render_template", "to_json", "to_yaml"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

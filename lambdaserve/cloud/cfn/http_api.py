@@ -1,0 +1,53 @@
+"""The HTTP API (API Gateway v2): one Lambda integration with payload 2.0, routes and a stage."""
+
+from __future__ import annotations
+
+from lambdaserve.cloud.cfn import common as c
+from lambdaserve.cloud.cfn.common import Json, get_att, ref, sub
+from lambdaserve.config import Config
+
+INTEGRATION = "ApiIntegration"
+
+
+def http_resources(config: Config) -> dict[str, Json]:
+    # api_key with an HTTP API (which has no API keys) is refused by config.load.
+    api_props: Json = {"Name": config.name, "ProtocolType": "HTTP",
+                       "Description": f"lambdaserve inference API for {config.name}"}
+    if config.api.cors_origins:
+        api_props["CorsConfiguration"] = {
+            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST", "OPTIONS"],
+            "AllowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token"],
+            "MaxAge": 600}
+    resources: dict[str, Json] = {
+        c.API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": api_props},
+        INTEGRATION: {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+            "ApiId": ref(c.API), "IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",
+            "IntegrationUri": c.invoke_target(config),
+            "TimeoutInMillis": min(30000, config.function.timeout * 1000 + 1000)}},
+    }
+    for path, verb in c.api_paths(config):
+        iam = config.api.auth == "iam" and path not in c.PUBLIC_PATHS
+        resources["Route" + c.logical_id(path, verb.title())] = {
+            "Type": "AWS::ApiGatewayV2::Route", "Properties": {
+                "ApiId": ref(c.API), "RouteKey": f"{verb} {path}",
+                "AuthorizationType": "AWS_IAM" if iam else "NONE",
+                "Target": sub("integrations/" + c.var(INTEGRATION))}}
+    stage: Json = {
+        "ApiId": ref(c.API), "StageName": config.api.stage, "AutoDeploy": True,
+        "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
+                              "Format": c.access_log_format("http")},
+    }
+    route_settings = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    if route_settings:
+        stage["DefaultRouteSettings"] = route_settings
+    resources[c.API_STAGE] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage}
+    resources[c.API_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "FunctionName": c.invoke_target(config), "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": c.execute_api_arn()}}
+    return resources
+
+
+def http_url(config: Config) -> Json:
+    # A named stage is part of the URL, and of rawPath in the 2.0 event the function receives.
+    return c.api_base_url(config.api.stage)

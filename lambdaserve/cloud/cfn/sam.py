@@ -1,0 +1,168 @@
+"""The SAM export: the same app as ``render_template`` in SAM syntax, for users of `sam deploy`.
+
+Shared with the plain template: the artifact Parameters, the execution role, both log groups,
+the account-level logging role for REST access logs, and the Outputs. SAM generates the rest
+(API resources, deployment, permissions, version and alias, schedule, Function URL).
+SAM publishes a new version when the hash of the (resolved) code location changes;
+``AutoPublishCodeSha256`` adds the artifact's own hash, and ``AutoPublishAliasAllProperties``
+the configuration, as the plain template's version description does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaserve.cloud.cfn import common as c
+from lambdaserve.cloud.cfn.common import Json, get_att, ref
+from lambdaserve.cloud.cfn.function import execution_role, function, log_group, parameters
+from lambdaserve.cloud.cfn.options import function_url_auth, keep_warm_rule_name
+from lambdaserve.cloud.cfn.outputs import api_log_group, description, outputs
+from lambdaserve.cloud.cfn.rest_api import ACCOUNT, account_resources, gateway_response_headers
+from lambdaserve.cloud.store.artifact_ref import (
+    PARAM_BUCKET,
+    PARAM_IMAGE_URI,
+    PARAM_KEY,
+    Artifact,
+    ImageArtifact,
+)
+from lambdaserve.config import Config
+
+TRANSFORM = "AWS::Serverless-2016-10-31"
+
+
+def _events(config: Config) -> Json:
+    events: Json = {}
+    several_origins = config.api.type == "rest" and len(config.api.cors_origins) > 1
+    # Overrides the API's default auth for /health and preflights.
+    open_auths: dict[str, Json] = {"iam": {"Authorizer": "NONE"}, "api_key": {"ApiKeyRequired": False}}
+    open_auth = open_auths.get(config.api.auth)
+    for path, verb in c.api_paths(config):
+        props: Json = {"Path": path, "Method": verb.lower()}
+        if path in c.PUBLIC_PATHS and open_auth:
+            props["Auth"] = dict(open_auth)
+        if config.api.type == "rest":
+            events[c.logical_id(path, verb.title())] = {
+                "Type": "Api", "Properties": {"RestApiId": ref(c.API), **props}}
+            if several_origins:
+                # As in the plain template: the function answers preflights for several origins.
+                preflight: Json = {"RestApiId": ref(c.API), "Path": path, "Method": "options"}
+                if open_auth:
+                    preflight["Auth"] = dict(open_auth)
+                events[c.logical_id(path, "Options")] = {"Type": "Api", "Properties": preflight}
+        else:
+            events[c.logical_id(path, verb.title())] = {
+                "Type": "HttpApi", "Properties": {"ApiId": ref(c.API), **props}}
+    if config.function.keep_warm:
+        events["KeepWarm"] = {"Type": "Schedule", "Properties": {
+            "Schedule": config.function.keep_warm, "Name": keep_warm_rule_name(config),
+            "Description": f"Keeps {config.name} warm"}}
+    return events
+
+
+def _function(config: Config, artifact: Artifact) -> Json:
+    props = dict(function(config, artifact)["Properties"])
+    del props["Code"]
+    if isinstance(artifact, ImageArtifact):
+        props["ImageUri"] = ref(PARAM_IMAGE_URI)
+        code_hash = artifact.digest
+    else:
+        props["CodeUri"] = {"Bucket": ref(PARAM_BUCKET), "Key": ref(PARAM_KEY)}
+        code_hash = artifact.sha256
+    if c.uses_alias(config):
+        props["AutoPublishAlias"] = c.ALIAS_NAME
+        props["AutoPublishCodeSha256"] = code_hash
+        props["AutoPublishAliasAllProperties"] = True
+        if config.function.provisioned_concurrency:
+            props["ProvisionedConcurrencyConfig"] = {
+                "ProvisionedConcurrentExecutions": config.function.provisioned_concurrency}
+    if config.api.function_url:
+        url: Json = {"AuthType": function_url_auth(config), "InvokeMode": "BUFFERED"}
+        if config.api.cors_origins:
+            url["Cors"] = {"AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST"],
+                           "AllowHeaders": ["content-type"], "MaxAge": 600}
+        props["FunctionUrlConfig"] = url
+    props["Events"] = _events(config)
+    return {"Type": "AWS::Serverless::Function", "Properties": props}
+
+
+def _rest_api(config: Config) -> Json:
+    props: Json = {
+        "Name": config.name, "StageName": config.api.stage,
+        "OpenApiVersion": "3.0.1",  # stops SAM adding a stray stage called "Stage"
+        "EndpointConfiguration": {"Type": "REGIONAL"},
+        "AccessLogSetting": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
+                             "Format": c.access_log_format("rest")},
+    }
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    if throttle:
+        props["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*", **throttle}]
+    if config.api.auth == "iam":
+        props["Auth"] = {"DefaultAuthorizer": "AWS_IAM"}
+    elif config.api.auth == "api_key":
+        plan: Json = {"CreateUsagePlan": "PER_API"}
+        plan_throttle = c.throttle(config, "RateLimit", "BurstLimit")
+        if plan_throttle:
+            plan["Throttle"] = plan_throttle
+        props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan}
+    headers = gateway_response_headers(config)
+    if headers:
+        props["GatewayResponses"] = {f"DEFAULT_{kind}": {"ResponseParameters": {"Headers": headers}}
+                                     for kind in ("4XX", "5XX")}
+    if len(config.api.cors_origins) == 1:
+        props["Cors"] = {"AllowOrigin": f"'{config.api.cors_origins[0]}'",
+                         "AllowMethods": "'GET,POST,OPTIONS'",
+                         "AllowHeaders": "'content-type,authorization,x-api-key,x-amz-date,"
+                                         "x-amz-security-token'",
+                         "MaxAge": "'600'"}
+    return {"Type": "AWS::Serverless::Api", "DependsOn": [ACCOUNT], "Properties": props}
+
+
+def _http_api(config: Config) -> Json:
+    props: Json = {
+        "Name": config.name, "StageName": config.api.stage,
+        "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
+                              "Format": c.access_log_format("http")},
+    }
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    if throttle:
+        props["DefaultRouteSettings"] = throttle
+    if config.api.auth == "iam":
+        props["Auth"] = {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
+    if config.api.cors_origins:
+        props["CorsConfiguration"] = {
+            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST", "OPTIONS"],
+            "AllowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token"],
+            "MaxAge": 600}
+    return {"Type": "AWS::Serverless::HttpApi", "Properties": props}
+
+
+def _sam_outputs(config: Config) -> Json:
+    out = outputs(config)
+    if config.api.function_url:
+        # SAM names the URL resource after the function.
+        out["FunctionUrl"]["Value"] = get_att(c.FUNCTION + "Url", "FunctionUrl")
+    if "ApiKeyId" in out:
+        out["ApiKeyId"]["Value"] = ref(c.API + "ApiKey")
+    return out
+
+
+def render_sam(config: Config, artifact: Artifact) -> dict[str, Any]:
+    resources: dict[str, Json] = {
+        c.FUNCTION_LOG_GROUP: log_group(config),
+        c.FUNCTION_ROLE: execution_role(),
+        c.API_LOG_GROUP: api_log_group(config),
+    }
+    if config.api.type == "rest":
+        resources.update(account_resources())
+        resources[c.API] = _rest_api(config)
+    else:
+        resources[c.API] = _http_api(config)
+    resources[c.FUNCTION] = _function(config, artifact)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": TRANSFORM,
+        "Description": description(config) + " (SAM export)",
+        "Parameters": parameters(artifact),
+        "Resources": resources,
+        "Outputs": _sam_outputs(config),
+    }

@@ -1,0 +1,37 @@
+"""The stack's life cycle: change sets, events, outputs, destroy and status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.cloud.stack.changeset import Change, template_url_if_large
+    from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
+    from lambdaserve.cloud.stack.destroy import destroy
+    from lambdaserve.cloud.stack.events import StackEvent
+    from lambdaserve.cloud.stack.outputs import stack_outputs
+    from lambdaserve.cloud.stack.status import app_status
+
+_EXPORTS = {
+    "Change": "lambdaserve.cloud.stack.changeset",
+    "DeployRequest": "lambdaserve.cloud.stack.deployer",
+    "Deployer": "lambdaserve.cloud.stack.deployer",
+    "StackEvent": "lambdaserve.cloud.stack.events",
+    "app_status": "lambdaserve.cloud.stack.status",
+    "destroy": "lambdaserve.cloud.stack.destroy",
+    "stack_outputs": "lambdaserve.cloud.stack.outputs",
+    "template_url_if_large": "lambdaserve.cloud.stack.changeset",
+}
+__all__ = [
+    "Change",
+    "DeployRequest",
+    "Deployer",
+    "StackEvent",
+    "app_status",
+    "destroy",
+    "stack_outputs",
+    "template_url_if_large",
+]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

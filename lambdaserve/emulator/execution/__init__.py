@@ -1,0 +1,26 @@
+"""Execution environments: real awslambdaric workers, the Runtime API, Lambda's limits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator.execution.function import (
+        Function,
+        FunctionSpec,
+        InvokeResult,
+        PayloadTooLargeError,
+        ThrottledError,
+    )
+
+_EXPORTS = {
+    "Function": "lambdaserve.emulator.execution.function",
+    "FunctionSpec": "lambdaserve.emulator.execution.function",
+    "InvokeResult": "lambdaserve.emulator.execution.function",
+    "PayloadTooLargeError": "lambdaserve.emulator.execution.function",
+    "ThrottledError": "lambdaserve.emulator.execution.function",
+}
+__all__ = ["Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError", "ThrottledError"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,81 @@
+"""Turning how an invocation ended into what Lambda answers and logs (pure; no processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambdaserve.emulator.execution import lambda_text as text
+from lambdaserve.emulator.execution.environment import Outcome
+from lambdaserve.emulator.execution.function import InvokeResult
+
+Emit = Callable[[list[str], str], None]  # append a line to a log and pass it to the sink
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The REPORT line's numbers."""
+
+    duration_ms: float
+    memory_mb: int
+    max_memory_mb: int
+    init_ms: float | None
+
+
+def _report(emit: Emit, log: list[str], rid: str, usage: Usage, timed_out: bool) -> None:
+    emit(log, text.end_line(rid))
+    emit(log, text.report_line(rid, usage.duration_ms, usage.memory_mb, usage.max_memory_mb, usage.init_ms))
+    if timed_out:
+        emit(log, text.timeout_message(rid, usage.duration_ms / 1000))
+
+
+def _result(
+    rid: str, body: bytes, error: str | None, lines: list[str], usage: Usage, cold: bool, timed_out: bool
+) -> InvokeResult:
+    return InvokeResult(
+        request_id=rid, payload=body, function_error=error,
+        log_tail="".join(line + "\n" for line in lines), duration_ms=usage.duration_ms,
+        billed_ms=text.billed_ms(usage.duration_ms), init_duration_ms=usage.init_ms,
+        max_memory_mb=usage.max_memory_mb, cold_start=cold, timed_out=timed_out,
+    )
+
+
+def invocation_result(
+    outcome: Outcome, rid: str, log: list[str], prelude: list[str], usage: Usage, cold: bool, emit: Emit
+) -> InvokeResult:
+    """An invocation the worker took: answered, raised, died or timed out."""
+    error: str | None = "Unhandled"
+    if outcome.kind == "response":
+        body, error = outcome.body, None
+    elif outcome.kind == "error":
+        body = outcome.body
+    elif outcome.kind == "exited":
+        code = outcome.returncode if outcome.returncode is not None else -9
+        body = text.exit_payload(rid, code)
+        emit(log, f"RequestId: {rid} Error: Runtime exited with error: {text.exit_reason(code)}")
+        emit(log, "Runtime.ExitError")
+    else:
+        body = text.timeout_payload(rid, usage.duration_ms / 1000)
+    timed_out = outcome.kind == "timeout"
+    _report(emit, log, rid, usage, timed_out)
+    return _result(rid, body, error, prelude + log, usage, cold, timed_out)
+
+
+def init_failure_result(
+    ready: Outcome, rid: str, prelude: list[str], usage: Usage, emit: Emit
+) -> InvokeResult:
+    """The init failed, crashed or timed out: the client sees it as this invoke's error."""
+    log: list[str] = []
+    init_ms = usage.init_ms or 0.0
+    if ready.kind == "init_error":
+        body = text.with_request_id(ready.body, rid)
+        emit(log, text.init_report_line(init_ms, "error", ready.error_type))
+    elif ready.kind == "exited":
+        body = text.exit_payload(rid, ready.returncode if ready.returncode is not None else -9)
+        emit(log, text.init_report_line(init_ms, "error", "Runtime.ExitError"))
+    else:
+        body = text.timeout_payload(rid, usage.duration_ms / 1000)
+    emit(log, text.start_line(rid))
+    timed_out = ready.kind == "timeout"
+    _report(emit, log, rid, usage, timed_out)
+    return _result(rid, body, "Unhandled", prelude + log, usage, True, timed_out)

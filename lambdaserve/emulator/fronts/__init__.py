@@ -1,0 +1,43 @@
+"""What sits in front of the local Lambda: API Gateway, the Invoke API, one server, events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+    from lambdaserve.emulator.fronts.events import (
+        IncomingRequest,
+        alb_event,
+        function_url_event,
+        http_event,
+        rest_event,
+    )
+    from lambdaserve.emulator.fronts.invoke_api import InvokeApi
+    from lambdaserve.emulator.fronts.server import EmulatorServer
+
+_EXPORTS = {
+    "ApiGateway": "lambdaserve.emulator.fronts.apigw",
+    "ApiSettings": "lambdaserve.emulator.fronts.apigw",
+    "EmulatorServer": "lambdaserve.emulator.fronts.server",
+    "IncomingRequest": "lambdaserve.emulator.fronts.events",
+    "InvokeApi": "lambdaserve.emulator.fronts.invoke_api",
+    "alb_event": "lambdaserve.emulator.fronts.events",
+    "function_url_event": "lambdaserve.emulator.fronts.events",
+    "http_event": "lambdaserve.emulator.fronts.events",
+    "rest_event": "lambdaserve.emulator.fronts.events",
+}
+__all__ = [
+    "ApiGateway",
+    "ApiSettings",
+    "EmulatorServer",
+    "IncomingRequest",
+    "InvokeApi",
+    "alb_event",
+    "function_url_event",
+    "http_event",
+    "rest_event",
+]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,237 @@
+"""API Gateway in front of the local Lambda: REST (payload 1.0) or HTTP API (payload 2.0).
+
+Routes come from the config: ``POST <api.path>`` plus ``GET /health``, ``/metadata`` and
+``/openapi.json``, all proxied to the one function. A REST API is served under ``/<stage>/...`` as
+on AWS, and also without the stage prefix as ``sam local start-api`` does; either way the event is
+the one AWS would send for the staged URL. Every error answer is API Gateway's own bare body,
+and the log line says why, as ``$context.integrationErrorMessage`` would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
+from lambdaserve.emulator.fronts.events import IncomingRequest, http_event, rest_event
+from lambdaserve.emulator.fronts.invoker import Invoker, error_status
+from lambdaserve.emulator.fronts.proxy_response import (
+    GatewayResponse,
+    MalformedProxyResponse,
+    parse_http,
+    parse_rest,
+)
+from lambdaserve.errors import EmulatorError
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+BUILTIN_ROUTES = (("GET", "/health"), ("GET", "/metadata"), ("GET", "/openapi.json"))
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    kind: str = "rest"  # rest | http
+    path: str = "/predict"
+    stage: str = "prod"
+    cors_origins: tuple[str, ...] = ()
+    binary_media_types: tuple[str, ...] = ()
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    function_timeout_s: float = 30.0
+    # REST waits 29 s for the integration, HTTP APIs 30 s.
+    integration_timeout_s: float | None = None
+
+    @property
+    def rest(self) -> bool:
+        return self.kind == "rest"
+
+    @property
+    def wait_s(self) -> float:
+        if self.integration_timeout_s is not None:
+            return self.integration_timeout_s
+        return 29.0 if self.rest else 30.0
+
+    def routes(self) -> tuple[tuple[str, str], ...]:
+        return (("POST", self.path),) + BUILTIN_ROUTES
+
+
+# What lambdaserve's templates allow in CORS preflight (cloud/template_rest.py, template_http.py).
+REST_CORS_HEADERS = "content-type,authorization,x-api-key,x-amz-date,x-amz-security-token"
+HTTP_CORS_HEADERS = "content-type,authorization,x-amz-date,x-amz-security-token"
+CORS_METHODS = "GET,POST,OPTIONS"
+
+
+class ApiGateway:
+    """Turns HTTP requests into proxy events, invokes, and parses the answer strictly."""
+
+    def __init__(self, invoker: Invoker, settings: ApiSettings,
+                 log: Callable[[str], None] = lambda line: None) -> None:
+        self._invoker = invoker
+        self.settings = settings
+        self._log = log
+        self._deadlines = DeadlineWatcher()
+
+    # -- the gateway's own answers ------------------------------------------------------------
+    def _own(self, status: int, message: str, error_type: str | None = None) -> GatewayResponse:
+        headers = [("Content-Type", "application/json")]
+        if error_type and self.settings.rest:
+            headers.append(("x-amzn-ErrorType", error_type))
+        origins = self.settings.cors_origins
+        if self.settings.rest and len(origins) == 1:  # the template's DEFAULT_4XX/5XX responses
+            headers.append(("Access-Control-Allow-Origin", origins[0]))
+        return GatewayResponse(status, headers, json.dumps({"message": message}).encode())
+
+    def _internal_error(self, status: int) -> GatewayResponse:
+        if self.settings.rest:
+            return self._own(status, "Internal server error", "InternalServerErrorException")
+        return self._own(500, "Internal Server Error")
+
+    def _timed_out(self) -> GatewayResponse:
+        if self.settings.rest:
+            return self._own(504, "Endpoint request timed out", "InternalServerErrorException")
+        return self._own(503, "Service Unavailable")
+
+    def _not_found(self) -> GatewayResponse:
+        if self.settings.rest:
+            return self._own(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        return self._own(404, "Not Found")
+
+    def _too_large(self) -> GatewayResponse:
+        if self.settings.rest:
+            return self._own(413, "Request Too Long", "RequestTooLongException")
+        return self._own(413, "Request Entity Too Large")
+
+    # -- routing and CORS ---------------------------------------------------------------------
+    def _unstaged(self, path: str) -> str:
+        prefix = f"/{self.settings.stage}"
+        if self.settings.stage != "$default" and path.startswith(prefix + "/"):
+            return path[len(prefix):]
+        return path
+
+    def _allowed_origin(self, origin: str | None) -> str | None:
+        origins = self.settings.cors_origins
+        if not origins or origin is None:
+            return None
+        if "*" in origins:
+            return "*"
+        return origin if origin in origins else None
+
+    def _gateway_answers_preflight(self) -> bool:
+        # A REST mock can name one origin only; with several, OPTIONS goes to the function.
+        origins = self.settings.cors_origins
+        return bool(origins) and (not self.settings.rest or len(origins) == 1)
+
+    def _preflight(self, req: IncomingRequest) -> GatewayResponse:
+        if self.settings.rest:  # the OPTIONS mock: static headers, whatever the Origin
+            return GatewayResponse(200, [("Content-Type", "application/json"),
+                                         ("Access-Control-Allow-Origin", self.settings.cors_origins[0]),
+                                         ("Access-Control-Allow-Methods", CORS_METHODS),
+                                         ("Access-Control-Allow-Headers", REST_CORS_HEADERS),
+                                         ("Access-Control-Max-Age", "600")])
+        # HTTP APIs answer preflight themselves, with CORS headers only for an allowed origin.
+        origin = self._allowed_origin(req.header("origin"))
+        if origin is None:
+            return GatewayResponse(204, [])
+        return GatewayResponse(204, [("Access-Control-Allow-Origin", origin),
+                                     ("Access-Control-Allow-Methods", CORS_METHODS),
+                                     ("Access-Control-Allow-Headers", HTTP_CORS_HEADERS),
+                                     ("Access-Control-Max-Age", "600")])
+
+    def handle(self, req: IncomingRequest,
+               respond_early: Callable[[GatewayResponse], None] | None = None) -> GatewayResponse | None:
+        """Answer one request; the log gets one access line, plus the reason for any 5xx.
+
+        When the function runs past the integration timeout, the timeout answer goes to
+        ``respond_early`` at the deadline and this returns None once the function is done;
+        without ``respond_early`` it is returned when the function is done.
+        """
+        started = time.perf_counter()
+        path = self._unstaged(req.path)
+        if len(req.body) > MAX_REQUEST_BYTES:
+            reason = f"request body of {len(req.body)} bytes is over API Gateway's 10 MB limit"
+            return self._finish(req, self._too_large(), reason, started)
+        known = {route for _, route in self.settings.routes()}
+        if req.method == "OPTIONS" and path in known and self._gateway_answers_preflight():
+            return self._finish(req, self._preflight(req), "", started)
+        proxied_options = req.method == "OPTIONS" and path in known and bool(self.settings.cors_origins)
+        if (req.method, path) not in self.settings.routes() and not proxied_options:
+            return self._finish(req, self._not_found(), "", started)
+        staged = IncomingRequest(req.method, path, req.query, req.headers, req.body, req.source_ip,
+                                 req.protocol, req.port, req.time_s, req.request_id)
+        event = self._event(staged)
+        timeout_reason = f"integration timed out after {self.settings.wait_s:g} s (the function runs on)"
+        # Only a function allowed to outlast the gateway needs a watch; else its own timeout is first.
+        outlasts = self.settings.function_timeout_s > self.settings.wait_s
+        deadline = None
+        if outlasts and respond_early is not None:
+            early = respond_early
+
+            def expire() -> None:
+                early(self._finish(req, self._timed_out(), timeout_reason, started))
+
+            deadline = self._deadlines.add(self.settings.wait_s, expire)
+        response, reason = self._integrate(staged, event)
+        if deadline is not None and not deadline.settle():
+            return None  # the timeout answer went out already
+        if outlasts and time.perf_counter() - started > self.settings.wait_s:
+            response, reason = self._timed_out(), timeout_reason
+        origin = self._allowed_origin(req.header("origin"))
+        if origin is not None and not self.settings.rest:  # HTTP API's managed CORS wins
+            response = GatewayResponse(response.status, [
+                (k, v) for k, v in response.headers if k.lower() != "access-control-allow-origin"]
+                + [("Access-Control-Allow-Origin", origin)], response.body)
+        return self._finish(req, response, reason, started)
+
+    def _finish(self, req: IncomingRequest, response: GatewayResponse, reason: str,
+                started: float) -> GatewayResponse:
+        id_header = "x-amzn-RequestId" if self.settings.rest else "Apigw-Requestid"
+        response.headers.append((id_header, req.request_id))
+        elapsed = (time.perf_counter() - started) * 1000
+        line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
+                f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
+        self._log(line + (f' integrationError="{reason}"' if reason else ""))
+        return response
+
+    # -- the integration --------------------------------------------------------------------
+    def _event(self, req: IncomingRequest) -> bytes:
+        s = self.settings
+        if s.rest:
+            event = rest_event(req, resource=req.path, stage=s.stage, stage_variables=s.stage_variables,
+                               binary_media_types=s.binary_media_types)
+        else:
+            event = http_event(req, route_key=f"{req.method} {req.path}", stage=s.stage,
+                               stage_variables=s.stage_variables)
+        return json.dumps(event).encode()
+
+    def _integrate(self, req: IncomingRequest, event: bytes) -> tuple[GatewayResponse, str]:
+        try:
+            outcome = self._invoker.invoke(event)
+        except EmulatorError as exc:
+            # Lambda refused the invoke (throttled, too large): API Gateway answers 500.
+            status, error_type = error_status(exc)
+            return self._internal_error(500), (
+                f"Lambda invoke failed with status {status}: {error_type}: {exc}")
+        if outcome.function_error is not None:
+            return self._internal_error(502), (
+                f"Lambda execution failed with status 200 due to customer function error: "
+                f"{_error_summary(outcome.payload)}. Lambda request id: {outcome.request_id}")
+        try:
+            if self.settings.rest:
+                return parse_rest(outcome.payload, binary_media_types=self.settings.binary_media_types,
+                                  accept=req.header("accept")), ""
+            return parse_http(outcome.payload), ""
+        except MalformedProxyResponse as exc:
+            return self._internal_error(502), f"Malformed Lambda proxy response: {exc}"
+
+    def close(self) -> None:
+        self._deadlines.close()
+
+
+def _error_summary(payload: bytes) -> str:
+    try:
+        err = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return payload[:500].decode("utf-8", "replace")
+    if isinstance(err, dict):
+        return f"{err.get('errorType', 'Error')}: {err.get('errorMessage', '')}"
+    return str(err)[:500]

@@ -1,0 +1,154 @@
+"""Lambda's Invoke API (2015-03-31), so boto3 and the AWS CLI work against the local Lambda.
+
+``POST /2015-03-31/functions/{name}/invocations`` with X-Amz-Invocation-Type RequestResponse
+(200), Event (202, run in the background) or DryRun (204). Errors are rest-json: a JSON body
+with ``message`` and the ``x-amzn-ErrorType`` header that botocore reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from urllib.parse import parse_qs, unquote
+
+from lambdaserve.emulator.fronts.events import ACCOUNT_ID, IncomingRequest
+from lambdaserve.emulator.fronts.invoker import InvokeOutcome, Invoker, error_status
+from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
+from lambdaserve.errors import EmulatorError
+
+PREFIX = "/2015-03-31/functions/"
+_PATH_RE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+# name, name:qualifier, 123456789012:function:name[:qualifier] or the full ARN.
+_NAME_RE = re.compile(r"^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:|\d{12}:function:)?"
+                      r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[\w$-]+))?$")
+MAX_SYNC_BYTES = 6 * 1024 * 1024
+MAX_ASYNC_BYTES = 256 * 1024
+LOG_TAIL_BYTES = 4096
+ASYNC_RETRY_S = 60.0
+
+
+def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayResponse:
+    body = {"Type": "User", "message": message, **extra}
+    return GatewayResponse(status, [("Content-Type", "application/json"),
+                                    ("x-amzn-ErrorType", error_type),
+                                    ("x-amzn-RequestId", str(uuid.uuid4()))],
+                           json.dumps(body).encode())
+
+
+def log_result(log_tail: str) -> str:
+    """X-Amz-Log-Result: base64 of the last 4 KB of the invocation's log."""
+    return base64.b64encode(log_tail.encode("utf-8")[-LOG_TAIL_BYTES:]).decode("ascii")
+
+
+class InvokeApi:
+    """Serves the Invoke API for the named local functions."""
+
+    def __init__(self, functions: Mapping[str, Invoker], *, region: str = "us-east-1",
+                 log: Callable[[str], None] = lambda line: None) -> None:
+        self._functions = dict(functions)
+        self._region = region
+        self._log = log
+        self._background: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+
+    @staticmethod
+    def matches(path: str) -> bool:
+        return path.startswith(PREFIX)
+
+    def _arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}"
+
+    def handle(self, req: IncomingRequest) -> GatewayResponse:
+        found = _PATH_RE.match(req.path)
+        if found is None or req.method != "POST":
+            return _error(404, "UnknownOperationException", f"Unknown operation {req.method} {req.path}")
+        named = _NAME_RE.match(unquote(found["name"]))
+        qualifier = parse_qs(req.query).get("Qualifier", [None])[-1]
+        name = named["name"] if named else unquote(found["name"])
+        qualifier = qualifier or (named["qualifier"] if named else None)
+        invoker = self._functions.get(name) if named else None
+        if invoker is None or qualifier not in (None, "$LATEST"):
+            arn = self._arn(name) + (f":{qualifier}" if qualifier else "")
+            return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+        kind = req.header("x-amz-invocation-type") or "RequestResponse"
+        if kind not in ("RequestResponse", "Event", "DryRun"):
+            return _error(400, "InvalidParameterValueException",
+                          f"Invalid invocation type {kind!r}: use RequestResponse, Event or DryRun")
+        limit = MAX_ASYNC_BYTES if kind == "Event" else MAX_SYNC_BYTES
+        if len(req.body) > limit:
+            return _error(413, "RequestEntityTooLargeException",
+                          f"{len(req.body)} byte payload is too large for the {kind} invocation type "
+                          f"(limit {limit} bytes)")
+        payload = req.body or b"{}"
+        try:
+            json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error(400, "InvalidRequestContentException", "Could not parse request body into json")
+        if kind == "DryRun":
+            return GatewayResponse(204, [("x-amzn-RequestId", req.request_id)])
+        if kind == "Event":
+            self._start_background(name, invoker, payload, req.request_id)
+            return GatewayResponse(202, [("x-amzn-RequestId", req.request_id)])
+        return self._sync(invoker, payload, req)
+
+    def _sync(self, invoker: Invoker, payload: bytes, req: IncomingRequest) -> GatewayResponse:
+        try:
+            outcome = invoker.invoke(payload, request_id=req.request_id)
+        except EmulatorError as exc:
+            status, error_type = error_status(exc)
+            extra = {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"} if status == 429 else {}
+            return _error(status, error_type, str(exc), **extra)
+        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", outcome.request_id),
+                   ("X-Amz-Executed-Version", "$LATEST")]
+        if outcome.function_error is not None:
+            headers.append(("X-Amz-Function-Error", outcome.function_error))
+        if (req.header("x-amz-log-type") or "None") == "Tail":
+            headers.append(("X-Amz-Log-Result", log_result(outcome.log_tail)))
+        return GatewayResponse(200, headers, outcome.payload)
+
+    def _start_background(self, name: str, invoker: Invoker, payload: bytes, request_id: str) -> None:
+        def run() -> None:
+            try:
+                outcome = self._invoke_async(invoker, payload, request_id)
+                if outcome is not None and outcome.function_error is not None:
+                    self._log(f"async invoke {request_id} of {name} failed: "
+                              f"{outcome.payload[:300].decode('utf-8', 'replace')}")
+            except EmulatorError as exc:
+                self._log(f"async invoke {request_id} of {name} dropped: {exc}")
+            finally:
+                with self._lock:
+                    self._background.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=f"event-{request_id[:8]}", daemon=True)
+        with self._lock:
+            self._background.add(thread)
+        thread.start()
+
+    def _invoke_async(self, invoker: Invoker, payload: bytes, request_id: str) -> InvokeOutcome | None:
+        # Lambda keeps throttled Event invokes queued and retries them; locally for up to a minute.
+        delay = 0.05
+        waited = 0.0
+        while True:
+            try:
+                return invoker.invoke(payload, request_id=request_id)
+            except EmulatorError as exc:
+                if error_status(exc)[0] != 429 or waited >= ASYNC_RETRY_S or self._closing.is_set():
+                    raise
+            self._closing.wait(delay)
+            waited += delay
+            delay = min(delay * 2, 2.0)
+
+    def drain(self, timeout_s: float = 5.0) -> None:
+        """At shutdown: stop retrying, and wait a little for Event invokes still running."""
+        self._closing.set()
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            threads = list(self._background)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,144 @@
+"""One HTTP/1.1 server on one port for both fronts: the API routes and the Invoke API.
+
+Keep-alive and TCP_NODELAY matter: without TCP_NODELAY small responses wait for delayed ACKs
+(about 40-90 ms each). The server does not own the Function; whoever made it closes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socketserver
+import threading
+import time
+
+from lambdaserve.emulator import http11
+from lambdaserve.emulator.fronts.apigw import ApiGateway
+from lambdaserve.emulator.fronts.events import IncomingRequest
+from lambdaserve.emulator.fronts.invoke_api import InvokeApi
+from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
+from lambdaserve.errors import EmulatorError
+
+# A body bigger than this is refused before it is read (API Gateway allows 10 MB).
+MAX_BODY_BYTES = 11 * 1024 * 1024
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"})
+
+
+class _Handler(http11.Connection):
+    server: _Server
+    _method = ""  # of the request being answered: HEAD gets no body
+
+    def refuse(self, status: int, message: str) -> None:
+        body = json.dumps({"message": message}).encode()
+        self._send(GatewayResponse(status, [("Content-Type", "application/json")], body), close=True)
+
+    def _incoming(self, req: http11.Request) -> IncomingRequest | None:
+        if req.method not in _METHODS:
+            self.refuse(501, "Not Implemented")
+            return None
+        self.continue_100(req)
+        try:
+            body = http11.read_body(self.rfile, req, MAX_BODY_BYTES)
+        except http11.HttpError:
+            self.refuse(400, "Bad Request")
+            return None
+        if body is None:
+            self.refuse(413, "Request Too Long")
+            return None
+        path, _, query = req.target.partition("?")
+        return IncomingRequest(method=req.method, path=path, query=query,
+                               headers=[(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"],
+                               body=body, source_ip=self.client_address[0], protocol=req.version,
+                               port=self.server.server_address[1], time_s=time.time())
+
+    def _send(self, response: GatewayResponse, close: bool = False) -> None:
+        if close:
+            self.close_connection = True
+        self.send(http11.response(response.status, response.headers, response.body,
+                                  head=self._method == "HEAD", close=close))
+
+    def handle_request(self, req: http11.Request) -> None:
+        self._method = req.method
+        try:
+            self._answer(req)
+        finally:
+            self._method = ""  # an unreadable next request is no HEAD
+
+    def _answer(self, req: http11.Request) -> None:
+        incoming = self._incoming(req)
+        if incoming is None:
+            return
+        if InvokeApi.matches(incoming.path):
+            self._send(self.server.invoke_api.handle(incoming))
+            return
+        response = self.server.gateway.handle(incoming, respond_early=self._send_early)
+        if response is not None:  # None: the gateway's timeout answer went out already
+            self._send(response)
+
+    def _send_early(self, response: GatewayResponse) -> None:
+        # Called from the deadline thread while this one still waits on the function; the
+        # connection closes after it, since this thread is not free for the next request.
+        with contextlib.suppress(OSError):  # the client may have left already
+            self._send(response, close=True)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024  # a burst waits in the backlog instead of being refused
+
+    def __init__(self, address: tuple[str, int], gateway: ApiGateway, invoke_api: InvokeApi) -> None:
+        self.gateway = gateway
+        self.invoke_api = invoke_api
+        super().__init__(address, _Handler)
+
+
+class EmulatorServer:
+    """Serves both fronts; ``start()`` runs it in a thread, ``serve_forever()`` in this one."""
+
+    def __init__(self, gateway: ApiGateway, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
+                 port: int = 3000) -> None:
+        try:
+            self._server = _Server((host, port), gateway, invoke_api)
+        except OSError as exc:
+            raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                hint="Pick another port with --port, or stop what uses this one.") from exc
+        self._thread: threading.Thread | None = None
+        self._gateway = gateway
+        self._invoke_api = invoke_api
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="lambdaserve-http",
+                                        kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def close(self) -> None:
+        """Stop accepting, let Event invokes finish briefly, free the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(5)
+            self._thread = None
+        self._server.server_close()
+        self._invoke_api.drain()
+        self._gateway.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,17 @@
+"""The dependency layer: requirements resolved for the Lambda runtime, trimmed and compiled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+
+_EXPORTS = {
+    "Interpreter": "lambdaserve.package.deps.interpreters",
+    "find_interpreter": "lambdaserve.package.deps.interpreters",
+}
+__all__ = ["Interpreter", "find_interpreter"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,227 @@
+"""The dependency layer: requirements installed for the Lambda runtime, trimmed and compiled, cached.
+
+The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
+platform tags, pip and the compiling interpreter's versions), so a code-only rebuild finds it
+ready, together with its pre-compressed zip part, and never runs pip.
+
+build.sourceless_dependencies has its own layer (the option is in the key), made from the
+source layer by hard links with every compiled .py replaced by its legacy-location .pyc,
+and its own pre-compressed part; the source layer stays cached beside it, which is what a
+zip falls back to when the sourceless tree fails its smoke check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdaserve.config import Config
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version
+from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
+from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
+from lambdaserve.package.deps.trim_files import TrimReport, trim_tree
+from lambdaserve.package.deps.trim_imports import link_tree
+from lambdaserve.package.process import Runner, run_command
+from lambdaserve.package.zip.writer import Member, write_zip
+
+Log = Callable[[str], None]
+KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
+LAYER_FORMAT = "1"  # bump when trimming or compiling changes, to invalidate cached layers
+SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
+_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+# Which distribution each framework's loader imports.
+FRAMEWORK_PACKAGES = {"sklearn": ("scikit-learn",), "onnx": ("onnxruntime",), "torchscript": ("torch",),
+                      "xgboost": ("xgboost", "xgboost-cpu")}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement: str) -> str:
+    """The canonical project name of a requirement string ('Scikit_Learn==1.9' -> 'scikit-learn')."""
+    match = _REQ.match(requirement)
+    return _canonical(match.group(1)) if match else requirement.strip().lower()
+
+
+def check_requirements(requirements: Sequence[str], framework: str) -> list[str]:
+    """Warnings about the requirement list; BuildError for an unpinned torch."""
+    warnings, names = [], set()
+    for req in requirements:
+        match = _REQ.match(req)
+        name = requirement_name(req)
+        names.add(name)
+        spec = match.group(3).strip() if match else ""
+        pinned = (spec.startswith("==") and "*" not in spec) or spec.startswith("@")
+        if name == "torch" and not pinned:
+            raise BuildError(f"requirement {req!r} is not pinned",
+                             hint='Pin it, e.g. "torch==2.13.0": an unpinned torch resolves to the newest '
+                                  "release with gigabytes of CUDA libraries.")
+        if not pinned:
+            warnings.append(f"requirement {req!r} is not pinned (name==version): rebuilds may pick other "
+                            "releases")
+        if name == "xgboost":
+            warnings.append("xgboost pulls NVIDIA's NCCL (about 590 MB unzipped): use xgboost-cpu")
+    wanted = FRAMEWORK_PACKAGES.get(framework, ())
+    if wanted and not names & set(wanted):
+        warnings.append(f"model.framework = {framework!r} but function.requirements does not list "
+                        f"{' or '.join(wanted)}: the function cannot load the model")
+    return warnings
+
+
+@dataclass
+class DependencyLayer:
+    key: str
+    root: Path  # the installed, trimmed, compiled tree (what sits at /var/task)
+    part: Path  # that tree as a compressed zip part
+    cached: bool
+    trimmed: TrimReport
+    packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
+    warnings: list[str] = field(default_factory=list)
+    sourceless: bool = False  # .py replaced by legacy-location .pyc (build.sourceless_dependencies)
+
+
+def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
+              interpreter: Interpreter, sourceless: bool = False) -> str:
+    payload: dict[str, object] = {
+        "format": LAYER_FORMAT, "requirements": list(requirements), "python": python,
+        "architecture": architecture, "platforms": platform_tags(python, architecture),
+        "pip": pip, "interpreter": interpreter.version}
+    if sourceless:  # only when on: the source layers' keys stay what they were
+        payload["sourceless"] = True
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
+    """The version of the pip that will run; read from metadata when it is our own pip (fast)."""
+    if pip is None:
+        try:
+            version = importlib.metadata.version("pip")
+        except importlib.metadata.PackageNotFoundError:
+            version = None
+        if version is not None and int(version.split(".")[0]) >= 26:
+            return version
+    return pip_version(pip or default_pip(), runner)
+
+
+def dependency_layer(requirements: Sequence[str], *, python: str, architecture: str, cache_dir: Path,
+                     wheel_cache: Path, interpreter: Interpreter, pip: Sequence[str] | None = None,
+                     runner: Runner = run_command, log: Log = lambda _msg: None,
+                     sourceless: bool = False) -> DependencyLayer:
+    """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss.
+
+    ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
+    """
+    pip_ver = current_pip_version(pip, runner)
+    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
+    folder = cache_dir / "deps" / key
+    if (folder / "layer.json").is_file():
+        os.utime(folder)  # recently used: kept by _prune
+        return _load(folder, key)
+    staging = folder.with_name(key + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    if sourceless:
+        source = dependency_layer(requirements, python=python, architecture=architecture,
+                                  cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
+                                  pip=pip, runner=runner, log=log)
+        return _sourceless_layer(source, key, folder, staging, interpreter, log)
+    root = staging / "site"
+    if requirements:
+        log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
+            f"with pip {pip_ver}")
+    install_for_target(requirements, root, python=python, architecture=architecture,
+                       wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
+    log("trimming tests, docs, headers; stripping shared objects")
+    trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner)
+    wheels = installed_wheels(root)
+    warnings = glibc_warnings(wheels, python)
+    log(f"compiling .pyc with Python {interpreter.version}")
+    failed = compile_tree(root, interpreter, runner=runner)
+    if failed:
+        names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
+        warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
+                        f"and ship as source only (e.g. {names})")
+    write_zip(staging / "part.zip", tree_members(root))
+    record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
+              "packages": [[w.name, w.version] for w in wheels]}
+    (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return _publish(staging, folder, key)
+
+
+def _publish(staging: Path, folder: Path, key: str) -> DependencyLayer:
+    if folder.exists():
+        shutil.rmtree(folder)
+    staging.rename(folder)
+    _prune(folder.parent, keep=KEEP_LAYERS)
+    return _load(folder, key, cached=False)
+
+
+def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: Path,
+                      interpreter: Interpreter, log: Log) -> DependencyLayer:
+    """``source``'s tree hard-linked, then bytecode only; recorded like any layer."""
+    log(f"making the sourceless dependency layer (.pyc only, Python {interpreter.version})")
+    (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
+    link_tree(source.root, staging / "site")
+    removed, count = make_sourceless(staging / "site", interpreter.minor)
+    write_zip(staging / "part.zip", tree_members(staging / "site"))
+    record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
+    trimmed = record["trimmed"]
+    trimmed["removed_bytes"][SOURCES] = removed
+    trimmed["files"][SOURCES] = count
+    record["sourceless"] = True
+    (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return _publish(staging, folder, key)
+
+
+def _prune(deps_dir: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used layers (each can be 200 MB).
+
+    A sourceless layer and its source layer are both used by the same build: both recent.
+    """
+    layers = sorted((p for p in deps_dir.iterdir() if (p / "layer.json").is_file()),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in layers[keep:]:
+        shutil.rmtree(old)
+
+
+def _load(folder: Path, key: str, cached: bool = True) -> DependencyLayer:
+    record = json.loads((folder / "layer.json").read_text(encoding="utf-8"))
+    trimmed = TrimReport(removed=record["trimmed"]["removed_bytes"], files=record["trimmed"]["files"],
+                         notes=record["trimmed"]["notes"])
+    return DependencyLayer(key=key, root=folder / "site", part=folder / "part.zip", cached=cached,
+                           trimmed=trimmed, packages=[(n, v) for n, v in record["packages"]],
+                           warnings=list(record["warnings"]), sourceless=bool(record.get("sourceless")))
+
+
+def tree_members(root: Path, prefix: str = "") -> list[Member]:
+    """Every file under ``root`` as a zip member (symlinks are followed: Lambda's unzip has none)."""
+    members = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            members.append(Member(prefix + path.relative_to(root).as_posix(), source=path,
+                                  executable=bool(path.stat().st_mode & 0o111)))
+    return members
+
+
+def install_dependencies(config: Config, requirements: Sequence[str], scratch: Path) -> Path:
+    """The dependency folder for ``config``'s runtime (an image's /var/task), cached like the zip's.
+
+    Matches build.image's DependencyInstaller; ``scratch`` is unused because layers live in the
+    project's cache, shared by zip and image builds.
+    """
+    fn = config.function
+    cache = config.project_dir / ".lambdaserve" / "cache"
+    layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
+                             cache_dir=cache, wheel_cache=cache / "wheels",
+                             interpreter=find_interpreter(fn.python))
+    return layer.root

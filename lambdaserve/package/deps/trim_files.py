@@ -1,0 +1,180 @@
+"""Trim an installed dependency folder: files a Lambda function never imports or loads.
+
+Removed: tests/ (and test/ holding test_*.py) and code-free docs/ folders, C/C++/Cython headers and
+sources, type stubs, static libraries, console scripts (their shebang names the build
+host's Python), bytecode for other Pythons and pip's install records. Kept: *.dist-info
+METADATA, WHEEL, entry points and licenses, so importlib.metadata still answers. Shared
+objects are stripped with ``strip --strip-unneeded`` except the bundled libraries under
+``*.libs/``: stripping those breaks numpy (auditwheel's patched ELF files do not survive it).
+
+A native library ``libX.so*`` that is not a Python extension, not under ``*.libs/``, and whose
+name ``libX`` appears in no other file of the layer (no ELF NEEDED entry, no ctypes path in a
+.py, no dlopen string) is never loaded, so it goes too: onnxruntime's wheel carries its C API
+library (35 MB) that its Python binding does not use.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdaserve.package.deps.platforms import MACHINE
+from lambdaserve.package.process import Runner, run_command
+
+PRUNED_DIRS = {"tests": "tests", "docs": "docs", "doc": "docs"}
+PRUNED_SUFFIXES = {
+    ".h": "headers and sources", ".hpp": "headers and sources", ".hh": "headers and sources",
+    ".hxx": "headers and sources", ".c": "headers and sources", ".cc": "headers and sources",
+    ".cpp": "headers and sources", ".pyx": "headers and sources", ".pxd": "headers and sources",
+    ".pxi": "headers and sources", ".pyi": "type stubs",
+    ".a": "static libraries",
+}
+RECORD_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+STRIP_BATCH = 200
+
+
+@dataclass
+class TrimReport:
+    removed: dict[str, int] = field(default_factory=dict)  # category -> bytes
+    files: dict[str, int] = field(default_factory=dict)  # category -> file count
+    notes: list[str] = field(default_factory=list)
+    # build.trim_unimported: the largest subpackages (or extension modules) left out, dotted -> bytes
+    subpackages: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, category: str, size: int, count: int = 1) -> None:
+        self.removed[category] = self.removed.get(category, 0) + size
+        self.files[category] = self.files.get(category, 0) + count
+
+    @property
+    def total(self) -> int:
+        return sum(self.removed.values())
+
+    def to_dict(self) -> dict[str, object]:
+        return {"removed_bytes": dict(sorted(self.removed.items())),
+                "files": dict(sorted(self.files.items())), "notes": list(self.notes),
+                "unimported_subpackages": [list(item) for item in self.subpackages]}
+
+
+def _tree_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def _pruned(folder: Path) -> bool:
+    # "test" is also a plain word; take it only when it holds test modules (joblib/test).
+    if folder.name == "test":
+        return any(folder.glob("test_*.py"))
+    # A docs folder with code is a package in use (botocore.docs builds boto3's docstrings).
+    if PRUNED_DIRS.get(folder.name) == "docs":
+        return not any(folder.rglob("*.py"))
+    return folder.name in PRUNED_DIRS
+
+
+def _category(path: Path, root: Path, python_tag: str) -> str | None:
+    rel = path.relative_to(root)
+    if rel.parts[0] == "bin":
+        return "scripts"
+    if path.suffix == ".pyc" and path.name.split(".")[-2] != python_tag:
+        return "bytecode for other Pythons"
+    if path.parent.name.endswith(".dist-info") and path.name in RECORD_FILES:
+        return "install records"
+    if path.name.endswith((".pyx.tp", ".pxd.tp", ".pxi.tp")):  # Cython templates (scikit-learn)
+        return "headers and sources"
+    return PRUNED_SUFFIXES.get(path.suffix)
+
+
+def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = run_command,
+              strip_tool: str | None = None) -> TrimReport:
+    """Trim ``root`` in place and report the bytes removed per category."""
+    report = TrimReport()
+    python_tag = "cpython-" + python.replace(".", "")
+    for folder in sorted(root.rglob("*"), reverse=True):
+        if folder.is_dir() and not folder.is_symlink() and folder.parent != root and _pruned(folder):
+            size, count = _tree_size(folder)
+            report.add(PRUNED_DIRS.get(folder.name, "tests"), size, count)
+            shutil.rmtree(folder)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() or path.is_symlink():
+            category = _category(path, root, python_tag)
+            if category is not None:
+                report.add(category, path.lstat().st_size)
+                path.unlink()
+    _remove_unreferenced_libraries(root, report)
+    _remove_empty_dirs(root)
+    _strip_shared_objects(root, report, architecture, runner, strip_tool)
+    return report
+
+
+def _remove_unreferenced_libraries(root: Path, report: TrimReport) -> None:
+    candidates = {p: p.name.split(".so")[0] for p in sorted(root.rglob("lib*.so*"))
+                  if p.is_file() and not p.is_symlink() and (p.suffix == ".so" or ".so." in p.name)
+                  and ".cpython-" not in p.name and ".abi3." not in p.name
+                  and not is_bundled_lib(p, root) and _is_elf(p)}
+    if not candidates:
+        return
+    # libX followed by anything but a name character: "libX.so", "libX" + ext, not "libX_extra".
+    names = sorted({re.escape(stem.encode()) for stem in candidates.values()})
+    pattern = re.compile(b"(" + b"|".join(names) + b")(?![A-Za-z0-9_])")
+    referenced: dict[str, set[Path]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            for found in set(pattern.findall(path.read_bytes())):
+                referenced.setdefault(found.decode(), set()).add(path)
+    for path, stem in candidates.items():
+        if not referenced.get(stem, set()) - {path}:
+            report.add("unreferenced native libraries", path.stat().st_size)
+            path.unlink()
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts),
+                         reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def default_strip_tool(architecture: str, which: Callable[[str], str | None] = shutil.which) -> str | None:
+    """``strip`` if it handles the target's ELF files (same machine), else the cross strip, else None."""
+    machine = MACHINE[architecture]
+    if platform.machine() == machine:
+        return which("strip")
+    return which(f"{machine}-linux-gnu-strip")
+
+
+def is_bundled_lib(path: Path, root: Path) -> bool:
+    return any(part.endswith(".libs") for part in path.relative_to(root).parts[:-1])
+
+
+def _strip_shared_objects(root: Path, report: TrimReport, architecture: str, runner: Runner,
+                          strip_tool: str | None) -> None:
+    tool = strip_tool if strip_tool is not None else default_strip_tool(architecture)
+    objects = [p for p in sorted(root.rglob("*.so*")) if p.is_file() and not p.is_symlink()
+               and (p.suffix == ".so" or ".so." in p.name) and not is_bundled_lib(p, root)
+               and _is_elf(p)]
+    if not objects:
+        return
+    if not tool:  # None or "" (the caller says there is none)
+        report.notes.append(f"no strip tool for {architecture}: {len(objects)} shared objects "
+                            "left unstripped")
+        return
+    before = {p: p.stat().st_size for p in objects}
+    failed = 0
+    for start in range(0, len(objects), STRIP_BATCH):
+        batch = objects[start:start + STRIP_BATCH]
+        if runner([tool, "--strip-unneeded", *map(str, batch)], timeout=600).returncode != 0:
+            # strip stops at a file it cannot handle; retry one by one to strip the others.
+            failed += sum(runner([tool, "--strip-unneeded", str(p)], timeout=120).returncode != 0
+                          for p in batch)
+    saved = sum(size - p.stat().st_size for p, size in before.items())
+    report.add("stripped shared objects", saved, len(objects) - failed)
+    if failed:
+        report.notes.append(f"strip could not handle {failed} shared objects; they are kept as they were")
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"\x7fELF"

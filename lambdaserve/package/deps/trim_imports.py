@@ -1,0 +1,324 @@
+"""``build.trim_unimported``: drop dependency subpackages and extensions the function never imports.
+
+The dependency layer, the runtime, the user's code and the model are linked (hard links: no
+bytes copied, the cached layer untouched) into a scratch task root. The TARGET Python runs
+``import_probe`` there, as Lambda would run /var/task: the handler loads the model, warms up,
+answers /metadata, /openapi.json and a zero-row prediction (plus one with probabilities).
+What it imported, opened or mapped is used; within each imported third-party package, a
+subpackage (a folder with ``__init__.py``) holding nothing used goes, and so does an
+extension module (``*.cpython-*.so``, ``*.abi3.so``) that was never loaded.
+
+Never removed: top-level packages that were not imported at all (kept whole), ``*.libs/``,
+``.dist-info``, files of subpackages that were imported (their data files included), and
+the KEEP list below: code reached only through imports a zero-row smoke cannot see.
+
+The same smoke then runs in a fresh process over the trimmed tree; unless every answer is
+identical (exact JSON) and the same modules are imported, every removed file is linked back
+and the zip ships untrimmed. What no check can see: code a user's predictor imports only
+for other inputs than a zero row. Hence opt-in, and the KEEP list.
+
+``build.sourceless_dependencies`` is checked the same way, after the trim: the tree's
+dependency .py files and their __pycache__ .pyc are swapped for the sourceless layer's
+legacy-location .pyc (deps.py), and the smoke runs again against the first run's answers.
+On a mismatch the dependencies ship with their sources.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.interpreters import Interpreter
+from lambdaserve.package.process import Runner, run_command, tail
+
+PROBE_SOURCE = Path(__file__).with_name("import_probe.py")
+# Packages kept whole whatever the trace says (dotted prefixes), and why.
+KEEP: dict[str, str] = {
+    "numpy._core": "numpy's core; pickles name its modules, and numpy.core shims forward to it",
+    "numpy.core": "shims that pickles written by numpy 1.x name (numpy.core.multiarray)",
+    "numpy.random": "unpickling an estimator holding a RandomState imports numpy.random._pickle",
+    "numpy.linalg": "imported inside numpy and scipy functions on first use",
+    "numpy.fft": "imported inside functions on first use",
+    "scipy._lib": "scipy's helpers, imported lazily from inside its functions",
+    "scipy.special": "sklearn's predict_proba and decision paths call it (expit, logsumexp, xlogy)",
+    "scipy.sparse": "sklearn's input validation takes sparse rows through it",
+    "scipy.linalg": "imported inside sklearn's estimators on first use",
+    "sklearn.utils": "helpers imported lazily inside sklearn's methods",
+    "sklearn.externals": "array API compat layers imported on demand",
+    "sklearn._loss": "losses that unpickled gradient-boosting models reference",
+    "joblib": "parallel backends (loky, threading) imported when n_jobs is set",
+    "threadpoolctl": "its controllers load BLAS/OpenMP libraries by path at first use",
+    "onnxruntime.capi": "the binding and its provider libraries, loaded by path",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    responses: list[Any]
+    error: str
+    used: frozenset[str]  # posix paths relative to the task root: imported, opened or mapped
+    modules: frozenset[str] = frozenset()  # sys.modules at the end
+
+
+# (before, after) -> what differs, or None when the trimmed tree answers the same.
+Verifier = Callable[[Probe, Probe], "str | None"]
+
+
+def same_answers(before: Probe, after: Probe) -> str | None:
+    """The default check: the same answers (exact JSON) and the same modules imported.
+
+    Equal modules matter too: code that catches an ImportError and falls back can answer the
+    same through another path.
+    """
+    if not after.ok:
+        last = (after.error.strip().splitlines() or ["no output"])[-1]
+        return f"the smoke run failed on the trimmed tree ({last})"
+    if json.dumps(before.responses, sort_keys=True) != json.dumps(after.responses, sort_keys=True):
+        return "the trimmed tree answered differently"
+    missing = sorted(before.modules - after.modules)
+    if missing:
+        return f"the trimmed tree did not import {', '.join(missing[:5])}"
+    return None
+
+
+@dataclass
+class UnimportedTrim:
+    removed: dict[str, int] = field(default_factory=dict)  # zip member name -> bytes
+    subpackages: list[tuple[str, int]] = field(default_factory=list)  # dotted name -> bytes, largest first
+    warnings: list[str] = field(default_factory=list)
+    sourceless: bool = False  # the sourceless layer answered the same: ship it
+
+    @property
+    def total(self) -> int:
+        return sum(self.removed.values())
+
+
+def link_tree(source: Path, dest: Path) -> None:
+    """Hard-link every file of ``source`` under ``dest`` (copy across file systems)."""
+    for path in sorted(source.rglob("*")):
+        target = dest / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif path.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link(path, target)
+
+
+def _link(source: Path, target: Path) -> None:
+    # Never write through an existing name: it may be a hard link into the cached layer.
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def run_probe(task_root: Path, interpreter: Interpreter, env: Mapping[str, str], runner: Runner,
+              out: Path) -> Probe:
+    """The smoke run in a fresh target Python over ``task_root``."""
+    out.unlink(missing_ok=True)
+    full_env = {**env, "PYTHONPATH": str(task_root), "PYTHONNOUSERSITE": "1",
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    done = runner([str(interpreter.path), "-S", "-B", "-c", PROBE_SOURCE.read_text(encoding="utf-8"),
+                   str(out)], env=full_env, cwd=task_root, timeout=600)
+    if done.returncode != 0 or not out.is_file():
+        return Probe(False, [], f"exit {done.returncode}: {tail(done.stderr or done.stdout)}", frozenset())
+    raw = json.loads(out.read_text(encoding="utf-8"))
+    root = task_root.resolve()
+    paths = [p for p in raw["modules"].values() if p] + raw["opened"] + raw["mapped"]
+    return Probe(bool(raw["ok"]), list(raw.get("responses", [])), str(raw.get("error", "")),
+                 frozenset(_relative(p, task_root, root) for p in paths) - {""}, frozenset(raw["modules"]))
+
+
+def _relative(path: str, task_root: Path, resolved: Path) -> str:
+    full = Path(path) if os.path.isabs(path) else task_root / path
+    for base in (task_root, resolved):
+        try:
+            return Path(os.path.normpath(full)).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return ""
+
+
+def _kept(dotted: str, keep: Iterable[str]) -> bool:
+    # Kept: a keep-listed package, anything inside one, and every package on the way to one.
+    return any(dotted == k or dotted.startswith(k + ".") or k.startswith(dotted + ".") for k in keep)
+
+
+def _is_extension(name: str) -> bool:
+    return name.endswith(".so") and (".cpython-" in name or ".abi3." in name)
+
+
+def plan_removals(root: Path, tops: Iterable[str], used: frozenset[str],
+                  keep: Iterable[str] = KEEP) -> list[str]:
+    """What to remove under ``root`` (posix paths: subpackage folders and extension files)."""
+    keep = list(keep)
+    used_dirs = {parent.as_posix() for p in used for parent in Path(p).parents}
+    plan: list[str] = []
+    for top in sorted(tops):
+        if not (root / top / "__init__.py").is_file() or top not in used_dirs:
+            continue  # not a package, or never imported: kept whole
+        for folder, dirs, files in os.walk(root / top):
+            rel = Path(folder).relative_to(root)
+            descend = []
+            for name in sorted(dirs):
+                sub = rel / name
+                dotted = ".".join(sub.parts)
+                if name == "__pycache__" or name.endswith(".libs") or _kept(dotted, keep):
+                    descend.append(name)
+                elif (root / sub / "__init__.py").is_file() and sub.as_posix() not in used_dirs:
+                    plan.append(sub.as_posix())
+                else:
+                    descend.append(name)
+            dirs[:] = descend
+            for name in sorted(files):
+                module = ".".join((*rel.parts, name.split(".", 1)[0]))
+                if _is_extension(name) and (rel / name).as_posix() not in used and not _kept(module, keep):
+                    plan.append((rel / name).as_posix())
+    return plan
+
+
+def _dotted(rel: str) -> str:
+    """'sklearn/datasets' -> 'sklearn.datasets'; an extension file names its module."""
+    parts = rel.split("/")
+    return ".".join([*parts[:-1], parts[-1].split(".", 1)[0]])
+
+
+def _files_under(root: Path, rel: str) -> list[str]:
+    path = root / rel
+    if path.is_file():
+        return [rel]
+    return sorted(p.relative_to(root).as_posix() for p in path.rglob("*") if p.is_file())
+
+
+def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
+                    scratch: Path, interpreter: Interpreter, env: Mapping[str, str],
+                    runner: Runner = run_command, verifier: Verifier = same_answers,
+                    keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None,
+                    trim: bool = True, sourceless_root: Path | None = None) -> UnimportedTrim:
+    """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
+
+    With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
+    ``trim=False`` checks only that.
+    """
+    result = UnimportedTrim()
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    task = scratch / "task"
+    try:
+        link_tree(layer_root, task)
+        link_tree(code_root, task)
+        for name, source in model_files:
+            (task / name).parent.mkdir(parents=True, exist_ok=True)
+            _link(source, task / name)
+        smoke = _Smoke(task, interpreter, {**env, "LAMBDASERVE_MODEL_DIR": str(task / "model")}, runner,
+                       scratch, verifier)
+        log("tracing imports: loading the model and predicting in Python " + interpreter.version)
+        before = smoke.run("before")
+        if not before.ok:
+            failed = f"the smoke run (load, zero-row prediction) failed: {before.error.strip()[-600:]}"
+            if trim:
+                result.warnings.append(f"build.trim_unimported: nothing trimmed, {failed}")
+            if sourceless_root is not None:
+                result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
+            return result
+        if trim:
+            _trim(result, smoke, before, layer_root, code_root, keep, log)
+        if sourceless_root is not None:
+            _sourceless(result, smoke, before, layer_root, sourceless_root, log)
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+SOURCELESS = "build.sourceless_dependencies"
+
+
+@dataclass(frozen=True)
+class _Smoke:
+    """The scratch task root and how to run (and judge) the smoke over it."""
+
+    task: Path
+    interpreter: Interpreter
+    env: Mapping[str, str]
+    runner: Runner
+    scratch: Path
+    verifier: Verifier
+
+    def run(self, name: str) -> Probe:
+        return run_probe(self.task, self.interpreter, self.env, self.runner, self.scratch / f"{name}.json")
+
+    def mismatch(self, before: Probe, name: str) -> str | None:
+        """What the verifier finds different in a fresh run over the task root as it is now."""
+        return self.verifier(before, self.run(name))
+
+
+def _trim(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+          keep: Iterable[str], log: Callable[[str], None]) -> None:
+    task = smoke.task
+    # Third-party packages only: never the runtime or the user's code, whatever pip installed.
+    ours = {p.name for p in code_root.iterdir()} if code_root.is_dir() else set()
+    tops = [p.name for p in layer_root.iterdir() if p.is_dir() and p.name not in ours] \
+        if layer_root.is_dir() else []
+    plan = plan_removals(task, tops, before.used, keep)
+    if not plan:
+        return
+    sizes = {rel: sum((task / f).stat().st_size for f in _files_under(task, rel)) for rel in plan}
+    removed = {f: (task / f).stat().st_size for rel in plan for f in _files_under(task, rel)}
+    for rel in plan:
+        if (task / rel).is_dir():
+            shutil.rmtree(task / rel)
+        else:
+            (task / rel).unlink()
+    log(f"verifying: the same smoke run without {len(removed)} unimported files")
+    mismatch = smoke.mismatch(before, "after")
+    if mismatch is not None:
+        _restore(layer_root, task, removed)
+        result.warnings.append(f"build.trim_unimported: {mismatch}; the {len(removed)} removed files "
+                               "were restored and the zip ships untrimmed")
+        return
+    result.removed = removed
+    result.subpackages = sorted(((_dotted(rel), size) for rel, size in sizes.items()),
+                                key=lambda kv: (-kv[1], kv[0]))
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _sourceless(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path,
+                sourceless_root: Path, log: Callable[[str], None]) -> None:
+    """Swap the (trimmed) task tree's dependency sources for legacy .pyc and run the smoke again."""
+    task = smoke.task
+    sources, compiled = _files(layer_root), _files(sourceless_root)
+    # Legacy m.pyc whose m.py the trim kept come in; the .py and its __pycache__ copy go.
+    added = sorted(f for f in compiled - sources if (task / f[:-1]).is_file())
+    dropped = sorted(f for f in sources - compiled if (task / f).is_file())
+    for rel in dropped:
+        (task / rel).unlink()
+    for rel in added:
+        _link(sourceless_root / rel, task / rel)
+    log(f"verifying: the same smoke run with {len(added)} dependency modules as .pyc only")
+    mismatch = smoke.mismatch(before, "sourceless")
+    if mismatch is not None:
+        result.warnings.append(f"{SOURCELESS}: {mismatch.replace('trimmed tree', 'sourceless tree')}; "
+                               "the dependencies ship with their sources")
+        return
+    result.sourceless = True
+
+
+def _restore(layer_root: Path, task: Path, removed: Mapping[str, int]) -> None:
+    for rel in removed:
+        (task / rel).parent.mkdir(parents=True, exist_ok=True)
+        _link(layer_root / rel, task / rel)
+    missing = [rel for rel in removed if not (task / rel).is_file()]
+    if missing:  # only if the cached layer changed underneath
+        raise BuildError(f"could not restore {', '.join(missing[:3])} after a failed trim_unimported check",
+                         hint="Delete .lambdaserve/cache/deps and build again.")

@@ -1,0 +1,283 @@
+"""`lambdaserve build --package zip`: a reproducible Lambda zip of dependencies, runtime, code and model.
+
+Layout of the zip (it becomes /var/task):
+  <dependencies>/            installed for the target runtime, trimmed, with .pyc (or, with
+                             build.sourceless_dependencies, .pyc only at the legacy place)
+  lambdaserve/               the runtime only (see sources.py), with .pyc
+  <predictor package>/       for custom predictors, with .pyc
+  model/                     the model (lambdaserve.config.ZIP_MODEL_DIR)
+The zip's comment records the target Python and architecture for ``serve --artifact``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lambdaserve
+from lambdaserve.config import Config, artifact_env
+from lambdaserve.errors import BuildError
+from lambdaserve.package import sources
+from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.layer import (
+    SOURCES,
+    DependencyLayer,
+    check_requirements,
+    dependency_layer,
+    requirement_name,
+)
+from lambdaserve.package.deps.platforms import MACHINE
+from lambdaserve.package.deps.pycompile import compile_tree
+from lambdaserve.package.deps.trim_files import TrimReport
+from lambdaserve.package.deps.trim_imports import (
+    SOURCELESS,
+    UnimportedTrim,
+    Verifier,
+    same_answers,
+    trim_unimported,
+)
+from lambdaserve.package.process import Runner, run_command
+from lambdaserve.package.zip.writer import Member, part_members, write_zip
+
+MB = 1_000_000  # Lambda's quotas are decimal megabytes
+HANDLER = "lambdaserve.runtime.handler.lambda_handler"
+TOP_UNIMPORTED = 10  # removed subpackages listed in the report
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    direct_upload: int = 50 * MB  # zipped; above it the zip must go through S3
+    unzipped: int = 250 * MB  # zipped contents, layers included; above it Lambda refuses
+
+
+@dataclass
+class ZipBuildResult:
+    path: Path
+    sha256: str
+    zipped_bytes: int
+    unzipped_bytes: int
+    entries: int  # files (directories not counted)
+    needs_s3: bool
+    python: str
+    architecture: str
+    interpreter: str
+    dependencies_cached: bool
+    dependency_key: str
+    packages: list[tuple[str, str]]  # installed distributions (name, version)
+    largest: list[tuple[str, int]]  # top-level folders by unzipped size
+    trimmed: TrimReport
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    trim_unimported: bool = False  # build.trim_unimported was on
+    sourceless_dependencies: bool = False  # build.sourceless_dependencies was on
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
+                "unzipped_bytes": self.unzipped_bytes, "entries": self.entries, "needs_s3": self.needs_s3,
+                "python": self.python, "architecture": self.architecture, "interpreter": self.interpreter,
+                "dependencies_cached": self.dependencies_cached, "dependency_key": self.dependency_key,
+                "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
+                "trim_unimported": self.trim_unimported,
+                "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings}
+
+
+def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | None = None,
+              wheel_cache: Path | None = None, limits: SizeLimits = SizeLimits(),
+              interpreter: Interpreter | None = None, pip: Sequence[str] | None = None,
+              runner: Runner = run_command, clock: Callable[[], float] = time.monotonic,
+              log: Callable[[str], None] = lambda _msg: None,
+              trim_verifier: Verifier = same_answers) -> ZipBuildResult:
+    """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
+
+    ``trim_verifier`` judges the smoke runs of build.trim_unimported's trimmed tree and
+    build.sourceless_dependencies' bytecode-only tree against the first run.
+    """
+    started = clock()
+    fn = config.function
+    state = config.project_dir / ".lambdaserve"
+    out_dir = out_dir or state / "build"
+    cache_dir = cache_dir or state / "cache"
+    warnings = check_requirements(fn.requirements, config.model.framework)
+    _refuse_known_too_big(fn.requirements)
+    interpreter = interpreter or find_interpreter(fn.python, runner=runner)
+    if interpreter.minor != fn.python:
+        raise BuildError(f"{interpreter.path} is Python {interpreter.version}, "
+                         f"the function is python{fn.python}",
+                         hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
+    options = config.build
+
+    def layer_for(sourceless: bool) -> DependencyLayer:
+        return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
+                                cache_dir=cache_dir, wheel_cache=wheel_cache or cache_dir / "wheels",
+                                interpreter=interpreter, pip=pip, runner=runner, log=log,
+                                sourceless=sourceless)
+
+    layer = layer_for(False)
+    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources.
+    slim = layer_for(True) if options.sourceless_dependencies else None
+    warnings += layer.warnings
+    code_dir = cache_dir / "code"
+    code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
+    unimported = UnimportedTrim()
+    smoke = options.trim_unimported or slim is not None  # either option is checked by the smoke run
+    if smoke and MACHINE[fn.architecture] != interpreter.machine:
+        why = f"needs this machine to run the function's {fn.architecture} code (it is {interpreter.machine})"
+        if options.trim_unimported:
+            warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
+        if slim is not None:
+            warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run that "
+                            f"checks them {why}")
+    elif smoke:
+        unimported = trim_unimported(
+            layer_root=layer.root, code_root=code_dir,
+            model_files=[(f.name, f.path) for f in sources.model_files(config)],
+            scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config, "zip"),
+            runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
+            sourceless_root=slim.root if slim is not None else None)
+        warnings += unimported.warnings
+    shipped = slim if slim is not None and unimported.sourceless else layer
+    deps = [m for m in part_members(shipped.part) if not _trimmed_away(m.name, unimported.removed)]
+    trimmed = _with_unimported(shipped.trimmed, unimported)
+    members = deps + code + _model_members(config, cache_dir / "model")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / f"{config.name}.zip"
+    partial = out_dir / f".{config.name}.zip.partial"
+    comment = json.dumps({"lambdaserve": lambdaserve.__version__, "python": fn.python,
+                          "architecture": fn.architecture, "handler": HANDLER}, sort_keys=True)
+    sizes = write_zip(partial, members, comment=comment)
+    unzipped, largest = _sizes(sizes)
+    if unzipped > limits.unzipped:
+        partial.unlink()
+        raise _too_big(unzipped, largest, limits)
+    partial.replace(final)
+    zipped = final.stat().st_size
+    result = ZipBuildResult(
+        path=final, sha256=_sha256(final), zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
+        needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
+        interpreter=f"{interpreter.path} ({interpreter.version})",
+        dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
+        packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
+        trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies)
+    if result.needs_s3:
+        result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
+                               "direct upload: it must be deployed from S3 (deploy uploads it there)")
+    result.seconds = clock() - started
+    (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+    return result
+
+
+def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:
+    """Left out by trim_unimported, whose names are the source layer's: m.pyc stands for m.py."""
+    return name in removed or (name.endswith(".pyc") and name[:-1] in removed)
+
+
+def _with_unimported(layer: TrimReport, unimported: UnimportedTrim) -> TrimReport:
+    """The layer's trim report plus what trim_unimported left out of this zip."""
+    report = TrimReport(removed=dict(layer.removed), files=dict(layer.files), notes=list(layer.notes))
+    if SOURCES in report.removed:  # the sources of trimmed-away modules are counted as unimported
+        gone = [size for name, size in unimported.removed.items() if name.endswith(".py")]
+        report.removed[SOURCES] -= sum(gone)
+        report.files[SOURCES] -= len(gone)
+    if unimported.removed:
+        report.add("unimported", unimported.total, len(unimported.removed))
+        report.subpackages = unimported.subpackages[:TOP_UNIMPORTED]
+    return report
+
+
+# Packages that can never fit in 250 MB, refused before pip downloads gigabytes.
+TOO_BIG_FOR_ZIP = {"torch": "its CPU wheel alone unpacks to about 700 MB"}
+
+
+def _refuse_known_too_big(requirements: Sequence[str]) -> None:
+    for req in requirements:
+        name = requirement_name(req)
+        if name in TOO_BIG_FOR_ZIP:
+            raise BuildError(f"{req} does not fit in a Lambda zip: {TOO_BIG_FOR_ZIP[name]}, over the "
+                             "250 MB unzipped limit",
+                             hint='Set function.package = "image" (10 GB limit), or export the model to ONNX '
+                                  "and depend on onnxruntime only (the slim path).")
+
+
+def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, deps_root: Path,
+                   runner: Runner) -> list[Member]:
+    """The runtime and user code, copied to a staging folder and compiled there."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    user = sources.user_code_files(config)
+    top = sources.predictor_module(config)
+    model_dir = config.model.model_dir  # the runtime also looks there; it ships under model/
+    if top and not user and not any((root / top).is_dir() or (root / f"{top}.py").is_file()
+                                    for root in (deps_root, model_dir)):
+        raise BuildError(f"model.predictor's module '{top}' is neither in {config.project_dir} "
+                         "nor installed by function.requirements",
+                         hint=f"Put {top}.py or the package {top}/ next to lambdaserve.toml.")
+    for item in sources.runtime_files() + user:
+        dest = staging / item.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.path, dest)
+    failed = compile_tree(staging, interpreter, runner=runner)
+    if failed:
+        names = ", ".join(p.relative_to(staging).as_posix() for p in failed)
+        raise BuildError(f"Python {interpreter.version} cannot compile {names}",
+                         hint=f"Fix the syntax for python{interpreter.minor}: run "
+                              f"{interpreter.path} -m py_compile on it to see the error.")
+    return [Member(p.relative_to(staging).as_posix(), source=p) for p in sorted(staging.rglob("*"))
+            if p.is_file()]
+
+
+def _model_members(config: Config, cache: Path) -> list[Member]:
+    """The model as a zip part cached by content, so an unchanged model is never recompressed."""
+    files = sources.model_files(config)
+    digest = hashlib.sha256()
+    for item in files:
+        digest.update(item.name.encode() + b"\0")
+        with item.path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
+    part = cache / f"{digest.hexdigest()[:32]}.zip"
+    if not part.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = part.with_suffix(".partial")
+        write_zip(partial, [Member(f.name, source=f.path) for f in files])
+        partial.replace(part)
+        for old in cache.glob("*.zip"):  # one model per project: earlier parts are dead weight
+            if old != part:
+                old.unlink()
+    return part_members(part)
+
+
+def _sizes(files: dict[str, int]) -> tuple[int, list[tuple[str, int]]]:
+    """Total unzipped bytes, and bytes per top-level folder (foo.libs counted with foo), largest first."""
+    per_top: dict[str, int] = {}
+    for name, size in files.items():
+        top = name.split("/", 1)[0].removesuffix(".libs")
+        per_top[top] = per_top.get(top, 0) + size
+    return sum(per_top.values()), sorted(per_top.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _too_big(unzipped: int, largest: list[tuple[str, int]], limits: SizeLimits) -> BuildError:
+    table = "\n".join(f"  {name:<30} {human(size):>10}" for name, size in largest[:10])
+    return BuildError(
+        f"the zip would unpack to {human(unzipped)}, over Lambda's {human(limits.unzipped)} "
+        f"limit. Largest parts:\n{table}",
+        hint='Set function.package = "image" (10 GB limit), drop requirements the model does not need, '
+             "or use the slim ONNX path to come (export the model to ONNX and depend on onnxruntime only).")
+
+
+def human(n: int) -> str:
+    """Bytes in Lambda's decimal units: 1.2 MB, 340.0 kB."""
+    return f"{n / MB:.1f} MB" if n >= MB / 10 else f"{n / 1000:.1f} kB"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,36 @@
+"""`lambdaserve export dockerfile` through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambdaserve.cli.main import cli
+from tests.package.conftest import ImageProject
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_export_dockerfile_writes_the_context(image_project: ImageProject, tmp_path: Path) -> None:
+    out = tmp_path / "docker"
+    result = CliRunner().invoke(cli, ["export", "dockerfile", "--config", str(image_project.root),
+                                      "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ENTRYPOINT runs awslambdaric" in result.output
+    text = (out / "Dockerfile").read_text()
+    assert f"FROM --platform=linux/amd64 {image_project.base_image}" in text
+    assert "awslambdaric==4.2.2" in text
+    assert (out / "model" / "weights.json").is_file()
+    assert (out / "code" / "predictor.py").is_file()
+    assert (out / "code" / "lambdaserve" / "errors.py").is_file()
+
+
+def test_export_refuses_an_unreachable_base_with_a_hint(image_project: ImageProject, tmp_path: Path) -> None:
+    toml = image_project.root / "lambdaserve.toml"
+    toml.write_text(toml.read_text().replace(image_project.base_image, "127.0.0.1:9/nothing/here:v1"))
+    result = CliRunner().invoke(cli, ["export", "dockerfile", "--config", str(image_project.root),
+                                      "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "error:" in result.output and "hint:" in result.output

@@ -1,0 +1,87 @@
+"""Finding a Python of the target version: PATH, pyenv, uv-managed; broken shims are skipped."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.interpreters import candidates, find_interpreter
+from tests.helpers import require
+
+
+def _real312() -> Path:
+    try:
+        return find_interpreter("3.12").path
+    except BuildError:
+        require(False, "needs a Python 3.12 interpreter")
+        raise
+
+
+def _script(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _link(path: Path, target: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+    return path
+
+
+def _env(tmp_path: Path, path_dirs: list[Path]) -> dict[str, str]:
+    return {"PATH": os.pathsep.join(map(str, path_dirs)), "HOME": str(tmp_path / "home"),
+            "PYENV_ROOT": str(tmp_path / "pyenv")}
+
+
+def test_a_pyenv_shim_that_is_not_activated_is_skipped_for_pyenvs_own_build(tmp_path):
+    real = _real312()
+    # pyenv's shim exits 127 ("command not found") when 3.12 is not the selected version.
+    shim = _script(tmp_path / "shims" / "python3.12",
+                   'echo "pyenv: python3.12: command not found" >&2; exit 127')
+    _link(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12", real)
+    _link(tmp_path / "pyenv" / "versions" / "3.12.10" / "bin" / "python3.12", real)
+    env = _env(tmp_path, [shim.parent])
+    tried = candidates("3.12", env)
+    assert tried[0] == shim
+    assert tried[1].parts[-3] == "3.12.10"  # the newest patch release first, not string order
+    found = find_interpreter("3.12", environ=env)
+    assert found.path == tried[1] and found.minor == "3.12"
+
+
+def test_uv_managed_pythons_are_found(tmp_path):
+    real = _real312()
+    uv = tmp_path / "home" / ".local" / "share" / "uv" / "python"
+    link = _link(uv / "cpython-3.12.1-linux-x86_64-gnu" / "bin" / "python3.12", real)
+    assert find_interpreter("3.12", environ=_env(tmp_path, [])).path == link
+
+
+def test_a_candidate_of_another_version_is_not_taken(tmp_path):
+    real = _real312()
+    liar = _script(tmp_path / "bin" / "python3.12", "echo 3.11.7 x86_64")
+    _link(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12", real)
+    found = find_interpreter("3.12", environ=_env(tmp_path, [liar.parent]))
+    assert found.path != liar and found.version.startswith("3.12.")
+
+
+def test_no_interpreter_is_refused_with_the_install_commands(tmp_path):
+    with pytest.raises(BuildError, match="no working Python 3.9 interpreter") as info:
+        find_interpreter("3.9", environ=_env(tmp_path, [tmp_path / "empty"]))
+    assert "pyenv install 3.9" in info.value.hint and "uv python install 3.9" in info.value.hint
+
+
+def test_a_broken_candidate_is_listed_in_the_refusal(tmp_path):
+    broken = _script(tmp_path / "bin" / "python3.10", "exit 1")
+
+    def runner(args, **kwargs):
+        return subprocess.CompletedProcess(list(args), 1, "", "boom")
+
+    with pytest.raises(BuildError) as info:
+        find_interpreter("3.10", environ=_env(tmp_path, [broken.parent]), runner=runner)
+    assert str(broken) in info.value.message
