@@ -45,6 +45,9 @@ def test_a_facade_names_the_same_things_in_all_its_three_lists_and_each_resolves
         home = importlib.import_module(exports[name])
         assert getattr(home, name) is value
         assert exports[name].startswith(facade + "."), f"{name} lives outside {facade}"
+    # A name that is also a submodule would be shadowed by the submodule once it is imported.
+    clashes = {n for n in module.__all__ if (ROOT / facade.replace(".", "/") / f"{n}.py").exists()}
+    assert not clashes, f"{facade} exports names of its own submodules: {clashes}"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         module.nope  # noqa: B018
 

@@ -17,8 +17,7 @@ import click
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
 from lambdaserve.cloud.cfn import render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
-from lambdaserve.cloud.stack import Deployer, DeployRequest, app_status, template_url_if_large
-from lambdaserve.cloud.stack import destroy as destroy_stack
+from lambdaserve.cloud.stack import Deployer, DeployRequest, app_status, destroy_stack, template_url_if_large
 from lambdaserve.cloud.store import (
     Artifact,
     ImageArtifact,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
-from lambdaserve.cloud.stack.destroy import destroy
+from lambdaserve.cloud.stack.destroy import destroy_stack
 from lambdaserve.cloud.stack.events import stack_status
 from lambdaserve.cloud.stack.status import app_status
 from lambdaserve.cloud.store.artifact_ref import parameter_values
@@ -78,7 +78,7 @@ def test_full_deploy_update_noop_and_destroy(endpoint, tmp_path):
     assert status.status == "UPDATE_COMPLETE" and status.function["MemorySize"] == 1024
 
     ui = RecordingUI(answers=[True])
-    result = destroy(
+    result = destroy_stack(
         clients, ui, stack=STACK, app="demo", artifact_bucket=artifact.bucket, sleep=Sleeps(), poll=0
     )
     assert result.stack_deleted and result.artifacts_removed == 1

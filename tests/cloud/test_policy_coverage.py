@@ -18,7 +18,7 @@ from lambdaserve.cloud.aws import CallRecorder
 from lambdaserve.cloud.cfn.render import render_template
 from lambdaserve.cloud.iam.credentials import resolve_identity
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
-from lambdaserve.cloud.stack.destroy import destroy
+from lambdaserve.cloud.stack.destroy import destroy_stack
 from lambdaserve.cloud.store.artifact_ref import parameter_values
 from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, repository_name, upload_zip
 from lambdaserve.config import parse_config
@@ -72,7 +72,7 @@ def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
                 )
             )
             assert result.outcome in ("created", "updated")
-        destroy(
+        destroy_stack(
             clients,
             RecordingUI(),
             stack=config.stack_name,

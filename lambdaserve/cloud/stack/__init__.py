@@ -9,7 +9,7 @@ from lambdaserve.facade import lazy_exports
 if TYPE_CHECKING:
     from lambdaserve.cloud.stack.changeset import Change, template_url_if_large
     from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
-    from lambdaserve.cloud.stack.destroy import destroy
+    from lambdaserve.cloud.stack.destroy import destroy_stack
     from lambdaserve.cloud.stack.events import StackEvent
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.status import app_status
@@ -20,7 +20,7 @@ _EXPORTS = {
     "Deployer": "lambdaserve.cloud.stack.deployer",
     "StackEvent": "lambdaserve.cloud.stack.events",
     "app_status": "lambdaserve.cloud.stack.status",
-    "destroy": "lambdaserve.cloud.stack.destroy",
+    "destroy_stack": "lambdaserve.cloud.stack.destroy",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
     "template_url_if_large": "lambdaserve.cloud.stack.changeset",
 }
@@ -30,7 +30,7 @@ __all__ = [
     "Deployer",
     "StackEvent",
     "app_status",
-    "destroy",
+    "destroy_stack",
     "stack_outputs",
     "template_url_if_large",
 ]

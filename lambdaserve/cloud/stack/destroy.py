@@ -18,7 +18,7 @@ class DestroyResult:
     artifacts_removed: int
 
 
-def destroy(clients: AwsClients, ui: CloudUI, *, stack: str, app: str, assume_yes: bool = False,
+def destroy_stack(clients: AwsClients, ui: CloudUI, *, stack: str, app: str, assume_yes: bool = False,
             artifact_bucket: str | None = None, repository: str | None = None,
             sleep: Sleep = time.sleep, poll: float = 5.0) -> DestroyResult:
     """Delete ``stack``; with ``artifact_bucket``/``repository`` also this app's zips and images."""
