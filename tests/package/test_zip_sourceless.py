@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from lambdaserve.config import load_config
 from lambdaserve.package.deps.layer import SOURCES, layer_key
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
 from lambdaserve.package.deps.trim_imports import Probe
 from lambdaserve.package.zip.build import ZipBuildResult, build_zip
-from lambdaserve.config import load_config
-from tests.package.test_zip_build import make_project, py312  # noqa: F401 (a module fixture)
+from tests.package.test_zip_build import make_project
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _build(project: Path, wheels: Path, py: Any, sourceless: bool, **kwargs: Any
     return build_zip(load_config(project), wheel_cache=wheels, interpreter=py, **kwargs)
 
 
-def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_not_compile(tmp_path, py312):  # noqa: F811
+def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_not_compile(tmp_path, py312):
     root = tmp_path / "site"
     (root / "pkg" / "sub").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("from pkg.sub.mod import VALUE\n")
@@ -57,13 +57,13 @@ def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_n
     assert out.stdout.split() == ["42", "SourcelessFileLoader"]
 
 
-def test_the_option_is_part_of_the_layer_key(py312):  # noqa: F811
+def test_the_option_is_part_of_the_layer_key(py312):
     base = layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312)
     assert layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312, sourceless=False) == base
     assert layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312, sourceless=True) != base
 
 
-def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312):  # noqa: F811
+def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312):
     project = make_project(tmp_path / "p")
     full = _build(project, wheels, py312, False)
     compiled = zipfile.ZipFile(full.path).read("__pycache__/threadpoolctl.cpython-312.pyc")
@@ -92,7 +92,7 @@ def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tm
     assert _build(project, wheels, py312, False).sha256 == full.sha256  # switching back: the source zip
 
 
-def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, wheels, py312):  # noqa: F811
+def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, wheels, py312):
     project = make_project(tmp_path / "p")
     linear = project / "scorer" / "linear.py"
     linear.write_text("import threadpoolctl  # a dependency the smoke run imports\n" + linear.read_text())
@@ -114,7 +114,7 @@ def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, w
                for w in vetoed.warnings)
 
 
-def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path, wheels, py312):  # noqa: F811
+def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path, wheels, py312):
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     other = "arm64" if py312.machine == "x86_64" else "x86_64"

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.config import load_config
 from lambdaserve.package.deps.trim_imports import KEEP, Probe, plan_removals, same_answers
 from lambdaserve.package.zip.build import build_zip
-from lambdaserve.config import load_config
-from tests.package.test_zip_build import make_project, py312  # noqa: F401 (a module fixture)
+from tests.package.test_zip_build import make_project
 
 EXT = ".cpython-312-x86_64-linux-gnu.so"
 
@@ -59,7 +59,7 @@ def test_the_default_check_wants_the_same_answers_and_the_same_modules():
     assert "ImportError: cannot import name 'fast'" in str(same_answers(before, crashed))
 
 
-def test_a_project_with_nothing_to_trim_gives_the_untrimmed_zip(tmp_path, py312):  # noqa: F811
+def test_a_project_with_nothing_to_trim_gives_the_untrimmed_zip(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
     off = build_zip(load_config(project), interpreter=py312)
     toml = project / "lambdaserve.toml"
@@ -70,7 +70,7 @@ def test_a_project_with_nothing_to_trim_gives_the_untrimmed_zip(tmp_path, py312)
     assert not (project / ".lambdaserve" / "cache" / "trace").exists()  # the scratch tree is gone
 
 
-def test_a_zip_for_another_architecture_is_not_traced_and_says_why(tmp_path, py312):  # noqa: F811
+def test_a_zip_for_another_architecture_is_not_traced_and_says_why(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     other = "arm64" if py312.machine == "x86_64" else "x86_64"
@@ -85,7 +85,7 @@ def test_the_keep_list_says_why_for_every_entry():
     assert all(reason and not name.endswith(".") for name, reason in KEEP.items())
 
 
-def test_a_smoke_run_that_cannot_predict_trims_nothing_and_warns(tmp_path, py312):  # noqa: F811
+def test_a_smoke_run_that_cannot_predict_trims_nothing_and_warns(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     # A row shape the signature leaves open: no zero row can be built, so no trace to trust.
