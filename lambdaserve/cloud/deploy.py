@@ -21,8 +21,8 @@ from lambdaserve.cloud.plan import (
     STUCK,
     DeployRequest,
     Plan,
-    Step,
     StackPlan,
+    Step,
     plan_deploy,
     plan_stack,
 )

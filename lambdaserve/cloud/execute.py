@@ -127,7 +127,8 @@ class Executor:
             run = _Run(request)
             for step in p.recovery_steps(request.stack, current):
                 self._do(step, run)
-        raise CloudError(f"stack {request.stack} did not settle", hint="Check it in the CloudFormation console.")
+        raise CloudError(f"stack {request.stack} did not settle",
+                         hint="Check it in the CloudFormation console.")
 
     def _delete_failed(self, step: p.DeleteFailedStack, request: p.DeployRequest) -> None:
         self.ui.warn(f"stack {step.stack} is {step.status}: its first create failed and it "

@@ -236,7 +236,8 @@ def _change_type(plan: StackPlan) -> str:
     return "UPDATE"
 
 
-def plan_zip_upload(clients: AwsClients, *, bucket: str, app: str, path: Path) -> tuple[ZipArtifact, list[Step]]:
+def plan_zip_upload(clients: AwsClients, *, bucket: str, app: str,
+                    path: Path) -> tuple[ZipArtifact, list[Step]]:
     """The zip's content address (computed here) and what uploading it takes: head calls only."""
     artifact = local_zip_artifact(bucket, app, path)
     steps: list[Step] = []
