@@ -129,7 +129,8 @@ class UploadArtifact:
     size: int
 
     def describe(self) -> str:
-        return (f"upload artifact {self.path.name} ({self.size / 1e6:.1f} MB) to "
+        size = f"{self.size / 1e6:.1f} MB" if self.size >= 100_000 else f"{self.size:,} bytes"
+        return (f"upload artifact {self.path.name} ({size}) to "
                 f"s3://{self.artifact.bucket}/{self.artifact.key}")
 
 
@@ -165,7 +166,8 @@ class CreateChangeSet:
     change_type: str  # CREATE | UPDATE
 
     def describe(self) -> str:
-        return f"create a {self.change_type} change set for stack {self.stack} and show its changes"
+        article = "an" if self.change_type == "UPDATE" else "a"
+        return f"create {article} {self.change_type} change set for stack {self.stack} and show its changes"
 
 
 @dataclass(frozen=True)
