@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
 from lambdaserve.cloud import plan as p
-from lambdaserve.cloud.artifact import parameter_values
+from lambdaserve.cloud.artifact import ImageArtifact, parameter_values
 from lambdaserve.cloud.artifacts import bucket_exists, bucket_name, object_exists
 from lambdaserve.cloud.aws import CallRecorder
 from lambdaserve.cloud.deploy import Deployer, DeployRequest
 from lambdaserve.cloud.stack_events import describe_stack
-from tests.cloud.fakes import RecordingUI, Sleeps, moto_clients, moto_server
+from tests.cloud.fakes import FAKE_ENV, RecordingUI, Sleeps, moto_clients, moto_server
 from tests.cloud.handmade import template, tiny_zip
 
 STACK = "lambdaserve-dry"
@@ -103,3 +103,42 @@ def test_cli_dry_run_prints_the_plan_and_deploys_nothing(endpoint, tmp_path):
     status = CliRunner().invoke(cli, ["status", "--target", "local", "--config", str(tmp_path), "--json"],
                                 env={"LAMBDASERVE_LOCAL_ENDPOINT": endpoint})
     assert json.loads(status.output[status.output.index("{"):])["status"] is None
+
+
+def test_image_steps_plan_the_repository_then_the_executor_creates_it_and_pushes(endpoint):
+    recorder = CallRecorder()
+    clients = moto_clients(endpoint, recorder=recorder)
+    steps = p.plan_image_push(clients, "lambdaserve/dryimage")
+    assert steps == [p.CreateRepository("lambdaserve/dryimage"), p.PushImage("lambdaserve/dryimage", "")]
+    assert _writes(recorder) == []
+    assert p.plan_image_push(clients, "lambdaserve/dryimage") == steps  # still nothing created
+
+    pushed_to: list[str] = []
+
+    def push(uri: str) -> ImageArtifact:  # stands in for build + registry push (the build package)
+        pushed_to.append(uri)
+        return ImageArtifact(repository_uri=uri, digest="sha256:" + "a" * 64)
+
+    image = Deployer(clients, RecordingUI(), push_image=push).executor.push(steps)
+    uri = clients.call("ecr", "describe_repositories",
+                       repositoryNames=["lambdaserve/dryimage"])["repositories"][0]["repositoryUri"]
+    assert pushed_to == [uri] and image.image_uri == f"{uri}@sha256:{'a' * 64}"
+    assert p.plan_image_push(clients, "lambdaserve/dryimage") == [p.PushImage("lambdaserve/dryimage", uri)]
+
+
+def test_cli_dry_run_of_an_image_project_plans_the_push_and_creates_no_repository(endpoint, tmp_path):
+    (tmp_path / "model.onnx").write_bytes(b"not really onnx")
+    (tmp_path / "lambdaserve.toml").write_text('name = "dryimg"\n[model]\npath = "model.onnx"\n'
+                                               'framework = "onnx"\n[function]\npackage = "image"\n')
+    env = {**FAKE_ENV, "AWS_PROFILE": None, "AWS_CONFIG_FILE": str(tmp_path / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    args = ["deploy", "--config", str(tmp_path), "--dry-run", "--region", "us-east-1",
+            "--endpoint-url", endpoint]
+    result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "create ECR repository lambdaserve/dryimg" in result.output
+    assert "build the image and push it to lambdaserve/dryimg:latest" in result.output
+    assert "ImageUri is known only after the push" in result.output
+    assert "+ Add Function (AWS::Lambda::Function)" in result.output
+    clients = moto_clients(endpoint)
+    assert p.plan_image_push(clients, "lambdaserve/dryimg")[0] == p.CreateRepository("lambdaserve/dryimg")
