@@ -96,7 +96,7 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
     if dry_run:  # the digest is known only once pushed
         return placeholder("image"), steps, (PARAM_IMAGE_URI,)
     # the template pins the digest, so the push runs before the stack is planned
-    return deployer.executor.push(steps), [], ()
+    return deployer.push(steps), [], ()
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:

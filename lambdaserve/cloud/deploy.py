@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from lambdaserve.cloud.artifact import ImageArtifact
 from lambdaserve.cloud.aws import AwsClients, Sleep
 from lambdaserve.cloud.changeset import TemplateUpload
 from lambdaserve.cloud.execute import DeployResult, Executor, PushImage
@@ -48,6 +49,11 @@ class Deployer:
         return plan_deploy(self.clients, request, artifact_steps=artifact_steps,
                            template_upload=template_upload, preview=preview,
                            unknown_parameters=unknown_parameters)
+
+    def push(self, steps: Sequence[Step]) -> ImageArtifact:
+        """Run the image steps (``plan.plan_image_push``): before the stack is planned, since the
+        template pins the digest."""
+        return self.executor.push(steps)
 
     def execute(self, plan: Plan, request: DeployRequest) -> DeployResult:
         return self.executor.deploy(plan, request)

@@ -119,7 +119,7 @@ def test_image_steps_plan_the_repository_then_the_executor_creates_it_and_pushes
         pushed_to.append(uri)
         return ImageArtifact(repository_uri=uri, digest="sha256:" + "a" * 64)
 
-    image = Deployer(clients, RecordingUI(), push_image=push).executor.push(steps)
+    image = Deployer(clients, RecordingUI(), push_image=push).push(steps)
     uri = clients.call("ecr", "describe_repositories",
                        repositoryNames=["lambdaserve/dryimage"])["repositories"][0]["repositoryUri"]
     assert pushed_to == [uri] and image.image_uri == f"{uri}@sha256:{'a' * 64}"
