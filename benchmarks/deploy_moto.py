@@ -1,4 +1,4 @@
-"""Deploy round trips against a local moto server: first deploy vs no-op redeploy vs code update.
+"""Deploy round trips against a local moto server: first deploy, no-op redeploy, dry run, update.
 
     python benchmarks/deploy_moto.py [--runs 3] [--zip-mb 20]
 
@@ -6,7 +6,10 @@ Each run deploys a fresh stack (the project's real template) three times:
   create   bucket check, zip upload, CREATE change set, execute, wait, outputs;
   no-op    the same zip again: the upload is skipped (content-addressed) and the change set
            is empty, so nothing is executed;
+  dry-run  the plan of the update with its template preview (what `deploy --dry-run` prints):
+           read-only calls, nothing executed;
   update   a new zip: upload, UPDATE change set, execute, wait.
+Each step plans (plan_zip_upload, Deployer.plan) and executes the plan, as the CLI does.
 Baseline: create, same run. Also printed: AWS calls per step (from the call recorder).
 moto answers in-process, so these are lambdaserve's own costs plus moto's, not AWS latency.
 """
@@ -29,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lambdaserve.cloud.aws import AwsClients, CallRecorder, make_session  # noqa: E402
 from lambdaserve.cloud.cfn.render import render_template  # noqa: E402
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest  # noqa: E402
+from lambdaserve.cloud.stack.plan import plan_zip_upload  # noqa: E402
 from lambdaserve.cloud.store.artifact_ref import parameter_values  # noqa: E402
-from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, upload_zip  # noqa: E402
+from lambdaserve.cloud.store.buckets import bucket_name  # noqa: E402
 from lambdaserve.config import parse_config  # noqa: E402
 
 
@@ -64,16 +68,17 @@ def one_run(endpoint: str, work: Path, index: int, megabytes: int) -> dict[str, 
     first = make_zip(work / f"a{index}.zip", megabytes, "a")
     second = make_zip(work / f"b{index}.zip", megabytes, "b")
     results = {}
-    for step, path in (("create", first), ("no-op", first), ("update", second)):
+    expected = {"create": "created", "no-op": "up-to-date", "dry-run": "planned", "update": "updated"}
+    for step, path in (("create", first), ("no-op", first), ("dry-run", second), ("update", second)):
         before = len(recorder.calls)
         started = time.perf_counter()
-        ensure_bucket(clients, bucket)
-        artifact = upload_zip(clients, bucket, config.name, path)
-        outcome = deployer.deploy(DeployRequest(
-            stack=config.stack_name, template=render_template(config, artifact),
-            parameters=parameter_values(artifact), smoke=False, assume_yes=True)).outcome
+        artifact, steps = plan_zip_upload(clients, bucket=bucket, app=config.name, path=path)
+        request = DeployRequest(stack=config.stack_name, template=render_template(config, artifact),
+                                parameters=parameter_values(artifact), smoke=False, assume_yes=True)
+        plan = deployer.plan(request, artifact_steps=steps, preview=step == "dry-run")
+        outcome = "planned" if step == "dry-run" else deployer.execute(plan, request).outcome
         results[step] = (time.perf_counter() - started, len(recorder.calls) - before)
-        assert outcome == {"create": "created", "no-op": "up-to-date", "update": "updated"}[step], outcome
+        assert outcome == expected[step], outcome
     return results
 
 
@@ -96,7 +101,7 @@ def main() -> None:
         server.stop()
     base = statistics.median(r["create"][0] for r in runs)
     print(f"deploy against moto, {args.zip_mb} MB zip, median of {args.runs} runs")
-    for step in ("create", "no-op", "update"):
+    for step in ("create", "no-op", "dry-run", "update"):
         seconds = statistics.median(r[step][0] for r in runs)
         calls = runs[-1][step][1]
         print(f"  {step:<7} {seconds * 1000:8.0f} ms  {seconds / base:5.2f}x create  {calls:3d} AWS calls")

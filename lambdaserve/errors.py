@@ -3,6 +3,7 @@
 Stdlib only: it ships inside the function with the runtime.
 
     LambdaServeError            message + hint (the fix)
+     ├── UsageError             an option or argument is wrong (the CLI exits 2)
      ├── ConfigError            lambdaserve.toml is wrong (file, field, value, allowed)
      ├── ModelLoadError         the model cannot be found or loaded
      ├── RequestError           a client's request is wrong; carries an HTTP status
@@ -26,6 +27,10 @@ class LambdaServeError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class UsageError(LambdaServeError):
+    """An option or argument is wrong or missing, or options conflict."""
 
 
 class ConfigError(LambdaServeError):

@@ -1,12 +1,15 @@
-"""Fixtures shared across test areas."""
+"""Fixtures shared across test areas, and the LAMBDASERVE_REQUIRE_ALL=1 rule: no test skips in CI."""
 
 from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
-from tests.helpers import require
+from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +20,36 @@ def py312() -> Interpreter:
     except BuildError as exc:
         require(False, f"needs a Python 3.12 interpreter: {exc.hint}")
         raise
+
+
+def _skip_reason(report: Any) -> str:
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _fail_the_skip(report: Any) -> None:
+    """A skip under LAMBDASERVE_REQUIRE_ALL=1 hides a missing tool or module: make it a failure."""
+    if not (REQUIRE_ALL and report.skipped) or hasattr(report, "wasxfail"):
+        return  # an xfail is reported as skipped, but it ran
+    reason = _skip_reason(report)
+    if reason.startswith(PLATFORM_SKIP):
+        return
+    report.outcome = "failed"
+    report.longrepr = (f"skipped under LAMBDASERVE_REQUIRE_ALL=1, where nothing may skip: {reason}\n"
+                       "Install what it needs (scripts/setup.sh), or use tests.helpers.skip_on_platform "
+                       "if it cannot run on this platform.")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    _fail_the_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    report = yield  # a module-level skip (importorskip at the top of a file) skips at collection
+    _fail_the_skip(report)
+    return report

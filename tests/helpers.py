@@ -1,13 +1,22 @@
-"""Shared test helpers."""
+"""Shared test helpers.
+
+Under LAMBDASERVE_REQUIRE_ALL=1 (CI) nothing may skip: these helpers fail instead, and
+tests/conftest.py turns any other skip into a failure, except a platform skip whose
+reason starts with ``PLATFORM_SKIP`` (use ``skip_on_platform``).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 REQUIRE_ALL = os.environ.get("LAMBDASERVE_REQUIRE_ALL") == "1"
+PLATFORM_SKIP = "platform:"
 
 
 def require_tool(name: str) -> str:
@@ -27,3 +36,19 @@ def require(condition: bool, why: str) -> None:
         if REQUIRE_ALL:
             pytest.fail(why + " (LAMBDASERVE_REQUIRE_ALL=1)")
         pytest.skip(why)
+
+
+def require_module(name: str) -> ModuleType:
+    """The imported module; instead of ``pytest.importorskip``, which skips even in CI."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        message = f"needs the Python module {name}: {exc}"
+        if REQUIRE_ALL:
+            pytest.fail(message + " (LAMBDASERVE_REQUIRE_ALL=1)")
+        pytest.skip(message)
+
+
+def skip_on_platform(why: str) -> NoReturn:
+    """The one skip allowed under LAMBDASERVE_REQUIRE_ALL=1: the test cannot run on this OS or CPU."""
+    pytest.skip(f"{PLATFORM_SKIP} {why}")

@@ -1,4 +1,4 @@
-"""Every tests/<area>/ is collected: pytest's default norecursedirs once hid tests/build for good."""
+"""Every tests/<area>/ is collected: pytest's default norecursedirs once hid tests/package for good."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`lambdaserve deploy | destroy | status | logs`: the cloud verbs.
 
-deploy = build (no AWS calls) → artifacts (bucket or ECR, upload or push) → template →
-change set (preview, confirm, execute, events) → outputs → smoke test. With
+deploy = build (no AWS calls) → plan (read-only calls: stack state, bucket, object, ECR
+repository) → execute: recover the stack, upload or push, change set (preview, confirm,
+execute, events) → outputs → smoke test. ``--dry-run`` prints the plan and stops. With
 ``--target local`` the same deploy goes to a moto server, and the emulator then serves
 the deployed function until Ctrl-C.
 """
@@ -9,6 +10,7 @@ the deployed function until Ctrl-C.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +19,25 @@ import click
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
 from lambdaserve.cloud.cfn import render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
-from lambdaserve.cloud.stack import Deployer, DeployRequest, app_status, destroy_stack, template_url_if_large
+from lambdaserve.cloud.stack import (
+    Deployer,
+    DeployRequest,
+    Step,
+    app_status,
+    destroy_stack,
+    plan_image_push,
+    plan_zip_upload,
+    template_upload,
+)
 from lambdaserve.cloud.store import (
+    PARAM_IMAGE_URI,
     Artifact,
     ImageArtifact,
     bucket_name,
     ecr_credentials,
-    ensure_bucket,
-    ensure_repository,
     parameter_values,
+    placeholder,
     repository_name,
-    upload_zip,
 )
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import CloudError
@@ -48,40 +58,57 @@ def cloud_options(func: Any) -> Any:
     return func
 
 
-def _zip_artifact(config: Config, cloud: CloudSession, ui: TerminalUI, zip_path: Path | None) -> Artifact:
-    if zip_path is None:
-        from lambdaserve.package.zip import build_zip
+def _built_zip(config: Config, ui: TerminalUI, zip_path: Path | None) -> Path:
+    if zip_path is not None:
+        return zip_path
+    from lambdaserve.package.zip import build_zip
 
-        built = build_zip(config)
-        for warning in built.warnings:
+    built = build_zip(config)
+    for warning in built.warnings:
+        ui.warn(warning)
+    ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s")
+    return built.path
+
+
+def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callable[[str], ImageArtifact]:
+    def push(uri: str) -> ImageArtifact:
+        from lambdaserve.package.image import build_image
+        from lambdaserve.package.registry import Credentials, push_image
+
+        registry = uri.split("/")[0]
+
+        def fresh_login() -> Credentials:  # asked at every push: ECR logins expire after 12 hours
+            username, password, _expires = ecr_credentials(cloud.clients, registry)
+            return Credentials(username, password)
+
+        built = build_image(config, log=ui.info)
+        pushed = push_image(built, f"{uri}:latest", credentials=fresh_login)
+        for warning in pushed.warnings:
             ui.warn(warning)
-        ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s")
-        zip_path = built.path
-    bucket = bucket_name(cloud.identity.account, cloud.clients.region)
-    ensure_bucket(cloud.clients, bucket, ui.info)
-    return upload_zip(cloud.clients, bucket, config.name, zip_path, ui.info)
+        ui.info(f"pushed {pushed.image_uri}")
+        return ImageArtifact(repository_uri=uri, digest=pushed.digest)
+
+    return push
 
 
-def _image_artifact(config: Config, cloud: CloudSession, ui: TerminalUI) -> Artifact:
+def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Deployer, zip_path: Path | None,
+              dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...]]:
+    """The artifact, the steps still to run for it, and the parameters not known until they run."""
+    if config.function.package != "image":
+        bucket = bucket_name(cloud.identity.account, cloud.clients.region)
+        artifact, steps = plan_zip_upload(cloud.clients, bucket=bucket, app=config.name,
+                                          path=_built_zip(config, ui, zip_path))
+        if not steps:
+            ui.info(f"code unchanged: s3://{bucket}/{artifact.key} already uploaded")
+        return artifact, steps, ()
     if cloud.local is not None:
         raise CloudError("--target local deploys zip packages only: moto has no image registry",
                          hint="Set function.package = 'zip' to rehearse locally, or deploy the image to AWS.")
-    from lambdaserve.package.image import build_image
-    from lambdaserve.package.registry import Credentials, push_image
-
-    uri = ensure_repository(cloud.clients, repository_name(config.name), ui.info)
-    registry = uri.split("/")[0]
-
-    def fresh_login() -> Credentials:  # asked at every push: ECR logins expire after 12 hours
-        username, password, _expires = ecr_credentials(cloud.clients, registry)
-        return Credentials(username, password)
-
-    built = build_image(config, log=ui.info)
-    pushed = push_image(built, f"{uri}:latest", credentials=fresh_login)
-    for warning in pushed.warnings:
-        ui.warn(warning)
-    ui.info(f"pushed {pushed.image_uri}")
-    return ImageArtifact(repository_uri=uri, digest=pushed.digest)
+    steps = plan_image_push(cloud.clients, repository_name(config.name))
+    if dry_run:  # the digest is known only once pushed
+        return placeholder("image"), steps, (PARAM_IMAGE_URI,)
+    # the template pins the digest, so the push runs before the stack is planned
+    return deployer.push(steps), [], ()
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
@@ -104,27 +131,38 @@ def _print_outputs(outputs: dict[str, str]) -> None:
               help="With --target local: serve the deployed function with the emulator.")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535),
               help="With --target local: the emulator's port.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the plan (recovery steps, uploads, the change against the deployed template) "
+                   "and change nothing in AWS; the zip is still built locally.")
 def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
-           assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int) -> None:
+           assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int,
+           dry_run: bool) -> None:
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
     ui = TerminalUI(assume_yes)
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url, expect_state=False) as cloud:
-        ui.info(f"deploying {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
-        if config.function.package == "image":
-            artifact = _image_artifact(config, cloud, ui)
-        else:
-            artifact = _zip_artifact(config, cloud, ui, zip_path)
+        verb = "planning a deploy of" if dry_run else "deploying"
+        ui.info(f"{verb} {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
+        deployer = Deployer(cloud.clients, ui, push_image=_image_pusher(config, cloud, ui))
+        artifact, artifact_steps, unknown = _artifact(config, cloud, ui, deployer, zip_path, dry_run)
         template = render_template(config, artifact)
-        url = template_url_if_large(cloud.clients, template, app=config.name,
-                                    bucket=bucket_name(cloud.identity.account, cloud.clients.region))
+        upload = template_upload(template, app=config.name, region=cloud.clients.region,
+                                 bucket=bucket_name(cloud.identity.account, cloud.clients.region))
         request = DeployRequest(stack=config.stack_name, template=template,
                                 parameters=parameter_values(artifact), tags={"lambdaserve:app": config.name},
                                 stage=config.api.stage, assume_yes=assume_yes, auth=config.api.auth,
-                                smoke=not no_smoke and cloud.local is None, template_url=url)
+                                smoke=not no_smoke and cloud.local is None,
+                                template_url=upload.url if upload else None)
+        plan = deployer.plan(request, artifact_steps=artifact_steps, template_upload=upload,
+                             preview=dry_run, unknown_parameters=unknown)
+        if dry_run:
+            for line in plan.lines():
+                click.echo(line)
+            click.echo("dry run: nothing was changed")
+            return
         try:
-            result = Deployer(cloud.clients, ui).deploy(request)
+            result = deployer.execute(plan, request)
         except KeyboardInterrupt:
             if cloud.local is None:  # CloudFormation carries on without us
                 ui.warn("stopped watching; CloudFormation finishes (or rolls back) the deploy on its own. "

@@ -7,7 +7,7 @@ import json
 import click
 
 from lambdaserve.emulator.fronts import IncomingRequest, alb_event, function_url_event, http_event, rest_event
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import UsageError
 
 SOURCES = ("apigw", "http", "url", "alb", "direct")
 _HOSTS = {"apigw": "abcdef1234.execute-api.us-east-1.amazonaws.com",
@@ -28,13 +28,13 @@ def generate_event(source: str, body: str, path: str, method: str, stage: str | 
     try:
         parsed = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise LambdaServeError(f"--body is not valid JSON: {exc}",
-                               hint='Quote it for the shell: --body \'{"data": [[1, 2]]}\'.') from exc
+        raise UsageError(f"--body is not valid JSON: {exc}",
+                         hint='Quote it for the shell: --body \'{"data": [[1, 2]]}\'.') from exc
     if source == "direct":
         click.echo(json.dumps(parsed, indent=2))
         return
     if not path.startswith("/"):
-        raise LambdaServeError(f"--path {path!r} must start with /", hint="For example --path /predict.")
+        raise UsageError(f"--path {path!r} must start with /", hint="For example --path /predict.")
     method = method.upper()
     path, _, query = path.partition("?")
     req = IncomingRequest(method=method, path=path, query=query, body=body.encode() if body else b"",

@@ -17,14 +17,14 @@ import click
 
 from lambdaserve.cli import wiring
 from lambdaserve.config import load_config, runtime_env
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import LambdaServeError, UsageError
 
 
 def _read_event(event: str | None, data: str | None) -> dict[str, Any]:
     if (event is None) == (data is None):
-        raise LambdaServeError("pass exactly one of --event and --data",
-                               hint="--event FILE (or - for stdin) holds a whole event; "
-                                    "--data '[[5.1, 3.5, 1.4, 0.2]]' wraps rows as a direct invoke.")
+        raise UsageError("pass exactly one of --event and --data",
+                         hint="--event FILE (or - for stdin) holds a whole event; "
+                              "--data '[[5.1, 3.5, 1.4, 0.2]]' wraps rows as a direct invoke.")
     where = "--data" if data is not None else f"--event {event}"
     try:
         if data is not None:
@@ -32,13 +32,13 @@ def _read_event(event: str | None, data: str | None) -> dict[str, Any]:
         text = sys.stdin.read() if event == "-" else Path(str(event)).read_text(encoding="utf-8")
         loaded = json.loads(text)
     except OSError as exc:
-        raise LambdaServeError(f"{where}: {exc.strerror}", hint="Check the path of the event file.") from exc
+        raise UsageError(f"{where}: {exc.strerror}", hint="Check the path of the event file.") from exc
     except json.JSONDecodeError as exc:
-        raise LambdaServeError(f"{where} is not valid JSON: {exc}",
-                               hint="`lambdaserve generate-event apigw` prints a valid event.") from exc
+        raise UsageError(f"{where} is not valid JSON: {exc}",
+                         hint="`lambdaserve generate-event apigw` prints a valid event.") from exc
     if not isinstance(loaded, dict):
-        raise LambdaServeError(f"{where} must be a JSON object, not {type(loaded).__name__}",
-                               hint="Wrap rows with --data, or pass a whole event.")
+        raise UsageError(f"{where} must be a JSON object, not {type(loaded).__name__}",
+                         hint="Wrap rows with --data, or pass a whole event.")
     return loaded
 
 

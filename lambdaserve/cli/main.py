@@ -1,4 +1,8 @@
-"""`lambdaserve` entry point: the group, error rendering and exit codes."""
+"""`lambdaserve` entry point: the group, error rendering and exit codes.
+
+One rule decides every command's exit code (``exit_code``); the table is in EXIT_CODES_HELP,
+which `lambdaserve --help` and the README show.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,44 @@ import click
 from rich.console import Console
 
 from lambdaserve import __version__
-from lambdaserve.errors import ConfigError, LambdaServeError, RequestError
+from lambdaserve.errors import ConfigError, LambdaServeError, UsageError
 
-# Exit codes: 0 ok, 1 a lambdaserve error, 2 usage (click's), 3 a config error, 130 Ctrl-C.
-EXIT_ERROR = 1
-EXIT_CONFIG = 3
-EXIT_INTERRUPTED = 130
+EXIT_OK = 0
+EXIT_ERROR = 1  # any other lambdaserve error (build, cloud, model, emulator), or a cancelled deploy
+EXIT_USAGE = 2  # a bad option or argument: click's own errors and UsageError
+EXIT_CONFIG = 3  # lambdaserve.toml is wrong
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success
+  1    an error (build, cloud, model, emulator), or a cancelled deploy
+  2    usage: a bad option or argument
+  3    lambdaserve.toml is wrong
+  130  interrupted (Ctrl-C)"""
 
 err_console = Console(stderr=True, highlight=False)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    # click.confirm turns Ctrl-C into Abort (raised "from None", so the interrupt is the context)
+    return isinstance(exc, KeyboardInterrupt) or (
+        isinstance(exc, click.Abort) and isinstance(exc.__context__, KeyboardInterrupt))
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for an exception that ends a command."""
+    if _interrupted(exc):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, UsageError | click.UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, ConfigError):
+        return EXIT_CONFIG
+    return EXIT_ERROR
+
+
 class LambdaServeGroup(click.Group):
-    """Renders LambdaServeError as message + hint, never as a traceback."""
+    """Renders LambdaServeError as message + hint, never as a traceback, and exits by ``exit_code``."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,16 +58,18 @@ class LambdaServeGroup(click.Group):
             err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
             if exc.hint:
                 err_console.print(f"[bold]hint:[/] {exc.hint}", markup=True, soft_wrap=True)
-            code = EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR
-            if isinstance(exc, RequestError):
-                code = EXIT_ERROR
-            ctx.exit(code)
-        except KeyboardInterrupt:
-            err_console.print("interrupted")
-            ctx.exit(EXIT_INTERRUPTED)
+            ctx.exit(exit_code(exc))
+        except (KeyboardInterrupt, click.Abort) as exc:
+            if _interrupted(exc):
+                err_console.print("interrupted")
+            else:  # a question met the end of standard input
+                err_console.print("[bold red]error:[/] no answer: standard input is closed", markup=True)
+                err_console.print("[bold]hint:[/] Pass --yes to answer yes without asking.", markup=True)
+            ctx.exit(exit_code(exc))
 
 
-@click.group(cls=LambdaServeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LambdaServeGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="lambdaserve")
 def cli() -> None:
     """Turn a trained model into an HTTPS inference API on AWS Lambda."""

@@ -15,23 +15,23 @@ from rich.console import Console
 from lambdaserve.cloud.cfn import render_sam, render_template, to_json, to_yaml
 from lambdaserve.cloud.store import Artifact, ImageArtifact, ZipArtifact, placeholder
 from lambdaserve.config import Config, load_config
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import UsageError
 
 err = Console(stderr=True, highlight=False)
 
 
 def _artifact(config: Config, zip_uri: str | None, sha256: str | None, image: str | None) -> Artifact:
     if zip_uri and image:
-        raise LambdaServeError("pass --zip or --image, not both",
-                               hint="A function is either a zip in S3 or an image in ECR (function.package).")
+        raise UsageError("pass --zip or --image, not both",
+                         hint="A function is either a zip in S3 or an image in ECR (function.package).")
     if image:
         repository, _, digest = image.partition("@")
         return ImageArtifact(repository_uri=repository, digest=digest)
     if zip_uri:
         match = re.match(r"^s3://([^/]+)/(.+)$", zip_uri)
         if not match or not sha256:
-            raise LambdaServeError(f"--zip {zip_uri!r} needs the form s3://bucket/key and --sha256",
-                                   hint="e.g. --zip s3://my-bucket/iris/<sha>.zip --sha256 <sha>.")
+            raise UsageError(f"--zip {zip_uri!r} needs the form s3://bucket/key and --sha256",
+                             hint="e.g. --zip s3://my-bucket/iris/<sha>.zip --sha256 <sha>.")
         return ZipArtifact(bucket=match.group(1), key=match.group(2), sha256=sha256)
     return placeholder(config.function.package)
 
@@ -53,9 +53,9 @@ def template_cmd(fmt: str, as_json: bool, output: Path | None, zip_uri: str | No
     config = load_config(config_path)
     artifact = _artifact(config, zip_uri, sha256, image)
     if isinstance(artifact, ImageArtifact) != (config.function.package == "image"):
-        raise LambdaServeError(f"function.package is {config.function.package!r} but the artifact is "
-                               f"{'an image' if isinstance(artifact, ImageArtifact) else 'a zip'}",
-                               hint="Pass --zip for zip packages and --image for image packages.")
+        raise UsageError(f"function.package is {config.function.package!r} but the artifact is "
+                         f"{'an image' if isinstance(artifact, ImageArtifact) else 'a zip'}",
+                         hint="Pass --zip for zip packages and --image for image packages.")
     render = render_sam if fmt == "sam" else render_template
     template = render(config, artifact)
     text = to_json(template) if as_json else to_yaml(template)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lambdaserve.cli.main import EXIT_CONFIG, EXIT_ERROR, cli
+from lambdaserve.cli.main import EXIT_CONFIG, EXIT_USAGE, cli
 
 
 def test_help_lists_every_verb() -> None:
@@ -30,7 +30,7 @@ def test_bad_config_is_one_clear_error_and_exit_code_3(tmp_path: Path) -> None:
 
 def test_invoke_needs_exactly_one_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["invoke", "--config", str(tmp_path)])
-    assert result.exit_code == EXIT_ERROR
+    assert result.exit_code == EXIT_USAGE
     assert "pass exactly one of --event and --data" in result.output
 
 

@@ -1,4 +1,4 @@
-"""The deployer policy covers every AWS call a real deploy, update and destroy make.
+"""The deployer policy covers every AWS call a real deploy, update and destroy make, and dry runs.
 
 Every call is recorded through botocore's before-call hooks (AwsClients(recorder=...)),
 against a moto server over HTTP, with the project's real template. CloudFormation creates
@@ -16,11 +16,13 @@ import pytest
 
 from lambdaserve.cloud.aws import CallRecorder
 from lambdaserve.cloud.cfn.render import render_template
+from lambdaserve.cloud.iam import policy as policy_module
 from lambdaserve.cloud.iam.credentials import resolve_identity
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
 from lambdaserve.cloud.stack.destroy import destroy_stack
+from lambdaserve.cloud.stack.plan import plan_zip_upload
 from lambdaserve.cloud.store.artifact_ref import parameter_values
-from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, repository_name, upload_zip
+from lambdaserve.cloud.store.buckets import bucket_name, repository_name
 from lambdaserve.config import parse_config
 from tests.cloud.fakes import FAKE_ENV, RecordingUI, Sleeps, moto_clients, moto_server
 from tests.cloud.handmade import tiny_zip
@@ -55,22 +57,23 @@ def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
         clients = moto_clients(endpoint, recorder=recorder)
         identity = resolve_identity(clients, environ=FAKE_ENV, euid=1000)
         bucket = bucket_name(identity.account, clients.region)
-        ensure_bucket(clients, bucket)
         deployer = Deployer(clients, RecordingUI(), sleep=Sleeps(), poll=0)
         template: dict = {}
         for memory, body in ((512, "v1"), (1024, "v2")):  # create, then update code and memory
             cfg = dataclasses.replace(config, function=dataclasses.replace(config.function, memory=memory))
-            artifact = upload_zip(clients, bucket, cfg.name, tiny_zip(tmp_path / f"{body}.zip", body))
+            # as the CLI does: plan (what --dry-run prints, with its preview), then execute
+            artifact, steps = plan_zip_upload(clients, bucket=bucket, app=cfg.name,
+                                              path=tiny_zip(tmp_path / f"{body}.zip", body))
             template = render_template(cfg, artifact)
-            result = deployer.deploy(
-                DeployRequest(
-                    stack=cfg.stack_name,
-                    template=template,
-                    smoke=False,
-                    parameters=parameter_values(artifact),
-                    assume_yes=True,
-                )
+            request = DeployRequest(
+                stack=cfg.stack_name,
+                template=template,
+                smoke=False,
+                parameters=parameter_values(artifact),
+                assume_yes=True,
             )
+            plan = deployer.plan(request, artifact_steps=steps, preview=True)
+            result = deployer.execute(plan, request)
             assert result.outcome in ("created", "updated")
         destroy_stack(
             clients,
@@ -97,6 +100,9 @@ def test_recorder_sees_every_call_of_a_deploy_update_destroy(cycle):
         "cloudformation:CreateChangeSet",
         "cloudformation:ExecuteChangeSet",
         "cloudformation:DeleteStack",
+        "cloudformation:GetTemplate",  # the dry-run preview
+        "s3:CreateBucket",
+        "s3:HeadObject",
         "s3:PutObject",
         "s3:DeleteObjects",
         "sts:GetCallerIdentity",
@@ -106,7 +112,6 @@ def test_recorder_sees_every_call_of_a_deploy_update_destroy(cycle):
 
 
 def test_deployer_policy_covers_exactly_the_calls_made(cycle):
-    policy_module = pytest.importorskip("lambdaserve.cloud.iam.policy")
     recorder, template, (config, identity, bucket) = cycle
     policy = policy_module.deployer_policy(
         config,

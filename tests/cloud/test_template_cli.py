@@ -49,7 +49,7 @@ def test_image_project_takes_an_image_and_refuses_a_zip(tmp_path: Path) -> None:
     assert yaml.safe_load(ok.stdout)["Parameters"]["ImageUri"]["Default"] == IMAGE.image_uri
     bad = CliRunner().invoke(cli, ["template", "--config", str(root), "--zip", "s3://b-b/k.zip",
                                    "--sha256", "0" * 64])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # a usage error: the option does not fit the project
     assert "--image for image packages" in bad.stderr
 
 
@@ -60,4 +60,4 @@ def test_bad_artifact_and_config_errors_exit_with_a_hint(tmp_path: Path) -> None
     (tmp_path / "ok").mkdir()
     plain = project(tmp_path / "ok")
     zip_only = CliRunner().invoke(cli, ["template", "--config", str(plain), "--zip", "bucket/key"])
-    assert zip_only.exit_code == 1 and "s3://bucket/key" in zip_only.stderr
+    assert zip_only.exit_code == 2 and "s3://bucket/key" in zip_only.stderr

@@ -124,7 +124,7 @@ def test_generate_event_url_and_direct():
 
 def test_generate_event_refuses_a_body_that_is_not_json():
     result = CliRunner().invoke(cli, ["generate-event", "apigw", "--body", "{nope"])
-    assert result.exit_code == 1 and "--body is not valid JSON" in result.output
+    assert result.exit_code == 2 and "--body is not valid JSON" in result.output  # a usage error
 
 
 def test_serve_help_lists_the_options():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of, to_plain
 from lambdaserve.runtime.formats import oip_answer, rows_answer
+from tests.helpers import require_module
 
 
 def test_numpy_arrays_and_scalars():
@@ -35,7 +35,7 @@ def test_bytes():
 
 
 def test_torch_tensors_leave_the_graph():
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     tensor = torch.tensor([[0.5, 1.0]], requires_grad=True) * 2
     assert to_plain({"y": tensor, "n": torch.tensor(4)})[0] == {"y": [[1.0, 2.0]], "n": 4}
     assert oip_datatype(tensor, None) == "FP32"

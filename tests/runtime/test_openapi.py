@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdaserve.runtime.openapi import openapi_document
+from tests.helpers import require_module
 from tests.runtime.support import (
     Context,
     FreeForm,
@@ -62,13 +63,13 @@ def test_every_example_is_answered(model):
     "model", [SumClassifier(), ImageMean(), TwoInputs(), FreeForm()], ids=lambda m: type(m).__name__
 )
 def test_document_is_valid_openapi_31(model):
-    validator = pytest.importorskip("openapi_spec_validator")
+    validator = require_module("openapi_spec_validator")
     validator.validate(_doc(model))
 
 
 @pytest.mark.parametrize("model", [SumClassifier(), ImageMean(), TwoInputs()], ids=lambda m: type(m).__name__)
 def test_examples_and_answers_fit_their_schemas(model):
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = require_module("jsonschema")
     doc = _doc(model)
     post = doc["paths"]["/predict"]["post"]
     content = post["requestBody"]["content"]["application/json"]

@@ -27,6 +27,7 @@ STACK_ACTIONS = (
     "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
     "cloudformation:DescribeStackResources", "cloudformation:ContinueUpdateRollback",
     "cloudformation:DeleteStack",
+    "cloudformation:GetTemplate",  # deploy --dry-run compares the new template with the deployed one
 )
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:CreateBucket",
                   "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning")

@@ -7,31 +7,47 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
-    from lambdaserve.cloud.stack.changeset import Change, template_url_if_large
+    from lambdaserve.cloud.stack.changeset import Change, template_upload, template_url_if_large
     from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
     from lambdaserve.cloud.stack.destroy import destroy_stack
     from lambdaserve.cloud.stack.events import StackEvent
+    from lambdaserve.cloud.stack.execute import Executor
     from lambdaserve.cloud.stack.outputs import stack_outputs
+    from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
     from lambdaserve.cloud.stack.status import app_status
 
 _EXPORTS = {
     "Change": "lambdaserve.cloud.stack.changeset",
     "DeployRequest": "lambdaserve.cloud.stack.deployer",
     "Deployer": "lambdaserve.cloud.stack.deployer",
+    "Executor": "lambdaserve.cloud.stack.execute",
+    "Plan": "lambdaserve.cloud.stack.plan",
     "StackEvent": "lambdaserve.cloud.stack.events",
+    "Step": "lambdaserve.cloud.stack.plan",
     "app_status": "lambdaserve.cloud.stack.status",
     "destroy_stack": "lambdaserve.cloud.stack.destroy",
+    "plan_deploy": "lambdaserve.cloud.stack.plan",
+    "plan_image_push": "lambdaserve.cloud.stack.plan",
+    "plan_zip_upload": "lambdaserve.cloud.stack.plan",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
+    "template_upload": "lambdaserve.cloud.stack.changeset",
     "template_url_if_large": "lambdaserve.cloud.stack.changeset",
 }
 __all__ = [
     "Change",
     "DeployRequest",
     "Deployer",
+    "Executor",
+    "Plan",
     "StackEvent",
+    "Step",
     "app_status",
     "destroy_stack",
+    "plan_deploy",
+    "plan_image_push",
+    "plan_zip_upload",
     "stack_outputs",
+    "template_upload",
     "template_url_if_large",
 ]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -130,12 +130,36 @@ def describe_changes(changes: tuple[Change, ...] | list[Change]) -> list[str]:
     return lines
 
 
-def template_url_if_large(clients: AwsClients, template: Mapping[str, Any], *, bucket: str,
-                          app: str) -> str | None:
-    """Templates over CloudFormation's inline limit go to the artifact bucket; returns their URL."""
+@dataclass(frozen=True)
+class TemplateUpload:
+    """A template too big to send inline, and where it goes in the artifact bucket."""
+
+    bucket: str
+    key: str
+    body: bytes
+    url: str
+
+
+def template_upload(template: Mapping[str, Any], *, bucket: str, app: str,
+                    region: str) -> TemplateUpload | None:
+    """Where a template over CloudFormation's inline limit goes (content-addressed); None if it fits."""
     body = json.dumps(template).encode()
     if len(body) <= MAX_TEMPLATE_BODY:
         return None
     key = f"{app}/templates/{hashlib.sha256(body).hexdigest()}.json"
-    clients.call("s3", "put_object", Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-    return f"https://{bucket}.s3.{clients.region}.amazonaws.com/{key}"
+    return TemplateUpload(bucket, key, body, f"https://{bucket}.s3.{region}.amazonaws.com/{key}")
+
+
+def put_template(clients: AwsClients, upload: TemplateUpload) -> None:
+    clients.call("s3", "put_object", Bucket=upload.bucket, Key=upload.key, Body=upload.body,
+                 ContentType="application/json")
+
+
+def template_url_if_large(clients: AwsClients, template: Mapping[str, Any], *, bucket: str,
+                          app: str) -> str | None:
+    """Templates over CloudFormation's inline limit go to the artifact bucket; returns their URL."""
+    upload = template_upload(template, bucket=bucket, app=app, region=clients.region)
+    if upload is None:
+        return None
+    put_template(clients, upload)
+    return upload.url

@@ -9,6 +9,7 @@ from lambdaserve.facade import lazy_exports
 if TYPE_CHECKING:
     from lambdaserve.cloud.store.artifact_ref import (
         PARAM_BUCKET,
+        PARAM_IMAGE_URI,
         PARAM_KEY,
         Artifact,
         ImageArtifact,
@@ -29,6 +30,7 @@ _EXPORTS = {
     "Artifact": "lambdaserve.cloud.store.artifact_ref",
     "ImageArtifact": "lambdaserve.cloud.store.artifact_ref",
     "PARAM_BUCKET": "lambdaserve.cloud.store.artifact_ref",
+    "PARAM_IMAGE_URI": "lambdaserve.cloud.store.artifact_ref",
     "PARAM_KEY": "lambdaserve.cloud.store.artifact_ref",
     "ZipArtifact": "lambdaserve.cloud.store.artifact_ref",
     "bucket_name": "lambdaserve.cloud.store.buckets",
@@ -44,6 +46,7 @@ __all__ = [
     "Artifact",
     "ImageArtifact",
     "PARAM_BUCKET",
+    "PARAM_IMAGE_URI",
     "PARAM_KEY",
     "ZipArtifact",
     "bucket_name",

@@ -49,17 +49,22 @@ def _missing(exc: ClientError) -> bool:
     return error_code(exc) in ("404", "NoSuchBucket", "NotFound", "NoSuchKey") or status == 404
 
 
-def ensure_bucket(clients: AwsClients, name: str, info: Info = lambda _m: None) -> bool:
-    """Create the private, versioned artifact bucket if it does not exist. True if created."""
+def bucket_exists(clients: AwsClients, name: str) -> bool:
+    """Whether the artifact bucket exists and is ours (HeadBucket: read only)."""
     try:
         clients.call("s3", "head_bucket", Bucket=name)
-        return False
+        return True
     except ClientError as exc:
         if error_code(exc) in ("403", "AccessDenied"):
             raise CloudError(f"artifact bucket {name} exists but this account cannot use it",
                              hint="Another account owns that name; check --profile and the region.") from exc
         if not _missing(exc):
             raise
+    return False
+
+
+def create_bucket(clients: AwsClients, name: str, info: Info = lambda _m: None) -> None:
+    """Create the artifact bucket: private and versioned."""
     info(f"creating artifact bucket {name}")
     params: dict[str, object] = {"Bucket": name}
     if clients.region != "us-east-1":  # us-east-1 refuses an explicit LocationConstraint
@@ -70,25 +75,49 @@ def ensure_bucket(clients: AwsClients, name: str, info: Info = lambda _m: None) 
         "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     clients.call("s3", "put_bucket_versioning", Bucket=name,
                  VersioningConfiguration={"Status": "Enabled"})
+
+
+def ensure_bucket(clients: AwsClients, name: str, info: Info = lambda _m: None) -> bool:
+    """Create the private, versioned artifact bucket if it does not exist. True if created."""
+    if bucket_exists(clients, name):
+        return False
+    create_bucket(clients, name, info)
     return True
+
+
+def local_zip_artifact(bucket: str, app: str, path: Path) -> ZipArtifact:
+    """Where ``path`` goes (its content address), computed locally: no AWS call."""
+    sha256 = file_sha256(path)
+    return ZipArtifact(bucket=bucket, key=zip_key(app, sha256), sha256=sha256)
+
+
+def object_exists(clients: AwsClients, bucket: str, key: str) -> bool:
+    """HeadObject: read only."""
+    try:
+        clients.call("s3", "head_object", Bucket=bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if not _missing(exc):
+            raise
+    return False
+
+
+def put_zip(clients: AwsClients, artifact: ZipArtifact, path: Path, info: Info = lambda _m: None) -> None:
+    info(f"uploading {path.name} ({path.stat().st_size / 1e6:.1f} MB) to s3://{artifact.bucket}/{artifact.key}")
+    # bytes, not a file: a throttling retry must resend the whole body, not a drained stream
+    clients.call("s3", "put_object", Bucket=artifact.bucket, Key=artifact.key, Body=path.read_bytes(),
+                 Metadata={"sha256": artifact.sha256}, ServerSideEncryption="AES256")
 
 
 def upload_zip(clients: AwsClients, bucket: str, app: str, path: Path,
                info: Info = lambda _m: None) -> ZipArtifact:
     """Put the zip at its content address unless it is already there."""
-    sha256 = file_sha256(path)
-    key = zip_key(app, sha256)
-    try:
-        clients.call("s3", "head_object", Bucket=bucket, Key=key)
-        info(f"code unchanged: s3://{bucket}/{key} already uploaded")
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
-        info(f"uploading {path.name} ({path.stat().st_size / 1e6:.1f} MB) to s3://{bucket}/{key}")
-        # bytes, not a file: a throttling retry must resend the whole body, not a drained stream
-        clients.call("s3", "put_object", Bucket=bucket, Key=key, Body=path.read_bytes(),
-                     Metadata={"sha256": sha256}, ServerSideEncryption="AES256")
-    return ZipArtifact(bucket=bucket, key=key, sha256=sha256)
+    artifact = local_zip_artifact(bucket, app, path)
+    if object_exists(clients, bucket, artifact.key):
+        info(f"code unchanged: s3://{bucket}/{artifact.key} already uploaded")
+    else:
+        put_zip(clients, artifact, path, info)
+    return artifact
 
 
 def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
@@ -98,20 +127,30 @@ def lifecycle_policy(keep: int = KEEP_IMAGES) -> str:
         "action": {"type": "expire"}}]})
 
 
-def ensure_repository(clients: AwsClients, name: str, info: Info = lambda _m: None) -> str:
-    """The repository URI, creating it (scan on push, lifecycle policy) if missing."""
+def find_repository(clients: AwsClients, name: str) -> str | None:
+    """The repository URI, or None if it does not exist (DescribeRepositories: read only)."""
     try:
         found = clients.call("ecr", "describe_repositories", repositoryNames=[name])
         return str(found["repositories"][0]["repositoryUri"])
     except ClientError as exc:
         if error_code(exc) != "RepositoryNotFoundException":
             raise
+    return None
+
+
+def create_repository(clients: AwsClients, name: str, info: Info = lambda _m: None) -> str:
+    """Create the repository (scan on push, lifecycle policy); returns its URI."""
     info(f"creating ECR repository {name}")
     created = clients.call("ecr", "create_repository", repositoryName=name,
                            imageScanningConfiguration={"scanOnPush": True},
                            imageTagMutability="MUTABLE")
     clients.call("ecr", "put_lifecycle_policy", repositoryName=name, lifecyclePolicyText=lifecycle_policy())
     return str(created["repository"]["repositoryUri"])
+
+
+def ensure_repository(clients: AwsClients, name: str, info: Info = lambda _m: None) -> str:
+    """The repository URI, creating it (scan on push, lifecycle policy) if missing."""
+    return find_repository(clients, name) or create_repository(clients, name, info)
 
 
 def ecr_credentials(clients: AwsClients, registry: str = "") -> tuple[str, str, datetime]:

@@ -1,0 +1,218 @@
+"""Perform a deploy plan's steps in order: recover the stack, upload, change set, smoke test.
+
+The executor asks before anything destructive (deleting a failed stack, executing a
+change set) unless the request says --yes. After recovery it reads the stack again, since
+a wait or a rollback can end in another state that needs its own recovery.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.cloud.aws import AwsClients, Sleep
+from lambdaserve.cloud.stack import changeset as cs
+from lambdaserve.cloud.stack import plan as p
+from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
+from lambdaserve.cloud.stack.outputs import stack_outputs
+from lambdaserve.cloud.stack.smoke import HttpGet, SmokeResult, smoke_test
+from lambdaserve.cloud.store.artifact_ref import ImageArtifact
+from lambdaserve.cloud.store.buckets import create_bucket, create_repository, put_zip
+from lambdaserve.cloud.ui import CloudUI
+from lambdaserve.errors import CloudError
+
+# Builds and pushes the image to a repository URI; the CLI wires it to the build package.
+PushImage = Callable[[str], ImageArtifact]
+SETTLE_ROUNDS = 6  # each recovery ends in a settled state; a few rounds always suffice
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    outcome: str  # created | updated | up-to-date | cancelled
+    outputs: dict[str, str]
+    changes: tuple[cs.Change, ...] = ()
+    smoke: SmokeResult | None = None
+
+
+@dataclass
+class _Run:
+    request: p.DeployRequest | None
+    recovered: bool = False
+    repository_uri: str = ""
+    image: ImageArtifact | None = None
+    change_set: cs.ChangeSet | None = None
+    change_type: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    result: DeployResult | None = None  # set when the run ends early or completes
+
+
+class Executor:
+    def __init__(self, clients: AwsClients, ui: CloudUI, *, sleep: Sleep = time.sleep,
+                 clock: Callable[[], float] = time.time, http_get: HttpGet | None = None,
+                 poll: float = 5.0, push_image: PushImage | None = None) -> None:
+        self.clients, self.ui, self.sleep, self.clock, self.poll = clients, ui, sleep, clock, poll
+        self.http_get, self.push_image = http_get, push_image
+
+    def deploy(self, plan: p.Plan, request: p.DeployRequest) -> DeployResult:
+        """Every step of ``plan`` (made from ``request``), in order."""
+        run = self._run(plan.steps, _Run(request))
+        if run.result is None:
+            raise CloudError("the plan has no change set to execute", hint="This is a lambdaserve bug.")
+        return run.result
+
+    def push(self, steps: Sequence[p.Step]) -> ImageArtifact:
+        """Only the image steps (create the repository, push): the template needs the digest first."""
+        run = self._run(steps, _Run(None))
+        if run.image is None:
+            raise CloudError("the image steps pushed no image", hint="This is a lambdaserve bug.")
+        return run.image
+
+    def _run(self, steps: Sequence[p.Step], run: _Run) -> _Run:
+        for step in steps:
+            self._do(step, run)
+            if run.result is not None and run.result.outcome in ("up-to-date", "cancelled"):
+                break
+        return run
+
+    def _do(self, step: p.Step, run: _Run) -> None:
+        if isinstance(step, p.WaitForStack):
+            self.ui.info(f"stack {step.stack} is {step.status}; waiting for it to finish")
+            self._wait(step.stack_id)
+            run.recovered = True
+        elif isinstance(step, p.DeleteFailedStack | p.ContinueRollback):
+            if run.recovered:  # planned after a wait: the state the wait ends in decides (see _settle)
+                return
+            if isinstance(step, p.DeleteFailedStack):
+                self._delete_failed(step, self._request(run))
+            else:
+                self._continue_rollback(step)
+            run.recovered = True
+        elif isinstance(step, p.CreateBucket):
+            create_bucket(self.clients, step.name, self.ui.info)
+        elif isinstance(step, p.UploadArtifact):
+            put_zip(self.clients, step.artifact, Path(step.path), self.ui.info)
+        elif isinstance(step, p.CreateRepository):
+            run.repository_uri = create_repository(self.clients, step.name, self.ui.info)
+        elif isinstance(step, p.PushImage):
+            if self.push_image is None:
+                raise CloudError("no image pusher was given", hint="This is a lambdaserve bug.")
+            run.image = self.push_image(step.uri or run.repository_uri)
+        elif isinstance(step, p.UploadTemplate):
+            cs.put_template(self.clients, step.upload)
+        elif isinstance(step, p.CreateChangeSet):
+            self._create_change_set(step, run)
+        elif isinstance(step, p.ExecuteChangeSet):
+            self._execute(run)
+        elif isinstance(step, p.SmokeTest):
+            self._smoke(run)
+
+    @staticmethod
+    def _request(run: _Run) -> p.DeployRequest:
+        if run.request is None:
+            raise CloudError("a stack step needs a deploy request", hint="This is a lambdaserve bug.")
+        return run.request
+
+    def _wait(self, stack: str, cursor: EventCursor | None = None) -> Any:
+        return wait_for_stack(self.clients, stack, self.ui, cursor=cursor, sleep=self.sleep, poll=self.poll)
+
+    def _settle(self, request: p.DeployRequest) -> str:
+        """Read the stack again after recovery; recover further until a change set can act on it."""
+        for _ in range(SETTLE_ROUNDS):
+            current = p.plan_stack(self.clients, request.stack)
+            if current.action in ("create", "update"):
+                return "CREATE" if current.action == "create" else "UPDATE"
+            run = _Run(request)
+            for step in p.recovery_steps(request.stack, current):
+                self._do(step, run)
+        raise CloudError(f"stack {request.stack} did not settle",
+                         hint="Check it in the CloudFormation console.")
+
+    def _delete_failed(self, step: p.DeleteFailedStack, request: p.DeployRequest) -> None:
+        self.ui.warn(f"stack {step.stack} is {step.status}: its first create failed and it "
+                     "cannot be updated; it must be deleted and created again")
+        question = f"Delete the failed stack {step.stack} and recreate it?"
+        if not (request.assume_yes or self.ui.confirm(question)):
+            raise CloudError(f"stack {step.stack} is {step.status} and was left as is",
+                             hint="Run `lambdaserve deploy --yes` to delete and recreate it.")
+        cursor = EventCursor(self.clients, step.stack_id)
+        self.clients.call("cloudformation", "delete_stack", StackName=step.stack_id)
+        result = self._wait(step.stack_id, cursor)
+        if result.status != "DELETE_COMPLETE":
+            raise CloudError(f"deleting {step.stack} ended in {result.status}: {result.reasons()}",
+                             hint="Delete it in the CloudFormation console, then deploy again.")
+
+    def _continue_rollback(self, step: p.ContinueRollback) -> None:
+        self.ui.warn(f"stack {step.stack} is UPDATE_ROLLBACK_FAILED; continuing the rollback")
+        cursor = EventCursor(self.clients, step.stack_id)
+        self.clients.call("cloudformation", "continue_update_rollback", StackName=step.stack_id)
+        result = self._wait(step.stack_id, cursor)
+        if result.status != "UPDATE_ROLLBACK_COMPLETE":
+            raise CloudError(f"the rollback of {step.stack} ended in {result.status}: "
+                             f"{result.reasons() or 'no reason given'}",
+                             hint="Fix the resource named above by hand (or skip it with "
+                                  "`aws cloudformation continue-update-rollback --resources-to-skip`"
+                                  "), then deploy again.")
+
+    def _create_change_set(self, step: p.CreateChangeSet, run: _Run) -> None:
+        request = self._request(run)
+        run.change_type = self._settle(request) if run.recovered else step.change_type
+        change_set = cs.create_change_set(
+            self.clients, stack=request.stack, name=f"lambdaserve-{int(self.clock())}",
+            template=request.template, parameters=request.parameters, change_set_type=run.change_type,
+            tags=request.tags, template_url=request.template_url, sleep=self.sleep, poll=min(self.poll, 2.0))
+        run.change_set = change_set
+        if change_set.empty:
+            self.ui.info(f"stack {request.stack} is up to date: nothing to change")
+            cs.delete_change_set(self.clients, change_set.arn)
+            run.result = DeployResult("up-to-date", stack_outputs(self.clients, request.stack,
+                                                                  stage=request.stage))
+
+    def _execute(self, run: _Run) -> None:
+        request, change_set = self._request(run), run.change_set
+        if change_set is None:
+            raise CloudError("no change set to execute", hint="This is a lambdaserve bug.")
+        self.ui.changes(change_set.changes)
+        if not (request.assume_yes or self.ui.confirm("Deploy these changes?")):
+            cs.delete_change_set(self.clients, change_set.arn)
+            if run.change_type == "CREATE":  # leave no empty REVIEW_IN_PROGRESS stack behind
+                self.clients.call("cloudformation", "delete_stack",
+                                  StackName=change_set.stack_id or request.stack)
+            self.ui.info("cancelled; nothing was changed")
+            run.result = DeployResult("cancelled", {}, change_set.changes)
+            return
+        stack_id = change_set.stack_id or request.stack
+        cursor = EventCursor(self.clients, stack_id)
+        cs.execute_change_set(self.clients, change_set.arn)
+        result = self._wait(stack_id, cursor)
+        _raise_if_failed(request.stack, run.change_type, result)
+        run.outputs = stack_outputs(self.clients, stack_id, stage=request.stage)
+        outcome = "created" if run.change_type == "CREATE" else "updated"
+        run.result = DeployResult(outcome, run.outputs, change_set.changes)
+
+    def _smoke(self, run: _Run) -> None:
+        request, done = self._request(run), run.result
+        if done is None or not run.outputs.get("ApiUrl"):
+            return
+        smoke = smoke_test(run.outputs["ApiUrl"], http_get=self.http_get, sleep=self.sleep, auth=request.auth)
+        if not smoke.ok:
+            raise CloudError(f"deployed, but GET {smoke.url} answered {smoke.detail}",
+                             hint="Read the function's logs with `lambdaserve logs --since 10m`.")
+        run.result = DeployResult(done.outcome, done.outputs, done.changes, smoke)
+
+
+def _raise_if_failed(stack: str, change_type: str, result: Any) -> None:
+    if result.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
+        return
+    why = result.reasons() or "no reason given"
+    if change_type == "UPDATE":
+        hint = ("CloudFormation rolled back: the previous version is still serving. "
+                "Fix the cause and deploy again.")
+        if result.status == "UPDATE_ROLLBACK_FAILED":
+            hint = "The rollback failed too; run `lambdaserve deploy` again to continue it."
+        raise CloudError(f"the update of {stack} failed ({result.status}): {why}", hint=hint)
+    raise CloudError(f"creating {stack} failed ({result.status}): {why}",
+                     hint="Fix the cause and run `lambdaserve deploy` again; it deletes the failed "
+                          "stack first (ROLLBACK_COMPLETE stacks cannot be updated).")
