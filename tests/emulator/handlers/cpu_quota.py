@@ -1,0 +1,26 @@
+"""Reports the CPU quota of the cgroup it runs in, at init and per invocation."""
+
+import os
+
+
+def _quota():
+    """(quota_us, period_us) of this process's CPU cgroup, or None when it has none."""
+    for line in open("/proc/self/cgroup").read().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "" and os.path.exists(f"/sys/fs/cgroup{path}/cpu.max"):
+            quota, period = open(f"/sys/fs/cgroup{path}/cpu.max").read().split()
+            if quota != "max":
+                return int(quota), int(period)
+        if "cpu" in controllers.split(","):
+            base = f"/sys/fs/cgroup/cpu{path}"
+            quota = int(open(f"{base}/cpu.cfs_quota_us").read())
+            if quota > 0:
+                return quota, int(open(f"{base}/cpu.cfs_period_us").read())
+    return None
+
+
+AT_INIT = _quota()
+
+
+def handler(event, context):
+    return {"init": AT_INIT, "invoke": _quota()}
