@@ -1,1 +1,19 @@
-"""The slim path: a scikit-learn or torch model converted to ONNX, verified, ready to build."""
+"""The slim path: a scikit-learn or TorchScript model converted to ONNX, verified, ready to build.
+
+ONNX Runtime cold-starts several times faster than scikit-learn or torch and its zip is
+smaller, so converting is the biggest cold-start lever after .pyc files. A conversion is only
+kept when the converted model answers like the original on sample rows: labels exactly,
+scores within a stated tolerance (known skl2onnx pitfalls: float32 casts before trees,
+HistGradientBoosting, SVM probabilities). Frameworks are imported only inside functions.
+
+    sample.py    the rows a conversion is checked on (the user's, or made from the signature)
+    compare.py   the check itself: labels exactly, scores within atol/rtol
+    sklearn_onnx.py  scikit-learn -> ONNX with skl2onnx
+    torch_onnx.py    TorchScript -> ONNX with torch.onnx.export
+    project.py   a project's model converted, verified, and a sibling lambdaserve.onnx.toml written
+"""
+
+from lambdaserve.convert.compare import Tolerance, compare
+from lambdaserve.convert.project import Converted, convert_project
+
+__all__ = ["Converted", "Tolerance", "compare", "convert_project"]
