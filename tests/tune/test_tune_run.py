@@ -69,3 +69,15 @@ def test_tune_prints_the_table_writes_the_plot_and_applies_the_choice(iris: Path
     assert [line for line in before.splitlines() if line.startswith("#")] == \
            [line for line in after.splitlines() if line.startswith("#")]
     assert after.replace(f"memory = {chosen}", "memory = 1024") == before
+
+
+def test_without_data_the_request_is_a_zero_row_from_the_models_signature(iris: Path, tmp_path: Path) -> None:
+    from lambdaserve.cli.tune_cmd import _payload
+
+    config = load_config(iris)
+    assert config.signature is None  # a forest describes itself: the model is asked
+    assert json.loads(_payload(config, None, None)) == {"data": [[0.0, 0.0, 0.0, 0.0]]}
+    event = tmp_path / "event.json"
+    event.write_text('{"body": "{}", "httpMethod": "POST"}')
+    assert json.loads(_payload(config, event, None)) == {"body": "{}", "httpMethod": "POST"}
+    assert json.loads(_payload(config, None, "[[1, 2, 3, 4]]")) == {"data": [[1, 2, 3, 4]]}
