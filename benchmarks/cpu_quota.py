@@ -6,7 +6,9 @@ The handler burns a fixed amount of pure-Python work (one thread) per invocation
 the same function with no quota (``cpu_vcpus=None``), in the same run. With the quota, a
 single-threaded handler should take baseline / min(1, share) (share = memory / 1769): 128 MB
 about 14x, 1,769 MB and above 1x, since one thread cannot use more than one vCPU. Reported
-per size: the median warm duration, its ratio to the baseline, and the expected ratio.
+per size: the median warm duration, its ratio to the baseline, the expected ratio, and the
+CPU the handler got (its CPU seconds / wall seconds): the quota's ceiling is min(1, share) for
+one thread, so "CPU got" must not exceed it, while an idle host would reach it.
 A quota is a ceiling: on a loaded host both sides slow down, and the small shares' ratios
 hold better than the times.
 """
@@ -27,15 +29,21 @@ from lambdaserve.emulator import Function, FunctionSpec  # noqa: E402
 from lambdaserve.emulator.cpu import make_cpu_cap  # noqa: E402
 
 HANDLER = '''
+import time
+
+
 def handler(event, context):
+    wall, cpu = time.perf_counter(), time.process_time()
     total = 0
     for i in range(event["loops"]):
         total += i * i % 7
-    return {"total": total}
+    return {"total": total, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 '''
 
 
-def durations(folder: Path, memory_mb: int, vcpus: float | None, requests: int, loops: int) -> list[float]:
+def durations(folder: Path, memory_mb: int, vcpus: float | None, requests: int,
+              loops: int) -> tuple[list[float], float]:
+    """Warm durations (ms), and the CPU the handler got: its CPU seconds over its wall seconds."""
     spec = FunctionSpec(name="burn", task_root=folder, environment={}, handler="burn.handler",
                         memory_mb=memory_mb, timeout_s=120.0, concurrency=1, cpu_vcpus=vcpus)
     payload = json.dumps({"loops": loops}).encode()
@@ -45,7 +53,9 @@ def durations(folder: Path, memory_mb: int, vcpus: float | None, requests: int, 
     bad = [r for r in results if r.function_error]
     if bad:
         raise SystemExit(bad[0].payload.decode())
-    return [r.duration_ms for r in results]
+    answers = [json.loads(r.payload) for r in results]
+    got = sum(a["cpu"] for a in answers) / sum(a["wall"] for a in answers)
+    return [r.duration_ms for r in results], got
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,14 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lambdaserve-cpu-") as tmp:
         folder = Path(tmp)
         (folder / "burn.py").write_text(HANDLER)
-        base = statistics.median(durations(folder, 10240, None, args.requests, args.loops))
-        print(f"{'memory MB':>10}{'share':>8}{'warm ms':>10}{'ratio':>8}{'expected':>10}")
-        print(f"{'no quota':>10}{'-':>8}{base:>10.1f}{1.0:>8.2f}{1.0:>10.2f}")
+        times, got = durations(folder, 10240, None, args.requests, args.loops)
+        base = statistics.median(times)
+        print(f"{'memory MB':>10}{'share':>8}{'warm ms':>10}{'ratio':>8}{'expected':>10}{'CPU got':>9}")
+        print(f"{'no quota':>10}{'-':>8}{base:>10.1f}{1.0:>8.2f}{1.0:>10.2f}{got:>9.3f}")
         for memory_mb in [int(s) for s in args.sizes.split(",")]:
             share = memory_mb / 1769
-            ms = statistics.median(durations(folder, memory_mb, share, args.requests, args.loops))
-            print(f"{memory_mb:>10}{share:>8.3f}{ms:>10.1f}{ms / base:>8.2f}{1 / min(1.0, share):>10.2f}",
-                  flush=True)
+            times, got = durations(folder, memory_mb, share, args.requests, args.loops)
+            ms = statistics.median(times)
+            print(f"{memory_mb:>10}{share:>8.3f}{ms:>10.1f}{ms / base:>8.2f}{1 / min(1.0, share):>10.2f}"
+                  f"{got:>9.3f}", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
