@@ -10,6 +10,7 @@ from lambdaserve.errors import ConvertError
 from lambdaserve.runtime.signature import Signature
 
 GENERATED_ROWS = 64
+SCALES = (1.0, 5.0, 25.0, 0.1)
 
 
 def rows_from_file(path: Path, signature: Signature) -> dict[str, list[Any]]:
@@ -32,10 +33,11 @@ def rows_from_file(path: Path, signature: Signature) -> dict[str, list[Any]]:
 
 
 def generated_rows(signature: Signature, count: int = GENERATED_ROWS, seed: int = 0,
-                   scale: float = 1.0) -> dict[str, list[Any]]:
-    """Seeded rows of the signature's shape: a zero row, then normal(0, scale) values (whole
-    numbers for integer inputs). They exercise the arithmetic, not the model's real range:
-    pass --data with real rows for a check that means more."""
+                   scales: tuple[float, ...] = SCALES) -> dict[str, list[Any]]:
+    """Seeded rows of the signature's shape: a zero row, then normal values whose spread
+    cycles through ``scales`` row by row (features' ranges are unknown here: a tree's
+    thresholds at 5 or at 0.05 both get crossed), whole numbers for integer inputs. They
+    exercise the arithmetic, not the model's real range: --data with real rows means more."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -45,7 +47,9 @@ def generated_rows(signature: Signature, count: int = GENERATED_ROWS, seed: int 
             raise ConvertError(f"input {spec.name!r} has no fixed row shape to make sample rows from",
                                hint="Declare its shape in [signature], or pass rows with --data FILE.")
         shape = (count, *[int(d or 0) for d in spec.row_shape])
-        values: Any = rng.normal(0.0, scale, size=shape)
+        spread = np.resize(np.asarray(scales, dtype=np.float64), count)
+        spread = spread.reshape((count,) + (1,) * (len(shape) - 1))
+        values: Any = rng.normal(0.0, 1.0, size=shape) * spread
         values[0] = 0
         if spec.dtype.startswith(("int", "uint")):
             values = np.rint(values).astype(np.int64)

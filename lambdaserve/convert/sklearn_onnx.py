@@ -23,6 +23,7 @@ PITFALLS = ("Known skl2onnx pitfalls: trees compare float32 values, so a float64
 def _refuse(estimator: Any, exc: Exception) -> ConvertError:
     kind = type(estimator).__name__
     why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    why = why if len(why) <= 200 else why[:200] + "..."  # some quote whole attribute arrays
     return ConvertError(
         f"skl2onnx cannot convert this {kind}: {why}",
         hint="Keep the native model (it still builds), replace the unsupported step with one "

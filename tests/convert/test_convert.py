@@ -125,3 +125,15 @@ def test_frameworks_it_cannot_convert_and_old_runtimes_are_refused(tmp_path: Pat
     with pytest.raises(ConvertError, match="glibc 2.28") as caught:
         convert_project(load_config(iris))
     assert "3.12" in caught.value.hint
+
+
+def test_generated_rows_reach_every_class_of_the_iris_forest(tmp_path: Path) -> None:
+    from lambdaserve.convert.sample import generated_rows
+
+    project = make_example("iris", tmp_path / "iris")
+    model = load_model(RuntimeSettings.from_env(runtime_env(load_config(project))))
+    rows = generated_rows(model.signature)
+    assert len(rows["input"]) == 64 and rows["input"][0] == [0.0] * 4
+    labels = model.predict(rows)["label"]
+    assert set(np.asarray(labels).tolist()) == {0, 1, 2}  # a check that crosses the trees' thresholds
+    assert generated_rows(model.signature) == rows  # seeded: the same rows every time
