@@ -8,6 +8,7 @@
     launch.py         per sandbox (process | namespace | container): checks, argv, variables
     container.py      the container sandbox: an unpacked image as /, its own ENTRYPOINT + CMD
     memory.py         the memory cap: cgroup v2, cgroup v1, else an RSS watchdog
+    cpu.py            the CPU share (spec.cpu_vcpus) as a CFS quota: cgroup v2 cpu.max or v1 cfs_quota_us
     sandbox_boot.py   the sandboxes' boot (read-only /, capped /tmp, no /dev/shm; binds, chroot)
     shim/             sitecustomize for workers: multiprocessing's SemLock raises ENOSYS
     lambda_text.py    Lambda's log lines and error payloads, word for word

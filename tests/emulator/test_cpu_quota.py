@@ -7,6 +7,7 @@ import pytest
 from lambdaserve.emulator.cpu import PERIOD_US, host_cpus, make_cpu_cap
 from tests.emulator.lambda_helpers import call, running
 from tests.helpers import require
+from tests.runtime.support import load_event
 
 
 def _enforceable() -> bool:
@@ -37,7 +38,7 @@ def test_a_share_over_the_host_cores_is_capped_at_the_host() -> None:
 def test_the_worker_inits_on_a_full_vcpu_then_runs_on_its_share() -> None:
     require(_enforceable(), "no writable cgroup cpu controller on this host")
     with running("cpu_quota.handler", cpu_vcpus=0.25) as function:
-        body, result = call(function, {})
+        body, result = call(function, load_event("apigw-rest-proxy.json"))
         assert function.cpu_limit is not None and function.cpu_limit.enforced
         assert function.cpu_limit.kind in ("cgroup1", "cgroup2")
     assert result.function_error is None
