@@ -6,6 +6,8 @@ import os
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from lambdaserve.build.interpreters import Interpreter
 from lambdaserve.build.zip_package import MB, build_zip
 from lambdaserve.config import load_config
@@ -15,6 +17,7 @@ from tests.examples import make_example
 CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
 
 
+@pytest.mark.slow  # pip resolves onnxruntime for python3.12 (PyPI once, then the test cache)
 def test_the_onnx_config_builds_a_zip_without_scikit_learn_under_45_mb(tmp_path: Path,
                                                                       py312: Interpreter) -> None:
     project = make_example("iris", tmp_path / "iris")
