@@ -62,3 +62,7 @@ class BuildError(LambdaServeError):
 
 class CloudError(LambdaServeError):
     """An AWS call, a credential lookup or a deploy failed."""
+
+
+class ConvertError(LambdaServeError):
+    """A model cannot be converted to ONNX, or the converted one answers differently."""

@@ -4,7 +4,8 @@
                 leasing, cold starts, timeouts, payload limits, reaping; the Runtime API
                 (keep-alive, TCP_NODELAY); Lambda's variables and words (lambda_text.py)
     sandbox/    per sandbox (process | namespace | container): checks, argv, the boot (read-only /,
-                capped /tmp, no /dev/shm), the memory cap, and the shim that makes SemLock raise ENOSYS
+                capped /tmp, no /dev/shm), the memory cap, the CPU share as a CFS quota (cpu.py),
+                and the shim that makes SemLock raise ENOSYS
     fronts/     API Gateway (REST and HTTP API), the Invoke API, the one HTTP server, event shapes
     http11.py   the lean HTTP/1.1 core both the fronts and the Runtime API serve with
 

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from lambdaserve.emulator.execution import lambda_text as text
 from lambdaserve.emulator.sandbox.container import ContainerImage
+from lambdaserve.emulator.sandbox.cpu import CpuLimit
 from lambdaserve.errors import EmulatorError
 
 
@@ -42,6 +43,9 @@ class FunctionSpec:
     container: ContainerImage | None = None  # container: the unpacked image that runs instead
     init_timeout_s: float = 10.0
     idle_timeout_s: float = 300.0
+    # Lambda's CPU share for the memory size (1,769 MB = 1.0) as a CFS quota per environment
+    # (emulator/cpu.py); None leaves the CPU unlimited.
+    cpu_vcpus: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,11 @@ class Function:
     def memory_limit_kind(self) -> str:
         """How the memory cap is enforced: cgroup2, cgroup1 or watchdog."""
         return self._pool.memory_kind
+
+    @property
+    def cpu_limit(self) -> CpuLimit | None:
+        """How spec.cpu_vcpus is enforced (None when not asked for); set once started."""
+        return self._pool.cpu_limit
 
     def close(self) -> None:
         """Kill every worker and stop every server; idempotent."""

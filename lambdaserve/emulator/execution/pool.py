@@ -18,6 +18,7 @@ from lambdaserve.emulator.execution.function import (
 from lambdaserve.emulator.execution.outcomes import Usage, init_failure_result, invocation_result
 from lambdaserve.emulator.execution.runtime_api import Invocation
 from lambdaserve.emulator.execution.worker_process import Spawner, interpreter, kill_group
+from lambdaserve.emulator.sandbox.cpu import CpuLimit, make_cpu_cap
 from lambdaserve.emulator.sandbox.launch import check_spec, launch
 from lambdaserve.emulator.sandbox.memory import MemoryCap, make_cap
 from lambdaserve.errors import EmulatorError
@@ -44,6 +45,7 @@ class Pool:
         self._python = spec.python
         self._arn = text.function_arn(spec.region, spec.name)
         self.memory_kind = ""
+        self.cpu_limit: CpuLimit | None = None
 
     def start(self) -> None:
         check_spec(self.spec)
@@ -52,6 +54,10 @@ class Pool:
         probe = self._make_cap(self.spec.memory_mb)
         self.memory_kind = probe.kind
         probe.close()
+        if self.spec.cpu_vcpus is not None:
+            cpu_probe = make_cpu_cap(self.spec.cpu_vcpus)
+            self.cpu_limit = cpu_probe.limit
+            cpu_probe.close()
         self._spawner = Spawner()
         threading.Thread(target=self._reap, name="lambdaserve-reaper", daemon=True).start()
         if self.memory_kind == "watchdog":
@@ -61,6 +67,8 @@ class Pool:
 
     def _new_env(self) -> ExecutionEnvironment:  # caller holds self._cv
         cap = self._make_cap(self.spec.memory_mb)
+        if self.spec.cpu_vcpus is not None:
+            cap.cpu = make_cpu_cap(self.spec.cpu_vcpus)
         env = ExecutionEnvironment(next(self._ids), cap=cap, log_sink=self._log_sink, clock=self._clock)
         self._envs.append(env)
         return env
@@ -173,6 +181,8 @@ class Pool:
                 budget_s = spec.timeout_s - extra_ms / 1000
             if ready.kind != "ready":
                 return self._init_failed(env, ready, request_id, prelude, extra_ms)
+            if env.cap.cpu is not None:  # for parity: init ran on a full vCPU, invokes on the share
+                env.cap.cpu.init_done()
         invocation = Invocation(
             request_id=request_id, payload=payload,
             deadline_ms=int((time.time() + budget_s) * 1000), function_arn=self._arn,

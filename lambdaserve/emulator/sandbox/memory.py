@@ -15,6 +15,10 @@ import itertools
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator.sandbox.cpu import CpuCap
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _counter = itertools.count()
@@ -78,6 +82,7 @@ class MemoryCap:
         self._fds: dict[str, int] = {}
         self._fds_lock = threading.Lock()
         self._closed = False
+        self.cpu: CpuCap | None = None  # the CPU share's cgroup, joined and removed with this one
 
     def _pread(self, path: str) -> bytes:
         with self._fds_lock:
@@ -90,7 +95,8 @@ class MemoryCap:
 
     def adopt(self, pid: int) -> bool:
         """Move a just-started worker into the cgroup (its later children follow it)."""
-        return self.cgroup is None or _write(self.cgroup / "cgroup.procs", str(pid))
+        joined = self.cgroup is None or _write(self.cgroup / "cgroup.procs", str(pid))
+        return joined and (self.cpu is None or self.cpu.adopt(pid))
 
     def peak_mb(self, pid: int) -> int:
         """Max Memory Used: the cgroup's peak or the worker's VmHWM, whichever is larger
@@ -118,6 +124,8 @@ class MemoryCap:
             fds, self._fds = list(self._fds.values()), {}
         for fd in fds:
             os.close(fd)
+        if self.cpu is not None:
+            self.cpu.close()
         if self.cgroup is not None:
             # A grandchild may linger a moment after SIGKILL; then the empty dir stays behind.
             with contextlib.suppress(OSError):

@@ -76,7 +76,10 @@ class OnnxModel:
         self.session = session
         self.signature = signature
         self._graph_names = {_RENAME.get(o.name, o.name): o.name for o in session.get_outputs()}
-        self._plain = [name for name in self._graph_names if name != "probabilities"]
+        # Probabilities are on request only beside a label; a graph whose answer is a
+        # probabilities tensor alone (an exported torch softmax) always gives it.
+        optional = {"probabilities"} if signature.has_proba else set()
+        self._plain = [name for name in self._graph_names if name not in optional]
 
     def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]:
         if probabilities and not self.signature.has_proba:

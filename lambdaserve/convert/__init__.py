@@ -1,0 +1,33 @@
+"""The slim path: a scikit-learn or TorchScript model converted to ONNX, verified, ready to build.
+
+ONNX Runtime cold-starts several times faster than scikit-learn or torch and its zip is
+smaller, so converting is the biggest cold-start lever after .pyc files. A conversion is only
+kept when the converted model answers like the original on sample rows: labels exactly,
+scores within a stated tolerance (known skl2onnx pitfalls: float32 casts before trees,
+HistGradientBoosting, SVM probabilities). Frameworks are imported only inside functions.
+
+    sample.py    the rows a conversion is checked on (the user's, or made from the signature)
+    tolerance.py   the check itself: labels exactly, scores within atol/rtol
+    sklearn_onnx.py  scikit-learn -> ONNX with skl2onnx
+    torch_onnx.py    TorchScript -> ONNX with torch.onnx.export
+    project.py   a project's model converted, verified, and a sibling lambdaserve.onnx.toml written
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.convert.project import Converted, convert_project
+    from lambdaserve.convert.tolerance import Tolerance, compare
+
+_EXPORTS = {
+    "Converted": "lambdaserve.convert.project",
+    "Tolerance": "lambdaserve.convert.tolerance",
+    "compare": "lambdaserve.convert.tolerance",
+    "convert_project": "lambdaserve.convert.project",
+}
+__all__ = ["Converted", "Tolerance", "compare", "convert_project"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,130 @@
+"""A project's model converted to ONNX, verified against the original, with a config to build it.
+
+The original stays as it is. Next to it go ``<model>.onnx`` and ``lambdaserve.onnx.toml``: the
+same project with model.framework = "onnx" and the requirements swapped for onnxruntime, so
+``lambdaserve build --config lambdaserve.onnx.toml`` makes the small zip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from lambdaserve.config import Config, load_config, runtime_env
+from lambdaserve.convert.sample import generated_rows, rows_from_file
+from lambdaserve.convert.tolerance import Tolerance, compare
+from lambdaserve.errors import ConvertError
+from lambdaserve.runtime.loaders import load_model
+from lambdaserve.runtime.settings import RuntimeSettings
+
+ONNX_CONFIG = "lambdaserve.onnx.toml"
+CONVERTIBLE = ("sklearn", "torchscript")
+# What the native model needed and the ONNX one does not.
+_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch"}
+_RUNTIME_PACKAGES = ("onnxruntime", "numpy")
+
+
+@dataclass(frozen=True)
+class Converted:
+    framework: str  # the original's
+    onnx_path: Path
+    config_path: Path
+    rows: int  # how many rows the check ran on
+    rows_from: str
+    outputs: tuple[str, ...]
+    tolerance: Tolerance
+
+
+def _pin(name: str) -> str:
+    try:
+        return f"{name}=={version(name).split('+')[0]}"
+    except PackageNotFoundError:
+        return name
+
+
+def _requirements(existing: list[str]) -> list[str]:
+    def name(req: str) -> str:
+        return re.split(r"[\s<>=!~;\[]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+    kept = [r for r in existing if name(r) not in _NATIVE_PACKAGES and name(r) not in _RUNTIME_PACKAGES]
+    return [*kept, *(_pin(p) for p in _RUNTIME_PACKAGES)]
+
+
+def _onnx_bytes(config: Config, native: Any, float64: bool) -> bytes:
+    if config.model.framework == "sklearn":
+        from lambdaserve.convert.sklearn_onnx import to_onnx
+
+        return to_onnx(native.estimator, native.signature, float64=float64)
+    from lambdaserve.convert.torch_onnx import to_onnx as torch_to_onnx
+
+    return torch_to_onnx(config.model.path, native.signature)
+
+
+def _write_config(config: Config, onnx_path: Path, target: Path, summary: str) -> None:
+    doc = tomlkit.parse(config.source.read_text(encoding="utf-8"))
+    model = doc.setdefault("model", tomlkit.table())
+    model["path"] = os.path.relpath(onnx_path, config.project_dir)
+    model["framework"] = "onnx"
+    if "predictor" in model:
+        model["predictor"] = ""
+    function = doc.setdefault("function", tomlkit.table())
+    function["requirements"] = _requirements(list(config.function.requirements))
+    header = (f"# Made by `lambdaserve convert --to onnx` from {config.source.name} "
+              f"({config.model.framework}: {config.model.path.name}).\n# {summary}\n"
+              f"# Build it with: lambdaserve build --config {target.name}\n")
+    target.write_text(header + tomlkit.dumps(doc), encoding="utf-8")
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+def convert_project(config: Config, *, data: Path | None = None, tolerance: Tolerance = DEFAULT_TOLERANCE,
+                    output: Path | None = None, float64: bool = False) -> Converted:
+    """Convert, verify on rows (``data``'s, else made from the signature), write; refuse with a
+    ConvertError when the converter cannot or the answers differ."""
+    framework = config.model.framework
+    if framework not in CONVERTIBLE:
+        raise ConvertError(f"lambdaserve converts scikit-learn and TorchScript models, not {framework!r}",
+                           hint="An ONNX model is already slim; export other frameworks to .onnx yourself.")
+    if config.function.python == "3.11":
+        raise ConvertError("onnxruntime's current wheels need glibc 2.28; the python3.11 runtime has 2.26",
+                           hint='Set function.python = "3.12" (Amazon Linux 2023) in lambdaserve.toml.')
+    settings = RuntimeSettings.from_env(runtime_env(config))
+    native = load_model(settings)
+    signature = native.signature
+    rows = rows_from_file(data, signature) if data else generated_rows(signature)
+    count = len(next(iter(rows.values())))
+    onnx_path = output or config.model.path.with_suffix(".onnx")
+    staging = onnx_path.with_name(f".{onnx_path.name}.partial")
+    staging.write_bytes(_onnx_bytes(config, native, float64))
+    try:
+        converted = load_model(dataclasses.replace(settings, model_dir=staging.parent,
+                                                   model_file=staging.name, framework="onnx"))
+        probabilities = signature.has_proba
+        want = native.predict(rows, probabilities=probabilities)
+        got = converted.predict(rows, probabilities=probabilities)
+        problems = compare(want, got, tolerance)
+        if problems:
+            from lambdaserve.convert.sklearn_onnx import PITFALLS
+
+            raise ConvertError(
+                f"the ONNX model answers differently on {count} sample rows: " + "; ".join(problems),
+                hint=(PITFALLS if framework == "sklearn" else "Check for operators whose ONNX version "
+                      "differs (e.g. in-place ops, float64), or loosen --atol/--rtol if acceptable.")
+                + " Nothing was written; the native model is unchanged.")
+        staging.replace(onnx_path)
+    finally:
+        staging.unlink(missing_ok=True)
+    rows_from = f"--data {data}" if data else "generated from the signature"
+    summary = (f"Verified on {count} rows ({rows_from}): labels exactly, scores within {tolerance}.")
+    target = config.project_dir / ONNX_CONFIG
+    _write_config(config, onnx_path, target, summary)
+    load_config(target)  # the file written must be one lambdaserve accepts
+    return Converted(framework, onnx_path, target, count, rows_from, tuple(want), tolerance)

@@ -1,0 +1,80 @@
+"""scikit-learn to ONNX with skl2onnx.
+
+Classifiers give ``output_label`` and an ``output_probability`` tensor (no ZipMap), which the
+runtime's ONNX loader serves as "label" and "probabilities", as the scikit-learn loader does.
+A regressor's (n, 1) output is reshaped to (n,) and named "prediction", so clients see the
+same answer either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaserve.errors import ConvertError
+from lambdaserve.runtime.signature import Signature
+
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+PITFALLS = ("Known skl2onnx pitfalls: trees compare float32 values, so a float64 step before them "
+            "(a scaler) rounds differently: put skl2onnx.sklapi.CastTransformer() before the trees, "
+            "or convert with --float64. HistGradientBoosting and SVC(probability=True) scores may "
+            "differ slightly: loosen --atol/--rtol only if that is acceptable.")
+
+
+def _refuse(estimator: Any, exc: Exception) -> ConvertError:
+    kind = type(estimator).__name__
+    why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    why = why if len(why) <= 200 else why[:200] + "..."  # some quote whole attribute arrays
+    return ConvertError(
+        f"skl2onnx cannot convert this {kind}: {why}",
+        hint="Keep the native model (it still builds), replace the unsupported step with one "
+             "skl2onnx supports (https://onnx.ai/sklearn-onnx/supported.html), or register a "
+             "custom converter and export the .onnx yourself (framework = \"onnx\").")
+
+
+def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> bytes:
+    """The estimator as a serialized ONNX model whose input is the signature's one input."""
+    try:
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    except ImportError as exc:
+        raise ConvertError("converting scikit-learn models needs skl2onnx and onnx",
+                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnx).") from exc
+    spec = signature.inputs[0]
+    width = signature.n_features
+    if width is None:
+        raise ConvertError("the model's signature does not say how many features a row has",
+                           hint="Declare the input's shape in [signature] of lambdaserve.toml.")
+    tensor = DoubleTensorType if float64 else FloatTensorType
+    options: dict[Any, Any] = {}
+    if signature.classes is not None:
+        options = {"zipmap": False}  # a plain probability tensor, not a list of dicts
+    try:
+        onx = convert_sklearn(estimator, initial_types=[(spec.name, tensor([None, width]))],
+                              options={id(estimator): options} if options else None,
+                              target_opset=TARGET_OPSET)
+    except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, MissingShapeCalculator...
+        raise _refuse(estimator, exc) from exc
+    if signature.classes is None:
+        onx = _flat_prediction(onx)
+    return bytes(onx.SerializeToString())
+
+
+def _flat_prediction(model: Any) -> Any:
+    """Append Reshape(-1) so a single-target regressor answers (n,), named "prediction"."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    if len(graph.output) != 1:
+        return model
+    output = graph.output[0]
+    dims = output.type.tensor_type.shape.dim
+    if len(dims) != 2 or dims[1].dim_value != 1:
+        return model  # several targets: (n, k) is what scikit-learn answers too
+    raw = output.name
+    graph.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), "lambdaserve_flat"))
+    graph.node.append(helper.make_node("Reshape", [raw, "lambdaserve_flat"], ["prediction"]))
+    elem = output.type.tensor_type.elem_type
+    del graph.output[:]
+    graph.output.append(helper.make_tensor_value_info("prediction", elem, [None]))
+    return model
