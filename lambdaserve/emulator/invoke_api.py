@@ -40,6 +40,27 @@ def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayR
                            json.dumps(body).encode())
 
 
+def unparseable(payload: bytes) -> str | None:
+    """Why Lambda would not read ``payload`` as JSON, in its words, or None when it is JSON.
+
+    Lambda's parser (Jackson) names the fault after a fixed prefix; Python's reasons follow the
+    same prefix. Too deep or too long a number is refused here too: the Python runtime could never
+    unmarshal it, and a 400 tells the client so instead of a dropped connection.
+    """
+    prefix = "Could not parse request body into json: Could not parse payload into json: "
+    try:
+        json.loads(payload)
+    except UnicodeDecodeError as exc:
+        return prefix + f"Invalid UTF-8 start byte 0x{exc.object[exc.start]:02x}"
+    except json.JSONDecodeError as exc:
+        return prefix + f"{exc.msg}: line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        return prefix + "Document nesting depth exceeds the maximum allowed"
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        return prefix + "Number value length exceeds the maximum allowed"
+    return None
+
+
 def log_result(log_tail: str) -> str:
     """X-Amz-Log-Result: base64 of the last 4 KB of the invocation's log."""
     return base64.b64encode(log_tail.encode("utf-8")[-LOG_TAIL_BYTES:]).decode("ascii")
@@ -86,10 +107,10 @@ class InvokeApi:
                           f"{len(req.body)} byte payload is too large for the {kind} invocation type "
                           f"(limit {limit} bytes)")
         payload = req.body or b"{}"
-        try:
-            json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "InvalidRequestContentException", "Could not parse request body into json")
+        problem = unparseable(payload)
+        if problem is not None:
+            # for parity: Lambda answers 400 InvalidRequestContentException for a non-JSON payload
+            return _error(400, "InvalidRequestContentException", problem)
         if kind == "DryRun":
             return GatewayResponse(204, [("x-amzn-RequestId", req.request_id)])
         if kind == "Event":
