@@ -143,7 +143,7 @@ _PARSE_PREFIX = "Could not parse request body into json: Could not parse payload
 def test_body_that_is_not_json_is_rejected(served, body, reason):
     server, lam, _ = served
     status, headers, answer = _raw(server, body, {})
-    # for parity: Lambda answers 400 InvalidRequestContentException "Could not parse request body into json: ..."
+    # for parity: Lambda answers 400 InvalidRequestContentException "Could not parse request body..."
     assert status == 400 and headers["x-amzn-errortype"] == "InvalidRequestContentException"
     assert json.loads(answer)["message"] == _PARSE_PREFIX + reason
     assert lam.events == []
