@@ -24,7 +24,7 @@ from lambdaserve.config import Config, load_config
 from lambdaserve.emulator.apigw import ApiGateway, ApiSettings
 from lambdaserve.emulator.function import Function, FunctionSpec
 from lambdaserve.emulator.invoke_api import InvokeApi
-from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.emulator.server import READ_TIMEOUT_S, EmulatorServer
 from lambdaserve.runtime.formats import zero_inputs
 
 
@@ -55,14 +55,16 @@ def _try_lines(config: Config, base: str, url: str) -> list[str]:
     return lines
 
 
-def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None) -> None:
+def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None,
+        read_timeout_s: float | None = READ_TIMEOUT_S) -> None:
     """Serve until Ctrl-C (or SIGTERM); takes any spec, e.g. one for an extracted artifact."""
     log = _stderr_log()
     settings = api_settings(config, api, spec)
     function = Function(spec, log_sink=log)
     gateway = ApiGateway(function, settings, log=log)
     invoke_api = InvokeApi({spec.name: function}, region=spec.region, log=log)
-    server = EmulatorServer(gateway, invoke_api, host=host, port=port)  # binds before any worker starts
+    server = EmulatorServer(gateway, invoke_api, host=host, port=port,  # binds before any worker starts
+                            read_timeout_s=read_timeout_s, log=log)
     with function, server:
         staged = "" if settings.stage == "$default" else f"/{settings.stage}"
         url = f"{server.url}{staged}{settings.path}"
@@ -124,17 +126,20 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
               help="Run what was built: a zip (.lambdaserve/build/NAME.zip), or with --sandbox "
                    "container an image build folder or OCI layout DIR[:TAG] "
                    "(default .lambdaserve/build/image).")
+@click.option("--read-timeout", default=READ_TIMEOUT_S, show_default=True, type=click.FloatRange(0),
+              help="Seconds a client may send nothing: a stalled request gets 408, an idle "
+                   "connection is closed. 0: wait forever.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
 def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str | None,
-          artifact: Path | None, config_path: Path) -> None:
+          artifact: Path | None, read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
     spec = artifact_spec(config, artifact, sandbox, concurrency)
     if artifact is not None or spec.sandbox == "container":
         click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
                    f"in the {spec.sandbox} sandbox", err=True)
-    run(config, spec, host=host, port=port, api=api)
+    run(config, spec, host=host, port=port, api=api, read_timeout_s=read_timeout or None)
 
 
 COMMANDS = [serve]
