@@ -82,6 +82,13 @@ class InvokeApi:
     def matches(path: str) -> bool:
         return path.startswith(PREFIX)
 
+    @staticmethod
+    def refuse_too_large(size: str) -> GatewayResponse:
+        """The answer to a body too big to read at all (the server leaves it unread)."""
+        return _error(413, "RequestEntityTooLargeException",
+                      f"{size} byte payload is too large for the RequestResponse invocation type "
+                      f"(limit {MAX_SYNC_BYTES} bytes)")
+
     def _arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}"
 

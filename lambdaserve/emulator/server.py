@@ -42,10 +42,17 @@ class _Handler(http11.Connection):
         except http11.HttpError as exc:
             self.refuse(exc.status, _REFUSALS.get(exc.status, "Bad Request"))
             return None
-        if body is None:
-            self.refuse(413, "Request Too Long")
-            return None
         path, _, query = req.target.partition("?")
+        if body is None:  # left unread: answered in the words of the front it was meant for
+            size = req.header("Content-Length") or f"over {MAX_BODY_BYTES}"
+            if InvokeApi.matches(path):
+                refusal = self.server.invoke_api.refuse_too_large(size)
+            else:
+                refusal = self.server.gateway.refuse_too_large(
+                    IncomingRequest(method=req.method, path=path, query=query,
+                                    source_ip=self.client_address[0], protocol=req.version), size)
+            self._send(refusal, close=True)
+            return None
         return IncomingRequest(method=req.method, path=path, query=query,
                                headers=[(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"],
                                body=body, source_ip=self.client_address[0], protocol=req.version,
