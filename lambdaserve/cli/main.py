@@ -8,11 +8,13 @@ import click
 from rich.console import Console
 
 from lambdaserve import __version__
-from lambdaserve.errors import ConfigError, LambdaServeError, RequestError
+from lambdaserve.errors import ConfigError, LambdaServeError, RequestError, RequestRefusedError
 
-# Exit codes: 0 ok, 1 a lambdaserve error, 2 usage (click's), 3 a config error, 130 Ctrl-C.
+# Exit codes: 0 ok; 1 a lambdaserve error, or an invoke whose function failed (function error,
+# 5xx); 2 usage (click's); 3 a config error; 4 an invoke the function refused (4xx); 130 Ctrl-C.
 EXIT_ERROR = 1
 EXIT_CONFIG = 3
+EXIT_REFUSED = 4
 EXIT_INTERRUPTED = 130
 
 err_console = Console(stderr=True, highlight=False)
@@ -31,6 +33,8 @@ class LambdaServeGroup(click.Group):
             code = EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_ERROR
             if isinstance(exc, RequestError):
                 code = EXIT_ERROR
+            if isinstance(exc, RequestRefusedError):
+                code = EXIT_REFUSED
             ctx.exit(code)
         except KeyboardInterrupt:
             err_console.print("interrupted")
