@@ -40,6 +40,14 @@ def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayR
                            json.dumps(body).encode())
 
 
+class _NonStandard(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NonStandard(name)
+
+
 def unparseable(payload: bytes) -> str | None:
     """Why Lambda would not read ``payload`` as JSON, in its words, or None when it is JSON.
 
@@ -49,7 +57,9 @@ def unparseable(payload: bytes) -> str | None:
     """
     prefix = "Could not parse request body into json: Could not parse payload into json: "
     try:
-        json.loads(payload)
+        json.loads(payload, parse_constant=_refuse_constant)
+    except _NonStandard as exc:  # Python reads NaN and Infinity; Lambda's parser does not
+        return prefix + f"Non-standard token '{exc}'"
     except UnicodeDecodeError as exc:
         return prefix + f"Invalid UTF-8 start byte 0x{exc.object[exc.start]:02x}"
     except json.JSONDecodeError as exc:

@@ -139,6 +139,8 @@ _PARSE_PREFIX = "Could not parse request body into json: Could not parse payload
     (b"[" * 10_000 + b"]" * 10_000, "Document nesting depth exceeds the maximum allowed"),
     (b'{"n": ' + b"7" * 5000 + b"}", "Number value length exceeds the maximum allowed"),
     (b'{"a": 1,}', "Expecting property name enclosed in double quotes: line 1, column 9"),
+    (b"[1, NaN]", "Non-standard token 'NaN'"),  # not JSON; the runtime would fail to unmarshal it
+    (b"-Infinity", "Non-standard token '-Infinity'"),
 ])
 def test_body_that_is_not_json_is_rejected(served, body, reason):
     server, lam, _ = served
