@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from lambdaserve.cli import wiring
+from lambdaserve.cli import wiring, worker_python
 from lambdaserve.cli.invoke_io import check_answer, read_event
 from lambdaserve.config import load_config, runtime_env
 from lambdaserve.errors import LambdaServeError
@@ -83,8 +83,13 @@ def invoke(event: str | None, data: str | None, config_path: Path, in_process: b
         check_answer(result, None)
         return
     config = load_config(config_path)
-    result_bytes, function_error = wiring.invoke_once(config, json.dumps(payload).encode(), sandbox=sandbox,
-                                                      log=lambda line: click.echo(line, err=True))
+    worker = worker_python.for_project(config)
+    click.echo(worker.banner(), err=True)
+    if worker.note:
+        click.echo(f"warning: {worker.note}", err=True)
+    result_bytes, function_error = wiring.invoke_once(
+        config, json.dumps(payload).encode(), sandbox=sandbox, log=lambda line: click.echo(line, err=True),
+        python=worker.path, extra_pythonpath=worker.extra_pythonpath)
     click.echo(result_bytes.decode("utf-8", "replace"))
     check_answer(result_bytes, function_error)
 

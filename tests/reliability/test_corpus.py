@@ -34,6 +34,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         log = (project / "serve.log").read_text(errors="replace")
         assert "Traceback" not in log and '"status":5' not in log, log[-3000:]
         assert "internal error answering" not in log, log[-3000:]
+        assert "runs the function (" in log  # the banner names the Python that runs it
 
 
 def test_the_corpus_is_big_enough():
