@@ -98,14 +98,15 @@ class ApiGateway:
 
     def _too_large(self) -> GatewayResponse:
         """A body over API Gateway's own 10 MB: REST answers before any gateway response
-        (plain text, no CORS), as measured on AWS."""
+        (plain text, no CORS), as measured on AWS. The HTTP API's answer is not verified."""
         if self.settings.rest:
             body = f"HTTP content length exceeded {MAX_REQUEST_BYTES} bytes.".encode()
             return GatewayResponse(413, [("Content-Type", "text; charset=utf-8")], body)
         return self._own(413, "Request Entity Too Large")
 
     def _too_large_for_lambda(self) -> GatewayResponse:
-        """Under 10 MB but an event over Lambda's 6 MB: Lambda's 413 reaches the client."""
+        """Under 10 MB but an event over Lambda's 6 MB: Lambda's 413 reaches the client (REST as
+        measured on AWS, with BadRequestException; the HTTP API's body is not verified)."""
         if self.settings.rest:
             return self._own(413, "Request Too Long", "BadRequestException")
         return self._own(413, "Request Entity Too Large")
