@@ -8,6 +8,9 @@ Stdlib only: it ships inside the function with the runtime.
      ├── ModelLoadError         the model cannot be found or loaded
      ├── RequestError           a client's request is wrong; carries an HTTP status
      ├── EmulatorError          the local Lambda cannot run
+     ├── InvokeError            an invoke's answer is an error (`lambdaserve invoke`)
+     │    ├── FunctionFailedError    the function failed: a function error, or a 5xx answer
+     │    └── RequestRefusedError    the function refused the request: a 4xx answer
      ├── BuildError             a package or image cannot be built or pushed
      └── CloudError             an AWS call or a deploy failed
 
@@ -54,6 +57,18 @@ class RequestError(LambdaServeError):
 
 class EmulatorError(LambdaServeError):
     """The local Lambda cannot start or serve."""
+
+
+class InvokeError(LambdaServeError):
+    """An invoke went through, and its answer is an error."""
+
+
+class FunctionFailedError(InvokeError):
+    """The function raised, timed out or crashed, or answered 5xx."""
+
+
+class RequestRefusedError(InvokeError):
+    """The function answered 4xx: the event or its data is wrong."""
 
 
 class BuildError(LambdaServeError):

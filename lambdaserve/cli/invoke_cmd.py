@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,31 +14,10 @@ from typing import Any
 
 import click
 
-from lambdaserve.cli import wiring
+from lambdaserve.cli import wiring, worker_python
+from lambdaserve.cli.invoke_io import check_answer, read_event
 from lambdaserve.config import load_config, runtime_env
-from lambdaserve.errors import LambdaServeError, UsageError
-
-
-def _read_event(event: str | None, data: str | None) -> dict[str, Any]:
-    if (event is None) == (data is None):
-        raise UsageError("pass exactly one of --event and --data",
-                         hint="--event FILE (or - for stdin) holds a whole event; "
-                              "--data '[[5.1, 3.5, 1.4, 0.2]]' wraps rows as a direct invoke.")
-    where = "--data" if data is not None else f"--event {event}"
-    try:
-        if data is not None:
-            return {"data": json.loads(data)}
-        text = sys.stdin.read() if event == "-" else Path(str(event)).read_text(encoding="utf-8")
-        loaded = json.loads(text)
-    except OSError as exc:
-        raise UsageError(f"{where}: {exc.strerror}", hint="Check the path of the event file.") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{where} is not valid JSON: {exc}",
-                         hint="`lambdaserve generate-event apigw` prints a valid event.") from exc
-    if not isinstance(loaded, dict):
-        raise UsageError(f"{where} must be a JSON object, not {type(loaded).__name__}",
-                         hint="Wrap rows with --data, or pass a whole event.")
-    return loaded
+from lambdaserve.errors import LambdaServeError
 
 
 class LocalContext:
@@ -90,22 +68,30 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
 @click.option("--endpoint-url", default=None, help="With --remote: another AWS endpoint (e.g. moto).")
 def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str,
            remote: bool, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
-    """Run one event through the function and print its result as JSON on stdout."""
-    payload = _read_event(event, data)
+    """Run one event through the function and print its result as JSON on stdout.
+
+    Exit code 0 for a successful answer, 1 when the function failed (a function error, or a 5xx
+    answer) and 4 when it refused the request (a 4xx answer); the answer is printed either way.
+    """
+    payload = read_event(event, data)
     if remote:
         _remote(config_path, payload, profile=profile, region=region, endpoint_url=endpoint_url)
         return
     if in_process:
         result = _in_process(config_path, payload)
         click.echo(json.dumps(result))
+        check_answer(result, None)
         return
     config = load_config(config_path)
-    result_bytes, function_error = wiring.invoke_once(config, json.dumps(payload).encode(), sandbox=sandbox,
-                                                      log=lambda line: click.echo(line, err=True))
+    worker = worker_python.for_project(config)
+    click.echo(worker.banner(), err=True)
+    if worker.note:
+        click.echo(f"warning: {worker.note}", err=True)
+    result_bytes, function_error = wiring.invoke_once(
+        config, json.dumps(payload).encode(), sandbox=sandbox, log=lambda line: click.echo(line, err=True),
+        python=worker.path, extra_pythonpath=worker.extra_pythonpath)
     click.echo(result_bytes.decode("utf-8", "replace"))
-    if function_error:
-        raise LambdaServeError(f"the function failed ({function_error})",
-                               hint="Its error and traceback are in the log above.")
+    check_answer(result_bytes, function_error)
 
 
 def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, region: str | None,
@@ -124,9 +110,7 @@ def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, 
         result = remote_invoke(cloud.clients, name, json.dumps(payload).encode())
     click.echo(result.log_tail.rstrip(), err=True)
     click.echo(result.payload.decode("utf-8", "replace"))
-    if result.function_error:
-        raise LambdaServeError(f"the deployed function failed ({result.function_error})",
-                               hint="Its error is above; `lambdaserve logs` shows the rest.")
+    check_answer(result.payload, result.function_error, where="the deployed function")
 
 
 COMMANDS = [invoke]

@@ -12,12 +12,13 @@ import click
 from rich.console import Console
 
 from lambdaserve import __version__
-from lambdaserve.errors import ConfigError, LambdaServeError, UsageError
+from lambdaserve.errors import ConfigError, LambdaServeError, RequestRefusedError, UsageError
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # any other lambdaserve error (build, cloud, model, emulator), or a cancelled deploy
 EXIT_USAGE = 2  # a bad option or argument: click's own errors and UsageError
 EXIT_CONFIG = 3  # lambdaserve.toml is wrong
+EXIT_REFUSED = 4  # an invoke the function refused: it answered a 4xx (a function error or 5xx is 1)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
 
 EXIT_CODES_HELP = """\b
@@ -26,6 +27,7 @@ Exit codes:
   1    an error (build, cloud, model, emulator), or a cancelled deploy
   2    usage: a bad option or argument
   3    lambdaserve.toml is wrong
+  4    invoke: the function refused the request (a 4xx answer)
   130  interrupted (Ctrl-C)"""
 
 err_console = Console(stderr=True, highlight=False)
@@ -45,6 +47,8 @@ def exit_code(exc: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(exc, ConfigError):
         return EXIT_CONFIG
+    if isinstance(exc, RequestRefusedError):
+        return EXIT_REFUSED
     return EXIT_ERROR
 
 

@@ -19,10 +19,10 @@ from types import FrameType
 
 import click
 
-from lambdaserve.cli import serve_artifact, wiring
+from lambdaserve.cli import serve_artifact, wiring, worker_python
 from lambdaserve.config import Config, load_config
 from lambdaserve.emulator.execution import Function, FunctionSpec
-from lambdaserve.emulator.fronts import ApiGateway, ApiSettings, EmulatorServer, InvokeApi
+from lambdaserve.emulator.fronts import READ_TIMEOUT_S, ApiGateway, ApiSettings, EmulatorServer, InvokeApi
 from lambdaserve.runtime.formats import zero_inputs
 
 
@@ -53,14 +53,19 @@ def _try_lines(config: Config, base: str, url: str) -> list[str]:
     return lines
 
 
-def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None) -> None:
+def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None,
+        read_timeout_s: float | None = READ_TIMEOUT_S,
+        worker: worker_python.WorkerPython | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM); takes any spec, e.g. one for an extracted artifact."""
     log = _stderr_log()
+    if worker is None and spec.container is None:
+        worker = worker_python.for_interpreter(spec.python, config.function.python)
     settings = api_settings(config, api, spec)
     function = Function(spec, log_sink=log)
     gateway = ApiGateway(function, settings, log=log)
     invoke_api = InvokeApi({spec.name: function}, region=spec.region, log=log)
-    server = EmulatorServer(gateway, invoke_api, host=host, port=port)  # binds before any worker starts
+    server = EmulatorServer(gateway, invoke_api, host=host, port=port,  # binds before any worker starts
+                            read_timeout_s=read_timeout_s, log=log)
     with function, server:
         staged = "" if settings.stage == "$default" else f"/{settings.stage}"
         url = f"{server.url}{staged}{settings.path}"
@@ -68,6 +73,10 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
         click.echo(f"Serving {spec.name} as a {kind} at {url}")
         click.echo(f"  Invoke API: {server.url} (boto3/aws: --endpoint-url {server.url}, "
                    f"function {spec.name})")
+        if worker is not None:
+            click.echo(f"  {worker.banner()}")
+            if worker.note:
+                click.echo(f"warning: {worker.note}", err=True)
         click.echo("Try:")
         for line in _try_lines(config, f"{server.url}{staged}", url):
             click.echo(line)
@@ -92,7 +101,7 @@ def default_sandbox(artifact: Path | None) -> str:
 
 
 def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
-                  concurrency: int) -> FunctionSpec:
+                  concurrency: int, worker: worker_python.WorkerPython | None = None) -> FunctionSpec:
     """The spec for ``serve``'s options: the project folder, a built zip, or an image."""
     if sandbox == "container" and artifact is not None and artifact.is_file():
         raise click.UsageError(f"{artifact} is a file; --sandbox container runs an image "
@@ -103,7 +112,9 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
         raise click.UsageError(f"{artifact} is a folder; only --sandbox container runs an image")
     kind = sandbox or default_sandbox(artifact)
     if artifact is None:
-        return wiring.function_spec(config, concurrency=concurrency, sandbox=kind)
+        worker = worker or worker_python.for_project(config)
+        return wiring.function_spec(config, concurrency=concurrency, sandbox=kind, python=worker.path,
+                                    extra_pythonpath=worker.extra_pythonpath)
     return serve_artifact.zip_spec(config, artifact, sandbox=kind, concurrency=concurrency)
 
 
@@ -122,17 +133,21 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
               help="Run what was built: a zip (.lambdaserve/build/NAME.zip), or with --sandbox "
                    "container an image build folder or OCI layout DIR[:TAG] "
                    "(default .lambdaserve/build/image).")
+@click.option("--read-timeout", default=READ_TIMEOUT_S, show_default=True, type=click.FloatRange(0),
+              help="Seconds a client may send nothing: a stalled request gets 408, an idle "
+                   "connection is closed. 0: wait forever.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
 def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str | None,
-          artifact: Path | None, config_path: Path) -> None:
+          artifact: Path | None, read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
-    spec = artifact_spec(config, artifact, sandbox, concurrency)
+    worker = worker_python.for_project(config) if artifact is None and sandbox != "container" else None
+    spec = artifact_spec(config, artifact, sandbox, concurrency, worker)
     if artifact is not None or spec.sandbox == "container":
         click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
                    f"in the {spec.sandbox} sandbox", err=True)
-    run(config, spec, host=host, port=port, api=api)
+    run(config, spec, host=host, port=port, api=api, read_timeout_s=read_timeout or None, worker=worker)
 
 
 COMMANDS = [serve]

@@ -34,9 +34,12 @@ def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "proce
     return spec if python is None else dataclasses.replace(spec, python=python)
 
 
-def invoke_once(config: Config, payload: bytes, *, sandbox: str,
-                log: Callable[[str], None]) -> tuple[bytes, str | None]:
+def invoke_once(config: Config, payload: bytes, *, sandbox: str, log: Callable[[str], None],
+                python: str | None = None,
+                extra_pythonpath: tuple[Path, ...] = ()) -> tuple[bytes, str | None]:
     """One cold invoke through a real local Lambda; log lines (START..REPORT) go to ``log``."""
-    with Function(function_spec(config, concurrency=1, sandbox=sandbox), log_sink=log) as function:
+    spec = function_spec(config, concurrency=1, sandbox=sandbox, python=python,
+                         extra_pythonpath=extra_pythonpath)
+    with Function(spec, log_sink=log) as function:
         result = function.invoke(payload)
     return result.payload, result.function_error

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http
+import re
 import socket
 import socketserver
 import threading
@@ -22,7 +23,13 @@ from io import BufferedIOBase
 
 MAX_LINE = 65536  # http.server's limits
 MAX_HEADERS = 100
+LINGER_S = 2.0  # after a refusal, how long to read and drop what the client still sends
+LINGER_BYTES = 32 * 1024 * 1024
 _REASONS = {s.value: s.phrase for s in http.HTTPStatus}
+# RFC 9110 tokens (methods, header names), and what a field value may not hold.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CHUNK_SIZE = re.compile(rb"^[0-9A-Fa-f]{1,16}$")  # no sign, no 0x: a negative size is malformed
 
 
 class HttpError(Exception):
@@ -64,49 +71,95 @@ def _line(rfile: BufferedIOBase, status: int, what: str) -> bytes:
 
 
 def read_head(rfile: BufferedIOBase) -> Request | None:
-    """The next request line and headers; None when the client closed the connection."""
-    line = _line(rfile, 414, "Request line")
+    """The next request line and headers; None when the client closed the connection (or,
+    under a read timeout, stayed idle between requests)."""
+    try:
+        line = _line(rfile, 414, "Request line")
+    except TimeoutError:
+        return None  # an idle keep-alive connection: closed without a word, as a proxy does
+    try:
+        return _rest_of_head(rfile, line)
+    except TimeoutError:
+        raise HttpError(408, "Request Timeout") from None
+
+
+def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
     while line in (b"\r\n", b"\n"):  # RFC 9112: ignore empty lines before a request
         line = _line(rfile, 414, "Request line")
     if not line:
         return None
-    parts = line.decode("iso-8859-1").split()
-    if len(parts) != 3:
+    if not line.endswith(b"\n"):
+        raise HttpError(400, "Incomplete request line")
+    text = line.decode("iso-8859-1").rstrip("\r\n")
+    parts = text.split(" ")
+    if len(parts) != 3 or not all(parts):
         raise HttpError(400, f"Bad request syntax ({line[:100]!r})")
     method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise HttpError(505 if version.startswith("HTTP/") else 400, f"Bad request version ({version!r})")
+        if re.fullmatch(r"HTTP/\d(\.\d)?", version):
+            raise HttpError(505, f"HTTP version not supported ({version!r})")
+        raise HttpError(400, f"Bad request version ({version[:20]!r})")
+    if not _TOKEN.match(method):
+        raise HttpError(400, f"Bad request method ({method[:20]!r})")
+    if not (target.startswith("/") or target == "*") or any(c <= " " or c == "\x7f" for c in target):
+        raise HttpError(400, f"Bad request target ({target[:100]!r})")
     if target.startswith("//"):  # as http.server: never a scheme-relative URL
         target = "/" + target.lstrip("/")
     headers: list[tuple[str, str]] = []
     while True:
         line = _line(rfile, 431, "Header line")
-        if line in (b"\r\n", b"\n", b""):
+        if line in (b"\r\n", b"\n"):
             return Request(method, target, version, headers)
-        text = line.decode("iso-8859-1")
+        if not line.endswith(b"\n"):
+            raise HttpError(400, "Incomplete request head")
+        text = line.decode("iso-8859-1").rstrip("\r\n")
         if text[0] in " \t" and headers:  # an obsolete folded continuation line
             name, value = headers[-1]
             headers[-1] = (name, f"{value} {text.strip()}")
             continue
         name, sep, value = text.partition(":")
-        if not sep or not name.strip():
+        # RFC 9112 5.1: no whitespace between a field name and its colon
+        if not sep or not _TOKEN.match(name) or _BAD_VALUE.search(value):
             raise HttpError(400, f"Bad header line ({line[:100]!r})")
-        headers.append((name.strip(), value.strip()))
+        headers.append((name, value.strip(" \t")))
         if len(headers) > MAX_HEADERS:
             raise HttpError(431, "Too many headers")
 
 
 def read_body(rfile: BufferedIOBase, req: Request, limit: int, *, drain: bool = False) -> bytes | None:
     """The body by Content-Length or chunked; None when it is over ``limit`` (then left unread,
-    or read and dropped with ``drain`` so the connection stays usable)."""
-    if "chunked" in (req.header("Transfer-Encoding") or "").lower():
-        return _read_chunked(rfile, limit, drain)
+    or read and dropped with ``drain`` so the connection stays usable). A body that stops
+    arriving under a read timeout is a 408."""
     try:
-        length = int(req.header("Content-Length") or 0)
-    except ValueError:
-        raise HttpError(400, "Bad Content-Length") from None
-    if length < 0:
+        return _read_body(rfile, req, limit, drain)
+    except TimeoutError:
+        raise HttpError(408, "Request Timeout") from None
+
+
+def _content_length(req: Request) -> int:
+    values = {v.strip() for k, v in req.headers if k.lower() == "content-length"}
+    if not values:
+        return 0
+    # RFC 9112 6.3: several differing lengths, or one that is not all digits, is unrecoverable
+    if len(values) != 1:
         raise HttpError(400, "Bad Content-Length")
+    value = values.pop()
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise HttpError(400, "Bad Content-Length")
+    return int(value)
+
+
+def _read_body(rfile: BufferedIOBase, req: Request, limit: int, drain: bool) -> bytes | None:
+    coding = req.header("Transfer-Encoding")
+    if coding is not None:
+        codings = [c.strip().lower() for c in coding.split(",")]
+        # RFC 9112 6.1: chunked must come last; a length beside it could smuggle a request
+        if codings[-1] != "chunked" or req.header("Content-Length") is not None:
+            raise HttpError(400, f"Bad Transfer-Encoding ({coding[:40]!r})")
+        if codings != ["chunked"]:
+            raise HttpError(400, f"Transfer-Encoding {coding[:40]!r} is not supported; send chunked")
+        return _read_chunked(rfile, limit, drain)
+    length = _content_length(req)
     if length > limit:
         while drain and length > 0:
             data = rfile.read(min(length, 1 << 20))
@@ -124,21 +177,40 @@ def _read_chunked(rfile: BufferedIOBase, limit: int, drain: bool) -> bytes | Non
     parts: list[bytes] = []
     size = 0
     while True:
-        try:
-            chunk = int(rfile.readline(1024).split(b";")[0].strip(), 16)
-        except ValueError:
-            raise HttpError(400, "Bad chunk size") from None
+        line = rfile.readline(1024)
+        token = line.split(b";")[0].strip(b" \t\r\n")
+        if not line.endswith(b"\n") or not _CHUNK_SIZE.match(token):
+            raise HttpError(400, "Bad chunk size")
+        chunk = int(token, 16)
         if chunk == 0:
-            while rfile.readline(1024).strip():  # trailers
-                pass
-            return b"".join(parts) if size <= limit else None
+            for _ in range(MAX_HEADERS + 1):  # trailers, up to the blank line
+                trailer = rfile.readline(MAX_LINE + 1)
+                if not trailer.endswith(b"\n"):
+                    raise HttpError(400, "Incomplete chunked body")
+                if trailer in (b"\r\n", b"\n"):
+                    return b"".join(parts) if size <= limit else None
+            raise HttpError(431, "Too many trailers")
         size += chunk
         if size > limit and not drain:
             return None
-        data = rfile.read(chunk)
+        data = _read_exactly(rfile, chunk, keep=size <= limit)
         if size <= limit:
             parts.append(data)
-        rfile.readline(8)  # the CRLF after each chunk
+        if rfile.readline(3) not in (b"\r\n", b"\n"):  # the CRLF after each chunk
+            raise HttpError(400, "Bad chunk framing")
+
+
+def _read_exactly(rfile: BufferedIOBase, n: int, *, keep: bool) -> bytes:
+    """``n`` bytes of body, or a 400 when the client stops short; dropped unless ``keep``."""
+    parts: list[bytes] = []
+    while n > 0:
+        data = rfile.read(min(n, 1 << 20))
+        if not data:
+            raise HttpError(400, "Incomplete body")
+        n -= len(data)
+        if keep:
+            parts.append(data)
+    return b"".join(parts)
 
 
 _date_cache: tuple[int, str] = (0, "")
@@ -167,10 +239,17 @@ def response(status: int, headers: Iterable[tuple[str, str]], body: bytes, *,
 
 
 class Connection(socketserver.StreamRequestHandler):
-    """One client connection; subclasses answer with ``send`` from ``handle_request``."""
+    """One client connection; subclasses answer with ``send`` from ``handle_request``.
+
+    With ``read_timeout_s`` on the server, a connection that sends nothing for that long is
+    closed when idle between requests, and answered 408 when it stalls inside one.
+    """
 
     def setup(self) -> None:
         super().setup()
+        read_timeout = getattr(self.server, "read_timeout_s", None)
+        if read_timeout is not None:
+            self.connection.settimeout(read_timeout)
         # Without it, Nagle + delayed ACK cost ~40-90 ms on every small response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.close_connection = False
@@ -193,6 +272,12 @@ class Connection(socketserver.StreamRequestHandler):
         self.send(response(status, [("Content-Type", "text/plain")], message.encode(), close=True))
 
     def handle(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._linger()
+
+    def _serve(self) -> None:
         while not self.close_connection:
             try:
                 req = read_head(self.rfile)
@@ -206,3 +291,20 @@ class Connection(socketserver.StreamRequestHandler):
                 return
             except OSError:  # the client left or reset the connection
                 return
+
+    def _linger(self) -> None:
+        """Close gracefully. Closing with request bytes unread makes the kernel reset the
+        connection, and the client can lose the answer just sent (a 400, a 413)."""
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_S
+            drained = 0
+            while drained < LINGER_BYTES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.connection.settimeout(left)
+                data = self.connection.recv(1 << 16)
+                if not data:
+                    return
+                drained += len(data)

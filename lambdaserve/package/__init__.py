@@ -8,3 +8,17 @@ sources.py what goes in besides dependencies; process.py the injectable command 
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdaserve.facade import lazy_exports
+
+if TYPE_CHECKING:
+    from lambdaserve.package.process import Runner, run_command
+
+_EXPORTS = {
+    "Runner": "lambdaserve.package.process",
+    "run_command": "lambdaserve.package.process",
+}
+__all__ = ["Runner", "run_command"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdaserve.errors import RequestError
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
+from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
 from lambdaserve.runtime.validation import MAX_DEPTH, RowChecker, checkers, kind_of, shown
 
@@ -178,10 +179,10 @@ def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> 
         raise RequestError(
             f"input {name!r}: shape must be a list of non-negative integers, not {shown(shape)}"
         )
-    if datatype not in OIP_DATATYPES.values():
+    if datatype not in OIP_DATATYPE_NAMES:
         raise RequestError(
             f"input {name!r}: datatype {shown(datatype)} is not an Open Inference Protocol type",
-            hint="Use one of " + ", ".join(sorted(set(OIP_DATATYPES.values()))),
+            hint="Use one of " + ", ".join(OIP_DATATYPE_NAMES),
         )
     check = checks.get(name) or RowChecker(None)
     want = _OIP_KIND.get(str(datatype), "number")
@@ -206,6 +207,7 @@ def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> 
             raise RequestError(f"input {name!r}: shape {shape} does not fit the model's {shown_shape}")
     if shape[0] == 0:
         raise RequestError(f"input {name!r}: the batch is empty; send at least one row")
+    check_datatype(name, str(datatype), flat, shape)
     return name, check.check_rows(_reshape(flat, shape))
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
-          "uint8", "bool", "string")
+          "uint8", "uint16", "uint32", "uint64", "bool", "string")
 
 # Open Inference Protocol v2 datatype names, for requests and answers.
 OIP_DATATYPES = {
     "float16": "FP16", "float32": "FP32", "float64": "FP64", "int8": "INT8",
     "int16": "INT16", "int32": "INT32", "int64": "INT64", "uint8": "UINT8",
-    "bool": "BOOL", "string": "BYTES",
+    "uint16": "UINT16", "uint32": "UINT32", "uint64": "UINT64", "bool": "BOOL", "string": "BYTES",
 }
 
 

@@ -12,16 +12,10 @@ from itertools import chain
 from typing import Any
 
 from lambdaserve.errors import RequestError
+from lambdaserve.runtime.ranges import ANY_INT, all_in_range, number_text, out_of_range
 from lambdaserve.runtime.signature import Signature, TensorSpec
 
 MAX_DEPTH = 32  # nesting cap when the signature does not give a rank
-_INT_RANGES = {
-    "int8": (-(2**7), 2**7 - 1),
-    "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1),
-    "int64": (-(2**63), 2**63 - 1),
-    "uint8": (0, 255),
-}
 
 
 def shown(value: Any) -> str:
@@ -30,8 +24,8 @@ def shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, int | float):
+        return number_text(value)
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return repr(text)
@@ -52,23 +46,6 @@ def kind_of(dtype: str) -> str:
     if dtype == "string":
         return "string"
     return "any"
-
-
-def all_finite_numbers(values: list[Any], *, integers: bool = False, dtype: str = "") -> bool:
-    """True when every value is an int or float, finite (and an in-range int if ``integers``)."""
-    if not values:
-        return False
-    types = set(map(type, values))
-    if integers:
-        low, high = _INT_RANGES.get(dtype, (-(2**63), 2**64 - 1))
-        return types == {int} and low <= min(values) and max(values) <= high
-    if not types <= {int, float}:
-        return False
-    try:
-        total = sum(values)  # NaN and infinities survive a sum; an overflow only means "look closer"
-    except OverflowError:
-        return False
-    return not isinstance(total, float) or math.isfinite(total)
 
 
 def _count(n: int, noun: str) -> str:
@@ -132,7 +109,7 @@ class RowChecker:
             if len(widths) != 1 or (want is not None and widths != {want}):
                 return False
             level = list(chain.from_iterable(level))
-        return all_finite_numbers(level, integers=self.kind == "integer", dtype=self.dtype)
+        return all_in_range(level, self.dtype)
 
     def check_row(self, i: int, row: Any) -> Any:
         if isinstance(row, dict):
@@ -216,6 +193,12 @@ class RowChecker:
             )
         if value is None:
             raise _bad(f"{self.where(i, path)}: null is not a value")
+        if isinstance(value, int) and not isinstance(value, bool) and not ANY_INT[0] <= value <= ANY_INT[1]:
+            # numpy holds no wider integer; past 64 bits it would fail inside the model
+            raise _bad(
+                f"{self.where(i, path)}: {shown(value)} does not fit in 64 bits",
+                hint="Send very large numbers as JSON floats (e.g. 1e30).",
+            )
         return value
 
     def scalar(self, value: Any, where: Any) -> Any:
@@ -234,10 +217,12 @@ class RowChecker:
                     if not value.is_integer():
                         raise _bad(f"{where()}: {shown(value)} is not an integer")
                     value = int(value)
-            if kind == "integer":
-                low, high = _INT_RANGES.get(self.dtype, (-(2**63), 2**64 - 1))
-                if not low <= value <= high:
-                    raise _bad(f"{where()}: {value} is out of range for {self.dtype}")
+            problem = out_of_range(value, self.dtype)
+            if problem:
+                raise _bad(
+                    f"{where()}: {problem}",
+                    hint="The model's input type cannot hold this number; check the units or the scaling.",
+                )
             return value
         if kind == "boolean" and not isinstance(value, bool):
             raise _bad(f"{where()}: {shown(value)} is not true or false")

@@ -215,10 +215,32 @@ def test_throttled_invoke_is_500_with_reason_logged():
 
 
 def test_request_over_10_mb_is_413_before_invoking():
-    gw, lam, _ = _gateway()
+    gw, lam, _ = _gateway(cors_origins=("https://app.example.com",))
     res = gw.handle(IncomingRequest("POST", "/prod/predict", body=b"x" * (10 * 1024 * 1024 + 1)))
-    assert res.status == 413 and json.loads(res.body) == {"message": "Request Too Long"}
+    # for parity: REST answers a body over 10 MB in plain text, before any gateway response (no CORS)
+    assert (res.status, res.body) == (413, b"HTTP content length exceeded 10485760 bytes.")
+    assert ("Content-Type", "text; charset=utf-8") in res.headers
+    assert not any(k == "Access-Control-Allow-Origin" for k, _ in res.headers)
     assert lam.events == []
+    http, lam, _ = _gateway(kind="http")
+    res = http.handle(IncomingRequest("POST", "/predict", body=b"x" * (10 * 1024 * 1024 + 1)))
+    assert (res.status, json.loads(res.body)) == (413, {"message": "Request Entity Too Large"})
+    assert lam.events == []
+
+
+@pytest.mark.parametrize(("kind", "path", "message"), [
+    ("rest", "/prod/predict", "Request Too Long"),
+    ("http", "/predict", "Request Entity Too Large"),
+])
+def test_event_over_lambdas_6_mb_is_413_through_the_gateway(kind, path, message):
+    lam = InProcessLambda(handler, concurrency=1)
+    gw, _, lines = _gateway(lam=lam, kind=kind)
+    res = gw.handle(IncomingRequest("POST", path, body=b"x" * (7 * 1024 * 1024)))
+    # for parity: Lambda's 413 reaches the client as API Gateway's 413, not a 500
+    assert (res.status, json.loads(res.body)) == (413, {"message": message})
+    if kind == "rest":
+        assert ("x-amzn-ErrorType", "BadRequestException") in res.headers
+    assert "413: RequestEntityTooLargeException" in lines[-1]
 
 
 def test_rest_cors_preflight_is_the_templates_options_mock():

@@ -133,6 +133,6 @@ def test_burst_of_500_concurrent_requests_is_answered_without_loss(stack):
 def test_request_over_lambdas_6_mb_is_refused_by_lambda_not_the_gateway(stack):
     kind, server, lines = stack
     status, _ = _post(server, "/prod/predict", {"pad": "x" * (7 * 1024 * 1024)})
-    # for parity: under API Gateway's 10 MB but over Lambda's 6 MB: Lambda rejects the invoke, so 500
-    assert status == 500
+    # for parity: under API Gateway's 10 MB but over Lambda's 6 MB: Lambda's 413 reaches the client
+    assert status == 413
     assert any("413: RequestEntityTooLargeException" in line for line in lines)

@@ -130,11 +130,35 @@ def test_payload_limits(served):
     assert lam.events == []
 
 
-def test_body_that_is_not_json_is_rejected(served):
-    server, _, _ = served
-    status, headers, body = _raw(server, b"not json", {})
+_PARSE_PREFIX = "Could not parse request body into json: Could not parse payload into json: "
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"not json", "Expecting value: line 1, column 1"),
+    (b"\x87{}", "Invalid UTF-8 start byte 0x87"),  # the reason Lambda itself gives for this byte
+    (b"[" * 10_000 + b"]" * 10_000, "Document nesting depth exceeds the maximum allowed"),
+    (b'{"n": ' + b"7" * 5000 + b"}", "Number value length exceeds the maximum allowed"),
+    (b'{"a": 1,}', "Expecting property name enclosed in double quotes: line 1, column 9"),
+    (b"[1, NaN]", "Non-standard token 'NaN'"),  # not JSON; the runtime would fail to unmarshal it
+    (b"-Infinity", "Non-standard token '-Infinity'"),
+])
+def test_body_that_is_not_json_is_rejected(served, body, reason):
+    server, lam, _ = served
+    status, headers, answer = _raw(server, body, {})
+    # for parity: Lambda answers 400 InvalidRequestContentException "Could not parse request body..."
     assert status == 400 and headers["x-amzn-errortype"] == "InvalidRequestContentException"
-    assert json.loads(body)["message"] == "Could not parse request body into json"
+    assert json.loads(answer)["message"] == _PARSE_PREFIX + reason
+    assert lam.events == []
+    # the connection and the server live on: the next invoke is served
+    assert _raw(server, b'{"respond": 1}', {})[::2] == (200, b"1")
+
+
+def test_boto3_sees_invalid_request_content(served):
+    server, _, _ = served
+    with pytest.raises(ClientError) as caught:
+        _client(server.url).invoke(FunctionName="fn", Payload=b"[" * 10_000)
+    assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_log_result_keeps_the_last_4_kb():

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         rest_event,
     )
     from lambdaserve.emulator.fronts.invoke_api import InvokeApi
-    from lambdaserve.emulator.fronts.server import EmulatorServer
+    from lambdaserve.emulator.fronts.server import READ_TIMEOUT_S, EmulatorServer
 
 _EXPORTS = {
     "ApiGateway": "lambdaserve.emulator.fronts.apigw",
@@ -24,6 +24,7 @@ _EXPORTS = {
     "EmulatorServer": "lambdaserve.emulator.fronts.server",
     "IncomingRequest": "lambdaserve.emulator.fronts.events",
     "InvokeApi": "lambdaserve.emulator.fronts.invoke_api",
+    "READ_TIMEOUT_S": "lambdaserve.emulator.fronts.server",
     "alb_event": "lambdaserve.emulator.fronts.events",
     "function_url_event": "lambdaserve.emulator.fronts.events",
     "http_event": "lambdaserve.emulator.fronts.events",
@@ -35,6 +36,7 @@ __all__ = [
     "EmulatorServer",
     "IncomingRequest",
     "InvokeApi",
+    "READ_TIMEOUT_S",
     "alb_event",
     "function_url_event",
     "http_event",

@@ -97,9 +97,25 @@ class ApiGateway:
         return self._own(404, "Not Found")
 
     def _too_large(self) -> GatewayResponse:
+        """A body over API Gateway's own 10 MB: REST answers before any gateway response
+        (plain text, no CORS), as measured on AWS. The HTTP API's answer is not verified."""
         if self.settings.rest:
-            return self._own(413, "Request Too Long", "RequestTooLongException")
+            body = f"HTTP content length exceeded {MAX_REQUEST_BYTES} bytes.".encode()
+            return GatewayResponse(413, [("Content-Type", "text; charset=utf-8")], body)
         return self._own(413, "Request Entity Too Large")
+
+    def _too_large_for_lambda(self) -> GatewayResponse:
+        """Under 10 MB but an event over Lambda's 6 MB: Lambda's 413 reaches the client (REST as
+        measured on AWS, with BadRequestException; the HTTP API's body is not verified)."""
+        if self.settings.rest:
+            return self._own(413, "Request Too Long", "BadRequestException")
+        return self._own(413, "Request Entity Too Large")
+
+    def refuse_too_large(self, req: IncomingRequest, size: str) -> GatewayResponse:
+        """The answer to a body too big to read at all (the server leaves it unread)."""
+        return self._finish(req, self._too_large(),
+                            f"request body of {size} bytes is over API Gateway's 10 MB limit",
+                            time.perf_counter())
 
     # -- routing and CORS ---------------------------------------------------------------------
     def _unstaged(self, path: str) -> str:
@@ -207,10 +223,12 @@ class ApiGateway:
         try:
             outcome = self._invoker.invoke(event)
         except EmulatorError as exc:
-            # Lambda refused the invoke (throttled, too large): API Gateway answers 500.
             status, error_type = error_status(exc)
-            return self._internal_error(500), (
-                f"Lambda invoke failed with status {status}: {error_type}: {exc}")
+            reason = f"Lambda invoke failed with status {status}: {error_type}: {exc}"
+            if status == 413:  # the event is over Lambda's 6 MB: the client is told, with a 413
+                return self._too_large_for_lambda(), reason
+            # Lambda refused the invoke otherwise (throttled): API Gateway answers 500.
+            return self._internal_error(500), reason
         if outcome.function_error is not None:
             return self._internal_error(502), (
                 f"Lambda execution failed with status 200 due to customer function error: "

@@ -40,6 +40,37 @@ def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayR
                            json.dumps(body).encode())
 
 
+class _NonStandard(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NonStandard(name)
+
+
+def unparseable(payload: bytes) -> str | None:
+    """Why Lambda would not read ``payload`` as JSON, in its words, or None when it is JSON.
+
+    Lambda's parser (Jackson) names the fault after a fixed prefix; Python's reasons follow the
+    same prefix. Too deep or too long a number is refused here too: the Python runtime could never
+    unmarshal it, and a 400 tells the client so instead of a dropped connection.
+    """
+    prefix = "Could not parse request body into json: Could not parse payload into json: "
+    try:
+        json.loads(payload, parse_constant=_refuse_constant)
+    except _NonStandard as exc:  # Python reads NaN and Infinity; Lambda's parser does not
+        return prefix + f"Non-standard token '{exc}'"
+    except UnicodeDecodeError as exc:
+        return prefix + f"Invalid UTF-8 start byte 0x{exc.object[exc.start]:02x}"
+    except json.JSONDecodeError as exc:
+        return prefix + f"{exc.msg}: line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        return prefix + "Document nesting depth exceeds the maximum allowed"
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        return prefix + "Number value length exceeds the maximum allowed"
+    return None
+
+
 def log_result(log_tail: str) -> str:
     """X-Amz-Log-Result: base64 of the last 4 KB of the invocation's log."""
     return base64.b64encode(log_tail.encode("utf-8")[-LOG_TAIL_BYTES:]).decode("ascii")
@@ -60,6 +91,13 @@ class InvokeApi:
     @staticmethod
     def matches(path: str) -> bool:
         return path.startswith(PREFIX)
+
+    @staticmethod
+    def refuse_too_large(size: str) -> GatewayResponse:
+        """The answer to a body too big to read at all (the server leaves it unread)."""
+        return _error(413, "RequestEntityTooLargeException",
+                      f"{size} byte payload is too large for the RequestResponse invocation type "
+                      f"(limit {MAX_SYNC_BYTES} bytes)")
 
     def _arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}"
@@ -86,10 +124,10 @@ class InvokeApi:
                           f"{len(req.body)} byte payload is too large for the {kind} invocation type "
                           f"(limit {limit} bytes)")
         payload = req.body or b"{}"
-        try:
-            json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "InvalidRequestContentException", "Could not parse request body into json")
+        problem = unparseable(payload)
+        if problem is not None:
+            # for parity: Lambda answers 400 InvalidRequestContentException for a non-JSON payload
+            return _error(400, "InvalidRequestContentException", problem)
         if kind == "DryRun":
             return GatewayResponse(204, [("x-amzn-RequestId", req.request_id)])
         if kind == "Event":

@@ -11,6 +11,7 @@ import json
 import socketserver
 import threading
 import time
+from collections.abc import Callable
 
 from lambdaserve.emulator import http11
 from lambdaserve.emulator.fronts.apigw import ApiGateway
@@ -21,9 +22,8 @@ from lambdaserve.errors import EmulatorError
 
 # A body bigger than this is refused before it is read (API Gateway allows 10 MB).
 MAX_BODY_BYTES = 11 * 1024 * 1024
-
-
-_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"})
+# A client that sends nothing for this long, mid-request or between requests, is let go.
+READ_TIMEOUT_S = 30.0
 
 
 class _Handler(http11.Connection):
@@ -35,19 +35,24 @@ class _Handler(http11.Connection):
         self._send(GatewayResponse(status, [("Content-Type", "application/json")], body), close=True)
 
     def _incoming(self, req: http11.Request) -> IncomingRequest | None:
-        if req.method not in _METHODS:
-            self.refuse(501, "Not Implemented")
-            return None
+        # Any method token goes on: the routes answer one they do not know (403/404), as AWS does.
         self.continue_100(req)
         try:
             body = http11.read_body(self.rfile, req, MAX_BODY_BYTES)
-        except http11.HttpError:
-            self.refuse(400, "Bad Request")
-            return None
-        if body is None:
-            self.refuse(413, "Request Too Long")
+        except http11.HttpError as exc:
+            self.refuse(exc.status, _REFUSALS.get(exc.status, "Bad Request"))
             return None
         path, _, query = req.target.partition("?")
+        if body is None:  # left unread: answered in the words of the front it was meant for
+            size = req.header("Content-Length") or f"over {MAX_BODY_BYTES}"
+            if InvokeApi.matches(path):
+                refusal = self.server.invoke_api.refuse_too_large(size)
+            else:
+                refusal = self.server.gateway.refuse_too_large(
+                    IncomingRequest(method=req.method, path=path, query=query,
+                                    source_ip=self.client_address[0], protocol=req.version), size)
+            self._send(refusal, close=True)
+            return None
         return IncomingRequest(method=req.method, path=path, query=query,
                                headers=[(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"],
                                body=body, source_ip=self.client_address[0], protocol=req.version,
@@ -67,6 +72,16 @@ class _Handler(http11.Connection):
             self._method = ""  # an unreadable next request is no HEAD
 
     def _answer(self, req: http11.Request) -> None:
+        try:
+            self._route(req)
+        except (OSError, http11.HttpError):
+            raise
+        except Exception as exc:  # a fault of ours: say so, instead of dropping the connection
+            self.server.log(f"internal error answering {req.method[:20]} {req.target[:200]}: "
+                            f"{type(exc).__name__}: {exc}")
+            self.refuse(500, "Internal Server Error")
+
+    def _route(self, req: http11.Request) -> None:
         incoming = self._incoming(req)
         if incoming is None:
             return
@@ -84,14 +99,20 @@ class _Handler(http11.Connection):
             self._send(response, close=True)
 
 
+_REFUSALS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+
+
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024  # a burst waits in the backlog instead of being refused
 
-    def __init__(self, address: tuple[str, int], gateway: ApiGateway, invoke_api: InvokeApi) -> None:
+    def __init__(self, address: tuple[str, int], gateway: ApiGateway, invoke_api: InvokeApi,
+                 read_timeout_s: float | None, log: Callable[[str], None]) -> None:
         self.gateway = gateway
         self.invoke_api = invoke_api
+        self.read_timeout_s = read_timeout_s  # http11.Connection applies it to every client socket
+        self.log = log
         super().__init__(address, _Handler)
 
 
@@ -99,9 +120,10 @@ class EmulatorServer:
     """Serves both fronts; ``start()`` runs it in a thread, ``serve_forever()`` in this one."""
 
     def __init__(self, gateway: ApiGateway, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
-                 port: int = 3000) -> None:
+                 port: int = 3000, read_timeout_s: float | None = READ_TIMEOUT_S,
+                 log: Callable[[str], None] = lambda line: None) -> None:
         try:
-            self._server = _Server((host, port), gateway, invoke_api)
+            self._server = _Server((host, port), gateway, invoke_api, read_timeout_s, log)
         except OSError as exc:
             raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                                 hint="Pick another port with --port, or stop what uses this one.") from exc
