@@ -16,9 +16,9 @@ from lambdaserve.cloud.aws import AwsClients, explain, make_session
 from lambdaserve.cloud.changeset import Change
 from lambdaserve.cloud.credentials import Identity, resolve_identity
 from lambdaserve.cloud.local import LOCAL_REGION, LocalCloud, start_local_cloud
+from lambdaserve.cloud.region import resolve_region
 from lambdaserve.cloud.stack_events import StackEvent
 from lambdaserve.config import Config
-from lambdaserve.errors import CloudError
 
 _COLOURS = {"Add": "green", "Modify": "yellow", "Remove": "red"}
 
@@ -99,12 +99,8 @@ def open_cloud(config: Config, ui: TerminalUI, *, target: str, profile: str | No
     else:
         session = make_session(profile=profile, region=region or config.deploy.region or None,
                                environ=os.environ)
-        chosen = region or config.deploy.region or session.region_name or ""
+        chosen = resolve_region(region, config.deploy.region, session)
         endpoint = endpoint_url
-        if not chosen:
-            raise CloudError("no AWS region is set",
-                             hint="Pass --region, set deploy.region in lambdaserve.toml, or export "
-                                  "AWS_REGION.")
     try:
         clients = AwsClients(session, chosen, endpoint)
         identity = resolve_identity(clients, profile=profile, warn=ui.warn)
