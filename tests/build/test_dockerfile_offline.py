@@ -57,7 +57,8 @@ def _no_index(config, requirements, scratch):
 
 
 def test_lambda_base_offline_is_known_to_have_the_bootstrap(tmp_path):
-    config = load_config(_project(tmp_path / "p", "public.ecr.aws/lambda/python:3.12", ["threadpoolctl==3.8.0"]))
+    root = _project(tmp_path / "p", "public.ecr.aws/lambda/python:3.12", ["threadpoolctl==3.8.0"])
+    config = load_config(root)
     result = export_dockerfile(config, tmp_path / "out", read=_unreachable, install_dependencies=_no_index)
     text = result.dockerfile.read_text()
     assert result.runs_ric is False and "ENTRYPOINT" not in text
