@@ -106,11 +106,18 @@ def _print_outputs(outputs: dict[str, str]) -> None:
               help="With --target local: serve the deployed function with the emulator.")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535),
               help="With --target local: the emulator's port.")
+@click.option("--skip-doctor", "--no-doctor", "skip_doctor", is_flag=True,
+              help="Do not run `lambdaserve doctor`'s local checks first.")
 def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
-           assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int) -> None:
+           assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int,
+           skip_doctor: bool) -> None:
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
     ui = TerminalUI(assume_yes)
+    if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
+        from lambdaserve.cli.doctor_cmd import preflight
+
+        preflight(config, warn=ui.warn)
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url, expect_state=False) as cloud:
         ui.info(f"deploying {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
