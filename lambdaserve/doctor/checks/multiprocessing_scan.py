@@ -27,6 +27,8 @@ def _callee(node: ast.Call) -> str:
         func = func.value
     if isinstance(func, ast.Name):
         parts.append(func.id)
+    elif isinstance(func, ast.Call):  # mp.get_context("spawn").Queue()
+        parts.append(_callee(func) + "()")
     return ".".join(reversed(parts))
 
 
@@ -59,8 +61,7 @@ class _Scanner(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         name = _callee(node)
         head, _, last = name.rpartition(".")
-        if (last in SEMLOCK and (head in self.mp_modules or head.endswith("get_context()")
-                                 or head.split(".")[0] in self.mp_modules)) or name in self.mp_names:
+        if (last in SEMLOCK and head and head.split(".")[0] in self.mp_modules) or name in self.mp_names:
             self._add(node, f"multiprocessing.{last} needs /dev/shm: on Lambda it raises "
                             "OSError: [Errno 38] Function not implemented")
         elif last == "ProcessPoolExecutor":
