@@ -45,7 +45,8 @@ def test_simulation_lists_denied_actions_statement_by_statement():
          "ResourceArns": ["arn:aws:cloudformation:eu-west-1:123456789012:stack/lambdaserve-doc/*"]})
     stub.add_response("simulate_principal_policy", {"EvaluationResults": [
         _result("sts:GetCallerIdentity", "allowed")]},
-        {"PolicySourceArn": "arn:aws:iam::123456789012:role/Deployer", "ActionNames": ["sts:GetCallerIdentity"]})
+        {"PolicySourceArn": "arn:aws:iam::123456789012:role/Deployer",
+         "ActionNames": ["sts:GetCallerIdentity"]})
     with stub:
         assert denied_actions(clients, ARN, POLICY) == ["cloudformation:CreateChangeSet"]
 
@@ -64,13 +65,15 @@ def _iam_ctx(tmp_path, denied):
 
 def test_iam_check_reports_missing_actions(tmp_path):
     finding = only(iam.CHECK, _iam_ctx(tmp_path, ["c:D"]))
-    assert finding.severity is Severity.ERROR and "c:D" in finding.message and "lambdaserve policy" in finding.hint
+    assert finding.severity is Severity.ERROR and "c:D" in finding.message
+    assert "lambdaserve policy" in finding.hint
     assert only(iam.CHECK, _iam_ctx(tmp_path / "ok", [])).severity is Severity.OK
 
 
 def test_credentials_error_carries_the_probes_explanation(tmp_path):
     def no_creds() -> str:
-        raise CloudError("no AWS credentials found. boto3 looked in:\n  environment: ...", hint="aws configure")
+        raise CloudError("no AWS credentials found. boto3 looked in:\n  environment: ...",
+                         hint="aws configure")
 
     report = run_checks(context(probes=Probes(identity=no_creds)), [credentials.CHECK])
     assert report.errors[0].message.startswith("no AWS credentials found. boto3 looked in")
