@@ -45,13 +45,15 @@ def _config_or_none(path: Path) -> Config | None:
     return load_config(path)
 
 
-def make_context(config: Config | None, project_dir: Path, probes: Probes) -> DoctorContext:
+def make_context(config: Config | None, project_dir: Path, probes: Probes, *,
+                 last_build: bool = True) -> DoctorContext:
     from lambdaserve.cloud.template_common import access_log_format
 
     ctx = DoctorContext(project_dir=config.project_dir if config else project_dir, config=config,
                         probes=probes)
     if config is not None:
-        add_local_probes(probes, config)
+        if last_build:
+            add_local_probes(probes, config)
         ctx.required_actions = required_actions(config)
         ctx.template_access_log = access_log_format(config.api.type)
     return ctx
@@ -59,7 +61,9 @@ def make_context(config: Config | None, project_dir: Path, probes: Probes) -> Do
 
 def preflight(config: Config, warn: Callable[[str], None] | None = None) -> Report:
     """deploy's preflight: the local checks only; raises while any is an error."""
-    report = run_checks(make_context(config, config.project_dir, Probes()), CHECKS, local_only=True)
+    # Not the last build's records: deploy builds afresh, and build refuses what cannot fit.
+    ctx = make_context(config, config.project_dir, Probes(), last_build=False)
+    report = run_checks(ctx, CHECKS, local_only=True)
     for finding in report.warnings:
         if warn is not None:
             warn(f"doctor: {finding.message}" + (f" ({finding.hint})" if finding.hint else ""))

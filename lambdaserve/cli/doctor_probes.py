@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -14,6 +15,8 @@ from lambdaserve.cloud.aws import AwsClients, explain, make_session
 from lambdaserve.config import Config
 from lambdaserve.doctor import PackageInfo, Probes, ProbeUnavailable, SmokeRun, WheelInfo
 from lambdaserve.errors import LambdaServeError
+
+T = TypeVar("T")
 
 
 class LazyAws:
@@ -52,7 +55,7 @@ class LazyAws:
                 raise
         return self._arn
 
-    def call(self, read: Callable[[AwsClients], object]) -> object:
+    def call(self, read: Callable[[AwsClients], T]) -> T:
         self.identity()  # no identity, no point asking (the credentials check reports why)
         try:
             return read(self.clients())
@@ -70,12 +73,12 @@ def aws_probes(config: Config | None, aws: LazyAws) -> Probes:
         return probes
 
     def status() -> str | None:
-        return aws.call(lambda c: app_status(c, config.stack_name, stage=config.api.stage).status)  # type: ignore[return-value]
+        return aws.call(lambda c: app_status(c, config.stack_name, stage=config.api.stage).status)
 
     def simulate(arn: str, _actions: Sequence[str]) -> Sequence[str]:
-        return aws.call(lambda c: denied_actions(c, arn, _policy(c)))  # type: ignore[return-value]
+        return aws.call(lambda c: denied_actions(c, arn, _policy(c)))
 
-    def _policy(clients: AwsClients) -> dict[str, object]:
+    def _policy(clients: AwsClients) -> dict[str, Any]:
         from lambdaserve.cloud.artifacts import bucket_name, repository_name
 
         account = aws.identity().split(":")[4]
@@ -87,7 +90,7 @@ def aws_probes(config: Config | None, aws: LazyAws) -> Probes:
         def read(c: AwsClients) -> str | None:
             outputs = app_status(c, config.stack_name, stage=config.api.stage).outputs
             return deployed_access_log(c, outputs, config.api.type, config.api.stage)
-        return aws.call(read)  # type: ignore[return-value]
+        return aws.call(read)
 
     probes.stack_status, probes.simulate, probes.deployed_access_log = status, simulate, access_log
     return probes
@@ -164,12 +167,19 @@ def smoke_probe(config: Config, log: Callable[[str], None] = lambda _l: None) ->
             result = function.invoke(json.dumps(event).encode())
         log(f"smoke run done in {time.perf_counter() - started:.1f} s")
         text = "\n".join(lines) + "\n" + result.log_tail + "\n" + result.payload.decode("utf-8", "replace")
-        healthy = result.function_error is None and b'"statusCode": 200' in result.payload.replace(
-            b'"statusCode":200', b'"statusCode": 200')
+        healthy = result.function_error is None and _status(result.payload) == 200
         return SmokeRun(ok=healthy, output=text, init_ms=result.init_duration_ms,
                         duration_ms=result.duration_ms)
 
     return run
+
+
+def _status(payload: bytes) -> object:
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return None
+    return answer.get("statusCode") if isinstance(answer, dict) else None
 
 
 def read_input(text_or_file: str) -> str:

@@ -21,8 +21,8 @@ def run(ctx: DoctorContext) -> list[Finding]:
             found.append(error("the template's access-log format lacks $context.integration.error: a bare "
                                "'Internal server error' would have no explanation anywhere",
                                "Add \"integrationError\": \"$context.integration.error\" to the format."))
-    probe = ctx.probes.deployed_access_log
-    if probe is not None and ctx.once("stack_status", ctx.probes.stack_status or (lambda: None)) is not None:
+    probe, status = ctx.probes.deployed_access_log, ctx.probes.stack_status
+    if probe is not None and status is not None and ctx.once("stack_status", status) is not None:
         deployed = ctx.once("deployed_access_log", probe)
         if deployed is None:
             found.append(warning("the deployed stage has no access logs: a 502 'Internal server error' "

@@ -7,12 +7,11 @@ from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped
 
 
 def run(ctx: DoctorContext) -> list[Finding]:
-    probes = ctx.probes
-    if probes.identity is None or probes.simulate is None or not ctx.required_actions:
+    identity, simulate = ctx.probes.identity, ctx.probes.simulate
+    if identity is None or simulate is None or not ctx.required_actions:
         return [skipped("IAM permissions not simulated (offline or no project)")]
-    arn = ctx.once("identity", probes.identity)
-    denied = sorted(ctx.once("simulate", lambda: probes.simulate(arn, ctx.required_actions))  # type: ignore[misc]
-                    )
+    arn = ctx.once("identity", identity)
+    denied = sorted(ctx.once("simulate", lambda: simulate(arn, ctx.required_actions)))
     if denied:
         shown = ", ".join(denied[:12]) + (f" and {len(denied) - 12} more" if len(denied) > 12 else "")
         return [error(f"{arn} may not perform {len(denied)} of the {len(ctx.required_actions)} actions "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 
@@ -13,8 +15,6 @@ TOO_BIG_FOR_ZIP = ("torch",)  # its CPU wheel alone unpacks to ~700 MB
 
 
 def _names(requirements: tuple[str, ...]) -> set[str]:
-    import re
-
     return {re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].strip().lower() for r in requirements}
 
 
@@ -34,7 +34,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
         return found or [skipped("nothing built yet: run `lambdaserve build` to check the package size")]
     if built.kind == "zip":
         if built.unzipped > UNZIPPED:
-            found.append(error(f"the zip unpacks to {built.unzipped / MB:.1f} MB, over 250 MB",
+            found.append(error(f"the last build's zip unpacks to {built.unzipped / MB:.1f} MB, over 250 MB",
                                'Set function.package = "image", or drop requirements.'))
         elif built.unzipped > UNZIPPED * 0.9:
             found.append(warning(f"the zip unpacks to {built.unzipped / MB:.1f} MB, within 10 % of 250 MB",
@@ -44,7 +44,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
             found.append(ok(f"the zip is {built.zipped / MB:.1f} MB, {built.unzipped / MB:.1f} MB "
                             f"unzipped{note}"))
     elif built.image > IMAGE:
-        found.append(error(f"the image is {built.image / MB:.0f} MB, over Lambda's 10 GB",
+        found.append(error(f"the last built image is {built.image / MB:.0f} MB, over Lambda's 10 GB",
                            "Drop requirements (CUDA wheels are the usual culprit: use the CPU torch)."))
     else:
         found.append(ok(f"the image is {built.image / MB:.1f} MB of 10 GB"))
