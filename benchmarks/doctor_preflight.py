@@ -43,7 +43,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         models.torchscript_mlp(root)
-        subprocess.run([LAMBDASERVE, "init", "--model", "model.pt"], cwd=root, check=True, capture_output=True)
+        subprocess.run([LAMBDASERVE, "init", "--model", "model.pt"], cwd=root, check=True,
+                       capture_output=True)
         _declare_signature(root / "lambdaserve.toml", models.TORCH_SIGNATURE)
         times: dict[str, list[float]] = {"baseline": [], "preflight": [], "doctor": []}
         inits: list[float] = []
@@ -58,7 +59,8 @@ def main() -> None:
         for name, values in times.items():
             median = statistics.median(values)
             print(f"{name:<10} {median * 1000:8.0f} ms   x{median / base:5.2f} of the baseline")
-        print(f"smoke-run Init Duration (torch import + model load + warm-up): median {statistics.median(inits):.2f} s")
+        print("smoke-run Init Duration (torch import + model load + warm-up): "
+              f"median {statistics.median(inits):.2f} s")
 
 
 if __name__ == "__main__":
