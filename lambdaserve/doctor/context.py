@@ -93,6 +93,17 @@ class DoctorContext:
             raise value
         return value
 
+    def caller(self, identity: Callable[[], str]) -> str:
+        """The caller's ARN for checks that need one; when there is none, they are skipped
+        (the credentials check reports why, once)."""
+        try:
+            arn: str = self.once("identity", identity)
+        except ProbeUnavailable:
+            raise
+        except LambdaServeError as exc:
+            raise ProbeUnavailable(f"skipped: {exc.message.splitlines()[0]}") from exc
+        return arn
+
     def smoke_run(self) -> SmokeRun | None:
         smoke = self.probes.smoke
         return None if smoke is None else self.once("smoke", smoke)

@@ -99,3 +99,18 @@ def test_deploy_runs_the_preflight_and_can_skip_it(tmp_path):
     assert "multiprocessing.Pool needs /dev/shm" in result.output
     (root / "app.py").write_text("print('fine')\n")
     assert preflight(load_config(root)).errors == []
+
+
+def test_missing_credentials_say_where_boto3_looked_and_the_aws_checks_skip(tmp_path):
+    root = project(tmp_path / "p")
+    env = {**_env(tmp_path), "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_PROFILE": None,
+           "AWS_SESSION_TOKEN": None, "AWS_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_CONFIG_FILE": str(tmp_path / "none-config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none-creds")}
+    result = CliRunner(env=env).invoke(cli, ["doctor", "--config", str(root), "--no-smoke", "--json"])
+    assert result.exit_code == 1, result.output
+    by_check = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert by_check["credentials"]["severity"] == "error"
+    assert "boto3 looked in" in by_check["credentials"]["message"]
+    assert "none-creds: file missing" in by_check["credentials"]["message"]
+    assert by_check["iam"]["severity"] == by_check["stack-state"]["severity"] == "skipped"

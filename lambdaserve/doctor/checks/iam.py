@@ -10,7 +10,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
     identity, simulate = ctx.probes.identity, ctx.probes.simulate
     if identity is None or simulate is None or not ctx.required_actions:
         return [skipped("IAM permissions not simulated (offline or no project)")]
-    arn = ctx.once("identity", identity)
+    arn = ctx.caller(identity)
     denied = sorted(ctx.once("simulate", lambda: simulate(arn, ctx.required_actions)))
     if denied:
         shown = ", ".join(denied[:12]) + (f" and {len(denied) - 12} more" if len(denied) > 12 else "")
