@@ -133,3 +133,10 @@ def test_cold_start_limits(tmp_path, init_ms, first_ms, severity, words):
     measured = SmokeRun(ok=True, output="", init_ms=init_ms, duration_ms=first_ms)
     finding = only(cold_start.CHECK, context(project(tmp_path), probes=Probes(smoke=lambda: measured)))
     assert finding.severity is severity and words in finding.message
+
+
+def test_a_caught_errno_38_is_a_warning(tmp_path):
+    caught = SmokeRun(ok=True, output="UserWarning: [Errno 38] Function not implemented. joblib will operate "
+                                      "in serial mode", init_ms=500, duration_ms=20)
+    finding = only(smoke.CHECK, context(project(tmp_path), probes=Probes(smoke=lambda: caught)))
+    assert finding.severity is Severity.WARNING and "serial" in finding.message

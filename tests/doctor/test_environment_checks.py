@@ -72,3 +72,11 @@ def test_a_missing_ecr_credential_helper_is_an_error(tmp_path):
 
 def test_no_docker_config_is_fine(tmp_path):
     assert only(ecr_auth.CHECK, context(home=tmp_path)).severity is Severity.OK
+
+
+def test_sudo_with_the_same_aws_files_is_a_warning():
+    import pwd
+
+    root_home = Path(pwd.getpwnam("root").pw_dir)  # SUDO_USER=root: the same ~/.aws on both sides
+    finding = only(sudo.CHECK, context(environ={"SUDO_USER": "root"}, euid=0, root_home=root_home))
+    assert finding.severity is Severity.WARNING and "docker logins" in finding.message

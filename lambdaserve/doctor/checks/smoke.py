@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.explain import explain
-from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped
+from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 
 
 def run(ctx: DoctorContext) -> list[Finding]:
@@ -12,6 +12,11 @@ def run(ctx: DoctorContext) -> list[Finding]:
     if result is None:
         return [skipped("no smoke run (pass --smoke, or no project)")]
     if result.ok:
+        if "[Errno 38]" in result.output:  # joblib and friends catch it and fall back to one core
+            return [warning("the function works, but something caught '[Errno 38] Function not implemented' "
+                            "(no /dev/shm) and fell back, e.g. joblib to serial mode",
+                            "Use n_jobs=1 or threads in the model and code, so the fallback is not paid at "
+                            "every request.")]
         return [ok("the model loads and predicts in the local Lambda (no /dev/shm, Lambda's limits)")]
     causes = explain(result.output)
     tail = result.output.strip().splitlines()[-1:] or ["(no output)"]
