@@ -24,8 +24,7 @@ _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
 
 # Distributions a framework's loader imports, pinned from this environment when the model
 # cannot be loaded here to ask it (a TorchScript model without a declared [signature]).
-_FRAMEWORK_DISTS = {"torchscript": ("torch", "numpy"), "onnx": ("onnxruntime", "numpy"),
-                    "sklearn": ("scikit-learn", "numpy"), "xgboost": ("xgboost", "numpy")}
+_FRAMEWORK_DISTS = {"torchscript": ("torch", "numpy")}
 # Too big for a zip's 250 MB (torch's CPU wheel alone unpacks to ~700 MB): these get an image.
 _NEEDS_IMAGE = ("torch",)
 TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux torch wheel pulls the "
