@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "lambdaserve"
-LAYERS = ("package", "cloud", "emulator", "tune", "convert")
+LAYERS = ("package", "cloud", "emulator", "tune", "convert", "doctor")
 
 
 def _facades() -> list[str]:

@@ -12,11 +12,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from lambdaserve.cloud import LOCAL_REGION, AwsClients, LocalCloud, explain, make_session, start_local_cloud
+from lambdaserve.cloud import (
+    LOCAL_REGION,
+    AwsClients,
+    LocalCloud,
+    explain,
+    make_session,
+    resolve_region,
+    start_local_cloud,
+)
 from lambdaserve.cloud.iam import Identity, resolve_identity
 from lambdaserve.cloud.stack import Change, StackEvent
 from lambdaserve.config import Config
-from lambdaserve.errors import CloudError
 
 _COLOURS = {"Add": "green", "Modify": "yellow", "Remove": "red"}
 
@@ -97,12 +104,8 @@ def open_cloud(config: Config, ui: TerminalUI, *, target: str, profile: str | No
     else:
         session = make_session(profile=profile, region=region or config.deploy.region or None,
                                environ=os.environ)
-        chosen = region or config.deploy.region or session.region_name or ""
+        chosen = resolve_region(region, config.deploy.region, session)
         endpoint = endpoint_url
-        if not chosen:
-            raise CloudError("no AWS region is set",
-                             hint="Pass --region, set deploy.region in lambdaserve.toml, or export "
-                                  "AWS_REGION.")
     try:
         clients = AwsClients(session, chosen, endpoint)
         identity = resolve_identity(clients, profile=profile, warn=ui.warn)

@@ -134,12 +134,20 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 @click.option("--dry-run", is_flag=True,
               help="Print the plan (recovery steps, uploads, the change against the deployed template) "
                    "and change nothing in AWS; the zip is still built locally.")
+@click.option("--skip-doctor", "--no-doctor", "skip_doctor", is_flag=True,
+              help="Do not run `lambdaserve doctor`'s local checks first.")
 def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
            assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int,
-           dry_run: bool) -> None:
+           dry_run: bool, skip_doctor: bool) -> None:
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
     ui = TerminalUI(assume_yes)
+    if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
+        from rich.markup import escape
+
+        from lambdaserve.cli.doctor_cmd import preflight
+
+        preflight(config, warn=lambda message: ui.warn(escape(message)))  # findings hold [brackets]
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url, expect_state=False) as cloud:
         verb = "planning a deploy of" if dry_run else "deploying"

@@ -29,7 +29,12 @@ def dockerfile(output: Path | None, config_path: Path) -> None:
     out = output or config.project_dir / ".lambdaserve" / "export" / "docker"
     result = export_dockerfile(config, out)
     click.echo(f"Wrote {result.dockerfile} and its context (model/, code/) for {config.base_image}")
-    click.echo(f"  {len(result.packages)} pinned packages, one `pip install` per line")
+    if result.unresolved:
+        click.echo(f"  {len(result.unresolved)} requirements as listed; pip resolves the rest in the build")
+    else:
+        click.echo(f"  {len(result.packages)} pinned packages, one `pip install` per line")
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     if result.runs_ric:
         click.echo("  the base has no Lambda bootstrap: ENTRYPOINT runs awslambdaric")
     click.echo(f"Build it: docker build --platform linux/"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import metadata
 from pathlib import Path
 
 import click
@@ -19,6 +20,34 @@ from lambdaserve.runtime.signature import Signature
 
 # The distribution Lambda should install for each framework module: plain `xgboost` pulls NCCL.
 _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
+
+
+# Distributions a framework's loader imports, pinned from this environment when the model
+# cannot be loaded here to ask it (a TorchScript model without a declared [signature]).
+_FRAMEWORK_DISTS = {"torchscript": ("torch", "numpy")}
+# Too big for a zip's 250 MB (torch's CPU wheel alone unpacks to ~700 MB): these get an image.
+_NEEDS_IMAGE = ("torch",)
+TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux torch wheel pulls the "
+                  "CUDA libraries (gigabytes); for a CPU-only image build with the CPU index: "
+                  "PIP_INDEX_URL=https://download.pytorch.org/whl/cpu "
+                  "PIP_EXTRA_INDEX_URL=https://pypi.org/simple lambdaserve build "
+                  "(pip reads both; torch==X matches X+cpu).")
+
+
+def _installed(framework: str) -> list[str]:
+    found = []
+    for dist in _FRAMEWORK_DISTS.get(framework, ()):
+        try:
+            found.append(_requirement(dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def package_for(requirements: list[str]) -> str:
+    """'image' when a requirement cannot fit a zip, else 'zip'."""
+    names = {re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].strip().lower() for r in requirements}
+    return "image" if names & set(_NEEDS_IMAGE) else "zip"
 
 
 def _requirement(name: str, version: str) -> str:
@@ -45,7 +74,8 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
     except ModelLoadError as exc:
         if framework == "torchscript" or framework == "custom":
             # These cannot always describe themselves: the user declares [signature].
-            return None, [], f"{exc.message} Declare the inputs in [signature]."
+            note = f"{exc.message.rstrip('.')}. Declare the inputs in [signature]."
+            return None, _installed(framework), note
         raise
     reqs = [_requirement(n, v) for n, v in sorted(loaded.versions().items())]
     sig = loaded.signature if loaded.signature.source == "model" else None
@@ -75,7 +105,10 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
     signature, requirements, note = _inspect(model, framework, predictor)
-    text = render_config(
+    package = package_for(requirements)
+    if any(r.startswith("torch==") for r in requirements):
+        note = f"{note}\n{TORCH_CPU_NOTE}" if note else TORCH_CPU_NOTE
+    text = render_config(package=package,
         name=name or _default_name(model),
         model_path=os.path.relpath(model, Path.cwd()),
         framework=framework, predictor=predictor, requirements=requirements,
@@ -86,10 +119,11 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     if signature is not None or framework not in ("torchscript", "custom"):
         load_config(target)  # what init writes must load; fail here rather than at deploy
     # markup=False: paths and notes hold brackets such as [signature] that rich would eat.
-    console.print(f"wrote {target} ({framework}; requirements: {', '.join(requirements) or 'none'})",
+    console.print(f"wrote {target} ({framework}, package {package}; requirements: "
+                  f"{', '.join(requirements) or 'none'})",
                   markup=False, soft_wrap=True)
-    if note:
-        console.print(f"note: {note}", markup=False, soft_wrap=True, style="yellow")
+    for line in note.splitlines():
+        console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve", markup=False)
 
 

@@ -6,10 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import boto3
 import click
 from rich.console import Console
 
-from lambdaserve.cloud import AwsClients, make_session
+from lambdaserve.cloud import AwsClients, make_session, resolve_region
 from lambdaserve.cloud.iam import deployer_policy, resolve_identity
 from lambdaserve.cloud.store import bucket_name, repository_name
 from lambdaserve.config import load_config
@@ -18,9 +19,9 @@ from lambdaserve.errors import CloudError
 err = Console(stderr=True, highlight=False)
 
 
-def _account_from_credentials(profile: str | None, region: str, endpoint_url: str | None) -> str:
+def _account_from_credentials(session: boto3.Session, profile: str | None, region: str,
+                              endpoint_url: str | None) -> str:
     try:
-        session = make_session(profile=profile, region=region, environ=os.environ)
         clients = AwsClients(session, region, endpoint_url)
         return resolve_identity(clients, profile=profile, warn=lambda m: err.print(f"warning: {m}")).account
     except CloudError as exc:
@@ -30,7 +31,7 @@ def _account_from_credentials(profile: str | None, region: str, endpoint_url: st
 
 @click.command("policy")
 @click.option("--account", help="AWS account id (default: the one your credentials belong to).")
-@click.option("--region", help="AWS region (default: deploy.region in lambdaserve.toml).")
+@click.option("--region", help="AWS region (default: deploy.region, then AWS_REGION / the profile's region).")
 @click.option("--profile", help="AWS profile used to look up the account.")
 @click.option("--endpoint-url", help="AWS endpoint for that lookup (moto, LocalStack).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -41,10 +42,10 @@ def policy_cmd(account: str | None, region: str | None, profile: str | None, end
                output: Path | None, config_path: Path) -> None:
     """Print the IAM policy a deployer needs for this project, scoped to its stack."""
     config = load_config(config_path)
-    region = region or config.deploy.region
-    if not region:
-        raise CloudError("no region given", hint="Pass --region eu-west-1 or set deploy.region.")
-    account = account or _account_from_credentials(profile, region, endpoint_url)
+    # The same resolution as deploy: --region, deploy.region, then AWS_REGION / the profile's region.
+    session = make_session(profile=profile, region=region or config.deploy.region or None, environ=os.environ)
+    region = resolve_region(region, config.deploy.region, session)
+    account = account or _account_from_credentials(session, profile, region, endpoint_url)
     policy = deployer_policy(config, account=account, region=region,
                              artifact_bucket=bucket_name(account, region),
                              ecr_repository=repository_name(config.name))

@@ -19,6 +19,7 @@ from lambdaserve.facade import lazy_exports
 if TYPE_CHECKING:
     from lambdaserve.cloud.aws import AwsClients, explain, make_session
     from lambdaserve.cloud.local import LOCAL_REGION, LocalCloud, start_local_cloud
+    from lambdaserve.cloud.region import resolve_region
     from lambdaserve.cloud.ui import CloudUI
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "LocalCloud": "lambdaserve.cloud.local",
     "explain": "lambdaserve.cloud.aws",
     "make_session": "lambdaserve.cloud.aws",
+    "resolve_region": "lambdaserve.cloud.region",
     "start_local_cloud": "lambdaserve.cloud.local",
 }
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "LocalCloud",
     "explain",
     "make_session",
+    "resolve_region",
     "start_local_cloud",
 ]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

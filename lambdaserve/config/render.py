@@ -41,19 +41,19 @@ def _signature_values(signature: Signature) -> dict[str, Any]:
 
 def render_config(*, name: str, model_path: str, framework: str, predictor: str = "",
                   requirements: list[str] | None = None, signature: Signature | None = None,
-                  python: str = "3.12", header: str = "") -> str:
+                  python: str = "3.12", header: str = "", package: str = "zip") -> str:
     """The text of a lambdaserve.toml with every field present and explained."""
     values: dict[str, Any] = {
         "name": name, "model.path": model_path, "model.framework": framework,
         "model.predictor": predictor, "function.python": python,
-        "function.requirements": list(requirements or []),
+        "function.requirements": list(requirements or []), "function.package": package,
     }
     if signature is not None:
         values.update(_signature_values(signature))
     lines = ["# lambdaserve.toml: how this model becomes an API on AWS Lambda.",
              "# Every field is shown with its default; `lambdaserve --help` lists the commands."]
     if header:
-        lines += [f"# {line}" for line in header.splitlines()]
+        lines += [f"# {part}" for line in header.splitlines() for part in textwrap.wrap(line, 96)]
     current = None
     for field in FIELDS:
         if field.kind is dict:

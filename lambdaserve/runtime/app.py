@@ -209,12 +209,7 @@ class Runtime:
 
     def _json_body(self, request: HttpRequest) -> Any:
         content_type = request.header("content-type")
-        if not _is_json(content_type):
-            raise RequestError(
-                f"the content type {str(content_type)[:100]!r} is not JSON",
-                status=415,
-                hint="Send the body as JSON with the header Content-Type: application/json.",
-            )
+        declared_json = _is_json(content_type)
         too_big = RequestError(
             f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MB, Lambda's payload limit",
             status=413,
@@ -227,6 +222,18 @@ class Runtime:
             raise too_big
         if not raw.strip():
             raise RequestError("the body is empty", hint='Send JSON such as {"data": [[...]]}.')
+        if not declared_json:
+            # A body that parses as JSON is taken whatever its declared type: `curl -d` without
+            # -H declares application/x-www-form-urlencoded. Anything else keeps the 415.
+            try:
+                return json.loads(raw.decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                raise RequestError(
+                    f"the content type {str(content_type)[:100]!r} is not JSON and the body does not "
+                    "parse as JSON",
+                    status=415,
+                    hint="Send a JSON body, ideally with the header Content-Type: application/json.",
+                ) from None
         try:
             return json.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:

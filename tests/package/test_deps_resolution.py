@@ -65,8 +65,11 @@ def test_unpinned_torch_is_refused_and_other_loose_pins_warned():
     assert any("xgboost-cpu" in w for w in warnings)
 
 
-def test_a_framework_without_its_package_in_requirements_is_warned_about():
-    assert any("onnxruntime" in w for w in check_requirements(["numpy==2.4.6"], "onnx"))
+def test_a_framework_without_its_package_in_requirements_is_refused():
+    with pytest.raises(BuildError, match="onnxruntime: the package could not load the model"):
+        check_requirements(["numpy==2.4.6"], "onnx")
+    with pytest.raises(BuildError, match="torch"):
+        check_requirements(["numpy==2.4.6"], "torchscript")
     assert check_requirements(["onnxruntime==1.32.0"], "onnx") == []
     assert check_requirements([], "custom") == []
 

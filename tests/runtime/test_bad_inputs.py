@@ -189,14 +189,26 @@ def test_base64_body_that_is_not_utf8():
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "image/png"])
-def test_wrong_content_type_is_415(content_type):
+def test_wrong_content_type_with_a_non_json_body_is_415(content_type):
     rt, _ = runtime()
+    event = http_event({"data": [GOOD]}, headers={"content-type": content_type})
+    event["body"] = "data=1&x=2"
+    status, body = answer(rt.handle(event, Context()))
+    assert status == 415
+    assert body["error"]["message"] == (f"the content type '{content_type}' is not JSON and the body "
+                                        "does not parse as JSON")
+    assert "Content-Type: application/json" in body["error"]["hint"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+def test_json_body_is_taken_whatever_its_declared_type(content_type):
+    # `curl -d '{"data": ...}'` without -H declares application/x-www-form-urlencoded
+    rt, _ = runtime()
+    ok_status, ok = answer(rt.handle(http_event({"data": [GOOD]}), Context()))
     status, body = answer(
         rt.handle(http_event({"data": [GOOD]}, headers={"content-type": content_type}), Context())
     )
-    assert status == 415
-    assert body["error"]["message"] == f"the content type '{content_type}' is not JSON"
-    assert "Content-Type: application/json" in body["error"]["hint"]
+    assert (status, body) == (ok_status, ok) and status == 200
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,25 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
+    from lambdaserve.cloud.cfn.common import access_log_format, api_log_group_name, function_log_group_name
     from lambdaserve.cloud.cfn.render import render_sam, render_template, to_json, to_yaml
 
 _EXPORTS = {
+    "access_log_format": "lambdaserve.cloud.cfn.common",
+    "api_log_group_name": "lambdaserve.cloud.cfn.common",
+    "function_log_group_name": "lambdaserve.cloud.cfn.common",
     "render_sam": "lambdaserve.cloud.cfn.render",
     "render_template": "lambdaserve.cloud.cfn.render",
     "to_json": "lambdaserve.cloud.cfn.render",
     "to_yaml": "lambdaserve.cloud.cfn.render",
 }
-__all__ = ["render_sam", "render_template", "to_json", "to_yaml"]
+__all__ = [
+    "access_log_format",
+    "api_log_group_name",
+    "function_log_group_name",
+    "render_sam",
+    "render_template",
+    "to_json",
+    "to_yaml",
+]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

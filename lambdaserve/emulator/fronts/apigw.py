@@ -124,6 +124,13 @@ class ApiGateway:
             return path[len(prefix):]
         return path
 
+    def _resource(self, path: str) -> str:
+        # for parity: REST APIs match /p/ to the resource /p (the event keeps the slash in `path`);
+        # HTTP APIs route /p/ apart from /p, so there it stays unmatched.
+        if self.settings.rest and len(path) > 1 and path.endswith("/"):
+            return path.rstrip("/") or "/"
+        return path
+
     def _allowed_origin(self, origin: str | None) -> str | None:
         origins = self.settings.cors_origins
         if not origins or origin is None:
@@ -167,14 +174,15 @@ class ApiGateway:
             reason = f"request body of {len(req.body)} bytes is over API Gateway's 10 MB limit"
             return self._finish(req, self._too_large(), reason, started)
         known = {route for _, route in self.settings.routes()}
-        if req.method == "OPTIONS" and path in known and self._gateway_answers_preflight():
+        resource = self._resource(path)
+        if req.method == "OPTIONS" and resource in known and self._gateway_answers_preflight():
             return self._finish(req, self._preflight(req), "", started)
-        proxied_options = req.method == "OPTIONS" and path in known and bool(self.settings.cors_origins)
-        if (req.method, path) not in self.settings.routes() and not proxied_options:
+        proxied_options = req.method == "OPTIONS" and resource in known and bool(self.settings.cors_origins)
+        if (req.method, resource) not in self.settings.routes() and not proxied_options:
             return self._finish(req, self._not_found(), "", started)
         staged = IncomingRequest(req.method, path, req.query, req.headers, req.body, req.source_ip,
                                  req.protocol, req.port, req.time_s, req.request_id)
-        event = self._event(staged)
+        event = self._event(staged, resource)
         timeout_reason = f"integration timed out after {self.settings.wait_s:g} s (the function runs on)"
         # Only a function allowed to outlast the gateway needs a watch; else its own timeout is first.
         outlasts = self.settings.function_timeout_s > self.settings.wait_s
@@ -209,10 +217,10 @@ class ApiGateway:
         return response
 
     # -- the integration --------------------------------------------------------------------
-    def _event(self, req: IncomingRequest) -> bytes:
+    def _event(self, req: IncomingRequest, resource: str) -> bytes:
         s = self.settings
         if s.rest:
-            event = rest_event(req, resource=req.path, stage=s.stage, stage_variables=s.stage_variables,
+            event = rest_event(req, resource=resource, stage=s.stage, stage_variables=s.stage_variables,
                                binary_media_types=s.binary_media_types)
         else:
             event = http_event(req, route_key=f"{req.method} {req.path}", stage=s.stage,

@@ -8,11 +8,15 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter, probe
+    from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, tag_glibc
 
 _EXPORTS = {
     "Interpreter": "lambdaserve.package.deps.interpreters",
+    "RUNTIME_GLIBC": "lambdaserve.package.deps.platforms",
     "find_interpreter": "lambdaserve.package.deps.interpreters",
+    "installed_wheels": "lambdaserve.package.deps.platforms",
     "probe": "lambdaserve.package.deps.interpreters",
+    "tag_glibc": "lambdaserve.package.deps.platforms",
 }
-__all__ = ["Interpreter", "find_interpreter", "probe"]
+__all__ = ["Interpreter", "RUNTIME_GLIBC", "find_interpreter", "installed_wheels", "probe", "tag_glibc"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -73,8 +73,11 @@ def check_requirements(requirements: Sequence[str], framework: str) -> list[str]
             warnings.append("xgboost pulls NVIDIA's NCCL (about 590 MB unzipped): use xgboost-cpu")
     wanted = FRAMEWORK_PACKAGES.get(framework, ())
     if wanted and not names & set(wanted):
-        warnings.append(f"model.framework = {framework!r} but function.requirements does not list "
-                        f"{' or '.join(wanted)}: the function cannot load the model")
+        # Refused, not warned: such a package deploys fine and then fails every cold start.
+        raise BuildError(f"model.framework = {framework!r} but function.requirements does not list "
+                         f"{' or '.join(wanted)}: the package could not load the model",
+                         hint=f'Add it pinned to function.requirements, e.g. "{wanted[-1]}==<version>" '
+                              "(`lambdaserve init --force` pins what is installed here).")
     return warnings
 
 

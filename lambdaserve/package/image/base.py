@@ -91,10 +91,11 @@ def resolve_base(client: RegistryClient, ref: ImageRef, arch: str) -> BaseImage:
                      layers=layers)
 
 
-def read_base(image: str, arch: str, credentials: CredentialProvider | None = None) -> BaseImage:
+def read_base(image: str, arch: str, credentials: CredentialProvider | None = None,
+              timeout: float = 60.0) -> BaseImage:
     """The base image ``image`` (registry/repo:tag) for linux/<arch>, read over the Registry API."""
     ref = parse_ref(image)
-    client = RegistryClient(ref.registry, insecure=ref.insecure, credentials=credentials)
+    client = RegistryClient(ref.registry, insecure=ref.insecure, credentials=credentials, timeout=timeout)
     try:
         return resolve_base(client, ref, arch)
     finally:
@@ -112,3 +113,12 @@ def _parse(body: bytes, ref: ImageRef) -> dict[str, Any]:
         raise BuildError(f"the registry answered unexpected JSON for {ref}",
                          hint="Check the image reference.")
     return value
+
+
+# AWS's Lambda bases ship the bootstrap (ENTRYPOINT /lambda-entrypoint.sh): known without asking.
+LAMBDA_BASES = ("public.ecr.aws/lambda/python:",)
+
+
+def known_to_have_bootstrap(image: str) -> bool | None:
+    """True for AWS's Lambda bases, None when only the base's own config can tell."""
+    return True if image.startswith(LAMBDA_BASES) else None

@@ -1,0 +1,1 @@
+"""One check per module; registry.CHECKS lists them."""

@@ -1,0 +1,30 @@
+"""Check 6b: load and predict once in the local Lambda (no /dev/shm); explain what failed."""
+
+from __future__ import annotations
+
+from lambdaserve.doctor.context import DoctorContext
+from lambdaserve.doctor.explanations import explain
+from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
+
+
+def run(ctx: DoctorContext) -> list[Finding]:
+    result = ctx.smoke_run()
+    if result is None:
+        return [skipped("no smoke run (pass --smoke, or no project)")]
+    if result.ok:
+        if "[Errno 38]" in result.output:  # joblib and friends catch it and fall back to one core
+            return [warning("the function works, but something caught '[Errno 38] Function not implemented' "
+                            "(no /dev/shm) and fell back, e.g. joblib to serial mode",
+                            "Use n_jobs=1 or threads in the model and code, so the fallback is not paid at "
+                            "every request.")]
+        return [ok("the model loads and predicts in the local Lambda (no /dev/shm, Lambda's limits)")]
+    causes = explain(result.output)
+    tail = result.output.strip().splitlines()[-1:] or ["(no output)"]
+    if causes:
+        first = causes[0]
+        return [error(f"the smoke run failed: {first.cause} (saw: {first.matched!r})", first.fix)]
+    return [error(f"the smoke run failed: {tail[0][:300]}",
+                  "Run `lambdaserve invoke --data ...` to see the whole log.")]
+
+
+CHECK = Check("smoke", "code", "one cold invoke in the local Lambda without /dev/shm", run, local=False)

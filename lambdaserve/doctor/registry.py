@@ -1,0 +1,38 @@
+"""Every check, listed explicitly, in the order they are reported."""
+
+from __future__ import annotations
+
+from lambdaserve.doctor.checks import (
+    access_logs,
+    cold_start,
+    credentials,
+    ecr_auth,
+    framework_skew,
+    iam,
+    multiprocessing_scan,
+    package_size,
+    pickle_format,
+    python_skew,
+    smoke,
+    stack_state,
+    sudo,
+    wheel_tags,
+)
+from lambdaserve.doctor.finding import Check
+
+CHECKS: tuple[Check, ...] = (
+    sudo.CHECK,
+    credentials.CHECK,
+    ecr_auth.CHECK,
+    iam.CHECK,
+    stack_state.CHECK,
+    access_logs.CHECK,
+    multiprocessing_scan.CHECK,
+    smoke.CHECK,
+    cold_start.CHECK,
+    package_size.CHECK,
+    wheel_tags.CHECK,
+    pickle_format.CHECK,
+    python_skew.CHECK,
+    framework_skew.CHECK,
+)
