@@ -223,6 +223,9 @@ def openapi_document(signature: Signature, *, name: str, api_path: str, framewor
     return {
         "openapi": "3.1.0",
         "info": info,
+        # Relative to where this document is served, so clients (the try-it page too) call the
+        # same stage or Function URL they fetched it from.
+        "servers": [{"url": "."}],
         "paths": {
             api_path: {"post": predict},
             "/health": {"get": {"operationId": "health", "responses": {"200": _json({"type": "object"})}}},

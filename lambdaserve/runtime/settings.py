@@ -28,6 +28,7 @@ ENV_WARMUP = "LAMBDASERVE_WARMUP"
 ENV_PROBABILITIES = "LAMBDASERVE_PROBABILITIES"
 ENV_SIGNATURE = "LAMBDASERVE_SIGNATURE"
 ENV_CORS_ORIGINS = "LAMBDASERVE_CORS_ORIGINS"
+ENV_DOCS = "LAMBDASERVE_DOCS"  # "1": serve the try-it page (api.docs)
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -48,6 +49,7 @@ class RuntimeSettings:
     probabilities: bool
     signature: Signature | None
     cors_origins: tuple[str, ...]
+    docs: bool = False
 
     @property
     def model_path(self) -> Path:
@@ -78,4 +80,5 @@ class RuntimeSettings:
             probabilities=_flag(env.get(ENV_PROBABILITIES), False),
             signature=signature,
             cors_origins=cors,
+            docs=_flag(env.get(ENV_DOCS), False),
         )
