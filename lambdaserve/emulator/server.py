@@ -1,5 +1,7 @@
 """One HTTP/1.1 server on one port for both fronts: the API routes and the Invoke API.
 
+The API front is API Gateway, a Function URL or an ALB (``emulator.front.Front``).
+
 Keep-alive and TCP_NODELAY matter: without TCP_NODELAY small responses wait for delayed ACKs
 (about 40-90 ms each). The server does not own the Function; whoever made it closes it.
 """
@@ -13,9 +15,9 @@ import threading
 import time
 
 from lambdaserve.emulator import http11
-from lambdaserve.emulator.apigw import ApiGateway
 from lambdaserve.emulator.apigw_response import GatewayResponse
 from lambdaserve.emulator.events_out import IncomingRequest
+from lambdaserve.emulator.front import Front
 from lambdaserve.emulator.invoke_api import InvokeApi
 from lambdaserve.errors import EmulatorError
 
@@ -89,7 +91,7 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 1024  # a burst waits in the backlog instead of being refused
 
-    def __init__(self, address: tuple[str, int], gateway: ApiGateway, invoke_api: InvokeApi) -> None:
+    def __init__(self, address: tuple[str, int], gateway: Front, invoke_api: InvokeApi) -> None:
         self.gateway = gateway
         self.invoke_api = invoke_api
         super().__init__(address, _Handler)
@@ -98,7 +100,7 @@ class _Server(socketserver.ThreadingTCPServer):
 class EmulatorServer:
     """Serves both fronts; ``start()`` runs it in a thread, ``serve_forever()`` in this one."""
 
-    def __init__(self, gateway: ApiGateway, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
+    def __init__(self, gateway: Front, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
                  port: int = 3000) -> None:
         try:
             self._server = _Server((host, port), gateway, invoke_api)
