@@ -35,6 +35,7 @@ from lambdaserve.emulator.front_url import FunctionUrl
 from lambdaserve.emulator.function import Function, FunctionSpec
 from lambdaserve.emulator.invoke_api import InvokeApi
 from lambdaserve.emulator.server import EmulatorServer
+from lambdaserve.runtime import docs
 from lambdaserve.runtime.formats import zero_inputs
 
 FRONTS = ("api", "url", "alb")
@@ -55,6 +56,8 @@ def api_settings(config: Config, api: str | None, spec: FunctionSpec,
     return ApiSettings(kind=api or config.api.type, path=config.api.path, stage=config.api.stage,
                        cors_origins=config.api.cors_origins, function_timeout_s=spec.timeout_s,
                        extra_get_paths=DOCS_GET_PATHS if config.api.docs else (),
+                       # as the template sets them: REST decodes the page's gzip assets
+                       binary_media_types=docs.BINARY_MEDIA_TYPES if config.api.docs else (),
                        api_keys=api_keys, open_paths=public_paths(config))
 
 

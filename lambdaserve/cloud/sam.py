@@ -104,6 +104,8 @@ def _rest_api(config: Config) -> Json:
         if plan_throttle:
             plan["Throttle"] = plan_throttle
         props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan}
+    if config.api.docs:
+        props["BinaryMediaTypes"] = c.docs_binary_media_types()
     headers = gateway_response_headers(config)
     if headers:
         props["GatewayResponses"] = {f"DEFAULT_{kind}": {"ResponseParameters": {"Headers": headers}}

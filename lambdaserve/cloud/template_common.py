@@ -143,6 +143,12 @@ def api_paths(config: Config) -> list[tuple[str, str]]:
     return [(config.api.path, "POST")] + [(p, "GET") for p in gets if p != config.api.path]
 
 
+def docs_binary_media_types() -> list[str]:
+    """The try-it page's gzip-compressed assets (runtime/docs.py BINARY_MEDIA_TYPES), which REST
+    decodes from base64 only for these types; CloudFormation writes "/" as "~1" here."""
+    return ["application~1javascript", "text~1css"]
+
+
 def public_paths(config: Config) -> tuple[str, ...]:
     """Paths open whatever api.auth says. With api.docs the page, its files and the spec it reads
     are open too: a browser cannot add an API key or a signature to a page load, and the spec

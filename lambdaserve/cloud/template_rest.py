@@ -168,6 +168,8 @@ def rest_resources(config: Config) -> dict[str, Json]:
     resources: dict[str, Json] = {c.API: {"Type": "AWS::ApiGateway::RestApi", "Properties": {
         "Name": config.name, "Description": f"lambdaserve inference API for {config.name}",
         "EndpointConfiguration": {"Types": ["REGIONAL"]}}}}
+    if config.api.docs:
+        resources[c.API]["Properties"]["BinaryMediaTypes"] = c.docs_binary_media_types()
     path_resources, ids = _resources(config)
     methods = _methods(config, ids)
     responses = _gateway_responses(config)

@@ -114,6 +114,8 @@ def test_a_person_fills_in_a_row_and_reads_the_models_prediction(iris, browser, 
     assert request_url == url.removesuffix("/docs") + "/predict"  # Execute stayed on this stage
     assert answer == {"predictions": [expected]}
     # Each asset came from the function itself: nothing from a CDN, nothing missing.
-    assert re.search(r'"GET \S*/docs/5\.35\.0/swagger-ui-bundle\.js HTTP/1\.1" 200', err), err[-3000:]
+    bundle = re.search(r'"GET \S*/docs/5\.35\.0/swagger-ui-bundle\.js HTTP/1\.1" 200 (\d+)', err)
+    assert bundle, err[-3000:]
+    assert int(bundle[1]) < 600_000  # the browser got it gzipped (1.7 MB plain), decoded by the front
     assert re.search(r'"GET \S*/openapi\.json HTTP/1\.1" 200', err)
     assert re.search(r'"POST \S*/predict HTTP/1\.1" 200', err)

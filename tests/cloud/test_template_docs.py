@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from lambdaserve.cloud.template import render_sam, render_template, to_yaml
-from lambdaserve.cloud.template_common import api_paths
+from lambdaserve.cloud.template_common import api_paths, docs_binary_media_types
+from lambdaserve.runtime import docs
 from tests.cloud.test_template_golden import ZIP, make_config
 from tests.cloud.test_template_validate import lint_errors, translate
 
@@ -53,6 +54,18 @@ def test_sam_export_with_docs_translates_and_lints(tmp_path: Path, extra: dict[s
     body = next(r["Properties"]["Body"] for r in out["Resources"].values()
                 if r["Type"] in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"))
     assert {"/", "/docs", "/docs/{proxy+}"} <= set(body["paths"])
+    if extra is REST_KEY:  # SAM turns "~1" back into "/" for API Gateway
+        assert body["x-amazon-apigateway-binary-media-types"] == list(docs.BINARY_MEDIA_TYPES)
+
+
+def test_rest_decodes_the_pages_gzip_assets_and_only_with_docs(tmp_path: Path) -> None:
+    # The runtime sends gzip assets base64-encoded; REST decodes only its binaryMediaTypes.
+    assert docs_binary_media_types() == [t.replace("/", "~1") for t in docs.BINARY_MEDIA_TYPES]
+    assert set(docs.BINARY_MEDIA_TYPES) == {t.split(";")[0] for t in docs.ASSETS.values()}
+    api = render_template(make_config(tmp_path, REST_KEY), ZIP)["Resources"]["Api"]["Properties"]
+    assert api["BinaryMediaTypes"] == ["application~1javascript", "text~1css"]
+    plain = render_template(make_config(tmp_path), ZIP)["Resources"]["Api"]["Properties"]
+    assert "BinaryMediaTypes" not in plain
 
 
 def test_http_docs_routes_are_open_under_iam(tmp_path: Path) -> None:

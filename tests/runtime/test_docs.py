@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import re
 
 from lambdaserve.runtime import docs
@@ -20,6 +22,9 @@ def _rest_get(path: str) -> dict:
     event["requestContext"]["path"] = f"/prod{path}" if path != "/" else "/prod/"
     event["requestContext"]["httpMethod"] = "GET"
     event["body"] = None
+    # sam's sample sends Accept-Encoding: gzip; tests that want it put it back.
+    event["headers"].pop("Accept-Encoding", None)
+    event["multiValueHeaders"].pop("Accept-Encoding", None)
     return event
 
 
@@ -77,6 +82,25 @@ def test_assets_are_the_vendored_files_with_long_caching():
         assert result["isBase64Encoded"] is False  # text: REST needs no binaryMediaTypes for it
         assert result["body"].encode() == (docs.ASSET_DIR / name).read_bytes()
     assert not docs.missing_assets()
+
+
+def test_assets_go_gzipped_and_base64_encoded_to_clients_that_accept_gzip():
+    rt, _ = runtime(**DOCS_ON)
+    event = _rest_get(docs.ASSET_ROUTE + "swagger-ui-bundle.js")
+    event["headers"]["Accept-Encoding"] = "gzip, deflate, br"
+    event["multiValueHeaders"]["Accept-Encoding"] = ["gzip, deflate, br"]
+    result = rt.handle(event, Context())
+    assert result["isBase64Encoded"] is True
+    assert result["headers"]["Content-Encoding"] == "gzip" and result["headers"]["Vary"] == "Accept-Encoding"
+    packed = base64.b64decode(result["body"])
+    assert gzip.decompress(packed) == (docs.ASSET_DIR / "swagger-ui-bundle.js").read_bytes()
+    # for parity: ALB's 1 MB response limit; the whole answer JSON must fit, base64 included.
+    assert len(json.dumps(result)) < 1024 * 1024
+
+
+def test_accept_encoding_parsing():
+    assert docs.accepts_gzip("gzip") and docs.accepts_gzip("br;q=1.0, gzip;q=0.5") and docs.accepts_gzip("*")
+    assert not docs.accepts_gzip(None) and not docs.accepts_gzip("br") and not docs.accepts_gzip("gzip;q=0")
 
 
 def test_the_vendored_bundle_is_the_pinned_swagger_ui():
