@@ -16,7 +16,6 @@ which the template sets to ``BINARY_MEDIA_TYPES`` when api.docs is on.
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 from pathlib import Path
@@ -89,7 +88,11 @@ def _asset(name: str, compressed: bool) -> bytes:
     data = _cache.get((name, compressed))
     if data is None:  # read (and compressed) on the first request, then kept for the environment
         raw = (ASSET_DIR / name).read_bytes()
-        data = gzip.compress(raw, compresslevel=9, mtime=0) if compressed else raw
+        if compressed:
+            import gzip  # only when a browser first asks for an asset
+
+            raw = gzip.compress(raw, compresslevel=9, mtime=0)
+        data = raw
         _cache[(name, compressed)] = data
     return data
 
