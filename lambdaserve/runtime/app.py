@@ -282,6 +282,7 @@ class Runtime:
                 name=self.settings.name,
                 api_path=self.settings.api_path,
                 framework=self.model.framework,
+                api_key=self.settings.auth == "api_key",
             )
         return self._openapi
 

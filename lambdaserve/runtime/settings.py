@@ -29,6 +29,7 @@ ENV_PROBABILITIES = "LAMBDASERVE_PROBABILITIES"
 ENV_SIGNATURE = "LAMBDASERVE_SIGNATURE"
 ENV_CORS_ORIGINS = "LAMBDASERVE_CORS_ORIGINS"
 ENV_DOCS = "LAMBDASERVE_DOCS"  # "1": serve the try-it page (api.docs)
+ENV_AUTH = "LAMBDASERVE_AUTH"  # "api_key" (api.auth): the OpenAPI document declares the key
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -50,6 +51,7 @@ class RuntimeSettings:
     signature: Signature | None
     cors_origins: tuple[str, ...]
     docs: bool = False
+    auth: str = "none"
 
     @property
     def model_path(self) -> Path:
@@ -81,4 +83,5 @@ class RuntimeSettings:
             signature=signature,
             cors_origins=cors,
             docs=_flag(env.get(ENV_DOCS), False),
+            auth=env.get(ENV_AUTH) or "none",
         )
