@@ -11,8 +11,8 @@ The answer: ``statusCode`` is required; ``statusDescription`` (e.g. "200 OK") is
 becomes the status line's reason phrase on AWS (here the emulator's HTTP layer writes the
 standard phrase); ``isBase64Encoded`` bodies are decoded. A malformed answer, a function error,
 an answer over 1 MB or a refused invoke all become ALB's own ``502 Bad Gateway`` HTML page, and
-the log line says why (as the target group's ``Target.ResponseCodeMismatch``-style metrics only
-count it on AWS).
+the log line says why (on AWS only the load balancer's metrics and access log would). The 502
+for a throttled invoke is our reading of the guide, not checked against a live ALB.
 """
 
 from __future__ import annotations

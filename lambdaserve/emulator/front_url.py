@@ -6,9 +6,10 @@ payload 2.0 event whose ``requestContext.domainName`` is ``<url-id>.lambda-url.<
 JSON without ``statusCode`` becomes a 200 ``application/json`` body as it is, ``cookies`` become
 ``Set-Cookie`` (AWS Lambda developer guide, "Invoking Lambda function URLs", response payload).
 
-Failures: a function error or a malformed response is a 502 (the guide's "Internal Server
-Error"); Lambda's own refusals (throttle 429, payload over 6 MB 413) keep their status. The URL
-waits as long as the function's timeout; there is no gateway deadline in between.
+Failures: a function error or a malformed response is a 502 "Internal Server Error" (as users
+report it); Lambda's own refusals (throttle 429, payload over 6 MB 413) keep their status, with
+a body of ours (the exact AWS bodies were not checked here). The URL waits as long as the
+function's timeout; there is no gateway deadline in between.
 """
 
 from __future__ import annotations
