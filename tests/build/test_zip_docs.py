@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import subprocess
@@ -64,4 +66,7 @@ def test_zip_with_docs_serves_the_page_from_its_own_files(tmp_path, wheels, py31
                          timeout=120, check=True)
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["statusCode"] == 200
-    assert answer["body"] == (task / "lambdaserve/vendor/swagger_ui/swagger-ui.css").read_text()
+    # sam's sample event accepts gzip, so the asset comes compressed and base64-encoded.
+    assert answer["isBase64Encoded"] and answer["headers"]["Content-Encoding"] == "gzip"
+    body = gzip.decompress(base64.b64decode(answer["body"]))
+    assert body == (task / "lambdaserve/vendor/swagger_ui/swagger-ui.css").read_bytes()
