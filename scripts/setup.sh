@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker-registry skopeo umoci runc buildah mmdebstrap binutils util-linux curl ca-certificates)
+APT_PACKAGES=(docker-registry skopeo umoci runc buildah mmdebstrap binutils util-linux curl ca-certificates
+              chromium chromium-driver)  # the try-it page's browser test
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,5 +1,10 @@
 """`lambdaserve serve`: the local Lambda behind API Gateway and the Invoke API, on one port.
 
+``--front url`` or ``--front alb`` puts a Function URL or an ALB target group in front instead,
+so the function gets those services' events and its answers are read by their rules. With
+``api.auth = api_key`` the REST front wants ``x-api-key`` (from --api-key, LAMBDASERVE_API_KEYS,
+or a fresh key printed at start), as the deployed usage plan does.
+
 stdout gets the URL and a curl line to try; stderr gets the log (START/END/REPORT, the
 function's own lines and one access line per request). Ctrl-C stops the server and kills every
 worker before the process exits.
@@ -20,10 +25,24 @@ from types import FrameType
 import click
 
 from lambdaserve.cli import serve_artifact, wiring, worker_python
+from lambdaserve.cloud.cfn import DOCS_GET_PATHS, public_paths
 from lambdaserve.config import Config, load_config
 from lambdaserve.emulator.execution import Function, FunctionSpec
-from lambdaserve.emulator.fronts import READ_TIMEOUT_S, ApiGateway, ApiSettings, EmulatorServer, InvokeApi
+from lambdaserve.emulator.fronts import (
+    READ_TIMEOUT_S,
+    ApiGateway,
+    ApiSettings,
+    EmulatorServer,
+    Front,
+    FunctionUrl,
+    InvokeApi,
+    LoadBalancer,
+    local_api_keys,
+)
+from lambdaserve.runtime import docs
 from lambdaserve.runtime.formats import zero_inputs
+
+FRONTS = ("api", "url", "alb")
 
 
 def _stderr_log() -> Callable[[str], None]:
@@ -36,49 +55,79 @@ def _stderr_log() -> Callable[[str], None]:
     return log
 
 
-def api_settings(config: Config, api: str | None, spec: FunctionSpec) -> ApiSettings:
+def api_settings(config: Config, api: str | None, spec: FunctionSpec,
+                 api_keys: tuple[str, ...] = ()) -> ApiSettings:
     return ApiSettings(kind=api or config.api.type, path=config.api.path, stage=config.api.stage,
-                       cors_origins=config.api.cors_origins, function_timeout_s=spec.timeout_s)
+                       cors_origins=config.api.cors_origins, function_timeout_s=spec.timeout_s,
+                       extra_get_paths=DOCS_GET_PATHS if config.api.docs else (),
+                       # as the template sets them: REST decodes the page's gzip assets
+                       binary_media_types=docs.BINARY_MEDIA_TYPES if config.api.docs else (),
+                       api_keys=api_keys, open_paths=public_paths(config))
 
 
-def _try_lines(config: Config, base: str, url: str) -> list[str]:
+def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
     rows = zero_inputs(config.signature) if config.signature is not None else None
-    lines = [f"  curl -s {base}/metadata     # the model's inputs and outputs"]
+    auth = f" -H {shlex.quote('x-api-key: ' + key)}" if key else ""
+    lines = [f"  curl -s{auth} {base}/metadata     # the model's inputs and outputs"]
     if rows and len(rows) == 1:
         body = shlex.quote(json.dumps({"data": next(iter(rows.values()))}))
-        lines.append(f"  curl -s -X POST {url} -H 'Content-Type: application/json' -d {body}")
+        lines.append(f"  curl -s -X POST {url}{auth} -H 'Content-Type: application/json' -d {body}")
     else:
-        lines.append(f"  curl -s -X POST {url} -H 'Content-Type: application/json' "
+        lines.append(f"  curl -s -X POST {url}{auth} -H 'Content-Type: application/json' "
                      "-d '{\"data\": [[...one row...]]}'")
     return lines
 
 
+def _keys(config: Config, api: str | None, given: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The API keys the local REST API wants (none unless api.auth = api_key), and whether new."""
+    if config.api.auth != "api_key" or (api or config.api.type) != "rest":
+        return (), False
+    return local_api_keys(given)
+
+
 def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None,
+        front: str = "api", alb_multi_value: bool = False, api_keys: tuple[str, ...] = (),
         read_timeout_s: float | None = READ_TIMEOUT_S,
         worker: worker_python.WorkerPython | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM); takes any spec, e.g. one for an extracted artifact."""
     log = _stderr_log()
     if worker is None and spec.container is None:
         worker = worker_python.for_interpreter(spec.python, config.function.python)
-    settings = api_settings(config, api, spec)
     function = Function(spec, log_sink=log)
-    gateway = ApiGateway(function, settings, log=log)
+    keys, fresh = _keys(config, api, api_keys) if front == "api" else ((), False)
+    settings = api_settings(config, api, spec, keys)
+    gateway: Front
+    if front == "url":
+        gateway = FunctionUrl(function, region=spec.region, log=log)
+    elif front == "alb":
+        gateway = LoadBalancer(function, multi_value=alb_multi_value, log=log)
+    else:
+        gateway = ApiGateway(function, settings, log=log)
     invoke_api = InvokeApi({spec.name: function}, region=spec.region, log=log)
     server = EmulatorServer(gateway, invoke_api, host=host, port=port,  # binds before any worker starts
                             read_timeout_s=read_timeout_s, log=log)
     with function, server:
-        staged = "" if settings.stage == "$default" else f"/{settings.stage}"
+        staged = "" if settings.stage == "$default" or front != "api" else f"/{settings.stage}"
         url = f"{server.url}{staged}{settings.path}"
-        kind = "REST API (payload 1.0)" if settings.rest else "HTTP API (payload 2.0)"
+        if front == "url":
+            kind = "Lambda Function URL (payload 2.0)"
+        elif front == "alb":
+            kind = f"ALB target group (multi-value headers {'on' if alb_multi_value else 'off'})"
+        else:
+            kind = "REST API (payload 1.0)" if settings.rest else "HTTP API (payload 2.0)"
         click.echo(f"Serving {spec.name} as a {kind} at {url}")
+        if config.api.docs:
+            click.echo(f"  Try-it page: {server.url}{staged}/docs")
         click.echo(f"  Invoke API: {server.url} (boto3/aws: --endpoint-url {server.url}, "
                    f"function {spec.name})")
         if worker is not None:
             click.echo(f"  {worker.banner()}")
             if worker.note:
                 click.echo(f"warning: {worker.note}", err=True)
+        if fresh:
+            click.echo(f"  API key (x-api-key; set LAMBDASERVE_API_KEYS to choose it): {keys[0]}")
         click.echo("Try:")
-        for line in _try_lines(config, f"{server.url}{staged}", url):
+        for line in _try_lines(config, f"{server.url}{staged}", url, keys[0] if keys else ""):
             click.echo(line)
         click.echo("Ctrl-C stops.", err=True)
         previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -123,6 +172,13 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--api", type=click.Choice(["rest", "http"]), default=None,
               help="API Gateway flavour; default: api.type from lambdaserve.toml.")
+@click.option("--front", type=click.Choice(FRONTS), default="api", show_default=True,
+              help="What calls the function: API Gateway (api.type), a Lambda Function URL, or an ALB.")
+@click.option("--alb-multi-value", is_flag=True,
+              help="With --front alb: the target group's multi-value headers setting is on.")
+@click.option("--api-key", "api_keys", multiple=True,
+              help="With api.auth = api_key: a key the local REST API accepts (repeatable); "
+                   "default: LAMBDASERVE_API_KEYS, else a new key printed at start.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Execution environments; beyond them requests are throttled, as on Lambda.")
 @click.option("--sandbox", default=None, type=click.Choice(["process", "namespace", "container"]),
@@ -138,8 +194,9 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
                    "connection is closed. 0: wait forever.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
-def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str | None,
-          artifact: Path | None, read_timeout: float, config_path: Path) -> None:
+def serve(port: int, host: str, api: str | None, front: str, alb_multi_value: bool,
+          api_keys: tuple[str, ...], concurrency: int, sandbox: str | None, artifact: Path | None,
+          read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
     worker = worker_python.for_project(config) if artifact is None and sandbox != "container" else None
@@ -147,7 +204,12 @@ def serve(port: int, host: str, api: str | None, concurrency: int, sandbox: str 
     if artifact is not None or spec.sandbox == "container":
         click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
                    f"in the {spec.sandbox} sandbox", err=True)
-    run(config, spec, host=host, port=port, api=api, read_timeout_s=read_timeout or None, worker=worker)
+    if alb_multi_value and front != "alb":
+        raise click.UsageError("--alb-multi-value needs --front alb")
+    if front != "api" and api is not None:
+        raise click.UsageError("--api chooses the API Gateway flavour; it needs --front api")
+    run(config, spec, host=host, port=port, api=api, front=front, alb_multi_value=alb_multi_value,
+        api_keys=api_keys, read_timeout_s=read_timeout or None, worker=worker)
 
 
 COMMANDS = [serve]

@@ -30,6 +30,10 @@ def runtime_env(config: Config, model_dir: str | None = None) -> dict[str, str]:
         env[s.ENV_SIGNATURE] = config.signature.to_json()
     if config.api.cors_origins:
         env[s.ENV_CORS_ORIGINS] = ",".join(config.api.cors_origins)
+    if config.api.docs:
+        env[s.ENV_DOCS] = "1"
+    if config.api.auth == "api_key":  # the only auth the OpenAPI document can offer a key for
+        env[s.ENV_AUTH] = config.api.auth
     return env
 
 

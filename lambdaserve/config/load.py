@@ -183,7 +183,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         path=api_path, type=v["api.type"], stage=v["api.stage"],
         cors_origins=tuple(v["api.cors_origins"]), auth=v["api.auth"],
         function_url=v["api.function_url"], throttling_rate=v["api.throttling_rate"],
-        throttling_burst=v["api.throttling_burst"],
+        throttling_burst=v["api.throttling_burst"], docs=v["api.docs"],
     )
     if api.type == "http" and api.auth == "api_key":
         raise _fail(path, BY_NAME["api.auth"], "api_key",

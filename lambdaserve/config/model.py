@@ -54,6 +54,7 @@ class ApiConfig:
     function_url: bool = False
     throttling_rate: int = 0
     throttling_burst: int = 0
+    docs: bool = False
 
 
 @dataclass(frozen=True)

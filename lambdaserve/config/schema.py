@@ -98,6 +98,8 @@ FIELDS: tuple[Field, ...] = (
           minimum=0, maximum=100000),
     Field("api", "throttling_burst", int, 0, "Burst requests; 0 keeps the account default.",
           minimum=0, maximum=100000),
+    Field("api", "docs", bool, False,
+          "Serve a try-it page (Swagger UI, about 1.9 MB more in the package) at GET / and /docs."),
     Field("signature", "inputs", list, [],
           "e.g. [{ name = 'input', dtype = 'float32', shape = [-1, 4] }]; -1 is the batch."),
     Field("signature", "outputs", list, [], "Same form as inputs."),

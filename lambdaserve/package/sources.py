@@ -1,7 +1,9 @@
 """What goes into the function besides dependencies: the runtime, the user's code and the model.
 
 The runtime is exactly ``lambdaserve/__init__.py``, ``lambdaserve/errors.py`` and
-``lambdaserve/runtime/**``: nothing of the CLI, build, cloud, emulator or config ships.
+``lambdaserve/runtime/**``: nothing of the CLI, build, cloud, emulator or config ships. With
+``api.docs = true`` the try-it page's vendored Swagger UI joins it, at the same relative place
+(``lambdaserve/vendor/swagger_ui/``) where ``lambdaserve.runtime.docs`` looks for it.
 
 User code rule: for a custom predictor ``pkg.module:Attr``, the top-level module ``pkg``
 is taken from the project folder, either the package folder ``pkg/`` or the file
@@ -48,6 +50,20 @@ def runtime_files() -> list[SourceFile]:
     files += [SourceFile("lambdaserve/runtime/" + p.relative_to(runtime).as_posix(), p)
               for p in _walk(runtime)]
     return files
+
+
+def docs_files(config: Config) -> list[SourceFile]:
+    """The try-it page's vendored files when api.docs is on; nothing otherwise."""
+    if not config.api.docs:
+        return []
+    from lambdaserve.runtime import docs
+
+    missing = docs.missing_assets()
+    if missing:
+        raise BuildError(f"api.docs is on but {', '.join(missing)} is missing from {docs.ASSET_DIR}",
+                         hint="Reinstall lambdaserve, or run scripts/vendor_swagger_ui.sh in a checkout.")
+    root = Path(lambdaserve.__file__).resolve().parent
+    return [SourceFile(p.relative_to(root.parent).as_posix(), p) for p in _walk(docs.ASSET_DIR)]
 
 
 def predictor_module(config: Config) -> str | None:

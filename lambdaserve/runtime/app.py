@@ -4,6 +4,7 @@
     GET  /health        liveness
     GET  /metadata      signature, framework, versions
     GET  /openapi.json  OpenAPI 3.1 from the signature
+    GET  / and /docs    the try-it page, only with api.docs (runtime/docs.py)
 
 ``Runtime.handle`` never raises: client mistakes become 4xx with a precise message; anything
 else becomes a 500 that carries only the request id, with the traceback in the log.
@@ -73,6 +74,10 @@ class Runtime:
             "/openapi.json": ("GET",),
             settings.api_path: ("POST",),
         }
+        if settings.docs:
+            from lambdaserve.runtime import docs  # only functions with the page pay for it
+
+            self.routes.update({route: ("GET",) for route in docs.ROUTES if route != settings.api_path})
 
     @classmethod
     def from_settings(cls, settings: RuntimeSettings, telemetry: Telemetry | None = None) -> Runtime:
@@ -86,6 +91,12 @@ class Runtime:
         model = load_model(settings)
         load_ms = (clock() - loaded) * 1000
         runtime = cls(model, settings, telemetry)
+        if settings.docs:
+            from lambdaserve.runtime.docs import missing_assets
+
+            if missing := missing_assets():
+                runtime.telemetry.log("WARNING", "api.docs is on but the page's files are missing; "
+                                      "rebuild the package with api.docs = true", missing=missing)
         warmup_ms = runtime.warm_up()
         runtime.telemetry.log(
             "INFO",
@@ -182,6 +193,10 @@ class Runtime:
             return HttpResponse(200, self.metadata()), 0
         if path == "/openapi.json":
             return HttpResponse(200, self.openapi()), 0
+        if path != self.settings.api_path:  # the only other routes are the try-it page's
+            from lambdaserve.runtime import docs
+
+            return docs.answer(request, path, self.settings.name), 0
         return self._predict(request)
 
     def _predict(self, request: HttpRequest) -> tuple[HttpResponse, int]:
@@ -274,6 +289,7 @@ class Runtime:
                 name=self.settings.name,
                 api_path=self.settings.api_path,
                 framework=self.model.framework,
+                api_key=self.settings.auth == "api_key",
             )
         return self._openapi
 

@@ -36,6 +36,9 @@ class HttpRequest:
     cookies: list[str] = field(default_factory=list)
     multi_value: bool = False  # ALB in multi-value mode answers with multiValueHeaders
     direct_body: Any = None  # a direct invoke's payload, already JSON
+    # What precedes the routed path in the URL the client used: "/prod" for a REST stage (or a
+    # custom domain's base path), "" for Function URLs and ALB. Pages need it for their links.
+    prefix: str = ""
 
     def header(self, name: str) -> str | None:
         return _last(self.headers.get(name.lower()))
@@ -66,10 +69,18 @@ class HttpRequest:
         return len(self.raw_body) * 3 // 4 if self.is_base64 else len(self.raw_body)
 
 
+@dataclass(frozen=True)
+class RawBody:
+    """A body sent as it is (a page, a script), not as JSON; binary data goes out base64-encoded."""
+
+    data: bytes
+    text: bool = True  # UTF-8 text; False: binary, sent base64-encoded
+
+
 @dataclass
 class HttpResponse:
     status: int
-    body: Any  # JSON-able; serialised by the formatter
+    body: Any  # JSON-able, or a RawBody; serialised by the formatter
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -120,16 +131,27 @@ def _strip_stage(path: str, stage: Any) -> str:
     return path or "/"
 
 
+def _prefix(public_path: Any, path: str) -> str:
+    # The part of the URL's path in front of the routed one ("/prod/docs" - "/docs" = "/prod").
+    public = str(public_path or "")
+    if path == "/":
+        return public.rstrip("/")
+    return public[: -len(path)] if public.endswith(path) else ""
+
+
 def _rest(event: dict[str, Any]) -> HttpRequest:
     ctx = _obj(event.get("requestContext"))
     headers = _lower(_multi(event.get("multiValueHeaders")) or _single_to_multi(event.get("headers")))
     query = _multi(event.get("multiValueQueryStringParameters")) or _single_to_multi(
         event.get("queryStringParameters")
     )
+    path = _strip_stage(str(event.get("path") or "/"), ctx.get("stage"))
     return HttpRequest(
         source=SOURCE_REST,
         method=str(event.get("httpMethod", "GET")).upper(),
-        path=_strip_stage(str(event.get("path") or "/"), ctx.get("stage")),
+        path=path,
+        # for parity: REST's requestContext.path keeps the stage ("/prod/predict"); path does not.
+        prefix=_prefix(ctx.get("path"), path),
         headers=headers,
         query=query,
         raw_body=_body(event.get("body")),
@@ -150,10 +172,12 @@ def _v2(event: dict[str, Any], source: str) -> HttpRequest:
         query = {str(k): str(v).split(",") for k, v in _obj(event.get("queryStringParameters")).items()}
     raw_path = str(event.get("rawPath") or http.get("path") or "/")
     cookies = event.get("cookies")
+    path = _strip_stage(raw_path, ctx.get("stage"))
     return HttpRequest(
         source=source,
         method=str(http.get("method", "GET")).upper(),
-        path=_strip_stage(raw_path, ctx.get("stage")),
+        path=path,
+        prefix=_prefix(raw_path, path),
         headers=headers,
         query=query,
         raw_body=_body(event.get("body")),
@@ -218,11 +242,19 @@ def format_response(request: HttpRequest, response: HttpResponse) -> Any:
     """The answer in the shape the request's source expects."""
     if request.source in (SOURCE_DIRECT, SOURCE_SCHEDULE):
         return response.body
-    body = (
-        ""
-        if response.body is None
-        else json.dumps(response.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    )
+    encoded = False
+    if isinstance(response.body, RawBody):
+        encoded = not response.body.text
+        if encoded:
+            import base64  # only binary assets need it
+
+            body = base64.b64encode(response.body.data).decode("ascii")
+        else:
+            body = response.body.data.decode("utf-8")
+    elif response.body is None:
+        body = ""
+    else:
+        body = json.dumps(response.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     out: dict[str, Any] = {"statusCode": response.status}
     if request.source == SOURCE_ALB:
         # for parity: ALB needs statusDescription, and multiValueHeaders in multi-value mode.
@@ -234,5 +266,5 @@ def format_response(request: HttpRequest, response: HttpResponse) -> Any:
     else:
         out["headers"] = dict(response.headers)
     out["body"] = body
-    out["isBase64Encoded"] = False
+    out["isBase64Encoded"] = encoded
     return out

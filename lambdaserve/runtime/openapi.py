@@ -166,8 +166,13 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def openapi_document(signature: Signature, *, name: str, api_path: str, framework: str) -> dict[str, Any]:
-    """OpenAPI 3.1: the predict route with request and answer schemas and examples, and the GET routes."""
+def openapi_document(signature: Signature, *, name: str, api_path: str, framework: str,
+                     api_key: bool = False) -> dict[str, Any]:
+    """OpenAPI 3.1: the predict route with request and answer schemas and examples, and the GET routes.
+
+    ``api_key``: the API wants ``x-api-key`` (api.auth = api_key) on predict and /metadata, as the
+    template requires it; the try-it page then offers "Authorize" to send it.
+    """
     examples: dict[str, Any] = {}
     rows = _example_rows(signature)
     if rows:
@@ -193,7 +198,7 @@ def openapi_document(signature: Signature, *, name: str, api_path: str, framewor
     if examples:
         request_body["content"]["application/json"]["examples"] = examples
     names = ", ".join(s.name for s in signature.inputs) or DEFAULT_INPUT
-    predict = {
+    predict: dict[str, Any] = {
         "operationId": "predict",
         "summary": f"Predict with the {framework} model (inputs: {names})",
         "parameters": [
@@ -220,18 +225,25 @@ def openapi_document(signature: Signature, *, name: str, api_path: str, framewor
         "version": __version__,
         "description": f"Inference API for a {framework} model, served by lambdaserve on AWS Lambda.",
     }
+    metadata: dict[str, Any] = {"operationId": "metadata", "responses": {"200": _json({"type": "object"})}}
+    components: dict[str, Any] = {"schemas": _schemas(signature)}
+    if api_key:
+        components["securitySchemes"] = {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+        predict["security"] = metadata["security"] = [{"ApiKey": []}]
+        predict["responses"]["403"] = {"description": "Missing or unknown x-api-key (API Gateway)"}
     return {
         "openapi": "3.1.0",
         "info": info,
+        # Relative to where this document is served, so clients (the try-it page too) call the
+        # same stage or Function URL they fetched it from.
+        "servers": [{"url": ".", "description": "this API"}],
         "paths": {
             api_path: {"post": predict},
             "/health": {"get": {"operationId": "health", "responses": {"200": _json({"type": "object"})}}},
-            "/metadata": {
-                "get": {"operationId": "metadata", "responses": {"200": _json({"type": "object"})}}
-            },
+            "/metadata": {"get": metadata},
             "/openapi.json": {
                 "get": {"operationId": "openapi", "responses": {"200": _json({"type": "object"})}}
             },
         },
-        "components": {"schemas": _schemas(signature)},
+        "components": components,
     }

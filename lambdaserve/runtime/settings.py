@@ -28,6 +28,8 @@ ENV_WARMUP = "LAMBDASERVE_WARMUP"
 ENV_PROBABILITIES = "LAMBDASERVE_PROBABILITIES"
 ENV_SIGNATURE = "LAMBDASERVE_SIGNATURE"
 ENV_CORS_ORIGINS = "LAMBDASERVE_CORS_ORIGINS"
+ENV_DOCS = "LAMBDASERVE_DOCS"  # "1": serve the try-it page (api.docs)
+ENV_AUTH = "LAMBDASERVE_AUTH"  # "api_key" (api.auth): the OpenAPI document declares the key
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -48,6 +50,8 @@ class RuntimeSettings:
     probabilities: bool
     signature: Signature | None
     cors_origins: tuple[str, ...]
+    docs: bool = False
+    auth: str = "none"
 
     @property
     def model_path(self) -> Path:
@@ -78,4 +82,6 @@ class RuntimeSettings:
             probabilities=_flag(env.get(ENV_PROBABILITIES), False),
             signature=signature,
             cors_origins=cors,
+            docs=_flag(env.get(ENV_DOCS), False),
+            auth=env.get(ENV_AUTH) or "none",
         )

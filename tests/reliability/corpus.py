@@ -296,8 +296,10 @@ def huge_and_deep(api: str) -> list[Case]:
 def headers_methods_paths(api: str) -> list[Case]:
     stage = "/prod" if api == "rest" else ""
     good = GOOD.encode()
+    # A body that parses as JSON is taken whatever its declared type (curl -d declares a form),
+    # so the mistake here is a body that is not JSON under a type that is not JSON either.
     cases = [
-        Case(f"content-type-{i}", _predict(good, api=api, content_type=ct), statuses=(415,))
+        Case(f"content-type-{i}", _predict(b"data=5.1&data=3.5", api=api, content_type=ct), statuses=(415,))
         for i, ct in enumerate(
             [
                 "text/plain",

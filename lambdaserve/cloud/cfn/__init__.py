@@ -7,22 +7,32 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
-    from lambdaserve.cloud.cfn.common import access_log_format, api_log_group_name, function_log_group_name
+    from lambdaserve.cloud.cfn.common import (
+        DOCS_GET_PATHS,
+        access_log_format,
+        api_log_group_name,
+        function_log_group_name,
+        public_paths,
+    )
     from lambdaserve.cloud.cfn.render import render_sam, render_template, to_json, to_yaml
 
 _EXPORTS = {
+    "DOCS_GET_PATHS": "lambdaserve.cloud.cfn.common",
     "access_log_format": "lambdaserve.cloud.cfn.common",
     "api_log_group_name": "lambdaserve.cloud.cfn.common",
     "function_log_group_name": "lambdaserve.cloud.cfn.common",
+    "public_paths": "lambdaserve.cloud.cfn.common",
     "render_sam": "lambdaserve.cloud.cfn.render",
     "render_template": "lambdaserve.cloud.cfn.render",
     "to_json": "lambdaserve.cloud.cfn.render",
     "to_yaml": "lambdaserve.cloud.cfn.render",
 }
 __all__ = [
+    "DOCS_GET_PATHS",
     "access_log_format",
     "api_log_group_name",
     "function_log_group_name",
+    "public_paths",
     "render_sam",
     "render_template",
     "to_json",

@@ -20,6 +20,8 @@ BUILTIN_GET_PATHS = ("/health", "/metadata", "/openapi.json")
 # /health stays open when api.auth is set: smoke tests and load balancers probe it without
 # credentials, and it reveals nothing about the model.
 PUBLIC_PATHS = ("/health",)
+# The try-it page (api.docs), its files under a greedy path, and the page's root alias.
+DOCS_GET_PATHS = ("/", "/docs", "/docs/{proxy+}")
 
 # Logical IDs that deploy and tests refer to.
 FUNCTION = "Function"
@@ -137,7 +139,23 @@ def access_log_format(kind: str) -> str:
 
 def api_paths(config: Config) -> list[tuple[str, str]]:
     """(path, method) pairs the API routes to the function, predict first."""
-    return [(config.api.path, "POST")] + [(p, "GET") for p in BUILTIN_GET_PATHS]
+    gets = BUILTIN_GET_PATHS + (DOCS_GET_PATHS if config.api.docs else ())
+    return [(config.api.path, "POST")] + [(p, "GET") for p in gets if p != config.api.path]
+
+
+def docs_binary_media_types() -> list[str]:
+    """The try-it page's gzip-compressed assets (runtime/docs.py BINARY_MEDIA_TYPES), which REST
+    decodes from base64 only for these types; CloudFormation writes "/" as "~1" here."""
+    return ["application~1javascript", "text~1css"]
+
+
+def public_paths(config: Config) -> tuple[str, ...]:
+    """Paths open whatever api.auth says. With api.docs the page, its files and the spec it reads
+    are open too: a browser cannot add an API key or a signature to a page load, and the spec
+    shows only the inputs' schema. Predictions still need the key."""
+    if not config.api.docs:
+        return PUBLIC_PATHS
+    return PUBLIC_PATHS + DOCS_GET_PATHS + ("/openapi.json",)
 
 
 def throttle(config: Config, rate_key: str, burst_key: str) -> Json:

@@ -26,7 +26,7 @@ def http_resources(config: Config) -> dict[str, Json]:
             "TimeoutInMillis": min(30000, config.function.timeout * 1000 + 1000)}},
     }
     for path, verb in c.api_paths(config):
-        iam = config.api.auth == "iam" and path not in c.PUBLIC_PATHS
+        iam = config.api.auth == "iam" and path not in c.public_paths(config)
         resources["Route" + c.logical_id(path, verb.title())] = {
             "Type": "AWS::ApiGatewayV2::Route", "Properties": {
                 "ApiId": ref(c.API), "RouteKey": f"{verb} {path}",

@@ -12,6 +12,7 @@ API_KEY = "ApiKey"
 USAGE_PLAN = "ApiUsagePlan"
 USAGE_PLAN_KEY = "ApiUsagePlanKey"
 DEPLOYMENT_PREFIX = "ApiDeployment"
+ROOT = "ApiRoot"  # stands for the RestApi's RootResourceId in method names
 
 
 def integration_uri(config: Config) -> Json:
@@ -26,6 +27,9 @@ def _resources(config: Config) -> tuple[dict[str, Json], dict[str, str]]:
     ids: dict[str, str] = {}
     for path, _method in c.api_paths(config):
         parent: Json = get_att(c.API, "RootResourceId")
+        if path == "/":  # the API's own root resource: methods attach to it directly
+            ids[path] = ROOT
+            continue
         prefix = ""
         for segment in path.strip("/").split("/"):
             prefix += "/" + segment
@@ -40,11 +44,15 @@ def _resources(config: Config) -> tuple[dict[str, Json], dict[str, str]]:
     return resources, ids
 
 
+def _resource_ref(resource_id: str) -> Json:
+    return get_att(c.API, "RootResourceId") if resource_id == ROOT else ref(resource_id)
+
+
 def _method(config: Config, path: str, verb: str, resource_id: str) -> Json:
-    public = path in c.PUBLIC_PATHS
+    public = path in c.public_paths(config)
     auth = config.api.auth
     return {"Type": "AWS::ApiGateway::Method", "Properties": {
-        "RestApiId": ref(c.API), "ResourceId": ref(resource_id), "HttpMethod": verb,
+        "RestApiId": ref(c.API), "ResourceId": _resource_ref(resource_id), "HttpMethod": verb,
         "AuthorizationType": "AWS_IAM" if auth == "iam" and not public else "NONE",
         "ApiKeyRequired": auth == "api_key" and not public,
         "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST",
@@ -58,7 +66,7 @@ def _cors_method(config: Config, resource_id: str) -> Json:
         # A static mock can name one origin only; with several, the function answers the
         # preflight and echoes the matching origin (LAMBDASERVE_CORS_ORIGINS).
         return {"Type": "AWS::ApiGateway::Method", "Properties": {
-            "RestApiId": ref(c.API), "ResourceId": ref(resource_id), "HttpMethod": "OPTIONS",
+            "RestApiId": ref(c.API), "ResourceId": _resource_ref(resource_id), "HttpMethod": "OPTIONS",
             "AuthorizationType": "NONE", "ApiKeyRequired": False,
             "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST",
                             "Uri": integration_uri(config)}}}
@@ -70,7 +78,7 @@ def _cors_method(config: Config, resource_id: str) -> Json:
         "Access-Control-Max-Age": "'600'",
     }
     return {"Type": "AWS::ApiGateway::Method", "Properties": {
-        "RestApiId": ref(c.API), "ResourceId": ref(resource_id), "HttpMethod": "OPTIONS",
+        "RestApiId": ref(c.API), "ResourceId": _resource_ref(resource_id), "HttpMethod": "OPTIONS",
         "AuthorizationType": "NONE", "ApiKeyRequired": False,
         "Integration": {
             "Type": "MOCK", "RequestTemplates": {"application/json": '{"statusCode": 200}'},
@@ -160,6 +168,8 @@ def rest_resources(config: Config) -> dict[str, Json]:
     resources: dict[str, Json] = {c.API: {"Type": "AWS::ApiGateway::RestApi", "Properties": {
         "Name": config.name, "Description": f"lambdaserve inference API for {config.name}",
         "EndpointConfiguration": {"Types": ["REGIONAL"]}}}}
+    if config.api.docs:
+        resources[c.API]["Properties"]["BinaryMediaTypes"] = c.docs_binary_media_types()
     path_resources, ids = _resources(config)
     methods = _methods(config, ids)
     responses = _gateway_responses(config)

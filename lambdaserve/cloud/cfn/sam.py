@@ -38,7 +38,7 @@ def _events(config: Config) -> Json:
     open_auth = open_auths.get(config.api.auth)
     for path, verb in c.api_paths(config):
         props: Json = {"Path": path, "Method": verb.lower()}
-        if path in c.PUBLIC_PATHS and open_auth:
+        if path in c.public_paths(config) and open_auth:
             props["Auth"] = dict(open_auth)
         if config.api.type == "rest":
             events[c.logical_id(path, verb.title())] = {
@@ -104,6 +104,8 @@ def _rest_api(config: Config) -> Json:
         if plan_throttle:
             plan["Throttle"] = plan_throttle
         props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan}
+    if config.api.docs:
+        props["BinaryMediaTypes"] = c.docs_binary_media_types()
     headers = gateway_response_headers(config)
     if headers:
         props["GatewayResponses"] = {f"DEFAULT_{kind}": {"ResponseParameters": {"Headers": headers}}

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
 from lambdaserve.emulator.fronts.events import IncomingRequest, http_event, rest_event
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
@@ -40,6 +41,9 @@ class ApiSettings:
     function_timeout_s: float = 30.0
     # REST waits 29 s for the integration, HTTP APIs 30 s.
     integration_timeout_s: float | None = None
+    extra_get_paths: tuple[str, ...] = ()  # e.g. the try-it page's; "{proxy+}" ends a greedy path
+    api_keys: tuple[str, ...] = ()  # api.auth = api_key: x-api-key must be one of these
+    open_paths: tuple[str, ...] = ()  # routes that need no key (cloud's public paths)
 
     @property
     def rest(self) -> bool:
@@ -52,7 +56,13 @@ class ApiSettings:
         return 29.0 if self.rest else 30.0
 
     def routes(self) -> tuple[tuple[str, str], ...]:
-        return (("POST", self.path),) + BUILTIN_ROUTES
+        return (("POST", self.path),) + BUILTIN_ROUTES + tuple(("GET", p) for p in self.extra_get_paths)
+
+    def route_of(self, path: str) -> str | None:
+        """The route (resource) that serves ``path``, whatever the method; None: no route."""
+        # for parity: REST APIs match /p/ to the resource /p (the event keeps the slash in `path`);
+        # HTTP APIs route /p/ apart from /p, so there it stays unmatched.
+        return routing.route_of(path, [route for _, route in self.routes()], trailing_slash=self.rest)
 
 
 # What lambdaserve's templates allow in CORS preflight (cloud/template_rest.py, template_http.py).
@@ -122,13 +132,8 @@ class ApiGateway:
         prefix = f"/{self.settings.stage}"
         if self.settings.stage != "$default" and path.startswith(prefix + "/"):
             return path[len(prefix):]
-        return path
-
-    def _resource(self, path: str) -> str:
-        # for parity: REST APIs match /p/ to the resource /p (the event keeps the slash in `path`);
-        # HTTP APIs route /p/ apart from /p, so there it stays unmatched.
-        if self.settings.rest and len(path) > 1 and path.endswith("/"):
-            return path.rstrip("/") or "/"
+        if self.settings.stage != "$default" and path == prefix:  # the stage's root resource
+            return "/"
         return path
 
     def _allowed_origin(self, origin: str | None) -> str | None:
@@ -173,16 +178,20 @@ class ApiGateway:
         if len(req.body) > MAX_REQUEST_BYTES:
             reason = f"request body of {len(req.body)} bytes is over API Gateway's 10 MB limit"
             return self._finish(req, self._too_large(), reason, started)
-        known = {route for _, route in self.settings.routes()}
-        resource = self._resource(path)
-        if req.method == "OPTIONS" and resource in known and self._gateway_answers_preflight():
+        route = self.settings.route_of(path)
+        if req.method == "OPTIONS" and route is not None and self._gateway_answers_preflight():
             return self._finish(req, self._preflight(req), "", started)
-        proxied_options = req.method == "OPTIONS" and resource in known and bool(self.settings.cors_origins)
-        if (req.method, resource) not in self.settings.routes() and not proxied_options:
+        proxied_options = req.method == "OPTIONS" and route is not None and bool(self.settings.cors_origins)
+        if (req.method, route) not in self.settings.routes() and not proxied_options:
             return self._finish(req, self._not_found(), "", started)
+        if self.settings.rest and routing.forbidden(self.settings.api_keys, self.settings.open_paths,
+                                                     route, req.header("x-api-key")):
+            # for parity: REST checks the key before the integration; the function never runs.
+            return self._finish(req, self._own(403, "Forbidden", "ForbiddenException"),
+                                "no valid x-api-key", started)
         staged = IncomingRequest(req.method, path, req.query, req.headers, req.body, req.source_ip,
                                  req.protocol, req.port, req.time_s, req.request_id)
-        event = self._event(staged, resource)
+        event = self._event(staged, route or path)
         timeout_reason = f"integration timed out after {self.settings.wait_s:g} s (the function runs on)"
         # Only a function allowed to outlast the gateway needs a watch; else its own timeout is first.
         outlasts = self.settings.function_timeout_s > self.settings.wait_s
@@ -217,13 +226,14 @@ class ApiGateway:
         return response
 
     # -- the integration --------------------------------------------------------------------
-    def _event(self, req: IncomingRequest, resource: str) -> bytes:
+    def _event(self, req: IncomingRequest, route: str) -> bytes:
         s = self.settings
+        params = routing.path_parameters(route, req.path)
         if s.rest:
-            event = rest_event(req, resource=resource, stage=s.stage, stage_variables=s.stage_variables,
-                               binary_media_types=s.binary_media_types)
+            event = rest_event(req, resource=route, stage=s.stage, stage_variables=s.stage_variables,
+                               binary_media_types=s.binary_media_types, path_parameters=params)
         else:
-            event = http_event(req, route_key=f"{req.method} {req.path}", stage=s.stage,
+            event = http_event(req, route_key=f"{req.method} {route}", stage=s.stage, path_parameters=params,
                                stage_variables=s.stage_variables)
         return json.dumps(event).encode()
 

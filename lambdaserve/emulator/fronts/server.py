@@ -1,5 +1,7 @@
 """One HTTP/1.1 server on one port for both fronts: the API routes and the Invoke API.
 
+The API front is API Gateway, a Function URL or an ALB (``emulator.front.Front``).
+
 Keep-alive and TCP_NODELAY matter: without TCP_NODELAY small responses wait for delayed ACKs
 (about 40-90 ms each). The server does not own the Function; whoever made it closes it.
 """
@@ -14,8 +16,8 @@ import time
 from collections.abc import Callable
 
 from lambdaserve.emulator import http11
-from lambdaserve.emulator.fronts.apigw import ApiGateway
 from lambdaserve.emulator.fronts.events import IncomingRequest
+from lambdaserve.emulator.fronts.front import Front
 from lambdaserve.emulator.fronts.invoke_api import InvokeApi
 from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
 from lambdaserve.errors import EmulatorError
@@ -107,7 +109,7 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 1024  # a burst waits in the backlog instead of being refused
 
-    def __init__(self, address: tuple[str, int], gateway: ApiGateway, invoke_api: InvokeApi,
+    def __init__(self, address: tuple[str, int], gateway: Front, invoke_api: InvokeApi,
                  read_timeout_s: float | None, log: Callable[[str], None]) -> None:
         self.gateway = gateway
         self.invoke_api = invoke_api
@@ -119,7 +121,7 @@ class _Server(socketserver.ThreadingTCPServer):
 class EmulatorServer:
     """Serves both fronts; ``start()`` runs it in a thread, ``serve_forever()`` in this one."""
 
-    def __init__(self, gateway: ApiGateway, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
+    def __init__(self, gateway: Front, invoke_api: InvokeApi, *, host: str = "127.0.0.1",
                  port: int = 3000, read_timeout_s: float | None = READ_TIMEOUT_S,
                  log: Callable[[str], None] = lambda line: None) -> None:
         try:

@@ -33,7 +33,7 @@ def code_entries(config: Config, staging: Path, interpreter: Interpreter | None,
     """The runtime and user code copied to ``staging`` and compiled there (if ``interpreter``)."""
     if staging.exists():
         shutil.rmtree(staging)
-    for item in sources.runtime_files() + sources.user_code_files(config):
+    for item in sources.runtime_files() + sources.docs_files(config) + sources.user_code_files(config):
         dest = staging / item.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(item.path, dest)

@@ -216,7 +216,7 @@ def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, deps
         raise BuildError(f"model.predictor's module '{top}' is neither in {config.project_dir} "
                          "nor installed by function.requirements",
                          hint=f"Put {top}.py or the package {top}/ next to lambdaserve.toml.")
-    for item in sources.runtime_files() + user:
+    for item in sources.runtime_files() + sources.docs_files(config) + user:
         dest = staging / item.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(item.path, dest)
