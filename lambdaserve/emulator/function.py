@@ -42,6 +42,9 @@ class FunctionSpec:
     container: ContainerImage | None = None  # container: the unpacked image that runs instead
     init_timeout_s: float = 10.0
     idle_timeout_s: float = 300.0
+    # Environments initialising at once; 0 means one per CPU core. More start only as inits
+    # finish, so a burst on a small machine measures the model, not 64 inits sharing 2 cores.
+    max_concurrent_inits: int = 0
 
 
 @dataclass(frozen=True)
