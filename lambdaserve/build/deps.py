@@ -1,7 +1,8 @@
 """The dependency layer: requirements installed for the Lambda runtime, trimmed and compiled, cached.
 
 The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
-platform tags, pip and the compiling interpreter's versions), so a code-only rebuild finds it
+platform tags, the installer's (uv's, or pip's with LAMBDASERVE_INSTALLER=pip) and the compiling
+interpreter's versions), so a code-only rebuild finds it
 ready, together with its pre-compressed zip part, and never runs pip.
 
 build.sourceless_dependencies has its own layer (the option is in the key), made from the
@@ -29,13 +30,14 @@ from lambdaserve.build.process import Runner, run_command
 from lambdaserve.build.pycompile import compile_tree, make_sourceless
 from lambdaserve.build.trim import TrimReport, trim_tree
 from lambdaserve.build.unimported import link_tree
-from lambdaserve.build.zipwriter import Member, write_zip
+from lambdaserve.build.uv import find_uv, install_with_uv, uv_version
+from lambdaserve.build.zipwriter import Member, part_members, write_zip
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
 
 Log = Callable[[str], None]
 KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
-LAYER_FORMAT = "1"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "2"  # bump when trimming or compiling changes, to invalidate cached layers
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
@@ -101,6 +103,13 @@ def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _installer(pip: Sequence[str] | None) -> str | None:
+    """uv unless pip is asked for (an explicit ``pip``, or LAMBDASERVE_INSTALLER=pip)."""
+    if pip is not None or os.environ.get("LAMBDASERVE_INSTALLER", "uv") == "pip":
+        return None
+    return find_uv()
+
+
 def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
     """The version of the pip that will run; read from metadata when it is our own pip (fast)."""
     if pip is None:
@@ -121,7 +130,8 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
 
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
     """
-    pip_ver = current_pip_version(pip, runner)
+    uv = _installer(pip)
+    pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
     key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
     folder = cache_dir / "deps" / key
     if (folder / "layer.json").is_file():
@@ -138,9 +148,12 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     root = staging / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
-            f"with pip {pip_ver}")
-    install_for_target(requirements, root, python=python, architecture=architecture,
-                       wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
+            f"with {pip_ver if uv is not None else 'pip ' + pip_ver}")
+    if uv is not None:
+        install_with_uv(requirements, root, python=python, architecture=architecture, uv=uv, runner=runner)
+    else:
+        install_for_target(requirements, root, python=python, architecture=architecture,
+                           wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
     log("trimming tests, docs, headers; stripping shared objects")
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner)
     wheels = installed_wheels(root)
@@ -173,7 +186,10 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: 
     (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
     link_tree(source.root, staging / "site")
     removed, count = make_sourceless(staging / "site", interpreter.minor)
-    write_zip(staging / "part.zip", tree_members(staging / "site"))
+    # Files still under their source-layer name are the same bytes (hard links): copied raw from
+    # the source part, so only the renamed .pyc are deflated again.
+    compressed = {m.name: m for m in part_members(source.part)}
+    write_zip(staging / "part.zip", [compressed.get(m.name, m) for m in tree_members(staging / "site")])
     record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
     trimmed = record["trimmed"]
     trimmed["removed_bytes"][SOURCES] = removed
