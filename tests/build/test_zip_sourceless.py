@@ -19,7 +19,7 @@ from lambdaserve.build.pycompile import compile_tree, make_sourceless
 from lambdaserve.build.unimported import Probe
 from lambdaserve.build.zip_package import ZipBuildResult, build_zip
 from lambdaserve.config import load_config
-from tests.build.test_zip_build import make_project, py312  # noqa: F401 (a module fixture)
+from tests.build.test_zip_build import make_project, set_build
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _build(project: Path, wheels: Path, py: Any, sourceless: bool, **kwargs: Any) -> ZipBuildResult:
     toml = project / "lambdaserve.toml"
     text = toml.read_text().split("[build]")[0]
-    toml.write_text(text + f"[build]\nsourceless_dependencies = {str(sourceless).lower()}\n")
+    toml.write_text(text + f"[build]\ntrim_unimported = false\nsourceless_dependencies = {str(sourceless).lower()}\n")
     return build_zip(load_config(project), wheel_cache=wheels, interpreter=py, **kwargs)
 
 
@@ -123,3 +123,42 @@ def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path,
     assert SOURCES not in built.trimmed.removed
     assert any("sourceless_dependencies" in w and "with their sources" in w and other in w
                for w in built.warnings)
+
+
+def test_by_default_both_verified_trims_are_on_and_each_has_an_opt_out(tmp_path, wheels, py312):  # noqa: F811
+    project = make_project(tmp_path / "p")
+    set_build(project)  # an empty [build]: the defaults
+    default = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312)
+    assert default.trim_unimported and default.sourceless_dependencies and default.warnings == []
+    names = zipfile.ZipFile(default.path).namelist()
+    assert "threadpoolctl.pyc" in names and "threadpoolctl.py" not in names  # verified, then shipped
+    set_build(project, trim_unimported=False, sourceless_dependencies=False)
+    opted_out = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312)
+    assert not opted_out.trim_unimported and not opted_out.sourceless_dependencies
+    assert "threadpoolctl.py" in zipfile.ZipFile(opted_out.path).namelist()
+    assert opted_out.unzipped_bytes > default.unzipped_bytes
+
+
+def test_both_trims_are_checked_by_one_run_and_a_mismatch_checks_each_alone(tmp_path, wheels, py312):  # noqa: F811
+    project = make_project(tmp_path / "p")
+    linear = project / "scorer" / "linear.py"
+    linear.write_text("import threadpoolctl  # a dependency the smoke run imports\n" + linear.read_text())
+    set_build(project)  # the defaults: both on
+    calls: list[Probe] = []
+
+    def record(before: Probe, after: Probe) -> str | None:
+        calls.append(after)
+        return None
+
+    one = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312, trim_verifier=record)
+    assert len(calls) == 1 and one.sourceless_dependencies and one.warnings == []
+    assert "threadpoolctl.pyc" in calls[0].used  # that one run saw the bytecode-only tree
+    calls.clear()
+
+    def first_fails(before: Probe, after: Probe) -> str | None:
+        calls.append(after)
+        return "injected mismatch" if len(calls) == 1 else None
+
+    apart = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312, trim_verifier=first_fails)
+    assert len(calls) >= 2  # the combined run, then each option's own
+    assert apart.sha256 == one.sha256 and apart.warnings == []  # each passed alone: both shipped
