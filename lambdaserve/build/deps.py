@@ -3,12 +3,14 @@
 The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
 platform tags, the installer's (uv's, or pip's with LAMBDASERVE_INSTALLER=pip) and the compiling
 interpreter's versions), so a code-only rebuild finds it
-ready, together with its pre-compressed zip part, and never runs pip.
+ready, together with its pre-compressed zip part, and never runs the installer.
 
 build.sourceless_dependencies has its own layer (the option is in the key), made from the
 source layer by hard links with every compiled .py replaced by its legacy-location .pyc,
 and its own pre-compressed part; the source layer stays cached beside it, which is what a
-zip falls back to when the sourceless tree fails its smoke check.
+zip falls back to when the sourceless tree fails its smoke check. What both share (all but
+the .py files and their .pyc) is compressed once, in the source layer's common part; the
+source layer's whole part is made only when a zip ships it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from lambdaserve.errors import BuildError
 
 Log = Callable[[str], None]
 KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
-LAYER_FORMAT = "2"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "3"  # bump when trimming or compiling changes, to invalidate cached layers
+COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
@@ -84,7 +87,7 @@ def check_requirements(requirements: Sequence[str], framework: str) -> list[str]
 class DependencyLayer:
     key: str
     root: Path  # the installed, trimmed, compiled tree (what sits at /var/task)
-    part: Path  # that tree as a compressed zip part
+    part: Path  # that tree as a compressed zip part (a source layer: made by ensure_part)
     cached: bool
     trimmed: TrimReport
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
@@ -164,11 +167,28 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
-    write_zip(staging / "part.zip", tree_members(root))
+    # Compressed now: what the source and the sourceless layers share. The sources and their
+    # __pycache__ are deflated only for a zip that ships them (ensure_part).
+    write_zip(staging / COMMON_PART, [m for m in tree_members(root) if not _is_source(m.name)])
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
               "packages": [[w.name, w.version] for w in wheels]}
     (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
     return _publish(staging, folder, key)
+
+
+def _is_source(name: str) -> bool:
+    """A .py file or a compiled copy: what differs between the source and sourceless layers."""
+    return name.endswith((".py", ".pyc")) or "/__pycache__/" in f"/{name}"
+
+
+def ensure_part(layer: DependencyLayer) -> Path:
+    """The layer's whole zip part; a source layer's is made on first use and then cached."""
+    if not layer.part.is_file():
+        partial = layer.part.with_suffix(".partial")
+        shared = part_members(layer.part.with_name(COMMON_PART))
+        write_zip(partial, shared + [m for m in tree_members(layer.root) if _is_source(m.name)])
+        partial.replace(layer.part)
+    return layer.part
 
 
 def _publish(staging: Path, folder: Path, key: str) -> DependencyLayer:
@@ -186,10 +206,11 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: 
     (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
     link_tree(source.root, staging / "site")
     removed, count = make_sourceless(staging / "site", interpreter.minor)
-    # Files still under their source-layer name are the same bytes (hard links): copied raw from
-    # the source part, so only the renamed .pyc are deflated again.
-    compressed = {m.name: m for m in part_members(source.part)}
-    write_zip(staging / "part.zip", [compressed.get(m.name, m) for m in tree_members(staging / "site")])
+    # The shared files come compressed from the source layer; only the legacy .pyc (and any
+    # source that did not compile) are deflated here.
+    shared = part_members(source.part.with_name(COMMON_PART))
+    own = [m for m in tree_members(staging / "site") if _is_source(m.name)]
+    write_zip(staging / "part.zip", shared + own)
     record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
     trimmed = record["trimmed"]
     trimmed["removed_bytes"][SOURCES] = removed
