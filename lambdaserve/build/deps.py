@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,15 +162,19 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner)
     wheels = installed_wheels(root)
     warnings = glibc_warnings(wheels, python)
-    log(f"compiling .pyc with Python {interpreter.version}")
-    failed = compile_tree(root, interpreter, runner=runner)
+    # What the source and the sourceless layers share (all but sources and bytecode) does not
+    # depend on the compile: it is deflated meanwhile, on this process's threads. The sources
+    # and their __pycache__ are deflated only for a zip that ships them (ensure_part).
+    shared = [m for m in tree_members(root) if not _is_source(m.name)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-common-part") as pool:
+        common = pool.submit(write_zip, staging / COMMON_PART, shared)
+        log(f"compiling .pyc with Python {interpreter.version}")
+        failed = compile_tree(root, interpreter, runner=runner)
+        common.result()
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
-    # Compressed now: what the source and the sourceless layers share. The sources and their
-    # __pycache__ are deflated only for a zip that ships them (ensure_part).
-    write_zip(staging / COMMON_PART, [m for m in tree_members(root) if not _is_source(m.name)])
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
               "packages": [[w.name, w.version] for w in wheels]}
     (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")

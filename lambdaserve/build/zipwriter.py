@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from lambdaserve.errors import BuildError
 
-LEVEL = 5  # 1.3 % larger than 6 for a third less CPU (an sklearn stack: 62.6 vs 61.8 MB)
+LEVEL = 3  # an sklearn stack: 66.4 MB vs 61.8 at 6 (+7 %), for half the CPU (4.1 s vs 8.3 s)
 CHUNK = 1 << 20
 DOS_TIME, DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00, the zip format's epoch
 _LOCAL = struct.Struct("<4s5H3L2H")
