@@ -28,9 +28,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _build(project: Path, wheels: Path, py: Any, sourceless: bool, **kwargs: Any) -> ZipBuildResult:
-    toml = project / "lambdaserve.toml"
-    text = toml.read_text().split("[build]")[0]
-    toml.write_text(text + f"[build]\ntrim_unimported = false\nsourceless_dependencies = {str(sourceless).lower()}\n")
+    set_build(project, trim_unimported=False, sourceless_dependencies=sourceless)
     return build_zip(load_config(project), wheel_cache=wheels, interpreter=py, **kwargs)
 
 
