@@ -15,13 +15,15 @@ built both ways from fresh copies, the two tools alternating round by round:
 "Cold" means a fresh project: no dependency layer (lambdaserve) and no .aws-sam (sam). The
 download caches are kept for both, equally: uv's and pip's caches hold the wheels after the
 first round, which is untimed for both. "Code-only" edits the handler module and builds again.
-Ratios are lambdaserve / sam, medians of --runs rounds.
+Ratios are lambdaserve / sam, medians of --runs rounds; also the CPU seconds each used (user +
+system of the tool and its children), which the machine's load moves far less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,12 +102,19 @@ def lambdaserve_project(root: Path, model: Path) -> Path:
     return root
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system, the tool and its children)
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str], label: str = "") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    if label:
+        CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return took
 
 
@@ -130,10 +139,10 @@ def main() -> None:
             for tool, make in pair if round_ % 2 == 0 else pair[::-1]:
                 project = make(scratch / f"{tool}-{round_}", model)
                 argv = [str(sam), "build", "--skip-pull-image"] if tool == "sam" else lambdaserve
-                cold = timed(argv, project, env)
+                cold = timed(argv, project, env, f"{tool} cold" if round_ else "")
                 code = project / ("src/app.py" if tool == "sam" else "helpers.py")
                 code.write_text(code.read_text() + "\n# a code-only change\n")
-                again = timed(argv, project, env)
+                again = timed(argv, project, env, f"{tool} code-only" if round_ else "")
                 if round_:
                     times[f"{tool} cold"].append(cold)
                     times[f"{tool} code-only"].append(again)
@@ -148,6 +157,8 @@ def main() -> None:
         rounds = ", ".join(f"{a / b:.2f}" for a, b in pairs)
         print(f"  {kind:9s} lambdaserve build {ls:6.2f} s   sam build {sm:6.2f} s   ratio {ls / sm:.2f}"
               f"   (per round: {rounds})")
+        lc, sc = statistics.median(CPU[f"ls {kind}"]), statistics.median(CPU[f"sam {kind}"])
+        print(f"  {'':9s} CPU seconds: lambdaserve {lc:6.2f}   sam {sc:6.2f}   ratio {lc / sc:.2f}")
 
 
 if __name__ == "__main__":
