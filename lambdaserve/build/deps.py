@@ -34,6 +34,7 @@ from lambdaserve.build.pycompile import compile_tree, make_sourceless
 from lambdaserve.build.trim import TrimReport, trim_tree
 from lambdaserve.build.unimported import link_tree
 from lambdaserve.build.uv import find_uv, install_with_uv, uv_version
+from lambdaserve.build.uv import supports as uv_supports
 from lambdaserve.build.zipwriter import Member, part_members, write_zip
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
@@ -107,11 +108,12 @@ def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _installer(pip: Sequence[str] | None) -> str | None:
-    """uv unless pip is asked for (an explicit ``pip``, or LAMBDASERVE_INSTALLER=pip)."""
+def _installer(pip: Sequence[str] | None, python: str, architecture: str) -> str | None:
+    """uv unless pip is asked for (an explicit ``pip``, or LAMBDASERVE_INSTALLER=pip) or uv
+    cannot target the runtime's glibc exactly (python3.11)."""
     if pip is not None or os.environ.get("LAMBDASERVE_INSTALLER", "uv") == "pip":
         return None
-    return find_uv()
+    return find_uv() if uv_supports(python, architecture) else None
 
 
 def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
@@ -134,7 +136,7 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
 
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
     """
-    uv = _installer(pip)
+    uv = _installer(pip, python, architecture)
     pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
     key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
     folder = cache_dir / "deps" / key

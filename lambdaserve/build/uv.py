@@ -4,7 +4,8 @@ uv (pinned in pyproject) resolves and installs several times faster than ``pip d
 ``pip install``: it unpacks wheels in parallel and keeps its own download cache. It targets
 another interpreter with ``--python-platform <machine>-manylinux_2_<glibc>`` (every manylinux
 tag up to that glibc, manylinux2014 included) and ``--python-version``, and checks
-Requires-Python against the target, not the host. Files are copied from its cache, never hard
+Requires-Python against the target, not the host. It names no manylinux_2_26 target, so
+python3.11 (Amazon Linux 2, glibc 2.26) stays with pip. Files are copied from its cache, never hard
 linked: ``strip`` rewrites a hard-linked file in place and would change the cache.
 """
 
@@ -43,9 +44,22 @@ def uv_version(uv: str, runner: Runner = run_command) -> str:
     return f"uv {match.group(1)}"
 
 
+# The glibc minors uv 0.13 names as --python-platform targets (manylinux_2_17, _2_28, _2_31 ...).
+UV_GLIBC_MINORS = frozenset({17, 28, *range(31, 41)})
+
+
+def supports(python: str, architecture: str) -> bool:
+    """Can uv target this runtime's glibc exactly? Not python3.11's 2.26 (Amazon Linux 2): its
+    nearest uv target, 2_17, would skip manylinux_2_24/2_26 wheels pip takes, so pip does it."""
+    platform_tags(python, architecture)  # the BuildError for a runtime Lambda does not offer
+    return RUNTIME_GLIBC[python][1] in UV_GLIBC_MINORS
+
+
 def python_platform(python: str, architecture: str) -> str:
     """uv's target platform for a Lambda runtime, e.g. x86_64-manylinux_2_34 for python3.12."""
-    platform_tags(python, architecture)  # the BuildError for a runtime Lambda does not offer
+    if not supports(python, architecture):
+        raise BuildError(f"uv cannot target python{python}'s glibc {RUNTIME_GLIBC[python][0]}."
+                         f"{RUNTIME_GLIBC[python][1]}", hint="Set LAMBDASERVE_INSTALLER=pip.")
     return f"{MACHINE[architecture]}-manylinux_{RUNTIME_GLIBC[python][0]}_{RUNTIME_GLIBC[python][1]}"
 
 
@@ -81,9 +95,5 @@ def _pip_indexes() -> dict[str, str]:
 def _uv_error(requirements: Sequence[str], python: str, architecture: str, output: str) -> BuildError:
     hint = ("Check the pins exist for this Python and architecture on PyPI "
             f"(cp{python.replace('.', '')}, manylinux {architecture}), wheels only.")
-    if python == "3.11":
-        hint += (" python3.11 runs on Amazon Linux 2 (glibc 2.26): packages that only ship "
-                 "manylinux_2_28 wheels (recent numpy, onnxruntime, torch) cannot be installed; "
-                 "set function.python = \"3.12\".")
     return BuildError(f"uv could not install {', '.join(requirements)} for python{python} "
                       f"{architecture}:\n{tail(output)}", hint=hint)

@@ -138,9 +138,18 @@ def test_uv_targets_the_runtimes_glibc_and_machine():
 
     assert python_platform("3.12", "x86_64") == "x86_64-manylinux_2_34"
     assert python_platform("3.13", "arm64") == "aarch64-manylinux_2_34"
-    assert python_platform("3.11", "x86_64") == "x86_64-manylinux_2_26"  # Amazon Linux 2
     with pytest.raises(BuildError, match="no python3.9 runtime"):
         python_platform("3.9", "x86_64")
+
+
+def test_python311_is_installed_by_pip_because_uv_cannot_target_glibc_226():
+    from lambdaserve.build.uv import supports
+
+    # uv names manylinux_2_17 and _2_28 but no _2_26: 2_17 would skip wheels pip takes.
+    assert not supports("3.11", "x86_64") and supports("3.12", "x86_64") and supports("3.13", "arm64")
+    assert deps._installer(None, "3.11", "x86_64") is None
+    assert deps._installer(None, "3.12", "x86_64") is not None
+    assert deps._installer(["pip"], "3.12", "x86_64") is None  # an explicit pip wins
 
 
 def test_uv_installs_the_target_pythons_wheels_not_the_hosts(tmp_path):
@@ -154,7 +163,7 @@ def test_uv_installs_the_target_pythons_wheels_not_the_hosts(tmp_path):
     assert not list(target.glob("markupsafe/*cpython-311*"))
     assert not (target / ".lock").exists()  # uv's own lock file does not ship
     with pytest.raises(BuildError) as info:
-        install_with_uv(["onnxruntime==1.32.0"], tmp_path / "old", python="3.11", architecture="x86_64",
+        install_with_uv(["markupsafe==0.0.1"], tmp_path / "none", python="3.12", architecture="x86_64",
                         uv=uv)
-    assert "uv could not install onnxruntime==1.32.0" in info.value.message
-    assert "manylinux_2_28" in info.value.hint
+    assert "uv could not install markupsafe==0.0.1" in info.value.message
+    assert "Check the pins exist" in info.value.hint
