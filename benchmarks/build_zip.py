@@ -2,7 +2,8 @@
 
     python benchmarks/build_zip.py [--runs 5] [--stacks sklearn,onnx]
 
-Per stack, in a temporary project built for python3.12 x86_64:
+Per stack, in a temporary project built for python3.12 x86_64, first with both verified trims
+off (the baseline; both are on by default since issue 9), then with each turned on:
   cold      build with empty caches (pip downloads included: the network shows here);
   rebuild   the same build after editing the user's predictor module: the dependency layer
             and the model part come from the cache. Baseline: the cold build, same run.
@@ -85,6 +86,9 @@ TOML = '''
     requirements = {requirements}
     [signature]
     inputs = [{{ name = "features", dtype = "float32", shape = [-1, 4] }}]
+    [build]
+    trim_unimported = false
+    sourceless_dependencies = false
 '''
 
 
@@ -149,9 +153,10 @@ def bench(stack: str, runs: int, scratch: Path) -> None:
     print(f"  init import (median of {runs}): without .pyc {mb:7.0f} ms (baseline), "
           f"with .pyc {ma:7.0f} ms   ratio {ma / mb:.2f}")
     toml = project / "lambdaserve.toml"
-    toml.write_text(toml.read_text() + "[build]\ntrim_unimported = true\n")
+    toml.write_text(toml.read_text().replace("trim_unimported = false", "trim_unimported = true"))
     trimmed = variant("trim_unimported", project, warm, python, scratch / f"{stack}-trimmed", warm_s)
-    toml.write_text(toml.read_text() + "sourceless_dependencies = true\n")
+    toml.write_text(toml.read_text().replace("sourceless_dependencies = false",
+                                             "sourceless_dependencies = true"))
     slim = variant("trim_unimported + sourceless_dependencies", project, warm, python,
                    scratch / f"{stack}-sourceless", warm_s)
     tasks = {"default": (with_pyc, env_with)}

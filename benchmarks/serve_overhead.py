@@ -3,7 +3,9 @@ same REST event handed to the same runtime in this process, both measured in thi
 
     .venv/bin/python benchmarks/serve_overhead.py [--requests 500] [--api rest|http]
 
-Targets (issue 3): added p50 <= 1 ms, added p99 <= 5 ms.
+Targets (issue 3): added p50 <= 1 ms, added p99 <= 5 ms. Also a bare awslambdaric round trip
+(benchmarks/bare_runtime_api.py: the same handler, a one-thread Runtime API with nothing else)
+as the floor `Function.invoke` is compared with.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bare_runtime_api import BareRuntimeApi  # type: ignore[import-not-found]
 
 from lambdaserve.config import Config, load_config, runtime_env
 from lambdaserve.emulator.execution.function import Function, FunctionSpec
@@ -141,11 +145,16 @@ def main() -> None:
                 def lambda_only() -> Any:
                     return function.invoke(event)
 
-                calls = [direct, lambda_only, http_call(server.port, "/prod/predict")]
-                interleaved(calls, 50)  # cold start and warm-up stay out of the numbers
-                base, invoked, served = interleaved(calls, args.requests)
-    rows = [("direct in-process handler", base), ("Function.invoke (no front)", invoked),
-            ("through serve over HTTP", served)]
+                bare = BareRuntimeApi(spec.handler, config.project_dir, runtime_env(config))
+                try:
+                    calls = [direct, lambda: bare.invoke(event), lambda_only,
+                             http_call(server.port, "/prod/predict")]
+                    interleaved(calls, 50)  # cold start and warm-up stay out of the numbers
+                    base, bare_times, invoked, served = interleaved(calls, args.requests)
+                finally:
+                    bare.close()
+    rows = [("direct in-process handler", base), ("bare awslambdaric trip", bare_times),
+            ("Function.invoke (no front)", invoked), ("through serve over HTTP", served)]
     print(f"requests: {args.requests} sequential rounds (interleaved), keep-alive, api={args.api}, "
           "1 environment")
     for name, times in rows:
@@ -158,6 +167,10 @@ def main() -> None:
     print(f"  of which the local Lambda (workers, Runtime API): p50 {percentile(invoked, 50) - p50_d:.3f} ms;"
           f" the HTTP front: p50 {p50_s - percentile(invoked, 50):.3f} ms")
     print(f"ratio serve/direct: p50 {p50_s / p50_d:.2f}x  p99 {p99_s / p99_d:.2f}x")
+    p50_b, p50_i = percentile(bare_times, 50), percentile(invoked, 50)
+    print(f"Function.invoke vs bare awslambdaric round trip: p50 {p50_i:.3f} vs {p50_b:.3f} ms, "
+          f"ratio {p50_i / p50_b:.2f}x; added over bare: {p50_i - p50_b:.3f} ms "
+          f"(bare adds {p50_b - p50_d:.3f} ms over direct)")
 
 
 if __name__ == "__main__":

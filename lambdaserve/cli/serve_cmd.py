@@ -204,6 +204,11 @@ def serve(port: int, host: str, api: str | None, front: str, alb_multi_value: bo
     if artifact is not None or spec.sandbox == "container":
         click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
                    f"in the {spec.sandbox} sandbox", err=True)
+    cores = os.cpu_count() or 1
+    if concurrency > 2 * cores:  # Lambda gives each environment its own CPU; this machine cannot
+        click.echo(f"Note: {concurrency} environments on {cores} CPU cores: at most {cores} initialise "
+                   "at once (the others wait their turn), and busy ones share the cores, so latency "
+                   "under load measures this machine, not Lambda.", err=True)
     if alb_multi_value and front != "alb":
         raise click.UsageError("--alb-multi-value needs --front alb")
     if front != "api" and api is not None:

@@ -67,8 +67,8 @@ class DeployConfig:
 @dataclass(frozen=True)
 class BuildConfig:
     base_image: str = ""
-    trim_unimported: bool = False
-    sourceless_dependencies: bool = False
+    trim_unimported: bool = True  # verified by a smoke run; false opts out
+    sourceless_dependencies: bool = True
 
 
 @dataclass(frozen=True)

@@ -110,11 +110,14 @@ FIELDS: tuple[Field, ...] = (
                    2557, 2922, 3288, 3653)),
     Field("build", "base_image", str, "",
           "Image base; empty means public.ecr.aws/lambda/python:<python>."),
-    Field("build", "trim_unimported", bool, False,
-          "Zip: drop dependency subpackages a smoke run (load, predict) never imports; verified."),
-    Field("build", "sourceless_dependencies", bool, False,
-          "Ship third-party dependencies as .pyc only (no .py): smaller, but their tracebacks lose "
-          "source lines and code that reads its own source (inspect.getsource, torch.jit.script) breaks."),
+    Field("build", "trim_unimported", bool, True,
+          "Zip: drop dependency subpackages a smoke run (load, zero-row predict) never imports; kept "
+          "only if a fresh run answers the same. Set false if your predictor imports more of a "
+          "dependency for some inputs only."),
+    Field("build", "sourceless_dependencies", bool, True,
+          "Zip: ship third-party dependencies as .pyc only (no .py), kept only if the smoke run answers "
+          "the same. Set false for source lines in their tracebacks, or for code that reads its own "
+          "source (inspect.getsource, torch.jit.script)."),
 )
 
 BY_NAME: dict[str, Field] = {f.dotted: f for f in FIELDS}

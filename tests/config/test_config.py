@@ -41,21 +41,29 @@ def test_minimal_config_takes_defaults_and_detects_framework(project: Path) -> N
     assert config.base_image == "public.ecr.aws/lambda/python:3.12"
 
 
-def test_build_trim_unimported_is_off_unless_asked_and_must_be_a_boolean(project: Path) -> None:
-    assert load_config(write(project, BASE)).build.trim_unimported is False
-    on = load_config(write(project, BASE + "[build]\ntrim_unimported = true\n"))
-    assert on.build.trim_unimported is True
+def test_build_trim_unimported_is_on_unless_opted_out_and_must_be_a_boolean(project: Path) -> None:
+    assert load_config(write(project, BASE)).build.trim_unimported is True
+    off = load_config(write(project, BASE + "[build]\ntrim_unimported = false\n"))
+    assert off.build.trim_unimported is False
     with pytest.raises(ConfigError, match="build.trim_unimported = 'yes' should be"):
         load_config(write(project, BASE + '[build]\ntrim_unimported = "yes"\n'))
 
 
-def test_build_sourceless_dependencies_is_off_unless_asked_and_must_be_a_boolean(project: Path) -> None:
-    off = load_config(write(project, BASE)).build
-    assert off.sourceless_dependencies is False
-    on = load_config(write(project, BASE + "[build]\nsourceless_dependencies = true\n")).build
-    assert on.sourceless_dependencies is True and on.trim_unimported is False  # independent options
+def test_build_sourceless_dependencies_is_on_unless_opted_out_and_must_be_a_boolean(project: Path) -> None:
+    on = load_config(write(project, BASE)).build
+    assert on.sourceless_dependencies is True
+    off = load_config(write(project, BASE + "[build]\nsourceless_dependencies = false\n")).build
+    assert off.sourceless_dependencies is False and off.trim_unimported is True  # independent options
     with pytest.raises(ConfigError, match="build.sourceless_dependencies = 1 should be"):
         load_config(write(project, BASE + "[build]\nsourceless_dependencies = 1\n"))
+
+
+def test_init_renders_the_trims_on_with_how_to_opt_out() -> None:
+    from lambdaserve.config.render import render_config
+
+    text = render_config(name="iris", model_path="model.joblib", framework="sklearn")
+    assert "trim_unimported = true" in text and "sourceless_dependencies = true" in text
+    assert "Set false if your predictor imports more" in " ".join(text.replace("# ", "").split())
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,39 @@ def test_a_python_lambda_does_not_offer_is_a_build_error_with_the_fix():
     with pytest.raises(BuildError) as info:
         platform_tags("3.9", "x86_64")
     assert "no python3.9 runtime" in info.value.message and "3.12" in info.value.hint
+
+
+def test_uv_targets_the_runtimes_glibc_and_machine():
+    from lambdaserve.package.deps.uv import python_platform
+
+    assert python_platform("3.12", "x86_64") == "x86_64-manylinux_2_34"
+    assert python_platform("3.13", "arm64") == "aarch64-manylinux_2_34"
+    with pytest.raises(BuildError, match="no python3.9 runtime"):
+        python_platform("3.9", "x86_64")
+
+
+def test_python311_is_installed_by_pip_because_uv_cannot_target_glibc_226():
+    from lambdaserve.package.deps.uv import supports
+
+    # uv names manylinux_2_17 and _2_28 but no _2_26: 2_17 would skip wheels pip takes.
+    assert not supports("3.11", "x86_64") and supports("3.12", "x86_64") and supports("3.13", "arm64")
+    assert deps._installer(None, "3.11", "x86_64") is None
+    assert deps._installer(None, "3.12", "x86_64") is not None
+    assert deps._installer(["pip"], "3.12", "x86_64") is None  # an explicit pip wins
+
+
+def test_uv_installs_the_target_pythons_wheels_not_the_hosts(tmp_path):
+    from lambdaserve.package.deps.uv import find_uv, install_with_uv
+
+    uv = find_uv()
+    assert uv is not None  # pinned in pyproject: lambdaserve's default installer
+    target = tmp_path / "site"
+    install_with_uv(["markupsafe==3.0.3"], target, python="3.12", architecture="x86_64", uv=uv)
+    assert list(target.glob("markupsafe/_speedups.cpython-312-x86_64-linux-gnu.so"))
+    assert not list(target.glob("markupsafe/*cpython-311*"))
+    assert not (target / ".lock").exists()  # uv's own lock file does not ship
+    with pytest.raises(BuildError) as info:
+        install_with_uv(["markupsafe==0.0.1"], tmp_path / "none", python="3.12", architecture="x86_64",
+                        uv=uv)
+    assert "uv could not install markupsafe==0.0.1" in info.value.message
+    assert "Check the pins exist" in info.value.hint

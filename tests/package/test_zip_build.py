@@ -71,6 +71,18 @@ class Recorder:
         return [c for c in self.calls if "pip" in c and ("download" in c or "install" in c)]
 
 
+# The pipeline under test here is the untrimmed one; the verified trims (on by default) are
+# opted out of, and tested in test_zip_trim_unimported.py and test_zip_sourceless.py.
+UNTRIMMED = "[build]\ntrim_unimported = false\nsourceless_dependencies = false\n"
+
+
+def set_build(project: Path, **options: bool) -> None:
+    """Replace the [build] table of the project's lambdaserve.toml (an empty one: the defaults)."""
+    toml = project / "lambdaserve.toml"
+    body = toml.read_text().split("[build]")[0]
+    toml.write_text(body + "[build]\n" + "".join(f"{k} = {str(v).lower()}\n" for k, v in options.items()))
+
+
 def make_project(folder: Path, requirements: tuple[str, ...] = ("threadpoolctl==3.8.0",)) -> Path:
     (folder / "model").mkdir(parents=True)
     (folder / "model" / "weights.json").write_text(json.dumps({"w": [2.0, -1.0], "b": 0.5}))
@@ -79,7 +91,7 @@ def make_project(folder: Path, requirements: tuple[str, ...] = ("threadpoolctl==
     (folder / "scorer" / "linear.py").write_text(textwrap.dedent(PREDICTOR))
     (folder / "notes.txt").write_text("not shipped")
     (folder / "lambdaserve.toml").write_text(
-        textwrap.dedent(TOML).format(requirements=json.dumps(list(requirements))))
+        textwrap.dedent(TOML).format(requirements=json.dumps(list(requirements))) + UNTRIMMED)
     return folder
 
 

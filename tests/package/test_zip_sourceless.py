@@ -19,7 +19,7 @@ from lambdaserve.package.deps.layer import SOURCES, layer_key
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
 from lambdaserve.package.deps.trim_imports import Probe
 from lambdaserve.package.zip.build import ZipBuildResult, build_zip
-from tests.package.test_zip_build import make_project
+from tests.package.test_zip_build import make_project, set_build
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +28,11 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _build(project: Path, wheels: Path, py: Any, sourceless: bool, **kwargs: Any) -> ZipBuildResult:
-    toml = project / "lambdaserve.toml"
-    text = toml.read_text().split("[build]")[0]
-    toml.write_text(text + f"[build]\nsourceless_dependencies = {str(sourceless).lower()}\n")
+    set_build(project, trim_unimported=False, sourceless_dependencies=sourceless)
     return build_zip(load_config(project), wheel_cache=wheels, interpreter=py, **kwargs)
 
 
-def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_not_compile(tmp_path, py312):
+def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_not_compile(tmp_path, py312):  # noqa: F811
     root = tmp_path / "site"
     (root / "pkg" / "sub").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("from pkg.sub.mod import VALUE\n")
@@ -57,13 +55,13 @@ def test_make_sourceless_moves_each_pyc_to_the_legacy_place_and_keeps_what_did_n
     assert out.stdout.split() == ["42", "SourcelessFileLoader"]
 
 
-def test_the_option_is_part_of_the_layer_key(py312):
+def test_the_option_is_part_of_the_layer_key(py312):  # noqa: F811
     base = layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312)
     assert layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312, sourceless=False) == base
     assert layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312, sourceless=True) != base
 
 
-def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312):
+def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312):  # noqa: F811
     project = make_project(tmp_path / "p")
     full = _build(project, wheels, py312, False)
     compiled = zipfile.ZipFile(full.path).read("__pycache__/threadpoolctl.cpython-312.pyc")
@@ -92,7 +90,7 @@ def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tm
     assert _build(project, wheels, py312, False).sha256 == full.sha256  # switching back: the source zip
 
 
-def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, wheels, py312):
+def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, wheels, py312):  # noqa: F811
     project = make_project(tmp_path / "p")
     linear = project / "scorer" / "linear.py"
     linear.write_text("import threadpoolctl  # a dependency the smoke run imports\n" + linear.read_text())
@@ -114,7 +112,7 @@ def test_a_verifier_reporting_a_mismatch_ships_the_sources_and_warns(tmp_path, w
                for w in vetoed.warnings)
 
 
-def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path, wheels, py312):
+def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path, wheels, py312):  # noqa: F811
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     other = "arm64" if py312.machine == "x86_64" else "x86_64"
@@ -123,3 +121,42 @@ def test_a_zip_for_another_architecture_keeps_its_sources_and_says_why(tmp_path,
     assert SOURCES not in built.trimmed.removed
     assert any("sourceless_dependencies" in w and "with their sources" in w and other in w
                for w in built.warnings)
+
+
+def test_by_default_both_verified_trims_are_on_and_each_has_an_opt_out(tmp_path, wheels, py312):  # noqa: F811
+    project = make_project(tmp_path / "p")
+    set_build(project)  # an empty [build]: the defaults
+    default = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312)
+    assert default.trim_unimported and default.sourceless_dependencies and default.warnings == []
+    names = zipfile.ZipFile(default.path).namelist()
+    assert "threadpoolctl.pyc" in names and "threadpoolctl.py" not in names  # verified, then shipped
+    set_build(project, trim_unimported=False, sourceless_dependencies=False)
+    opted_out = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312)
+    assert not opted_out.trim_unimported and not opted_out.sourceless_dependencies
+    assert "threadpoolctl.py" in zipfile.ZipFile(opted_out.path).namelist()
+    assert opted_out.unzipped_bytes > default.unzipped_bytes
+
+
+def test_both_trims_are_checked_by_one_run_and_a_mismatch_checks_each_alone(tmp_path, wheels, py312):  # noqa: F811
+    project = make_project(tmp_path / "p")
+    linear = project / "scorer" / "linear.py"
+    linear.write_text("import threadpoolctl  # a dependency the smoke run imports\n" + linear.read_text())
+    set_build(project)  # the defaults: both on
+    calls: list[Probe] = []
+
+    def record(before: Probe, after: Probe) -> str | None:
+        calls.append(after)
+        return None
+
+    one = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312, trim_verifier=record)
+    assert len(calls) == 1 and one.sourceless_dependencies and one.warnings == []
+    assert "threadpoolctl.pyc" in calls[0].used  # that one run saw the bytecode-only tree
+    calls.clear()
+
+    def first_fails(before: Probe, after: Probe) -> str | None:
+        calls.append(after)
+        return "injected mismatch" if len(calls) == 1 else None
+
+    apart = build_zip(load_config(project), wheel_cache=wheels, interpreter=py312, trim_verifier=first_fails)
+    assert len(calls) >= 2  # the combined run, then each option's own
+    assert apart.sha256 == one.sha256 and apart.warnings == []  # each passed alone: both shipped

@@ -11,7 +11,7 @@ from typing import Any
 from lambdaserve.config import load_config
 from lambdaserve.package.deps.trim_imports import KEEP, Probe, plan_removals, same_answers
 from lambdaserve.package.zip.build import build_zip
-from tests.package.test_zip_build import make_project
+from tests.package.test_zip_build import make_project, set_build
 
 EXT = ".cpython-312-x86_64-linux-gnu.so"
 
@@ -59,23 +59,22 @@ def test_the_default_check_wants_the_same_answers_and_the_same_modules():
     assert "ImportError: cannot import name 'fast'" in str(same_answers(before, crashed))
 
 
-def test_a_project_with_nothing_to_trim_gives_the_untrimmed_zip(tmp_path, py312):
+def test_a_project_with_nothing_to_trim_gives_the_untrimmed_zip(tmp_path, py312):  # noqa: F811
     project = make_project(tmp_path / "p", requirements=())
     off = build_zip(load_config(project), interpreter=py312)
-    toml = project / "lambdaserve.toml"
-    toml.write_text(toml.read_text() + "[build]\ntrim_unimported = true\n")
+    set_build(project, trim_unimported=True, sourceless_dependencies=False)
     on = build_zip(load_config(project), interpreter=py312)
     assert on.sha256 == off.sha256 and on.warnings == off.warnings == []
     assert on.trim_unimported and "unimported" not in on.trimmed.removed
     assert not (project / ".lambdaserve" / "cache" / "trace").exists()  # the scratch tree is gone
 
 
-def test_a_zip_for_another_architecture_is_not_traced_and_says_why(tmp_path, py312):
+def test_a_zip_for_another_architecture_is_not_traced_and_says_why(tmp_path, py312):  # noqa: F811
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     other = "arm64" if py312.machine == "x86_64" else "x86_64"
-    toml.write_text(toml.read_text().replace('python = "3.12"', f'python = "3.12"\narchitecture = "{other}"')
-                    + "[build]\ntrim_unimported = true\n")
+    toml.write_text(toml.read_text().replace('python = "3.12"', f'python = "3.12"\narchitecture = "{other}"'))
+    set_build(project, trim_unimported=True, sourceless_dependencies=False)
     built = build_zip(load_config(project), interpreter=py312)
     assert built.architecture == other and "unimported" not in built.trimmed.removed
     assert any("nothing trimmed" in w and other in w for w in built.warnings)
@@ -85,12 +84,12 @@ def test_the_keep_list_says_why_for_every_entry():
     assert all(reason and not name.endswith(".") for name, reason in KEEP.items())
 
 
-def test_a_smoke_run_that_cannot_predict_trims_nothing_and_warns(tmp_path, py312):
+def test_a_smoke_run_that_cannot_predict_trims_nothing_and_warns(tmp_path, py312):  # noqa: F811
     project = make_project(tmp_path / "p", requirements=())
     toml = project / "lambdaserve.toml"
     # A row shape the signature leaves open: no zero row can be built, so no trace to trust.
-    toml.write_text(toml.read_text().replace("shape = [-1, 2]", "shape = [-1, -1]")
-                    + "[build]\ntrim_unimported = true\n")
+    toml.write_text(toml.read_text().replace("shape = [-1, 2]", "shape = [-1, -1]"))
+    set_build(project, trim_unimported=True, sourceless_dependencies=False)
     built = build_zip(load_config(project), interpreter=py312)
     assert "unimported" not in built.trimmed.removed and built.trim_unimported
     assert any("nothing trimmed" in w and "every input's shape" in w for w in built.warnings)

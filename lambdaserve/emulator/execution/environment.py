@@ -9,11 +9,12 @@ import contextlib
 import enum
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdaserve.emulator.execution.runtime_api import Invocation, RuntimeApiServer, SendNext
+from lambdaserve.emulator.execution.runtime_api import Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
 from lambdaserve.emulator.execution.worker_process import Spawner, kill_group
 from lambdaserve.emulator.sandbox.memory import MemoryCap
@@ -67,6 +68,7 @@ class ExecutionEnvironment:
         self._returncode: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._parked: SendNext | None = None  # a worker's GET /next, answered by run()
+        self._lend: Lend | None = None  # and how run() then reads the answer on its own thread
         self._server = RuntimeApiServer(self)
         self.log = WorkerLog(log_sink, f"lambdaserve-logs-{env_id}")
         self.init_log = self.log.init_log
@@ -99,7 +101,7 @@ class ExecutionEnvironment:
             raise InvalidTransition(f"environment {self.env_id}: {self._state.value} -> {new.value}")
         self._state = new
         if new is State.DEAD:
-            self._parked = None
+            self._parked = self._lend = None
         if notify:
             self._cv.notify_all()
 
@@ -151,8 +153,12 @@ class ExecutionEnvironment:
         self.log.drain()
         with self._cv:
             self._returncode = code
+            parked = self._parked
             if self._state is not State.DEAD:
                 self._set_state(State.DEAD)
+        if parked is not None:  # its connection thread waits to be given the connection back
+            with contextlib.suppress(OSError):
+                parked(None)
         self._server.close()
         self.cap.close()
 
@@ -183,18 +189,22 @@ class ExecutionEnvironment:
                 raise InvalidTransition(f"environment {self.env_id}: run before init finished")
             if self._state is State.DEAD:
                 return Outcome("undelivered")
-            send = None
+            send = lend = None
             if self._state is State.READY:
                 self._set_state(State.BUSY)
                 send, self._parked = self._parked, None
+                lend, self._lend = self._lend, None
                 self._current, self._delivered, self._outcome = invocation, send is not None, None
             else:  # the Runtime API thread hands it over at the worker's GET: no wake-up here
                 self._queued = invocation
+        deadline = time.monotonic() + max(0.0, timeout_s)
         if send is not None:  # from this thread: no Runtime API thread to wake for it
             self._deliver(invocation, send)
+            if lend is not None:  # and the answer is read here too, from the same connection
+                lend(lambda: self._answered(invocation) or self._state is State.DEAD, deadline)
         with self._cv:
             self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
-                              timeout=max(0.0, timeout_s))
+                              timeout=max(0.0, deadline - time.monotonic()))
             taken, dead, code = self._current is invocation, self._state is State.DEAD, self._returncode
             outcome = self._outcome if taken else None
             if self._queued is invocation:
@@ -243,19 +253,21 @@ class ExecutionEnvironment:
                 if self._current is invocation and self._outcome is None:
                     self._delivered = False
 
-    def park(self, send: SendNext) -> None:
-        """GET /invocation/next without a waiting thread: ``send`` answers it later."""
+    def park(self, send: SendNext, lend: Lend | None = None) -> bool:
+        """GET /invocation/next without a waiting thread: ``send`` answers it later, and run()
+        reads the answer through ``lend``. True when parked (False: answered now)."""
         with self._cv:
             self._asked()
             if self._state is not State.DEAD and not self._pending():
-                self._parked = send
-                return
+                self._parked, self._lend = send, lend
+                return True
             invocation = self._current if self._state is not State.DEAD else None
             self._delivered = True
         if invocation is None:
             send(None)
         else:
             self._deliver(invocation, send)
+        return False
 
     def next_invocation(self) -> Invocation | None:
         with self._cv:

@@ -46,6 +46,9 @@ class FunctionSpec:
     # Lambda's CPU share for the memory size (1,769 MB = 1.0) as a CFS quota per environment
     # (emulator/cpu.py); None leaves the CPU unlimited.
     cpu_vcpus: float | None = None
+    # Environments initialising at once; 0 means one per CPU core. More start only as inits
+    # finish, so a burst on a small machine measures the model, not 64 inits sharing 2 cores.
+    max_concurrent_inits: int = 0
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,12 @@ from lambdaserve.emulator.sandbox.memory import MemoryCap, make_cap
 from lambdaserve.errors import EmulatorError
 
 _WATCHDOG_PERIOD_S = 0.02
+_INIT_POLL_S = 0.02  # how often a request queued for an init slot looks again
+
+
+def init_limit(spec: FunctionSpec) -> int:
+    """How many environments may initialise at once: spec.max_concurrent_inits, else the cores."""
+    return spec.max_concurrent_inits if spec.max_concurrent_inits > 0 else (os.cpu_count() or 1)
 
 
 class Pool:
@@ -44,6 +51,8 @@ class Pool:
         self._py_version = ""
         self._python = spec.python
         self._arn = text.function_arn(spec.region, spec.name)
+        self._init_limit = init_limit(spec)
+        self._queued = 0  # requests waiting for an init slot
         self.memory_kind = ""
         self.cpu_limit: CpuLimit | None = None
 
@@ -91,20 +100,33 @@ class Pool:
             env = self._new_env()
         self._launch(env)
 
+    def _initialising(self) -> int:  # caller holds self._cv
+        return sum(1 for e in self._envs if e.state is State.INIT)
+
     def _acquire(self) -> ExecutionEnvironment:
         with self._cv:
-            if self._closed:
-                raise EmulatorError("the function is closed", hint="Create a new Function.")
-            self._envs = [e for e in self._envs if e.state is not State.DEAD or e.env_id in self._leased]
-            free = [e for e in self._envs if e.env_id not in self._leased]
-            ready = [e for e in free if e.state is State.READY]
-            # Most recently used first, so the others go idle and get reaped.
-            pick = max(ready, key=lambda e: e.last_used) if ready else next(iter(free), None)
-            launch = pick is None
-            if pick is None:
+            while True:
+                if self._closed:
+                    raise EmulatorError("the function is closed", hint="Create a new Function.")
+                self._envs = [e for e in self._envs if e.state is not State.DEAD or e.env_id in self._leased]
+                free = [e for e in self._envs if e.env_id not in self._leased]
+                ready = [e for e in free if e.state is State.READY]
+                # Most recently used first, so the others go idle and get reaped.
+                pick = max(ready, key=lambda e: e.last_used) if ready else next(iter(free), None)
+                launch = pick is None
+                if pick is not None:
+                    break
                 if len(self._envs) >= self.spec.concurrency:
                     raise ThrottledError(self.spec.concurrency)
-                pick = self._new_env()
+                if self._initialising() < self._init_limit:
+                    pick = self._new_env()
+                    break
+                # Every core is busy with an init: queue until one finishes or a warm one frees up.
+                self._queued += 1
+                try:
+                    self._cv.wait(timeout=_INIT_POLL_S)
+                finally:
+                    self._queued -= 1
             self._leased.add(pick.env_id)
         if launch:
             try:
@@ -120,6 +142,8 @@ class Pool:
             dead = env.state is State.DEAD
             if dead and env in self._envs:
                 self._envs.remove(env)
+            if self._queued:  # a request queued for an init slot may take this one
+                self._cv.notify_all()
         if dead:
             env.kill()
 

@@ -7,11 +7,14 @@ awslambdaric hands it to http.client, which accepts no path).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import select
 import socketserver
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -39,13 +42,19 @@ class Invocation:
 
 
 SendNext = Callable[[Invocation | None], None]  # answers one GET /next (None: shut down)
+# After a parked GET is answered: read the worker's next request on the calling thread, until
+# ``done()`` or the deadline (time.monotonic()); the connection then goes back to its thread.
+Lend = Callable[[Callable[[], bool], float], None]
 
 
 class Channel(Protocol):
     """What the server needs from its environment; every method is called on a server thread.
 
-    A channel may also offer ``park(send)``: it returns at once and the invocation goes out
-    through ``send`` from the thread that hands it over, so no server thread waits in between.
+    A channel may also offer ``park(send, lend) -> bool``: it returns at once and the invocation
+    goes out through ``send`` from the thread that hands it over, so no server thread waits in
+    between. True means parked: the connection's thread then waits while the thread that sent
+    the invocation calls ``lend`` to read the worker's answer itself (one thread wake-up fewer
+    on every invocation), and gives the connection back.
     """
 
     def next_invocation(self) -> Invocation | None:  # blocks; None once the environment is gone
@@ -67,10 +76,16 @@ class Channel(Protocol):
 _NEXT = f"{PREFIX}/invocation/next"
 _INIT_ERROR = f"{PREFIX}/init/error"
 _ACCEPTED = b'{"status":"OK"}'
+# A lent connection is watched this often for an answer that came on another connection.
+_LEND_POLL_S = 0.05
 
 
 class _Handler(http11.Connection):
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self._returned = threading.Event()
 
     def _reply(self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> None:
         self.send(http11.response(status, [("Content-Type", "application/json"), *(headers or [])], body))
@@ -96,15 +111,47 @@ class _Handler(http11.Connection):
         if path != _NEXT:
             self._status(404, "InvalidRequest", f"unknown path {path}")
             return
-        park: Callable[[SendNext], None] | None = getattr(self.server.channel, "park", None)
-        if park is not None:
-            park(self._send_next)
-        else:
+        park: Callable[[SendNext, Lend], bool] | None = getattr(self.server.channel, "park", None)
+        if park is None:
             self._send_next(self.server.channel.next_invocation())
+            return
+        self._returned.clear()
+        if park(self._send_next, self._lend):
+            self._returned.wait()  # the connection is lent until the answer is read
+
+    def _lend(self, done: Callable[[], bool], deadline: float) -> None:
+        try:
+            sock = self.connection
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if select.select([sock], [], [], min(left, _LEND_POLL_S))[0]:
+                    req = http11.read_head(self.rfile)
+                    if req is None:  # the worker closed it (or died): its thread ends
+                        self.close_connection = True
+                        return
+                    self.close_connection = not req.keep_alive
+                    self.handle_request(req)
+                    return
+        except http11.HttpError as exc:
+            with contextlib.suppress(OSError):
+                self.refuse(exc.status, str(exc))
+            self.close_connection = True
+        except OSError:  # the worker was killed mid-request
+            self.close_connection = True
+        except Exception as exc:  # an emulator bug: shown in the function's log, as handle_error does
+            self.server.channel.server_error(f"Runtime API error: {exc!r}")
+            self.close_connection = True
+        finally:
+            self._returned.set()
 
     def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after
-            self._status(500, "Runtime.Shutdown", "execution environment is shutting down")
+            try:
+                self._status(500, "Runtime.Shutdown", "execution environment is shutting down")
+            finally:
+                self._returned.set()  # nothing will be lent any more
             return
         headers = [
             ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),

@@ -1,13 +1,16 @@
 """The dependency layer: requirements installed for the Lambda runtime, trimmed and compiled, cached.
 
 The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
-platform tags, pip and the compiling interpreter's versions), so a code-only rebuild finds it
-ready, together with its pre-compressed zip part, and never runs pip.
+platform tags, the installer's (uv's, or pip's with LAMBDASERVE_INSTALLER=pip) and the compiling
+interpreter's versions), so a code-only rebuild finds it
+ready, together with its pre-compressed zip part, and never runs the installer.
 
 build.sourceless_dependencies has its own layer (the option is in the key), made from the
 source layer by hard links with every compiled .py replaced by its legacy-location .pyc,
 and its own pre-compressed part; the source layer stays cached beside it, which is what a
-zip falls back to when the sourceless tree fails its smoke check.
+zip falls back to when the sourceless tree fails its smoke check. What both share (all but
+the .py files and their .pyc) is compressed once, in the source layer's common part; the
+source layer's whole part is made only when a zip ships it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +34,15 @@ from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels,
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
 from lambdaserve.package.deps.trim_files import TrimReport, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
+from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_version
+from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
-from lambdaserve.package.zip.writer import Member, write_zip
+from lambdaserve.package.zip.writer import Member, part_members, write_zip
 
 Log = Callable[[str], None]
 KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
-LAYER_FORMAT = "1"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "3"  # bump when trimming or compiling changes, to invalidate cached layers
+COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
@@ -85,7 +92,7 @@ def check_requirements(requirements: Sequence[str], framework: str) -> list[str]
 class DependencyLayer:
     key: str
     root: Path  # the installed, trimmed, compiled tree (what sits at /var/task)
-    part: Path  # that tree as a compressed zip part
+    part: Path  # that tree as a compressed zip part (a source layer: made by ensure_part)
     cached: bool
     trimmed: TrimReport
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
@@ -102,6 +109,14 @@ def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: 
     if sourceless:  # only when on: the source layers' keys stay what they were
         payload["sourceless"] = True
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _installer(pip: Sequence[str] | None, python: str, architecture: str) -> str | None:
+    """uv unless pip is asked for (an explicit ``pip``, or LAMBDASERVE_INSTALLER=pip) or uv
+    cannot target the runtime's glibc exactly (python3.11)."""
+    if pip is not None or os.environ.get("LAMBDASERVE_INSTALLER", "uv") == "pip":
+        return None
+    return find_uv() if uv_supports(python, architecture) else None
 
 
 def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
@@ -124,7 +139,8 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
 
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
     """
-    pip_ver = current_pip_version(pip, runner)
+    uv = _installer(pip, python, architecture)
+    pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
     key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
     folder = cache_dir / "deps" / key
     if (folder / "layer.json").is_file():
@@ -141,24 +157,48 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     root = staging / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
-            f"with pip {pip_ver}")
-    install_for_target(requirements, root, python=python, architecture=architecture,
-                       wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
+            f"with {pip_ver if uv is not None else 'pip ' + pip_ver}")
+    if uv is not None:
+        install_with_uv(requirements, root, python=python, architecture=architecture, uv=uv, runner=runner)
+    else:
+        install_for_target(requirements, root, python=python, architecture=architecture,
+                           wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
     log("trimming tests, docs, headers; stripping shared objects")
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner)
     wheels = installed_wheels(root)
     warnings = glibc_warnings(wheels, python)
-    log(f"compiling .pyc with Python {interpreter.version}")
-    failed = compile_tree(root, interpreter, runner=runner)
+    # What the source and the sourceless layers share (all but sources and bytecode) does not
+    # depend on the compile: it is deflated meanwhile, on this process's threads. The sources
+    # and their __pycache__ are deflated only for a zip that ships them (ensure_part).
+    shared = [m for m in tree_members(root) if not _is_source(m.name)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-common-part") as pool:
+        common = pool.submit(write_zip, staging / COMMON_PART, shared)
+        log(f"compiling .pyc with Python {interpreter.version}")
+        failed = compile_tree(root, interpreter, runner=runner)
+        common.result()
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
-    write_zip(staging / "part.zip", tree_members(root))
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
               "packages": [[w.name, w.version] for w in wheels]}
     (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
     return _publish(staging, folder, key)
+
+
+def _is_source(name: str) -> bool:
+    """A .py file or a compiled copy: what differs between the source and sourceless layers."""
+    return name.endswith((".py", ".pyc")) or "/__pycache__/" in f"/{name}"
+
+
+def ensure_part(layer: DependencyLayer) -> Path:
+    """The layer's whole zip part; a source layer's is made on first use and then cached."""
+    if not layer.part.is_file():
+        partial = layer.part.with_suffix(".partial")
+        shared = part_members(layer.part.with_name(COMMON_PART))
+        write_zip(partial, shared + [m for m in tree_members(layer.root) if _is_source(m.name)])
+        partial.replace(layer.part)
+    return layer.part
 
 
 def _publish(staging: Path, folder: Path, key: str) -> DependencyLayer:
@@ -176,7 +216,11 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: 
     (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
     link_tree(source.root, staging / "site")
     removed, count = make_sourceless(staging / "site", interpreter.minor)
-    write_zip(staging / "part.zip", tree_members(staging / "site"))
+    # The shared files come compressed from the source layer; only the legacy .pyc (and any
+    # source that did not compile) are deflated here.
+    shared = part_members(source.part.with_name(COMMON_PART))
+    own = [m for m in tree_members(staging / "site") if _is_source(m.name)]
+    write_zip(staging / "part.zip", shared + own)
     record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
     trimmed = record["trimmed"]
     trimmed["removed_bytes"][SOURCES] = removed

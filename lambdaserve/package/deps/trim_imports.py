@@ -12,10 +12,13 @@ Never removed: top-level packages that were not imported at all (kept whole), ``
 ``.dist-info``, files of subpackages that were imported (their data files included), and
 the KEEP list below: code reached only through imports a zero-row smoke cannot see.
 
+With both options on (the default), the tree is trimmed and made sourceless first and one
+fresh run checks both; only on a mismatch is each checked on its own, as below.
+
 The same smoke then runs in a fresh process over the trimmed tree; unless every answer is
 identical (exact JSON) and the same modules are imported, every removed file is linked back
 and the zip ships untrimmed. What no check can see: code a user's predictor imports only
-for other inputs than a zero row. Hence opt-in, and the KEEP list.
+for other inputs than a zero row. Hence the KEEP list, and an opt-out.
 
 ``build.sourceless_dependencies`` is checked the same way, after the trim: the tree's
 dependency .py files and their __pycache__ .pyc are swapped for the sourceless layer's
@@ -212,12 +215,18 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     if scratch.exists():
         shutil.rmtree(scratch)
     task = scratch / "task"
-    try:
+
+    def lay_out() -> None:  # the task root as the zip would hold it, untrimmed
+        if task.exists():
+            shutil.rmtree(task)
         link_tree(layer_root, task)
         link_tree(code_root, task)
         for name, source in model_files:
             (task / name).parent.mkdir(parents=True, exist_ok=True)
             _link(source, task / name)
+
+    try:
+        lay_out()
         smoke = _Smoke(task, interpreter, {**env, "LAMBDASERVE_MODEL_DIR": str(task / "model")}, runner,
                        scratch, verifier)
         log("tracing imports: loading the model and predicting in Python " + interpreter.version)
@@ -229,6 +238,11 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
             if sourceless_root is not None:
                 result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
             return result
+        if trim and sourceless_root is not None:
+            # Both at once, one verifying run; only a mismatch pays for telling them apart.
+            if _both(result, smoke, before, layer_root, code_root, sourceless_root, keep, log):
+                return result
+            lay_out()
         if trim:
             _trim(result, smoke, before, layer_root, code_root, keep, log)
         if sourceless_root is not None:
@@ -260,16 +274,15 @@ class _Smoke:
         return self.verifier(before, self.run(name))
 
 
-def _trim(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
-          keep: Iterable[str], log: Callable[[str], None]) -> None:
+def _plan(smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+          keep: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Remove the unimported files from the task root: (file -> bytes, planned path -> bytes)."""
     task = smoke.task
     # Third-party packages only: never the runtime or the user's code, whatever pip installed.
     ours = {p.name for p in code_root.iterdir()} if code_root.is_dir() else set()
     tops = [p.name for p in layer_root.iterdir() if p.is_dir() and p.name not in ours] \
         if layer_root.is_dir() else []
     plan = plan_removals(task, tops, before.used, keep)
-    if not plan:
-        return
     sizes = {rel: sum((task / f).stat().st_size for f in _files_under(task, rel)) for rel in plan}
     removed = {f: (task / f).stat().st_size for rel in plan for f in _files_under(task, rel)}
     for rel in plan:
@@ -277,26 +290,52 @@ def _trim(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path
             shutil.rmtree(task / rel)
         else:
             (task / rel).unlink()
-    log(f"verifying: the same smoke run without {len(removed)} unimported files")
-    mismatch = smoke.mismatch(before, "after")
-    if mismatch is not None:
-        _restore(layer_root, task, removed)
-        result.warnings.append(f"build.trim_unimported: {mismatch}; the {len(removed)} removed files "
-                               "were restored and the zip ships untrimmed")
-        return
+    return removed, sizes
+
+
+def _keep_trim(result: UnimportedTrim, removed: dict[str, int], sizes: dict[str, int]) -> None:
     result.removed = removed
     result.subpackages = sorted(((_dotted(rel), size) for rel, size in sizes.items()),
                                 key=lambda kv: (-kv[1], kv[0]))
+
+
+def _trim(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+          keep: Iterable[str], log: Callable[[str], None]) -> None:
+    removed, sizes = _plan(smoke, before, layer_root, code_root, keep)
+    if not removed:
+        return
+    log(f"verifying: the same smoke run without {len(removed)} unimported files")
+    mismatch = smoke.mismatch(before, "after")
+    if mismatch is not None:
+        _restore(layer_root, smoke.task, removed)
+        result.warnings.append(f"build.trim_unimported: {mismatch}; the {len(removed)} removed files "
+                               "were restored and the zip ships untrimmed")
+        return
+    _keep_trim(result, removed, sizes)
+
+
+def _both(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+          sourceless_root: Path, keep: Iterable[str], log: Callable[[str], None]) -> bool:
+    """Trim and swap in the .pyc, then one smoke run; False (nothing kept) on any mismatch."""
+    removed, sizes = _plan(smoke, before, layer_root, code_root, keep)
+    added = _swap_sources(smoke.task, layer_root, sourceless_root)
+    log(f"verifying: the same smoke run without {len(removed)} unimported files and with "
+        f"{added} dependency modules as .pyc only")
+    if smoke.mismatch(before, "after") is not None:
+        log("the trimmed, sourceless tree answered differently: checking each option on its own")
+        return False
+    if removed:
+        _keep_trim(result, removed, sizes)
+    result.sourceless = True
+    return True
 
 
 def _files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def _sourceless(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path,
-                sourceless_root: Path, log: Callable[[str], None]) -> None:
-    """Swap the (trimmed) task tree's dependency sources for legacy .pyc and run the smoke again."""
-    task = smoke.task
+def _swap_sources(task: Path, layer_root: Path, sourceless_root: Path) -> int:
+    """Swap the task tree's dependency sources for legacy .pyc; how many modules were swapped."""
     sources, compiled = _files(layer_root), _files(sourceless_root)
     # Legacy m.pyc whose m.py the trim kept come in; the .py and its __pycache__ copy go.
     added = sorted(f for f in compiled - sources if (task / f[:-1]).is_file())
@@ -305,7 +344,14 @@ def _sourceless(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root
         (task / rel).unlink()
     for rel in added:
         _link(sourceless_root / rel, task / rel)
-    log(f"verifying: the same smoke run with {len(added)} dependency modules as .pyc only")
+    return len(added)
+
+
+def _sourceless(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path,
+                sourceless_root: Path, log: Callable[[str], None]) -> None:
+    """Swap the (trimmed) task tree's dependency sources for legacy .pyc and run the smoke again."""
+    added = _swap_sources(smoke.task, layer_root, sourceless_root)
+    log(f"verifying: the same smoke run with {added} dependency modules as .pyc only")
     mismatch = smoke.mismatch(before, "sourceless")
     if mismatch is not None:
         result.warnings.append(f"{SOURCELESS}: {mismatch.replace('trimmed tree', 'sourceless tree')}; "

@@ -29,6 +29,7 @@ from lambdaserve.package.deps.layer import (
     DependencyLayer,
     check_requirements,
     dependency_layer,
+    ensure_part,
     requirement_name,
 )
 from lambdaserve.package.deps.platforms import MACHINE
@@ -141,7 +142,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             sourceless_root=slim.root if slim is not None else None)
         warnings += unimported.warnings
     shipped = slim if slim is not None and unimported.sourceless else layer
-    deps = [m for m in part_members(shipped.part) if not _trimmed_away(m.name, unimported.removed)]
+    deps = [m for m in part_members(ensure_part(shipped)) if not _trimmed_away(m.name, unimported.removed)]
     trimmed = _with_unimported(shipped.trimmed, unimported)
     members = deps + code + _model_members(config, cache_dir / "model")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,165 @@
+"""Cold and code-only zip builds: `lambdaserve build` against `sam build`, same model, same run.
+
+    .venv/bin/python benchmarks/build_vs_sam.py [--runs 3] [--sam-venv DIR]
+
+The scikit-learn iris project (scikit-learn, numpy, joblib pinned; python3.12 x86_64) is
+built both ways from fresh copies, the two tools alternating round by round:
+
+  sam build     aws-sam-cli (pinned below) installed from PyPI into a throwaway venv this
+                script creates (or --sam-venv DIR, created there once and reused); a SAM
+                template with the same requirements.txt, no container, the pyenv python3.12
+                on PATH as sam requires. Its output is a folder; it zips at deploy time.
+  lambdaserve   `lambdaserve build` (the CLI, in a subprocess like sam): a zip with the
+                default verified trims, .pyc for the target, sha256.
+
+"Cold" means a fresh project: no dependency layer (lambdaserve) and no .aws-sam (sam). The
+download caches are kept for both, equally: uv's and pip's caches hold the wheels after the
+first round, which is untimed for both. "Code-only" edits the handler module and builds again.
+Ratios are lambdaserve / sam, medians of --runs rounds; also the CPU seconds each used (user +
+system of the tool and its children), which the machine's load moves far less than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lambdaserve.package.deps.interpreters import find_interpreter  # noqa: E402
+
+SAM_CLI = "aws-sam-cli==1.170.0"
+REQUIREMENTS = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]
+TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Predict:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Architectures: [x86_64]
+"""
+SAM_APP = '''import json
+import joblib
+
+MODEL = joblib.load("model.joblib")
+
+
+def handler(event, context):
+    rows = json.loads(event["body"])["data"]
+    return {"statusCode": 200, "body": json.dumps({"label": MODEL.predict(rows).tolist()})}
+'''
+TOML = f"""name = "bench-sam"
+[model]
+path = "model.joblib"
+[function]
+python = "3.12"
+requirements = {REQUIREMENTS!r}
+""".replace("'", '"')
+
+
+def sam_venv(folder: Path) -> Path:
+    sam = folder / "bin" / "sam"
+    if not sam.exists():
+        print(f"installing {SAM_CLI} into {folder} (once)", flush=True)
+        venv.create(folder, with_pip=True)
+        subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "-q", SAM_CLI], check=True)
+    return sam
+
+
+def make_model(folder: Path) -> Path:
+    from tests.models import sklearn_classifier
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return sklearn_classifier(folder).path
+
+
+def sam_project(root: Path, model: Path) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "template.yaml").write_text(TEMPLATE)
+    (root / "src" / "requirements.txt").write_text("\n".join(REQUIREMENTS) + "\n")
+    (root / "src" / "app.py").write_text(SAM_APP)
+    shutil.copy(model, root / "src" / "model.joblib")
+    return root
+
+
+def lambdaserve_project(root: Path, model: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "lambdaserve.toml").write_text(TOML)
+    shutil.copy(model, root / "model.joblib")
+    (root / "helpers.py").write_text("VERSION = 1\n")  # the user's code a code-only change edits
+    return root
+
+
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system, the tool and its children)
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str], label: str = "") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    if label:
+        CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sam-venv", type=Path, default=None,
+                        help="where to install aws-sam-cli (kept); default: a throwaway temp folder")
+    args = parser.parse_args()
+    python312 = find_interpreter("3.12").path
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0",
+           "PATH": f"{python312.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    lambdaserve = [sys.executable, "-m", "lambdaserve.cli.main", "build"]
+    with tempfile.TemporaryDirectory(prefix="bench-sam-") as tmp:
+        scratch = Path(tmp)
+        sam = sam_venv(args.sam_venv or scratch / "sam-venv")
+        model = make_model(scratch / "model")
+        kinds = ("sam cold", "sam code-only", "ls cold", "ls code-only")
+        times: dict[str, list[float]] = {k: [] for k in kinds}
+        for round_ in range(args.runs + 1):  # round 0 fills both download caches: not counted
+            pair = [("sam", sam_project), ("ls", lambdaserve_project)]
+            for tool, make in pair if round_ % 2 == 0 else pair[::-1]:
+                project = make(scratch / f"{tool}-{round_}", model)
+                argv = [str(sam), "build", "--skip-pull-image"] if tool == "sam" else lambdaserve
+                cold = timed(argv, project, env, f"{tool} cold" if round_ else "")
+                code = project / ("src/app.py" if tool == "sam" else "helpers.py")
+                code.write_text(code.read_text() + "\n# a code-only change\n")
+                again = timed(argv, project, env, f"{tool} code-only" if round_ else "")
+                if round_:
+                    times[f"{tool} cold"].append(cold)
+                    times[f"{tool} code-only"].append(again)
+                print(f"round {round_}{'' if round_ else ' (untimed: fills the caches)'}: {tool} cold "
+                      f"{cold:6.2f} s, code-only {again:6.2f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+                shutil.rmtree(project)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\nmedians of {args.runs} rounds ({SAM_CLI}, uv/pip caches warm for both):")
+    for kind in ("cold", "code-only"):
+        ls, sm = med[f"ls {kind}"], med[f"sam {kind}"]
+        pairs = zip(times[f"ls {kind}"], times[f"sam {kind}"], strict=True)
+        rounds = ", ".join(f"{a / b:.2f}" for a, b in pairs)
+        print(f"  {kind:9s} lambdaserve build {ls:6.2f} s   sam build {sm:6.2f} s   ratio {ls / sm:.2f}"
+              f"   (per round: {rounds})")
+        lc, sc = statistics.median(CPU[f"ls {kind}"]), statistics.median(CPU[f"sam {kind}"])
+        print(f"  {'':9s} CPU seconds: lambdaserve {lc:6.2f}   sam {sc:6.2f}   ratio {lc / sc:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""uv as the dependency installer: resolve and install wheels for the Lambda runtime in one step.
+
+uv (pinned in pyproject) resolves and installs several times faster than ``pip download`` +
+``pip install``: it unpacks wheels in parallel and keeps its own download cache. It targets
+another interpreter with ``--python-platform <machine>-manylinux_2_<glibc>`` (every manylinux
+tag up to that glibc, manylinux2014 included) and ``--python-version``, and checks
+Requires-Python against the target, not the host. It names no manylinux_2_26 target, so
+python3.11 (Amazon Linux 2, glibc 2.26) stays with pip. Files are copied from its cache, never hard
+linked: ``strip`` rewrites a hard-linked file in place and would change the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC, platform_tags
+from lambdaserve.package.process import Runner, run_command, tail
+
+UV_TIMEOUT = 900.0
+
+
+def find_uv() -> str | None:
+    """The uv executable installed with lambdaserve (the ``uv`` package), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def uv_version(uv: str, runner: Runner = run_command) -> str:
+    """'uv 0.13.8', part of the dependency layer's key."""
+    done = runner([uv, "--version"], timeout=60)
+    match = re.match(r"uv (\d+\.\d+\.\d+)", done.stdout)
+    if done.returncode != 0 or not match:
+        raise BuildError(f"uv does not run ({uv}): {tail(done.stderr or done.stdout, 3)}",
+                         hint="Reinstall lambdaserve (it pins uv), or set LAMBDASERVE_INSTALLER=pip.")
+    return f"uv {match.group(1)}"
+
+
+# The glibc minors uv 0.13 names as --python-platform targets (manylinux_2_17, _2_28, _2_31 ...).
+UV_GLIBC_MINORS = frozenset({17, 28, *range(31, 41)})
+
+
+def supports(python: str, architecture: str) -> bool:
+    """Can uv target this runtime's glibc exactly? Not python3.11's 2.26 (Amazon Linux 2): its
+    nearest uv target, 2_17, would skip manylinux_2_24/2_26 wheels pip takes, so pip does it."""
+    platform_tags(python, architecture)  # the BuildError for a runtime Lambda does not offer
+    return RUNTIME_GLIBC[python][1] in UV_GLIBC_MINORS
+
+
+def python_platform(python: str, architecture: str) -> str:
+    """uv's target platform for a Lambda runtime, e.g. x86_64-manylinux_2_34 for python3.12."""
+    if not supports(python, architecture):
+        raise BuildError(f"uv cannot target python{python}'s glibc {RUNTIME_GLIBC[python][0]}."
+                         f"{RUNTIME_GLIBC[python][1]}", hint="Set LAMBDASERVE_INSTALLER=pip.")
+    return f"{MACHINE[architecture]}-manylinux_{RUNTIME_GLIBC[python][0]}_{RUNTIME_GLIBC[python][1]}"
+
+
+def uv_args(python: str, architecture: str) -> list[str]:
+    return ["--python-platform", python_platform(python, architecture), "--python-version", python,
+            "--only-binary", ":all:", "--link-mode", "copy", "--no-progress"]
+
+
+def install_with_uv(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
+                    uv: str, runner: Runner = run_command) -> None:
+    """Install ``requirements`` (and their dependencies) for the Lambda runtime into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    if not requirements:
+        return
+    env = {"UV_PYTHON_DOWNLOADS": "never", **_pip_indexes()}
+    done = runner([uv, "pip", "install", "--target", str(target), *uv_args(python, architecture),
+                   *requirements], env=env, timeout=UV_TIMEOUT)
+    if done.returncode != 0:
+        raise _uv_error(requirements, python, architecture, done.stderr or done.stdout)
+    (target / ".lock").unlink(missing_ok=True)  # uv's lock on the target folder: not for Lambda
+
+
+def _pip_indexes() -> dict[str, str]:
+    """An index set up for pip (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL) is used by uv too."""
+    out = {}
+    if "PIP_INDEX_URL" in os.environ and "UV_DEFAULT_INDEX" not in os.environ:
+        out["UV_DEFAULT_INDEX"] = os.environ["PIP_INDEX_URL"]
+    if "PIP_EXTRA_INDEX_URL" in os.environ and "UV_INDEX" not in os.environ:
+        out["UV_INDEX"] = os.environ["PIP_EXTRA_INDEX_URL"]
+    return out
+
+
+def _uv_error(requirements: Sequence[str], python: str, architecture: str, output: str) -> BuildError:
+    hint = ("Check the pins exist for this Python and architecture on PyPI "
+            f"(cp{python.replace('.', '')}, manylinux {architecture}), wheels only.")
+    return BuildError(f"uv could not install {', '.join(requirements)} for python{python} "
+                      f"{architecture}:\n{tail(output)}", hint=hint)

@@ -1,0 +1,124 @@
+"""A parked GET /next lends its connection: the thread that hands an invocation over reads the
+worker's answer itself (one thread wake-up fewer per invocation), and an answer that comes on
+another connection still ends the wait at once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State
+from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, RuntimeApiServer
+from lambdaserve.emulator.sandbox.memory import MemoryCap
+
+
+class _Env(ExecutionEnvironment):
+    """Records the thread each answer was taken on."""
+
+    def __init__(self) -> None:
+        super().__init__(1, cap=MemoryCap(128, "watchdog", None), log_sink=lambda _l: None,
+                         clock=time.monotonic)
+        self.answered_on: list[str] = []
+
+    def post_response(self, request_id: str, body: bytes) -> bool:
+        self.answered_on.append(threading.current_thread().name)
+        return super().post_response(request_id, body)
+
+
+def _read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return int(lines[0].split()[1]), headers, rest[:length]
+
+
+def _get_next(sock: socket.socket) -> None:
+    sock.sendall(f"GET {PREFIX}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+
+def _post(sock: socket.socket, rid: str, body: bytes) -> None:
+    sock.sendall(f"POST {PREFIX}/invocation/{rid}/response HTTP/1.1\r\nHost: x\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+def _connect(server: RuntimeApiServer) -> socket.socket:
+    host, port = server.address.split(":")
+    return socket.create_connection((host, int(port)), timeout=5)
+
+
+def _parked(env: ExecutionEnvironment) -> None:
+    deadline = time.monotonic() + 5
+    while env.state is not State.READY:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_the_answer_on_the_parked_connection_is_read_by_the_invoking_thread():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    try:
+        with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
+            _get_next(worker)
+            _parked(env)
+            running = pool.submit(env.run, Invocation("r1", b'{"n": 1}', 0, "arn", "trace"), 5.0)
+            status, headers, body = _read_response(worker)
+            assert status == 200 and headers["lambda-runtime-aws-request-id"] == "r1" and body == b'{"n": 1}'
+            _post(worker, "r1", b'"one"')
+            assert _read_response(worker)[0] == 202
+            assert running.result(5) == Outcome("response", b'"one"')
+            assert env.answered_on[0].startswith("front")  # not a Runtime API thread
+            # The connection went back to its own thread: the next GET parks as before.
+            _get_next(worker)
+            _parked(env)
+            second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
+            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
+            _post(worker, "r2", b'"two"')
+            assert _read_response(worker)[0] == 202
+            assert second.result(5) == Outcome("response", b'"two"')
+    finally:
+        env.kill()
+
+
+def test_an_answer_on_another_connection_ends_the_wait_at_once():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    try:
+        with _connect(server) as first, ThreadPoolExecutor(1) as pool:
+            _get_next(first)
+            _parked(env)
+            started = time.monotonic()
+            running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 10.0)
+            assert _read_response(first)[1]["lambda-runtime-aws-request-id"] == "r1"
+            with _connect(server) as second:  # e.g. the worker's client reconnected
+                _post(second, "r1", b'"late"')
+                assert _read_response(second)[0] == 202
+            assert running.result(5) == Outcome("response", b'"late"')
+            assert time.monotonic() - started < 2  # not the 10 s deadline
+    finally:
+        env.kill()
+
+
+def test_a_lent_connection_times_out_at_the_deadline_and_kill_frees_its_thread():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    try:
+        with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
+            _get_next(worker)
+            _parked(env)
+            started = time.monotonic()
+            outcome = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 0.3).result(5)
+            assert outcome == Outcome("timeout") and 0.25 < time.monotonic() - started < 2
+    finally:
+        env.kill()
+    assert env.state is State.DEAD
