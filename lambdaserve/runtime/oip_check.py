@@ -11,7 +11,8 @@ import math
 from typing import Any
 
 from lambdaserve.errors import RequestError
-from lambdaserve.runtime.ranges import OIP_TO_DTYPE, all_in_range, number_text, out_of_range
+from lambdaserve.runtime.ranges import OIP_TO_DTYPE, all_in_range, out_of_range
+from lambdaserve.runtime.validation import shown
 
 OIP_DATATYPE_NAMES = tuple(OIP_TO_DTYPE)
 
@@ -30,32 +31,20 @@ def _position(index: int, shape: list[int]) -> str:
     return where + ("" if not place else " at " + "".join(f"[{i}]" for i in place))
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return number_text(value)
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _problem(value: Any, datatype: str, dtype: str) -> str | None:
     """Why one value does not fit the datatype, or None."""
     if datatype == "BOOL":
-        return None if isinstance(value, bool) else f"{_shown(value)} is not true or false"
+        return None if isinstance(value, bool) else f"{shown(value)} is not true or false"
     if datatype == "BYTES":
-        return None if isinstance(value, str) else f"{_shown(value)} is not a string"
+        return None if isinstance(value, str) else f"{shown(value)} is not a string"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{_shown(value)} is not a number"
+        return f"{shown(value)} is not a number"
     if isinstance(value, float):
         if not math.isfinite(value):
-            return f"{_shown(value)} is not a finite number"
+            return f"{shown(value)} is not a finite number"
         if dtype.startswith(("int", "uint")):
             if not value.is_integer():
-                return f"{_shown(value)} is not an integer"
+                return f"{shown(value)} is not an integer"
             value = int(value)
     return out_of_range(value, dtype, datatype)
 
