@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdaserve.emulator.sandbox.cgroups import own_cgroup, write
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000  # the kernel's default CFS period
 _counter = itertools.count()
@@ -30,27 +32,6 @@ def host_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _own_cgroup(controller: str) -> str:
-    """This process's path in the hierarchy holding ``controller`` ('' for v2's unified one)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return "/"
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if (controller == "" and controllers == "") or controller in controllers.split(","):
-            return path
-    return "/"
-
-
-def _write(path: Path, value: str) -> bool:
-    try:
-        path.write_text(value)
-        return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -81,16 +62,16 @@ class CpuCap:
             return False
         quota = max(1000, int(vcpus * PERIOD_US))  # the kernel refuses quotas under 1 ms
         if self.limit.kind == "cgroup2":
-            return _write(self.cgroup / "cpu.max", f"{quota} {PERIOD_US}")
-        return (_write(self.cgroup / "cpu.cfs_period_us", str(PERIOD_US))
-                and _write(self.cgroup / "cpu.cfs_quota_us", str(quota)))
+            return write(self.cgroup / "cpu.max", f"{quota} {PERIOD_US}")
+        return (write(self.cgroup / "cpu.cfs_period_us", str(PERIOD_US))
+                and write(self.cgroup / "cpu.cfs_quota_us", str(quota)))
 
     def adopt(self, pid: int) -> bool:
         """Move a just-started worker in (its later children follow), on the init quota."""
         if self.cgroup is None or self.limit.applied_vcpus is None:
             return True
         first = max(self.limit.applied_vcpus, self._init_vcpus or 0.0)
-        return self._set(first) and _write(self.cgroup / "cgroup.procs", str(pid))
+        return self._set(first) and write(self.cgroup / "cgroup.procs", str(pid))
 
     def init_done(self) -> None:
         """The worker asked for its first invocation: from now on it runs on its share."""
@@ -139,10 +120,10 @@ def _candidates(root: Path) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     controllers = root / "cgroup.controllers"  # a pure v2 mount
     if controllers.exists() and "cpu" in controllers.read_text().split():
-        found.append(("cgroup2", root / _own_cgroup("").lstrip("/")))
+        found.append(("cgroup2", root / own_cgroup("").lstrip("/")))
     v1 = root / "cpu"
     if (v1 / "cpu.cfs_quota_us").exists():
-        own = v1 / _own_cgroup("cpu").lstrip("/")
+        own = v1 / own_cgroup("cpu").lstrip("/")
         found += [("cgroup1", own)] + ([("cgroup1", v1)] if own != v1 else [])
     return found
 

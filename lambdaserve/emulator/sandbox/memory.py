@@ -17,32 +17,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lambdaserve.emulator.sandbox.cgroups import own_cgroup, write
+
 if TYPE_CHECKING:
     from lambdaserve.emulator.sandbox.cpu import CpuCap
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _counter = itertools.count()
-
-
-def _own_cgroup(hierarchy: str) -> str:
-    """This process's cgroup path in a hierarchy ('' is v2's unified one)."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return "/"
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers.split(",") == [hierarchy] or (hierarchy == "" and controllers == ""):
-            return path
-    return "/"
-
-
-def _write(path: Path, value: str) -> bool:
-    try:
-        path.write_text(value)
-        return True
-    except OSError:
-        return False
 
 
 def _read(path: str) -> bytes:
@@ -95,7 +76,7 @@ class MemoryCap:
 
     def adopt(self, pid: int) -> bool:
         """Move a just-started worker into the cgroup (its later children follow it)."""
-        joined = self.cgroup is None or _write(self.cgroup / "cgroup.procs", str(pid))
+        joined = self.cgroup is None or write(self.cgroup / "cgroup.procs", str(pid))
         return joined and (self.cpu is None or self.cpu.adopt(pid))
 
     def peak_mb(self, pid: int) -> int:
@@ -150,23 +131,23 @@ def _try_cgroup(base: Path, limit_file: str, limit_mb: int, swap_file: str) -> P
         path.mkdir()
     except OSError:
         return None
-    if not _write(path / limit_file, str(limit_mb * 1024 * 1024)):
+    if not write(path / limit_file, str(limit_mb * 1024 * 1024)):
         path.rmdir()
         return None
-    _write(path / swap_file, "0")  # no swap on Lambda; fine if the kernel has none either
+    write(path / swap_file, "0")  # no swap on Lambda; fine if the kernel has none either
     return path
 
 
 def make_cap(limit_mb: int) -> MemoryCap:
     """The best cap this machine allows."""
-    v2 = CGROUP_ROOT / _own_cgroup("").lstrip("/")
+    v2 = CGROUP_ROOT / own_cgroup("").lstrip("/")
     controllers = CGROUP_ROOT / "cgroup.controllers"
     if controllers.exists() and "memory" in controllers.read_text().split():
         path = _try_cgroup(v2, "memory.max", limit_mb, "memory.swap.max")
         if path is not None:
             return MemoryCap(limit_mb, "cgroup2", path)
     v1_root = CGROUP_ROOT / "memory"
-    for base in (v1_root / _own_cgroup("memory").lstrip("/"), v1_root):
+    for base in (v1_root / own_cgroup("memory").lstrip("/"), v1_root):
         path = _try_cgroup(base, "memory.limit_in_bytes", limit_mb, "memory.swappiness")
         if path is not None:
             return MemoryCap(limit_mb, "cgroup1", path)
