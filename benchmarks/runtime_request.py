@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import median_ms  # benchmarks/timing.py, beside this script
 
 from lambdaserve.runtime.app import Runtime
 from lambdaserve.runtime.loaders import load_model
@@ -27,16 +26,6 @@ from lambdaserve.runtime.telemetry import Telemetry
 
 class _Context:
     aws_request_id = "bench"
-
-
-def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -90,7 +79,7 @@ def main() -> None:
             return runtime.handle(event, _Context())
 
         assert json.loads(served()["body"]) == json.loads(bare())
-        base, ours = _median_ms(bare, args.repeat), _median_ms(served, args.repeat)
+        base, ours = median_ms(bare, args.repeat), median_ms(served, args.repeat)
         print(f"{rows:>6} {base:>9.3f} {ours:>11.3f} {ours / base:>6.2f}")
 
 

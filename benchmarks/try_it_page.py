@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
 import tempfile
-import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import median_ms  # benchmarks/timing.py, beside this script
 
 from lambdaserve.runtime import docs
 from lambdaserve.runtime.app import Runtime
@@ -40,16 +40,6 @@ def _event(path: str, gzip_ok: bool) -> dict[str, Any]:
             "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "requestContext": {"stage": "prod", "path": "/prod" + path, "requestId": "bench"},
             "body": None, "isBase64Encoded": False}
-
-
-def _median_ms(fn: Callable[[], Any], repeat: int, before: Callable[[], None] = lambda: None) -> float:
-    times = []
-    for _ in range(repeat):
-        before()
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -78,12 +68,12 @@ def main() -> None:
     for warm in (handle("/health"), handle("/docs"), handle(bundle), handle(bundle, True)):
         warm()
     rows = [
-        ("GET /health (baseline)", _median_ms(handle("/health"), args.repeat)),
-        ("GET /docs (the page)", _median_ms(handle("/docs"), args.repeat)),
-        ("bundle, plain, cached", _median_ms(handle(bundle), args.repeat)),
-        ("bundle, gzip, cached", _median_ms(handle(bundle, True), args.repeat)),
+        ("GET /health (baseline)", median_ms(handle("/health"), args.repeat, warm=False)),
+        ("GET /docs (the page)", median_ms(handle("/docs"), args.repeat, warm=False)),
+        ("bundle, plain, cached", median_ms(handle(bundle), args.repeat, warm=False)),
+        ("bundle, gzip, cached", median_ms(handle(bundle, True), args.repeat, warm=False)),
         ("bundle, gzip, first in an environment",
-         _median_ms(handle(bundle, True), max(3, args.repeat // 5), before=docs._cache.clear)),
+         median_ms(handle(bundle, True), max(3, args.repeat // 5), before=docs._cache.clear, warm=False)),
     ]
     base = rows[0][1]
     print(f"{'request':40} {'median ms':>10} {'x /health':>10}")

@@ -15,25 +15,14 @@ import argparse
 import json
 import math
 import random
-import statistics
-import time
-from collections.abc import Callable
 from itertools import chain
 from typing import Any
+
+from timing import median_ms  # benchmarks/timing.py, beside this script
 
 from lambdaserve.runtime.oip_check import check_datatype
 from lambdaserve.runtime.signature import TensorSpec
 from lambdaserve.runtime.validation import RowChecker
-
-
-def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _finite_only(rows: list[list[Any]], width: int, integers: bool) -> bool:
@@ -63,19 +52,19 @@ def main() -> None:
         for label, rows, dtype in (("float32", floats, "float32"), ("int64", ints, "int64")):
             body = json.dumps({"data": rows})
             checker = RowChecker(TensorSpec("input", dtype, (None, width)))
-            loads = _median_ms(lambda body=body: json.loads(body), args.repeat)
-            before = _median_ms(lambda rows=rows, w=width, i=dtype == "int64": _finite_only(rows, w, i),
+            loads = median_ms(lambda body=body: json.loads(body), args.repeat)
+            before = median_ms(lambda rows=rows, w=width, i=dtype == "int64": _finite_only(rows, w, i),
                                 args.repeat)
-            checked = _median_ms(lambda rows=rows, c=checker: c.check_rows(rows), args.repeat)
+            checked = median_ms(lambda rows=rows, c=checker: c.check_rows(rows), args.repeat)
             name = f"rows {rows_n}x{width} {label}"
             print(f"{name:<34} {loads:>9.3f}ms {before:>8.3f}ms {checked:>8.3f}ms {checked / loads:>8.2f}x "
                   f"{checked / before:>8.2f}x")
         flat = list(chain.from_iterable(floats))
         body = json.dumps({"inputs": [{"name": "input", "shape": [rows_n, width], "datatype": "FP32",
                                        "data": flat}]})
-        loads = _median_ms(lambda body=body: json.loads(body), args.repeat)
+        loads = median_ms(lambda body=body: json.loads(body), args.repeat)
         shape = [rows_n, width]
-        checked = _median_ms(lambda flat=flat, shape=shape: check_datatype("input", "FP32", flat, shape),
+        checked = median_ms(lambda flat=flat, shape=shape: check_datatype("input", "FP32", flat, shape),
                              args.repeat)
         name = f"oip FP32 datatype {rows_n}x{width}"
         print(f"{name:<34} {loads:>9.3f}ms {'':>9} {checked:>8.3f}ms {checked / loads:>8.2f}x")
