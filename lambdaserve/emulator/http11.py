@@ -49,11 +49,14 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        # A dict made once: each request asks for four or five headers before it is answered.
+        by_name = self.__dict__.get("_by_name")
+        if by_name is None:
+            by_name = {}
+            for key, value in self.headers:
+                by_name.setdefault(key.lower(), value)
+            self.__dict__["_by_name"] = by_name
+        return by_name.get(name.lower())
 
     @property
     def keep_alive(self) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,13 +41,24 @@ class IncomingRequest:
     time_s: float = field(default_factory=time.time)
     request_id: str = field(default_factory=new_request_id)
 
-    @cached_property
     def _by_name(self) -> dict[str, str]:
-        return {key.lower(): value for key, value in self.headers}  # the last value wins
+        # Cached by hand: 3.11's cached_property takes a lock on every read, and a request's
+        # headers are looked up about ten times on the way to its event.
+        found: dict[str, str] | None = self.__dict__.get("_headers_by_name")
+        if found is None:
+            found = {key.lower(): value for key, value in self.headers}  # the last value wins
+            self.__dict__["_headers_by_name"] = found
+        return found
 
     def header(self, name: str) -> str | None:
         """The last value of a header, matched case-insensitively."""
-        return self._by_name.get(name.lower())
+        return self._by_name().get(name.lower())
+
+    def at_path(self, path: str) -> IncomingRequest:
+        """The same request on another path (the gateway's path without its stage)."""
+        moved = replace(self, path=path)
+        moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
+        return moved
 
     @property
     def content_type(self) -> str:
@@ -109,6 +120,12 @@ def _trace_id(req: IncomingRequest) -> str:
     return f"Root=1-{int(req.time_s):08x}-{req.request_id.replace('-', '')[:24]}"
 
 
+# The REST identity of an unauthenticated caller: these are null, in this order, then the caller's.
+_NO_IDENTITY: dict[str, Any] = dict.fromkeys((
+    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
+    "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user"))
+
+
 def rest_event(req: IncomingRequest, *, resource: str, stage: str,
                path_parameters: Mapping[str, str] | None = None,
                stage_variables: Mapping[str, str] | None = None,
@@ -122,10 +139,7 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
     encode = req.content_type in binary_media_types or "*/*" in binary_media_types
     body, encoded = _body(req, encode)
     user_agent = req.header("user-agent")
-    identity: dict[str, Any] = {key: None for key in (
-        "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
-        "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")}
-    identity.update({"sourceIp": req.source_ip, "userAgent": user_agent})
+    identity: dict[str, Any] = dict(_NO_IDENTITY, sourceIp=req.source_ip, userAgent=user_agent)
     return {
         "resource": resource,
         "path": req.path,
