@@ -204,8 +204,8 @@ class ApiGateway:
         proxied_options = req.method == "OPTIONS" and route is not None and bool(self.settings.cors_origins)
         if not self.settings.serves(req.method, route) and not proxied_options:
             return self._finish(req, self._not_found(), "", started)
-        if self.settings.rest and routing.forbidden(self.settings.api_keys, self.settings.open_paths,
-                                                     route, req.header("x-api-key")):
+        if self.settings.rest and self.settings.api_keys and routing.forbidden(
+                self.settings.api_keys, self.settings.open_paths, route, req.header("x-api-key")):
             # for parity: REST checks the key before the integration; the function never runs.
             return self._finish(req, self._own(403, "Forbidden", "ForbiddenException"),
                                 "no valid x-api-key", started)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -56,7 +56,8 @@ class IncomingRequest:
 
     def at_path(self, path: str) -> IncomingRequest:
         """The same request on another path (the gateway's path without its stage)."""
-        moved = replace(self, path=path)
+        moved = IncomingRequest(self.method, path, self.query, self.headers, self.body, self.source_ip,
+                                self.protocol, self.port, self.time_s, self.request_id)
         moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
         return moved
 
@@ -76,9 +77,9 @@ def _grouped(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _api_id(req: IncomingRequest) -> str:
+def _api_id(host: str) -> str:
     # On AWS the API's id is the first label of its execute-api host name.
-    return req.host.split(".")[0] if ".execute-api." in req.host else API_ID
+    return host.split(".")[0] if ".execute-api." in host else API_ID
 
 
 @lru_cache(maxsize=8)  # strftime is slow, and a second holds many requests
@@ -140,6 +141,7 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
     body, encoded = _body(req, encode)
     user_agent = req.header("user-agent")
     identity: dict[str, Any] = dict(_NO_IDENTITY, sourceIp=req.source_ip, userAgent=user_agent)
+    host = req.host
     return {
         "resource": resource,
         "path": req.path,
@@ -152,9 +154,9 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
         "stageVariables": dict(stage_variables) if stage_variables else None,
         "requestContext": {
             "accountId": ACCOUNT_ID,
-            "apiId": _api_id(req),
-            "domainName": req.host,
-            "domainPrefix": req.host.split(".")[0],
+            "apiId": _api_id(host),
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
             "extendedRequestId": req.request_id,
             "httpMethod": req.method,
             "identity": identity,
@@ -201,7 +203,7 @@ def http_event(req: IncomingRequest, *, route_key: str, stage: str = "$default",
         event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
     event["requestContext"] = {
         "accountId": account_id,
-        "apiId": api_id or _api_id(req),
+        "apiId": api_id or _api_id(req.host),
         "domainName": req.host,
         "domainPrefix": req.host.split(".")[0],
         "http": {"method": req.method, "path": raw_path, "protocol": req.protocol,
