@@ -133,7 +133,7 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
                binary_media_types: Sequence[str] = ()) -> dict[str, Any]:
     """A REST API (payload 1.0) Lambda proxy event for ``req`` on ``resource``."""
     headers = _forwarded(req)
-    query = parse_qsl(req.query, keep_blank_values=True)
+    query = parse_qsl(req.query, keep_blank_values=True) if req.query else []  # most have none
     multi_query = _grouped(query)
     multi_headers = _grouped(headers)
     # REST APIs encode a body only when its Content-Type is one of the API's binary media types.
@@ -187,7 +187,7 @@ def http_event(req: IncomingRequest, *, route_key: str, stage: str = "$default",
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
         else:
             headers.setdefault(key.lower(), []).append(value)
-    query = _grouped(parse_qsl(req.query, keep_blank_values=True))
+    query = _grouped(parse_qsl(req.query, keep_blank_values=True)) if req.query else {}
     body, encoded = _body(req, not _is_text(req.content_type))
     event: dict[str, Any] = {
         "version": "2.0",
