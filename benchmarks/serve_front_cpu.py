@@ -5,8 +5,12 @@ answer. The invoker answers a fixed iris response at once, so only the front's o
     .venv/bin/python benchmarks/serve_front_cpu.py [--requests 5000] [--api rest|http]
 
 Baseline in the same run: the JSON work any front must do (encode the same event, decode the same
-response). For a count that does not move with the machine's load, run it under callgrind twice
-(e.g. --requests 500 and 1500) and divide the difference in instructions by 1000.
+response). For a count that does not move with the machine's load, ``--only N`` runs the front N
+times and nothing else; under callgrind at two counts the difference is per request:
+
+    for n in 500 1500; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/serve_front_cpu.py --only $n 2>&1 | grep refs; done
+    # (refs at 1500 - refs at 500) / 1000 = instructions per request
 """
 
 from __future__ import annotations
@@ -86,8 +90,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--api", choices=["rest", "http"], default="rest")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", type=int, default=0, help="run the front this many times, no report")
     args = parser.parse_args()
     gateway = ApiGateway(_Answers(), ApiSettings(kind=args.api, function_timeout_s=30.0))
+    if args.only:
+        call = front(gateway)
+        for _ in range(args.only):
+            call()
+        gateway.close()
+        return
     try:
         calls = [front(gateway), json_only(args.api)]
         for call in calls:
