@@ -3,9 +3,10 @@ same REST event handed to the same runtime in this process, both measured in thi
 
     .venv/bin/python benchmarks/serve_overhead.py [--requests 500] [--api rest|http]
 
-Targets (issue 3): added p50 <= 1 ms, added p99 <= 5 ms. Also a bare awslambdaric round trip
-(benchmarks/bare_runtime_api.py: the same handler, a one-thread Runtime API with nothing else)
-as the floor `Function.invoke` is compared with.
+Targets (issue 3): added p50 <= 1 ms, added p99 <= 5 ms. Also two floors measured in the same run:
+a bare awslambdaric round trip (benchmarks/bare_runtime_api.py: the same handler, a one-thread
+Runtime API with nothing else) for `Function.invoke`, and a bare HTTP trip (the same client and
+request against a socket thread that answers a canned response) for the HTTP front.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import contextlib
 import http.client
 import io
 import json
+import socket
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,17 +107,52 @@ def direct_call(config: Config, api: str) -> Callable[[], Any]:
     return call
 
 
-def http_call(port: int, path: str) -> Callable[[], Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+class HttpCall:
+    """One keep-alive client connection posting the prediction request."""
 
-    def call() -> bytes:
-        conn.request("POST", path, body=BODY, headers={"Content-Type": "application/json"})
-        res = conn.getresponse()
+    def __init__(self, port: int, path: str) -> None:
+        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self._path = path
+
+    def __call__(self) -> bytes:
+        self._conn.request("POST", self._path, body=BODY, headers={"Content-Type": "application/json"})
+        res = self._conn.getresponse()
         body = res.read()
         assert res.status == 200, (res.status, body)
         return body
 
-    return call
+    def close(self) -> None:
+        self._conn.close()
+
+
+class BareHttp:
+    """The HTTP floor: reads each request head and body, answers a canned 200, nothing else."""
+
+    ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self._listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with conn, conn.makefile("rb") as rfile:
+            while True:
+                length = 0
+                while (line := rfile.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                if not line:
+                    return
+                rfile.read(length)
+                conn.sendall(self.ANSWER)
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(5)
 
 
 def interleaved(calls: list[Callable[[], Any]], n: int) -> list[list[float]]:
@@ -146,15 +184,20 @@ def main() -> None:
                     return function.invoke(event)
 
                 bare = BareRuntimeApi(spec.handler, config.project_dir, runtime_env(config))
+                bare_http = BareHttp()
                 try:
-                    calls = [direct, lambda: bare.invoke(event), lambda_only,
-                             http_call(server.port, "/prod/predict")]
+                    http_floor = HttpCall(bare_http.port, "/prod/predict")
+                    calls: list[Callable[[], Any]] = [direct, lambda: bare.invoke(event), lambda_only,
+                                                     HttpCall(server.port, "/prod/predict"), http_floor]
                     interleaved(calls, 50)  # cold start and warm-up stay out of the numbers
-                    base, bare_times, invoked, served = interleaved(calls, args.requests)
+                    base, bare_times, invoked, served, floor = interleaved(calls, args.requests)
                 finally:
+                    http_floor.close()
+                    bare_http.close()
                     bare.close()
     rows = [("direct in-process handler", base), ("bare awslambdaric trip", bare_times),
-            ("Function.invoke (no front)", invoked), ("through serve over HTTP", served)]
+            ("Function.invoke (no front)", invoked), ("through serve over HTTP", served),
+            ("bare HTTP trip (canned)", floor)]
     print(f"requests: {args.requests} sequential rounds (interleaved), keep-alive, api={args.api}, "
           "1 environment")
     for name, times in rows:
@@ -166,6 +209,9 @@ def main() -> None:
           f"p99 {p99_s - p99_d:.3f} ms (target <= 5)")
     print(f"  of which the local Lambda (workers, Runtime API): p50 {percentile(invoked, 50) - p50_d:.3f} ms;"
           f" the HTTP front: p50 {p50_s - percentile(invoked, 50):.3f} ms")
+    p50_f = percentile(floor, 50)
+    print(f"  the HTTP front over the bare HTTP trip (client, sockets, threads): p50 "
+          f"{p50_s - percentile(invoked, 50) - p50_f:.3f} ms (bare HTTP trip p50 {p50_f:.3f} ms)")
     print(f"ratio serve/direct: p50 {p50_s / p50_d:.2f}x  p99 {p99_s / p99_d:.2f}x")
     p50_b, p50_i = percentile(bare_times, 50), percentile(invoked, 50)
     print(f"Function.invoke vs bare awslambdaric round trip: p50 {p50_i:.3f} vs {p50_b:.3f} ms, "

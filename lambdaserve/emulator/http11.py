@@ -29,6 +29,7 @@ _REASONS = {s.value: s.phrase for s in http.HTTPStatus}
 # RFC 9110 tokens (methods, header names), and what a field value may not hold.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_TARGET = re.compile(r"[\x00- \x7f]")  # controls, space and DEL
 _CHUNK_SIZE = re.compile(rb"^[0-9A-Fa-f]{1,16}$")  # no sign, no 0x: a negative size is malformed
 
 
@@ -49,11 +50,14 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        # A dict made once: each request asks for four or five headers before it is answered.
+        by_name = self.__dict__.get("_by_name")
+        if by_name is None:
+            by_name = {}
+            for key, value in self.headers:
+                by_name.setdefault(key.lower(), value)
+            self.__dict__["_by_name"] = by_name
+        return by_name.get(name.lower())
 
     @property
     def keep_alive(self) -> bool:
@@ -101,7 +105,7 @@ def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
         raise HttpError(400, f"Bad request version ({version[:20]!r})")
     if not _TOKEN.match(method):
         raise HttpError(400, f"Bad request method ({method[:20]!r})")
-    if not (target.startswith("/") or target == "*") or any(c <= " " or c == "\x7f" for c in target):
+    if not (target.startswith("/") or target == "*") or _BAD_TARGET.search(target):
         raise HttpError(400, f"Bad request target ({target[:100]!r})")
     if target.startswith("//"):  # as http.server: never a scheme-relative URL
         target = "/" + target.lstrip("/")

@@ -64,3 +64,16 @@ def test_log_stream_and_arn_shapes():
     assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", text.log_stream_name())
     assert text.function_arn("eu-west-1", "iris") == "arn:aws:lambda:eu-west-1:123456789012:function:iris"
     assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", text.trace_id())
+
+
+def test_request_ids_are_distinct_version_4_uuids():
+    # for parity: Lambda and API Gateway request ids are RFC 4122 version-4 UUIDs, lowercase
+    import uuid
+
+    ids = [text.request_id() for _ in range(4000)]
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        parsed = uuid.UUID(rid)
+        assert str(parsed) == rid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert {rid[19] for rid in ids} == set("89ab")  # every variant digit turns up
+    assert len({rid[0] for rid in ids}) == 16  # and the leading digit is not biased to a few

@@ -8,7 +8,6 @@ import random
 import secrets
 import signal
 import time
-import uuid
 from datetime import UTC, datetime
 
 MAX_REQUEST_BYTES = 6_291_456  # 6 MB; Invoke answers 413 RequestEntityTooLargeException beyond it
@@ -46,7 +45,10 @@ def trace_id(now: float | None = None) -> str:
 
 def request_id() -> str:
     """A fresh version-4 UUID, as Lambda's and API Gateway's request ids."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    # Formatted by hand: uuid.UUID costs a few µs per request on the serve path.
+    h = f"{random.getrandbits(128):032x}"
+    variant = "89ab"[int(h[16], 16) & 3]  # RFC 4122: the variant's top bits are 10
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
 def billed_ms(duration_ms: float) -> int:

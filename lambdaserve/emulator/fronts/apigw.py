@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
@@ -56,13 +57,29 @@ class ApiSettings:
         return 29.0 if self.rest else 30.0
 
     def routes(self) -> tuple[tuple[str, str], ...]:
+        return self._routes
+
+    # Settings are frozen: the routes are worked out once, not on every request.
+    @cached_property
+    def _routes(self) -> tuple[tuple[str, str], ...]:
         return (("POST", self.path),) + BUILTIN_ROUTES + tuple(("GET", p) for p in self.extra_get_paths)
+
+    @cached_property
+    def _route_set(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self._routes)
+
+    @cached_property
+    def _resources(self) -> tuple[str, ...]:
+        return tuple(route for _, route in self._routes)
+
+    def serves(self, method: str, route: str | None) -> bool:
+        return (method, route) in self._route_set
 
     def route_of(self, path: str) -> str | None:
         """The route (resource) that serves ``path``, whatever the method; None: no route."""
         # for parity: REST APIs match /p/ to the resource /p (the event keeps the slash in `path`);
         # HTTP APIs route /p/ apart from /p, so there it stays unmatched.
-        return routing.route_of(path, [route for _, route in self.routes()], trailing_slash=self.rest)
+        return routing.route_of(path, self._resources, trailing_slash=self.rest)
 
 
 # What lambdaserve's templates allow in CORS preflight (cloud/template_rest.py, template_http.py).
@@ -95,6 +112,9 @@ class ApiGateway:
         if self.settings.rest:
             return self._own(status, "Internal server error", "InternalServerErrorException")
         return self._own(500, "Internal Server Error")
+
+    def _timeout_reason(self) -> str:
+        return f"integration timed out after {self.settings.wait_s:g} s (the function runs on)"
 
     def _timed_out(self) -> GatewayResponse:
         if self.settings.rest:
@@ -182,17 +202,15 @@ class ApiGateway:
         if req.method == "OPTIONS" and route is not None and self._gateway_answers_preflight():
             return self._finish(req, self._preflight(req), "", started)
         proxied_options = req.method == "OPTIONS" and route is not None and bool(self.settings.cors_origins)
-        if (req.method, route) not in self.settings.routes() and not proxied_options:
+        if not self.settings.serves(req.method, route) and not proxied_options:
             return self._finish(req, self._not_found(), "", started)
-        if self.settings.rest and routing.forbidden(self.settings.api_keys, self.settings.open_paths,
-                                                     route, req.header("x-api-key")):
+        if self.settings.rest and self.settings.api_keys and routing.forbidden(
+                self.settings.api_keys, self.settings.open_paths, route, req.header("x-api-key")):
             # for parity: REST checks the key before the integration; the function never runs.
             return self._finish(req, self._own(403, "Forbidden", "ForbiddenException"),
                                 "no valid x-api-key", started)
-        staged = IncomingRequest(req.method, path, req.query, req.headers, req.body, req.source_ip,
-                                 req.protocol, req.port, req.time_s, req.request_id)
+        staged = req.at_path(path)
         event = self._event(staged, route or path)
-        timeout_reason = f"integration timed out after {self.settings.wait_s:g} s (the function runs on)"
         # Only a function allowed to outlast the gateway needs a watch; else its own timeout is first.
         outlasts = self.settings.function_timeout_s > self.settings.wait_s
         deadline = None
@@ -200,14 +218,14 @@ class ApiGateway:
             early = respond_early
 
             def expire() -> None:
-                early(self._finish(req, self._timed_out(), timeout_reason, started))
+                early(self._finish(req, self._timed_out(), self._timeout_reason(), started))
 
             deadline = self._deadlines.add(self.settings.wait_s, expire)
         response, reason = self._integrate(staged, event)
         if deadline is not None and not deadline.settle():
             return None  # the timeout answer went out already
         if outlasts and time.perf_counter() - started > self.settings.wait_s:
-            response, reason = self._timed_out(), timeout_reason
+            response, reason = self._timed_out(), self._timeout_reason()
         origin = self._allowed_origin(req.header("origin"))
         if origin is not None and not self.settings.rest:  # HTTP API's managed CORS wins
             response = GatewayResponse(response.status, [
@@ -235,7 +253,7 @@ class ApiGateway:
         else:
             event = http_event(req, route_key=f"{req.method} {route}", stage=s.stage, path_parameters=params,
                                stage_variables=s.stage_variables)
-        return json.dumps(event).encode()
+        return _EVENT_JSON.encode(event).encode()
 
     def _integrate(self, req: IncomingRequest, event: bytes) -> tuple[GatewayResponse, str]:
         try:
@@ -261,6 +279,10 @@ class ApiGateway:
 
     def close(self) -> None:
         self._deadlines.close()
+
+
+# An event is a fresh tree of plain values: no cycles to check for; ASCII, so one cheap encode.
+_EVENT_JSON = json.JSONEncoder(check_circular=False)
 
 
 def _error_summary(payload: bytes) -> str:

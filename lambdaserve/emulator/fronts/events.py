@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,13 +41,25 @@ class IncomingRequest:
     time_s: float = field(default_factory=time.time)
     request_id: str = field(default_factory=new_request_id)
 
-    @cached_property
     def _by_name(self) -> dict[str, str]:
-        return {key.lower(): value for key, value in self.headers}  # the last value wins
+        # Cached by hand: 3.11's cached_property takes a lock on every read, and a request's
+        # headers are looked up about ten times on the way to its event.
+        found: dict[str, str] | None = self.__dict__.get("_headers_by_name")
+        if found is None:
+            found = {key.lower(): value for key, value in self.headers}  # the last value wins
+            self.__dict__["_headers_by_name"] = found
+        return found
 
     def header(self, name: str) -> str | None:
         """The last value of a header, matched case-insensitively."""
-        return self._by_name.get(name.lower())
+        return self._by_name().get(name.lower())
+
+    def at_path(self, path: str) -> IncomingRequest:
+        """The same request on another path (the gateway's path without its stage)."""
+        moved = IncomingRequest(self.method, path, self.query, self.headers, self.body, self.source_ip,
+                                self.protocol, self.port, self.time_s, self.request_id)
+        moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
+        return moved
 
     @property
     def content_type(self) -> str:
@@ -65,9 +77,9 @@ def _grouped(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _api_id(req: IncomingRequest) -> str:
+def _api_id(host: str) -> str:
     # On AWS the API's id is the first label of its execute-api host name.
-    return req.host.split(".")[0] if ".execute-api." in req.host else API_ID
+    return host.split(".")[0] if ".execute-api." in host else API_ID
 
 
 @lru_cache(maxsize=8)  # strftime is slow, and a second holds many requests
@@ -109,23 +121,27 @@ def _trace_id(req: IncomingRequest) -> str:
     return f"Root=1-{int(req.time_s):08x}-{req.request_id.replace('-', '')[:24]}"
 
 
+# The REST identity of an unauthenticated caller: these are null, in this order, then the caller's.
+_NO_IDENTITY: dict[str, Any] = dict.fromkeys((
+    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
+    "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user"))
+
+
 def rest_event(req: IncomingRequest, *, resource: str, stage: str,
                path_parameters: Mapping[str, str] | None = None,
                stage_variables: Mapping[str, str] | None = None,
                binary_media_types: Sequence[str] = ()) -> dict[str, Any]:
     """A REST API (payload 1.0) Lambda proxy event for ``req`` on ``resource``."""
     headers = _forwarded(req)
-    query = parse_qsl(req.query, keep_blank_values=True)
+    query = parse_qsl(req.query, keep_blank_values=True) if req.query else []  # most have none
     multi_query = _grouped(query)
     multi_headers = _grouped(headers)
     # REST APIs encode a body only when its Content-Type is one of the API's binary media types.
     encode = req.content_type in binary_media_types or "*/*" in binary_media_types
     body, encoded = _body(req, encode)
     user_agent = req.header("user-agent")
-    identity: dict[str, Any] = {key: None for key in (
-        "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
-        "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")}
-    identity.update({"sourceIp": req.source_ip, "userAgent": user_agent})
+    identity: dict[str, Any] = dict(_NO_IDENTITY, sourceIp=req.source_ip, userAgent=user_agent)
+    host = req.host
     return {
         "resource": resource,
         "path": req.path,
@@ -138,9 +154,9 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
         "stageVariables": dict(stage_variables) if stage_variables else None,
         "requestContext": {
             "accountId": ACCOUNT_ID,
-            "apiId": _api_id(req),
-            "domainName": req.host,
-            "domainPrefix": req.host.split(".")[0],
+            "apiId": _api_id(host),
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
             "extendedRequestId": req.request_id,
             "httpMethod": req.method,
             "identity": identity,
@@ -171,7 +187,7 @@ def http_event(req: IncomingRequest, *, route_key: str, stage: str = "$default",
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
         else:
             headers.setdefault(key.lower(), []).append(value)
-    query = _grouped(parse_qsl(req.query, keep_blank_values=True))
+    query = _grouped(parse_qsl(req.query, keep_blank_values=True)) if req.query else {}
     body, encoded = _body(req, not _is_text(req.content_type))
     event: dict[str, Any] = {
         "version": "2.0",
@@ -187,7 +203,7 @@ def http_event(req: IncomingRequest, *, route_key: str, stage: str = "$default",
         event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
     event["requestContext"] = {
         "accountId": account_id,
-        "apiId": api_id or _api_id(req),
+        "apiId": api_id or _api_id(req.host),
         "domainName": req.host,
         "domainPrefix": req.host.split(".")[0],
         "http": {"method": req.method, "path": raw_path, "protocol": req.protocol,

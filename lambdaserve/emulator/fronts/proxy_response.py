@@ -118,8 +118,8 @@ def parse_rest(payload: bytes, *, binary_media_types: Sequence[str] = (),
     raw = _load(payload)
     if not isinstance(raw, dict):
         raise MalformedProxyResponse(f"the response must be a JSON object, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - REST_KEYS)
-    if unknown:
+    if not REST_KEYS.issuperset(raw):
+        unknown = sorted(set(raw) - REST_KEYS)
         raise MalformedProxyResponse(f"unexpected keys {unknown}; allowed: {', '.join(sorted(REST_KEYS))}")
     status = _status(raw, required=False)
     headers = _with_content_type(_headers(raw))

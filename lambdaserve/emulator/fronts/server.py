@@ -56,7 +56,7 @@ class _Handler(http11.Connection):
             self._send(refusal, close=True)
             return None
         return IncomingRequest(method=req.method, path=path, query=query,
-                               headers=[(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"],
+                               headers=_without_transfer_encoding(req),
                                body=body, source_ip=self.client_address[0], protocol=req.version,
                                port=self.server.server_address[1], time_s=time.time())
 
@@ -99,6 +99,12 @@ class _Handler(http11.Connection):
         # connection closes after it, since this thread is not free for the next request.
         with contextlib.suppress(OSError):  # the client may have left already
             self._send(response, close=True)
+
+
+def _without_transfer_encoding(req: http11.Request) -> list[tuple[str, str]]:
+    if req.header("Transfer-Encoding") is None:  # the common case: nothing to drop
+        return req.headers
+    return [(k, v) for k, v in req.headers if k.lower() != "transfer-encoding"]
 
 
 _REFUSALS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
