@@ -4,7 +4,8 @@ Removed: tests/ (and test/ holding test_*.py) and code-free docs/ folders, C/C++
 sources, type stubs, static libraries, console scripts (their shebang names the build
 host's Python), bytecode for other Pythons and pip's install records. Kept: *.dist-info
 METADATA, WHEEL, entry points and licenses, so importlib.metadata still answers. Shared
-objects are stripped with ``strip --strip-unneeded`` except the bundled libraries under
+objects are stripped with ``strip --strip-unneeded`` (each given an inode of its own first: uv
+hard-links the installed files from its cache) except the bundled libraries under
 ``*.libs/``: stripping those breaks numpy (auditwheel's patched ELF files do not survive it).
 
 A native library ``libX.so*`` that is not a Python extension, not under ``*.libs/``, and whose
@@ -169,6 +170,8 @@ def strip_shared_objects(root: Path, report: TrimReport, architecture: str, runn
         report.notes.append(f"no strip tool for {architecture}: {len(objects)} shared objects "
                             "left unstripped")
         return
+    for path in objects:
+        _own_copy(path)
     before = {p: p.stat().st_size for p in objects}
     # One strip process per core: each file is stripped on its own, so the split changes nothing.
     workers = max(1, min(os.cpu_count() or 1, 8))
@@ -187,6 +190,15 @@ def strip_shared_objects(root: Path, report: TrimReport, architecture: str, runn
     report.add("stripped shared objects", saved, len(objects) - failed)
     if failed:
         report.notes.append(f"strip could not handle {failed} shared objects; they are kept as they were")
+
+
+def _own_copy(path: Path) -> None:
+    """Give a hard-linked file (uv links the installed files from its cache) an inode of its
+    own: strip rewrites a file with several links in place, which would strip uv's cache."""
+    if path.stat().st_nlink > 1:
+        fresh = path.with_name(f".{path.name}.lambdaserve-copy")
+        shutil.copy2(path, fresh)
+        fresh.replace(path)
 
 
 def _is_elf(path: Path) -> bool:
