@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,21 @@ def test_shared_objects_are_stripped_but_bundled_libs_are_not(tmp_path):
             "import markupsafe._speedups as m; print(m.__file__)")
     done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and str(root) in done.stdout, done.stderr
+
+
+def test_strip_leaves_the_other_links_of_a_hard_linked_object_alone(tmp_path):
+    # uv hard-links installed files from its cache: stripping one must not strip the cache's.
+    strip = require_tool("strip")
+    root = _layer(tmp_path / "site")
+    cached = tmp_path / "uv-cache" / SPEEDUPS.name
+    cached.parent.mkdir()
+    shutil.copyfile(SPEEDUPS, cached)
+    ext = root / "markupsafe" / SPEEDUPS.name
+    ext.unlink()
+    os.link(cached, ext)
+    trim_tree(root, python="3.12", architecture="x86_64", strip_tool=strip)
+    assert ext.stat().st_size < cached.stat().st_size and ext.stat().st_nlink == 1
+    assert cached.read_bytes() == SPEEDUPS.read_bytes()
 
 
 def test_without_a_strip_tool_objects_are_kept_and_the_report_says_so(tmp_path):

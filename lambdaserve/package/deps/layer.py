@@ -32,7 +32,7 @@ from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
-from lambdaserve.package.deps.trim_files import TrimReport, trim_tree
+from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
 from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
@@ -164,17 +164,19 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
         install_for_target(requirements, root, python=python, architecture=architecture,
                            wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
     log("trimming tests, docs, headers; stripping shared objects")
-    trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner)
+    trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner, strip=False)
     wheels = installed_wheels(root)
     warnings = glibc_warnings(wheels, python)
-    # What the source and the sourceless layers share (all but sources and bytecode) does not
-    # depend on the compile: it is deflated meanwhile, on this process's threads. The sources
-    # and their __pycache__ are deflated only for a zip that ships them (ensure_part).
-    shared = [m for m in tree_members(root) if not _is_source(m.name)]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-common-part") as pool:
-        common = pool.submit(write_zip, staging / COMMON_PART, shared)
+    # The compile (a target-Python process) touches only .py files and __pycache__, so it runs
+    # from here on, alongside the strip and then the deflate of what the source and the
+    # sourceless layers share (all but sources and bytecode; on this process's threads). The
+    # sources and their __pycache__ are deflated only for a zip that ships them (ensure_part).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambdaserve-layer") as pool:
         log(f"compiling .pyc with Python {interpreter.version}")
-        failed = compile_tree(root, interpreter, runner=runner)
+        compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
+        strip_shared_objects(root, trimmed, architecture, runner)
+        common = pool.submit(write_zip, staging / COMMON_PART, _shared_members(root))
+        failed = compiling.result()
         common.result()
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
@@ -189,6 +191,20 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
 def _is_source(name: str) -> bool:
     """A .py file or a compiled copy: what differs between the source and sourceless layers."""
     return name.endswith((".py", ".pyc")) or "/__pycache__/" in f"/{name}"
+
+
+def _shared_members(root: Path) -> list[Member]:
+    """``tree_members`` but the sources and bytecode, never looking into a __pycache__ (the
+    compile may be writing there)."""
+    members = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            path = Path(folder, name)
+            rel = path.relative_to(root).as_posix()
+            if not _is_source(rel) and path.is_file():
+                members.append(Member(rel, source=path, executable=bool(path.stat().st_mode & 0o111)))
+    return members
 
 
 def ensure_part(layer: DependencyLayer) -> Path:

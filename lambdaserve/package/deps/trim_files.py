@@ -4,7 +4,8 @@ Removed: tests/ (and test/ holding test_*.py) and code-free docs/ folders, C/C++
 sources, type stubs, static libraries, console scripts (their shebang names the build
 host's Python), bytecode for other Pythons and pip's install records. Kept: *.dist-info
 METADATA, WHEEL, entry points and licenses, so importlib.metadata still answers. Shared
-objects are stripped with ``strip --strip-unneeded`` except the bundled libraries under
+objects are stripped with ``strip --strip-unneeded`` (each given an inode of its own first: uv
+hard-links the installed files from its cache) except the bundled libraries under
 ``*.libs/``: stripping those breaks numpy (auditwheel's patched ELF files do not survive it).
 
 A native library ``libX.so*`` that is not a Python extension, not under ``*.libs/``, and whose
@@ -15,10 +16,12 @@ library (35 MB) that its Python binding does not use.
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,8 +91,12 @@ def _category(path: Path, root: Path, python_tag: str) -> str | None:
 
 
 def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = run_command,
-              strip_tool: str | None = None) -> TrimReport:
-    """Trim ``root`` in place and report the bytes removed per category."""
+              strip_tool: str | None = None, strip: bool = True) -> TrimReport:
+    """Trim ``root`` in place and report the bytes removed per category.
+
+    ``strip=False`` leaves the shared objects to ``strip_shared_objects``, which touches
+    nothing but them: the caller can compile the .py files meanwhile.
+    """
     report = TrimReport()
     python_tag = "cpython-" + python.replace(".", "")
     for folder in sorted(root.rglob("*"), reverse=True):
@@ -105,7 +112,8 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
                 path.unlink()
     _remove_unreferenced_libraries(root, report)
     _remove_empty_dirs(root)
-    _strip_shared_objects(root, report, architecture, runner, strip_tool)
+    if strip:
+        strip_shared_objects(root, report, architecture, runner, strip_tool)
     return report
 
 
@@ -149,8 +157,9 @@ def is_bundled_lib(path: Path, root: Path) -> bool:
     return any(part.endswith(".libs") for part in path.relative_to(root).parts[:-1])
 
 
-def _strip_shared_objects(root: Path, report: TrimReport, architecture: str, runner: Runner,
-                          strip_tool: str | None) -> None:
+def strip_shared_objects(root: Path, report: TrimReport, architecture: str, runner: Runner = run_command,
+                         strip_tool: str | None = None) -> None:
+    """``strip --strip-unneeded`` every shared object under ``root`` but the bundled ``*.libs/``."""
     tool = strip_tool if strip_tool is not None else default_strip_tool(architecture)
     objects = [p for p in sorted(root.rglob("*.so*")) if p.is_file() and not p.is_symlink()
                and (p.suffix == ".so" or ".so." in p.name) and not is_bundled_lib(p, root)
@@ -161,18 +170,35 @@ def _strip_shared_objects(root: Path, report: TrimReport, architecture: str, run
         report.notes.append(f"no strip tool for {architecture}: {len(objects)} shared objects "
                             "left unstripped")
         return
+    for path in objects:
+        _own_copy(path)
     before = {p: p.stat().st_size for p in objects}
-    failed = 0
-    for start in range(0, len(objects), STRIP_BATCH):
-        batch = objects[start:start + STRIP_BATCH]
-        if runner([tool, "--strip-unneeded", *map(str, batch)], timeout=600).returncode != 0:
-            # strip stops at a file it cannot handle; retry one by one to strip the others.
-            failed += sum(runner([tool, "--strip-unneeded", str(p)], timeout=120).returncode != 0
-                          for p in batch)
+    # One strip process per core: each file is stripped on its own, so the split changes nothing.
+    workers = max(1, min(os.cpu_count() or 1, 8))
+    size = max(1, min(STRIP_BATCH, -(-len(objects) // workers)))
+    batches = [objects[start:start + size] for start in range(0, len(objects), size)]
+
+    def strip(batch: list[Path]) -> int:
+        if runner([tool, "--strip-unneeded", *map(str, batch)], timeout=600).returncode == 0:
+            return 0
+        # strip stops at a file it cannot handle; retry one by one to strip the others.
+        return sum(runner([tool, "--strip-unneeded", str(p)], timeout=120).returncode != 0 for p in batch)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaserve-strip") as pool:
+        failed = sum(pool.map(strip, batches))
     saved = sum(size - p.stat().st_size for p, size in before.items())
     report.add("stripped shared objects", saved, len(objects) - failed)
     if failed:
         report.notes.append(f"strip could not handle {failed} shared objects; they are kept as they were")
+
+
+def _own_copy(path: Path) -> None:
+    """Give a hard-linked file (uv links the installed files from its cache) an inode of its
+    own: strip rewrites a file with several links in place, which would strip uv's cache."""
+    if path.stat().st_nlink > 1:
+        fresh = path.with_name(f".{path.name}.lambdaserve-copy")
+        shutil.copy2(path, fresh)
+        fresh.replace(path)
 
 
 def _is_elf(path: Path) -> bool:

@@ -205,11 +205,13 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                     scratch: Path, interpreter: Interpreter, env: Mapping[str, str],
                     runner: Runner = run_command, verifier: Verifier = same_answers,
                     keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None,
-                    trim: bool = True, sourceless_root: Path | None = None) -> UnimportedTrim:
+                    trim: bool = True,
+                    sourceless_root: Path | Callable[[], Path] | None = None) -> UnimportedTrim:
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
 
     With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
-    ``trim=False`` checks only that.
+    ``trim=False`` checks only that. A callable is called only once the first smoke run is
+    done, so the caller can make that layer while the smoke runs.
     """
     result = UnimportedTrim()
     if scratch.exists():
@@ -238,6 +240,8 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
             if sourceless_root is not None:
                 result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
             return result
+        if callable(sourceless_root):
+            sourceless_root = sourceless_root()
         if trim and sourceless_root is not None:
             # Both at once, one verifying run; only a mismatch pays for telling them apart.
             if _both(result, smoke, before, layer_root, code_root, sourceless_root, keep, log):

@@ -5,8 +5,10 @@ uv (pinned in pyproject) resolves and installs several times faster than ``pip d
 another interpreter with ``--python-platform <machine>-manylinux_2_<glibc>`` (every manylinux
 tag up to that glibc, manylinux2014 included) and ``--python-version``, and checks
 Requires-Python against the target, not the host. It names no manylinux_2_26 target, so
-python3.11 (Amazon Linux 2, glibc 2.26) stays with pip. Files are copied from its cache, never hard
-linked: ``strip`` rewrites a hard-linked file in place and would change the cache.
+python3.11 (Amazon Linux 2, glibc 2.26) stays with pip. Files are hard-linked from its cache
+(uv copies them when the cache is on another file system): nothing the build does writes
+into an installed file, but ``strip``, which rewrites a hard-linked file in place, so each
+shared object gets its own copy before it is stripped (trim_files).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def python_platform(python: str, architecture: str) -> str:
 
 def uv_args(python: str, architecture: str) -> list[str]:
     return ["--python-platform", python_platform(python, architecture), "--python-version", python,
-            "--only-binary", ":all:", "--link-mode", "copy", "--no-progress"]
+            "--only-binary", ":all:", "--link-mode", "hardlink", "--no-progress"]
 
 
 def install_with_uv(requirements: Sequence[str], target: Path, *, python: str, architecture: str,

@@ -16,6 +16,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,28 +120,33 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                                 sourceless=sourceless)
 
     layer = layer_for(False)
-    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources.
-    slim = layer_for(True) if options.sourceless_dependencies else None
     warnings += layer.warnings
-    code_dir = cache_dir / "code"
-    code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
-    unimported = UnimportedTrim()
-    smoke = options.trim_unimported or slim is not None  # either option is checked by the smoke run
-    if smoke and MACHINE[fn.architecture] != interpreter.machine:
-        why = f"needs this machine to run the function's {fn.architecture} code (it is {interpreter.machine})"
-        if options.trim_unimported:
-            warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
-        if slim is not None:
-            warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run that "
-                            f"checks them {why}")
-    elif smoke:
-        unimported = trim_unimported(
-            layer_root=layer.root, code_root=code_dir,
-            model_files=[(f.name, f.path) for f in sources.model_files(config)],
-            scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config, "zip"),
-            runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
-            sourceless_root=slim.root if slim is not None else None)
-        warnings += unimported.warnings
+    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources.
+    # It is made on a thread while the code compiles and the first smoke run (a subprocess that
+    # uses one core) traces the imports: it is needed only by the verifying run after that.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-sourceless") as pool:
+        making = pool.submit(layer_for, True) if options.sourceless_dependencies else None
+        code_dir = cache_dir / "code"
+        code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
+        unimported = UnimportedTrim()
+        smoke = options.trim_unimported or making is not None  # either option is checked by the smoke
+        if smoke and MACHINE[fn.architecture] != interpreter.machine:
+            why = (f"needs this machine to run the function's {fn.architecture} code "
+                   f"(it is {interpreter.machine})")
+            if options.trim_unimported:
+                warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
+            if making is not None:
+                warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run "
+                                f"that checks them {why}")
+        elif smoke:
+            unimported = trim_unimported(
+                layer_root=layer.root, code_root=code_dir,
+                model_files=[(f.name, f.path) for f in sources.model_files(config)],
+                scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config, "zip"),
+                runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
+                sourceless_root=_root_of(making) if making is not None else None)
+            warnings += unimported.warnings
+        slim = making.result() if making is not None else None
     shipped = slim if slim is not None and unimported.sourceless else layer
     deps = [m for m in part_members(ensure_part(shipped)) if not _trimmed_away(m.name, unimported.removed)]
     trimmed = _with_unimported(shipped.trimmed, unimported)
@@ -170,6 +176,10 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     result.seconds = clock() - started
     (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
     return result
+
+
+def _root_of(making: Future[DependencyLayer]) -> Callable[[], Path]:
+    return lambda: making.result().root
 
 
 def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:
