@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -142,7 +143,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             unimported = trim_unimported(
                 layer_root=layer.root, code_root=code_dir,
                 model_files=[(f.name, f.path) for f in sources.model_files(config)],
-                scratch=cache_dir / "trace", interpreter=interpreter, env=artifact_env(config, "zip"),
+                # its own scratch: two builds sharing a cache must not lay their task roots over each other
+                scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
+                env=artifact_env(config, "zip"),
                 runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
                 sourceless_root=_root_of(making) if making is not None else None)
             warnings += unimported.warnings
