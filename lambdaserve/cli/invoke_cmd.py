@@ -43,14 +43,21 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
 
     config = load_config(config_path)
     env = runtime_env(config)
+    before = {name: os.environ.get(name) for name in env}
     os.environ.update(env)  # the predictor's own code may read its variables
-    runtime = Runtime.from_settings(RuntimeSettings.from_env(env))
-    context = LocalContext(config.name, config.function.memory, config.function.timeout)
     try:
+        runtime = Runtime.from_settings(RuntimeSettings.from_env(env))
+        context = LocalContext(config.name, config.function.memory, config.function.timeout)
         return runtime.handle(payload, context)
     except Exception as exc:  # the runtime re-raises for direct invokes, as Lambda would report them
         raise LambdaServeError(f"the handler raised {type(exc).__name__}: {exc}",
                                hint="Its traceback is in the log above.") from exc
+    finally:  # this process outlives the invoke (tests, library use): leave its variables as found
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @click.command("invoke")

@@ -15,10 +15,16 @@ from lambdaserve.errors import BuildError
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
+def inherited_env() -> dict[str, str]:
+    """This process's variables without lambdaserve's own: a smoke run in the target Python must
+    see exactly the artifact's LAMBDASERVE_* settings, never ones left in the caller's shell."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("LAMBDASERVE_")}
+
+
 def run_command(args: Sequence[str], *, env: Mapping[str, str] | None = None,
                 cwd: Path | None = None, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``args`` and capture its output; a missing program answers 127, one that cannot run 126."""
-    full_env = None if env is None else {**os.environ, **env}
+    full_env = {**inherited_env(), **(env or {})}
     try:
         return subprocess.run(list(args), env=full_env, cwd=cwd, capture_output=True, text=True,
                               timeout=timeout, check=False)

@@ -7,6 +7,7 @@ refused the request (4xx). The answer is printed on stdout in every case.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -110,3 +111,13 @@ def test_an_event_file_that_is_not_utf8_is_a_message(tmp_path: Path):
     assert done.exit_code == EXIT_USAGE  # bad input to the command itself: the one usage rule
     assert f"error: --event {path} is not UTF-8 text (byte 0xe9 at offset 13)" in done.output
     assert isinstance(done.exception, SystemExit)
+
+
+def test_an_in_process_invoke_leaves_this_process_environment_as_it_found_it(project: Path):
+    # It sets the runtime's LAMBDASERVE_* variables for the predictor; left behind, they once
+    # reached a later build's smoke run, which then loaded another test's model.
+    before = dict(os.environ)
+    done = CliRunner().invoke(cli, ["invoke", "--in-process", "--config", str(project),
+                                    "--data", "[[1.5, 0]]"])
+    assert done.exit_code == 0, done.output
+    assert dict(os.environ) == before
