@@ -72,28 +72,42 @@ class LambdaServeGroup(click.Group):
             ctx.exit(exit_code(exc))
 
 
-@click.group(cls=LambdaServeGroup, context_settings={"help_option_names": ["-h", "--help"]},
+# Each command's "module:attribute" under lambdaserve/cli/: a command's module (and what it
+# imports: boto3, the emulator, the builders) loads only when that command runs or help lists it.
+# tests/cli/test_lazy_commands.py checks this table against every *_cmd module's COMMANDS.
+COMMANDS: dict[str, str] = {
+    "build": "build_cmd:build", "convert": "convert_cmd:convert", "deploy": "deploy_cmd:deploy",
+    "destroy": "deploy_cmd:destroy", "doctor": "doctor_cmd:doctor", "export": "export_cmd:export",
+    "generate-event": "generate_event_cmd:generate_event", "init": "init_cmd:init",
+    "invoke": "invoke_cmd:invoke", "logs": "deploy_cmd:logs", "policy": "policy_cmd:policy_cmd",
+    "serve": "serve_cmd:serve", "status": "deploy_cmd:status", "template": "template_cmd:template_cmd",
+    "tune": "tune_cmd:tune",
+}
+
+
+class LazyGroup(LambdaServeGroup):
+    """The top-level group: commands are imported by name, on first use (click's lazy-group recipe)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        import importlib
+
+        module, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"lambdaserve.cli.{module}"), attribute)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"lambdaserve.cli.{COMMANDS[cmd_name]} is not the {cmd_name!r} command")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="lambdaserve")
 def cli() -> None:
     """Turn a trained model into an HTTPS inference API on AWS Lambda."""
-
-
-def _register() -> None:
-    # Every lambdaserve/cli/*_cmd.py module lists its click commands in COMMANDS.
-    import importlib
-    import pkgutil
-
-    import lambdaserve.cli as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.endswith("_cmd"):
-            module = importlib.import_module(f"lambdaserve.cli.{info.name}")
-            for command in module.COMMANDS:
-                cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

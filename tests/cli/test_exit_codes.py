@@ -40,7 +40,10 @@ Named = list[tuple[tuple[str, ...], click.Command]]
 
 def _commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> Named:
     found: Named = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the top group loads its commands lazily
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         found.append(((*path, name), command))
         if isinstance(command, click.Group):
             found += _commands(command, (*path, name))
