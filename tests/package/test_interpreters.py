@@ -43,16 +43,28 @@ def _env(tmp_path: Path, path_dirs: list[Path]) -> dict[str, str]:
 def test_a_pyenv_shim_that_is_not_activated_is_skipped_for_pyenvs_own_build(tmp_path):
     real = _real312()
     # pyenv's shim exits 127 ("command not found") when 3.12 is not the selected version.
-    shim = _script(tmp_path / "shims" / "python3.12",
+    shim = _script(tmp_path / "other" / "shims" / "python3.12",
                    'echo "pyenv: python3.12: command not found" >&2; exit 127')
     _link(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12", real)
     _link(tmp_path / "pyenv" / "versions" / "3.12.10" / "bin" / "python3.12", real)
     env = _env(tmp_path, [shim.parent])
     tried = candidates("3.12", env)
-    assert tried[0] == shim
+    assert tried[0] == shim  # a shims folder that is not pyenv's own keeps PATH's order
     assert tried[1].parts[-3] == "3.12.10"  # the newest patch release first, not string order
     found = find_interpreter("3.12", environ=env)
     assert found.path == tried[1] and found.minor == "3.12"
+
+
+def test_pyenvs_own_shims_are_tried_after_its_versions(tmp_path):
+    real = _real312()
+    # A shim is a shell script that runs one of the versions below: probing it first costs a
+    # shell and pyenv's lookup on every build, and fails when another version is selected.
+    shim = _script(tmp_path / "pyenv" / "shims" / "python3.12", 'echo "3.12.99 x86_64"')
+    _link(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12", real)
+    env = _env(tmp_path, [tmp_path / "bin", shim.parent])
+    tried = candidates("3.12", env)
+    assert tried == [tmp_path / "pyenv" / "versions" / "3.12.1" / "bin" / "python3.12", shim]
+    assert find_interpreter("3.12", environ=env).path == tried[0]
 
 
 def test_uv_managed_pythons_are_found(tmp_path):

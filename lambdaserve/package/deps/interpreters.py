@@ -41,19 +41,24 @@ def _patch_key(path: Path) -> tuple[int, ...]:
 
 
 def candidates(version: str, environ: Mapping[str, str], pyenv_root: Path | None = None) -> list[Path]:
-    """Where a python<version> may live, most preferred first: PATH, pyenv, uv-managed."""
+    """Where a python<version> may live, most preferred first: PATH, pyenv, uv-managed.
+
+    pyenv's own shims come after pyenv's versions: a shim only ever runs one of them, through
+    a shell script that costs ~0.1 s a run, or fails when another version is selected.
+    """
     exe = f"python{version}"
-    found: list[Path] = []
-    for folder in environ.get("PATH", "").split(os.pathsep):
-        if folder and (Path(folder) / exe).is_file():
-            found.append(Path(folder) / exe)
     home = Path(environ.get("HOME", "~")).expanduser()
     root = pyenv_root or Path(environ.get("PYENV_ROOT") or home / ".pyenv")
+    found: list[Path] = []
+    shims: list[Path] = []
+    for folder in environ.get("PATH", "").split(os.pathsep):
+        if folder and (Path(folder) / exe).is_file():
+            (shims if Path(folder) == root / "shims" else found).append(Path(folder) / exe)
     pyenv = sorted((root / "versions").glob(f"{version}.*/bin/{exe}"), key=_patch_key, reverse=True)
     data = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     uv_root = Path(environ.get("UV_PYTHON_INSTALL_DIR") or data / "uv" / "python")
     uv = sorted(uv_root.glob(f"cpython-{version}.*/bin/{exe}"), key=_patch_key, reverse=True)
-    return found + pyenv + uv
+    return found + pyenv + shims + uv
 
 
 def probe(path: Path, runner: Runner = run_command) -> Interpreter | None:
