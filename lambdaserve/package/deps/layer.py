@@ -11,6 +11,13 @@ and its own pre-compressed part; the source layer stays cached beside it, which 
 zip falls back to when the sourceless tree fails its smoke check. What both share (all but
 the .py files and their .pyc) is compressed once, in the source layer's common part; the
 source layer's whole part is made only when a zip ships it.
+
+A layer is built in its own folder, and ``layer.json`` is written last: a folder without it
+(a build killed meanwhile) is built again. Zip parts are deflated on low-priority background
+threads from the moment their files are final (the common part as soon as the shared objects
+are stripped, while the .pyc compile runs), and the layer is handed back once its tree is
+ready (``DependencyLayer.wait`` for the parts): the compile and the smoke runs that come next
+leave CPU idle, which the deflate takes.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
@@ -37,12 +46,15 @@ from lambdaserve.package.deps.trim_imports import link_tree
 from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
-from lambdaserve.package.zip.writer import Member, part_members, write_zip
+from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priority, write_zip
 
 Log = Callable[[str], None]
+# Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
+Background = Callable[[Callable[[], object]], "Future[object]"]
 KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
-LAYER_FORMAT = "3"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "4"  # bump when trimming or compiling changes, to invalidate cached layers
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
+OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
@@ -92,17 +104,30 @@ def check_requirements(requirements: Sequence[str], framework: str) -> list[str]
 class DependencyLayer:
     key: str
     root: Path  # the installed, trimmed, compiled tree (what sits at /var/task)
-    part: Path  # that tree as a compressed zip part (a source layer: made by ensure_part)
+    part: Path  # what only this layer ships, compressed (a source layer's: made by layer_parts)
     cached: bool
     trimmed: TrimReport
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
     warnings: list[str] = field(default_factory=list)
     sourceless: bool = False  # .py replaced by legacy-location .pyc (build.sourceless_dependencies)
+    pending: Future[object] | None = None  # a fresh layer's zip part, still being deflated
+    record: dict[str, Any] = field(default_factory=dict, repr=False)  # what layer.json holds
+
+    def wait(self) -> None:
+        """Return once the layer's zip parts and layer.json are written; re-raise what failed there."""
+        if self.pending is not None:
+            self.pending.result()
+
+
+# Fresh layers whose parts are still being written, by folder: asking for one again (the
+# sourceless layer asks for its source layer) must get it, not build it a second time.
+_FINISHING: dict[Path, DependencyLayer] = {}
+_FINISHING_LOCK = threading.Lock()
 
 
 def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
               interpreter: Interpreter, sourceless: bool = False) -> str:
-    payload: dict[str, object] = {
+    payload: dict[str, Any] = {
         "format": LAYER_FORMAT, "requirements": list(requirements), "python": python,
         "architecture": architecture, "platforms": platform_tags(python, architecture),
         "pip": pip, "interpreter": interpreter.version}
@@ -134,27 +159,32 @@ def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
 def dependency_layer(requirements: Sequence[str], *, python: str, architecture: str, cache_dir: Path,
                      wheel_cache: Path, interpreter: Interpreter, pip: Sequence[str] | None = None,
                      runner: Runner = run_command, log: Log = lambda _msg: None,
-                     sourceless: bool = False) -> DependencyLayer:
+                     sourceless: bool = False, background: Background | None = None) -> DependencyLayer:
     """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss.
 
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
+    ``background`` runs the zip part writing (default: a low-priority thread).
     """
+    background = background or _in_background
     uv = _installer(pip, python, architecture)
     pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
     key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
     folder = cache_dir / "deps" / key
+    with _FINISHING_LOCK:
+        finishing = _FINISHING.get(folder.resolve())
+    if finishing is not None:
+        return replace(finishing, cached=True)
     if (folder / "layer.json").is_file():
         os.utime(folder)  # recently used: kept by _prune
         return _load(folder, key)
-    staging = folder.with_name(key + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
+    if folder.exists():  # what a killed build left
+        shutil.rmtree(folder)
     if sourceless:
         source = dependency_layer(requirements, python=python, architecture=architecture,
                                   cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
-                                  pip=pip, runner=runner, log=log)
-        return _sourceless_layer(source, key, folder, staging, interpreter, log)
-    root = staging / "site"
+                                  pip=pip, runner=runner, log=log, background=background)
+        return _sourceless_layer(source, key, folder, interpreter, log, background)
+    root = folder / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
             f"with {pip_ver if uv is not None else 'pip ' + pip_ver}")
@@ -167,25 +197,24 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner, strip=False)
     wheels = installed_wheels(root)
     warnings = glibc_warnings(wheels, python)
-    # The compile (a target-Python process) touches only .py files and __pycache__, so it runs
-    # from here on, alongside the strip and then the deflate of what the source and the
-    # sourceless layers share (all but sources and bytecode; on this process's threads). The
-    # sources and their __pycache__ are deflated only for a zip that ships them (ensure_part).
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambdaserve-layer") as pool:
+    # The compile (target-Python processes) touches only .py files and __pycache__, so it runs
+    # alongside the strip, and then alongside the background deflate of what the source and the
+    # sourceless layers share (all but sources and bytecode); the sources and their __pycache__
+    # are deflated only for a zip that ships them (layer_parts).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-layer") as pool:
         log(f"compiling .pyc with Python {interpreter.version}")
         compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
         strip_shared_objects(root, trimmed, architecture, runner)
-        common = pool.submit(write_zip, staging / COMMON_PART, _shared_members(root))
+        common = background(lambda: write_zip(folder / COMMON_PART, _shared_members(root),
+                                                  nice=BACKGROUND_NICE))
         failed = compiling.result()
-        common.result()
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
               "packages": [[w.name, w.version] for w in wheels]}
-    (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-    return _publish(staging, folder, key)
+    return _publish(folder, key, record, common, background)
 
 
 def _is_source(name: str) -> bool:
@@ -207,43 +236,77 @@ def _shared_members(root: Path) -> list[Member]:
     return members
 
 
-def ensure_part(layer: DependencyLayer) -> Path:
-    """The layer's whole zip part; a source layer's is made on first use and then cached."""
+def layer_parts(layer: DependencyLayer) -> list[Path]:
+    """The zip parts that hold the layer's tree: the common part and its own (a source layer's
+    own part, its sources and bytecode, is made on first use and then cached)."""
+    layer.wait()
     if not layer.part.is_file():
         partial = layer.part.with_suffix(".partial")
-        shared = part_members(layer.part.with_name(COMMON_PART))
-        write_zip(partial, shared + [m for m in tree_members(layer.root) if _is_source(m.name)])
+        write_zip(partial, [m for m in tree_members(layer.root) if _is_source(m.name)])
         partial.replace(layer.part)
-    return layer.part
+    return [layer.part.with_name(COMMON_PART), layer.part]
 
 
-def _publish(staging: Path, folder: Path, key: str) -> DependencyLayer:
-    if folder.exists():
-        shutil.rmtree(folder)
-    staging.rename(folder)
-    _prune(folder.parent, keep=KEEP_LAYERS)
-    return _load(folder, key, cached=False)
+def _in_background(work: Callable[[], object]) -> Future[object]:
+    """``work`` on its own low-priority thread (the interpreter waits for it at exit)."""
+    def run() -> object:
+        lower_priority(BACKGROUND_NICE)
+        return work()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-layer-part")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)  # the thread ends with the task
+    return future
 
 
-def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, staging: Path,
-                      interpreter: Interpreter, log: Log) -> DependencyLayer:
+def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[object],
+             background: Background) -> DependencyLayer:
+    """The layer in ``folder``, whose tree is complete; once ``parts`` (writing its zip parts)
+    is done, layer.json is written, which makes the folder a cached layer."""
+    layer = _from_record(folder, key, record, cached=False)
+
+    def finish() -> None:
+        try:
+            parts.result()
+            (folder / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+            _prune(folder.parent, keep=KEEP_LAYERS)
+        finally:
+            with _FINISHING_LOCK:
+                _FINISHING.pop(folder.resolve(), None)
+
+    with _FINISHING_LOCK:  # registered before the thread can finish and unregister it
+        _FINISHING[folder.resolve()] = layer
+        layer.pending = background(finish)
+    return layer
+
+
+def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpreter: Interpreter,
+                      log: Log, background: Background) -> DependencyLayer:
     """``source``'s tree hard-linked, then bytecode only; recorded like any layer."""
     log(f"making the sourceless dependency layer (.pyc only, Python {interpreter.version})")
-    (staging / "site").mkdir(parents=True)  # even for no requirements: the layer holds a tree
-    link_tree(source.root, staging / "site")
-    removed, count = make_sourceless(staging / "site", interpreter.minor)
-    # The shared files come compressed from the source layer; only the legacy .pyc (and any
-    # source that did not compile) are deflated here.
-    shared = part_members(source.part.with_name(COMMON_PART))
-    own = [m for m in tree_members(staging / "site") if _is_source(m.name)]
-    write_zip(staging / "part.zip", shared + own)
-    record = json.loads((source.part.parent / "layer.json").read_text(encoding="utf-8"))
+    site = folder / "site"
+    site.mkdir(parents=True)  # even for no requirements: the layer holds a tree
+    link_tree(source.root, site)
+    removed, count = make_sourceless(site, interpreter.minor)
+    record = json.loads(json.dumps(source.record))
     trimmed = record["trimmed"]
     trimmed["removed_bytes"][SOURCES] = removed
     trimmed["files"][SOURCES] = count
     record["sourceless"] = True
-    (staging / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-    return _publish(staging, folder, key)
+
+    def parts() -> None:
+        # The tree is what the smoke run needs; its parts are written in the background: the
+        # legacy .pyc (and any source that did not compile) deflated while the source layer's
+        # common part may still be, then that part linked in (the same bytes, never copied).
+        write_zip(folder / OWN_PART, [m for m in tree_members(site) if _is_source(m.name)],
+                  nice=BACKGROUND_NICE)
+        source.wait()
+        try:
+            os.link(source.part.with_name(COMMON_PART), folder / COMMON_PART)
+        except OSError:
+            shutil.copyfile(source.part.with_name(COMMON_PART), folder / COMMON_PART)
+
+    return _publish(folder, key, record, background(parts), background)
 
 
 def _prune(deps_dir: Path, keep: int) -> None:
@@ -259,11 +322,17 @@ def _prune(deps_dir: Path, keep: int) -> None:
 
 def _load(folder: Path, key: str, cached: bool = True) -> DependencyLayer:
     record = json.loads((folder / "layer.json").read_text(encoding="utf-8"))
+    return _from_record(folder, key, record, cached)
+
+
+def _from_record(folder: Path, key: str, record: dict[str, Any], cached: bool) -> DependencyLayer:
+    record = json.loads(json.dumps(record))  # a copy the layer cannot share with its caller
     trimmed = TrimReport(removed=record["trimmed"]["removed_bytes"], files=record["trimmed"]["files"],
                          notes=record["trimmed"]["notes"])
-    return DependencyLayer(key=key, root=folder / "site", part=folder / "part.zip", cached=cached,
+    return DependencyLayer(key=key, root=folder / "site", part=folder / OWN_PART, cached=cached,
                            trimmed=trimmed, packages=[(n, v) for n, v in record["packages"]],
-                           warnings=list(record["warnings"]), sourceless=bool(record.get("sourceless")))
+                           warnings=list(record["warnings"]), sourceless=bool(record.get("sourceless")),
+                           record=record)
 
 
 def tree_members(root: Path, prefix: str = "") -> list[Member]:

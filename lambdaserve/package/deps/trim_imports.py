@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,21 +105,27 @@ class UnimportedTrim:
 
 
 def link_tree(source: Path, dest: Path) -> None:
-    """Hard-link every file of ``source`` under ``dest`` (copy across file systems)."""
-    for path in sorted(source.rglob("*")):
-        target = dest / path.relative_to(source)
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif path.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link(path, target)
+    """Hard-link every file of ``source`` under ``dest`` (copy across file systems).
+
+    os.walk and str paths, not Path.rglob: a dependency layer has thousands of files, and this
+    runs on the build's critical path (about 3x faster).
+    """
+    for folder, _dirs, files in os.walk(source):
+        target = os.path.join(dest, os.path.relpath(folder, source))
+        os.makedirs(target, exist_ok=True)
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                _link(path, os.path.join(target, name))
 
 
-def _link(source: Path, target: Path) -> None:
-    # Never write through an existing name: it may be a hard link into the cached layer.
-    target.unlink(missing_ok=True)
+def _link(source: str | Path, target: str | Path) -> None:
     try:
         os.link(source, target)
+    except FileExistsError:
+        # Never write through an existing name: it may be a hard link into the cached layer.
+        os.unlink(target)
+        _link(source, target)
     except OSError:
         shutil.copy2(source, target)
 
@@ -210,8 +217,9 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
 
     With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
-    ``trim=False`` checks only that. A callable is called only once the first smoke run is
-    done, so the caller can make that layer while the smoke runs.
+    ``trim=False`` checks only that. A callable (which makes that layer) is called on a thread
+    once the task root is laid out, so it runs while the first smoke run (a subprocess on one
+    core) traces; its tree is needed only after that.
     """
     result = UnimportedTrim()
     if scratch.exists():
@@ -227,8 +235,10 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
             (task / name).parent.mkdir(parents=True, exist_ok=True)
             _link(source, task / name)
 
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-sourceless")
     try:
         lay_out()
+        making = pool.submit(sourceless_root) if callable(sourceless_root) else None
         smoke = _Smoke(task, interpreter, {**env, "LAMBDASERVE_MODEL_DIR": str(task / "model")}, runner,
                        scratch, verifier)
         log("tracing imports: loading the model and predicting in Python " + interpreter.version)
@@ -240,19 +250,20 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
             if sourceless_root is not None:
                 result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
             return result
-        if callable(sourceless_root):
-            sourceless_root = sourceless_root()
-        if trim and sourceless_root is not None:
+        given = sourceless_root if isinstance(sourceless_root, Path) else None
+        tree = making.result() if making is not None else given
+        if trim and tree is not None:
             # Both at once, one verifying run; only a mismatch pays for telling them apart.
-            if _both(result, smoke, before, layer_root, code_root, sourceless_root, keep, log):
+            if _both(result, smoke, before, layer_root, code_root, tree, keep, log):
                 return result
             lay_out()
         if trim:
             _trim(result, smoke, before, layer_root, code_root, keep, log)
-        if sourceless_root is not None:
-            _sourceless(result, smoke, before, layer_root, sourceless_root, log)
+        if tree is not None:
+            _sourceless(result, smoke, before, layer_root, tree, log)
         return result
     finally:
+        pool.shutdown(wait=True)  # a failed first run still waits for the layer being made
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -335,7 +346,14 @@ def _both(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path
 
 
 def _files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """Every file under ``root``, as posix paths relative to it (os.walk: on the critical path)."""
+    found = set()
+    for folder, _dirs, files in os.walk(root):
+        rel = os.path.relpath(folder, root)
+        for name in files:
+            if os.path.isfile(os.path.join(folder, name)):
+                found.add(name if rel == "." else f"{rel}/{name}")
+    return found
 
 
 def _swap_sources(task: Path, layer_root: Path, sourceless_root: Path) -> int:

@@ -17,7 +17,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from lambdaserve.package.deps.layer import (
     DependencyLayer,
     check_requirements,
     dependency_layer,
-    ensure_part,
+    layer_parts,
     requirement_name,
 )
 from lambdaserve.package.deps.platforms import MACHINE
@@ -122,36 +121,40 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
 
     layer = layer_for(False)
     warnings += layer.warnings
-    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources.
-    # It is made on a thread while the code compiles and the first smoke run (a subprocess that
-    # uses one core) traces the imports: it is needed only by the verifying run after that.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-sourceless") as pool:
-        making = pool.submit(layer_for, True) if options.sourceless_dependencies else None
-        code_dir = cache_dir / "code"
-        code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
-        unimported = UnimportedTrim()
-        smoke = options.trim_unimported or making is not None  # either option is checked by the smoke
-        if smoke and MACHINE[fn.architecture] != interpreter.machine:
-            why = (f"needs this machine to run the function's {fn.architecture} code "
-                   f"(it is {interpreter.machine})")
-            if options.trim_unimported:
-                warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
-            if making is not None:
-                warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run "
-                                f"that checks them {why}")
-        elif smoke:
-            unimported = trim_unimported(
-                layer_root=layer.root, code_root=code_dir,
-                model_files=[(f.name, f.path) for f in sources.model_files(config)],
-                # its own scratch: two builds sharing a cache must not lay their task roots over each other
-                scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
-                env=artifact_env(config, "zip"),
-                runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
-                sourceless_root=_root_of(making) if making is not None else None)
-            warnings += unimported.warnings
-        slim = making.result() if making is not None else None
+    # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources:
+    # trim_unimported makes it on a thread while the first smoke run traces the imports.
+    made: list[DependencyLayer] = []
+
+    def make_slim() -> Path:
+        made.append(layer_for(True))
+        return made[0].root
+
+    code_dir = cache_dir / "code"
+    code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
+    unimported = UnimportedTrim()
+    sourceless = options.sourceless_dependencies
+    if (options.trim_unimported or sourceless) and MACHINE[fn.architecture] != interpreter.machine:
+        why = (f"needs this machine to run the function's {fn.architecture} code "
+               f"(it is {interpreter.machine})")
+        if options.trim_unimported:
+            warnings.append(f"build.trim_unimported: nothing trimmed, the smoke run {why}")
+        if sourceless:
+            warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run "
+                            f"that checks them {why}")
+    elif options.trim_unimported or sourceless:  # either option is checked by the smoke
+        unimported = trim_unimported(
+            layer_root=layer.root, code_root=code_dir,
+            model_files=[(f.name, f.path) for f in sources.model_files(config)],
+            # its own scratch: two builds sharing a cache must not lay their task roots over each other
+            scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
+            env=artifact_env(config, "zip"),
+            runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
+            sourceless_root=make_slim if sourceless else None)
+        warnings += unimported.warnings
+    slim = made[0] if made else None
     shipped = slim if slim is not None and unimported.sourceless else layer
-    deps = [m for m in part_members(ensure_part(shipped)) if not _trimmed_away(m.name, unimported.removed)]
+    deps = [m for part in layer_parts(shipped) for m in part_members(part)
+            if not _trimmed_away(m.name, unimported.removed)]
     trimmed = _with_unimported(shipped.trimmed, unimported)
     members = deps + code + _model_members(config, cache_dir / "model")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,10 +182,6 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     result.seconds = clock() - started
     (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
     return result
-
-
-def _root_of(making: Future[DependencyLayer]) -> Callable[[], Path]:
-    return lambda: making.result().root
 
 
 def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:
