@@ -6,10 +6,10 @@ which `lambdaserve --help` and the README show.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from lambdaserve import __version__
 from lambdaserve.errors import ConfigError, LambdaServeError, RequestRefusedError, UsageError
@@ -30,7 +30,16 @@ Exit codes:
   4    invoke: the function refused the request (a 4xx answer)
   130  interrupted (Ctrl-C)"""
 
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def err_console() -> Console:
+    """Where errors go; rich is imported only when there is one to show (start-up stays lean)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def _interrupted(exc: BaseException) -> bool:
@@ -59,16 +68,16 @@ class LambdaServeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LambdaServeError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            err_console().print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
             if exc.hint:
-                err_console.print(f"[bold]hint:[/] {exc.hint}", markup=True, soft_wrap=True)
+                err_console().print(f"[bold]hint:[/] {exc.hint}", markup=True, soft_wrap=True)
             ctx.exit(exit_code(exc))
         except (KeyboardInterrupt, click.Abort) as exc:
             if _interrupted(exc):
-                err_console.print("interrupted")
+                err_console().print("interrupted")
             else:  # a question met the end of standard input
-                err_console.print("[bold red]error:[/] no answer: standard input is closed", markup=True)
-                err_console.print("[bold]hint:[/] Pass --yes to answer yes without asking.", markup=True)
+                err_console().print("[bold red]error:[/] no answer: standard input is closed", markup=True)
+                err_console().print("[bold]hint:[/] Pass --yes to answer yes without asking.", markup=True)
             ctx.exit(exit_code(exc))
 
 

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,14 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                                 interpreter=interpreter, pip=pip, runner=runner, log=log,
                                 sourceless=sourceless)
 
-    layer = layer_for(False)
+    code_dir = cache_dir / "code"
+    # The runtime and the user's code compile (one small target-Python process) while the
+    # dependencies install: the smoke runs need both.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-code") as pool:
+        compiling = pool.submit(_compiled_code, config, code_dir, interpreter, runner)
+        layer = layer_for(False)
+        code = compiling.result()
+    _check_predictor(config, layer.root)
     warnings += layer.warnings
     # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources:
     # trim_unimported makes it on a thread while the first smoke run traces the imports.
@@ -129,8 +137,6 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         made.append(layer_for(True))
         return made[0].root
 
-    code_dir = cache_dir / "code"
-    code = _compiled_code(config, code_dir, interpreter, layer.root, runner)
     unimported = UnimportedTrim()
     sourceless = options.sourceless_dependencies
     if (options.trim_unimported or sourceless) and MACHINE[fn.architecture] != interpreter.machine:
@@ -216,19 +222,22 @@ def _refuse_known_too_big(requirements: Sequence[str]) -> None:
                                   "and depend on onnxruntime only (the slim path).")
 
 
-def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, deps_root: Path,
-                   runner: Runner) -> list[Member]:
+def _check_predictor(config: Config, deps_root: Path) -> None:
+    """A custom predictor's module must ship: in the user's code, the model folder or the deps."""
+    top = sources.predictor_module(config)
+    model_dir = config.model.model_dir  # the runtime also looks there; it ships under model/
+    if top and not sources.user_code_files(config) and not any(
+            (root / top).is_dir() or (root / f"{top}.py").is_file() for root in (deps_root, model_dir)):
+        raise BuildError(f"model.predictor's module '{top}' is neither in {config.project_dir} "
+                         "nor installed by function.requirements",
+                         hint=f"Put {top}.py or the package {top}/ next to lambdaserve.toml.")
+
+
+def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, runner: Runner) -> list[Member]:
     """The runtime and user code, copied to a staging folder and compiled there."""
     if staging.exists():
         shutil.rmtree(staging)
     user = sources.user_code_files(config)
-    top = sources.predictor_module(config)
-    model_dir = config.model.model_dir  # the runtime also looks there; it ships under model/
-    if top and not user and not any((root / top).is_dir() or (root / f"{top}.py").is_file()
-                                    for root in (deps_root, model_dir)):
-        raise BuildError(f"model.predictor's module '{top}' is neither in {config.project_dir} "
-                         "nor installed by function.requirements",
-                         hint=f"Put {top}.py or the package {top}/ next to lambdaserve.toml.")
     for item in sources.runtime_files() + sources.docs_files(config) + user:
         dest = staging / item.name
         dest.parent.mkdir(parents=True, exist_ok=True)
