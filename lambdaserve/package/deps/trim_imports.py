@@ -141,19 +141,23 @@ def run_probe(task_root: Path, interpreter: Interpreter, env: Mapping[str, str],
     if done.returncode != 0 or not out.is_file():
         return Probe(False, [], f"exit {done.returncode}: {tail(done.stderr or done.stdout)}", frozenset())
     raw = json.loads(out.read_text(encoding="utf-8"))
-    root = task_root.resolve()
+    bases = (str(task_root), str(task_root.resolve()))
     paths = [p for p in raw["modules"].values() if p] + raw["opened"] + raw["mapped"]
     return Probe(bool(raw["ok"]), list(raw.get("responses", [])), str(raw.get("error", "")),
-                 frozenset(_relative(p, task_root, root) for p in paths) - {""}, frozenset(raw["modules"]))
+                 frozenset(_relative(p, bases) for p in paths) - {""}, frozenset(raw["modules"]))
 
 
-def _relative(path: str, task_root: Path, resolved: Path) -> str:
-    full = Path(path) if os.path.isabs(path) else task_root / path
-    for base in (task_root, resolved):
-        try:
-            return Path(os.path.normpath(full)).relative_to(base).as_posix()
-        except ValueError:
-            continue
+def _relative(path: str, bases: tuple[str, ...]) -> str:
+    """``path`` (absolute, or relative to the first base) as a posix path under one of ``bases``,
+    or "" when it is under none. Strings, not pathlib: a trace has thousands of paths, and this
+    runs on the build's critical path after every smoke run."""
+    full = os.path.normpath(path if os.path.isabs(path) else os.path.join(bases[0], path))
+    for base in bases:
+        if full == base:
+            return "."
+        prefix = base if base.endswith("/") else base + "/"
+        if full.startswith(prefix):
+            return full[len(prefix):]
     return ""
 
 
@@ -170,29 +174,40 @@ def plan_removals(root: Path, tops: Iterable[str], used: frozenset[str],
                   keep: Iterable[str] = KEEP) -> list[str]:
     """What to remove under ``root`` (posix paths: subpackage folders and extension files)."""
     keep = list(keep)
-    used_dirs = {parent.as_posix() for p in used for parent in Path(p).parents}
+    used_dirs = _parent_dirs(used)
+    base = str(root)
     plan: list[str] = []
     for top in sorted(tops):
-        if not (root / top / "__init__.py").is_file() or top not in used_dirs:
+        if not os.path.isfile(os.path.join(base, top, "__init__.py")) or top not in used_dirs:
             continue  # not a package, or never imported: kept whole
-        for folder, dirs, files in os.walk(root / top):
-            rel = Path(folder).relative_to(root)
+        for folder, dirs, files in os.walk(os.path.join(base, top)):
+            rel = os.path.relpath(folder, base).replace(os.sep, "/")
             descend = []
             for name in sorted(dirs):
-                sub = rel / name
-                dotted = ".".join(sub.parts)
-                if name == "__pycache__" or name.endswith(".libs") or _kept(dotted, keep):
+                sub = f"{rel}/{name}"
+                if name == "__pycache__" or name.endswith(".libs") or _kept(sub.replace("/", "."), keep):
                     descend.append(name)
-                elif (root / sub / "__init__.py").is_file() and sub.as_posix() not in used_dirs:
-                    plan.append(sub.as_posix())
+                elif os.path.isfile(os.path.join(folder, name, "__init__.py")) and sub not in used_dirs:
+                    plan.append(sub)
                 else:
                     descend.append(name)
             dirs[:] = descend
             for name in sorted(files):
-                module = ".".join((*rel.parts, name.split(".", 1)[0]))
-                if _is_extension(name) and (rel / name).as_posix() not in used and not _kept(module, keep):
-                    plan.append((rel / name).as_posix())
+                module = f"{rel.replace('/', '.')}.{name.split('.', 1)[0]}"
+                if _is_extension(name) and f"{rel}/{name}" not in used and not _kept(module, keep):
+                    plan.append(f"{rel}/{name}")
     return plan
+
+
+def _parent_dirs(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of ``paths`` (posix, relative), at any depth."""
+    found: set[str] = set()
+    for path in paths:
+        slash = path.find("/")
+        while slash != -1:
+            found.add(path[:slash])
+            slash = path.find("/", slash + 1)
+    return found
 
 
 def _dotted(rel: str) -> str:
@@ -202,10 +217,14 @@ def _dotted(rel: str) -> str:
 
 
 def _files_under(root: Path, rel: str) -> list[str]:
-    path = root / rel
-    if path.is_file():
+    path = os.path.join(root, rel)
+    if os.path.isfile(path):
         return [rel]
-    return sorted(p.relative_to(root).as_posix() for p in path.rglob("*") if p.is_file())
+    found = []
+    for folder, _dirs, files in os.walk(path):
+        sub = os.path.relpath(folder, root).replace(os.sep, "/")
+        found += [f"{sub}/{name}" for name in files if os.path.isfile(os.path.join(folder, name))]
+    return sorted(found)
 
 
 def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
@@ -298,8 +317,12 @@ def _plan(smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
     tops = [p.name for p in layer_root.iterdir() if p.is_dir() and p.name not in ours] \
         if layer_root.is_dir() else []
     plan = plan_removals(task, tops, before.used, keep)
-    sizes = {rel: sum((task / f).stat().st_size for f in _files_under(task, rel)) for rel in plan}
-    removed = {f: (task / f).stat().st_size for rel in plan for f in _files_under(task, rel)}
+    removed: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for rel in plan:
+        files = {f: os.stat(os.path.join(task, f)).st_size for f in _files_under(task, rel)}
+        removed.update(files)
+        sizes[rel] = sum(files.values())
     for rel in plan:
         if (task / rel).is_dir():
             shutil.rmtree(task / rel)
@@ -359,13 +382,14 @@ def _files(root: Path) -> set[str]:
 def _swap_sources(task: Path, layer_root: Path, sourceless_root: Path) -> int:
     """Swap the task tree's dependency sources for legacy .pyc; how many modules were swapped."""
     sources, compiled = _files(layer_root), _files(sourceless_root)
+    here = str(task)
     # Legacy m.pyc whose m.py the trim kept come in; the .py and its __pycache__ copy go.
-    added = sorted(f for f in compiled - sources if (task / f[:-1]).is_file())
-    dropped = sorted(f for f in sources - compiled if (task / f).is_file())
+    added = sorted(f for f in compiled - sources if os.path.isfile(os.path.join(here, f[:-1])))
+    dropped = sorted(f for f in sources - compiled if os.path.isfile(os.path.join(here, f)))
     for rel in dropped:
-        (task / rel).unlink()
+        os.unlink(os.path.join(here, rel))
     for rel in added:
-        _link(sourceless_root / rel, task / rel)
+        _link(os.path.join(sourceless_root, rel), os.path.join(here, rel))
     return len(added)
 
 
