@@ -77,17 +77,41 @@ def _pruned(folder: Path) -> bool:
     return folder.name in PRUNED_DIRS
 
 
-def _category(path: Path, root: Path, python_tag: str) -> str | None:
-    rel = path.relative_to(root)
-    if rel.parts[0] == "bin":
+def _suffix(name: str) -> str:
+    """What Path(name).suffix gives, without a Path."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+def _category(rel: str, python_tag: str) -> str | None:
+    """Why the file at ``rel`` (posix, relative to the layer) goes, or None if it stays."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if parts[0] == "bin":
         return "scripts"
-    if path.suffix == ".pyc" and path.name.split(".")[-2] != python_tag:
+    if _suffix(name) == ".pyc" and name.split(".")[-2] != python_tag:
         return "bytecode for other Pythons"
-    if path.parent.name.endswith(".dist-info") and path.name in RECORD_FILES:
+    if len(parts) > 1 and parts[-2].endswith(".dist-info") and name in RECORD_FILES:
         return "install records"
-    if path.name.endswith((".pyx.tp", ".pxd.tp", ".pxi.tp")):  # Cython templates (scikit-learn)
+    if name.endswith((".pyx.tp", ".pxd.tp", ".pxi.tp")):  # Cython templates (scikit-learn)
         return "headers and sources"
-    return PRUNED_SUFFIXES.get(path.suffix)
+    return PRUNED_SUFFIXES.get(_suffix(name))
+
+
+def _walk(root: Path) -> tuple[list[str], list[str]]:
+    """(folders, other entries) under ``root`` as posix paths relative to it, symlinks to folders
+    among the entries and not followed. os.walk and str: a layer has thousands of files, and the
+    trim runs on the cold build's critical path."""
+    folders: list[str] = []
+    entries: list[str] = []
+    base = str(root)
+    for folder, dirs, files in os.walk(base):
+        rel = os.path.relpath(folder, base).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        for name in dirs:
+            (entries if os.path.islink(os.path.join(folder, name)) else folders).append(prefix + name)
+        entries += [prefix + name for name in files]
+    return folders, entries
 
 
 def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = run_command,
@@ -99,17 +123,21 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
     """
     report = TrimReport()
     python_tag = "cpython-" + python.replace(".", "")
-    for folder in sorted(root.rglob("*"), reverse=True):
-        if folder.is_dir() and not folder.is_symlink() and folder.parent != root and _pruned(folder):
+    folders, _ = _walk(root)
+    # Deepest first (a docs/ inside a tests/ is counted as docs), never a top-level folder.
+    for rel in sorted(folders, key=lambda r: r.split("/"), reverse=True):
+        folder = root / rel
+        if "/" in rel and folder.is_dir() and _pruned(folder):
             size, count = _tree_size(folder)
             report.add(PRUNED_DIRS.get(folder.name, "tests"), size, count)
             shutil.rmtree(folder)
-    for path in sorted(root.rglob("*")):
-        if path.is_file() or path.is_symlink():
-            category = _category(path, root, python_tag)
-            if category is not None:
-                report.add(category, path.lstat().st_size)
-                path.unlink()
+    _, entries = _walk(root)
+    for rel in entries:
+        category = _category(rel, python_tag)
+        if category is not None:
+            path = os.path.join(root, rel)
+            report.add(category, os.lstat(path).st_size)
+            os.unlink(path)
     _remove_unreferenced_libraries(root, report)
     _remove_empty_dirs(root)
     if strip:
@@ -118,7 +146,9 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
 
 
 def _remove_unreferenced_libraries(root: Path, report: TrimReport) -> None:
-    candidates = {p: p.name.split(".so")[0] for p in sorted(root.rglob("lib*.so*"))
+    named = sorted(root / rel for rel in _walk(root)[1]
+                   if (name := rel.rsplit("/", 1)[-1]).startswith("lib") and ".so" in name[3:])
+    candidates = {p: p.name.split(".so")[0] for p in named
                   if p.is_file() and not p.is_symlink() and (p.suffix == ".so" or ".so." in p.name)
                   and ".cpython-" not in p.name and ".abi3." not in p.name
                   and not is_bundled_lib(p, root) and _is_elf(p)}
@@ -139,10 +169,9 @@ def _remove_unreferenced_libraries(root: Path, report: TrimReport) -> None:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts),
-                         reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+    for folder, _dirs, _files in os.walk(root, topdown=False):  # children before their parents
+        if folder != str(root) and not os.listdir(folder):
+            os.rmdir(folder)
 
 
 def default_strip_tool(architecture: str, which: Callable[[str], str | None] = shutil.which) -> str | None:
