@@ -137,13 +137,15 @@ class ExecutionEnvironment:
             parked = self._parked
             if self._state is not State.DEAD:
                 self._set_state(State.DEAD)
-        if parked is not None:  # a worker waiting for work is told to stop, as by next_invocation
-            with contextlib.suppress(OSError):
-                parked(None)
+        # Killed first, as Lambda does: a runtime told to stop over its parked GET /next
+        # (awslambdaric gets a 500) prints a traceback into the function's log before it dies.
         if self._proc is not None:
             kill_group(self._proc)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
+        if parked is not None:  # its connection thread waits to be given the connection back
+            with contextlib.suppress(OSError):
+                parked(None)
         self._server.close()
         self.cap.close()
 
