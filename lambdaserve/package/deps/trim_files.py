@@ -138,15 +138,16 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
             path = os.path.join(root, rel)
             report.add(category, os.lstat(path).st_size)
             os.unlink(path)
-    _remove_unreferenced_libraries(root, report)
+    _remove_unreferenced_libraries(root, report, entries)
     _remove_empty_dirs(root)
     if strip:
         strip_shared_objects(root, report, architecture, runner, strip_tool)
     return report
 
 
-def _remove_unreferenced_libraries(root: Path, report: TrimReport) -> None:
-    named = sorted(root / rel for rel in _walk(root)[1]
+def _remove_unreferenced_libraries(root: Path, report: TrimReport, entries: list[str]) -> None:
+    """``entries``: the tree's files as ``_walk`` listed them (those trimmed since are skipped)."""
+    named = sorted(root / rel for rel in entries
                    if (name := rel.rsplit("/", 1)[-1]).startswith("lib") and ".so" in name[3:])
     candidates = {p: p.name.split(".so")[0] for p in named
                   if p.is_file() and not p.is_symlink() and (p.suffix == ".so" or ".so." in p.name)

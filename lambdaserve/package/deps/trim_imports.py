@@ -220,11 +220,7 @@ def _files_under(root: Path, rel: str) -> list[str]:
     path = os.path.join(root, rel)
     if os.path.isfile(path):
         return [rel]
-    found = []
-    for folder, _dirs, files in os.walk(path):
-        sub = os.path.relpath(folder, root).replace(os.sep, "/")
-        found += [f"{sub}/{name}" for name in files if os.path.isfile(os.path.join(folder, name))]
-    return sorted(found)
+    return sorted(f"{rel}/{name}" for name in _files(Path(path)))
 
 
 def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
