@@ -8,6 +8,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.config.deploy_checks import (
+    check_api_path,
+    check_concurrency,
+    check_keep_warm,
+    check_stack_name,
+)
 from lambdaserve.config.model import (
     CONFIG_FILE,
     ApiConfig,
@@ -124,10 +130,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                           f"(looked for {model_path})",
                           hint="Point model.path at the trained model file or folder.")
     api_path = v["api.path"]
-    if not api_path.startswith("/") or not re.match(r"^/[A-Za-z0-9_\-./]*$", api_path) or api_path in (
-            "/health", "/metadata", "/openapi.json"):
-        raise _fail(path, BY_NAME["api.path"], api_path,
-                    "must start with / and use letters, digits, _ - . / (and not be a built-in route)")
+    check_api_path(api_path, docs=v["api.docs"], file=path.name)
     for key, val in v["function.environment"].items():
         if not _ENV_KEY_RE.match(key) or key in _RESERVED_ENV or not isinstance(val, str):
             raise _fail(path, BY_NAME["function.environment"], {key: val},
@@ -177,8 +180,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if fn.snapstart and fn.ephemeral_storage > 512:
         raise _fail(path, BY_NAME["function.snapstart"], True,
                     f"needs function.ephemeral_storage = 512 (have {fn.ephemeral_storage}); AWS refuses more")
-    if fn.keep_warm and not re.match(r"^(rate|cron)\(.+\)$", fn.keep_warm):
-        raise _fail(path, BY_NAME["function.keep_warm"], fn.keep_warm, "is not rate(...) or cron(...)")
+    check_keep_warm(fn.keep_warm, file=path.name)
+    check_concurrency(fn.reserved_concurrency, fn.provisioned_concurrency, file=path.name)
     api = ApiConfig(
         path=api_path, type=v["api.type"], stage=v["api.stage"],
         cors_origins=tuple(v["api.cors_origins"]), auth=v["api.auth"],
@@ -190,6 +193,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                     "needs api.type = 'rest'; HTTP APIs have no API keys (use iam, or a REST API)")
     if not re.match(r"^[A-Za-z0-9_]{1,64}$", api.stage):
         raise _fail(path, BY_NAME["api.stage"], api.stage, "must be letters, digits or _")
+    check_stack_name(v["deploy.stack_name"], file=path.name)
     return Config(
         name=name,
         model=ModelConfig(path=model_path, framework=framework, predictor=predictor,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
-from lambdaserve.errors import RequestError
+from lambdaserve.errors import LambdaServeError, RequestError
 
 SOURCE_REST = "apigw-rest"
 SOURCE_HTTP = "apigw-http"
@@ -19,6 +19,19 @@ SOURCE_URL = "function-url"
 SOURCE_ALB = "alb"
 SOURCE_DIRECT = "direct"
 SOURCE_SCHEDULE = "schedule"  # EventBridge keep-warm pings
+# Record sources (eventSource / SNS's EventSource) by the name a user knows them by.
+_RECORD_SOURCES = {"aws:sqs": "SQS", "aws:s3": "S3", "aws:sns": "SNS", "aws:kinesis": "Kinesis",
+                   "aws:dynamodb": "DynamoDB", "aws:kafka": "Kafka", "SelfManagedKafka": "Kafka",
+                   "aws:mq": "Amazon MQ", "aws:rmq": "RabbitMQ", "aws:ses": "SES",
+                   "aws:codecommit": "CodeCommit"}
+
+
+class UnsupportedEventError(LambdaServeError):
+    """An event from a source the runtime does not serve (SQS, S3, SNS, ...).
+
+    Raised out of the handler so Lambda counts a function error: an answer would tell SQS to
+    delete the messages and stop async sources from retrying or reaching a dead-letter queue.
+    """
 
 
 @dataclass
@@ -139,13 +152,38 @@ def _prefix(public_path: Any, path: str) -> str:
     return public[: -len(path)] if public.endswith(path) else ""
 
 
+def _rest_route(event: dict[str, Any]) -> str | None:
+    """The routed path from ``resource``, its {params} filled from pathParameters; None: unknown.
+
+    for parity: behind a custom domain's base-path mapping `path` carries the base path
+    ("/api/predict") and `resource` does not ("/predict"), so REST routes on the resource.
+    """
+    resource = event.get("resource")
+    if not isinstance(resource, str) or not resource.startswith("/"):
+        return None
+    params = _obj(event.get("pathParameters"))
+    parts: list[str] = []
+    for segment in resource.split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            value = params.get(segment[1:-1].removesuffix("+"))
+            if not isinstance(value, str):
+                return None
+            segment = value.strip("/")
+        parts.append(segment)
+    return "/".join(parts) or "/"
+
+
 def _rest(event: dict[str, Any]) -> HttpRequest:
     ctx = _obj(event.get("requestContext"))
     headers = _lower(_multi(event.get("multiValueHeaders")) or _single_to_multi(event.get("headers")))
     query = _multi(event.get("multiValueQueryStringParameters")) or _single_to_multi(
         event.get("queryStringParameters")
     )
-    path = _strip_stage(str(event.get("path") or "/"), ctx.get("stage"))
+    raw_path = str(event.get("path") or "/")
+    route = _rest_route(event)
+    # The resource wins when the path ends with it (hand-written test events often edit only `path`).
+    path = route if route and raw_path.rstrip("/").endswith(route.rstrip("/")) else _strip_stage(
+        raw_path, ctx.get("stage"))
     return HttpRequest(
         source=SOURCE_REST,
         method=str(event.get("httpMethod", "GET")).upper(),
@@ -210,8 +248,30 @@ def _alb(event: dict[str, Any]) -> HttpRequest:
     )
 
 
+def _event_source(event: dict[str, Any]) -> str | None:
+    """The name of a non-HTTP event source, from the keys AWS documents for each; None: not one."""
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        first = records[0]
+        tag = first.get("eventSource", first.get("EventSource"))
+        if isinstance(tag, str) and (tag in _RECORD_SOURCES or tag.startswith("aws:")):
+            return f"{_RECORD_SOURCES.get(tag, tag)} (eventSource {tag})"
+    tag = event.get("eventSource")
+    if isinstance(tag, str) and (tag in _RECORD_SOURCES or tag.startswith("aws:")):
+        return f"{_RECORD_SOURCES.get(tag, tag)} (eventSource {tag})"
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if isinstance(source, str) and isinstance(detail_type, str) and "detail" in event:
+        return f"EventBridge (source {source[:100]}, detail-type {detail_type[:100]})"
+    if isinstance(event.get("awslogs"), dict):
+        return "CloudWatch Logs (a subscription filter)"
+    return None
+
+
 def parse_event(event: Any, api_path: str) -> HttpRequest:
-    """Tell the source from the event's shape and parse it; anything else is a direct invoke."""
+    """Tell the source from the event's shape and parse it; anything else is a direct invoke.
+
+    Events of other sources (SQS, S3, ...) raise UnsupportedEventError: the invocation fails.
+    """
     if isinstance(event, dict):
         ctx = event.get("requestContext")
         if isinstance(ctx, dict):
@@ -226,6 +286,14 @@ def parse_event(event: Any, api_path: str) -> HttpRequest:
             # The keep-warm schedule: answer like /health so the ping never runs a prediction.
             return HttpRequest(source=SOURCE_SCHEDULE, method="GET", path="/health",
                                request_id=_text(event.get("id")))
+        source = _event_source(event)
+        if source:
+            raise UnsupportedEventError(
+                f"lambdaserve got an event from {source}; it serves HTTP requests (API Gateway, "
+                "Function URL, ALB) and direct invokes only, so this invocation fails on purpose "
+                "(the source keeps or retries the event instead of dropping it)",
+                hint="Remove the trigger, or invoke the function with {\"data\": [...]} from your "
+                     "own consumer.")
     return HttpRequest(source=SOURCE_DIRECT, method="POST", path=api_path, direct_body=event)
 
 

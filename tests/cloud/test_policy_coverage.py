@@ -127,12 +127,71 @@ def test_deployer_policy_covers_exactly_the_calls_made(cycle):
         and not policy_module.covers(policy, c.service, c.operation)
     )
     assert missing == [], f"the policy lacks: {missing}"
+    # A family is used when we call it, or when some template this stack may hold (now or before
+    # an update) has a resource of it: an update deletes those with the deployer's rights.
     used = {c.service for c in recorder.calls} | {
         NAMESPACE_PREFIX.get(r["Type"].split("::")[1], r["Type"].split("::")[1].lower())
-        for r in template["Resources"].values()
+        for t in policy_module.reachable_templates(config)
+        for r in t["Resources"].values()
     }
     families = set()
     for statement in policy["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         families |= {a.split(":")[0] for a in actions}
     assert families - used == set(), f"unused families in the policy: {json.dumps(sorted(families - used))}"
+
+
+# Each step deploys the next config over the stack the previous one left: features on -> off,
+# rest <-> http, api_key -> none, concurrency -> 0, function_url and keep_warm off. (moto's
+# CloudFormation has no AWS::Lambda::Alias, so provisioned concurrency and SnapStart transitions
+# run on the second local control plane: tests/cloud/test_ministack_transitions.py.)
+TRANSITIONS = [
+    {"function": {"keep_warm": "rate(5 minutes)", "reserved_concurrency": 3},
+     "api": {"auth": "api_key", "function_url": True, "throttling_rate": 5}},
+    {"api": {"type": "http", "auth": "iam"}},
+    {},
+]
+
+
+def _transition_config(tmp_path: Path, extra: dict):
+    (tmp_path / "model.onnx").write_bytes(b"not really onnx")
+    raw: dict = {"name": "iris", "model": {"path": "model.onnx", "framework": "onnx"}}
+    for section, values in extra.items():
+        raw.setdefault(section, {}).update(values)
+    return parse_config(raw, tmp_path / "lambdaserve.toml")
+
+
+def test_transitions_between_templates_deploy_with_the_new_templates_policy(tmp_path: Path) -> None:
+    recorder = CallRecorder()
+    uncovered: list[str] = []
+    with moto_server() as endpoint:
+        clients = moto_clients(endpoint, recorder=recorder)
+        identity = resolve_identity(clients, environ=FAKE_ENV, euid=1000)
+        bucket = bucket_name(identity.account, clients.region)
+        deployer = Deployer(clients, RecordingUI(), sleep=Sleeps(), poll=0)
+        config = None
+        for step, extra in enumerate(TRANSITIONS):
+            config = _transition_config(tmp_path, extra)
+            start = len(recorder.calls)
+            artifact, steps = plan_zip_upload(clients, bucket=bucket, app=config.name,
+                                              path=tiny_zip(tmp_path / f"{step}.zip", f"v{step}"))
+            template = render_template(config, artifact)
+            request = DeployRequest(stack=config.stack_name, template=template, smoke=False,
+                                    parameters=parameter_values(artifact), assume_yes=True)
+            result = deployer.execute(deployer.plan(request, artifact_steps=steps, preview=True), request)
+            assert result.outcome in ("created", "updated"), (step, result)
+            # moto's stack updates do not add or delete resources (a rest -> http update leaves the
+            # REST API in place), so whether the resources change is checked on ministack instead.
+            policy = policy_module.deployer_policy(config, account=identity.account, region=clients.region,
+                                                   artifact_bucket=bucket, ecr_repository="unused")
+            uncovered += [f"step {step}: {c.service}:{c.operation}" for c in recorder.calls[start:]
+                          if f"{c.service}:{c.operation}" not in UNGATED
+                          and not policy_module.covers(policy, c.service, c.operation)]
+        assert config is not None
+        start = len(recorder.calls)
+        destroy_stack(clients, RecordingUI(), stack=config.stack_name, app=config.name, assume_yes=True,
+                      artifact_bucket=bucket, sleep=Sleeps(), poll=0)
+        uncovered += [f"destroy: {c.service}:{c.operation}" for c in recorder.calls[start:]
+                      if f"{c.service}:{c.operation}" not in UNGATED
+                      and not policy_module.covers(policy, c.service, c.operation)]
+    assert uncovered == []

@@ -73,23 +73,24 @@ def test_every_statement_is_scoped_to_the_region_and_app(tmp_path: Path, variant
                 assert arn == f"arn:aws:iam::{ACCOUNT}:role/lambdaserve/lambdaserve-iris/*"
             if service == "logs" and statement["Sid"] != "ListLogGroupsInRegion":
                 assert "/aws/lambda/iris" in arn or "/lambdaserve/iris/" in arn, arn
+            if service == "events":
+                assert arn == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/iris-keep-warm"
 
 
 def test_pass_role_only_to_lambda_and_api_gateway(tmp_path: Path) -> None:
-    rest = statement_with(policy_for(make_config(tmp_path)), "iam:PassRole")
-    assert rest["Action"] == ["iam:PassRole"]
-    assert rest["Condition"] == {"StringEquals": {"iam:PassedToService": [
-        "lambda.amazonaws.com", "apigateway.amazonaws.com"]}}
-    http = statement_with(policy_for(make_config(tmp_path, VARIANTS["http_image"])), "iam:PassRole")
-    assert http["Condition"]["StringEquals"]["iam:PassedToService"] == ["lambda.amazonaws.com"]
+    for variant in ("rest_zip", "http_image"):  # an HTTP stack may have been a REST one before
+        statement = statement_with(policy_for(make_config(tmp_path, VARIANTS[variant])), "iam:PassRole")
+        assert statement["Action"] == ["iam:PassRole"]
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": [
+            "lambda.amazonaws.com", "apigateway.amazonaws.com"]}}
 
 
 def test_attaching_a_managed_policy_is_limited_to_the_api_gateway_logging_one(tmp_path: Path) -> None:
-    statement = statement_with(policy_for(make_config(tmp_path)), "iam:AttachRolePolicy")
-    assert statement["Condition"] == {"ArnEquals": {
-        "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}}
-    http = policy_for(make_config(tmp_path, VARIANTS["http_image"]))
-    assert not allows(http, "iam:AttachRolePolicy")
+    for variant in ("rest_zip", "http_image"):
+        policy = policy_for(make_config(tmp_path, VARIANTS[variant]))
+        statement = statement_with(policy, "iam:AttachRolePolicy")
+        assert statement["Condition"] == {"ArnEquals": {
+            "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}}
 
 
 def test_zip_gets_its_bucket_prefix_and_image_gets_its_repository(tmp_path: Path) -> None:
@@ -103,21 +104,30 @@ def test_zip_gets_its_bucket_prefix_and_image_gets_its_repository(tmp_path: Path
     assert resources(statement_with(image, "ecr:GetAuthorizationToken")) == ["*"]
 
 
-def test_options_add_exactly_their_actions(tmp_path: Path) -> None:
-    plain = policy_actions(policy_for(make_config(tmp_path)))
-    assert not {a for a in plain if a.startswith("events:")}
-    assert "lambda:PutProvisionedConcurrencyConfig" not in plain
-    assert "lambda:CreateFunctionUrlConfig" not in plain
-    warm = policy_for(make_config(tmp_path, VARIANTS["keep_warm_reserved_arm64"]))
-    assert resources(statement_with(warm, "events:PutRule")) == [
-        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/iris-keep-warm"]
-    assert allows(warm, "lambda:PutFunctionConcurrency") and allows(warm, "lambda:CreateFunctionUrlConfig")
-    provisioned = policy_for(make_config(tmp_path, VARIANTS["provisioned_http_iam"]))
-    assert allows(provisioned, "lambda:PutProvisionedConcurrencyConfig")
-    assert allows(provisioned, "lambda:PublishVersion") and allows(provisioned, "lambda:CreateAlias")
-    keyed = policy_for(make_config(tmp_path, VARIANTS["api_key_throttling"]))
-    plans = f"arn:aws:apigateway:{REGION}::/usageplans/*"
-    assert plans in resources(statement_with(keyed, "apigateway:POST"))
+def test_options_are_covered_whether_on_now_or_only_before(tmp_path: Path) -> None:
+    # Turning an option off deletes its resources with the deployer's rights, so a plain config's
+    # policy holds them too, still scoped to this app's own names (tests/cloud/test_policy_transitions).
+    for variant in ("rest_zip", "keep_warm_reserved_arm64"):
+        policy = policy_for(make_config(tmp_path, VARIANTS[variant]))
+        assert resources(statement_with(policy, "events:DeleteRule")) == [
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/iris-keep-warm"]
+        assert allows(policy, "lambda:DeleteFunctionConcurrency")
+        assert allows(policy, "lambda:DeleteFunctionUrlConfig")
+        assert allows(policy, "lambda:DeleteProvisionedConcurrencyConfig")
+        assert allows(policy, "lambda:DeleteAlias")
+        deletes = resources(statement_with(policy, "apigateway:DELETE"))
+        for path in ("/usageplans/*", "/apikeys/*", "/restapis/*", "/apis/*"):
+            assert f"arn:aws:apigateway:{REGION}::{path}" in deletes
+
+
+def test_a_custom_stack_name_names_the_function_and_scopes_the_policy(tmp_path: Path) -> None:
+    # Two stacks of one project (deploy.stack_name) must not share names, nor each other's rights.
+    staging = policy_for(make_config(tmp_path, {"deploy": {"stack_name": "iris-staging"}}))
+    fn = resources(statement_with(staging, "lambda:CreateFunction"))
+    assert fn == [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:iris-staging",
+                  f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:iris-staging:*"]
+    assert resources(statement_with(staging, "events:PutRule")) == [
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/iris-staging-keep-warm"]
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

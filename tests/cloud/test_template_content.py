@@ -122,7 +122,7 @@ def test_log_groups_have_the_configured_retention(tmp_path: Path) -> None:
 @pytest.mark.parametrize("variant", ["rest_zip", "http_image"])
 def test_access_log_is_json_with_the_fields_that_explain_a_502(tmp_path: Path, variant: str) -> None:
     template = rendered(tmp_path, variant, "cfn")
-    stage = props(template, c.API_STAGE)
+    stage = props(template, c.API_STAGE if variant == "rest_zip" else c.HTTP_API_STAGE)
     setting = stage.get("AccessLogSetting") or stage["AccessLogSettings"]
     assert setting["DestinationArn"] == {"Fn::GetAtt": [c.API_LOG_GROUP, "Arn"]}
     # API Gateway substitutes the variables; with any value in their place the line is valid JSON.
@@ -175,8 +175,9 @@ def test_api_may_invoke_the_function_only_through_this_api(tmp_path: Path, varia
     template = rendered(tmp_path, variant, "cfn")
     permission = props(template, c.API_PERMISSION)
     assert permission["Principal"] == "apigateway.amazonaws.com"
+    api = "Api" if "RestApi" in str(template["Resources"].get("Api", {})) else "HttpApi"
     assert permission["SourceArn"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${" + api + "}/*"}
 
 
 def test_api_key_auth_adds_key_usage_plan_and_leaves_health_open(tmp_path: Path) -> None:
@@ -246,7 +247,7 @@ def test_http_api_uses_payload_2_and_refuses_api_keys(tmp_path: Path) -> None:
     assert integration["PayloadFormatVersion"] == "2.0" and integration["IntegrationType"] == "AWS_PROXY"
     routes = {p["Properties"]["RouteKey"] for p in of_type(template, "AWS::ApiGatewayV2::Route").values()}
     assert routes == {"POST /predict", "GET /health", "GET /metadata", "GET /openapi.json"}
-    assert props(template, c.API_STAGE)["StageName"] == "prod"
+    assert props(template, c.HTTP_API_STAGE)["StageName"] == "prod"
     with pytest.raises(ConfigError, match="api_key") as caught:  # refused before any template renders
         make_config(tmp_path, {"api": {"type": "http", "auth": "api_key"}})
     assert "rest" in caught.value.message
@@ -256,8 +257,8 @@ def test_http_api_cors_and_throttling_come_from_the_config(tmp_path: Path) -> No
     config = make_config(tmp_path, {"api": {"type": "http", "cors_origins": ["https://x.example"],
                                             "throttling_rate": 5, "throttling_burst": 9}})
     template = render(config)
-    assert props(template, c.API)["CorsConfiguration"]["AllowOrigins"] == ["https://x.example"]
-    assert props(template, c.API_STAGE)["DefaultRouteSettings"] == {
+    assert props(template, c.HTTP_API)["CorsConfiguration"]["AllowOrigins"] == ["https://x.example"]
+    assert props(template, c.HTTP_API_STAGE)["DefaultRouteSettings"] == {
         "ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 9}
 
 
@@ -268,7 +269,8 @@ def test_provisioned_concurrency_sits_on_a_version_behind_the_live_alias(tmp_pat
     assert alias["Name"] == "live"
     assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
     assert alias["FunctionVersion"] == {"Fn::GetAtt": [c.FUNCTION_VERSION, "Version"]}
-    assert template["Resources"][c.FUNCTION_VERSION]["UpdateReplacePolicy"] == "Retain"
+    # A replaced version is deleted once the update succeeds: one per deploy would pile up.
+    assert template["Resources"][c.FUNCTION_VERSION]["UpdateReplacePolicy"] == "Delete"
     # Everything that invokes goes through the alias, so it hits the provisioned environments.
     assert props(template, "ApiIntegration")["IntegrationUri"] == {"Ref": c.FUNCTION_ALIAS}
     assert props(template, c.API_PERMISSION)["FunctionName"] == {"Ref": c.FUNCTION_ALIAS}

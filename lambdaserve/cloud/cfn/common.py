@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from lambdaserve.config import Config
@@ -29,8 +30,12 @@ FUNCTION_ROLE = "FunctionRole"
 FUNCTION_LOG_GROUP = "FunctionLogGroup"
 FUNCTION_VERSION = "FunctionVersion"
 FUNCTION_ALIAS = "FunctionAlias"
+# REST and HTTP APIs are different resource types: CloudFormation refuses a type change under one
+# logical ID, so each kind has its own IDs and switching api.type replaces the API.
 API = "Api"
 API_STAGE = "ApiStage"
+HTTP_API = "HttpApi"
+HTTP_API_STAGE = "HttpApiStage"
 API_LOG_GROUP = "ApiLogGroup"
 API_PERMISSION = "ApiInvokePermission"
 
@@ -54,8 +59,25 @@ def var(name: str) -> str:
     return "${" + name + "}"
 
 
+def api_id(config: Config) -> str:
+    return API if config.api.type == "rest" else HTTP_API
+
+
+def api_stage_id(config: Config) -> str:
+    return API_STAGE if config.api.type == "rest" else HTTP_API_STAGE
+
+
+def resource_name(config: Config) -> str:
+    """The name of everything the stack names (function, log groups, rule).
+
+    The app's name under the default stack name (what every earlier deploy used), the stack's
+    name when deploy.stack_name is set: two stacks of one project then coexist in one account.
+    """
+    return config.deploy.stack_name or config.name
+
+
 def function_name(config: Config) -> str:
-    return config.name
+    return resource_name(config)
 
 
 def function_log_group_name(config: Config) -> str:
@@ -64,7 +86,19 @@ def function_log_group_name(config: Config) -> str:
 
 
 def api_log_group_name(config: Config) -> str:
-    return f"/lambdaserve/{config.name}/api-access"
+    if config.api.type == "http":
+        # HTTP APIs deliver access logs as vended logs: under /aws/vendedlogs/ CloudWatch Logs does
+        # not add each group to the account's log-delivery resource policy (which has a size limit).
+        return f"/aws/vendedlogs/lambdaserve/{resource_name(config)}/api-access"
+    return f"/lambdaserve/{resource_name(config)}/api-access"
+
+
+def all_log_group_names(config: Config) -> tuple[str, ...]:
+    """Every log group any lambdaserve template of this app may have held (the policy scopes to them)."""
+    groups = [function_log_group_name(config)]
+    for kind in ("rest", "http"):
+        groups.append(api_log_group_name(replace(config, api=replace(config.api, type=kind))))
+    return tuple(groups)
 
 
 def role_path(stack_name: str) -> str:
@@ -82,14 +116,14 @@ def invoke_target_var(config: Config) -> str:
     return var(FUNCTION_ALIAS) if uses_alias(config) else var(FUNCTION + ".Arn")
 
 
-def api_base_url(stage: str) -> Json:
+def api_base_url(api: str, stage: str) -> Json:
     """https://<api id>.execute-api.<region>.amazonaws.com/<stage> (``stage`` may be a ${var})."""
-    return sub("https://" + var(API) + ".execute-api.${AWS::Region}.${AWS::URLSuffix}/" + stage)
+    return sub("https://" + var(api) + ".execute-api.${AWS::Region}.${AWS::URLSuffix}/" + stage)
 
 
-def execute_api_arn() -> Json:
+def execute_api_arn(api: str) -> Json:
     """Any stage, method and path of this stack's API: what API Gateway may invoke."""
-    return sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:" + var(API) + "/*")
+    return sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:" + var(api) + "/*")
 
 
 def invoke_target(config: Config) -> Json:
@@ -158,11 +192,23 @@ def public_paths(config: Config) -> tuple[str, ...]:
     return PUBLIC_PATHS + DOCS_GET_PATHS + ("/openapi.json",)
 
 
-def throttle(config: Config, rate_key: str, burst_key: str) -> Json:
-    """The config's throttling under the key names each resource type uses; {} means none."""
+# API Gateway's default account-level throttling (requests per second, burst), per region.
+ACCOUNT_THROTTLE_RATE = 10000
+ACCOUNT_THROTTLE_BURST = 5000
+
+
+def throttle(config: Config, rate_key: str, burst_key: str, *, both: bool = False) -> Json:
+    """The config's throttling under the key names each resource type uses; {} means none.
+
+    ``both``: the resource takes an unset value as 0, which refuses every request (HTTP API route
+    settings), so a value left at 0 ("the account default") is written as that default.
+    """
+    rate, burst = config.api.throttling_rate, config.api.throttling_burst
+    if both and (rate or burst):
+        rate, burst = rate or ACCOUNT_THROTTLE_RATE, burst or ACCOUNT_THROTTLE_BURST
     out: Json = {}
-    if config.api.throttling_rate:
-        out[rate_key] = config.api.throttling_rate
-    if config.api.throttling_burst:
-        out[burst_key] = config.api.throttling_burst
+    if rate:
+        out[rate_key] = rate
+    if burst:
+        out[burst_key] = burst
     return out

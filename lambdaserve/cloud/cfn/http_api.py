@@ -19,9 +19,9 @@ def http_resources(config: Config) -> dict[str, Json]:
             "AllowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token"],
             "MaxAge": 600}
     resources: dict[str, Json] = {
-        c.API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": api_props},
+        c.HTTP_API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": api_props},
         INTEGRATION: {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
-            "ApiId": ref(c.API), "IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",
+            "ApiId": ref(c.HTTP_API), "IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",
             "IntegrationUri": c.invoke_target(config),
             "TimeoutInMillis": min(30000, config.function.timeout * 1000 + 1000)}},
     }
@@ -29,25 +29,25 @@ def http_resources(config: Config) -> dict[str, Json]:
         iam = config.api.auth == "iam" and path not in c.public_paths(config)
         resources["Route" + c.logical_id(path, verb.title())] = {
             "Type": "AWS::ApiGatewayV2::Route", "Properties": {
-                "ApiId": ref(c.API), "RouteKey": f"{verb} {path}",
+                "ApiId": ref(c.HTTP_API), "RouteKey": f"{verb} {path}",
                 "AuthorizationType": "AWS_IAM" if iam else "NONE",
                 "Target": sub("integrations/" + c.var(INTEGRATION))}}
     stage: Json = {
-        "ApiId": ref(c.API), "StageName": config.api.stage, "AutoDeploy": True,
+        "ApiId": ref(c.HTTP_API), "StageName": config.api.stage, "AutoDeploy": True,
         "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                               "Format": c.access_log_format("http")},
     }
-    route_settings = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    route_settings = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit", both=True)
     if route_settings:
         stage["DefaultRouteSettings"] = route_settings
-    resources[c.API_STAGE] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage}
+    resources[c.HTTP_API_STAGE] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage}
     resources[c.API_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
         "FunctionName": c.invoke_target(config), "Action": "lambda:InvokeFunction",
         "Principal": "apigateway.amazonaws.com",
-        "SourceArn": c.execute_api_arn()}}
+        "SourceArn": c.execute_api_arn(c.HTTP_API)}}
     return resources
 
 
 def http_url(config: Config) -> Json:
     # A named stage is part of the URL, and of rawPath in the 2.0 event the function receives.
-    return c.api_base_url(config.api.stage)
+    return c.api_base_url(c.HTTP_API, config.api.stage)

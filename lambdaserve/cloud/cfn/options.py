@@ -15,7 +15,7 @@ KEEP_WARM_PERMISSION = "KeepWarmPermission"
 
 def keep_warm_rule_name(config: Config) -> str:
     # Named, so the deployer policy can scope events:* to this one rule (at most 64 characters).
-    return f"{config.name}-keep-warm"
+    return f"{c.resource_name(config)}-keep-warm"
 
 
 def function_url_auth(config: Config) -> str:

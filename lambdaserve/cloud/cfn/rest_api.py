@@ -188,12 +188,12 @@ def rest_resources(config: Config) -> dict[str, Json]:
     resources[c.API_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
         "FunctionName": c.invoke_target(config), "Action": "lambda:InvokeFunction",
         "Principal": "apigateway.amazonaws.com",
-        "SourceArn": c.execute_api_arn()}}
+        "SourceArn": c.execute_api_arn(c.API)}}
     if config.api.auth == "api_key":
         resources.update(_api_key(config))
     return resources
 
 
 def rest_url(config: Config) -> Json:
-    return c.api_base_url(config.api.stage)
+    return c.api_base_url(c.API, config.api.stage)
 

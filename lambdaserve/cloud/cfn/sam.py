@@ -51,7 +51,7 @@ def _events(config: Config) -> Json:
                 events[c.logical_id(path, "Options")] = {"Type": "Api", "Properties": preflight}
         else:
             events[c.logical_id(path, verb.title())] = {
-                "Type": "HttpApi", "Properties": {"ApiId": ref(c.API), **props}}
+                "Type": "HttpApi", "Properties": {"ApiId": ref(c.HTTP_API), **props}}
     if config.function.keep_warm:
         events["KeepWarm"] = {"Type": "Schedule", "Properties": {
             "Schedule": config.function.keep_warm, "Name": keep_warm_rule_name(config),
@@ -62,6 +62,7 @@ def _events(config: Config) -> Json:
 def _function(config: Config, artifact: Artifact) -> Json:
     props = dict(function(config, artifact)["Properties"])
     del props["Code"]
+    configuration = dict(props)  # before the code location: what a version freezes besides code
     if isinstance(artifact, ImageArtifact):
         props["ImageUri"] = ref(PARAM_IMAGE_URI)
         code_hash = artifact.digest
@@ -70,7 +71,10 @@ def _function(config: Config, artifact: Artifact) -> Json:
         code_hash = artifact.sha256
     if c.uses_alias(config):
         props["AutoPublishAlias"] = c.ALIAS_NAME
-        props["AutoPublishCodeSha256"] = code_hash
+        # SAM names the version after this value alone when it is set, ignoring
+        # AutoPublishAliasAllProperties: so it hashes the code and the configuration together
+        # (a memory change publishes a version), as plain hex (a "sha256:" digest breaks the IDs).
+        props["AutoPublishCodeSha256"] = c.short_hash({"code": code_hash, "config": configuration}, 64)
         props["AutoPublishAliasAllProperties"] = True
         if config.function.provisioned_concurrency:
             props["ProvisionedConcurrencyConfig"] = {
@@ -96,14 +100,17 @@ def _rest_api(config: Config) -> Json:
     throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
     if throttle:
         props["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*", **throttle}]
+    # Browsers send CORS preflights without credentials: SAM's defaults would put the API's
+    # auth on the OPTIONS methods too, and every preflight would get a 403.
     if config.api.auth == "iam":
-        props["Auth"] = {"DefaultAuthorizer": "AWS_IAM"}
+        props["Auth"] = {"DefaultAuthorizer": "AWS_IAM", "AddDefaultAuthorizerToCorsPreflight": False}
     elif config.api.auth == "api_key":
         plan: Json = {"CreateUsagePlan": "PER_API"}
         plan_throttle = c.throttle(config, "RateLimit", "BurstLimit")
         if plan_throttle:
             plan["Throttle"] = plan_throttle
-        props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan}
+        props["Auth"] = {"ApiKeyRequired": True, "UsagePlan": plan,
+                         "AddApiKeyRequiredToCorsPreflight": False}
     if config.api.docs:
         props["BinaryMediaTypes"] = c.docs_binary_media_types()
     headers = gateway_response_headers(config)
@@ -125,7 +132,7 @@ def _http_api(config: Config) -> Json:
         "AccessLogSettings": {"DestinationArn": get_att(c.API_LOG_GROUP, "Arn"),
                               "Format": c.access_log_format("http")},
     }
-    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+    throttle = c.throttle(config, "ThrottlingRateLimit", "ThrottlingBurstLimit", both=True)
     if throttle:
         props["DefaultRouteSettings"] = throttle
     if config.api.auth == "iam":
@@ -158,7 +165,7 @@ def render_sam(config: Config, artifact: Artifact) -> dict[str, Any]:
         resources.update(account_resources())
         resources[c.API] = _rest_api(config)
     else:
-        resources[c.API] = _http_api(config)
+        resources[c.HTTP_API] = _http_api(config)
     resources[c.FUNCTION] = _function(config, artifact)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

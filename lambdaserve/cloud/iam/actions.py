@@ -137,6 +137,21 @@ def allows(policy: dict[str, Any], action: str) -> bool:
     return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in policy_actions(policy))
 
 
+def allows_on(policy: dict[str, Any], action: str, resource: str) -> bool:
+    """Whether some Allow statement names ``action`` on ``resource`` (conditions not evaluated)."""
+    wanted = action.lower()
+    for statement in policy["Statement"]:
+        if statement.get("Effect") != "Allow":
+            continue
+        acts, res = statement["Action"], statement["Resource"]
+        acts = [acts] if isinstance(acts, str) else acts
+        res = [res] if isinstance(res, str) else res
+        if any(fnmatch.fnmatchcase(wanted, a.lower()) for a in acts) and any(
+                fnmatch.fnmatchcase(resource, r) for r in res):
+            return True
+    return False
+
+
 def covers(policy: dict[str, Any], service: str, operation: str) -> bool:
     """Whether the policy allows a botocore call, e.g. covers(p, 'cloudformation', 'CreateChangeSet')."""
     if (service, operation) in UNAUTHORISED_OPERATIONS:

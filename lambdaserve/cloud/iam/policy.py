@@ -10,6 +10,7 @@ IAM policies cannot hold comments, so the Sids name each statement's purpose.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lambdaserve.cloud.cfn import common as c
@@ -72,38 +73,54 @@ def _by_prefix(actions: set[str], prefix: str) -> set[str]:
     return {a for a in actions if a.startswith(prefix + ":")}
 
 
-def _iam_statements(actions: set[str], template: dict[str, Any], p: str, account: str,
-                    stack: str) -> list[dict[str, Any]]:
+def reachable_templates(config: Config) -> list[dict[str, Any]]:
+    """Templates of every resource type and property any lambdaserve config of this app can have.
+
+    An update deletes what the deployed template had and the new one lacks (keep_warm on -> off,
+    rest -> http, api_key -> none, concurrency -> 0), with the deployer's credentials: so the
+    policy covers the union, scoped to this stack's names, not only the template being deployed.
+    """
+    fn, api = config.function, config.api
+    everything = replace(fn, keep_warm="rate(5 minutes)", reserved_concurrency=2,
+                         provisioned_concurrency=1, snapstart=False)
+    variants = [
+        replace(config, function=everything, api=replace(api, type="rest", auth="api_key", function_url=True,
+                                                         throttling_rate=1, throttling_burst=1)),
+        replace(config, function=everything, api=replace(api, type="http", auth="iam", function_url=True,
+                                                         throttling_rate=1, throttling_burst=1)),
+    ]
+    if fn.package == "zip":  # SnapStart excludes provisioned concurrency: its own variant
+        variants.append(replace(config, function=replace(fn, snapstart=True, provisioned_concurrency=0,
+                                                         ephemeral_storage=512)))
+    return [render_template(v, placeholder(fn.package)) for v in [config, *variants]]
+
+
+def _iam_statements(actions: set[str], p: str, account: str, stack: str) -> list[dict[str, Any]]:
     roles = f"arn:{p}:iam::{account}:role{c.role_path(stack)}*"
-    types = {r["Type"] for r in template["Resources"].values()}
     attach = {"iam:AttachRolePolicy", "iam:DetachRolePolicy"} & actions
     plain = _by_prefix(actions, "iam") - attach - {"iam:PassRole"}
     out = [_statement("StackRoles", plain, [roles])]
     if attach:
         out.append(_statement("StackRolesApiGatewayLoggingPolicyOnly", attach, [roles], {
             "ArnEquals": {"iam:PolicyARN": APIGW_LOGS_POLICY.format(p=p)}}))
-    services = ["lambda.amazonaws.com"]
-    if "AWS::ApiGateway::Account" in types:
-        services.append("apigateway.amazonaws.com")
     out.append(_statement("PassStackRolesToTheirServicesOnly", {"iam:PassRole"}, [roles], {
-        "StringEquals": {"iam:PassedToService": services}}))
+        "StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}}))
     return out
 
 
-def _apigateway_paths(template: dict[str, Any], region: str, p: str) -> list[str]:
+def _apigateway_paths(region: str, p: str) -> list[str]:
     base = f"arn:{p}:apigateway:{region}::"
-    types = {r["Type"] for r in template["Resources"].values()}
-    # The API's id is only known once created, so the scope is this region's API paths.
-    paths = ["/restapis", "/restapis/*"] if "AWS::ApiGateway::RestApi" in types else ["/apis", "/apis/*"]
-    if "AWS::ApiGateway::ApiKey" in types:
-        paths += ["/apikeys", "/apikeys/*", "/usageplans", "/usageplans/*"]
-    paths.append("/tags/*")  # CloudFormation tags what it creates with the stack's tags
+    # The API's id is only known once created, so the scope is this region's API paths; both
+    # kinds, keys and usage plans, since an update may delete those of the deployed template.
+    paths = ["/restapis", "/restapis/*", "/apis", "/apis/*", "/apikeys", "/apikeys/*", "/usageplans",
+             "/usageplans/*", "/tags/*"]  # CloudFormation tags what it creates with the stack's tags
     return [base + path for path in paths]
 
 
 def deployer_policy(config: Config, *, account: str, region: str, artifact_bucket: str,
                     ecr_repository: str) -> dict[str, Any]:
-    """The IAM policy document for deploying, updating and destroying this app's stack."""
+    """The IAM policy document for deploying, updating and destroying this app's stack, from
+    whatever lambdaserve template it holds now (``reachable_templates``)."""
     if not (account.isdigit() and len(account) == 12):
         raise CloudError(f"account {account!r} is not a 12-digit AWS account id",
                          hint="Pass --account 123456789012 (see `aws sts get-caller-identity`).")
@@ -111,11 +128,12 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
         raise CloudError("no region for the policy", hint="Pass --region or set deploy.region.")
     p = partition(region)
     stack = config.stack_name
-    template = render_template(config, placeholder(config.function.package))
-    actions = template_actions(template)
+    actions: set[str] = set()
+    for template in reachable_templates(config):
+        actions |= template_actions(template)
     fn = f"arn:{p}:lambda:{region}:{account}:function:{c.function_name(config)}"
     logs = f"arn:{p}:logs:{region}:{account}:log-group:"
-    groups = (c.function_log_group_name(config), c.api_log_group_name(config))
+    groups = c.all_log_group_names(config)
     statements = [
         _statement("OwnStackAndChangeSets", STACK_ACTIONS,
                    [f"arn:{p}:cloudformation:{region}:{account}:stack/{stack}/*"]),
@@ -125,16 +143,13 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
                    [logs + group + suffix for group in groups for suffix in ("", ":*")]),
         # DescribeLogGroups lists the account's groups: it is authorised on all of them.
         _statement("ListLogGroupsInRegion", {"logs:DescribeLogGroups"}, [logs + "*"]),
-        _statement("ApiGatewayInRegion", _by_prefix(actions, "apigateway"),
-                   _apigateway_paths(template, region, p)),
+        _statement("ApiGatewayInRegion", _by_prefix(actions, "apigateway"), _apigateway_paths(region, p)),
+        _statement("ApiGatewayAccountLoggingRole", {"apigateway:GET", "apigateway:PATCH"},
+                   [f"arn:{p}:apigateway:{region}::/account"]),
     ]
-    if "AWS::ApiGateway::Account" in {r["Type"] for r in template["Resources"].values()}:
-        statements.append(_statement("ApiGatewayAccountLoggingRole", {"apigateway:GET", "apigateway:PATCH"},
-                                     [f"arn:{p}:apigateway:{region}::/account"]))
-    statements += _iam_statements(actions, template, p, account, stack)
-    if config.function.keep_warm:
-        statements.append(_statement("KeepWarmRule", _by_prefix(actions, "events"), [
-            f"arn:{p}:events:{region}:{account}:rule/{keep_warm_rule_name(config)}"]))
+    statements += _iam_statements(actions, p, account, stack)
+    statements.append(_statement("KeepWarmRule", _by_prefix(actions, "events"), [
+        f"arn:{p}:events:{region}:{account}:rule/{keep_warm_rule_name(config)}"]))
     delivery = actions & WILDCARD_ACTIONS
     if delivery:
         # HTTP API access logs go through CloudWatch Logs' log delivery API: no resource-level rights.
@@ -152,4 +167,4 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
 
 
 __all__ = ["WILDCARD_ACTIONS", "allows", "covers", "deployer_policy", "iam_action", "partition",
-           "policy_actions"]
+           "policy_actions", "reachable_templates"]
