@@ -27,3 +27,9 @@ fi
 .venv/bin/python -m pip install -q "pip==26.3"
 # torch is pinned to the CPU build that lies on this machine's disk; an unpinned torch pulls CUDA.
 .venv/bin/python -m pip install -q -e ".[dev]"
+# ministack, the second local control plane of the template transition tests
+# (tests/cloud/ministack.py), pins botocore exactly: it gets a virtualenv of its own.
+if [ ! -x .venv-ministack/bin/ministack ]; then
+  "$PYTHON" -m venv .venv-ministack
+  .venv-ministack/bin/python -m pip install -q "ministack==1.5.33"
+fi

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
-from lambdaserve.cloud.cfn import render_template
+from lambdaserve.cloud.cfn import function_log_group_name, render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
 from lambdaserve.cloud.stack import (
     Deployer,
@@ -251,7 +251,7 @@ def logs(target: str, profile: str | None, region: str | None, endpoint_url: str
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url) as cloud:
         found = app_status(cloud.clients, config.stack_name, stage=config.api.stage)
-        group = found.outputs.get("LogGroupName") or f"/aws/lambda/{config.name}"
+        group = found.outputs.get("LogGroupName") or function_log_group_name(config)
         for event in read_logs(cloud.clients, group, since_seconds=seconds, tail=tail):
             click.echo(event.message)
 
