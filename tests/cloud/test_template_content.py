@@ -163,6 +163,8 @@ def test_rest_access_logs_wait_for_the_account_logging_role(tmp_path: Path) -> N
     template = rendered(tmp_path, "rest_zip", "cfn")
     assert template["Resources"][c.API_STAGE]["DependsOn"] == ["ApiGatewayAccount"]
     account = template["Resources"]["ApiGatewayAccount"]
+    # after the API and the function: the new logging role gets time to propagate through IAM
+    assert account["DependsOn"] == [c.API, c.FUNCTION]
     assert account["DeletionPolicy"] == "Retain"  # other APIs of the account keep logging
     role = props(template, "ApiGatewayLogsRole")
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {

@@ -117,7 +117,7 @@ def _methods(config: Config, ids: dict[str, str]) -> dict[str, Json]:
     return methods
 
 
-def account_resources() -> dict[str, Json]:
+def account_resources(after: tuple[str, ...] = (c.API, c.FUNCTION)) -> dict[str, Json]:
     """API Gateway writes REST access logs through one role set per account and region.
 
     The stack sets it (replacing any role set before, which is harmless: both may only push
@@ -131,8 +131,11 @@ def account_resources() -> dict[str, Json]:
                           "Action": "sts:AssumeRole"}]},
                       "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/"
                                                 "AmazonAPIGatewayPushToCloudWatchLogs")]}}
+    # IAM is eventually consistent: a role used the moment it exists can be refused ("The role ARN
+    # does not have required permissions set to API Gateway"). Waiting for the API and the function
+    # (whose own creation waits for its role) gives the logging role that time on a first create.
     account: Json = {"Type": "AWS::ApiGateway::Account", "DeletionPolicy": "Retain",
-                     "UpdateReplacePolicy": "Retain",
+                     "UpdateReplacePolicy": "Retain", "DependsOn": list(after),
                      "Properties": {"CloudWatchRoleArn": get_att(ACCOUNT_ROLE, "Arn")}}
     return {ACCOUNT_ROLE: role, ACCOUNT: account}
 

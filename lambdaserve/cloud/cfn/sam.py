@@ -162,7 +162,8 @@ def render_sam(config: Config, artifact: Artifact) -> dict[str, Any]:
         c.API_LOG_GROUP: api_log_group(config),
     }
     if config.api.type == "rest":
-        resources.update(account_resources())
+        # not after the API: SAM's API waits for the account setting (its stage needs it)
+        resources.update(account_resources(after=(c.FUNCTION,)))
         resources[c.API] = _rest_api(config)
     else:
         resources[c.HTTP_API] = _http_api(config)

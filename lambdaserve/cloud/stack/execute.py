@@ -213,6 +213,10 @@ def _raise_if_failed(stack: str, change_type: str, result: Any) -> None:
         if result.status == "UPDATE_ROLLBACK_FAILED":
             hint = "The rollback failed too; run `lambdaserve deploy` again to continue it."
         raise CloudError(f"the update of {stack} failed ({result.status}): {why}", hint=hint)
-    raise CloudError(f"creating {stack} failed ({result.status}): {why}",
-                     hint="Fix the cause and run `lambdaserve deploy` again; it deletes the failed "
-                          "stack first (ROLLBACK_COMPLETE stacks cannot be updated).")
+    hint = ("Fix the cause and run `lambdaserve deploy` again; it deletes the failed "
+            "stack first (ROLLBACK_COMPLETE stacks cannot be updated).")
+    if "does not have required permissions" in why:
+        # API Gateway read the new logging role before IAM had propagated it (aws-cdk #2194).
+        hint = ("IAM had not yet propagated the new API Gateway logging role; nothing needs fixing: "
+                "run `lambdaserve deploy` again.")
+    raise CloudError(f"creating {stack} failed ({result.status}): {why}", hint=hint)
