@@ -93,3 +93,31 @@ def test_each_transition_leaves_exactly_the_new_templates_resources(tmp_path: Pa
         destroy_stack(clients, RecordingUI(), stack=config.stack_name, app=config.name, assume_yes=True,
                       artifact_bucket=bucket, sleep=Sleeps(), poll=0)
         assert _gone(clients.client("lambda").get_function, FunctionName=c.function_name(config))
+
+
+def test_deploys_keep_the_live_version_and_the_one_before_it(tmp_path: Path) -> None:
+    with ministack_server(tmp_path) as endpoint:
+        clients = moto_clients(endpoint)
+        identity = resolve_identity(clients, environ=FAKE_ENV, euid=1000)
+        bucket = bucket_name(identity.account, clients.region)
+        ticks = itertools.count(1_800_000_000, 60)
+        deployer = Deployer(clients, RecordingUI(), sleep=Sleeps(), poll=0, clock=lambda: float(next(ticks)))
+        ui_lines: list[str] = []
+        for memory in (512, 1024, 1536, 2048):  # each a new configuration, so a new version
+            config = _config(tmp_path, {"function": {"provisioned_concurrency": 1, "memory": memory}})
+            artifact, steps = plan_zip_upload(clients, bucket=bucket, app=config.name,
+                                              path=tiny_zip(tmp_path / "code.zip", "same code"))
+            request = DeployRequest(stack=config.stack_name, template=render_template(config, artifact),
+                                    smoke=False, parameters=parameter_values(artifact), assume_yes=True)
+            plan = deployer.plan(request, artifact_steps=steps)
+            ui_lines += plan.lines()
+            assert deployer.execute(plan, request).outcome in ("created", "updated")
+        fn = c.function_name(config)
+        versions = [v["Version"] for v in clients.client("lambda").list_versions_by_function(
+            FunctionName=fn)["Versions"]]
+        live = clients.client("lambda").get_alias(FunctionName=fn, Name="live")["FunctionVersion"]
+        assert clients.client("lambda").get_function_configuration(FunctionName=fn, Qualifier="live")[
+            "MemorySize"] == 2048
+        numbered = sorted(int(v) for v in versions if v.isdigit())
+        assert len(numbered) == 2 and str(numbered[-1]) == live, versions
+        assert any("delete iris's published versions" in line for line in ui_lines)

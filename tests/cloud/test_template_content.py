@@ -271,8 +271,8 @@ def test_provisioned_concurrency_sits_on_a_version_behind_the_live_alias(tmp_pat
     assert alias["Name"] == "live"
     assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
     assert alias["FunctionVersion"] == {"Fn::GetAtt": [c.FUNCTION_VERSION, "Version"]}
-    # A replaced version is deleted once the update succeeds: one per deploy would pile up.
-    assert template["Resources"][c.FUNCTION_VERSION]["UpdateReplacePolicy"] == "Delete"
+    # Retained on replacement (the rollback target); deploy prunes the older ones (stack/versions.py).
+    assert template["Resources"][c.FUNCTION_VERSION]["UpdateReplacePolicy"] == "Retain"
     # Everything that invokes goes through the alias, so it hits the provisioned environments.
     assert props(template, "ApiIntegration")["IntegrationUri"] == {"Ref": c.FUNCTION_ALIAS}
     assert props(template, c.API_PERMISSION)["FunctionName"] == {"Ref": c.FUNCTION_ALIAS}

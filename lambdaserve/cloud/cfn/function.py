@@ -99,9 +99,9 @@ def version_and_alias(config: Config, artifact: Artifact, function_props: Json) 
 
     A Version is immutable: CloudFormation only publishes a new one when a property
     changes, so the description carries the code hash (a parameter) and a hash of the
-    function's configuration. A replaced version is deleted in the update's cleanup phase,
-    once the alias points at the new one (a failed update rolls back before any cleanup, to a
-    version that still exists), so each deploy does not leave one more version behind.
+    function's configuration. A replaced version is retained, so the previous one stays for a
+    rollback (and for an alias-based rollout that shifts traffic from it); deploy then deletes
+    all but the alias's version and the one before it (cloud/stack/versions.py).
     """
     code = c.var(PARAM_IMAGE_URI if isinstance(artifact, ImageArtifact) else PARAM_SHA256)
     config_hash = c.short_hash({k: v for k, v in function_props.items() if k != "Code"})
@@ -113,7 +113,7 @@ def version_and_alias(config: Config, artifact: Artifact, function_props: Json) 
         alias_props["ProvisionedConcurrencyConfig"] = {
             "ProvisionedConcurrentExecutions": config.function.provisioned_concurrency}
     return {
-        c.FUNCTION_VERSION: {"Type": "AWS::Lambda::Version", "UpdateReplacePolicy": "Delete",
+        c.FUNCTION_VERSION: {"Type": "AWS::Lambda::Version", "UpdateReplacePolicy": "Retain",
                              "DeletionPolicy": "Delete", "Properties": version_props},
         c.FUNCTION_ALIAS: {"Type": "AWS::Lambda::Alias", "Properties": alias_props},
     }

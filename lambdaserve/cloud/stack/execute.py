@@ -19,6 +19,7 @@ from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
 from lambdaserve.cloud.stack.smoke import HttpGet, SmokeResult, smoke_test
+from lambdaserve.cloud.stack.versions import prune_versions
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.store.buckets import create_bucket, create_repository, put_zip
 from lambdaserve.cloud.ui import CloudUI
@@ -106,6 +107,11 @@ class Executor:
             self._create_change_set(step, run)
         elif isinstance(step, p.ExecuteChangeSet):
             self._execute(run)
+        elif isinstance(step, p.PruneVersions):
+            if run.result is not None and run.result.outcome in ("created", "updated"):
+                deleted = prune_versions(self.clients, step.function, step.alias, step.keep, self.ui.warn)
+                if deleted:
+                    self.ui.info(f"deleted old versions {', '.join(deleted)} of {step.function}")
         elif isinstance(step, p.SmokeTest):
             self._smoke(run)
 

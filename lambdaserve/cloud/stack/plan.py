@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.cloud.aws import AwsClients
+from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.stack.changeset import MAX_TEMPLATE_BODY, Change, TemplateUpload, describe_changes
 from lambdaserve.cloud.stack.events import describe_stack
 from lambdaserve.cloud.stack.preview import all_added, deployed_template, template_changes
@@ -186,8 +187,20 @@ class SmokeTest:
         return f"smoke test: GET {self.url or '<ApiUrl>'}/health"
 
 
+@dataclass(frozen=True)
+class PruneVersions:
+    function: str
+    alias: str
+    keep: int = 2  # the alias's version and the one before it, for a rollback
+
+    def describe(self) -> str:
+        return (f"delete {self.function}'s published versions except the {self.alias!r} alias's and the "
+                "one before it (each deploy publishes one; the code storage quota is 75 GB)")
+
+
 Step = (WaitForStack | DeleteFailedStack | ContinueRollback | CreateBucket | UploadArtifact
-        | CreateRepository | PushImage | UploadTemplate | CreateChangeSet | ExecuteChangeSet | SmokeTest)
+        | CreateRepository | PushImage | UploadTemplate | CreateChangeSet | ExecuteChangeSet
+        | PruneVersions | SmokeTest)
 RECOVERY = (WaitForStack, DeleteFailedStack, ContinueRollback)
 
 
@@ -228,6 +241,16 @@ def recovery_steps(stack: str, plan: StackPlan) -> list[Step]:
     if plan.action == "stuck":
         raise stuck_error(stack, plan.status)
     return []
+
+
+def prune_step(template: Mapping[str, Any]) -> PruneVersions | None:
+    """Versions to prune after the change set, when the template publishes them behind an alias."""
+    resources = template.get("Resources", {})
+    function = resources.get(c.FUNCTION, {}).get("Properties", {}).get("FunctionName")
+    alias = resources.get(c.FUNCTION_ALIAS, {}).get("Properties", {}).get("Name")
+    if c.FUNCTION_VERSION not in resources or not isinstance(function, str) or not isinstance(alias, str):
+        return None
+    return PruneVersions(function, alias)
 
 
 def _change_type(plan: StackPlan) -> str:
@@ -275,6 +298,9 @@ def plan_deploy(clients: AwsClients, request: DeployRequest, *, artifact_steps: 
     if template_upload is not None:
         steps.append(UploadTemplate(template_upload))
     steps += [CreateChangeSet(request.stack, change_type), ExecuteChangeSet(request.stack)]
+    prune = prune_step(request.template)
+    if prune is not None:
+        steps.append(prune)
     outputs = {str(o["OutputKey"]): str(o["OutputValue"]) for o in (found or {}).get("Outputs", [])}
     if request.smoke:
         steps.append(SmokeTest(outputs.get("ApiUrl", "") if change_type == "UPDATE" else ""))
