@@ -61,3 +61,14 @@ def test_bad_artifact_and_config_errors_exit_with_a_hint(tmp_path: Path) -> None
     plain = project(tmp_path / "ok")
     zip_only = CliRunner().invoke(cli, ["template", "--config", str(plain), "--zip", "bucket/key"])
     assert zip_only.exit_code == 2 and "s3://bucket/key" in zip_only.stderr
+
+
+def test_a_trailing_slash_api_path_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    # `template` and `doctor` once crashed with a KeyError on "/predict/" or "/health/".
+    for path in ("/predict/", "/health/", "/a//b"):
+        root = project(tmp_path, f'[api]\npath = "{path}"\n')
+        doctor = ["doctor", "--config", str(root), "--offline", "--no-smoke"]
+        for command in (["template", "--config", str(root)], doctor):
+            result = CliRunner().invoke(cli, command)
+            assert result.exit_code == 3, (command, result.output)
+            assert "api.path" in result.output and "Traceback" not in result.output
