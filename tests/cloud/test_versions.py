@@ -25,3 +25,18 @@ def test_only_templates_with_an_alias_prune(tmp_path) -> None:
     for variant in ("provisioned_http_iam", "snapstart_py313"):
         assert prune_step(rendered(tmp_path, variant, "cfn")) == PruneVersions("iris", "live")
     assert set(VARIANTS) >= {"provisioned_http_iam", "snapstart_py313"}
+
+
+def test_a_first_create_lost_to_iam_propagation_says_to_deploy_again() -> None:
+    import pytest
+
+    from lambdaserve.cloud.stack.events import StackEvent, WaitResult
+    from lambdaserve.cloud.stack.execute import _raise_if_failed
+    from lambdaserve.errors import CloudError
+
+    # for parity: the message API Gateway gives when it reads a just-created role (aws-cdk #2194)
+    failed = StackEvent("e1", None, "ApiGatewayAccount", "AWS::ApiGateway::Account", "CREATE_FAILED",
+                        "The role ARN does not have required permissions set to API Gateway")
+    with pytest.raises(CloudError) as info:
+        _raise_if_failed("lambdaserve-iris", "CREATE", WaitResult("ROLLBACK_COMPLETE", (failed,)))
+    assert "propagated" in info.value.hint and "`lambdaserve deploy` again" in info.value.hint
