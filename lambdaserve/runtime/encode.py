@@ -12,6 +12,10 @@ from typing import Any
 from lambdaserve.runtime.signature import OIP_DATATYPES
 
 
+class UnserialisableOutput(TypeError):
+    """The model answered a value JSON cannot carry: a server-side fault, never sent as its repr."""
+
+
 class Plain:
     """Converts values to JSON ones and counts the non-finite numbers it replaced with null."""
 
@@ -51,7 +55,11 @@ class Plain:
             return self.convert(item())
         if isinstance(value, set | frozenset):
             return [self.convert(v) for v in sorted(value, key=repr)]
-        return str(value)
+        # a repr sent with 200 would pass for an answer; the type goes to the log with the 500
+        raise UnserialisableOutput(
+            f"the model's answer holds a {type(value).__module__}.{type(value).__qualname__}, "
+            "which JSON cannot carry; return numbers, strings, lists, dicts or arrays"
+        )
 
 
 _PLAIN = {int, str, bool, type(None)}

@@ -12,9 +12,9 @@ from typing import Any
 
 from lambdaserve.errors import RequestError
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
-from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype
+from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, check_shape
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
-from lambdaserve.runtime.validation import MAX_DEPTH, RowChecker, checkers, kind_of, shown
+from lambdaserve.runtime.validation import DEFAULT_INPUT, MAX_DEPTH, RowChecker, checkers, kind_of, shown
 
 FORMAT_ROWS = "rows"
 FORMAT_OIP = "oip"
@@ -163,13 +163,22 @@ def _reshape(flat: list[Any], dims: list[int]) -> list[Any]:
 
 
 def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> tuple[str, list[Any]]:
+    """One tensor's name and checked rows. Without a signature (``free``) the model takes one
+    input named "input" in every format, so the predictor reads the same key for rows and OIP."""
     if not isinstance(raw, dict):
         raise RequestError(f"inputs[{i}] must be an object with name, shape, datatype and data")
     name = raw.get("name")
     if not isinstance(name, str):
         raise RequestError(f'inputs[{i}] needs a "name" (a string)', hint="Inputs: " + ", ".join(checks))
-    if name not in checks and not free:
-        raise RequestError(f"unknown input {name!r}", hint="Inputs: " + ", ".join(checks))
+    if name not in checks:
+        if free:
+            raise RequestError(
+                f"unknown input {shown(name)}; a model without a signature takes one input, named "
+                f"{DEFAULT_INPUT!r}",
+                hint=f'Name the tensor "{DEFAULT_INPUT}", or declare the inputs in [signature] of '
+                "lambdaserve.toml.",
+            )
+        raise RequestError(f"unknown input {shown(name)}", hint="Inputs: " + ", ".join(checks))
     shape, datatype, data = raw.get("shape"), raw.get("datatype"), raw.get("data")
     if (
         not isinstance(shape, list)
@@ -193,20 +202,7 @@ def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> 
     if not isinstance(data, list):
         raise RequestError(f"input {name!r}: data must be a list, not {shown(data)}")
     flat = _ordered_flat(data, name)
-    if len(flat) != math.prod(shape):
-        raise RequestError(
-            f"input {name!r}: shape {shape} holds {math.prod(shape)} values but data has {len(flat)}"
-        )
-    if check.spec is not None:
-        model_shape = list(check.spec.shape)
-        fits = len(shape) == len(model_shape) and all(
-            m is None or m == s for m, s in zip(model_shape, shape, strict=True)
-        )
-        if not fits:
-            shown_shape = [-1 if d is None else d for d in model_shape]
-            raise RequestError(f"input {name!r}: shape {shape} does not fit the model's {shown_shape}")
-    if shape[0] == 0:
-        raise RequestError(f"input {name!r}: the batch is empty; send at least one row")
+    check_shape(name, shape, len(flat), check.spec.shape if check.spec is not None else None)
     check_datatype(name, str(datatype), flat, shape)
     return name, check.check_rows(_reshape(flat, shape))
 
@@ -222,8 +218,7 @@ def _oip_inputs(raw_inputs: list[Any], signature: Signature) -> tuple[dict[str, 
         if name in inputs:
             raise RequestError(f"input {name!r} is given twice")
         inputs[name] = rows
-    if not free:
-        _known_names(inputs, checks, '"inputs"')
+    _known_names(inputs, checks, '"inputs"')
     sizes = {len(v) for v in inputs.values()}
     if len(sizes) != 1:
         raise RequestError(

@@ -48,7 +48,12 @@ def float_limit(dtype: str) -> int:
 def number_text(value: Any) -> str:
     """A number as the client wrote it, short: a 4,300-digit integer is not printed whole."""
     if isinstance(value, int) and not isinstance(value, bool):
-        digits = len(str(abs(value)))
+        if value.bit_length() <= 64:
+            return str(value)
+        # counted without str(): past 4,300 digits Python refuses to convert an int to text
+        digits = int(value.bit_length() * math.log10(2)) + 1  # exact, or one too many
+        if abs(value) < 10 ** (digits - 1):
+            digits -= 1
         return str(value) if digits <= 24 else f"a {digits}-digit integer"
     if isinstance(value, float):
         if math.isnan(value):

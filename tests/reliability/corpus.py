@@ -254,6 +254,14 @@ def oip() -> list[tuple[str, str, str]]:
             "data": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
         },
         "shape-bools": {**tensor, "shape": [True, 4]},
+        # multiplied out before they were checked: a 500 (int -> str overflow), a 504 that killed
+        # the environment, and 10**12 empty lists built from 95 bytes
+        "shape-2200-digits": {**tensor, "shape": [10**2200, 10**2200]},
+        "shape-420-dims-of-4300-digits": {**tensor, "shape": [10**4299] * 420},
+        "shape-huge-batch": {**tensor, "shape": [10**30, 4]},
+        "shape-trillion-empty": {**tensor, "shape": [1, 10**12, 0], "data": []},
+        "shape-zero-width": {**tensor, "shape": [1, 0], "data": []},
+        "shape-rank-40": {**tensor, "shape": [1] * 39 + [4]},
     }
     cases += [(f"tensor-{name}", json.dumps({"inputs": [t]}), "") for name, t in variants.items()]
     cases += [

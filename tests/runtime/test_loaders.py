@@ -36,7 +36,7 @@ def test_sklearn_classifier_matches_sklearn(tmp_path: Path, fmt: str) -> None:
     _same(model.predict({"input": made.rows}, probabilities=True), made.expected)
     assert set(model.predict({"input": made.rows})) == {"label"}
     sig = model.signature
-    assert sig.n_features == 4 and sig.inputs[0].dtype == "float64"
+    assert sig.n_features == 4 and sig.inputs[0].dtype == "float32"  # what its trees compute in
     assert sig.classes == (0, 1, 2) and sig.has_proba
     assert [(t.name, t.shape) for t in sig.outputs] == [("label", (None,)), ("probabilities", (None, 3))]
     assert model.versions()["scikit-learn"] and model.versions()["numpy"] == np.__version__
@@ -91,7 +91,8 @@ def test_declared_signature_renames_the_input_and_keeps_model_outputs(tmp_path: 
         "outputs": [{"name": "whatever", "dtype": "int64", "shape": [-1]}],
     }
     model = load_model(runtime_settings(made.path, signature=declared))
-    assert model.signature.inputs == (TensorSpec("features", "float64", (None, 4)),)
+    # the dtype stays the model's own: a forest computes in float32, whatever the declaration
+    assert model.signature.inputs == (TensorSpec("features", "float32", (None, 4)),)
     assert model.signature.source == "config" and model.signature.classes == (0, 1, 2)
     assert [t.name for t in model.signature.outputs] == ["label", "probabilities"]
     _same(model.predict({"features": made.rows}, probabilities=True), made.expected)

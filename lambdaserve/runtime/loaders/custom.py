@@ -12,7 +12,8 @@ two are appended, never prepended, so a predictor cannot shadow an installed pac
 
 Signature: [signature] in lambdaserve.toml, else the predictor's ``signature`` attribute
 (a Signature or its dict), else source "unknown": requests are checked as JSON only and
-``predict`` gets the request's rows as ``inputs["input"]``.
+``predict`` gets the request's rows as ``inputs["input"]``, in every format: an Open
+Inference Protocol tensor must then be named "input" (any other name is a 400 saying so).
 """
 
 from __future__ import annotations

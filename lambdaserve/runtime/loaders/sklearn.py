@@ -8,6 +8,8 @@ The signature comes from the fitted estimator: ``n_features_in_``, ``feature_nam
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,32 @@ def _label_dtype(classes: Any) -> str:
     return {"i": "int64", "u": "int64", "f": "float64", "b": "bool"}.get(kind, "string")
 
 
+def _first_steps(est: Any) -> list[Any]:
+    """The estimators that see the request's values as sent: a pipeline's first step, the
+    members of an ensemble or a column transformer (each sees raw values), recursively."""
+    steps = getattr(est, "steps", None)
+    if steps:
+        first = next((step for _, step in steps if step not in (None, "passthrough")), None)
+        return [] if first is None else _first_steps(first)
+    found = [est]
+    for attr in ("estimators_", "transformers_"):
+        members = getattr(est, attr, None)
+        if members is None:
+            continue
+        flat = members.ravel().tolist() if hasattr(members, "ravel") else list(members)
+        for member in flat:
+            member = member[1] if isinstance(member, tuple) else member  # (name, transformer, cols)
+            if hasattr(member, "fit"):
+                found += _first_steps(member)
+    return found
+
+
+def _input_dtype(est: Any) -> str:
+    """float32 when a tree sees the raw values: scikit-learn's trees compare features as float32
+    (sklearn.tree._tree.DTYPE) and refuse a value that overflows it, though they accept float64."""
+    return "float32" if any(hasattr(step, "tree_") for step in _first_steps(est)) else "float64"
+
+
 def _signature(est: Any) -> Signature:
     names = getattr(est, "feature_names_in_", None)
     width = getattr(est, "n_features_in_", None)
@@ -89,7 +117,7 @@ def _signature(est: Any) -> Signature:
     if width is None and hasattr(first, "build_analyzer"):
         spec = TensorSpec("input", "string", (None,))  # a text vectorizer takes one string per row
     else:
-        spec = TensorSpec("input", "float64", (None, None if width is None else int(width)))
+        spec = TensorSpec("input", _input_dtype(est), (None, None if width is None else int(width)))
     classes = getattr(est, "classes_", None)
     if classes is not None and not hasattr(classes, "dtype"):
         classes = None  # multi-output classifiers keep a list of arrays: answer their labels as is
@@ -121,6 +149,22 @@ def _dataframe_maker() -> Any:
     return pd.DataFrame
 
 
+@contextmanager
+def _overflow_is_a_client_error() -> Iterator[None]:
+    """A finite value that overflows float32 deeper in a pipeline (a tree behind a scaler) is the
+    client's number, too large for the model: a 400, as if the signature had said float32."""
+    try:
+        yield
+    except ValueError as exc:
+        if "too large for dtype('float32')" not in str(exc):
+            raise
+        raise RequestError(
+            "a value is out of range for float32 inside the model (a step of the pipeline computes "
+            "in float32, largest magnitude 3.4028235e+38)",
+            hint="The model's input type cannot hold this number; check the units or the scaling.",
+        ) from None
+
+
 class SklearnModel:
     framework = "sklearn"
 
@@ -144,7 +188,7 @@ class SklearnModel:
             raise RequestError("this model does not give probabilities",
                                hint="Ask without probabilities; the model has no predict_proba.")
         features = self._features(inputs)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _overflow_is_a_client_error():
             # Fitted on a DataFrame but given an array: the columns are in the signature's order.
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
             if not self._is_classifier:
