@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
+from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.cloud.cfn import function_log_group_name, render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
 from lambdaserve.cloud.stack import (
@@ -50,7 +51,8 @@ def cloud_options(func: Any) -> Any:
                      help="aws, or local: a moto server as the cloud (started if none is running)."),
         click.option("--profile", default=None, help="AWS profile (default: AWS_PROFILE or 'default')."),
         click.option("--region", default=None, help="AWS region (default: deploy.region, then AWS_REGION)."),
-        click.option("--endpoint-url", default=None, help="Another AWS endpoint, e.g. a moto server."),
+        click.option("--endpoint-url", default=None, type=ENDPOINT_URL,
+                     help="Another AWS endpoint, e.g. a moto server."),
         click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
                      help="The project folder or its lambdaserve.toml."),
     ]):

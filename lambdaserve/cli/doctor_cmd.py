@@ -27,7 +27,8 @@ from lambdaserve.cli.doctor_probes import (
     required_actions,
     smoke_probe,
 )
-from lambdaserve.config import Config, find_config, load_config
+from lambdaserve.cli.params import ENDPOINT_URL
+from lambdaserve.config import CONFIG_FILE, Config, find_config, load_config
 from lambdaserve.doctor import (
     CHECKS,
     DoctorContext,
@@ -50,6 +51,8 @@ def _config_or_none(path: Path) -> Config | None:
     try:
         find_config(path.resolve())
     except ConfigError:
+        if (path.resolve() / CONFIG_FILE).is_dir():
+            raise  # a lambdaserve.toml that is a folder is a broken project, not none
         return None  # no project here: the environment checks still run
     return load_config(path)
 
@@ -135,7 +138,8 @@ def _remote_text(config: Config, aws: LazyAws, since_s: float) -> str:
               help="Invoke the function once in the local Lambda (Errno 38, cold start).")
 @click.option("--profile", default=None, help="AWS profile.")
 @click.option("--region", default=None, help="AWS region (default: deploy.region, then AWS_REGION).")
-@click.option("--endpoint-url", default=None, help="Another AWS endpoint, e.g. a moto server.")
+@click.option("--endpoint-url", default=None, type=ENDPOINT_URL,
+              help="Another AWS endpoint, e.g. a moto server.")
 def doctor(config_path: Path, as_json: bool, explain_text: str | None, remote: bool, since: str,
            offline: bool, smoke: bool, profile: str | None, region: str | None,
            endpoint_url: str | None) -> None:

@@ -96,12 +96,19 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     """Inspect MODEL and write lambdaserve.toml in the current folder."""
     console = Console(stderr=True, highlight=False)
     target = Path.cwd() / CONFIG_FILE
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder, not a file",
+                          hint="Move the folder away (or run init in another folder), then run init again.")
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists", hint="Pass --force to overwrite it.")
     model = model.resolve()
     if not model.exists():
         raise ConfigError(f"--model {model}: no such file or folder",
                           hint="Pass the path of the trained model file (e.g. model.joblib).")
+    if not model.is_relative_to(Path.cwd().resolve()):  # resolved: a symlink out is outside too
+        raise ConfigError(f"--model {model} is outside the project folder {Path.cwd().resolve()}",
+                          hint="lambdaserve packs only what is inside the project: copy the model into "
+                               "this folder, or run init in the folder that holds it.")
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
     signature, requirements, note = _inspect(model, framework, predictor)

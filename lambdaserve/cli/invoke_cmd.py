@@ -16,6 +16,7 @@ import click
 
 from lambdaserve.cli import wiring, worker_python
 from lambdaserve.cli.invoke_io import check_answer, read_event
+from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.config import load_config, runtime_env
 from lambdaserve.errors import LambdaServeError
 
@@ -72,7 +73,8 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
 @click.option("--remote", is_flag=True, help="Invoke the deployed function instead of a local one.")
 @click.option("--profile", default=None, help="With --remote: the AWS profile.")
 @click.option("--region", default=None, help="With --remote: the AWS region.")
-@click.option("--endpoint-url", default=None, help="With --remote: another AWS endpoint (e.g. moto).")
+@click.option("--endpoint-url", default=None, type=ENDPOINT_URL,
+              help="With --remote: another AWS endpoint (e.g. moto).")
 def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str,
            remote: bool, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
     """Run one event through the function and print its result as JSON on stdout.

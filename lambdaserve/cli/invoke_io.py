@@ -8,12 +8,16 @@ raises, so the exit code says so; the CLI maps the error classes to codes.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lambdaserve.errors import FunctionFailedError, RequestRefusedError, UsageError
+from lambdaserve.runtime.app import MAX_BODY_BYTES  # Lambda's synchronous payload limit, in one place
 
 _NOT_JSON = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
@@ -51,6 +55,24 @@ def parse_json(text: str, where: str) -> Any:
         ) from None
 
 
+def _read_bounded(stream: BinaryIO | None, path: Path) -> bytes:
+    """At most one byte past Lambda's payload limit, from ``stream`` or the file at ``path``.
+
+    /dev/zero never ends, so nothing is read whole. A FIFO is opened without waiting for a
+    writer (a plain open would hang until one comes); with none, the read finds it empty."""
+    if stream is not None:
+        return stream.read(MAX_BODY_BYTES + 1)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not an event file")
+        os.set_blocking(fd, True)  # a writer already there is waited for, as a pipe is
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return file.read(MAX_BODY_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def read_event(event: str | None, data: str | None) -> dict[str, Any]:
     """The payload: a whole event from a file (or stdin), or --data rows wrapped as {"data": ...}."""
     if (event is None) == (data is None):
@@ -61,9 +83,16 @@ def read_event(event: str | None, data: str | None) -> dict[str, Any]:
         return {"data": parse_json(data, "--data")}
     where = f"--event {event}"
     try:
-        raw = sys.stdin.buffer.read() if event == "-" else Path(str(event)).read_bytes()
+        raw = _read_bounded(sys.stdin.buffer if event == "-" else None, Path(str(event)))
     except OSError as exc:
         raise UsageError(f"{where}: {exc.strerror}", hint="Check the path of the event file.") from exc
+    if len(raw) > MAX_BODY_BYTES:
+        raise UsageError(
+            f"{where} is over {MAX_BODY_BYTES} bytes, Lambda's 6 MB limit for a synchronous payload",
+            hint="Send fewer rows per event; Lambda refuses a larger payload.",
+        )
+    if not raw.strip():
+        raise UsageError(f"{where} is empty", hint="`lambdaserve generate-event apigw` prints a valid event.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -10,6 +10,7 @@ import boto3
 import click
 from rich.console import Console
 
+from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.cloud import AwsClients, make_session, resolve_region
 from lambdaserve.cloud.iam import deployer_policy, resolve_identity
 from lambdaserve.cloud.store import bucket_name, repository_name
@@ -33,7 +34,7 @@ def _account_from_credentials(session: boto3.Session, profile: str | None, regio
 @click.option("--account", help="AWS account id (default: the one your credentials belong to).")
 @click.option("--region", help="AWS region (default: deploy.region, then AWS_REGION / the profile's region).")
 @click.option("--profile", help="AWS profile used to look up the account.")
-@click.option("--endpoint-url", help="AWS endpoint for that lookup (moto, LocalStack).")
+@click.option("--endpoint-url", type=ENDPOINT_URL, help="AWS endpoint for that lookup (moto, LocalStack).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE instead of stdout.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),

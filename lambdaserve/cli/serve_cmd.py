@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -39,6 +40,7 @@ from lambdaserve.emulator.fronts import (
     LoadBalancer,
     local_api_keys,
 )
+from lambdaserve.errors import ModelLoadError
 from lambdaserve.runtime import docs
 from lambdaserve.runtime.formats import zero_inputs
 
@@ -83,6 +85,33 @@ def _keys(config: Config, api: str | None, given: tuple[str, ...]) -> tuple[tupl
     if config.api.auth != "api_key" or (api or config.api.type) != "rest":
         return (), False
     return local_api_keys(given)
+
+
+# GET /health as an HTTP API sends it: the runtime answers it without touching the model's inputs.
+_HEALTH_EVENT = {"version": "2.0", "routeKey": "$default", "rawPath": "/health", "rawQueryString": "",
+                 "headers": {}, "isBase64Encoded": False,
+                 "requestContext": {"http": {"method": "GET", "path": "/health"}, "requestId": "start-check"}}
+
+
+def check_init(spec: FunctionSpec) -> None:
+    """Initialise the function once in a throwaway environment, so a model that cannot load stops
+    `serve` at start with its error instead of a banner and a 502 for every request. Its own
+    environment is discarded: the first request still meets a cold start, as after a deploy."""
+    lines: list[str] = []
+    with Function(replace(spec, concurrency=1), log_sink=lines.append) as function:
+        result = function.invoke(json.dumps(_HEALTH_EVENT).encode())
+    if result.function_error is None:
+        return
+    for line in lines:
+        click.echo(line.rstrip("\n"), err=True)
+    try:
+        error = json.loads(result.payload)
+        why = f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
+    except (ValueError, AttributeError):
+        why = result.payload.decode("utf-8", "replace")[:500]
+    raise ModelLoadError(f"the function fails to initialise, so serve stops: {why}",
+                         hint="The log above has its traceback; fix the model or the predictor's load(), "
+                              "then serve again.")
 
 
 def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None,
@@ -213,6 +242,7 @@ def serve(port: int, host: str, api: str | None, front: str, alb_multi_value: bo
         raise click.UsageError("--alb-multi-value needs --front alb")
     if front != "api" and api is not None:
         raise click.UsageError("--api chooses the API Gateway flavour; it needs --front api")
+    check_init(spec)
     run(config, spec, host=host, port=port, api=api, front=front, alb_multi_value=alb_multi_value,
         api_keys=api_keys, read_timeout_s=read_timeout or None, worker=worker)
 

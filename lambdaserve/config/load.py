@@ -8,12 +8,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.config import checks
 from lambdaserve.config.deploy_checks import (
     check_api_path,
     check_concurrency,
     check_keep_warm,
     check_stack_name,
 )
+from lambdaserve.config.env import artifact_env
 from lambdaserve.config.model import (
     CONFIG_FILE,
     ApiConfig,
@@ -40,6 +42,10 @@ _RESERVED_ENV = {"_HANDLER", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNC
 def find_config(start: Path) -> Path:
     """The lambdaserve.toml in ``start`` (a folder or the file itself)."""
     path = start if start.name.endswith(".toml") else start / CONFIG_FILE
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a file",
+                          hint=f"Move the folder away, then run `lambdaserve init --model PATH` to write "
+                               f"{CONFIG_FILE}.")
     if not path.is_file():
         raise ConfigError(f"{path}: no such file",
                           hint="Run `lambdaserve init --model PATH` to create one, or cd to your project.")
@@ -49,11 +55,33 @@ def find_config(start: Path) -> Path:
 def load_config(start: Path | str = ".") -> Config:
     path = find_config(Path(start).resolve())
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_toml_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}",
                           hint="Fix the syntax; strings need quotes, tables need [brackets].") from exc
     return parse_config(raw, path)
+
+
+def read_toml_text(path: Path) -> str:
+    """The file as text, or a ConfigError saying what is wrong and where: TOML is UTF-8 without
+    a byte-order mark (tomllib's own error for a BOM is "Invalid statement (line 1, column 1)")."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}",
+                          hint="Check the file's permissions.") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError(f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow",
+                          hint="Save the file as UTF-8 without BOM (most editors call it plain UTF-8).")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path}: not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, "
+                          f"column {column}",
+                          hint="TOML files are UTF-8; re-save it as UTF-8 (a binary file is not a "
+                               "lambdaserve.toml).") from None
 
 
 def _fail(path: Path, field: Field, value: Any, problem: str = "is not allowed") -> ConfigError:
@@ -97,6 +125,7 @@ def _signature(flat: dict[str, Any], path: Path) -> Signature | None:
     for part in specs:
         field = BY_NAME[f"signature.{part}"]
         for item in flat.get(field.dotted, []):
+            checks.tensor_table(path, field.dotted, item)
             if not isinstance(item, dict) or "name" not in item:
                 raise _fail(path, field, item, "needs a table with at least a name")
             if item.get("dtype", "float32") not in DTYPES:
@@ -125,7 +154,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"{path.name}: model.path is missing",
                           hint="Set model.path to your model file or folder, relative to lambdaserve.toml.")
     model_path = (path.parent / v["model.path"]).resolve()
-    if not model_path.exists():
+    if model_path.exists():
+        model_path = checks.model_inside_project(path, v["model.path"])
+    else:
         raise ConfigError(f"{path.name}: model.path = {v['model.path']!r} does not exist "
                           f"(looked for {model_path})",
                           hint="Point model.path at the trained model file or folder.")
@@ -141,6 +172,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for req in v["function.requirements"]:
         if not isinstance(req, str) or not req.strip():
             raise _fail(path, BY_NAME["function.requirements"], req, "must be pip requirement strings")
+        checks.requirement(path, req)
+    checks.region(path, v["deploy.region"])
 
     framework = v["model.framework"]
     predictor = v["model.predictor"] or None
@@ -194,7 +227,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if not re.match(r"^[A-Za-z0-9_]{1,64}$", api.stage):
         raise _fail(path, BY_NAME["api.stage"], api.stage, "must be letters, digits or _")
     check_stack_name(v["deploy.stack_name"], file=path.name)
-    return Config(
+    config = Config(
         name=name,
         model=ModelConfig(path=model_path, framework=framework, predictor=predictor,
                           warmup=v["model.warmup"], probabilities=v["model.probabilities"]),
@@ -207,3 +240,6 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         signature=_signature(flat, path),
         source=path,
     )
+    for kind in ("zip", "image"):  # `build --package` can make either; the image's model dir is longer
+        checks.environment_size(path, artifact_env(config, kind))
+    return config
