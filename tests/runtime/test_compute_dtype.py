@@ -64,3 +64,23 @@ def test_a_forest_behind_a_scaler_overflowing_inside_is_a_400(tmp_path: Path, ce
     assert status == 400, body
     assert "float32" in body["error"]["message"], body
     assert "Error" not in json.dumps(body)
+
+
+def _first_input_row(model: Any, cell: str) -> str:
+    name = model.signature.inputs[0].name
+    return json.dumps({"data": {name: [[0.0, 3.5, 1.4, 0.2]]}}).replace("0.0", cell, 1)
+
+
+@pytest.mark.slow  # imports three frameworks
+@pytest.mark.parametrize("kind", ["xgboost", "onnx", "torchscript"])
+def test_every_framework_refuses_what_overflows_its_float32(tmp_path: Path, kind: str) -> None:
+    # xgboost reads features as float32 (its DMatrix); ONNX and TorchScript take the graph's /
+    # declared float32: each says so in its signature, so the range check applies
+    made = {"xgboost": models.xgboost_model, "onnx": models.onnx_classifier,
+            "torchscript": models.torchscript_mlp}[kind](tmp_path)
+    model = load_model(runtime_settings(made.path, signature=made.signature))
+    assert model.signature.inputs[0].dtype == "float32"
+    rt = Runtime(model, settings())
+    for cell in ("3.5e38", "1e308"):
+        status, body = answer(rt.handle(http_event(raw=_first_input_row(model, cell)), Context()))
+        assert status == 400 and "out of range for float32" in body["error"]["message"], body
