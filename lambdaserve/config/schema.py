@@ -57,7 +57,7 @@ SECTIONS: dict[str, str] = {
 
 FIELDS: tuple[Field, ...] = (
     Field("", "name", str, "", "Name of the function, the stack and the API (letters, digits, -)."),
-    Field("model", "path", str, "", "The model file or folder, relative to this file."),
+    Field("model", "path", str, "", "The model file or folder, relative to this file and inside its folder."),
     Field("model", "framework", str, "auto", "Which loader reads the model.", choices=FRAMEWORKS),
     Field("model", "predictor", str, "",
           "For framework = custom: 'module:attr' with load(model_dir) and predict(inputs)."),
@@ -86,7 +86,8 @@ FIELDS: tuple[Field, ...] = (
           minimum=0, maximum=10000),
     Field("function", "snapstart", bool, False, "SnapStart (zip package and python >= 3.12 only)."),
     Field("function", "keep_warm", str, "", "A schedule that pings the function, e.g. 'rate(5 minutes)'."),
-    Field("function", "environment", dict, {}, "Extra environment variables (a table of strings)."),
+    Field("function", "environment", dict, {},
+          "Extra environment variables (a table of strings; Lambda allows 4 KB in all)."),
     Field("api", "path", str, "/predict", "POST here to predict (e.g. /model_x_inference)."),
     Field("api", "type", str, "rest", "rest (API Gateway REST API, v1 events) or http (HTTP API, v2).",
           choices=API_TYPES),
