@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import select
 import stat
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, BinaryIO
 from lambdaserve.errors import FunctionFailedError, RequestRefusedError, UsageError
 from lambdaserve.runtime.app import MAX_BODY_BYTES  # Lambda's synchronous payload limit, in one place
 
+FIFO_WAIT_S = 5  # how long --event waits for a FIFO's writer
 _NOT_JSON = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
 
@@ -58,15 +60,21 @@ def parse_json(text: str, where: str) -> Any:
 def _read_bounded(stream: BinaryIO | None, path: Path) -> bytes:
     """At most one byte past Lambda's payload limit, from ``stream`` or the file at ``path``.
 
-    /dev/zero never ends, so nothing is read whole. A FIFO is opened without waiting for a
-    writer (a plain open would hang until one comes); with none, the read finds it empty."""
+    /dev/zero never ends, so nothing is read whole. A FIFO is opened without waiting (a plain
+    open hangs until a writer comes, forever if none does), then given FIFO_WAIT_S for one."""
     if stream is not None:
         return stream.read(MAX_BODY_BYTES + 1)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not an event file")
-        os.set_blocking(fd, True)  # a writer already there is waited for, as a pipe is
+        if stat.S_ISFIFO(mode):
+            waiting = select.poll()
+            waiting.register(fd, select.POLLIN)
+            if not waiting.poll(FIFO_WAIT_S * 1000):  # readable once a writer writes or hangs up
+                raise TimeoutError(errno.ETIMEDOUT, f"a FIFO nothing wrote to within {FIFO_WAIT_S} s")
+        os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as file:
             return file.read(MAX_BODY_BYTES + 1)
     finally:

@@ -7,12 +7,16 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from lambdaserve.cli.invoke_io import FIFO_WAIT_S, read_event
 from lambdaserve.cli.main import EXIT_REFUSED, EXIT_USAGE, cli
+from lambdaserve.errors import UsageError
 from tests import models
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
@@ -51,7 +55,31 @@ def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     done = _cli(["invoke", "--event", str(fifo), "--config", str(tmp_path)], tmp_path, timeout=60)
     assert done.returncode == EXIT_USAGE, done.stderr
-    assert "is empty" in done.stderr
+    assert f"nothing wrote to within {FIFO_WAIT_S} s" in done.stderr
+
+
+def _write_later(fifo: Path, data: bytes | None) -> threading.Thread:
+    def write() -> None:
+        time.sleep(0.3)  # after the reader opened the FIFO: the writer comes late, as a shell's may
+        with fifo.open("wb") as out:
+            if data is not None:
+                out.write(data)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_fifo_whose_writer_comes_late_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "events"
+    os.mkfifo(fifo)
+    writer = _write_later(fifo, b'{"data": [[1, 2]]}')
+    assert read_event(str(fifo), None) == {"data": [[1, 2]]}
+    writer.join()
+    writer = _write_later(fifo, None)  # a writer that hangs up without writing
+    with pytest.raises(UsageError, match="is empty"):
+        read_event(str(fifo), None)
+    writer.join()
 
 
 def test_an_event_that_is_a_folder_is_a_message(tmp_path: Path) -> None:
