@@ -191,6 +191,8 @@ class SklearnModel:
         with warnings.catch_warnings(), _overflow_is_a_client_error():
             # Fitted on a DataFrame but given an array: the columns are in the signature's order.
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            # numpy's warning before the overflow that _overflow_is_a_client_error answers with a 400
+            warnings.filterwarnings("ignore", message="overflow encountered in cast", category=RuntimeWarning)
             if not self._is_classifier:
                 return {"prediction": self.estimator.predict(features)}
             answer = {"label": self.estimator.predict(features)}
