@@ -64,6 +64,18 @@ class MemoryCap:
         self._fds_lock = threading.Lock()
         self._closed = False
         self.cpu: CpuCap | None = None  # the CPU share's cgroup, joined and removed with this one
+        self.killed_for_memory = False  # set by the watchdog when it kills
+
+    def out_of_memory(self) -> bool:
+        """Did the cap kill the worker? The kernel counts its OOM kills per cgroup."""
+        if self.killed_for_memory or self.cgroup is None:
+            return self.killed_for_memory
+        name = "memory.events" if self.kind == "cgroup2" else "memory.oom_control"
+        try:
+            fields = dict(line.split() for line in self._pread(f"{self.cgroup}/{name}").decode().splitlines())
+            return int(fields.get("oom_kill", "0")) > 0
+        except (OSError, ValueError):
+            return False
 
     def _pread(self, path: str) -> bytes:
         with self._fds_lock:
