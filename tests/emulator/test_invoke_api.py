@@ -141,8 +141,15 @@ _PARSE_PREFIX = "Could not parse request body into json: Could not parse payload
     (b'{"a": 1,}', "Expecting property name enclosed in double quotes: line 1, column 9"),
     (b"[1, NaN]", "Non-standard token 'NaN'"),  # not JSON; the runtime would fail to unmarshal it
     (b"-Infinity", "Non-standard token '-Infinity'"),
+    # Python's json reads UTF-16 and UTF-32 bytes; Lambda's parser takes UTF-8 only, and the
+    # runtime would then fail with Runtime.UnmarshalError.
+    ('{"a": 1}'.encode("utf-16"), "Invalid UTF-8 start byte 0xff"),
+    ('{"a": 1}'.encode("utf-16-be"), "Expecting value: line 1, column 1"),
+    ('{"a": 1}'.encode("utf-16-le"), "Expecting property name enclosed in double quotes: line 1, column 2"),
+    ('{"a": 1}'.encode("utf-32"), "Invalid UTF-8 start byte 0xff"),
 ])
 def test_body_that_is_not_json_is_rejected(served, body, reason):
+    # for parity: Lambda reads the payload as UTF-8 only; UTF-16/32 is InvalidRequestContentException
     server, lam, _ = served
     status, headers, answer = _raw(server, body, {})
     # for parity: Lambda answers 400 InvalidRequestContentException "Could not parse request body..."

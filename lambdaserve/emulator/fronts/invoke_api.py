@@ -37,7 +37,7 @@ def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayR
     return GatewayResponse(status, [("Content-Type", "application/json"),
                                     ("x-amzn-ErrorType", error_type),
                                     ("x-amzn-RequestId", str(uuid.uuid4()))],
-                           json.dumps(body).encode())
+                           json.dumps(body, separators=(",", ":")).encode())
 
 
 class _NonStandard(ValueError):
@@ -57,7 +57,10 @@ def unparseable(payload: bytes) -> str | None:
     """
     prefix = "Could not parse request body into json: Could not parse payload into json: "
     try:
-        json.loads(payload, parse_constant=_refuse_constant)
+        # Decoded here, not by json.loads: given bytes, it would also read UTF-16 and UTF-32,
+        # which Lambda refuses and the runtime cannot unmarshal. A UTF-8 BOM is skipped.
+        text = payload.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        json.loads(text, parse_constant=_refuse_constant)
     except _NonStandard as exc:  # Python reads NaN and Infinity; Lambda's parser does not
         return prefix + f"Non-standard token '{exc}'"
     except UnicodeDecodeError as exc:
