@@ -62,7 +62,7 @@ def api_settings(config: Config, api: str | None, spec: FunctionSpec,
                        extra_get_paths=DOCS_GET_PATHS if config.api.docs else (),
                        # as the template sets them: REST decodes the page's gzip assets
                        binary_media_types=docs.BINARY_MEDIA_TYPES if config.api.docs else (),
-                       api_keys=api_keys, open_paths=public_paths(config))
+                       api_keys=api_keys, open_paths=public_paths(config), region=spec.region)
 
 
 def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
@@ -100,7 +100,7 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
     if front == "url":
         gateway = FunctionUrl(function, region=spec.region, log=log)
     elif front == "alb":
-        gateway = LoadBalancer(function, multi_value=alb_multi_value, log=log)
+        gateway = LoadBalancer(function, multi_value=alb_multi_value, region=spec.region, log=log)
     else:
         gateway = ApiGateway(function, settings, log=log)
     invoke_api = InvokeApi({spec.name: function}, region=spec.region, log=log)
