@@ -39,7 +39,7 @@ def test_out_of_memory_payload():
 
 
 def test_init_start_line():
-    # for parity: "INIT_START Runtime Version: python:3.13.v14\tRuntime Version ARN: arn:aws:lambda:<r>::runtime:<hex>"
+    # for parity: "INIT_START Runtime Version: python:3.13.v14\tRuntime Version ARN: arn:aws:lambda:..."
     line = text.init_start_line("3.12", "eu-south-1")
     assert re.fullmatch(r"INIT_START Runtime Version: python:3\.12\.v\d+\t"
                         r"Runtime Version ARN: arn:aws:lambda:eu-south-1::runtime:[0-9a-f]{64}", line)
