@@ -103,7 +103,7 @@ def read_head(rfile: BufferedIOBase, head_timeout_s: float | None = None) -> Req
     """The next request line and headers; None when the client closed the connection (or,
     under a read timeout, stayed idle between requests). With ``head_timeout_s`` and a reader
     over a ``DeadlineReader``, the whole head must arrive within that time of its first byte."""
-    raw = getattr(rfile, "raw", None)
+    raw = None if head_timeout_s is None else getattr(rfile, "raw", None)
     if head_timeout_s is None or not isinstance(raw, DeadlineReader):
         try:
             line = _line(rfile, 414, "Request line")

@@ -63,11 +63,15 @@ class IncomingRequest:
                                     self.protocol, self.port, self.time_s, self.request_id)
             moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
             return moved
-        headers = [(k, host if k.lower() == "host" else v) for k, v in self.headers]
-        if self.header("host") is None:
-            headers.append(("Host", host))
-        return IncomingRequest(self.method, path, self.query, headers, self.body, self.source_ip,
-                               self.protocol, 443, self.time_s, self.request_id)
+        by_name = self._by_name()
+        if "host" in by_name:
+            headers = [(k, host if k.lower() == "host" else v) for k, v in self.headers]
+        else:
+            headers = [*self.headers, ("Host", host)]
+        moved = IncomingRequest(self.method, path, self.query, headers, self.body, self.source_ip,
+                                self.protocol, 443, self.time_s, self.request_id)
+        moved.__dict__["_headers_by_name"] = {**by_name, "host": host}  # no second pass either
+        return moved
 
     @property
     def content_type(self) -> str:
