@@ -120,6 +120,9 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
             click.echo(f"  Try-it page: {server.url}{staged}/docs")
         click.echo(f"  Invoke API: {server.url} (boto3/aws: --endpoint-url {server.url}, "
                    f"function {spec.name})")
+        note = sandbox_note(spec.sandbox)
+        if note is not None:
+            click.echo(f"  {note}")
         if worker is not None:
             click.echo(f"  {worker.banner()}")
             if worker.note:
@@ -139,6 +142,15 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+
+def sandbox_note(sandbox: str) -> str | None:
+    """What the banner says about a sandbox that is looser than Lambda's filesystem."""
+    if sandbox != "process":
+        return None
+    return ("Sandbox: process. Unlike on Lambda, the function can write the project folder, /opt and "
+            "the rest of the disk (Lambda allows only /tmp); --sandbox namespace (Linux, as root) "
+            "makes them read-only.")
 
 
 def default_sandbox(artifact: Path | None) -> str:
