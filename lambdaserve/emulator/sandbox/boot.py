@@ -184,7 +184,7 @@ def _mount_tmp(target: str, tmp_mb: int, image: int) -> None:
         try:
             device, fd = _attach_loop(image)
             try:
-                _mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "nodelalloc")
+                _mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable")
             finally:
                 os.close(fd)
             os.chmod(target, 0o1777)
