@@ -93,7 +93,8 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str)
         assert spec.container is not None
         lambda_vars = lambda_variables(name=spec.name, memory_mb=spec.memory_mb, region=spec.region,
                                        runtime_api="", log_stream=log_stream)
-        return Launch(container_argv(spec.container, SANDBOX_BOOT, spec.ephemeral_mb, SHIM_DIR),
+        return Launch(container_argv(spec.container, SANDBOX_BOOT, spec.ephemeral_mb, SHIM_DIR,
+                                     tmp_image=fresh_image(spec.ephemeral_mb)),
                       container_environment(spec.container, lambda_vars, spec.environment),
                       spec.container.rootfs)
     task_root = visible_path(spec.task_root, spec.binds)
