@@ -168,6 +168,7 @@ def _deviation(parts: Parts) -> str | None:
     return None
 
 
+@pytest.mark.slow  # about 6 s: 400 generated requests through both readers
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests())
 def test_our_reader_agrees_with_h11(parts: Parts):
