@@ -13,6 +13,7 @@ the boot unlinks each image once mounted, so nothing is left behind.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -79,6 +80,13 @@ def _mkfs(image: Path, size: int) -> None:
     subprocess.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-O", "^has_journal",
                     "-E", "lazy_itable_init=1,nodiscard,root_owner=0:0", str(image)],
                    capture_output=True, check=True)
+
+
+@atexit.register
+def _remove_templates() -> None:
+    for image in _templates.values():
+        with contextlib.suppress(OSError):
+            image.unlink()
 
 
 def _template(folder: Path, ephemeral_mb: int) -> Path:
