@@ -64,7 +64,7 @@ def api_settings(config: Config, api: str | None, spec: FunctionSpec,
                        extra_get_paths=DOCS_GET_PATHS if config.api.docs else (),
                        # as the template sets them: REST decodes the page's gzip assets
                        binary_media_types=docs.BINARY_MEDIA_TYPES if config.api.docs else (),
-                       api_keys=api_keys, open_paths=public_paths(config))
+                       api_keys=api_keys, open_paths=public_paths(config), region=spec.region)
 
 
 def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
@@ -129,7 +129,7 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
     if front == "url":
         gateway = FunctionUrl(function, region=spec.region, log=log)
     elif front == "alb":
-        gateway = LoadBalancer(function, multi_value=alb_multi_value, log=log)
+        gateway = LoadBalancer(function, multi_value=alb_multi_value, region=spec.region, log=log)
     else:
         gateway = ApiGateway(function, settings, log=log)
     invoke_api = InvokeApi({spec.name: function}, region=spec.region, log=log)
@@ -149,6 +149,9 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
             click.echo(f"  Try-it page: {server.url}{staged}/docs")
         click.echo(f"  Invoke API: {server.url} (boto3/aws: --endpoint-url {server.url}, "
                    f"function {spec.name})")
+        note = sandbox_note(spec.sandbox)
+        if note is not None:
+            click.echo(f"  {note}")
         if worker is not None:
             click.echo(f"  {worker.banner()}")
             if worker.note:
@@ -168,6 +171,15 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+
+def sandbox_note(sandbox: str) -> str | None:
+    """What the banner says about a sandbox that is looser than Lambda's filesystem."""
+    if sandbox != "process":
+        return None
+    return ("Sandbox: process. Unlike on Lambda, the function can write the project folder, /opt and "
+            "the rest of the disk (Lambda allows only /tmp); --sandbox namespace (Linux, as root) "
+            "makes them read-only.")
 
 
 def default_sandbox(artifact: Path | None) -> str:

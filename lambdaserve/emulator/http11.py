@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http
+import io
 import re
 import socket
 import socketserver
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BufferedIOBase
+from typing import Any
 
 MAX_LINE = 65536  # http.server's limits
 MAX_HEADERS = 100
@@ -29,7 +31,9 @@ _REASONS = {s.value: s.phrase for s in http.HTTPStatus}
 # RFC 9110 tokens (methods, header names), and what a field value may not hold.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_BAD_TARGET = re.compile(r"[\x00- \x7f]")  # controls, space and DEL
+_BAD_TARGET = re.compile(r"[^\x21-\x7e]")  # RFC 9112 3.2: visible ASCII only
+# RFC 9112 3.2.2: absolute-form, e.g. "http://host/path?q" (what a proxy-minded client sends).
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://(?P<authority>[^/?#]*)(?P<rest>[^#]*)$")
 _CHUNK_SIZE = re.compile(rb"^[0-9A-Fa-f]{1,16}$")  # no sign, no 0x: a negative size is malformed
 
 
@@ -74,17 +78,53 @@ def _line(rfile: BufferedIOBase, status: int, what: str) -> bytes:
     return line
 
 
-def read_head(rfile: BufferedIOBase) -> Request | None:
+class DeadlineReader(io.RawIOBase):
+    """A socket's raw reader that will not wait past ``deadline`` (time.monotonic()).
+
+    A socket timeout bounds each recv, not a request head: a client dripping a byte per recv
+    would hold its thread for ever. Each recv here first checks the head's deadline, so a head
+    takes at most its budget plus one recv's timeout. Closing it leaves the socket open.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise TimeoutError("the request head took too long")
+        return self._sock.recv_into(b)
+
+
+def read_head(rfile: BufferedIOBase, head_timeout_s: float | None = None) -> Request | None:
     """The next request line and headers; None when the client closed the connection (or,
-    under a read timeout, stayed idle between requests)."""
+    under a read timeout, stayed idle between requests). With ``head_timeout_s`` and a reader
+    over a ``DeadlineReader``, the whole head must arrive within that time of its first byte."""
+    raw = None if head_timeout_s is None else getattr(rfile, "raw", None)
+    if head_timeout_s is None or not isinstance(raw, DeadlineReader):
+        try:
+            line = _line(rfile, 414, "Request line")
+        except TimeoutError:
+            return None  # an idle keep-alive connection: closed without a word, as a proxy does
+        try:
+            return _rest_of_head(rfile, line)
+        except TimeoutError:
+            raise HttpError(408, "Request Timeout") from None
     try:
-        line = _line(rfile, 414, "Request line")
+        if not rfile.peek(1):  # type: ignore[attr-defined]  # a BufferedReader
+            return None
     except TimeoutError:
-        return None  # an idle keep-alive connection: closed without a word, as a proxy does
+        return None
+    raw.deadline = time.monotonic() + head_timeout_s  # from the head's first byte
     try:
-        return _rest_of_head(rfile, line)
+        return _rest_of_head(rfile, _line(rfile, 414, "Request line"))
     except TimeoutError:
         raise HttpError(408, "Request Timeout") from None
+    finally:
+        raw.deadline = None
 
 
 def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
@@ -100,12 +140,13 @@ def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
         raise HttpError(400, f"Bad request syntax ({line[:100]!r})")
     method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
-        if re.fullmatch(r"HTTP/\d(\.\d)?", version):
-            raise HttpError(505, f"HTTP version not supported ({version!r})")
-        raise HttpError(400, f"Bad request version ({version[:20]!r})")
+        version = _other_version(version)
     if not _TOKEN.match(method):
         raise HttpError(400, f"Bad request method ({method[:20]!r})")
-    if not (target.startswith("/") or target == "*") or _BAD_TARGET.search(target):
+    authority = None
+    if not (target.startswith("/") or target == "*"):
+        target, authority = _absolute_form(target)
+    if _BAD_TARGET.search(target):
         raise HttpError(400, f"Bad request target ({target[:100]!r})")
     if target.startswith("//"):  # as http.server: never a scheme-relative URL
         target = "/" + target.lstrip("/")
@@ -113,6 +154,8 @@ def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
     while True:
         line = _line(rfile, 431, "Header line")
         if line in (b"\r\n", b"\n"):
+            if authority is not None:  # RFC 9112 3.2.2: the target's host replaces Host
+                headers = [(k, v) for k, v in headers if k.lower() != "host"] + [("Host", authority)]
             return Request(method, target, version, headers)
         if not line.endswith(b"\n"):
             raise HttpError(400, "Incomplete request head")
@@ -130,6 +173,24 @@ def _rest_of_head(rfile: BufferedIOBase, line: bytes) -> Request | None:
             raise HttpError(431, "Too many headers")
 
 
+def _other_version(version: str) -> str:
+    # RFC 9110 2.5: a later HTTP/1.x is answered as the highest 1.x we speak; other majors are 505.
+    if re.fullmatch(r"HTTP/1\.\d", version):
+        return "HTTP/1.1"
+    if re.fullmatch(r"HTTP/\d(\.\d)?", version):
+        raise HttpError(505, f"HTTP version not supported ({version!r})")
+    raise HttpError(400, f"Bad request version ({version[:20]!r})")
+
+
+def _absolute_form(target: str) -> tuple[str, str]:
+    """("/path?query", "host[:port]") of an absolute-form target; else a 400."""
+    found = _ABSOLUTE.match(target)
+    if found is None or not found["authority"] or _BAD_TARGET.search(target):
+        raise HttpError(400, f"Bad request target ({target[:100]!r})")
+    rest = found["rest"]
+    return (rest if rest.startswith("/") else "/" + rest), found["authority"].rpartition("@")[2]
+
+
 def read_body(rfile: BufferedIOBase, req: Request, limit: int, *, drain: bool = False) -> bytes | None:
     """The body by Content-Length or chunked; None when it is over ``limit`` (then left unread,
     or read and dropped with ``drain`` so the connection stays usable). A body that stops
@@ -141,7 +202,8 @@ def read_body(rfile: BufferedIOBase, req: Request, limit: int, *, drain: bool = 
 
 
 def _content_length(req: Request) -> int:
-    values = {v.strip() for k, v in req.headers if k.lower() == "content-length"}
+    # RFC 9110 8.6: "5, 5" (a list of one repeated length) may be read as 5
+    values = {p.strip() for k, v in req.headers if k.lower() == "content-length" for p in v.split(",")}
     if not values:
         return 0
     # RFC 9112 6.3: several differing lengths, or one that is not all digits, is unrecoverable
@@ -156,6 +218,9 @@ def _content_length(req: Request) -> int:
 def _read_body(rfile: BufferedIOBase, req: Request, limit: int, drain: bool) -> bytes | None:
     coding = req.header("Transfer-Encoding")
     if coding is not None:
+        codings_sent = [v for k, v in req.headers if k.lower() == "transfer-encoding"]
+        if len(codings_sent) > 1:  # only the first is looked up: a second could smuggle a request
+            raise HttpError(400, "Transfer-Encoding sent more than once")
         codings = [c.strip().lower() for c in coding.split(",")]
         # RFC 9112 6.1: chunked must come last; a length beside it could smuggle a request
         if codings[-1] != "chunked" or req.header("Content-Length") is not None:
@@ -246,14 +311,18 @@ class Connection(socketserver.StreamRequestHandler):
     """One client connection; subclasses answer with ``send`` from ``handle_request``.
 
     With ``read_timeout_s`` on the server, a connection that sends nothing for that long is
-    closed when idle between requests, and answered 408 when it stalls inside one.
+    closed when idle between requests, and answered 408 when it stalls inside one or when its
+    request head is not complete that long after its first byte.
     """
 
     def setup(self) -> None:
         super().setup()
         read_timeout = getattr(self.server, "read_timeout_s", None)
+        self._head_timeout_s = read_timeout
         if read_timeout is not None:
             self.connection.settimeout(read_timeout)
+            self.rfile.close()  # the socket stays open; heads are now read against a deadline
+            self.rfile = io.BufferedReader(DeadlineReader(self.connection))
         # Without it, Nagle + delayed ACK cost ~40-90 ms on every small response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.close_connection = False
@@ -284,7 +353,7 @@ class Connection(socketserver.StreamRequestHandler):
     def _serve(self) -> None:
         while not self.close_connection:
             try:
-                req = read_head(self.rfile)
+                req = read_head(self.rfile, self._head_timeout_s)
                 if req is None:
                     return
                 self.close_connection = not req.keep_alive

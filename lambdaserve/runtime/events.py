@@ -267,12 +267,37 @@ def _event_source(event: dict[str, Any]) -> str | None:
     return None
 
 
+def lookalike_source(event: dict[str, Any]) -> str | None:
+    """The name of a source that looks like a request but is not one we serve, else None.
+
+    VPC Lattice v2 says version "2.0" like an HTTP API; a REST REQUEST authorizer carries httpMethod
+    and a requestContext like a proxy event. Served as requests, they would be answered wrongly.
+    """
+    ctx = event.get("requestContext")
+    lattice_keys = ("serviceNetworkArn", "targetGroupArn")
+    if isinstance(ctx, dict) and "http" not in ctx and any(key in ctx for key in lattice_keys):
+        return "a VPC Lattice event (version 2)"
+    if "raw_path" in event and "method" in event and "requestContext" not in event:
+        return "a VPC Lattice event (version 1)"
+    if event.get("type") in ("TOKEN", "REQUEST") and ("methodArn" in event or "routeArn" in event):
+        return "an API Gateway Lambda authorizer event"
+    return None
+
+
 def parse_event(event: Any, api_path: str) -> HttpRequest:
     """Tell the source from the event's shape and parse it; anything else is a direct invoke.
 
     Events of other sources (SQS, S3, ...) raise UnsupportedEventError: the invocation fails.
     """
     if isinstance(event, dict):
+        lookalike = lookalike_source(event)
+        if lookalike is not None:
+            raise UnsupportedEventError(
+                f"this function got {lookalike}; lambdaserve answers API Gateway (REST or HTTP API), "
+                "Function URL, ALB and direct invokes only",
+                hint="Point the source at the API's integration instead (an authorizer needs a function "
+                "of its own; for VPC Lattice, put an ALB or API Gateway in front).",
+            )
         ctx = event.get("requestContext")
         if isinstance(ctx, dict):
             if "elb" in ctx:

@@ -38,8 +38,10 @@ def _serve(folder: Path, *args: str,
     if not found:
         proc.kill()
         raise AssertionError(first + proc.communicate()[1][-2000:])
-    rest = "".join(proc.stdout.readline() for _ in range(3))
-    return proc, int(found[1]), first + rest
+    lines = [first]
+    while lines[-1] and not lines[-1].startswith("Try:"):  # the banner, whatever lines it holds
+        lines.append(proc.stdout.readline())
+    return proc, int(found[1]), "".join(lines)
 
 
 def _call(port: int, method: str, path: str, body: object = None,

@@ -11,6 +11,17 @@ import time
 from tests.emulator.lambda_helpers import call, running
 
 
+def test_every_cold_start_logs_init_start_first():
+    with running("kill_self.handler") as function:
+        _, cold = call(function, {"ok": True})
+        _, warm = call(function, {"ok": True})
+    # for parity: "INIT_START Runtime Version: python:3.13.v14\tRuntime Version ARN: arn:aws:lambda:..."
+    first = cold.log_tail.splitlines()[0]
+    assert re.fullmatch(r"INIT_START Runtime Version: python:3\.\d+\.v\d+\t"
+                        r"Runtime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}", first), first
+    assert "INIT_START" not in warm.log_tail  # only when an environment initialises
+
+
 def test_import_error_at_init():
     with running("import_error.handler") as function:
         body, result = call(function, {})
@@ -54,6 +65,9 @@ def test_timeout_kills_the_environment_and_the_next_call_is_served():
         # for parity: "<date> <id> Task timed out after 0.50 seconds" (the elapsed time)
         assert re.search(rf" {result.request_id} Task timed out after 0\.5\d seconds$", body["errorMessage"])
         assert re.search(r"Task timed out after 0\.5\d seconds$", result.log_tail.splitlines()[-1])
+        # for parity: the REPORT of a timed-out invoke ends with "Status: timeout"
+        report = next(line for line in result.log_tail.splitlines() if line.startswith("REPORT "))
+        assert report.endswith("\tStatus: timeout")
         assert 500 <= result.duration_ms < 2000
         quick, after = call(function, {"quick": True})
         assert quick == "quick" and after.cold_start  # a new environment
@@ -76,7 +90,9 @@ def test_sigkill_in_handler():
     with running("kill_self.handler") as function:
         body, result = call(function, {})
         assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
-        assert body["errorType"] == "Runtime.ExitError"
+        assert body["errorType"] == "Runtime.ExitError"  # killed, but not for its memory
+        # for parity: a runtime that dies ends its REPORT with the status and the error type
+        assert "\tStatus: error\tError Type: Runtime.ExitError" in result.log_tail
         served, after = call(function, {"ok": True})
         assert after.function_error is None and after.cold_start
 
@@ -95,10 +111,12 @@ def test_worker_killed_while_idle_is_replaced():
 def test_out_of_memory_kills_only_that_environment():
     with running("oom_in_handler.handler", memory_mb=128, timeout_s=20) as function:
         body, result = call(function, {})
-        # for parity: Lambda's OOM is a SIGKILL of the runtime
-        assert body["errorType"] == "Runtime.ExitError", body
+        # for parity: Lambda's OOM is a SIGKILL of the runtime, reported as Runtime.OutOfMemory
+        assert body["errorType"] == "Runtime.OutOfMemory", body
         assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
         assert result.max_memory_mb >= 100
+        report = next(line for line in result.log_tail.splitlines() if line.startswith("REPORT "))
+        assert report.endswith("\tStatus: error\tError Type: Runtime.OutOfMemory")
         ok, after = call(function, {"ok": True})
         assert ok == "ok" and after.cold_start
 
@@ -135,7 +153,8 @@ def test_out_of_memory_under_the_watchdog_when_cgroups_are_not_writable():
         assert pool.memory_kind == "watchdog"
         result = pool.invoke(b"{}", "oom-1")
         body = json.loads(result.payload)
-        assert body["errorType"] == "Runtime.ExitError"
+        # for parity: an out-of-memory kill is Runtime.OutOfMemory, whoever sends the SIGKILL
+        assert body["errorType"] == "Runtime.OutOfMemory"
         assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
         ok = pool.invoke(b'{"ok": true}', "oom-2")
         assert json.loads(ok.payload) == "ok" and ok.cold_start

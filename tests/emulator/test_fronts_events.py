@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lambdaserve.emulator.fronts.events import (
     IncomingRequest,
@@ -50,9 +53,11 @@ def test_rest_event_has_every_field_of_the_real_shape():
     real, built = _shape(sample), _shape(ours)
     # for parity: every key and JSON type of sam's aws-proxy event, nothing renamed
     assert {k: real[k] for k in real} == {k: built[k] for k in real}
-    # AWS also sends these three (documented); sam's sample predates them
+    # AWS also sends these (documented); sam's sample predates them
     assert set(built) - set(real) == {"requestContext.domainName", "requestContext.domainPrefix",
-                                      "requestContext.extendedRequestId"}
+                                      "requestContext.extendedRequestId", "requestContext.authorizer",
+                                      "requestContext.identity.principalOrgId",
+                                      "requestContext.identity.clientCert"}
 
 
 def test_rest_event_absent_parts_are_null():
@@ -115,3 +120,32 @@ def test_function_url_event_shape():
     assert ours["requestContext"]["accountId"] == "anonymous"
     assert ours["requestContext"]["apiId"] == "abc123" and ours["rawPath"] == "/path/to/resource"
     assert "pathParameters" not in ours and "stageVariables" not in ours
+
+
+_BUILDERS = {
+    "http": lambda req: http_event(req, route_key="POST /predict"),
+    "url": function_url_event,
+    "alb": alb_event,
+}
+
+
+@pytest.mark.parametrize("front", sorted(_BUILDERS))
+@pytest.mark.parametrize(("headers", "encoded"), [
+    ([("Content-Type", "application/json")], False),
+    ([("Content-Type", "application/json; charset=utf-8")], False),
+    ([("Content-Type", "text/plain")], False),
+    ([("Content-Type", "text/csv")], False),
+    ([("Content-Type", "application/x-www-form-urlencoded")], True),
+    ([], True),  # no Content-Type at all
+    ([("Content-Type", "application/vnd.api+json")], True),
+    ([("Content-Type", "application/graphql")], True),
+    ([("Content-Type", "application/json"), ("Content-Encoding", "gzip")], True),
+    ([("Content-Type", "text/plain"), ("Content-Encoding", "identity")], True),
+])
+def test_which_bodies_arrive_base64_encoded(front, headers, encoded):
+    body = b"a=1&b=%7B%7D"
+    ours = _BUILDERS[front](_request(headers=headers, body=body))
+    # for parity: HTTP APIs, Function URLs and ALB pass text/* and application/json bodies as text;
+    # any other type, no type, or a Content-Encoding header makes the body base64
+    assert ours["isBase64Encoded"] is encoded
+    assert (base64.b64decode(ours["body"]) if encoded else ours["body"].encode()) == body

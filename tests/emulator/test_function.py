@@ -201,5 +201,7 @@ def test_prewarm_initialises_one_environment_ahead():
         assert function.live_environments == 1
         _, result = call(function, {})
         assert result.cold_start and result.init_duration_ms is not None
-        assert result.log_tail.startswith("echo: init done\n")  # the init's lines open its first log
+        # the init's lines open its first log, after INIT_START
+        assert result.log_tail.splitlines()[:2][1:] == ["echo: init done"]
+        assert result.log_tail.startswith("INIT_START Runtime Version: ")
         assert function.live_environments == 1

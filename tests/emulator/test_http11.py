@@ -40,6 +40,25 @@ def test_unreadable_heads_carry_the_status_http_server_used(head: bytes, status:
     assert err.value.status == status
 
 
+def test_absolute_form_targets_are_read_as_origin_form_with_their_host():
+    # RFC 9112 3.2.2: a server must accept absolute-form; the target's authority replaces Host
+    req = http11.read_head(_reader(b"GET http://api.example.com:8080/prod/health?x=1 HTTP/1.1\r\n"
+                                   b"Host: other\r\nAccept: */*\r\n\r\n"))
+    assert req is not None and req.target == "/prod/health?x=1"
+    assert req.headers == [("Accept", "*/*"), ("Host", "api.example.com:8080")]
+    bare = http11.read_head(_reader(b"GET https://h HTTP/1.1\r\n\r\n"))
+    assert bare is not None and (bare.target, bare.header("host")) == ("/", "h")
+
+
+def test_a_later_http_1_minor_version_is_read_as_1_1():
+    # RFC 9110 2.5: answer with the highest 1.x we conform to; HTTP/2.0 on this port stays 505
+    req = http11.read_head(_reader(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n"))
+    assert req is not None and req.version == "HTTP/1.1" and req.keep_alive
+    with pytest.raises(http11.HttpError) as err:
+        http11.read_head(_reader(b"GET / HTTP/3.0\r\n\r\n"))
+    assert err.value.status == 505
+
+
 def test_connection_persistence_follows_the_version():
     def req(version: str, connection: str | None) -> http11.Request:
         return http11.Request("GET", "/", version, [("Connection", connection)] if connection else [])

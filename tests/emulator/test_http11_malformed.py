@@ -44,6 +44,10 @@ def _body(raw: bytes) -> bytes | None:
     HEAD + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
     HEAD + b"Content-Length: 99999999999999999999999\r\n\r\n",
     HEAD + b"Content-Length: 10\r\n\r\nhello",  # shorter than it says
+    # a second Transfer-Encoding header must not go unread: either could frame the body
+    HEAD + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    HEAD + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    HEAD + b"Content-Length: 5, 6\r\n\r\nhello!",  # a list of differing lengths
 ])
 def test_malformed_bodies_are_400(raw):
     with pytest.raises(http11.HttpError) as err:
@@ -53,6 +57,7 @@ def test_malformed_bodies_are_400(raw):
 
 def test_repeated_equal_lengths_and_chunk_extensions_are_fine():
     assert _body(HEAD + b"Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello") == b"hello"
+    assert _body(HEAD + b"Content-Length: 5, 5\r\n\r\nhello") == b"hello"  # RFC 9110 8.6
     chunked = HEAD + b"Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"
     assert _body(chunked) == b"hello"
 
@@ -68,6 +73,8 @@ def test_repeated_equal_lengths_and_chunk_extensions_are_fine():
     b"POST /p HTTP/x.y\r\n\r\n",
     b"POST /p HTTP/1.1\r\nHost: x",  # the head stops mid-line
     b"POST /p HTTP/1.1",
+    b"POST /caf\xc3\xa9 HTTP/1.1\r\n\r\n",  # RFC 9112 3.2: a target is visible ASCII
+    b"POST http:///p HTTP/1.1\r\n\r\n",  # absolute-form without a host
 ])
 def test_malformed_heads_are_400(head):
     with pytest.raises(http11.HttpError) as err:
@@ -132,6 +139,31 @@ def test_a_stalled_head_gets_408_and_an_idle_connection_is_closed_quietly():
             sock.sendall(INVOKE + b'Content-Length: 14\r\n\r\n{"respond": 1}')
             assert _read_answer(sock)[0] == 200  # keep-alive: the connection stays open...
             assert sock.recv(100) == b""  # ...until it has been idle for the timeout
+
+
+def test_a_slow_drip_head_is_cut_off_after_the_read_timeout():
+    server, lam = _server(read_timeout_s=0.3)
+    head = INVOKE + b"X-Drip: " + b"d" * 60 + b"\r\nContent-Length: 2\r\n\r\n{}"
+    sent = 0
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        # One byte every 0.05 s: each recv is well inside the timeout, the whole head is not.
+        with contextlib.suppress(OSError):
+            for byte in head:
+                sock.sendall(bytes([byte]))
+                sent += 1
+                time.sleep(0.05)
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1, socket.MSG_PEEK):
+                        break  # the server answered mid-head
+                except BlockingIOError:
+                    pass
+                finally:
+                    sock.setblocking(True)
+        sock.settimeout(10)
+        status, _ = _read_answer(sock)
+    assert status == 408 and sent < len(head)  # answered long before the drip could end
+    assert lam.events == []
 
 
 def test_no_read_timeout_waits_for_the_client():

@@ -141,8 +141,15 @@ _PARSE_PREFIX = "Could not parse request body into json: Could not parse payload
     (b'{"a": 1,}', "Expecting property name enclosed in double quotes: line 1, column 9"),
     (b"[1, NaN]", "Non-standard token 'NaN'"),  # not JSON; the runtime would fail to unmarshal it
     (b"-Infinity", "Non-standard token '-Infinity'"),
+    # Python's json reads UTF-16 and UTF-32 bytes; Lambda's parser takes UTF-8 only, and the
+    # runtime would then fail with Runtime.UnmarshalError.
+    ('{"a": 1}'.encode("utf-16"), "Invalid UTF-8 start byte 0xff"),
+    ('{"a": 1}'.encode("utf-16-be"), "Expecting value: line 1, column 1"),
+    ('{"a": 1}'.encode("utf-16-le"), "Expecting property name enclosed in double quotes: line 1, column 2"),
+    ('{"a": 1}'.encode("utf-32"), "Invalid UTF-8 start byte 0xff"),
 ])
 def test_body_that_is_not_json_is_rejected(served, body, reason):
+    # for parity: Lambda reads the payload as UTF-8 only; UTF-16/32 is InvalidRequestContentException
     server, lam, _ = served
     status, headers, answer = _raw(server, body, {})
     # for parity: Lambda answers 400 InvalidRequestContentException "Could not parse request body..."
@@ -195,3 +202,58 @@ def test_throttled_event_invoke_is_retried_until_a_slot_frees():
             time.sleep(0.05)
     # for parity: Lambda queues a throttled Event invoke and retries it instead of failing the caller
     assert status == 202 and {"print": "queued"} in lam.events
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand (the event queue's age, not its sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wait_for(check, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return check()
+
+
+def test_throttled_event_invoke_is_kept_for_hours_not_a_minute():
+    lam = InProcessLambda(handler, concurrency=1)
+    clock = _Clock()
+    lines: list[str] = []
+    api = InvokeApi({"fn": lam}, log=lines.append, clock=clock)
+    with EmulatorServer(ApiGateway(lam, ApiSettings()), api, port=0).start() as server:
+        busy = threading.Thread(target=_raw, args=(server, b'{"sleep": 0.6}', {}))
+        busy.start()
+        time.sleep(0.1)  # the one slot is taken now
+        assert _raw(server, b'{"print": "late"}', {"X-Amz-Invocation-Type": "Event"})[0] == 202
+        clock.now += 2 * 3600  # two hours of throttling: far past the old 60 s, within AWS's 6 h
+        busy.join()
+        # for parity: Lambda retries a throttled Event invoke for up to 6 hours (maximum event age)
+        assert _wait_for(lambda: {"print": "late"} in lam.events), lines
+        hold = threading.Thread(target=_raw, args=(server, b'{"sleep": 0.6}', {}))
+        hold.start()
+        time.sleep(0.1)
+        assert _raw(server, b'{"print": "too old"}', {"X-Amz-Invocation-Type": "Event"})[0] == 202
+        clock.now += 6 * 3600 + 1
+        hold.join()
+        assert _wait_for(lambda: any("too old" not in line and "dropped" in line for line in lines))
+    assert {"print": "too old"} not in lam.events
+    assert any("older than the maximum event age of 6 hours" in line for line in lines), lines
+
+
+def test_queued_event_invokes_leave_room_for_synchronous_ones():
+    lam = InProcessLambda(handler, concurrency=3)
+    with EmulatorServer(ApiGateway(lam, ApiSettings()), InvokeApi({"fn": lam}), port=0).start() as server:
+        for i in range(6):
+            assert _raw(server, json.dumps({"sleep": 0.15, "n": i}).encode(),
+                        {"X-Amz-Invocation-Type": "Event"})[0] == 202
+        statuses = [_raw(server, b'{"respond": 1}', {})[0] for _ in range(10)]
+        # for parity: an Event backlog waits in Lambda's queue; it does not take every environment
+        # from synchronous callers while it drains
+        assert statuses == [200] * 10
+        assert _wait_for(lambda: sum("n" in e for e in lam.events if isinstance(e, dict)) == 6)

@@ -21,6 +21,31 @@ def test_report_line_matches_cloudwatch_layout():
     assert warm.endswith("Billed Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB")
 
 
+def test_report_line_status_after_timeout_and_errors():
+    # for parity: REPORT ends "\tStatus: timeout", or "\tStatus: error\tError Type: Runtime.OutOfMemory"
+    timed_out = text.report_line(UUID, 3000.0, 128, 40, None, status="timeout")
+    assert timed_out.endswith("Max Memory Used: 40 MB\tStatus: timeout")
+    oom = text.report_line(UUID, 10.0, 128, 128, 200.0, status="error", error_type="Runtime.OutOfMemory")
+    assert oom.endswith("Init Duration: 200.00 ms\tStatus: error\tError Type: Runtime.OutOfMemory")
+
+
+def test_out_of_memory_payload():
+    # for parity: the client of an OOM-killed invoke reads errorType Runtime.OutOfMemory
+    body = json.loads(text.exit_payload(UUID, -9, out_of_memory=True))
+    assert body == {
+        "errorType": "Runtime.OutOfMemory",
+        "errorMessage": f"RequestId: {UUID} Error: Runtime exited with error: signal: killed",
+    }
+
+
+def test_init_start_line():
+    # for parity: "INIT_START Runtime Version: python:3.13.v14\tRuntime Version ARN: arn:aws:lambda:..."
+    line = text.init_start_line("3.12", "eu-south-1")
+    assert re.fullmatch(r"INIT_START Runtime Version: python:3\.12\.v\d+\t"
+                        r"Runtime Version ARN: arn:aws:lambda:eu-south-1::runtime:[0-9a-f]{64}", line)
+    assert line == text.init_start_line("3.12", "eu-south-1")  # one runtime version per Python
+
+
 def test_start_and_end_lines():
     assert text.start_line(UUID) == f"START RequestId: {UUID} Version: $LATEST"
     assert text.end_line(UUID) == f"END RequestId: {UUID}"

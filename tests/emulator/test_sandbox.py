@@ -57,3 +57,27 @@ def test_a_task_root_under_tmp_is_kept_read_only_behind_the_fresh_tmp(tmp_path):
     assert seen["tmp"] == "ok" and seen["tmp_mb"] == 64
     assert (tmp_path / "host-only.txt").read_text() == "the host's /tmp"
     assert not (tmp_path / "written.txt").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("remove", [False, True])
+def test_tmp_writes_are_not_the_functions_memory(remove):
+    require(sys.platform.startswith("linux") and os.geteuid() == 0, "the namespace sandbox needs Linux root")
+    require_tool("mkfs.ext4")  # /tmp is a small ext4 disk of its own
+    with running("write_tmp.handler", sandbox="namespace", memory_mb=256, ephemeral_mb=512,
+                 timeout_s=120) as function:
+        body, result = call(function, {"mb": 300, "remove": remove})
+    # for parity: Lambda keeps ephemeral storage apart from memory: 300 MB written to /tmp with
+    # 256 MB of memory is no OOM kill, and REPORT's Max Memory Used does not count it
+    assert result.function_error is None, result.payload
+    assert body == {"written_mb": 300}
+    assert result.max_memory_mb < 128, result.log_tail
+
+
+def test_tmp_refuses_writes_past_its_size():
+    require(sys.platform.startswith("linux") and os.geteuid() == 0, "the namespace sandbox needs Linux root")
+    with running("write_tmp.handler", sandbox="namespace", ephemeral_mb=64) as function:
+        body, result = call(function, {"mb": 80})
+    # for parity: /tmp is as big as the ephemeral storage setting; past it, writes fail with ENOSPC
+    assert result.function_error is None, result.payload
+    assert body["error"] == "ENOSPC" and 48 <= body["written_mb"] <= 64

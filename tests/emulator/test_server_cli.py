@@ -60,6 +60,12 @@ def test_serve_predicts_over_http_and_boto3_then_ctrl_c_leaves_no_workers(tmp_pa
         found = re.search(r"at (http://127\.0\.0\.1:(\d+))(/prod/predict)", first)
         assert found, first
         base, port = found[1], int(found[2])
+        banner = [first]
+        while not banner[-1].startswith("Try:"):
+            banner.append(proc.stdout.readline())
+        # the default process sandbox says that it does not make the disk read-only as Lambda does
+        assert any("Sandbox: process. Unlike on Lambda, the function can write the project folder, /opt"
+                   in line for line in banner), banner
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("POST", "/prod/predict", body=json.dumps({"data": made.rows}),
                      headers={"Content-Type": "application/json"})

@@ -214,8 +214,8 @@ def test_the_memory_cap_kills_the_container_worker(image_project: Path) -> None:
     with Function(spec) as function:
         result = function.invoke(b"{}")
     body = json.loads(result.payload)
-    # for parity: Lambda's OOM is a SIGKILL of the runtime
-    assert body["errorType"] == "Runtime.ExitError", body
+    # for parity: Lambda's OOM is a SIGKILL of the runtime, reported as Runtime.OutOfMemory
+    assert body["errorType"] == "Runtime.OutOfMemory", body
     assert body["errorMessage"].endswith("Runtime exited with error: signal: killed")
     assert result.max_memory_mb >= 100
 

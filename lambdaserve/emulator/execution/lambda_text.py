@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -63,8 +64,17 @@ def end_line(request_id: str) -> str:
     return f"END RequestId: {request_id}"
 
 
+def init_start_line(py_version: str, region: str) -> str:
+    """The first line of every cold start. The version number is ours (v1): a local runtime has
+    no AWS release; the ARN's hash is fixed per Python version, as one runtime version's is."""
+    digest = hashlib.sha256(f"lambdaserve python:{py_version}".encode()).hexdigest()
+    return (f"INIT_START Runtime Version: python:{py_version}.v1\t"
+            f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}")
+
+
 def report_line(
-    request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int, init_ms: float | None
+    request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int, init_ms: float | None,
+    *, status: str | None = None, error_type: str | None = None,
 ) -> str:
     fields = [
         f"REPORT RequestId: {request_id}",
@@ -75,6 +85,10 @@ def report_line(
     ]
     if init_ms is not None:
         fields.append(f"Init Duration: {init_ms:.2f} ms")
+    if status is not None:  # only a timeout or a runtime that died says how it ended
+        fields.append(f"Status: {status}")
+    if error_type is not None:
+        fields.append(f"Error Type: {error_type}")
     return "\t".join(fields)
 
 
@@ -109,9 +123,13 @@ def exit_reason(returncode: int) -> str:
     return f"signal: {word}"
 
 
-def exit_payload(request_id: str, returncode: int) -> bytes:
+def exit_error_type(out_of_memory: bool) -> str:
+    return "Runtime.OutOfMemory" if out_of_memory else "Runtime.ExitError"
+
+
+def exit_payload(request_id: str, returncode: int, *, out_of_memory: bool = False) -> bytes:
     return json.dumps({
-        "errorType": "Runtime.ExitError",
+        "errorType": exit_error_type(out_of_memory),
         "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
         f"{exit_reason(returncode)}",
     }).encode()

@@ -20,11 +20,15 @@ class Usage:
     memory_mb: int
     max_memory_mb: int
     init_ms: float | None
+    out_of_memory: bool = False  # the memory cap killed the worker
 
 
-def _report(emit: Emit, log: list[str], rid: str, usage: Usage, timed_out: bool) -> None:
+def _report(emit: Emit, log: list[str], rid: str, usage: Usage, timed_out: bool,
+            error_type: str | None = None) -> None:
     emit(log, text.end_line(rid))
-    emit(log, text.report_line(rid, usage.duration_ms, usage.memory_mb, usage.max_memory_mb, usage.init_ms))
+    status = "timeout" if timed_out else ("error" if error_type else None)
+    emit(log, text.report_line(rid, usage.duration_ms, usage.memory_mb, usage.max_memory_mb, usage.init_ms,
+                               status=status, error_type=error_type))
     if timed_out:
         emit(log, text.timeout_message(rid, usage.duration_ms / 1000))
 
@@ -45,19 +49,21 @@ def invocation_result(
 ) -> InvokeResult:
     """An invocation the worker took: answered, raised, died or timed out."""
     error: str | None = "Unhandled"
+    died: str | None = None  # the error type of a runtime that exited
     if outcome.kind == "response":
         body, error = outcome.body, None
     elif outcome.kind == "error":
         body = outcome.body
     elif outcome.kind == "exited":
         code = outcome.returncode if outcome.returncode is not None else -9
-        body = text.exit_payload(rid, code)
+        body = text.exit_payload(rid, code, out_of_memory=usage.out_of_memory)
+        died = text.exit_error_type(usage.out_of_memory)
         emit(log, f"RequestId: {rid} Error: Runtime exited with error: {text.exit_reason(code)}")
-        emit(log, "Runtime.ExitError")
+        emit(log, died)
     else:
         body = text.timeout_payload(rid, usage.duration_ms / 1000)
     timed_out = outcome.kind == "timeout"
-    _report(emit, log, rid, usage, timed_out)
+    _report(emit, log, rid, usage, timed_out, died)
     return _result(rid, body, error, prelude + log, usage, cold, timed_out)
 
 
@@ -71,8 +77,9 @@ def init_failure_result(
         body = text.with_request_id(ready.body, rid)
         emit(log, text.init_report_line(init_ms, "error", ready.error_type))
     elif ready.kind == "exited":
-        body = text.exit_payload(rid, ready.returncode if ready.returncode is not None else -9)
-        emit(log, text.init_report_line(init_ms, "error", "Runtime.ExitError"))
+        body = text.exit_payload(rid, ready.returncode if ready.returncode is not None else -9,
+                                 out_of_memory=usage.out_of_memory)
+        emit(log, text.init_report_line(init_ms, "error", text.exit_error_type(usage.out_of_memory)))
     else:
         body = text.timeout_payload(rid, usage.duration_ms / 1000)
     emit(log, text.start_line(rid))

@@ -87,6 +87,8 @@ class Pool:
         assert self._spawner is not None
         plan = launch(spec, python=self._python, py_version=self._py_version,
                       log_stream=text.log_stream_name())
+        # for parity: each environment's init starts with INIT_START (an image's Python is unknown)
+        env.log.emit(text.init_start_line(self._py_version or "3.12", spec.region))
         try:
             env.start(self._spawner, plan.argv, plan.env, plan.cwd)
         except BaseException:
@@ -226,7 +228,8 @@ class Pool:
         cold: bool, prelude: list[str],
     ) -> InvokeResult:
         usage = Usage(duration_ms, self.spec.memory_mb, env.cap.peak_mb(env.pid),
-                      env.init_duration_ms if cold else None)
+                      env.init_duration_ms if cold else None,
+                      out_of_memory=outcome.kind == "exited" and env.cap.out_of_memory())
         if outcome.kind == "timeout":
             env.kill()  # for parity: a timed-out environment is discarded
         return invocation_result(outcome, inv.request_id, inv.log, prelude, usage, cold, self._emit)
@@ -235,7 +238,8 @@ class Pool:
         self, env: ExecutionEnvironment, ready: Outcome, rid: str, prelude: list[str], extra_ms: float
     ) -> InvokeResult:
         init_ms = env.init_duration_ms or (self._clock() - env.spawned_at) * 1000
-        usage = Usage(extra_ms, self.spec.memory_mb, env.cap.peak_mb(env.pid), init_ms)
+        usage = Usage(extra_ms, self.spec.memory_mb, env.cap.peak_mb(env.pid), init_ms,
+                      out_of_memory=ready.kind == "exited" and env.cap.out_of_memory())
         env.kill()
         return init_failure_result(ready, rid, prelude, usage, self._emit)
 
@@ -271,6 +275,7 @@ class Pool:
                 envs = list(self._envs)
             for env in envs:
                 if env.proc is not None and env.cap.over_limit(env.pid):
+                    env.cap.killed_for_memory = True
                     kill_group(env.proc)  # as the kernel's OOM killer would: SIGKILL
 
     def close(self) -> None:

@@ -97,13 +97,15 @@ def worker_environment(
 
 def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
                 binds: tuple[tuple[Path, str], ...] = (), cwd: str = "",
-                keep: tuple[str, ...] = ()) -> list[str]:
+                keep: tuple[str, ...] = (), tmp_image: Path | None = None) -> list[str]:
     command = [python, "-m", "awslambdaric", handler]
     if sandbox != "namespace":
         return command
     # lambdaserve's own Python boots the sandbox, isolated (-I) from the worker's variables;
     # the worker's sitecustomize then sets PR_SET_PDEATHSIG (its parent is still us).
     boot = [sys.executable, "-I", str(SANDBOX_BOOT), "--tmp-mb", str(ephemeral_mb)]
+    if tmp_image is not None:
+        boot += ["--tmp-image", str(tmp_image)]
     for source, target in binds:
         boot += ["--bind", f"{source}={target}"]
     for path in keep:

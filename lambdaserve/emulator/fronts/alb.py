@@ -79,10 +79,11 @@ def parse_alb(payload: bytes, *, multi_value: bool) -> GatewayResponse:
 class LoadBalancer:
     """Turns every HTTP request into an ALB event, invokes, and reads the target's answer."""
 
-    def __init__(self, invoker: Invoker, *, multi_value: bool = False,
+    def __init__(self, invoker: Invoker, *, multi_value: bool = False, region: str = "us-east-1",
                  log: Callable[[str], None] = lambda line: None) -> None:
         self._invoker = invoker
         self.multi_value = multi_value
+        self.host = f"lambdaserve-1234567890.{region}.elb.amazonaws.com"  # name-id.region, as ALB's
         self._log = log
 
     def refuse_too_large(self, req: IncomingRequest, size: str) -> GatewayResponse:
@@ -96,7 +97,9 @@ class LoadBalancer:
         if len(req.body) > MAX_BYTES:
             return self._finish(req, self._page(413, "413 Request Entity Too Large"),
                                 f"request body of {len(req.body)} bytes is over ALB's 1 MB limit", started)
-        event = multi_value_event(req) if self.multi_value else alb_event(req)
+        # for parity: the target sees the load balancer's DNS name and its HTTPS listener, not ours
+        seen = req.at_path(req.path, self.host)
+        event = multi_value_event(seen) if self.multi_value else alb_event(seen)
         try:
             outcome = self._invoker.invoke(json.dumps(event).encode())
         except EmulatorError as exc:

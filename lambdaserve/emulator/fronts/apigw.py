@@ -17,7 +17,7 @@ from functools import cached_property
 
 from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
-from lambdaserve.emulator.fronts.events import IncomingRequest, http_event, rest_event
+from lambdaserve.emulator.fronts.events import API_ID, IncomingRequest, domain_name, http_event, rest_event
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
 from lambdaserve.emulator.fronts.proxy_response import (
     GatewayResponse,
@@ -45,6 +45,12 @@ class ApiSettings:
     extra_get_paths: tuple[str, ...] = ()  # e.g. the try-it page's; "{proxy+}" ends a greedy path
     api_keys: tuple[str, ...] = ()  # api.auth = api_key: x-api-key must be one of these
     open_paths: tuple[str, ...] = ()  # routes that need no key (cloud's public paths)
+    region: str = "us-east-1"
+
+    @cached_property
+    def host(self) -> str:
+        """The API's execute-api host name, as the function sees it on AWS."""
+        return domain_name(API_ID, self.region)
 
     @property
     def rest(self) -> bool:
@@ -106,7 +112,9 @@ class ApiGateway:
         origins = self.settings.cors_origins
         if self.settings.rest and len(origins) == 1:  # the template's DEFAULT_4XX/5XX responses
             headers.append(("Access-Control-Allow-Origin", origins[0]))
-        return GatewayResponse(status, headers, json.dumps({"message": message}).encode())
+        # for parity: API Gateway writes {"message":"Forbidden"}, without spaces
+        body = json.dumps({"message": message}, separators=(",", ":")).encode()
+        return GatewayResponse(status, headers, body)
 
     def _internal_error(self, status: int) -> GatewayResponse:
         if self.settings.rest:
@@ -204,13 +212,18 @@ class ApiGateway:
         proxied_options = req.method == "OPTIONS" and route is not None and bool(self.settings.cors_origins)
         if not self.settings.serves(req.method, route) and not proxied_options:
             return self._finish(req, self._not_found(), "", started)
-        if self.settings.rest and self.settings.api_keys and routing.forbidden(
-                self.settings.api_keys, self.settings.open_paths, route, req.header("x-api-key")):
-            # for parity: REST checks the key before the integration; the function never runs.
-            return self._finish(req, self._own(403, "Forbidden", "ForbiddenException"),
-                                "no valid x-api-key", started)
-        staged = req.at_path(path)
-        event = self._event(staged, route or path)
+        api_key = None
+        if self.settings.rest and self.settings.api_keys:
+            api_key = req.header("x-api-key")
+            if routing.forbidden(self.settings.api_keys, self.settings.open_paths, route, api_key):
+                # for parity: REST checks the key before the integration; the function never runs.
+                return self._finish(req, self._own(403, "Forbidden", "ForbiddenException"),
+                                    "no valid x-api-key", started)
+            if route in self.settings.open_paths:
+                api_key = None  # a method that requires no key puts none in the event
+        # for parity: the function sees the API's own host on 443, not the local address
+        staged = req.at_path(path, self.settings.host)
+        event = self._event(staged, route or path, api_key)
         # Only a function allowed to outlast the gateway needs a watch; else its own timeout is first.
         outlasts = self.settings.function_timeout_s > self.settings.wait_s
         deadline = None
@@ -244,12 +257,13 @@ class ApiGateway:
         return response
 
     # -- the integration --------------------------------------------------------------------
-    def _event(self, req: IncomingRequest, route: str) -> bytes:
+    def _event(self, req: IncomingRequest, route: str, api_key: str | None) -> bytes:
         s = self.settings
         params = routing.path_parameters(route, req.path)
         if s.rest:
             event = rest_event(req, resource=route, stage=s.stage, stage_variables=s.stage_variables,
-                               binary_media_types=s.binary_media_types, path_parameters=params)
+                               binary_media_types=s.binary_media_types, path_parameters=params,
+                               api_key=api_key)
         else:
             event = http_event(req, route_key=f"{req.method} {route}", stage=s.stage, path_parameters=params,
                                stage_variables=s.stage_variables)

@@ -8,6 +8,7 @@ an HTTP API (payload 2.0), a Function URL or an ALB target group. Absent parts f
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,9 @@ from lambdaserve.emulator.execution.lambda_text import request_id as new_request
 ACCOUNT_ID = "123456789012"
 API_ID = "lambdaserve"
 
-# HTTP APIs and Function URLs base64-encode every body that is not one of these text types.
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
-               "application/x-www-form-urlencoded", "application/graphql")
+# HTTP APIs, Function URLs and ALB pass text/* and these types as text, and base64-encode any other
+# body: form-urlencoded, +json, graphql, one without a Content-Type, and any with a Content-Encoding.
+_TEXT_TYPES = frozenset(("application/json", "application/xml", "application/javascript"))
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,22 @@ class IncomingRequest:
         """The last value of a header, matched case-insensitively."""
         return self._by_name().get(name.lower())
 
-    def at_path(self, path: str) -> IncomingRequest:
-        """The same request on another path (the gateway's path without its stage)."""
-        moved = IncomingRequest(self.method, path, self.query, self.headers, self.body, self.source_ip,
-                                self.protocol, self.port, self.time_s, self.request_id)
-        moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
+    def at_path(self, path: str, host: str | None = None) -> IncomingRequest:
+        """The same request on another path (the gateway's path without its stage); with
+        ``host``, as it reached that AWS host on 443 (what the function sees, not local values)."""
+        if host is None:
+            moved = IncomingRequest(self.method, path, self.query, self.headers, self.body, self.source_ip,
+                                    self.protocol, self.port, self.time_s, self.request_id)
+            moved.__dict__["_headers_by_name"] = self._by_name()  # same headers: no second pass
+            return moved
+        by_name = self._by_name()
+        if "host" in by_name:
+            headers = [(k, host if k.lower() == "host" else v) for k, v in self.headers]
+        else:
+            headers = [*self.headers, ("Host", host)]
+        moved = IncomingRequest(self.method, path, self.query, headers, self.body, self.source_ip,
+                                self.protocol, 443, self.time_s, self.request_id)
+        moved.__dict__["_headers_by_name"] = {**by_name, "host": host}  # no second pass either
         return moved
 
     @property
@@ -91,8 +103,10 @@ def _request_time(req: IncomingRequest) -> str:
     return _second(int(req.time_s))
 
 
-def _is_text(content_type: str) -> bool:
-    return not content_type or content_type.startswith(_TEXT_TYPES) or content_type.endswith("+json")
+def _is_text(req: IncomingRequest) -> bool:
+    content_type = req.content_type
+    return ((content_type in _TEXT_TYPES or content_type.startswith("text/"))
+            and req.header("content-encoding") is None)
 
 
 def _body(req: IncomingRequest, encode: bool) -> tuple[str | None, bool]:
@@ -121,17 +135,28 @@ def _trace_id(req: IncomingRequest) -> str:
     return f"Root=1-{int(req.time_s):08x}-{req.request_id.replace('-', '')[:24]}"
 
 
-# The REST identity of an unauthenticated caller: these are null, in this order, then the caller's.
+# The REST identity of an unauthenticated caller: these are null, in this order, then the caller's
+# (clientCert is null without mutual TLS).
 _NO_IDENTITY: dict[str, Any] = dict.fromkeys((
-    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
-    "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user"))
+    "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId", "accessKey",
+    "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user", "clientCert"))
+
+
+def api_key_id(key: str) -> str:
+    """A stable id for a local API key, shaped as API Gateway's (10 lowercase letters and digits)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def domain_name(api_id: str, region: str) -> str:
+    return f"{api_id}.execute-api.{region}.amazonaws.com"
 
 
 def rest_event(req: IncomingRequest, *, resource: str, stage: str,
                path_parameters: Mapping[str, str] | None = None,
                stage_variables: Mapping[str, str] | None = None,
-               binary_media_types: Sequence[str] = ()) -> dict[str, Any]:
-    """A REST API (payload 1.0) Lambda proxy event for ``req`` on ``resource``."""
+               binary_media_types: Sequence[str] = (), api_key: str | None = None) -> dict[str, Any]:
+    """A REST API (payload 1.0) Lambda proxy event for ``req`` on ``resource``; ``api_key``: the
+    key the method required and the caller sent."""
     headers = _forwarded(req)
     query = parse_qsl(req.query, keep_blank_values=True) if req.query else []  # most have none
     multi_query = _grouped(query)
@@ -141,6 +166,8 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
     body, encoded = _body(req, encode)
     user_agent = req.header("user-agent")
     identity: dict[str, Any] = dict(_NO_IDENTITY, sourceIp=req.source_ip, userAgent=user_agent)
+    if api_key is not None:
+        identity["apiKey"], identity["apiKeyId"] = api_key, api_key_id(api_key)
     host = req.host
     return {
         "resource": resource,
@@ -155,6 +182,7 @@ def rest_event(req: IncomingRequest, *, resource: str, stage: str,
         "requestContext": {
             "accountId": ACCOUNT_ID,
             "apiId": _api_id(host),
+            "authorizer": None,  # no authorizer; with one, what it returned
             "domainName": host,
             "domainPrefix": host.split(".")[0],
             "extendedRequestId": req.request_id,
@@ -188,7 +216,7 @@ def http_event(req: IncomingRequest, *, route_key: str, stage: str = "$default",
         else:
             headers.setdefault(key.lower(), []).append(value)
     query = _grouped(parse_qsl(req.query, keep_blank_values=True)) if req.query else {}
-    body, encoded = _body(req, not _is_text(req.content_type))
+    body, encoded = _body(req, not _is_text(req))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
@@ -237,7 +265,7 @@ def alb_event(req: IncomingRequest, *, target_group: str = "lambdaserve") -> dic
     for part in filter(None, req.query.split("&")):
         key, _, value = part.partition("=")
         query[key] = value
-    body, encoded = _body(req, not _is_text(req.content_type))
+    body, encoded = _body(req, not _is_text(req))
     return {
         "requestContext": {"elb": {"targetGroupArn": (
             f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT_ID}:targetgroup/{target_group}/0123456789abcdef")}},

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from lambdaserve.emulator.fronts.events import IncomingRequest, function_url_event
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
@@ -39,7 +38,7 @@ class FunctionUrl:
 
     def _own(self, status: int, message: str) -> GatewayResponse:
         return GatewayResponse(status, [("Content-Type", "application/json")],
-                               json.dumps({"Message": message}).encode())
+                               json.dumps({"Message": message}, separators=(",", ":")).encode())
 
     def refuse_too_large(self, req: IncomingRequest, size: str) -> GatewayResponse:
         """The answer to a body too big to read at all (the server leaves it unread)."""
@@ -55,8 +54,7 @@ class FunctionUrl:
         if len(req.body) > MAX_REQUEST_BYTES:
             return self._finish(req, self._too_large(), "request over 6 MB", started)
         # for parity: the function sees the URL's own host, whatever the client dialled locally.
-        headers = [(k, v) for k, v in req.headers if k.lower() != "host"] + [("Host", self.host)]
-        event = function_url_event(replace(req, headers=headers, port=443))
+        event = function_url_event(req.at_path(req.path, self.host))
         try:
             outcome = self._invoker.invoke(json.dumps(event).encode(), request_id=req.request_id)
         except EmulatorError as exc:

@@ -1,7 +1,7 @@
 """Lambda's Invoke API (2015-03-31), so boto3 and the AWS CLI work against the local Lambda.
 
 ``POST /2015-03-31/functions/{name}/invocations`` with X-Amz-Invocation-Type RequestResponse
-(200), Event (202, run in the background) or DryRun (204). Errors are rest-json: a JSON body
+(200), Event (202, queued: ``event_queue``) or DryRun (204). Errors are rest-json: a JSON body
 with ``message`` and the ``x-amzn-ErrorType`` header that botocore reads.
 """
 
@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, unquote
 
+from lambdaserve.emulator.fronts.event_queue import EventQueue
 from lambdaserve.emulator.fronts.events import ACCOUNT_ID, IncomingRequest
-from lambdaserve.emulator.fronts.invoker import InvokeOutcome, Invoker, error_status
+from lambdaserve.emulator.fronts.invoker import Invoker, error_status
 from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
 from lambdaserve.errors import EmulatorError
 
@@ -29,7 +29,6 @@ _NAME_RE = re.compile(r"^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:|\d{12}:
 MAX_SYNC_BYTES = 6 * 1024 * 1024
 MAX_ASYNC_BYTES = 256 * 1024
 LOG_TAIL_BYTES = 4096
-ASYNC_RETRY_S = 60.0
 
 
 def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayResponse:
@@ -37,7 +36,7 @@ def _error(status: int, error_type: str, message: str, **extra: str) -> GatewayR
     return GatewayResponse(status, [("Content-Type", "application/json"),
                                     ("x-amzn-ErrorType", error_type),
                                     ("x-amzn-RequestId", str(uuid.uuid4()))],
-                           json.dumps(body).encode())
+                           json.dumps(body, separators=(",", ":")).encode())
 
 
 class _NonStandard(ValueError):
@@ -57,7 +56,10 @@ def unparseable(payload: bytes) -> str | None:
     """
     prefix = "Could not parse request body into json: Could not parse payload into json: "
     try:
-        json.loads(payload, parse_constant=_refuse_constant)
+        # Decoded here, not by json.loads: given bytes, it would also read UTF-16 and UTF-32,
+        # which Lambda refuses and the runtime cannot unmarshal. A UTF-8 BOM is skipped.
+        text = payload.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        json.loads(text, parse_constant=_refuse_constant)
     except _NonStandard as exc:  # Python reads NaN and Infinity; Lambda's parser does not
         return prefix + f"Non-standard token '{exc}'"
     except UnicodeDecodeError as exc:
@@ -80,13 +82,14 @@ class InvokeApi:
     """Serves the Invoke API for the named local functions."""
 
     def __init__(self, functions: Mapping[str, Invoker], *, region: str = "us-east-1",
-                 log: Callable[[str], None] = lambda line: None) -> None:
+                 log: Callable[[str], None] = lambda line: None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._functions = dict(functions)
         self._region = region
         self._log = log
-        self._background: set[threading.Thread] = set()
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
+        # One queue per function, as Lambda keeps them.
+        self._queues = {name: EventQueue(name, invoker, log=log, clock=clock)
+                        for name, invoker in self._functions.items()}
 
     @staticmethod
     def matches(path: str) -> bool:
@@ -131,7 +134,7 @@ class InvokeApi:
         if kind == "DryRun":
             return GatewayResponse(204, [("x-amzn-RequestId", req.request_id)])
         if kind == "Event":
-            self._start_background(name, invoker, payload, req.request_id)
+            self._queues[name].put(payload, req.request_id)
             return GatewayResponse(202, [("x-amzn-RequestId", req.request_id)])
         return self._sync(invoker, payload, req)
 
@@ -150,43 +153,8 @@ class InvokeApi:
             headers.append(("X-Amz-Log-Result", log_result(outcome.log_tail)))
         return GatewayResponse(200, headers, outcome.payload)
 
-    def _start_background(self, name: str, invoker: Invoker, payload: bytes, request_id: str) -> None:
-        def run() -> None:
-            try:
-                outcome = self._invoke_async(invoker, payload, request_id)
-                if outcome is not None and outcome.function_error is not None:
-                    self._log(f"async invoke {request_id} of {name} failed: "
-                              f"{outcome.payload[:300].decode('utf-8', 'replace')}")
-            except EmulatorError as exc:
-                self._log(f"async invoke {request_id} of {name} dropped: {exc}")
-            finally:
-                with self._lock:
-                    self._background.discard(threading.current_thread())
-
-        thread = threading.Thread(target=run, name=f"event-{request_id[:8]}", daemon=True)
-        with self._lock:
-            self._background.add(thread)
-        thread.start()
-
-    def _invoke_async(self, invoker: Invoker, payload: bytes, request_id: str) -> InvokeOutcome | None:
-        # Lambda keeps throttled Event invokes queued and retries them; locally for up to a minute.
-        delay = 0.05
-        waited = 0.0
-        while True:
-            try:
-                return invoker.invoke(payload, request_id=request_id)
-            except EmulatorError as exc:
-                if error_status(exc)[0] != 429 or waited >= ASYNC_RETRY_S or self._closing.is_set():
-                    raise
-            self._closing.wait(delay)
-            waited += delay
-            delay = min(delay * 2, 2.0)
-
     def drain(self, timeout_s: float = 5.0) -> None:
         """At shutdown: stop retrying, and wait a little for Event invokes still running."""
-        self._closing.set()
         deadline = time.monotonic() + timeout_s
-        with self._lock:
-            threads = list(self._background)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for queue in self._queues.values():
+            queue.close(max(0.0, deadline - time.monotonic()))

@@ -33,7 +33,7 @@ class _Handler(http11.Connection):
     _method = ""  # of the request being answered: HEAD gets no body
 
     def refuse(self, status: int, message: str) -> None:
-        body = json.dumps({"message": message}).encode()
+        body = json.dumps({"message": message}, separators=(",", ":")).encode()  # as API Gateway writes it
         self._send(GatewayResponse(status, [("Content-Type", "application/json")], body), close=True)
 
     def _incoming(self, req: http11.Request) -> IncomingRequest | None:

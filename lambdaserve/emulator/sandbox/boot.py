@@ -1,7 +1,7 @@
 """Boot a worker inside Lambda's filesystem view, then exec it (Linux, root; stdlib only).
 
-Usage: python sandbox_boot.py --tmp-mb N [--bind SRC=DST]... [--keep PATH]... [--root DIR] [--cwd DIR]
-       -- COMMAND...
+Usage: python sandbox_boot.py --tmp-mb N [--tmp-image FILE] [--bind SRC=DST]... [--keep PATH]...
+       [--root DIR] [--cwd DIR] -- COMMAND...
 
 In a private mount namespace (nothing leaks to the host):
 - namespace mode (no --root): each --bind puts a host folder read-only at DST (e.g. an extracted
@@ -9,17 +9,23 @@ In a private mount namespace (nothing leaks to the host):
   parent), then every mount becomes read-only (writes give EROFS, as in /var/task on Lambda);
 - container mode (--root): DIR, an unpacked image, becomes / read-only, --bind DST paths are
   inside it, and it gets a fresh /proc, a read-only /sys and the rebuilt /dev below.
-Then /tmp is a fresh tmpfs of N MB (each --keep PATH under /tmp, e.g. a project or venv there, is
-bound back read-only at the same path), and /dev is rebuilt with only null, zero, full, random,
+Then /tmp is a fresh disk of N MB: FILE (an ext4 image, unlinked once mounted) on a loop device,
+so its pages are not the function's memory as a tmpfs's would be; without FILE, or when the loop
+device cannot be had, a tmpfs of N MB. Each --keep PATH under /tmp (e.g. a project or venv there)
+is bound back read-only at the same path, and /dev is rebuilt with only null, zero, full, random,
 urandom and tty, so /dev/shm does not exist. Run by path, not imported, so any interpreter can
 run it; the process keeps its pid, process group and cgroup across the exec.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
+import fcntl
 import os
 import stat
+import struct
 import sys
 from collections.abc import Iterator
 
@@ -33,6 +39,8 @@ _KEPT_FLAGS = {
     "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
 }
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+LOOP_CTL_GET_FREE, LOOP_CONFIGURE, LO_FLAGS_AUTOCLEAR = 0x4C82, 0x4C0A, 4
+LOOP_MAJOR = 7
 _LIVE_TREES = ("/proc", "/sys", "/dev")  # kernel views, not files a function writes
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -127,7 +135,70 @@ def _rebuild_dev(dev: str, staging: str) -> None:
     _mount(None, dev, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
-def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int) -> None:
+def _loop_config(backing: int) -> bytes:
+    # struct loop_config { u32 fd; u32 block_size; struct loop_info64 info; u64 reserved[8]; }, with
+    # only info.lo_flags set: AUTOCLEAR frees the device when /tmp is unmounted (the namespace ends).
+    info = struct.pack("=5Q4I64s64s32s2Q", 0, 0, 0, 0, 0, 0, 0, 0, LO_FLAGS_AUTOCLEAR, b"", b"", b"", 0, 0)
+    return struct.pack("=II", backing, 0) + info + bytes(64)
+
+
+def _attach_loop(backing: int) -> tuple[str, int]:
+    """A free loop device holding the open image ``backing`` and an fd on it (closed once mounted)."""
+    control = os.open("/dev/loop-control", os.O_RDWR)
+    try:
+        for _ in range(32):  # another process may take the free device first
+            number = fcntl.ioctl(control, LOOP_CTL_GET_FREE)
+            device = f"/dev/loop{number}"
+            if not os.path.exists(device):
+                os.mknod(device, stat.S_IFBLK | 0o660, os.makedev(LOOP_MAJOR, number))
+            fd = os.open(device, os.O_RDWR)
+            try:
+                fcntl.ioctl(fd, LOOP_CONFIGURE, _loop_config(backing))
+                return device, fd
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno != errno.EBUSY:
+                    raise
+        raise OSError(errno.EBUSY, "no free loop device")
+    finally:
+        os.close(control)
+
+
+def _open_image(image: str) -> int:
+    """The image, opened and unlinked at once (before / turns read-only): nothing to clean up."""
+    if not image:
+        return -1
+    try:
+        return os.open(image, os.O_RDWR)
+    except OSError as exc:
+        sys.stderr.write(f"lambdaserve sandbox: cannot open the /tmp image ({exc})\n")
+        return -1
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(image)
+
+
+def _mount_tmp(target: str, tmp_mb: int, image: int) -> None:
+    """/tmp of ``tmp_mb`` MB: the open image on a loop device, else a tmpfs (said on stderr)."""
+    if image >= 0:
+        try:
+            device, fd = _attach_loop(image)
+            try:
+                _mount(device, target, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable")
+            finally:
+                os.close(fd)
+            os.chmod(target, 0o1777)
+            os.rmdir(os.path.join(target, "lost+found"))  # Lambda's /tmp starts empty
+            return
+        except OSError as exc:
+            sys.stderr.write(f"lambdaserve sandbox: /tmp as a disk failed ({exc}); it is a tmpfs, "
+                             "whose files count as the function's memory\n")
+        finally:
+            os.close(image)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+
+
+def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int, image: int) -> None:
     mirrored: set[str] = set()
     for source, target in binds:
         _bind(source, target, mirrored)
@@ -136,7 +207,7 @@ def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int) -> No
     wanted = sorted(p for p in set(keep) if _under(p, "/tmp") and p != "/tmp" and os.path.isdir(p))
     outermost = [p for p in wanted if not any(p != q and _under(p, q) for q in wanted)]
     held = [(path, os.open(path, os.O_PATH)) for path in outermost]
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    _mount_tmp("/tmp", tmp_mb, image)
     for path, handle in held:
         os.makedirs(path, exist_ok=True)
         _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
@@ -145,12 +216,12 @@ def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int) -> No
     _rebuild_dev("/dev", "/tmp/.lambdaserve-dev")
 
 
-def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int) -> None:
+def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int, image: int) -> None:
     _mount(root, root, None, MS_BIND | MS_REC)  # a mount of its own, so it can be read-only
     for source, target in binds:
         _mount(source, root + target, None, MS_BIND | MS_REC)
     _read_only(root, ())
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    _mount_tmp(root + "/tmp", tmp_mb, image)
     try:
         _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:  # a kernel that refuses a new proc here: the host's, as a bind
@@ -166,10 +237,12 @@ def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int) -> Non
 def main(argv: list[str]) -> None:
     split = argv.index("--")
     options, command = argv[1:split], argv[split + 1:]
-    tmp_mb, root, cwd, binds, keep = 512, "", "", [], []
+    tmp_mb, image, root, cwd, binds, keep = 512, "", "", "", [], []
     for name, value in zip(options[::2], options[1::2], strict=True):
         if name == "--tmp-mb":
             tmp_mb = int(value)
+        elif name == "--tmp-image":
+            image = value
         elif name == "--root":
             root = os.path.realpath(value)
         elif name == "--cwd":
@@ -181,12 +254,13 @@ def main(argv: list[str]) -> None:
             binds.append((source, target))
         else:
             raise OSError(22, f"unknown option {name}")
+    image_fd = _open_image(image)
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do leaks to the host
     if root:
-        _container_view(root, binds, tmp_mb)
+        _container_view(root, binds, tmp_mb, image_fd)
     else:
-        _host_view(binds, keep, tmp_mb)
+        _host_view(binds, keep, tmp_mb, image_fd)
     if cwd:
         os.chdir(cwd)
     os.execvp(command[0], command)  # PATH is the worker's (the image's, in a container)

@@ -104,10 +104,12 @@ def container_environment(image: ContainerImage, lambda_variables: Mapping[str, 
     return env
 
 
-def container_argv(image: ContainerImage, boot_script: Path, ephemeral_mb: int,
-                   shim_dir: Path, boot_python: str = sys.executable) -> list[str]:
+def container_argv(image: ContainerImage, boot_script: Path, ephemeral_mb: int, shim_dir: Path,
+                   boot_python: str = sys.executable, tmp_image: Path | None = None) -> list[str]:
     """The host's Python runs the boot script in isolated mode (-I: none of the image's
-    PYTHON* variables apply to it), which then execs the image's command inside the root."""
-    return [boot_python, "-I", str(boot_script), "--tmp-mb", str(ephemeral_mb),
+    PYTHON* variables apply to it), which then execs the image's command inside the root;
+    ``tmp_image``: /tmp's own disk (tmp_disk.py), else a tmpfs."""
+    disk = ["--tmp-image", str(tmp_image)] if tmp_image is not None else []
+    return [boot_python, "-I", str(boot_script), "--tmp-mb", str(ephemeral_mb), *disk,
             "--root", str(image.rootfs), "--bind", f"{shim_dir}={SHIM_MOUNT}",
             "--cwd", image.workdir, "--", *image.command]

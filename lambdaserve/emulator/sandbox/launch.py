@@ -1,7 +1,8 @@
 """What a worker is started with, per sandbox: checks, argv, variables and folder.
 
     process     the host's filesystem, as is
-    namespace   the host's filesystem read-only, a capped /tmp, no /dev/shm, optional binds
+    namespace   the host's filesystem read-only, /tmp a capped disk of its own (tmp_disk.py), no
+                /dev/shm, optional binds
                 (e.g. an extracted zip at /var/task, so its variables are the deployed ones)
     container   an unpacked image as / (container.py), the image's own command
 """
@@ -22,6 +23,7 @@ from lambdaserve.emulator.execution.worker_process import (
     worker_environment,
 )
 from lambdaserve.emulator.sandbox.container import check_image, container_argv, container_environment
+from lambdaserve.emulator.sandbox.tmp_disk import fresh_image
 from lambdaserve.errors import EmulatorError
 
 SANDBOXES = ("process", "namespace", "container")
@@ -91,7 +93,8 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str)
         assert spec.container is not None
         lambda_vars = lambda_variables(name=spec.name, memory_mb=spec.memory_mb, region=spec.region,
                                        runtime_api="", log_stream=log_stream)
-        return Launch(container_argv(spec.container, SANDBOX_BOOT, spec.ephemeral_mb, SHIM_DIR),
+        return Launch(container_argv(spec.container, SANDBOX_BOOT, spec.ephemeral_mb, SHIM_DIR,
+                                     tmp_image=fresh_image(spec.ephemeral_mb)),
                       container_environment(spec.container, lambda_vars, spec.environment),
                       spec.container.rootfs)
     task_root = visible_path(spec.task_root, spec.binds)
@@ -102,6 +105,7 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str)
         pythonpath=tuple(visible_path(p, spec.binds) for p in spec.extra_pythonpath),
     )
     moved = task_root != str(spec.task_root)
-    argv = worker_argv(python, spec.handler, spec.sandbox, spec.ephemeral_mb,
-                       binds=spec.binds, cwd=task_root if moved else "", keep=kept_folders(spec, python))
+    image = fresh_image(spec.ephemeral_mb) if spec.sandbox == "namespace" else None
+    argv = worker_argv(python, spec.handler, spec.sandbox, spec.ephemeral_mb, binds=spec.binds,
+                       cwd=task_root if moved else "", keep=kept_folders(spec, python), tmp_image=image)
     return Launch(argv, env, spec.task_root)

@@ -64,6 +64,18 @@ class MemoryCap:
         self._fds_lock = threading.Lock()
         self._closed = False
         self.cpu: CpuCap | None = None  # the CPU share's cgroup, joined and removed with this one
+        self.killed_for_memory = False  # set by the watchdog when it kills
+
+    def out_of_memory(self) -> bool:
+        """Did the cap kill the worker? The kernel counts its OOM kills per cgroup."""
+        if self.killed_for_memory or self.cgroup is None:
+            return self.killed_for_memory
+        name = "memory.events" if self.kind == "cgroup2" else "memory.oom_control"
+        try:
+            fields = dict(line.split() for line in self._pread(f"{self.cgroup}/{name}").decode().splitlines())
+            return int(fields.get("oom_kill", "0")) > 0
+        except (OSError, ValueError):
+            return False
 
     def _pread(self, path: str) -> bytes:
         with self._fds_lock:
@@ -79,21 +91,35 @@ class MemoryCap:
         joined = self.cgroup is None or write(self.cgroup / "cgroup.procs", str(pid))
         return joined and (self.cpu is None or self.cpu.adopt(pid))
 
-    def peak_mb(self, pid: int) -> int:
-        """Max Memory Used: the cgroup's peak or the worker's VmHWM, whichever is larger
-        (pages mapped before the worker joined its cgroup are charged elsewhere)."""
-        peak = 0
-        if self.cgroup is not None:
-            name = "memory.peak" if self.kind == "cgroup2" else "memory.max_usage_in_bytes"
-            try:
-                peak = int(self._pread(f"{self.cgroup}/{name}")) // (1024 * 1024)
-            except (OSError, ValueError):
-                peak = 0
+    def _cgroup_bytes(self, name: str, field: str = "") -> int:
+        """A cgroup file's number, or one ``field`` of memory.stat; 0 when unreadable."""
+        assert self.cgroup is not None
         try:
-            hwm_kb = _field_kb(self._pread(f"/proc/{pid}/status"), "VmHWM")
+            data = b"\n" + self._pread(f"{self.cgroup}/{name}")  # a field may be the first line
+            if not field:
+                return int(data)
+            start = data.index(b"\n" + field.encode() + b" ") + len(field) + 2
+            return int(data[start:data.index(b"\n", start)])
+        except (OSError, ValueError):
+            return 0
+
+    def peak_mb(self, pid: int) -> int:
+        """Max Memory Used, without the files the function wrote to /tmp (Lambda keeps them apart).
+
+        A live worker: its VmHWM, or the cgroup's anonymous memory now (children included),
+        whichever is larger; the cgroup's peak would count /tmp's page cache. A worker that died
+        (killed at the cap): the cgroup's peak, which is what it died of."""
+        try:
+            hwm_mb = _field_kb(self._pread(f"/proc/{pid}/status"), "VmHWM") // 1024
         except OSError:  # the worker is gone
-            hwm_kb = 0
-        return max(peak, hwm_kb // 1024)
+            hwm_mb = 0
+        if self.cgroup is None:
+            return hwm_mb
+        v2 = self.kind == "cgroup2"
+        if hwm_mb == 0:
+            return self._cgroup_bytes("memory.peak" if v2 else "memory.max_usage_in_bytes") // (1024 * 1024)
+        anon = self._cgroup_bytes("memory.stat", "anon" if v2 else "total_rss")
+        return max(hwm_mb, anon // (1024 * 1024))
 
     def over_limit(self, pid: int) -> bool:
         """For the watchdog: is the worker's resident memory past the cap?"""
