@@ -9,6 +9,7 @@ import click
 
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import BuildError
+from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.zip import build_zip, human
 
 
@@ -77,6 +78,10 @@ BUILDERS: dict[str, Callable[[Config], None]] = {"zip": build_zip_package}
 def build(package: str | None, builder: str, push: str | None, config_path: Path) -> None:
     """Build the package to deploy into .lambdaserve/build/ (sizes and sha256 are printed)."""
     config = load_config(config_path)
+    # Before anything installs: a package without what the model needs would build, deploy and
+    # then fail every cold start.
+    for note in check_model_needs(config):
+        click.echo(f"warning: {note}", err=True)
     kind = package or config.function.package
     if kind == "image":
         build_image_package(config, builder, push)

@@ -13,6 +13,8 @@ from rich.console import Console
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
 from lambdaserve.errors import ConfigError, ModelLoadError
+from lambdaserve.package.needs import ModelNeeds, model_needs
+from lambdaserve.runtime import settings as rs
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.settings import RuntimeSettings
@@ -53,6 +55,23 @@ def package_for(requirements: list[str]) -> str:
 def _requirement(name: str, version: str) -> str:
     version = version.split("+", 1)[0]  # drop local tags such as torch's "+cpu"
     return f"{_PIP_NAMES.get(name, name)}=={version}"
+
+
+def _needs(model: Path, framework: str, predictor: str) -> ModelNeeds:
+    """What the model itself needs (the file's references, the loader's and a predictor's imports)."""
+    model_dir = model if model.is_dir() else model.parent
+    env = {rs.ENV_MODEL_DIR: str(model_dir), rs.ENV_FRAMEWORK: framework, rs.ENV_NAME: "init",
+           rs.ENV_WARMUP: "0", **({} if model.is_dir() else {rs.ENV_MODEL_FILE: model.name}),
+           **({rs.ENV_PREDICTOR: predictor} if predictor else {})}
+    roots = [Path.cwd()] + ([model_dir] if model_dir != Path.cwd() else [])
+    return model_needs(model, framework, env=env, local_roots=roots)
+
+
+def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
+    """The model's needs, plus what loading it here reported (the same names pinned once)."""
+    names = {n.distribution for n in found.needs}
+    extra = [r for r in inspected if re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].lower() not in names]
+    return sorted(found.requirements + extra, key=str.lower)
 
 
 def _default_name(model: Path) -> str:
@@ -111,7 +130,9 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                                "this folder, or run init in the folder that holds it.")
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
-    signature, requirements, note = _inspect(model, framework, predictor)
+    found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
+    signature, inspected, note = _inspect(model, framework, predictor)
+    requirements = _merged(found, inspected)
     package = package_for(requirements)
     if any(r.startswith("torch==") for r in requirements):
         note = f"{note}\n{TORCH_CPU_NOTE}" if note else TORCH_CPU_NOTE
@@ -129,6 +150,10 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     console.print(f"wrote {target} ({framework}, package {package}; requirements: "
                   f"{', '.join(requirements) or 'none'})",
                   markup=False, soft_wrap=True)
+    for need in found.needs:
+        console.print(f"  {need.requirement}: {need.reason}", markup=False, soft_wrap=True)
+    for line in found.notes:
+        console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve", markup=False)

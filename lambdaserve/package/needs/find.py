@@ -1,0 +1,91 @@
+"""The two uses of model-needs discovery: `init` pins them, `build` refuses a package without them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdaserve.config import Config, runtime_env
+from lambdaserve.errors import BuildError
+from lambdaserve.package.needs.resolve import (
+    Need,
+    model_file_modules,
+    to_needs,
+    unmet,
+    unmet_error,
+)
+from lambdaserve.package.process import Runner, run_command, tail
+
+PROBE_SOURCE = Path(__file__).with_name("trace_probe.py")
+TRACE_TIMEOUT_S = 600.0  # a large model (a transformer) can take minutes to load on a laptop
+
+
+@dataclass
+class ModelNeeds:
+    needs: list[Need] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what could not be found or checked, and why
+
+    @property
+    def requirements(self) -> list[str]:
+        return [n.requirement for n in self.needs]
+
+
+def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *,
+                    runner: Runner = run_command) -> tuple[dict[str, str], list[str]]:
+    """{module: why} that a custom predictor's load + predict imported, traced in a subprocess."""
+    with tempfile.TemporaryDirectory(prefix="lambdaserve-trace-") as scratch:
+        out = Path(scratch) / "trace.json"
+        done = runner([sys.executable, "-c", PROBE_SOURCE.read_text(encoding="utf-8"), str(out),
+                       *(str(r) for r in roots)], env=dict(env), cwd=roots[0] if roots else None,
+                      timeout=TRACE_TIMEOUT_S)
+        if not out.is_file():
+            raise BuildError(f"tracing the predictor's imports failed (exit {done.returncode})",
+                             hint=tail(done.stderr or done.stdout)
+                             or "Run the predictor with python to see why.")
+        raw = json.loads(out.read_text(encoding="utf-8"))
+    notes = []
+    if not raw["loaded"]:
+        notes.append("the predictor did not load here, so its imports were traced only up to the failure:\n"
+                     + raw["error"].strip())
+    elif not raw["predicted"]:
+        notes.append(("predict failed here, so its imports were traced only up to the failure:\n"
+                      + raw["error"].strip()) if raw["error"] else
+                     "predict was not traced (no [signature] gives every input's shape): modules it "
+                     "imports lazily are not pinned; declare [signature] and run init again")
+    step = "load + predict" if raw["predicted"] else "load"
+    return {m: f"the predictor's {step} imported {m}" for m in raw["modules"]}, notes
+
+
+def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_roots: Sequence[Path],
+                runner: Runner = run_command) -> ModelNeeds:
+    """What loading and predicting ``model`` needs, pinned to the versions installed here."""
+    found = model_file_modules(model, framework)
+    notes: list[str] = []
+    if framework == "custom":
+        traced, notes = trace_predictor(env, local_roots, runner=runner)
+        for module, why in traced.items():
+            found.setdefault(module, why)
+    needs, unmapped = to_needs(found, local_roots)
+    return ModelNeeds(needs, notes + unmapped)
+
+
+def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:
+    """The needs of the model a project's lambdaserve.toml points at."""
+    model = config.model
+    roots = [config.project_dir] + ([model.model_dir] if model.model_dir != config.project_dir else [])
+    return model_needs(model.path, model.framework, env=runtime_env(config), local_roots=roots,
+                       runner=runner)
+
+
+def check_model_needs(config: Config, *, runner: Runner = run_command) -> list[str]:
+    """BuildError naming each distribution the model needs that function.requirements would not
+    install; else the notes about what could not be checked (as warnings)."""
+    found = config_model_needs(config, runner=runner)
+    missing = unmet(found.needs, config.function.requirements)
+    if missing:
+        raise unmet_error(missing, config.source, config.function.requirements)
+    return found.notes

@@ -1,0 +1,182 @@
+"""What the model needs to load and predict, as pinned distributions with the reason for each.
+
+Sources of modules: the globals a pickle/joblib/skops file names (read without loading it),
+the modules the runtime's loader imports for the framework, and for a custom predictor the
+modules a traced load + predict imported. Modules map to the distributions installed here
+(``importlib.metadata.packages_distributions``), pinned to the versions installed here: where
+the model was trained. The stdlib, lambdaserve itself and the project's own code are not
+requirements.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lambdaserve.errors import BuildError
+from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
+
+# The distribution Lambda should install for a module's distribution: plain `xgboost` pulls NCCL.
+PIP_NAMES = {"xgboost": "xgboost-cpu"}
+# Distributions that install the same modules: either one meets the need.
+SAME_MODULES = {"xgboost": "xgboost-cpu", "xgboost-cpu": "xgboost"}
+# What the runtime's loader imports, beyond what the model file names (lambdaserve/runtime/loaders).
+LOADER_MODULES: Mapping[str, tuple[str, ...]] = {
+    "sklearn": ("sklearn", "numpy"), "onnx": ("onnxruntime", "numpy"),
+    "torchscript": ("torch", "numpy"), "xgboost": ("xgboost", "numpy"),
+}
+_PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+# Modules a pickle names that come with Python under another name (Python 2 pickles).
+_PY2_BUILTINS = {"__builtin__", "copy_reg"}
+
+
+@dataclass(frozen=True)
+class Need:
+    """A distribution the model needs, why, and the version installed here ("" when not installed)."""
+
+    distribution: str  # canonical name, as pip installs it for Lambda (PIP_NAMES applied)
+    version: str
+    module: str  # the top-level module that is needed
+    reason: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.distribution}=={self.version}" if self.version else self.distribution
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return canonical(match.group(1)) if match else requirement.strip().lower()
+
+
+@cache
+def _module_dists() -> dict[str, list[str]]:
+    return {m: list(d) for m, d in importlib.metadata.packages_distributions().items()}
+
+
+def _distribution(module: str) -> str | None:
+    dists = _module_dists().get(module)
+    if not dists:
+        return None
+    names = sorted({canonical(d) for d in dists})
+    name = next((n for n in names if n in PIP_NAMES.values()), names[0])  # xgboost-cpu over xgboost
+    return PIP_NAMES.get(name, name)
+
+
+def _version(dist: str) -> str:
+    for name in (dist, *([SAME_MODULES[dist]] if dist in SAME_MODULES else [])):
+        try:
+            return importlib.metadata.version(name).split("+", 1)[0]  # torch's "+cpu" is a local tag
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return ""
+
+
+def is_external(module: str, local_roots: Sequence[Path]) -> bool:
+    """A module that a requirement must provide: not the stdlib, lambdaserve or the project's code."""
+    if not module or module in sys.stdlib_module_names or module in _PY2_BUILTINS:
+        return False
+    if module in ("lambdaserve", "__main__"):
+        return False
+    return not any((root / f"{module}.py").is_file() or (root / module / "__init__.py").is_file()
+                   or (root / module).is_dir() for root in local_roots)
+
+
+def to_needs(found: Mapping[str, str], local_roots: Sequence[Path]) -> tuple[list[Need], list[str]]:
+    """Needs for {top-level module: reason}, and notes for modules no installed distribution provides."""
+    by_dist: dict[str, Need] = {}
+    notes = []
+    for module, reason in found.items():
+        if not is_external(module, local_roots):
+            continue
+        dist = _distribution(module)
+        if dist is None:
+            # Not a requirement we could name: the load fails where the module is missing.
+            notes.append(f"{module}: {reason}, but no distribution installed here provides it, and it is "
+                         "not in the project: the function cannot import it")
+            continue
+        by_dist.setdefault(dist, Need(dist, _version(dist), module, reason))
+    return sorted(by_dist.values(), key=lambda n: n.distribution), notes
+
+
+def _file_refs(path: Path) -> PickleRefs | None:
+    suffix = path.suffix.lower()
+    if suffix in _PICKLE_SUFFIXES:
+        return pickle_refs(path)
+    if suffix == ".skops":
+        return skops_refs(path)
+    return None
+
+
+def model_file_modules(path: Path, framework: str) -> dict[str, str]:
+    """{top-level module: why} for a model file: what it names, and what its loader imports."""
+    found: dict[str, str] = {}
+    if framework == "sklearn" and path.is_file():
+        refs = _file_refs(path)
+        if refs is None:
+            raise not_a_model(path, f"scikit-learn models are .joblib, .pkl, .pickle or .skops files, not "
+                                    f"{path.suffix or 'a file without a suffix'}",
+                              "Save the model with joblib.dump(model, 'model.joblib').")
+        for module, name in refs.globals:  # the first one names the outermost object
+            found.setdefault(module.split(".", 1)[0], f"the model file references {module}.{name}")
+        if path.suffix.lower() == ".skops":
+            found.setdefault("skops", "the runtime reads .skops files with skops.io")
+        else:
+            found.setdefault("joblib", "the runtime reads pickles with joblib.load")
+        if "feature_names_in_" in refs.attributes and any(
+                name == "ColumnTransformer" for _, name in refs.globals):
+            found.setdefault("pandas", "the model holds a ColumnTransformer fitted on a DataFrame "
+                                       "(feature_names_in_): it selects columns by name, so the runtime "
+                                       "passes it rows as a pandas DataFrame")
+    for module in LOADER_MODULES.get(framework, ()):
+        found.setdefault(module, f"the runtime's {framework} loader imports {module}")
+    return found
+
+
+@cache
+def _requires(dist: str) -> tuple[str, ...]:
+    try:
+        raw = importlib.metadata.requires(dist) or []
+    except importlib.metadata.PackageNotFoundError:
+        return ()
+    return tuple(requirement_name(r) for r in raw if "extra ==" not in r.replace("extra==", "extra =="))
+
+
+def installed_with(requirements: Iterable[str]) -> set[str]:
+    """The listed distributions and, as far as this environment's metadata tells, what they pull in."""
+    seen: set[str] = set()
+    todo = [requirement_name(r) for r in requirements]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in SAME_MODULES:
+            seen.add(SAME_MODULES[name])
+        todo += _requires(name)
+    return seen
+
+
+def unmet(needs: Iterable[Need], requirements: Iterable[str]) -> list[Need]:
+    """The needs that neither a requirement nor what the requirements pull in would install."""
+    installed = installed_with(requirements)
+    return [n for n in needs if n.distribution not in installed]
+
+
+def unmet_error(missing: Sequence[Need], config_file: Path, requirements: Sequence[str]) -> BuildError:
+    lines = "\n".join(f"  {n.requirement}: {n.reason}" for n in missing)
+    wanted = [*requirements, *(n.requirement for n in missing)]
+    line = "requirements = [" + ", ".join(f'"{r}"' for r in wanted) + "]"
+    return BuildError(
+        f"the model needs {', '.join(n.distribution for n in missing)}, which function.requirements in "
+        f"{config_file} does not install: the deployed function could not load it or predict.\n{lines}",
+        hint=f"Set function.requirements in {config_file} to:\n  {line}")
