@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything lambdaserve and its tests need, from scratch and idempotently:
-# Debian's image tools (registry, skopeo, umoci, runc, buildah, mmdebstrap) and a .venv with pinned deps.
+# Debian's image tools (registry, skopeo, umoci, runc, buildah, mmdebstrap) and a .venv with exactly
+# the versions uv.lock holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,10 +24,18 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# A current pip: pip 23 with --python-version silently resolves old releases for the target.
-.venv/bin/python -m pip install -q "pip==26.3"
-# torch is pinned to the CPU build that lies on this machine's disk; an unpinned torch pulls CUDA.
-.venv/bin/python -m pip install -q -e ".[dev]"
+# uv at the version uv.lock names, then exactly what uv.lock says (the project itself editable).
+# torch comes from the CPU wheel on this machine's disk ([tool.uv.sources] in pyproject.toml):
+# PyPI's Linux torch pulls gigabytes of CUDA.
+uv_version=$(sed -n '/^name = "uv"$/{n;s/^version = "\(.*\)"$/\1/p;}' uv.lock)
+if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$uv_version" ]; then
+  .venv/bin/python -m pip install -q "uv==$uv_version"
+fi
+if ! .venv/bin/uv sync --locked --extra dev --quiet; then
+  echo "setup: uv.lock does not match pyproject.toml (or a locked file is missing): relock with" \
+       "bash scripts/lock.sh, then commit uv.lock" >&2
+  exit 1
+fi
 # ministack, the second local control plane of the template transition tests
 # (tests/cloud/ministack.py), pins botocore exactly: it gets a virtualenv of its own.
 if [ ! -x .venv-ministack/bin/ministack ]; then

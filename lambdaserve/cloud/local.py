@@ -79,7 +79,11 @@ def start_local_cloud(environ: Mapping[str, str] | None = None, *, port: int = 0
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
-        raise CloudError("the local cloud needs moto's server", hint="pip install 'moto[server]'") from exc
+        # moto is the [local] extra: a deploy to AWS never needs it.
+        raise CloudError("`deploy --target local` needs moto's server, which is not installed here "
+                         f"({exc})",
+                         hint="pip install 'lambdaserve[local]' (it installs moto[server]), or start a "
+                              f"moto server yourself and set {ENV_ENDPOINT} to its URL.") from exc
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per AWS call is noise
     # moto warns about each resource type it only pretends to create (Stage, Account): not ours to fix
     warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
