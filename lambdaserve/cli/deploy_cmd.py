@@ -63,8 +63,11 @@ def cloud_options(func: Any) -> Any:
 def _built_zip(config: Config, ui: TerminalUI, zip_path: Path | None) -> Path:
     if zip_path is not None:
         return zip_path
+    from lambdaserve.package.needs import check_model_needs
     from lambdaserve.package.zip import build_zip
 
+    for note in check_model_needs(config):  # as `build` does: refused before anything installs
+        ui.warn(note)
     built = build_zip(config)
     for warning in built.warnings:
         ui.warn(warning)
@@ -75,6 +78,7 @@ def _built_zip(config: Config, ui: TerminalUI, zip_path: Path | None) -> Path:
 def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callable[[str], ImageArtifact]:
     def push(uri: str) -> ImageArtifact:
         from lambdaserve.package.image import build_image
+        from lambdaserve.package.needs import check_model_needs
         from lambdaserve.package.registry import Credentials, push_image
 
         registry = uri.split("/")[0]
@@ -83,6 +87,8 @@ def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callab
             username, password, _expires = ecr_credentials(cloud.clients, registry)
             return Credentials(username, password)
 
+        for note in check_model_needs(config):  # as `build` does: refused before anything installs
+            ui.warn(note)
         built = build_image(config, log=ui.info)
         pushed = push_image(built, f"{uri}:latest", credentials=fresh_login)
         for warning in pushed.warnings:
