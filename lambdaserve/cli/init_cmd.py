@@ -13,7 +13,7 @@ from rich.console import Console
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
 from lambdaserve.errors import ConfigError, ModelLoadError
-from lambdaserve.package.needs import ModelNeeds, model_needs
+from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
 from lambdaserve.runtime import settings as rs
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
@@ -152,7 +152,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                   markup=False, soft_wrap=True)
     for need in found.needs:
         console.print(f"  {need.requirement}: {need.reason}", markup=False, soft_wrap=True)
-    for line in found.notes:
+    for line in found.notes + unmapped_notes(found.unmapped):
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")

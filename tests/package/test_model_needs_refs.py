@@ -12,7 +12,13 @@ import pytest
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import pickle_refs, skops_refs
-from lambdaserve.package.needs.resolve import installed_with, model_file_modules, to_needs, unmet
+from lambdaserve.package.needs.resolve import (
+    installed_with,
+    model_file_modules,
+    to_needs,
+    unmapped_notes,
+    unmet,
+)
 
 
 def _tiny_forest() -> object:
@@ -91,7 +97,7 @@ def test_needs_map_modules_to_pinned_distributions_and_drop_the_stdlib_and_proje
         tmp_path: Path) -> None:
     (tmp_path / "my_features.py").write_text("")
     found = {"sklearn": "x", "yaml": "y", "collections": "z", "my_features": "w", "not_installed_mod": "v"}
-    needs, notes = to_needs(found, [tmp_path])
+    needs, unmapped = to_needs(found, [tmp_path])
     by_dist = {n.distribution: n for n in needs}
     import sklearn
     import yaml
@@ -99,7 +105,9 @@ def test_needs_map_modules_to_pinned_distributions_and_drop_the_stdlib_and_proje
     assert by_dist["scikit-learn"].requirement == f"scikit-learn=={sklearn.__version__}"
     assert by_dist["pyyaml"].requirement == f"pyyaml=={yaml.__version__}"  # module != distribution
     assert set(by_dist) == {"scikit-learn", "pyyaml"}
-    assert len(notes) == 1 and notes[0].startswith("not_installed_mod: v, but no distribution installed here")
+    assert unmapped == {"not_installed_mod": "v"}  # reported, never guessed as a requirement
+    assert unmapped_notes(unmapped)[0].startswith("not_installed_mod: v, but it is not installed here")
+    assert unmapped_notes({"sklearn": "x"}, ["scikit-learn==1.0"]) == []  # a requirement plainly provides it
 
 
 def test_a_need_is_met_by_a_requirement_or_what_it_pulls_in_but_not_by_an_unrelated_one() -> None:

@@ -1,6 +1,6 @@
 """uv as the dependency installer: resolve and install wheels for the Lambda runtime in one step.
 
-uv (pinned in pyproject) resolves and installs several times faster than ``pip download`` +
+uv (a dependency of lambdaserve) resolves and installs several times faster than ``pip download`` +
 ``pip install``: it unpacks wheels in parallel and keeps its own download cache. It targets
 another interpreter with ``--python-platform <machine>-manylinux_2_<glibc>`` (every manylinux
 tag up to that glibc, manylinux2014 included) and ``--python-version``, and checks

@@ -16,7 +16,7 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.package.needs.find import ModelNeeds, check_model_needs, config_model_needs, model_needs
-    from lambdaserve.package.needs.resolve import Need
+    from lambdaserve.package.needs.resolve import Need, unmapped_notes
 
 _EXPORTS = {
     "ModelNeeds": "lambdaserve.package.needs.find",
@@ -24,6 +24,7 @@ _EXPORTS = {
     "check_model_needs": "lambdaserve.package.needs.find",
     "config_model_needs": "lambdaserve.package.needs.find",
     "model_needs": "lambdaserve.package.needs.find",
+    "unmapped_notes": "lambdaserve.package.needs.resolve",
 }
-__all__ = ["ModelNeeds", "Need", "check_model_needs", "config_model_needs", "model_needs"]
+__all__ = ["ModelNeeds", "Need", "check_model_needs", "config_model_needs", "model_needs", "unmapped_notes"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -15,6 +15,7 @@ from lambdaserve.package.needs.resolve import (
     Need,
     model_file_modules,
     to_needs,
+    unmapped_notes,
     unmet,
     unmet_error,
 )
@@ -27,7 +28,8 @@ TRACE_TIMEOUT_S = 600.0  # a large model (a transformer) can take minutes to loa
 @dataclass
 class ModelNeeds:
     needs: list[Need] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what could not be found or checked, and why
+    notes: list[str] = field(default_factory=list)  # what could not be traced, and why
+    unmapped: dict[str, str] = field(default_factory=dict)  # module -> why, not installed here
 
     @property
     def requirements(self) -> list[str]:
@@ -70,7 +72,7 @@ def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_ro
         for module, why in traced.items():
             found.setdefault(module, why)
     needs, unmapped = to_needs(found, local_roots)
-    return ModelNeeds(needs, notes + unmapped)
+    return ModelNeeds(needs, notes, unmapped)
 
 
 def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:
@@ -85,7 +87,8 @@ def check_model_needs(config: Config, *, runner: Runner = run_command) -> list[s
     """BuildError naming each distribution the model needs that function.requirements would not
     install; else the notes about what could not be checked (as warnings)."""
     found = config_model_needs(config, runner=runner)
-    missing = unmet(found.needs, config.function.requirements)
+    requirements = config.function.requirements
+    missing = unmet(found.needs, requirements)
     if missing:
-        raise unmet_error(missing, config.source, config.function.requirements)
-    return found.notes
+        raise unmet_error(missing, config.source, requirements)
+    return found.notes + unmapped_notes(found.unmapped, requirements)

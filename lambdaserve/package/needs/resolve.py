@@ -23,6 +23,8 @@ from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickl
 
 # The distribution Lambda should install for a module's distribution: plain `xgboost` pulls NCCL.
 PIP_NAMES = {"xgboost": "xgboost-cpu"}
+# Where a module's distribution is named otherwise, for when it is not installed here to ask.
+MODULE_DISTS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "skimage": "scikit-image"}
 # Distributions that install the same modules: either one meets the need.
 SAME_MODULES = {"xgboost": "xgboost-cpu", "xgboost-cpu": "xgboost"}
 # What the runtime's loader imports, beyond what the model file names (lambdaserve/runtime/loaders).
@@ -91,21 +93,29 @@ def is_external(module: str, local_roots: Sequence[Path]) -> bool:
                    or (root / module).is_dir() for root in local_roots)
 
 
-def to_needs(found: Mapping[str, str], local_roots: Sequence[Path]) -> tuple[list[Need], list[str]]:
-    """Needs for {top-level module: reason}, and notes for modules no installed distribution provides."""
+def to_needs(found: Mapping[str, str], local_roots: Sequence[Path]) -> tuple[list[Need], dict[str, str]]:
+    """Needs for {top-level module: reason}, and the modules no distribution installed here provides."""
     by_dist: dict[str, Need] = {}
-    notes = []
+    unmapped = {}
     for module, reason in found.items():
         if not is_external(module, local_roots):
             continue
         dist = _distribution(module)
-        if dist is None:
-            # Not a requirement we could name: the load fails where the module is missing.
-            notes.append(f"{module}: {reason}, but no distribution installed here provides it, and it is "
-                         "not in the project: the function cannot import it")
+        if dist is None:  # not a requirement we could name: it is reported, not guessed
+            unmapped[module] = reason
             continue
         by_dist.setdefault(dist, Need(dist, _version(dist), module, reason))
-    return sorted(by_dist.values(), key=lambda n: n.distribution), notes
+    return sorted(by_dist.values(), key=lambda n: n.distribution), unmapped
+
+
+def unmapped_notes(unmapped: Mapping[str, str], requirements: Iterable[str] = ()) -> list[str]:
+    """Notes for modules not installed here, but for those a requirement plainly provides."""
+    listed = {requirement_name(r) for r in requirements}
+    return [f"{module}: {reason}, but it is not installed here, and not in the project: nothing here "
+            "tells which distribution provides it, so it is not pinned (the function cannot import it "
+            "unless a requirement does)"
+            for module, reason in unmapped.items()
+            if canonical(MODULE_DISTS.get(module, module)) not in listed]
 
 
 def _file_refs(path: Path) -> PickleRefs | None:
