@@ -115,3 +115,10 @@ def test_a_need_is_met_by_a_requirement_or_what_it_pulls_in_but_not_by_an_unrela
     assert "numpy" in installed_with(["scikit-learn==1.0"])  # scikit-learn requires numpy
     assert [n.distribution for n in unmet(needs, ["scikit-learn==1.0"])] == ["pyyaml"]
     assert unmet(needs, ["scikit-learn==1.0", "PyYAML==6.0"]) == []
+
+
+def test_a_model_folder_is_read_through_the_one_model_file_the_runtime_would_load(tmp_path: Path) -> None:
+    joblib.dump(_tiny_forest(), tmp_path / "model.joblib")
+    (tmp_path / "notes.txt").write_text("not a model")
+    assert model_file_modules(tmp_path, "sklearn")["sklearn"] == (
+        "the model file references sklearn.ensemble._forest.RandomForestClassifier")

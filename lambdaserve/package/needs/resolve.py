@@ -20,6 +20,7 @@ from pathlib import Path
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
+from lambdaserve.runtime.loaders.detect import model_files
 
 # The distribution Lambda should install for a module's distribution: plain `xgboost` pulls NCCL.
 PIP_NAMES = {"xgboost": "xgboost-cpu"}
@@ -130,6 +131,9 @@ def _file_refs(path: Path) -> PickleRefs | None:
 def model_file_modules(path: Path, framework: str) -> dict[str, str]:
     """{top-level module: why} for a model file: what it names, and what its loader imports."""
     found: dict[str, str] = {}
+    if framework == "sklearn" and path.is_dir():
+        files = [p for p in model_files(path) if p.suffix.lower() in (*_PICKLE_SUFFIXES, ".skops")]
+        path = files[0] if len(files) == 1 else path  # the one file the runtime would load
     if framework == "sklearn" and path.is_file():
         refs = _file_refs(path)
         if refs is None:
