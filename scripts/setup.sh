@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(docker-registry skopeo umoci runc buildah mmdebstrap binutils util-linux curl ca-certificates
+              python3-venv  # Debian's python3 has no venv module without it
               chromium chromium-driver)  # the try-it page's browser test
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
