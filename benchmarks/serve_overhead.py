@@ -3,10 +3,13 @@ same REST event handed to the same runtime in this process, both measured in thi
 
     .venv/bin/python benchmarks/serve_overhead.py [--requests 500] [--api rest|http]
 
-Targets (issue 3): added p50 <= 1 ms, added p99 <= 5 ms. Also two floors measured in the same run:
-a bare awslambdaric round trip (benchmarks/bare_runtime_api.py: the same handler, a one-thread
-Runtime API with nothing else) for `Function.invoke`, and a bare HTTP trip (the same client and
-request against a socket thread that answers a canned response) for the HTTP front.
+Two floors are measured in the same run: a bare awslambdaric round trip (benchmarks/bare_runtime_api.py:
+the same handler, a one-thread Runtime API with nothing else) for `Function.invoke`, and a bare HTTP
+trip (the same client and request against a socket thread that answers a canned response) for the
+HTTP front. Their sum (p50 of the bare HTTP trip + p50 of the bare hop over the direct call) is the
+floor of any Lambda-shaped local HTTP call. Targets (issue 20, ratios that hold on any machine):
+added p50 <= 1.5x the floor, added p99 <= 3x the floor. (Issue 3's absolute 1 ms / 5 ms were
+about 0.9x / 4.5x the floor on the machine they were set on.)
 """
 
 from __future__ import annotations
@@ -205,8 +208,7 @@ def main() -> None:
               f"mean {statistics.mean(times):.3f}")
     p50_d, p99_d = percentile(base, 50), percentile(base, 99)
     p50_s, p99_s = percentile(served, 50), percentile(served, 99)
-    print(f"added by serve: p50 {p50_s - p50_d:.3f} ms (target <= 1), "
-          f"p99 {p99_s - p99_d:.3f} ms (target <= 5)")
+    print(f"added by serve: p50 {p50_s - p50_d:.3f} ms, p99 {p99_s - p99_d:.3f} ms")
     print(f"  of which the local Lambda (workers, Runtime API): p50 {percentile(invoked, 50) - p50_d:.3f} ms;"
           f" the HTTP front: p50 {p50_s - percentile(invoked, 50):.3f} ms")
     p50_f = percentile(floor, 50)
@@ -217,6 +219,12 @@ def main() -> None:
     print(f"Function.invoke vs bare awslambdaric round trip: p50 {p50_i:.3f} vs {p50_b:.3f} ms, "
           f"ratio {p50_i / p50_b:.2f}x; added over bare: {p50_i - p50_b:.3f} ms "
           f"(bare adds {p50_b - p50_d:.3f} ms over direct)")
+    floor_ms = p50_f + (p50_b - p50_d)
+    own = (p50_i - p50_b) + (p50_s - p50_i - p50_f)
+    print(f"floor (bare HTTP trip + bare awslambdaric hop): {floor_ms:.3f} ms; the emulator's own share "
+          f"{own:.3f} ms ({own / floor_ms:.2f}x the floor)")
+    print(f"RATIO added p50 / floor {(p50_s - p50_d) / floor_ms:.2f} (target <= 1.5)   "
+          f"added p99 / floor {(p99_s - p99_d) / floor_ms:.2f} (target <= 3)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,13 @@ from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
 
 
+@pytest.fixture(autouse=True)
+def _own_shared_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own per-user cache (layers shared by projects), as a fresh user would:
+    builds never read or fill the real ~/.cache/lambdaserve, and no test sees another's layers."""
+    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
+
+
 @pytest.fixture(scope="session")
 def py312() -> Interpreter:
     """A Python 3.12 interpreter, the default target runtime's (pyenv has one here)."""

@@ -132,8 +132,10 @@ def add_local_probes(probes: Probes, config: Config) -> None:
 
     def wheels() -> list[WheelInfo]:
         record = build_dir / "build.json"
-        key = json.loads(record.read_text()).get("dependency_key") if record.is_file() else None
-        site = cache / str(key) / "site" if key else None
+        raw = json.loads(record.read_text()) if record.is_file() else {}
+        key, root = raw.get("dependency_key"), raw.get("dependency_root")
+        # Builds since issue 20 record where the (shared) layer is; older ones kept it in the project.
+        site = Path(root) if root else cache / str(key) / "site" if key else None
         if site is None or not site.is_dir():
             return []
         found = []

@@ -25,7 +25,6 @@ from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
 from lambdaserve.runtime.loaders.base import Model
-from lambdaserve.runtime.openapi import openapi_document
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.telemetry import Telemetry
 from lambdaserve.runtime.threads import configure_threads
@@ -284,6 +283,8 @@ class Runtime:
 
     def openapi(self) -> dict[str, Any]:
         if self._openapi is None:
+            from lambdaserve.runtime.openapi import openapi_document  # asked for rarely: not at init
+
             self._openapi = openapi_document(
                 self.model.signature,
                 name=self.settings.name,

@@ -12,6 +12,7 @@ from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.deps.layer import check_requirements, layer_key
+from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version, target_args
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 
@@ -125,9 +126,12 @@ def test_only_the_most_recently_used_layers_are_kept(tmp_path):
         (layer / "layer.json").write_text("{}")
         os.utime(layer, (1_000_000 - age, 1_000_000 - age))
     (tmp_path / "half.partial").mkdir()  # an interrupted build is not a layer: left alone
+    # Another build (any project of this user) still holds the oldest: never deleted under it.
+    held = LayerLock.shared(tmp_path / "layer5.lock")
     deps._prune(tmp_path, keep=4)
-    left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["half.partial", "layer0", "layer1", "layer2", "layer3"]
+    held.release()
+    left = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock"))  # lock files stay
+    assert left == ["half.partial", "layer0", "layer1", "layer2", "layer3", "layer5"]
 
 
 def test_a_python_lambda_does_not_offer_is_a_build_error_with_the_fix():

@@ -88,6 +88,8 @@ def test_a_layer_folder_without_its_record_is_built_again(tmp_path, py312):
     first = _layer(tmp_path, py312, Recorder())
     first.wait()
     (first.root.parent / "layer.json").unlink()  # as a build killed before the parts were done leaves it
+    assert first.hold is not None
+    first.hold.release()  # the killed build's lock (layer_lock.py) died with its process
     again = Recorder()
     layer = _layer(tmp_path, py312, again)
     layer.wait()

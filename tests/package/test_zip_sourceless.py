@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lambdaserve.config import load_config
-from lambdaserve.package.deps.layer import SOURCES, layer_key
+from lambdaserve.package.deps.layer import SOURCES, layer_key, shared_cache
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
 from lambdaserve.package.deps.trim_imports import Probe
 from lambdaserve.package.zip.build import ZipBuildResult, build_zip
@@ -81,7 +81,7 @@ def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tm
     assert slim.unzipped_bytes == full.unzipped_bytes - slim.trimmed.removed[SOURCES]
     # A layer of its own in the cache, next to the source layer it was made from.
     assert slim.dependency_key != full.dependency_key and not slim.dependencies_cached
-    layers = {p.name for p in (project / ".lambdaserve" / "cache" / "deps").iterdir()}
+    layers = {p.name for p in (shared_cache() / "deps").iterdir()}  # the user's, shared by projects
     assert {full.dependency_key, slim.dependency_key} <= layers
     assert json.loads((slim.path.parent / "build.json").read_text())["sourceless_dependencies"] is True
     again = _build(project, wheels, py312, True)

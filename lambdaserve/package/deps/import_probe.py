@@ -7,7 +7,9 @@ It imports the handler (the model loads and warms up), answers GET /metadata, GE
 /openapi.json and a prediction on a zero row built from the signature (and one with
 probabilities for a classifier that has them), all as API Gateway REST events, then writes
 to argv[1] as JSON the answers, every module in sys.modules with its file, the files
-opened (audit hook) and the shared objects mapped (/proc/self/maps).
+opened (audit hook), the shared objects mapped (/proc/self/maps), every module name the
+import system looked for (found or not: a file added under that name would change the run)
+and the folders listed outside the import system (a file added there could too).
 
 Stdlib only, and valid on every Python Lambda runs: the build's own code is not there.
 """
@@ -73,13 +75,42 @@ def _mapped() -> list[str]:
     return sorted(p for p in paths if p.startswith("/"))  # not [heap], [stack], [vdso]
 
 
+class _Looked:
+    """First on sys.meta_path: records every module name looked for, then lets the others find it."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.names.add(name)
+
+
+_IMPORT_SYSTEM = ("<frozen importlib._bootstrap", "<frozen zipimport")
+
+
+def _by_import_system() -> bool:
+    """A listing made by the import system's path finders (their lookups are recorded by name)."""
+    try:
+        frame = sys._getframe(2)  # 0 is this, 1 the hook, 2 what called os.listdir or os.scandir
+    except ValueError:
+        return False
+    return frame.f_code.co_filename.startswith(_IMPORT_SYSTEM)
+
+
 def main(argv: list[str]) -> int:
     opened: set[str] = set()
+    listed: set[str] = set()
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in ("open", "ctypes.dlopen") and args and isinstance(args[0], (str, bytes, os.PathLike)):
             opened.add(os.fsdecode(os.fspath(args[0])))
+        elif event in ("os.listdir", "os.scandir") and not _by_import_system():
+            where = args[0] if args and args[0] is not None else "."
+            if isinstance(where, (str, bytes, os.PathLike)):
+                listed.add(os.fsdecode(os.fspath(where)))
 
+    looked = _Looked()
+    sys.meta_path.insert(0, looked)
     sys.addaudithook(hook)
     result: dict[str, Any]
     try:
@@ -90,7 +121,8 @@ def main(argv: list[str]) -> int:
     for name, module in sorted(sys.modules.items()):
         where = getattr(module, "__file__", None)
         modules[name] = where if isinstance(where, str) else None
-    result.update(modules=modules, opened=sorted(opened), mapped=_mapped())
+    result.update(modules=modules, opened=sorted(opened), mapped=_mapped(), looked=sorted(looked.names),
+                  listed=sorted(listed))
     with open(argv[1], "w", encoding="utf-8") as fh:
         json.dump(result, fh, sort_keys=True)
     return 0

@@ -27,6 +27,7 @@ import importlib.metadata
 import json
 import os
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from typing import Any
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
@@ -51,7 +53,7 @@ from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priori
 Log = Callable[[str], None]
 # Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
 Background = Callable[[Callable[[], object]], "Future[object]"]
-KEEP_LAYERS = 4  # zip and image builds each keep a layer; room for switching pins back and forth
+KEEP_LAYERS = 8  # shared by the projects of a user: a source and a sourceless layer for a few stacks
 LAYER_FORMAT = "4"  # bump when trimming or compiling changes, to invalidate cached layers
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
@@ -110,6 +112,10 @@ class DependencyLayer:
     packages: list[tuple[str, str]] = field(default_factory=list)  # (name, version)
     warnings: list[str] = field(default_factory=list)
     sourceless: bool = False  # .py replaced by legacy-location .pyc (build.sourceless_dependencies)
+    # Unique to this tree (a layer rebuilt under the same key gets another): what a reused
+    # build.trim_unimported result names. None for layers made before it was recorded.
+    id: str | None = None
+    hold: LayerLock | None = field(default=None, repr=False, compare=False)  # see layer_lock.py
     pending: Future[object] | None = None  # a fresh layer's zip part, still being deflated
     record: dict[str, Any] = field(default_factory=dict, repr=False)  # what layer.json holds
 
@@ -128,7 +134,8 @@ _FINISHING_LOCK = threading.Lock()
 def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
               interpreter: Interpreter, sourceless: bool = False) -> str:
     payload: dict[str, Any] = {
-        "format": LAYER_FORMAT, "requirements": list(requirements), "python": python,
+        # Sorted: the same pins listed in another order (another project) are the same layer.
+        "format": LAYER_FORMAT, "requirements": sorted(requirements), "python": python,
         "architecture": architecture, "platforms": platform_tags(python, architecture),
         "pip": pip, "interpreter": interpreter.version}
     if sourceless:  # only when on: the source layers' keys stay what they were
@@ -174,16 +181,58 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
         finishing = _FINISHING.get(folder.resolve())
     if finishing is not None:
         return replace(finishing, cached=True)
-    if (folder / "layer.json").is_file():
-        os.utime(folder)  # recently used: kept by _prune
-        return _load(folder, key)
-    if folder.exists():  # what a killed build left
-        shutil.rmtree(folder)
-    if sourceless:
-        source = dependency_layer(requirements, python=python, architecture=architecture,
-                                  cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
-                                  pip=pip, runner=runner, log=log, background=background)
-        return _sourceless_layer(source, key, folder, interpreter, log, background)
+    cached = _cached(folder, key)
+    if cached is not None:
+        return cached
+    lock = LayerLock.try_exclusive(_lock_file(folder))
+    if lock is None:
+        log("waiting for another build that is making the same dependency layer")
+        lock = LayerLock.exclusive(_lock_file(folder))
+    try:
+        if (folder / "layer.json").is_file():  # made by that build meanwhile
+            lock.release()
+            return _cached(folder, key) or dependency_layer(
+                requirements, python=python, architecture=architecture, cache_dir=cache_dir,
+                wheel_cache=wheel_cache, interpreter=interpreter, pip=pip, runner=runner, log=log,
+                sourceless=sourceless, background=background)
+        if folder.exists():  # what a killed build left (its lock died with it)
+            shutil.rmtree(folder)
+        if sourceless:
+            source = dependency_layer(requirements, python=python, architecture=architecture,
+                                      cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
+                                      pip=pip, runner=runner, log=log, background=background)
+            return _sourceless_layer(source, key, folder, interpreter, log, background, lock)
+        return _install(requirements, folder, key, python=python, architecture=architecture, uv=uv,
+                        pip_ver=pip_ver, wheel_cache=wheel_cache, interpreter=interpreter, pip=pip,
+                        runner=runner, log=log, background=background, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _lock_file(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".lock")
+
+
+def _cached(folder: Path, key: str) -> DependencyLayer | None:
+    """The made layer in ``folder``, held shared while this process keeps it; None if not made."""
+    if not (folder / "layer.json").is_file():
+        return None
+    hold = LayerLock.shared(_lock_file(folder))
+    if not (folder / "layer.json").is_file():  # pruned by another build while we waited
+        hold.release()
+        return None
+    os.utime(folder)  # recently used: kept by _prune
+    layer = _load(folder, key)
+    layer.hold = hold
+    return layer
+
+
+def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str, architecture: str,
+             uv: str | None, pip_ver: str, wheel_cache: Path, interpreter: Interpreter,
+             pip: Sequence[str] | None, runner: Runner, log: Log, background: Background,
+             lock: LayerLock) -> DependencyLayer:
+    """Install, trim, strip and compile a source layer into ``folder`` (``lock`` held)."""
     root = folder / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
@@ -212,9 +261,9 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
-    record = {"trimmed": trimmed.to_dict(), "warnings": warnings,
+    record = {"trimmed": trimmed.to_dict(), "warnings": warnings, "id": secrets.token_hex(8),
               "packages": [[w.name, w.version] for w in wheels]}
-    return _publish(folder, key, record, common, background)
+    return _publish(folder, key, record, common, background, lock)
 
 
 def _is_source(name: str) -> bool:
@@ -260,16 +309,24 @@ def _in_background(work: Callable[[], object]) -> Future[object]:
 
 
 def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[object],
-             background: Background) -> DependencyLayer:
+             background: Background, lock: LayerLock) -> DependencyLayer:
     """The layer in ``folder``, whose tree is complete; once ``parts`` (writing its zip parts)
-    is done, layer.json is written, which makes the folder a cached layer."""
+    is done, layer.json is written, which makes the folder a cached layer, and ``lock`` (held
+    exclusively while it was made) turns shared: other builds may use it now."""
     layer = _from_record(folder, key, record, cached=False)
+    layer.hold = lock
 
     def finish() -> None:
         try:
             parts.result()
-            (folder / "layer.json").write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+            partial = folder / "layer.json.partial"
+            partial.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+            partial.replace(folder / "layer.json")
+            lock.share()
             _prune(folder.parent, keep=KEEP_LAYERS)
+        except BaseException:
+            lock.release()
+            raise
         finally:
             with _FINISHING_LOCK:
                 _FINISHING.pop(folder.resolve(), None)
@@ -281,7 +338,7 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
 
 
 def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpreter: Interpreter,
-                      log: Log, background: Background) -> DependencyLayer:
+                      log: Log, background: Background, lock: LayerLock) -> DependencyLayer:
     """``source``'s tree hard-linked, then bytecode only; recorded like any layer."""
     log(f"making the sourceless dependency layer (.pyc only, Python {interpreter.version})")
     site = folder / "site"
@@ -293,6 +350,7 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpret
     trimmed["removed_bytes"][SOURCES] = removed
     trimmed["files"][SOURCES] = count
     record["sourceless"] = True
+    record["id"] = secrets.token_hex(8)  # this tree's, not its source's
 
     def parts() -> None:
         # The tree is what the smoke run needs; its parts are written in the background: the
@@ -306,18 +364,26 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpret
         except OSError:
             shutil.copyfile(source.part.with_name(COMMON_PART), folder / COMMON_PART)
 
-    return _publish(folder, key, record, background(parts), background)
+    return _publish(folder, key, record, background(parts), background, lock)
 
 
 def _prune(deps_dir: Path, keep: int) -> None:
     """Delete all but the ``keep`` most recently used layers (each can be 200 MB).
 
     A sourceless layer and its source layer are both used by the same build: both recent.
+    A layer that any build holds (making or using it) is skipped.
     """
     layers = sorted((p for p in deps_dir.iterdir() if (p / "layer.json").is_file()),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for old in layers[keep:]:
-        shutil.rmtree(old)
+        lock = LayerLock.try_exclusive(_lock_file(old))
+        if lock is None:
+            continue
+        try:
+            (old / "layer.json").unlink()  # first: a folder without it is not a layer
+            shutil.rmtree(old)
+        finally:
+            lock.release()
 
 
 def _load(folder: Path, key: str, cached: bool = True) -> DependencyLayer:
@@ -332,7 +398,7 @@ def _from_record(folder: Path, key: str, record: dict[str, Any], cached: bool) -
     return DependencyLayer(key=key, root=folder / "site", part=folder / OWN_PART, cached=cached,
                            trimmed=trimmed, packages=[(n, v) for n, v in record["packages"]],
                            warnings=list(record["warnings"]), sourceless=bool(record.get("sourceless")),
-                           record=record)
+                           id=record.get("id"), record=record)
 
 
 def tree_members(root: Path, prefix: str = "") -> list[Member]:
@@ -345,14 +411,25 @@ def tree_members(root: Path, prefix: str = "") -> list[Member]:
     return members
 
 
+def shared_cache() -> Path:
+    """This user's cache, shared by all their projects: dependency layers (deps/) and wheels.
+
+    $LAMBDASERVE_CACHE_DIR, else $XDG_CACHE_HOME/lambdaserve, else ~/.cache/lambdaserve.
+    """
+    chosen = os.environ.get("LAMBDASERVE_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lambdaserve"
+
+
 def install_dependencies(config: Config, requirements: Sequence[str], scratch: Path) -> Path:
     """The dependency folder for ``config``'s runtime (an image's /var/task), cached like the zip's.
 
     Matches build.image's DependencyInstaller; ``scratch`` is unused because layers live in the
-    project's cache, shared by zip and image builds.
+    user's shared cache, shared by zip and image builds of every project.
     """
     fn = config.function
-    cache = config.project_dir / ".lambdaserve" / "cache"
+    cache = shared_cache()
     layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
                              cache_dir=cache, wheel_cache=cache / "wheels",
                              interpreter=find_interpreter(fn.python))

@@ -28,6 +28,7 @@ On a mismatch the dependencies ship with their sources.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import BuildError
+from lambdaserve.package.deps import trim_reuse
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.process import Runner, run_command, tail
 
@@ -69,6 +71,8 @@ class Probe:
     error: str
     used: frozenset[str]  # posix paths relative to the task root: imported, opened or mapped
     modules: frozenset[str] = frozenset()  # sys.modules at the end
+    looked: frozenset[str] = frozenset()  # module names the import system looked for, found or not
+    listed: frozenset[str] = frozenset()  # folders listed outside the import system (relative)
 
 
 # (before, after) -> what differs, or None when the trimmed tree answers the same.
@@ -144,7 +148,9 @@ def run_probe(task_root: Path, interpreter: Interpreter, env: Mapping[str, str],
     bases = (str(task_root), str(task_root.resolve()))
     paths = [p for p in raw["modules"].values() if p] + raw["opened"] + raw["mapped"]
     return Probe(bool(raw["ok"]), list(raw.get("responses", [])), str(raw.get("error", "")),
-                 frozenset(_relative(p, bases) for p in paths) - {""}, frozenset(raw["modules"]))
+                 frozenset(_relative(p, bases) for p in paths) - {""}, frozenset(raw["modules"]),
+                 frozenset(raw.get("looked", ())),
+                 frozenset(_relative(p, bases) for p in raw.get("listed", ())) - {""})
 
 
 def _relative(path: str, bases: tuple[str, ...]) -> str:
@@ -223,19 +229,66 @@ def _files_under(root: Path, rel: str) -> list[str]:
     return sorted(f"{rel}/{name}" for name in _files(Path(path)))
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """Where verified results are stored, and the name of this build's (``reuse_key``)."""
+
+    store: Path
+    name: str
+
+
+def reuse_key(layer_id: str, interpreter: Interpreter, env: Mapping[str, str], *, trim: bool,
+              sourceless: bool, keep: Iterable[str] = KEEP) -> str:
+    """Everything a stored result depends on besides the files the smoke run read."""
+    return trim_reuse.key(layer=layer_id, interpreter=[str(interpreter.path), interpreter.version],
+                          env=sorted(env.items()), trim=trim, sourceless=sourceless, keep=sorted(keep),
+                          probe=hashlib.sha256(PROBE_SOURCE.read_bytes()).hexdigest())
+
+
 def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
                     scratch: Path, interpreter: Interpreter, env: Mapping[str, str],
                     runner: Runner = run_command, verifier: Verifier = same_answers,
                     keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None,
                     trim: bool = True,
-                    sourceless_root: Path | Callable[[], Path] | None = None) -> UnimportedTrim:
+                    sourceless_root: Path | Callable[[], Path] | None = None,
+                    reuse: Reuse | None = None) -> UnimportedTrim:
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
 
     With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
     ``trim=False`` checks only that. A callable (which makes that layer) is called on a thread
     once the task root is laid out, so it runs while the first smoke run (a subprocess on one
-    core) traces; its tree is needed only after that.
+    core) traces; its tree is needed only after that (a reused result does not call it).
+
+    With ``reuse``, a result stored for the same key is returned without any smoke run when no
+    file the first run read has changed (trim_reuse.py); a fresh result is stored there.
     """
+    tree = trim_reuse.TaskTree(code_root, tuple(model_files))
+    if reuse is not None:
+        stored = trim_reuse.lookup(reuse.store, reuse.name, tree)
+        if stored is not None:
+            log("reusing the verified trim: no file the smoke run read has changed")
+            return UnimportedTrim(removed=dict(stored["removed"]),
+                                  subpackages=[(n, s) for n, s in stored["subpackages"]],
+                                  warnings=list(stored["warnings"]), sourceless=bool(stored["sourceless"]))
+        stale = trim_reuse.why_stale(reuse.store, reuse.name, tree)
+        if stale is not None:
+            log(f"verifying the trim again: {stale}")
+    result, before = _traced(layer_root=layer_root, code_root=code_root, model_files=model_files,
+                             scratch=scratch, interpreter=interpreter, env=env, runner=runner,
+                             verifier=verifier, keep=keep, log=log, trim=trim,
+                             sourceless_root=sourceless_root)
+    if reuse is not None and before is not None and before.ok:
+        trim_reuse.save(reuse.store, reuse.name, tree, before.used, before.looked, before.modules,
+                        before.listed, {"removed": result.removed, "subpackages": result.subpackages,
+                         "warnings": result.warnings, "sourceless": result.sourceless})
+    return result
+
+
+def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]], scratch: Path,
+            interpreter: Interpreter, env: Mapping[str, str], runner: Runner, verifier: Verifier,
+            keep: Iterable[str], log: Callable[[str], None], trim: bool,
+            sourceless_root: Path | Callable[[], Path] | None) -> tuple[UnimportedTrim, Probe | None]:
+    """trim_unimported's smoke runs: the result, and the first run's probe (None if none ran)."""
     result = UnimportedTrim()
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -264,19 +317,19 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                 result.warnings.append(f"build.trim_unimported: nothing trimmed, {failed}")
             if sourceless_root is not None:
                 result.warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, {failed}")
-            return result
+            return result, before
         given = sourceless_root if isinstance(sourceless_root, Path) else None
         tree = making.result() if making is not None else given
         if trim and tree is not None:
             # Both at once, one verifying run; only a mismatch pays for telling them apart.
             if _both(result, smoke, before, layer_root, code_root, tree, keep, log):
-                return result
+                return result, before
             lay_out()
         if trim:
             _trim(result, smoke, before, layer_root, code_root, keep, log)
         if tree is not None:
             _sourceless(result, smoke, before, layer_root, tree, log)
-        return result
+        return result, before
     finally:
         pool.shutdown(wait=True)  # a failed first run still waits for the layer being made
         shutil.rmtree(scratch, ignore_errors=True)

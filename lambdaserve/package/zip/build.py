@@ -33,14 +33,17 @@ from lambdaserve.package.deps.layer import (
     dependency_layer,
     layer_parts,
     requirement_name,
+    shared_cache,
 )
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
     SOURCELESS,
+    Reuse,
     UnimportedTrim,
     Verifier,
+    reuse_key,
     same_answers,
     trim_unimported,
 )
@@ -78,12 +81,14 @@ class ZipBuildResult:
     seconds: float = 0.0
     trim_unimported: bool = False  # build.trim_unimported was on
     sourceless_dependencies: bool = False  # build.sourceless_dependencies was on
+    dependency_root: str = ""  # the shipped layer's tree in the cache (doctor reads its wheels)
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
                 "unzipped_bytes": self.unzipped_bytes, "entries": self.entries, "needs_s3": self.needs_s3,
                 "python": self.python, "architecture": self.architecture, "interpreter": self.interpreter,
                 "dependencies_cached": self.dependencies_cached, "dependency_key": self.dependency_key,
+                "dependency_root": self.dependency_root,
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
                 "trim_unimported": self.trim_unimported,
                 "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings}
@@ -97,6 +102,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               trim_verifier: Verifier = same_answers) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
+    Dependency layers and wheels live in ``cache_dir`` if given, else in the user's cache that
+    every project shares (layer.shared_cache); the project's own parts in <project>/.lambdaserve.
+
     ``trim_verifier`` judges the smoke runs of build.trim_unimported's trimmed tree and
     build.sourceless_dependencies' bytecode-only tree against the first run.
     """
@@ -104,6 +112,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     fn = config.function
     state = config.project_dir / ".lambdaserve"
     out_dir = out_dir or state / "build"
+    layers = cache_dir or shared_cache()
     cache_dir = cache_dir or state / "cache"
     warnings = check_requirements(fn.requirements, config.model.framework)
     _refuse_known_too_big(fn.requirements)
@@ -116,7 +125,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
 
     def layer_for(sourceless: bool) -> DependencyLayer:
         return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
-                                cache_dir=cache_dir, wheel_cache=wheel_cache or cache_dir / "wheels",
+                                cache_dir=layers, wheel_cache=wheel_cache or layers / "wheels",
                                 interpreter=interpreter, pip=pip, runner=runner, log=log,
                                 sourceless=sourceless)
 
@@ -148,15 +157,21 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run "
                             f"that checks them {why}")
     elif options.trim_unimported or sourceless:  # either option is checked by the smoke
+        env = artifact_env(config, "zip")
+        # A result verified by the default check is reused while nothing its trace read changed.
+        reuse = Reuse(cache_dir / "trim", reuse_key(layer.id, interpreter, env, trim=options.trim_unimported,
+                                                    sourceless=sourceless)) \
+            if layer.id is not None and trim_verifier is same_answers else None
         unimported = trim_unimported(
             layer_root=layer.root, code_root=code_dir,
             model_files=[(f.name, f.path) for f in sources.model_files(config)],
             # its own scratch: two builds sharing a cache must not lay their task roots over each other
             scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
-            env=artifact_env(config, "zip"),
-            runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
-            sourceless_root=make_slim if sourceless else None)
+            env=env, runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
+            sourceless_root=make_slim if sourceless else None, reuse=reuse)
         warnings += unimported.warnings
+        if unimported.sourceless and not made:  # a reused result: the sourceless layer is cached
+            made.append(layer_for(True))
     slim = made[0] if made else None
     shipped = slim if slim is not None and unimported.sourceless else layer
     deps = [m for part in layer_parts(shipped) for m in part_members(part)
@@ -180,6 +195,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
         interpreter=f"{interpreter.path} ({interpreter.version})",
         dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
+        dependency_root=str(shipped.root),
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies)
     if result.needs_s3:
