@@ -9,7 +9,7 @@ trip (the same client and request against a socket thread that answers a canned 
 HTTP front. Their sum (p50 of the bare HTTP trip + p50 of the bare hop over the direct call) is the
 floor of any Lambda-shaped local HTTP call. Targets (issue 20, ratios that hold on any machine):
 added p50 <= 1.5x the floor, added p99 <= 3x the floor. (Issue 3's absolute 1 ms / 5 ms were
-about 0.9x / 4.5x the floor on the machine they were set on.)
+about 2.5x / 12x the floor measured on the quiet machine of docs/benchmarks.md, 0.38-0.42 ms.)
 """
 
 from __future__ import annotations

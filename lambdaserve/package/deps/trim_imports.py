@@ -264,13 +264,12 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     """
     tree = trim_reuse.TaskTree(code_root, tuple(model_files))
     if reuse is not None:
-        stored = trim_reuse.lookup(reuse.store, reuse.name, tree)
+        stored, stale = trim_reuse.lookup(reuse.store, reuse.name, tree)
         if stored is not None:
             log("reusing the verified trim: no file the smoke run read has changed")
             return UnimportedTrim(removed=dict(stored["removed"]),
                                   subpackages=[(n, s) for n, s in stored["subpackages"]],
                                   warnings=list(stored["warnings"]), sourceless=bool(stored["sourceless"]))
-        stale = trim_reuse.why_stale(reuse.store, reuse.name, tree)
         if stale is not None:
             log(f"verifying the trim again: {stale}")
     result, before = _traced(layer_root=layer_root, code_root=code_root, model_files=model_files,

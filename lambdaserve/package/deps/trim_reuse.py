@@ -62,29 +62,22 @@ def key(**inputs: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def lookup(store: Path, name: str, tree: TaskTree) -> dict[str, Any] | None:
-    """The stored result under ``name`` if it still holds for ``tree``, else None."""
+def lookup(store: Path, name: str, tree: TaskTree) -> tuple[dict[str, Any] | None, str | None]:
+    """The stored result under ``name`` if it still holds for ``tree``; else None and what changed
+    (None too when nothing was stored)."""
     path = store / f"{name}.json"
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return None, None
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
-        return None
-    if _stale(entry, tree) is not None:
-        return None
+        return None, None
+    stale = _stale(entry, tree)
+    if stale is not None:
+        return None, stale
     os.utime(path)  # recently used: kept by the pruning
     result: dict[str, Any] = entry["result"]
-    return result
-
-
-def why_stale(store: Path, name: str, tree: TaskTree) -> str | None:
-    """What invalidates the stored result (None: it holds, or there is none). For messages and tests."""
-    try:
-        entry = json.loads((store / f"{name}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return _stale(entry, tree)
+    return result, None
 
 
 def save(store: Path, name: str, tree: TaskTree, used: Iterable[str], looked: Iterable[str],
