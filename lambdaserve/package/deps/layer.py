@@ -433,4 +433,8 @@ def install_dependencies(config: Config, requirements: Sequence[str], scratch: P
     layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
                              cache_dir=cache, wheel_cache=cache / "wheels",
                              interpreter=find_interpreter(fn.python))
+    _KEPT.append(layer)  # only its folder is handed on: hold it (layer_lock) while this process lives
     return layer.root
+
+
+_KEPT: list[DependencyLayer] = []
