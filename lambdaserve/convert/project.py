@@ -7,6 +7,7 @@ same project with model.framework = "onnx" and the requirements swapped for onnx
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -104,8 +105,8 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     staging = onnx_path.with_name(f".{onnx_path.name}.partial")
     staging.write_bytes(_onnx_bytes(config, native, float64))
     try:
-        converted = load_model(settings.replace(model_dir=staging.parent, model_file=staging.name,
-                                                framework="onnx"))
+        converted = load_model(dataclasses.replace(settings, model_dir=staging.parent,
+                                                   model_file=staging.name, framework="onnx"))
         probabilities = signature.has_proba
         want = native.predict(rows, probabilities=probabilities)
         got = converted.predict(rows, probabilities=probabilities)

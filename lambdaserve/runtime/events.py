@@ -7,11 +7,11 @@ shape), ALB (single- or multi-value headers) and a direct invoke (any other JSON
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
 from lambdaserve.errors import LambdaServeError, RequestError
-from lambdaserve.runtime.record import Frozen, Record
 
 SOURCE_REST = "apigw-rest"
 SOURCE_HTTP = "apigw-http"
@@ -34,43 +34,24 @@ class UnsupportedEventError(LambdaServeError):
     """
 
 
-class HttpRequest(Record):
+@dataclass
+class HttpRequest:
     """One request, whatever the source. Header names are lower case; values keep every repeat."""
 
-    __slots__ = ("source", "method", "path", "headers", "query", "raw_body", "is_base64", "request_id",
-                 "cookies", "multi_value", "direct_body", "prefix")
-    _fields = __slots__
     source: str
     method: str
     path: str
-    headers: dict[str, list[str]]
-    query: dict[str, list[str]]
-    raw_body: str | None
-    is_base64: bool
-    request_id: str | None
-    cookies: list[str]
-    multi_value: bool  # ALB in multi-value mode answers with multiValueHeaders
-    direct_body: Any  # a direct invoke's payload, already JSON
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    query: dict[str, list[str]] = field(default_factory=dict)
+    raw_body: str | None = None
+    is_base64: bool = False
+    request_id: str | None = None
+    cookies: list[str] = field(default_factory=list)
+    multi_value: bool = False  # ALB in multi-value mode answers with multiValueHeaders
+    direct_body: Any = None  # a direct invoke's payload, already JSON
     # What precedes the routed path in the URL the client used: "/prod" for a REST stage (or a
     # custom domain's base path), "" for Function URLs and ALB. Pages need it for their links.
-    prefix: str
-
-    def __init__(self, source: str, method: str, path: str, headers: dict[str, list[str]] | None = None,
-                 query: dict[str, list[str]] | None = None, raw_body: str | None = None,
-                 is_base64: bool = False, request_id: str | None = None, cookies: list[str] | None = None,
-                 multi_value: bool = False, direct_body: Any = None, prefix: str = "") -> None:
-        self.source = source
-        self.method = method
-        self.path = path
-        self.headers = {} if headers is None else headers
-        self.query = {} if query is None else query
-        self.raw_body = raw_body
-        self.is_base64 = is_base64
-        self.request_id = request_id
-        self.cookies = [] if cookies is None else cookies
-        self.multi_value = multi_value
-        self.direct_body = direct_body
-        self.prefix = prefix
+    prefix: str = ""
 
     def header(self, name: str) -> str | None:
         return _last(self.headers.get(name.lower()))
@@ -101,28 +82,19 @@ class HttpRequest(Record):
         return len(self.raw_body) * 3 // 4 if self.is_base64 else len(self.raw_body)
 
 
-class RawBody(Frozen):
+@dataclass(frozen=True)
+class RawBody:
     """A body sent as it is (a page, a script), not as JSON; binary data goes out base64-encoded."""
 
-    _fields = ("data", "text")
     data: bytes
-    text: bool  # UTF-8 text; False: binary, sent base64-encoded
-
-    def __init__(self, data: bytes, text: bool = True) -> None:
-        self._set(data=data, text=text)
+    text: bool = True  # UTF-8 text; False: binary, sent base64-encoded
 
 
-class HttpResponse(Record):
-    __slots__ = ("status", "body", "headers")
-    _fields = __slots__
+@dataclass
+class HttpResponse:
     status: int
     body: Any  # JSON-able, or a RawBody; serialised by the formatter
-    headers: dict[str, str]
-
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self.status = status
-        self.body = body
-        self.headers = {} if headers is None else headers
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _obj(raw: Any) -> dict[str, Any]:

@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from lambdaserve.errors import RequestError
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
 from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, check_shape
-from lambdaserve.runtime.record import Record
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
 from lambdaserve.runtime.validation import DEFAULT_INPUT, MAX_DEPTH, RowChecker, checkers, kind_of, shown
 
@@ -24,22 +24,13 @@ _FALSE = ("0", "false", "no", "off")
 _EXAMPLE_HINT = 'Send {"data": [[...]]}, {"instances": [...]} or Open Inference Protocol {"inputs": [...]}.'
 
 
-class PredictRequest(Record):
-    __slots__ = ("protocol", "inputs", "rows", "probabilities", "oip_id")
-    _fields = __slots__
+@dataclass
+class PredictRequest:
     protocol: str  # FORMAT_ROWS or FORMAT_OIP
     inputs: dict[str, list[Any]]
     rows: int
     probabilities: bool
-    oip_id: str | None
-
-    def __init__(self, protocol: str, inputs: dict[str, list[Any]], rows: int, probabilities: bool,
-                 oip_id: str | None = None) -> None:
-        self.protocol = protocol
-        self.inputs = inputs
-        self.rows = rows
-        self.probabilities = probabilities
-        self.oip_id = oip_id
+    oip_id: str | None = None
 
 
 def _probabilities(body: dict[str, Any], query: str | None, default: bool, signature: Signature) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from lambdaserve.errors import ConfigError
-from lambdaserve.runtime.record import Frozen
 from lambdaserve.runtime.signature import Signature
 
 DEFAULT_MODEL_DIR = "/opt/ml/model"  # as in the classic Lambda image recipe
@@ -38,9 +38,8 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-class RuntimeSettings(Frozen):
-    _fields = ("model_dir", "model_file", "framework", "predictor", "name", "api_path", "warmup",
-               "probabilities", "signature", "cors_origins", "docs", "auth")
+@dataclass(frozen=True)
+class RuntimeSettings:
     model_dir: Path
     model_file: str | None
     framework: str
@@ -51,15 +50,8 @@ class RuntimeSettings(Frozen):
     probabilities: bool
     signature: Signature | None
     cors_origins: tuple[str, ...]
-    docs: bool
-    auth: str
-
-    def __init__(self, model_dir: Path, model_file: str | None, framework: str, predictor: str | None,
-                 name: str, api_path: str, warmup: bool, probabilities: bool, signature: Signature | None,
-                 cors_origins: tuple[str, ...], docs: bool = False, auth: str = "none") -> None:
-        self._set(model_dir=model_dir, model_file=model_file, framework=framework, predictor=predictor,
-                  name=name, api_path=api_path, warmup=warmup, probabilities=probabilities,
-                  signature=signature, cors_origins=cors_origins, docs=docs, auth=auth)
+    docs: bool = False
+    auth: str = "none"
 
     @property
     def model_path(self) -> Path:

@@ -7,9 +7,8 @@ Inference Protocol's names in lower case: fp32 is "float32" and so on.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
-
-from lambdaserve.runtime.record import Frozen
 
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
@@ -22,14 +21,11 @@ OIP_DATATYPES = {
 }
 
 
-class TensorSpec(Frozen):
-    _fields = ("name", "dtype", "shape")
+@dataclass(frozen=True)
+class TensorSpec:
     name: str
-    dtype: str
-    shape: tuple[int | None, ...]
-
-    def __init__(self, name: str, dtype: str = "float32", shape: tuple[int | None, ...] = (None,)) -> None:
-        self._set(name=name, dtype=dtype, shape=shape)
+    dtype: str = "float32"
+    shape: tuple[int | None, ...] = (None,)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
@@ -45,22 +41,16 @@ class TensorSpec(Frozen):
         return self.shape[1:]
 
 
-class Signature(Frozen):
-    _fields = ("inputs", "outputs", "feature_names", "classes", "has_proba", "source", "extra")
+@dataclass(frozen=True)
+class Signature:
     inputs: tuple[TensorSpec, ...]
-    outputs: tuple[TensorSpec, ...]
-    feature_names: tuple[str, ...] | None
-    classes: tuple[Any, ...] | None
-    has_proba: bool
+    outputs: tuple[TensorSpec, ...] = ()
+    feature_names: tuple[str, ...] | None = None
+    classes: tuple[Any, ...] | None = None
+    has_proba: bool = False
     # "model" when read off the model itself, "config" when the user declared it.
-    source: str
-    extra: dict[str, Any]
-
-    def __init__(self, inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...] = (),
-                 feature_names: tuple[str, ...] | None = None, classes: tuple[Any, ...] | None = None,
-                 has_proba: bool = False, source: str = "model", extra: dict[str, Any] | None = None) -> None:
-        self._set(inputs=inputs, outputs=outputs, feature_names=feature_names, classes=classes,
-                  has_proba=has_proba, source=source, extra={} if extra is None else extra)
+    source: str = "model"
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_features(self) -> int | None:

@@ -6,6 +6,7 @@ the framework itself has been imported by its loader.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -98,8 +99,8 @@ def merge_signature(own: Signature, declared: Signature | None) -> Signature:
                     hint="Fix [signature] in lambdaserve.toml, or delete it to use the model's own.",
                 )
         pairs = zip(own.inputs, inputs, strict=True)
-        inputs = tuple(theirs.replace(dtype=mine.dtype) for mine, theirs in pairs)
-    return own.replace(inputs=inputs, outputs=own.outputs or declared.outputs, source="config")
+        inputs = tuple(replace(theirs, dtype=mine.dtype) for mine, theirs in pairs)
+    return replace(own, inputs=inputs, outputs=own.outputs or declared.outputs, source="config")
 
 
 def _conflict(mine: tuple[int | None, ...], theirs: tuple[int | None, ...]) -> bool:
