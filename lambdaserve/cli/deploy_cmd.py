@@ -18,7 +18,7 @@ import click
 
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
 from lambdaserve.cli.params import ENDPOINT_URL
-from lambdaserve.cloud.cfn import function_log_group_name, render_template
+from lambdaserve.cloud.cfn import ALIAS_NAME, Release, function_log_group_name, render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
 from lambdaserve.cloud.stack import (
     Deployer,
@@ -28,12 +28,16 @@ from lambdaserve.cloud.stack import (
     destroy_stack,
     plan_image_push,
     plan_zip_upload,
+    publish_and_point,
     template_upload,
+    version_description,
+    without_alias,
 )
 from lambdaserve.cloud.store import (
     PARAM_IMAGE_URI,
     Artifact,
     ImageArtifact,
+    ZipArtifact,
     bucket_name,
     ecr_credentials,
     parameter_values,
@@ -99,24 +103,39 @@ def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callab
     return push
 
 
+def _release(artifact: ZipArtifact, path: Path, ui: TerminalUI) -> Release | None:
+    """The model hash and build time from the build.json written next to this zip, if it is this zip's."""
+    try:
+        record = json.loads((path.parent / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if (not isinstance(record, dict) or record.get("sha256") != artifact.sha256
+            or not record.get("model_sha256") or not record.get("built")):
+        ui.warn(f"no build.json of {path.name} next to it: the published version's description will not "
+                "name its model hash and build time (`lambdaserve status` shows them for builds it made)")
+        return None
+    return Release(str(record["model_sha256"]), str(record["built"]))
+
+
 def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Deployer, zip_path: Path | None,
-              dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...]]:
-    """The artifact, the steps still to run for it, and the parameters not known until they run."""
+              dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...], Release | None]:
+    """The artifact, the steps still to run for it, the parameters not known until they run, and
+    what the build holds (for the version's description)."""
     if config.function.package != "image":
         bucket = bucket_name(cloud.identity.account, cloud.clients.region)
-        artifact, steps = plan_zip_upload(cloud.clients, bucket=bucket, app=config.name,
-                                          path=_built_zip(config, ui, zip_path))
+        path = _built_zip(config, ui, zip_path)
+        artifact, steps = plan_zip_upload(cloud.clients, bucket=bucket, app=config.name, path=path)
         if not steps:
             ui.info(f"code unchanged: s3://{bucket}/{artifact.key} already uploaded")
-        return artifact, steps, ()
+        return artifact, steps, (), _release(artifact, path, ui)
     if cloud.local is not None:
         raise CloudError("--target local deploys zip packages only: moto has no image registry",
                          hint="Set function.package = 'zip' to rehearse locally, or deploy the image to AWS.")
     steps = plan_image_push(cloud.clients, repository_name(config.name))
     if dry_run:  # the digest is known only once pushed
-        return placeholder("image"), steps, (PARAM_IMAGE_URI,)
+        return placeholder("image"), steps, (PARAM_IMAGE_URI,), None
     # the template pins the digest, so the push runs before the stack is planned
-    return deployer.push(steps), [], ()
+    return deployer.push(steps), [], (), None
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
@@ -161,8 +180,10 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
         verb = "planning a deploy of" if dry_run else "deploying"
         ui.info(f"{verb} {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
         deployer = Deployer(cloud.clients, ui, push_image=_image_pusher(config, cloud, ui))
-        artifact, artifact_steps, unknown = _artifact(config, cloud, ui, deployer, zip_path, dry_run)
-        template = render_template(config, artifact)
+        artifact, artifact_steps, unknown, release = _artifact(config, cloud, ui, deployer, zip_path, dry_run)
+        template = rendered = render_template(config, artifact, release)
+        if cloud.local is not None:  # moto's CloudFormation has no aliases: set through Lambda's API below
+            template = without_alias(rendered)
         upload = template_upload(template, app=config.name, region=cloud.clients.region,
                                  bucket=bucket_name(cloud.identity.account, cloud.clients.region))
         request = DeployRequest(stack=config.stack_name, template=template,
@@ -186,6 +207,10 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             raise
         if result.outcome == "cancelled":
             raise click.exceptions.Exit(1)
+        if cloud.local is not None and result.outputs.get("FunctionName"):
+            version = publish_and_point(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME,
+                                        version_description(rendered, request.parameters))
+            ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
         if result.smoke is not None:
@@ -229,7 +254,12 @@ def status(target: str, profile: str | None, region: str | None, endpoint_url: s
         click.echo(json.dumps({"stack": found.stack, "status": found.status, "reason": found.reason,
                                "updated": found.updated, "outputs": found.outputs,
                                "function": found.function,
-                               "failures": [f"{f.logical_id}: {f.reason}" for f in found.failures]},
+                               "failures": [f"{f.logical_id}: {f.reason}" for f in found.failures],
+                               "versions": None if found.versions is None else {
+                                   "alias": found.versions.alias, "live": found.versions.live,
+                                   "published": [{"version": v.version, "traffic": v.weight,
+                                                  "model_sha256": v.model_sha256, "built": v.built}
+                                                 for v in found.versions.published]}},
                               indent=1, default=str))
         return
     if not found.deployed:
@@ -240,6 +270,13 @@ def status(target: str, profile: str | None, region: str | None, endpoint_url: s
     _print_outputs(found.outputs)
     for key, value in found.function.items():
         click.echo(f"  {key:<13} {value}")
+    if found.versions is not None:
+        click.echo(f"  versions      behind alias {found.versions.alias!r} "
+                   "(`lambdaserve rollback` serves the previous one)")
+        for v in reversed(found.versions.published):
+            serves = f"serves {v.weight:.0%}" if v.weight > 0 else "standby"
+            click.echo(f"    {v.version:>5}  {serves:<12} model {v.model_sha256[:12] or '?':<12} "
+                       f"built {v.built or '?'}")
     for failure in found.failures:
         click.echo(f"  failed        {failure.logical_id} ({failure.resource_type}): {failure.reason}")
     if found.status and found.status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
+from lambdaserve.config.schema import PYTHONS
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
 from lambdaserve.runtime import settings as rs
@@ -108,7 +109,7 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
 @click.option("--framework", default="auto",
               type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "custom"]))
 @click.option("--predictor", default="", help="For custom models: 'module:attr'.")
-@click.option("--python", "python", default="3.12", type=click.Choice(["3.11", "3.12", "3.13"]),
+@click.option("--python", "python", default="3.12", type=click.Choice(PYTHONS),
               help="Lambda Python runtime (3.12: Amazon Linux 2023).")
 @click.option("--force", is_flag=True, help="Overwrite an existing lambdaserve.toml.")
 def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool) -> None:

@@ -89,6 +89,7 @@ COMMANDS: dict[str, str] = {
     "destroy": "deploy_cmd:destroy", "doctor": "doctor_cmd:doctor", "export": "export_cmd:export",
     "generate-event": "generate_event_cmd:generate_event", "init": "init_cmd:init",
     "invoke": "invoke_cmd:invoke", "logs": "deploy_cmd:logs", "policy": "policy_cmd:policy_cmd",
+    "rollback": "rollback_cmd:rollback_cmd",
     "serve": "serve_cmd:serve", "status": "deploy_cmd:status", "template": "template_cmd:template_cmd",
     "tune": "tune_cmd:tune",
 }

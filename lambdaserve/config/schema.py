@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FRAMEWORKS = ("auto", "sklearn", "onnx", "torchscript", "xgboost", "custom")
-PYTHONS = ("3.11", "3.12", "3.13")
+PYTHONS = ("3.11", "3.12", "3.13", "3.14")  # Lambda runtimes python3.11 … python3.14
 ARCHITECTURES = ("x86_64", "arm64")
 PACKAGES = ("zip", "image")
 API_TYPES = ("rest", "http")

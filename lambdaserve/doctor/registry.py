@@ -13,6 +13,7 @@ from lambdaserve.doctor.checks import (
     package_size,
     pickle_format,
     python_skew,
+    runtime_deprecation,
     smoke,
     stack_state,
     sudo,
@@ -34,5 +35,6 @@ CHECKS: tuple[Check, ...] = (
     wheel_tags.CHECK,
     pickle_format.CHECK,
     python_skew.CHECK,
+    runtime_deprecation.CHECK,
     framework_skew.CHECK,
 )

@@ -20,7 +20,9 @@ from lambdaserve.cloud.iam import policy as policy_module
 from lambdaserve.cloud.iam.credentials import resolve_identity
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
 from lambdaserve.cloud.stack.destroy import destroy_stack
+from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
 from lambdaserve.cloud.stack.plan import plan_zip_upload
+from lambdaserve.cloud.stack.rollback import rollback
 from lambdaserve.cloud.store.artifact_ref import parameter_values
 from lambdaserve.cloud.store.buckets import bucket_name, repository_name
 from lambdaserve.config import parse_config
@@ -67,7 +69,7 @@ def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
             template = render_template(cfg, artifact)
             request = DeployRequest(
                 stack=cfg.stack_name,
-                template=template,
+                template=without_alias(template),  # as `deploy --target local` does on moto
                 smoke=False,
                 parameters=parameter_values(artifact),
                 assume_yes=True,
@@ -75,6 +77,9 @@ def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
             plan = deployer.plan(request, artifact_steps=steps, preview=True)
             result = deployer.execute(plan, request)
             assert result.outcome in ("created", "updated")
+            publish_and_point(clients, cfg.name, "live", version_description(template, request.parameters))
+        # `lambdaserve rollback`: its calls go through the same policy
+        assert rollback(clients, config.name, "live").after == "1"
         destroy_stack(
             clients,
             RecordingUI(),
@@ -175,11 +180,12 @@ def test_transitions_between_templates_deploy_with_the_new_templates_policy(tmp_
             start = len(recorder.calls)
             artifact, steps = plan_zip_upload(clients, bucket=bucket, app=config.name,
                                               path=tiny_zip(tmp_path / f"{step}.zip", f"v{step}"))
-            template = render_template(config, artifact)
+            template = without_alias(render_template(config, artifact))  # as on `deploy --target local`
             request = DeployRequest(stack=config.stack_name, template=template, smoke=False,
                                     parameters=parameter_values(artifact), assume_yes=True)
             result = deployer.execute(deployer.plan(request, artifact_steps=steps, preview=True), request)
             assert result.outcome in ("created", "updated"), (step, result)
+            publish_and_point(clients, config.name, "live", "")
             # moto's stack updates do not add or delete resources (a rest -> http update leaves the
             # REST API in place), so whether the resources change is checked on ministack instead.
             policy = policy_module.deployer_policy(config, account=identity.account, region=clients.region,

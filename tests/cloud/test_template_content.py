@@ -310,10 +310,36 @@ def test_a_new_version_is_published_when_code_or_config_changes(tmp_path: Path) 
     assert version_description({"memory": 2048}) != base
 
 
-def test_no_alias_without_provisioned_concurrency_or_snapstart(tmp_path: Path) -> None:
-    template = rendered(tmp_path, "rest_zip", "cfn")
-    assert c.FUNCTION_ALIAS not in template["Resources"]
-    assert props(template, c.API_PERMISSION)["FunctionName"] == {"Fn::GetAtt": [c.FUNCTION, "Arn"]}
+def _invokers(template: dict[str, Any]) -> list[Any]:
+    """What each front invokes: integrations, schedule targets, permissions, the Function URL."""
+    found: list[Any] = []
+    for resource in template["Resources"].values():
+        kind, properties = resource["Type"], resource["Properties"]
+        if kind == "AWS::ApiGateway::Method" and "Uri" in properties.get("Integration", {}):
+            found.append(properties["Integration"]["Uri"]["Fn::Sub"])
+        elif kind == "AWS::ApiGatewayV2::Integration":
+            found.append(properties["IntegrationUri"])
+        elif kind == "AWS::Events::Rule":
+            found += [target["Arn"] for target in properties["Targets"]]
+        elif kind == "AWS::Lambda::Permission":
+            found.append(properties["FunctionName"])
+        elif kind == "AWS::Lambda::Url":
+            found.append(properties["Qualifier"])
+    return found
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_front_invokes_the_live_alias_never_latest(tmp_path: Path, variant: str) -> None:
+    template = rendered(tmp_path, variant, "cfn")
+    invokers = _invokers(template)
+    assert invokers  # every variant has an API at least
+    alias = {"Ref": c.FUNCTION_ALIAS}
+    for target in invokers:
+        assert target in (alias, "live") or (isinstance(target, str) and "${FunctionAlias}" in target), target
+    # Nothing in the resources names the unqualified function's ARN ($LATEST) as a target.
+    assert "Function.Arn" not in json.dumps(template["Resources"])
+    assert '["Function", "Arn"]' not in json.dumps(template["Resources"])
+    assert template["Resources"][c.FUNCTION_VERSION]["Type"] == "AWS::Lambda::Version"
 
 
 def test_keep_warm_reserved_concurrency_and_arm64(tmp_path: Path) -> None:
@@ -322,7 +348,7 @@ def test_keep_warm_reserved_concurrency_and_arm64(tmp_path: Path) -> None:
     assert fn["Architectures"] == ["arm64"] and fn["ReservedConcurrentExecutions"] == 10
     rule = props(template, "KeepWarmRule")
     assert rule["ScheduleExpression"] == "rate(5 minutes)" and rule["Name"] == "iris-keep-warm"
-    assert rule["Targets"] == [{"Arn": {"Fn::GetAtt": [c.FUNCTION, "Arn"]}, "Id": "function"}]
+    assert rule["Targets"] == [{"Arn": {"Ref": c.FUNCTION_ALIAS}, "Id": "function"}]
     permission = props(template, "KeepWarmPermission")
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["KeepWarmRule", "Arn"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lambdaserve.cloud.stack.plan import PruneVersions, prune_step
-from lambdaserve.cloud.stack.versions import versions_to_delete
+from lambdaserve.cloud.stack.versions import serving_versions, versions_to_delete
 from tests.cloud.test_template_golden import VARIANTS, rendered
 
 
@@ -14,17 +14,27 @@ def test_keeps_the_live_version_and_the_previous_one() -> None:
 
 
 def test_a_rolled_back_alias_keeps_newer_versions() -> None:
-    # the alias points at 3 (a rollback): 4 is newer and stays; only what is older than 2 goes
-    assert versions_to_delete(["$LATEST", "1", "2", "3", "4"], "3") == ["1", "4"]
+    # the alias points at 3 (a rollback): 4 is newer and stays (it may be the stack's own Version
+    # resource); only what is older than 2 goes
+    assert versions_to_delete(["$LATEST", "1", "2", "3", "4"], "3") == ["1"]
     assert versions_to_delete(["$LATEST", "1", "2"], "$LATEST") == []  # unexpected: delete nothing
     assert versions_to_delete(["$LATEST", "1", "2"], "9") == []
 
 
-def test_only_templates_with_an_alias_prune(tmp_path) -> None:
-    assert prune_step(rendered(tmp_path, "rest_zip", "cfn")) is None
-    for variant in ("provisioned_http_iam", "snapstart_py313"):
-        assert prune_step(rendered(tmp_path, variant, "cfn")) == PruneVersions("iris", "live")
-    assert set(VARIANTS) >= {"provisioned_http_iam", "snapstart_py313"}
+def test_a_version_still_taking_weighted_traffic_is_kept() -> None:
+    # for parity: GetAlias's documented answer for an alias that sends 10% to another version
+    alias = {"AliasArn": "arn:aws:lambda:us-east-1:123456789012:function:iris:live", "Name": "live",
+             "FunctionVersion": "5", "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1}}}
+    assert serving_versions(alias) == ["5", "2"]
+    assert versions_to_delete(["$LATEST", "1", "2", "3", "4", "5"], "5",
+                              serving=serving_versions(alias)) == ["1", "3"]
+    assert serving_versions({"FunctionVersion": "5", "RoutingConfig": {
+        "AdditionalVersionWeights": {"2": 0.0}}}) == ["5"]
+
+
+def test_every_template_prunes_behind_the_live_alias(tmp_path) -> None:
+    for variant in VARIANTS:
+        assert prune_step(rendered(tmp_path, variant, "cfn")) == PruneVersions("iris", "live"), variant
 
 
 def test_a_first_create_lost_to_iam_propagation_says_to_deploy_again() -> None:

@@ -126,6 +126,16 @@ def test_zip_holds_runtime_user_code_model_and_dependencies_only(tmp_path, wheel
     assert result.sha256 == json.loads((result.path.parent / "build.json").read_text())["sha256"]
 
 
+def test_build_json_records_the_model_hash_and_build_time_deploy_names_versions_by(tmp_path, wheels, py312):
+    project = make_project(tmp_path / "p")
+    result = _build(project, wheels, py312, wall_clock=lambda: 1_800_000_000.0)
+    record = json.loads((result.path.parent / "build.json").read_text())
+    assert record["built"] == "2027-01-15T08:00:00Z"
+    assert len(record["model_sha256"]) == 64 == len(result.model_sha256)
+    (project / "model" / "weights.json").write_text('{"changed": true}')
+    assert _build(project, wheels, py312).model_sha256 != result.model_sha256
+
+
 def test_pycs_are_unchecked_hash_with_var_task_paths(tmp_path, wheels, py312):
     result = _build(make_project(tmp_path / "p"), wheels, py312)
     with zipfile.ZipFile(result.path) as zf:

@@ -106,14 +106,9 @@ def role_path(stack_name: str) -> str:
     return f"/lambdaserve/{stack_name}/"
 
 
-def uses_alias(config: Config) -> bool:
-    """Provisioned concurrency and SnapStart both need a published version behind an alias."""
-    return config.function.provisioned_concurrency > 0 or config.function.snapstart
-
-
-def invoke_target_var(config: Config) -> str:
+def invoke_target_var() -> str:
     """The same target as an Fn::Sub variable."""
-    return var(FUNCTION_ALIAS) if uses_alias(config) else var(FUNCTION + ".Arn")
+    return var(FUNCTION_ALIAS)
 
 
 def api_base_url(api: str, stage: str) -> Json:
@@ -126,9 +121,13 @@ def execute_api_arn(api: str) -> Json:
     return sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:" + var(api) + "/*")
 
 
-def invoke_target(config: Config) -> Json:
-    """What the API, the schedule and the permissions invoke: the alias ARN or the function ARN."""
-    return ref(FUNCTION_ALIAS) if uses_alias(config) else get_att(FUNCTION, "Arn")
+def invoke_target() -> Json:
+    """What every front and its permission invoke: the alias ARN, never $LATEST.
+
+    So a deploy's new code takes traffic only once its version is published and the alias moved,
+    and a rollback is one alias update (the Ref of an AWS::Lambda::Alias is its ARN).
+    """
+    return ref(FUNCTION_ALIAS)
 
 
 def short_hash(value: Any, length: int = 10) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import Json, get_att, ref, sub
 from lambdaserve.cloud.store.artifact_ref import (
@@ -14,6 +16,18 @@ from lambdaserve.cloud.store.artifact_ref import (
     is_placeholder,
 )
 from lambdaserve.config import Config, artifact_env
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a build holds, written into its published version's description for `status`."""
+    model_sha256: str  # of the model files (build.json's model_sha256)
+    built: str  # UTC ISO 8601 (build.json's built)
+
+    def words(self) -> str:
+        # `lambdaserve status` and `rollback` read these words back (cloud/stack/rollback.py).
+        return f" model {self.model_sha256} built {self.built}"
+
 
 IMAGE_URI_PATTERN = r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.+@sha256:[0-9a-f]{64}$"
 
@@ -94,19 +108,22 @@ def function(config: Config, artifact: Artifact) -> Json:
     return {"Type": "AWS::Lambda::Function", "Properties": props}
 
 
-def version_and_alias(config: Config, artifact: Artifact, function_props: Json) -> dict[str, Json]:
+def version_and_alias(config: Config, artifact: Artifact, function_props: Json,
+                      release: Release | None = None) -> dict[str, Json]:
     """A published version behind the 'live' alias.
 
     A Version is immutable: CloudFormation only publishes a new one when a property
     changes, so the description carries the code hash (a parameter) and a hash of the
-    function's configuration. A replaced version is retained, so the previous one stays for a
-    rollback (and for an alias-based rollout that shifts traffic from it); deploy then deletes
-    all but the alias's version and the one before it (cloud/stack/versions.py).
+    function's configuration, and with a ``release``, the model's hash and the build time (so each
+    build deployed publishes a version `status` can describe). A replaced version is retained, so
+    the previous one stays for a rollback (and for an alias-based rollout that shifts traffic from
+    it); deploy then deletes all but the alias's version and the one before it (stack/versions.py).
     """
     code = c.var(PARAM_IMAGE_URI if isinstance(artifact, ImageArtifact) else PARAM_SHA256)
     config_hash = c.short_hash({k: v for k, v in function_props.items() if k != "Code"})
     version_props: Json = {"FunctionName": ref(c.FUNCTION),
-                           "Description": sub(f"code {code} config {config_hash}")}
+                           "Description": sub(f"code {code} config {config_hash}"
+                                              + (release.words() if release else ""))}
     alias_props: Json = {"FunctionName": ref(c.FUNCTION), "Name": c.ALIAS_NAME,
                          "FunctionVersion": get_att(c.FUNCTION_VERSION, "Version")}
     if config.function.provisioned_concurrency:
@@ -119,13 +136,13 @@ def version_and_alias(config: Config, artifact: Artifact, function_props: Json) 
     }
 
 
-def function_resources(config: Config, artifact: Artifact) -> dict[str, Json]:
+def function_resources(config: Config, artifact: Artifact, release: Release | None = None) -> dict[str, Json]:
     fn = function(config, artifact)
     resources = {
         c.FUNCTION_LOG_GROUP: log_group(config),
         c.FUNCTION_ROLE: execution_role(),
         c.FUNCTION: fn,
     }
-    if c.uses_alias(config):
-        resources.update(version_and_alias(config, artifact, fn["Properties"]))
+    # Every deploy publishes a version and moves the alias: the fronts never invoke $LATEST.
+    resources.update(version_and_alias(config, artifact, fn["Properties"], release))
     return resources

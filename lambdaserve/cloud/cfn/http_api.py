@@ -22,7 +22,7 @@ def http_resources(config: Config) -> dict[str, Json]:
         c.HTTP_API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": api_props},
         INTEGRATION: {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
             "ApiId": ref(c.HTTP_API), "IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",
-            "IntegrationUri": c.invoke_target(config),
+            "IntegrationUri": c.invoke_target(),
             "TimeoutInMillis": min(30000, config.function.timeout * 1000 + 1000)}},
     }
     for path, verb in c.api_paths(config):
@@ -42,7 +42,7 @@ def http_resources(config: Config) -> dict[str, Json]:
         stage["DefaultRouteSettings"] = route_settings
     resources[c.HTTP_API_STAGE] = {"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage}
     resources[c.API_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
-        "FunctionName": c.invoke_target(config), "Action": "lambda:InvokeFunction",
+        "FunctionName": c.invoke_target(), "Action": "lambda:InvokeFunction",
         "Principal": "apigateway.amazonaws.com",
         "SourceArn": c.execute_api_arn(c.HTTP_API)}}
     return resources

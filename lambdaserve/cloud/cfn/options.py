@@ -24,21 +24,16 @@ def function_url_auth(config: Config) -> str:
 
 
 def function_url(config: Config) -> dict[str, Json]:
-    props: Json = {"TargetFunctionArn": ref(c.FUNCTION), "AuthType": function_url_auth(config),
-                   "InvokeMode": "BUFFERED"}
-    depends: list[str] = []
-    if c.uses_alias(config):
-        props["Qualifier"] = c.ALIAS_NAME
-        depends.append(c.FUNCTION_ALIAS)
+    # The URL is on the alias (Qualifier), like every other front.
+    props: Json = {"TargetFunctionArn": ref(c.FUNCTION), "Qualifier": c.ALIAS_NAME,
+                   "AuthType": function_url_auth(config), "InvokeMode": "BUFFERED"}
     if config.api.cors_origins:
         props["Cors"] = {"AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST"],
                          "AllowHeaders": ["content-type"], "MaxAge": 600}
-    url: Json = {"Type": "AWS::Lambda::Url", "Properties": props}
-    if depends:
-        url["DependsOn"] = depends
+    url: Json = {"Type": "AWS::Lambda::Url", "DependsOn": [c.FUNCTION_ALIAS], "Properties": props}
     resources = {FUNCTION_URL: url}
     if function_url_auth(config) == "NONE":
-        target = c.invoke_target(config)
+        target = c.invoke_target()
         # Public URLs need both grants since October 2025: InvokeFunctionUrl, and InvokeFunction
         # limited to calls that come through the URL.
         resources[FUNCTION_URL_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
@@ -55,7 +50,7 @@ def keep_warm(config: Config) -> dict[str, Json]:
 
     No custom payload: the runtime sees the standard event shape (source "aws.events").
     """
-    target = c.invoke_target(config)
+    target = c.invoke_target()
     return {
         KEEP_WARM_RULE: {"Type": "AWS::Events::Rule", "Properties": {
             "Name": keep_warm_rule_name(config), "Description": f"Keeps {config.name} warm",

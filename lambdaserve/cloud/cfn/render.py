@@ -14,7 +14,7 @@ import yaml
 
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import Json
-from lambdaserve.cloud.cfn.function import function_resources, parameters
+from lambdaserve.cloud.cfn.function import Release, function_resources, parameters
 from lambdaserve.cloud.cfn.http_api import http_resources
 from lambdaserve.cloud.cfn.options import option_resources
 from lambdaserve.cloud.cfn.outputs import (
@@ -36,10 +36,13 @@ from lambdaserve.cloud.store.artifact_ref import Artifact
 from lambdaserve.config import Config
 
 
-def render_template(config: Config, artifact: Artifact) -> dict[str, Any]:
-    """Plain CloudFormation (no transform): what ``lambdaserve deploy`` creates the change set from."""
+def render_template(config: Config, artifact: Artifact, release: Release | None = None) -> dict[str, Any]:
+    """Plain CloudFormation (no transform): what ``lambdaserve deploy`` creates the change set from.
+
+    ``release``: the build's model hash and time, for the published version's description.
+    """
     resources: dict[str, Json] = {}
-    resources.update(function_resources(config, artifact))
+    resources.update(function_resources(config, artifact, release))
     resources[c.API_LOG_GROUP] = api_log_group(config)
     if config.api.type == "rest":
         resources.update(rest_resources(config))
@@ -83,5 +86,5 @@ def to_json(template: dict[str, Any]) -> str:
 __all__ = [
     "OUTPUT_API_KEY_ID", "OUTPUT_API_LOG_GROUP", "OUTPUT_API_URL", "OUTPUT_FUNCTION_ARN",
     "OUTPUT_FUNCTION_NAME", "OUTPUT_FUNCTION_URL", "OUTPUT_LOG_GROUP", "OUTPUT_PREDICT_URL",
-    "render_sam", "render_template", "to_json", "to_yaml",
+    "Release", "render_sam", "render_template", "to_json", "to_yaml",
 ]

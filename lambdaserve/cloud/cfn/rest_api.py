@@ -16,7 +16,7 @@ ROOT = "ApiRoot"  # stands for the RestApi's RootResourceId in method names
 
 
 def integration_uri(config: Config) -> Json:
-    target = c.invoke_target_var(config)
+    target = c.invoke_target_var()
     return sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
                f"{target}/invocations")
 
@@ -189,7 +189,7 @@ def rest_resources(config: Config) -> dict[str, Json]:
     resources.update(account_resources())
     resources[c.API_STAGE] = _stage(config, deployment_id)
     resources[c.API_PERMISSION] = {"Type": "AWS::Lambda::Permission", "Properties": {
-        "FunctionName": c.invoke_target(config), "Action": "lambda:InvokeFunction",
+        "FunctionName": c.invoke_target(), "Action": "lambda:InvokeFunction",
         "Principal": "apigateway.amazonaws.com",
         "SourceArn": c.execute_api_arn(c.API)}}
     if config.api.auth == "api_key":

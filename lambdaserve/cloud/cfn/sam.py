@@ -69,16 +69,17 @@ def _function(config: Config, artifact: Artifact) -> Json:
     else:
         props["CodeUri"] = {"Bucket": ref(PARAM_BUCKET), "Key": ref(PARAM_KEY)}
         code_hash = artifact.sha256
-    if c.uses_alias(config):
-        props["AutoPublishAlias"] = c.ALIAS_NAME
-        # SAM names the version after this value alone when it is set, ignoring
-        # AutoPublishAliasAllProperties: so it hashes the code and the configuration together
-        # (a memory change publishes a version), as plain hex (a "sha256:" digest breaks the IDs).
-        props["AutoPublishCodeSha256"] = c.short_hash({"code": code_hash, "config": configuration}, 64)
-        props["AutoPublishAliasAllProperties"] = True
-        if config.function.provisioned_concurrency:
-            props["ProvisionedConcurrencyConfig"] = {
-                "ProvisionedConcurrentExecutions": config.function.provisioned_concurrency}
+    # As in the plain template, every front invokes the alias: SAM points events, the schedule
+    # and the Function URL at it when AutoPublishAlias is set.
+    props["AutoPublishAlias"] = c.ALIAS_NAME
+    # SAM names the version after this value alone when it is set, ignoring
+    # AutoPublishAliasAllProperties: so it hashes the code and the configuration together
+    # (a memory change publishes a version), as plain hex (a "sha256:" digest breaks the IDs).
+    props["AutoPublishCodeSha256"] = c.short_hash({"code": code_hash, "config": configuration}, 64)
+    props["AutoPublishAliasAllProperties"] = True
+    if config.function.provisioned_concurrency:
+        props["ProvisionedConcurrencyConfig"] = {
+            "ProvisionedConcurrentExecutions": config.function.provisioned_concurrency}
     if config.api.function_url:
         url: Json = {"AuthType": function_url_auth(config), "InvokeMode": "BUFFERED"}
         if config.api.cors_origins:

@@ -12,8 +12,10 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.destroy import destroy_stack
     from lambdaserve.cloud.stack.events import StackEvent
     from lambdaserve.cloud.stack.execute import Executor
+    from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
+    from lambdaserve.cloud.stack.rollback import RolledBack, Versions, list_versions, rollback
     from lambdaserve.cloud.stack.status import app_status
 
 _EXPORTS = {
@@ -22,6 +24,10 @@ _EXPORTS = {
     "Deployer": "lambdaserve.cloud.stack.deployer",
     "Executor": "lambdaserve.cloud.stack.execute",
     "Plan": "lambdaserve.cloud.stack.plan",
+    "RolledBack": "lambdaserve.cloud.stack.rollback",
+    "Versions": "lambdaserve.cloud.stack.rollback",
+    "list_versions": "lambdaserve.cloud.stack.rollback",
+    "rollback": "lambdaserve.cloud.stack.rollback",
     "StackEvent": "lambdaserve.cloud.stack.events",
     "Step": "lambdaserve.cloud.stack.plan",
     "app_status": "lambdaserve.cloud.stack.status",
@@ -29,7 +35,10 @@ _EXPORTS = {
     "plan_deploy": "lambdaserve.cloud.stack.plan",
     "plan_image_push": "lambdaserve.cloud.stack.plan",
     "plan_zip_upload": "lambdaserve.cloud.stack.plan",
+    "publish_and_point": "lambdaserve.cloud.stack.moto_alias",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
+    "version_description": "lambdaserve.cloud.stack.moto_alias",
+    "without_alias": "lambdaserve.cloud.stack.moto_alias",
     "template_upload": "lambdaserve.cloud.stack.changeset",
     "template_url_if_large": "lambdaserve.cloud.stack.changeset",
 }
@@ -39,15 +48,22 @@ __all__ = [
     "Deployer",
     "Executor",
     "Plan",
+    "RolledBack",
     "StackEvent",
     "Step",
+    "Versions",
     "app_status",
     "destroy_stack",
+    "list_versions",
     "plan_deploy",
     "plan_image_push",
     "plan_zip_upload",
+    "publish_and_point",
+    "rollback",
     "stack_outputs",
     "template_upload",
     "template_url_if_large",
+    "version_description",
+    "without_alias",
 ]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.stack.events import StackEvent, describe_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
+from lambdaserve.cloud.stack.rollback import Versions, list_versions
+from lambdaserve.errors import CloudError
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class AppStatus:
     outputs: dict[str, str] = field(default_factory=dict)
     function: dict[str, Any] = field(default_factory=dict)  # the parts of the config users ask about
     failures: tuple[StackEvent, ...] = ()  # the latest failed resources, when the stack is unhealthy
+    versions: Versions | None = None  # the published versions behind the alias, and which serve
 
     @property
     def deployed(self) -> bool:
@@ -32,7 +35,7 @@ FUNCTION_FIELDS = ("Runtime", "PackageType", "Architectures", "MemorySize", "Tim
                    "LastModified", "State", "LastUpdateStatus", "Version")
 
 
-def app_status(clients: AwsClients, stack: str, *, stage: str = "prod") -> AppStatus:
+def app_status(clients: AwsClients, stack: str, *, stage: str = "prod", alias: str = "live") -> AppStatus:
     found = describe_stack(clients, stack)
     if found is None:
         return AppStatus(stack, None)
@@ -51,9 +54,15 @@ def app_status(clients: AwsClients, stack: str, *, stage: str = "prod") -> AppSt
             function["EphemeralStorage"] = config.get("EphemeralStorage", {}).get("Size")
         except ClientError:
             function = {}  # the function may be mid-replacement; the stack status says so
+    versions = None
+    if function:
+        try:
+            versions = list_versions(clients, outputs["FunctionName"], alias)
+        except (ClientError, CloudError):
+            versions = None  # no alias (a stack deployed before every front used one)
     failures: tuple[StackEvent, ...] = ()
     if status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):
         events = clients.call("cloudformation", "describe_stack_events", StackName=stack)["StackEvents"]
         failures = tuple(e for e in map(StackEvent.from_api, events) if e.failed and e.reason)[:5]
     return AppStatus(stack, status, str(found.get("StackStatusReason", "")),
-                     updated, outputs, function, failures)
+                     updated, outputs, function, failures, versions)

@@ -13,9 +13,10 @@ from pathlib import Path
 from lambdaserve.errors import BuildError
 
 # glibc (major, minor) of the OS under each Lambda Python runtime.
-RUNTIME_GLIBC: dict[str, tuple[int, int]] = {"3.11": (2, 26), "3.12": (2, 34), "3.13": (2, 34)}
+RUNTIME_GLIBC: dict[str, tuple[int, int]] = {"3.11": (2, 26), "3.12": (2, 34), "3.13": (2, 34),
+                                              "3.14": (2, 34)}
 RUNTIME_OS: dict[str, str] = {"3.11": "Amazon Linux 2", "3.12": "Amazon Linux 2023",
-                              "3.13": "Amazon Linux 2023"}
+                              "3.13": "Amazon Linux 2023", "3.14": "Amazon Linux 2023"}
 # config's architecture names to the machine names in wheel tags.
 MACHINE: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 

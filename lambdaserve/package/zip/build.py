@@ -82,6 +82,8 @@ class ZipBuildResult:
     trim_unimported: bool = False  # build.trim_unimported was on
     sourceless_dependencies: bool = False  # build.sourceless_dependencies was on
     dependency_root: str = ""  # the shipped layer's tree in the cache (doctor reads its wheels)
+    model_sha256: str = ""  # of the model files (names and contents): deploy names versions by it
+    built: str = ""  # UTC, ISO 8601 to the second: when this zip was written
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -91,13 +93,15 @@ class ZipBuildResult:
                 "dependency_root": self.dependency_root,
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
                 "trim_unimported": self.trim_unimported,
-                "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings}
+                "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings,
+                "model_sha256": self.model_sha256, "built": self.built}
 
 
 def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | None = None,
               wheel_cache: Path | None = None, limits: SizeLimits = SizeLimits(),
               interpreter: Interpreter | None = None, pip: Sequence[str] | None = None,
               runner: Runner = run_command, clock: Callable[[], float] = time.monotonic,
+              wall_clock: Callable[[], float] = time.time,
               log: Callable[[str], None] = lambda _msg: None,
               trim_verifier: Verifier = same_answers) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
@@ -177,7 +181,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     deps = [m for part in layer_parts(shipped) for m in part_members(part)
             if not _trimmed_away(m.name, unimported.removed)]
     trimmed = _with_unimported(shipped.trimmed, unimported)
-    members = deps + code + _model_members(config, cache_dir / "model")
+    model, model_sha256 = _model_members(config, cache_dir / "model")
+    members = deps + code + model
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{config.name}.zip"
     partial = out_dir / f".{config.name}.zip.partial"
@@ -197,7 +202,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
         dependency_root=str(shipped.root),
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
-        trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies)
+        trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
+        model_sha256=model_sha256,
+        built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock())))
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
@@ -268,8 +275,9 @@ def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, runn
             if p.is_file()]
 
 
-def _model_members(config: Config, cache: Path) -> list[Member]:
-    """The model as a zip part cached by content, so an unchanged model is never recompressed."""
+def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:
+    """The model as a zip part cached by content, so an unchanged model is never recompressed;
+    and that content's hash."""
     files = sources.model_files(config)
     digest = hashlib.sha256()
     for item in files:
@@ -287,7 +295,7 @@ def _model_members(config: Config, cache: Path) -> list[Member]:
         for old in cache.glob("*.zip"):  # one model per project: earlier parts are dead weight
             if old != part:
                 old.unlink()
-    return part_members(part)
+    return part_members(part), digest.hexdigest()
 
 
 def _sizes(files: dict[str, int]) -> tuple[int, list[tuple[str, int]]]:
