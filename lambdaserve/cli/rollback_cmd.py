@@ -13,7 +13,7 @@ import click
 from lambdaserve.cli.cloud_session import TerminalUI, open_cloud
 from lambdaserve.cli.deploy_cmd import cloud_options
 from lambdaserve.cloud.cfn import ALIAS_NAME
-from lambdaserve.cloud.stack import app_status, list_versions, rollback
+from lambdaserve.cloud.stack import app_status, list_versions, roll_back
 from lambdaserve.config import load_config
 from lambdaserve.errors import CloudError
 
@@ -38,7 +38,7 @@ def rollback_cmd(target: str, profile: str | None, region: str | None, endpoint_
         if not ui.confirm(f"point {function}:{ALIAS_NAME} (version {versions.live}) at "
                           f"{'version ' + to if to else 'the previous version'}?"):
             raise click.exceptions.Exit(1)
-        done = rollback(cloud.clients, function, ALIAS_NAME, to)
+        done = roll_back(cloud.clients, function, ALIAS_NAME, to)
     click.echo(f"{function}:{done.alias}: version {done.before} -> {done.after} (serving all traffic)")
     if done.cleared_weights:
         shares = ", ".join(f"version {v} {w:.0%}" for v, w in sorted(done.cleared_weights.items()))

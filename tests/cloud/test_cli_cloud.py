@@ -183,3 +183,43 @@ def test_status_on_a_fresh_local_cloud_warns_that_it_is_empty(project):
     if "(reused)" not in result.output:  # a developer's own moto_server on :5000 is reused instead
         assert "starts empty" in result.output and "LAMBDASERVE_LOCAL_ENDPOINT" in result.output
     assert "not deployed" in result.output or "lambdaserve-clidemo" in result.output
+
+
+def _build_json(zip_path: Path, model_sha256: str, built: str) -> None:
+    import hashlib
+
+    sha = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    (zip_path.parent / "build.json").write_text(json.dumps({"sha256": sha, "model_sha256": model_sha256,
+                                                            "built": built}))
+
+
+def test_each_deploy_publishes_a_version_and_rollback_serves_the_previous_at_once(endpoint, tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "model.onnx").write_bytes(b"not really onnx")
+    (project / "lambdaserve.toml").write_text(
+        'name = "rollme"\n[model]\npath = "model.onnx"\nframework = "onnx"\n')
+    where = ["--target", "local", "--config", str(project)]
+    for n, body in enumerate(("v1", "v2"), start=1):
+        (tmp_path / f"b{n}").mkdir()
+        built = tiny_zip(tmp_path / f"b{n}" / "rollme.zip", body)
+        _build_json(built, f"{n}" * 64, f"2026-12-0{n}T10:00:00Z")
+        deployed = _run(["deploy", *where, "--yes", "--artifact", str(built), "--no-serve"], endpoint)
+        assert deployed.exit_code == 0, deployed.output
+        assert f"alias 'live' set to version {n}" in deployed.output
+
+    status = _run(["status", *where], endpoint)
+    assert re.search(r"2\s+serves 100%\s+model 222222222222\s+built 2026-12-02T10:00:00Z", status.output)
+    assert re.search(r"1\s+standby\s+model 111111111111\s+built 2026-12-01T10:00:00Z", status.output)
+
+    back = _run(["rollback", *where, "--yes"], endpoint)
+    assert back.exit_code == 0, back.output
+    assert "rollme:live: version 2 -> 1 (serving all traffic)" in back.output
+    output = _run(["status", *where, "--json"], endpoint).output
+    found = json.loads(output[output.index("{"):])
+    assert found["versions"]["live"] == "1"
+    assert [v["traffic"] for v in found["versions"]["published"]] == [1.0, 0.0]
+
+    nothing = _run(["rollback", *where, "--yes"], endpoint)
+    assert nothing.exit_code == EXIT_ERROR and "no older version is left" in nothing.output
+    assert _run(["destroy", *where, "--yes"], endpoint).exit_code == 0

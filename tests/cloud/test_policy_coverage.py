@@ -22,7 +22,7 @@ from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
 from lambdaserve.cloud.stack.destroy import destroy_stack
 from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
 from lambdaserve.cloud.stack.plan import plan_zip_upload
-from lambdaserve.cloud.stack.rollback import rollback
+from lambdaserve.cloud.stack.rollback import roll_back
 from lambdaserve.cloud.store.artifact_ref import parameter_values
 from lambdaserve.cloud.store.buckets import bucket_name, repository_name
 from lambdaserve.config import parse_config
@@ -79,7 +79,7 @@ def _record_full_cycle(tmp_path: Path) -> tuple[CallRecorder, dict, object]:
             assert result.outcome in ("created", "updated")
             publish_and_point(clients, cfg.name, "live", version_description(template, request.parameters))
         # `lambdaserve rollback`: its calls go through the same policy
-        assert rollback(clients, config.name, "live").after == "1"
+        assert roll_back(clients, config.name, "live").after == "1"
         destroy_stack(
             clients,
             RecordingUI(),

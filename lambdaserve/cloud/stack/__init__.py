@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
-    from lambdaserve.cloud.stack.rollback import RolledBack, Versions, list_versions, rollback
+    from lambdaserve.cloud.stack.rollback import RolledBack, Versions, list_versions, roll_back
     from lambdaserve.cloud.stack.status import app_status
 
 _EXPORTS = {
@@ -27,7 +27,7 @@ _EXPORTS = {
     "RolledBack": "lambdaserve.cloud.stack.rollback",
     "Versions": "lambdaserve.cloud.stack.rollback",
     "list_versions": "lambdaserve.cloud.stack.rollback",
-    "rollback": "lambdaserve.cloud.stack.rollback",
+    "roll_back": "lambdaserve.cloud.stack.rollback",
     "StackEvent": "lambdaserve.cloud.stack.events",
     "Step": "lambdaserve.cloud.stack.plan",
     "app_status": "lambdaserve.cloud.stack.status",
@@ -59,7 +59,7 @@ __all__ = [
     "plan_image_push",
     "plan_zip_upload",
     "publish_and_point",
-    "rollback",
+    "roll_back",
     "stack_outputs",
     "template_upload",
     "template_url_if_large",

@@ -105,7 +105,7 @@ def rollback_target(versions: Versions, to: str | None = None) -> str:
     return older[-1]
 
 
-def rollback(clients: AwsClients, function: str, alias: str, to: str | None = None) -> RolledBack:
+def roll_back(clients: AwsClients, function: str, alias: str, to: str | None = None) -> RolledBack:
     """Point ``alias`` at the previous version (or ``to``) at once, dropping any weighted routing."""
     versions = list_versions(clients, function, alias)
     target = rollback_target(versions, to)
