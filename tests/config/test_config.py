@@ -174,3 +174,12 @@ def test_runtime_defaults_to_the_classic_model_dir() -> None:
     settings = RuntimeSettings.from_env({})
     assert settings.model_dir == Path("/opt/ml/model")
     assert settings.api_path == "/predict"
+
+
+def test_python_313_and_314_are_lambda_runtimes_and_315_is_not(project: Path) -> None:
+    for python in ("3.13", "3.14"):
+        config = load_config(write(project, BASE + f'[function]\npython = "{python}"\n'))
+        assert config.runtime_id == f"python{python}"
+    with pytest.raises(ConfigError, match="function.python") as info:
+        load_config(write(project, BASE + '[function]\npython = "3.15"\n'))
+    assert "3.14" in info.value.message + info.value.hint

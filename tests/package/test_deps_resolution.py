@@ -24,6 +24,18 @@ def test_python312_targets_amazon_linux_2023_glibc_234():
     assert platform_tags("3.13", "arm64")[-1] == "manylinux_2_34_aarch64"
 
 
+def test_python313_and_314_target_amazon_linux_2023_and_refuse_newer_glibc(tmp_path):
+    from lambdaserve.config.schema import PYTHONS
+
+    assert {"3.13", "3.14"} <= set(PYTHONS)
+    for python in ("3.13", "3.14"):
+        assert platform_tags(python, "x86_64")[-1] == "manylinux_2_34_x86_64"
+        assert target_args(python, "x86_64")[-2:] == [python, "--only-binary=:all:"]
+    _dist_info(tmp_path, "future-1.0", "cp314-cp314-manylinux_2_39_x86_64")
+    warned = glibc_warnings(installed_wheels(tmp_path), "3.14")
+    assert len(warned) == 1 and "python3.14 runs on Amazon Linux 2023 (glibc 2.34)" in warned[0]
+
+
 def test_python311_targets_amazon_linux_2_and_never_manylinux_2_28():
     tags = platform_tags("3.11", "x86_64")
     assert tags[-1] == "manylinux_2_26_x86_64"
