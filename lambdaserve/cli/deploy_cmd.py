@@ -209,7 +209,7 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             raise click.exceptions.Exit(1)
         if cloud.local is not None and result.outputs.get("FunctionName"):
             version = publish_and_point(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME,
-                                        version_description(rendered, request.parameters))
+                                        version_description(rendered, request.parameters), ui.warn)
             ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)

@@ -200,25 +200,26 @@ def test_each_deploy_publishes_a_version_and_rollback_serves_the_previous_at_onc
     (project / "lambdaserve.toml").write_text(
         'name = "rollme"\n[model]\npath = "model.onnx"\nframework = "onnx"\n')
     where = ["--target", "local", "--config", str(project)]
-    for n, body in enumerate(("v1", "v2"), start=1):
+    for n, body in enumerate(("v0", "v1", "v2")):
         (tmp_path / f"b{n}").mkdir()
         built = tiny_zip(tmp_path / f"b{n}" / "rollme.zip", body)
-        _build_json(built, f"{n}" * 64, f"2026-12-0{n}T10:00:00Z")
+        _build_json(built, f"{n + 1}" * 64, f"2026-12-0{n + 1}T10:00:00Z")
         deployed = _run(["deploy", *where, "--yes", "--artifact", str(built), "--no-serve"], endpoint)
         assert deployed.exit_code == 0, deployed.output
-        assert f"alias 'live' set to version {n}" in deployed.output
+        assert f"alias 'live' set to version {n + 1}" in deployed.output
 
-    status = _run(["status", *where], endpoint)
-    assert re.search(r"2\s+serves 100%\s+model 222222222222\s+built 2026-12-02T10:00:00Z", status.output)
-    assert re.search(r"1\s+standby\s+model 111111111111\s+built 2026-12-01T10:00:00Z", status.output)
+    status = _run(["status", *where], endpoint)  # the first version was pruned: 2 and 3 are left
+    assert re.search(r"3\s+serves 100%\s+model 333333333333\s+built 2026-12-03T10:00:00Z", status.output)
+    assert re.search(r"2\s+standby\s+model 222222222222\s+built 2026-12-02T10:00:00Z", status.output)
+    assert not re.search(r"^\s+1\s+standby", status.output, re.MULTILINE)
 
     back = _run(["rollback", *where, "--yes"], endpoint)
     assert back.exit_code == 0, back.output
-    assert "rollme:live: version 2 -> 1 (serving all traffic)" in back.output
+    assert "rollme:live: version 3 -> 2 (serving all traffic)" in back.output
     output = _run(["status", *where, "--json"], endpoint).output
     found = json.loads(output[output.index("{"):])
-    assert found["versions"]["live"] == "1"
-    assert [v["traffic"] for v in found["versions"]["published"]] == [1.0, 0.0]
+    assert found["versions"]["live"] == "2"
+    assert [(v["version"], v["traffic"]) for v in found["versions"]["published"]] == [("2", 1.0), ("3", 0.0)]
 
     nothing = _run(["rollback", *where, "--yes"], endpoint)
     assert nothing.exit_code == EXIT_ERROR and "no older version is left" in nothing.output

@@ -16,13 +16,15 @@ cloud as on AWS. The template deployed to AWS is never rewritten.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.cfn import common as c
+from lambdaserve.cloud.stack.plan import PruneVersions
+from lambdaserve.cloud.stack.versions import prune_versions
 
 _FUNCTION_ARN = {"Fn::GetAtt": [c.FUNCTION, "Arn"]}
 
@@ -69,9 +71,10 @@ def without_alias(template: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def publish_and_point(clients: AwsClients, function: str, alias: str, description: str) -> str:
-    """Publish ``function`` (a no-op answer with the newest version when nothing changed) and create
-    or move ``alias`` to it; returns the version."""
+def publish_and_point(clients: AwsClients, function: str, alias: str, description: str,
+                      warn: Callable[[str], None] = lambda _message: None) -> str:
+    """Publish ``function`` (a no-op answer with the newest version when nothing changed), create
+    or move ``alias`` to it, and prune as deploy's PruneVersions step does; returns the version."""
     newest = str(clients.call("lambda", "publish_version", FunctionName=function,
                               Description=description)["Version"])
     try:
@@ -82,4 +85,5 @@ def publish_and_point(clients: AwsClients, function: str, alias: str, descriptio
         clients.call("lambda", "create_alias", FunctionName=function, Name=alias, FunctionVersion=newest)
     else:
         clients.call("lambda", "update_alias", FunctionName=function, Name=alias, FunctionVersion=newest)
+    prune_versions(clients, function, alias, PruneVersions(function, alias).keep, warn)
     return str(newest)
