@@ -386,3 +386,23 @@ def test_references_point_at_resources_or_parameters(tmp_path: Path, variant: st
 def test_templates_fit_in_a_change_set_body(tmp_path: Path, variant: str) -> None:
     # CloudFormation takes at most 51,200 bytes inline; deploy sends json.dumps(template).
     assert len(json.dumps(rendered(tmp_path, variant, "cfn")).encode()) < 51_200
+
+
+def test_a_release_renames_the_version_and_changes_the_function_with_it(tmp_path: Path) -> None:
+    from lambdaserve.cloud.cfn.function import Release
+
+    config = make_config(tmp_path)
+    plain = render_template(config, ZIP)
+    released = render_template(config, ZIP, Release("ab" * 32, "2026-12-07T01:00:00Z"))
+    version = props(released, c.FUNCTION_VERSION)["Description"]["Fn::Sub"]
+    assert version.endswith(" model " + "ab" * 32 + " built 2026-12-07T01:00:00Z")
+    assert len(version.replace("${ArtifactSha256}", "0" * 64)) <= 256  # Lambda's description limit
+    # Lambda refuses to publish a version of an unchanged function: the function changes too
+    function = props(released, c.FUNCTION)["Description"]["Fn::Sub"]
+    assert function != props(plain, c.FUNCTION)["Description"]["Fn::Sub"]
+    assert function.endswith(", built 2026-12-07T01:00:00Z")
+    import dataclasses
+
+    longest = dataclasses.replace(config, name="n" * 48)  # the longest name config accepts
+    described = props(render_template(longest, ZIP, Release("ab" * 32, "2026-12-07T01:00:00Z")), c.FUNCTION)
+    assert len(described["Description"]["Fn::Sub"].replace("${ArtifactSha256}", "0" * 64)) <= 256

@@ -132,8 +132,11 @@ def test_build_json_records_the_model_hash_and_build_time_deploy_names_versions_
     record = json.loads((result.path.parent / "build.json").read_text())
     assert record["built"] == "2027-01-15T08:00:00Z"
     assert len(record["model_sha256"]) == 64 == len(result.model_sha256)
+    # the same bytes rebuilt keep their first build time, so deploy publishes no version of them
+    assert _build(project, wheels, py312, wall_clock=lambda: 1_900_000_000.0).built == "2027-01-15T08:00:00Z"
     (project / "model" / "weights.json").write_text('{"changed": true}')
-    assert _build(project, wheels, py312).model_sha256 != result.model_sha256
+    changed = _build(project, wheels, py312, wall_clock=lambda: 1_900_000_000.0)
+    assert changed.model_sha256 != result.model_sha256 and changed.built == "2030-03-17T17:46:40Z"
 
 
 def test_pycs_are_unchecked_hash_with_var_task_paths(tmp_path, wheels, py312):

@@ -70,17 +70,21 @@ def execution_role() -> Json:
                 "Resource": get_att(c.FUNCTION_LOG_GROUP, "Arn")}]}}]}}
 
 
-def function(config: Config, artifact: Artifact) -> Json:
+def function(config: Config, artifact: Artifact, release: Release | None = None) -> Json:
     # Combinations Lambda refuses (SnapStart with images, provisioned concurrency or a big /tmp)
     # are refused by config.load before anything renders.
     fn = config.function
+    # The build time goes into the function's description too: a Version whose description changed
+    # while the function did not would fail to publish ("A version for this Lambda function exists",
+    # serverless #7822), so whatever renames the version must also change the function.
+    built = f", built {release.built}" if release else ""
     props: Json = {
         "FunctionName": c.function_name(config),
         # The code's hash in the description says which artifact runs (the image URI holds its own).
         "Description": (f"lambdaserve: {config.name} ({config.model.framework} model)"
                         if isinstance(artifact, ImageArtifact) else
                         sub(f"lambdaserve: {config.name} ({config.model.framework} model), "
-                            f"code sha256 {c.var(PARAM_SHA256)}")),
+                            f"code sha256 {c.var(PARAM_SHA256)}{built}")),
         "Role": get_att(c.FUNCTION_ROLE, "Arn"),
         "Architectures": [fn.architecture],
         "MemorySize": fn.memory,
@@ -137,7 +141,7 @@ def version_and_alias(config: Config, artifact: Artifact, function_props: Json,
 
 
 def function_resources(config: Config, artifact: Artifact, release: Release | None = None) -> dict[str, Json]:
-    fn = function(config, artifact)
+    fn = function(config, artifact, release)
     resources = {
         c.FUNCTION_LOG_GROUP: log_group(config),
         c.FUNCTION_ROLE: execution_role(),

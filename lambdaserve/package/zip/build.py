@@ -195,8 +195,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         raise _too_big(unzipped, largest, limits)
     partial.replace(final)
     zipped = final.stat().st_size
+    digest = _sha256(final)
     result = ZipBuildResult(
-        path=final, sha256=_sha256(final), zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
+        path=final, sha256=digest, zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
         interpreter=f"{interpreter.path} ({interpreter.version})",
         dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
@@ -204,13 +205,25 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
         model_sha256=model_sha256,
-        built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock())))
+        built=_first_built(out_dir / "build.json", digest, wall_clock))
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
     result.seconds = clock() - started
     (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
     return result
+
+
+def _first_built(record: Path, sha256: str, wall_clock: Callable[[], float]) -> str:
+    """When this exact zip was first built: the previous build.json's time if it built the same
+    bytes, so rebuilding unchanged code does not make deploy publish a version of the same code."""
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8"))
+        if previous.get("sha256") == sha256 and previous.get("built"):
+            return str(previous["built"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
 
 
 def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:
