@@ -106,6 +106,7 @@ def invoke(event: str | None, data: str | None, config_path: Path, in_process: b
 def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, region: str | None,
             endpoint_url: str | None) -> None:
     from lambdaserve.cli.cloud_session import TerminalUI, open_cloud
+    from lambdaserve.cloud.cfn import ALIAS_NAME
     from lambdaserve.cloud.ops import remote_invoke
     from lambdaserve.cloud.stack import stack_outputs
 
@@ -116,7 +117,8 @@ def _remote(config_path: Path, payload: dict[str, Any], *, profile: str | None, 
         if not name:
             raise LambdaServeError(f"{config.stack_name} is not deployed",
                                    hint="Run `lambdaserve deploy` first, or check --region/--profile.")
-        result = remote_invoke(cloud.clients, name, json.dumps(payload).encode())
+        # the alias, as the API invokes it: after a rollback $LATEST is not what serves
+        result = remote_invoke(cloud.clients, name, json.dumps(payload).encode(), qualifier=ALIAS_NAME)
     click.echo(result.log_tail.rstrip(), err=True)
     click.echo(result.payload.decode("utf-8", "replace"))
     check_answer(result.payload, result.function_error, where="the deployed function")
