@@ -123,6 +123,39 @@ def sklearn_pipeline(folder: Path) -> Made:
     return Made(path, "sklearn", rows, expected, extra={"feature_names": tuple(load_iris().feature_names)})
 
 
+# A tiny table of mixed types, as most tabular models in the wild are trained on.
+TABLE = {
+    "age": [25, 32, 47, 51, 38, 29, 60, 44],
+    "income": [30e3, 42e3, 80e3, 95e3, 50e3, 35e3, 120e3, 70e3],
+    "city": ["Paris", "Lyon", "Paris", "Nice", "Lyon", "Nice", "Paris", "Lyon"],
+}
+TABLE_LABELS = [0, 0, 1, 1, 0, 0, 1, 1]
+TABLE_RECORDS = [{"age": 30, "income": 40000.0, "city": "Paris"},
+                 {"age": 58, "income": 99000.5, "city": "Nice"}]
+
+
+def sklearn_table(folder: Path, handle_unknown: str = "error") -> Made:
+    """Pipeline(ColumnTransformer(OneHotEncoder on city, StandardScaler on age and income)) fitted on a
+    DataFrame; ``extra["sample"]``: the training rows as a CSV (with the label), for init --sample."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = pd.DataFrame(TABLE)
+    prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown=handle_unknown), ["city"]),
+                              ("num", StandardScaler(), ["age", "income"])])
+    model = Pipeline([("prep", prep), ("clf", LogisticRegression())]).fit(frame, TABLE_LABELS)
+    path = folder / "model.joblib"
+    _save_sklearn(model, path, "joblib")
+    sample = folder / "train.csv"
+    frame.assign(label=TABLE_LABELS).to_csv(sample, index=False)
+    asked = pd.DataFrame(TABLE_RECORDS)
+    expected = {"label": model.predict(asked), "probabilities": model.predict_proba(asked)}
+    return Made(path, "sklearn", [dict(r) for r in TABLE_RECORDS], expected, extra={"sample": sample})
+
+
 def untrusted_function(x: Any) -> Any:
     """A function from outside scikit-learn: skops must not trust it on its own."""
     return x

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from lambdaserve.cli.init_sample import complete_signature, needs_pandas, read_sample
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
 from lambdaserve.errors import ConfigError, ModelLoadError
@@ -37,8 +38,12 @@ TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux t
 
 
 def _installed(framework: str) -> list[str]:
+    return _installed_dists(_FRAMEWORK_DISTS.get(framework, ()))
+
+
+def _installed_dists(dists: tuple[str, ...]) -> list[str]:
     found = []
-    for dist in _FRAMEWORK_DISTS.get(framework, ()):
+    for dist in dists:
         try:
             found.append(_requirement(dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
@@ -110,8 +115,11 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
 @click.option("--predictor", default="", help="For custom models: 'module:attr'.")
 @click.option("--python", "python", default="3.12", type=click.Choice(["3.11", "3.12", "3.13"]),
               help="Lambda Python runtime (3.12: Amazon Linux 2023).")
+@click.option("--sample", "sample", default=None, type=click.Path(path_type=Path),
+              help="Training rows (.csv or .parquet) that give a table's column types and examples.")
 @click.option("--force", is_flag=True, help="Overwrite an existing lambdaserve.toml.")
-def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool) -> None:
+def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool,
+         sample: Path | None) -> None:
     """Inspect MODEL and write lambdaserve.toml in the current folder."""
     console = Console(stderr=True, highlight=False)
     target = Path.cwd() / CONFIG_FILE
@@ -133,6 +141,10 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
     signature, inspected, note = _inspect(model, framework, predictor)
     requirements = _merged(found, inspected)
+    if sample is not None:
+        signature = complete_signature(signature, read_sample(sample))
+    if needs_pandas(signature) and not any(r.startswith("pandas==") for r in requirements):
+        requirements = sorted([*requirements, *_installed_dists(("pandas",))])
     package = package_for(requirements)
     if any(r.startswith("torch==") for r in requirements):
         note = f"{note}\n{TORCH_CPU_NOTE}" if note else TORCH_CPU_NOTE
