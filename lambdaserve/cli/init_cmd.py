@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from importlib import metadata
@@ -20,6 +21,7 @@ from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature
+from lambdaserve.runtime.table import example_row
 
 # The distribution Lambda should install for each framework module: plain `xgboost` pulls NCCL.
 _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
@@ -168,7 +170,9 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
-    console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve", markup=False)
+    example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"
+    console.print(f"next: lambdaserve invoke --data '{example}'   or   lambdaserve serve",
+                  markup=False, soft_wrap=True)
 
 
 COMMANDS = [init]

@@ -1,0 +1,91 @@
+"""`init --sample` on a Pipeline(ColumnTransformer) fitted on a DataFrame of mixed types, then
+`invoke` with records through a real local Lambda: the pipeline's own answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests import models
+from tests.runtime.support import load_event
+
+LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
+pd = pytest.importorskip("pandas")
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LAMBDASERVE, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_init_with_a_sample_writes_named_typed_columns_and_pins_pandas(tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("pyarrow")
+    made = models.sklearn_table(tmp_path)
+    sample = made.extra["sample"]
+    if suffix == ".parquet":
+        sample = tmp_path / "train.parquet"
+        pd.read_csv(made.extra["sample"]).to_parquet(sample)
+    done = _run(["init", "--model", str(made.path), "--sample", str(sample)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    assert raw["signature"]["columns"] == [  # the label column of the sample is not the model's
+        {"name": "age", "dtype": "int64", "example": 25},  # integer: from the sample
+        {"name": "income", "dtype": "float64", "example": 30000.0},
+        {"name": "city", "dtype": "string", "categories": ["Lyon", "Nice", "Paris"], "example": "Paris"},
+    ]
+    assert raw["signature"]["inputs"] == []
+    assert any(r.startswith("pandas==") for r in raw["function"]["requirements"])
+    assert '--data \'[{"age": 25, "income": 30000.0, "city": "Paris"}]\'' in done.stderr
+
+
+@pytest.mark.slow
+def test_init_without_a_sample_still_knows_the_categorical_column(tmp_path: Path) -> None:
+    made = models.sklearn_table(tmp_path)
+    done = _run(["init", "--model", str(made.path)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    columns = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())["signature"]["columns"]
+    assert [(c["name"], c["dtype"]) for c in columns] == [
+        ("age", "float64"), ("income", "float64"), ("city", "string")]
+
+
+@pytest.mark.slow
+def test_a_sample_without_the_models_column_is_refused(tmp_path: Path) -> None:
+    made = models.sklearn_table(tmp_path)
+    sample = tmp_path / "partial.csv"
+    sample.write_text("age,income\n30,1.0\n")
+    done = _run(["init", "--model", str(made.path), "--sample", str(sample)], tmp_path)
+    assert done.returncode == 3
+    assert "the sample lacks the model's column 'city'" in done.stderr
+
+
+@pytest.mark.slow
+def test_init_then_invoke_with_records_in_an_http_api_event(tmp_path: Path) -> None:
+    made = models.sklearn_table(tmp_path)
+    assert _run(["init", "--model", str(made.path), "--sample", str(made.extra["sample"])],
+                tmp_path).returncode == 0
+    # for parity: sam's HTTP API (v2) event, body as plain JSON text with isBase64Encoded false.
+    event = load_event("apigw-http-v2.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/predict"
+    event["isBase64Encoded"] = False
+    event["body"] = json.dumps({"data": made.rows, "parameters": {"probabilities": True}})
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    done = _run(["invoke", "--event", "event.json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["statusCode"] == 200, answer
+    predictions = json.loads(answer["body"])["predictions"]
+    assert [p["label"] for p in predictions] == made.expected["label"].tolist()
+    assert np.allclose([p["probabilities"] for p in predictions], made.expected["probabilities"])
+    event["body"] = json.dumps({"data": [{**made.rows[0], "city": "Pari"}]})
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    done = _run(["invoke", "--event", "event.json"], tmp_path)
+    assert done.returncode == 4
+    refused = json.loads(json.loads(done.stdout)["body"])["error"]
+    assert refused["message"] == "row 0, column 'city': 'Pari' is not a category the model knows"
