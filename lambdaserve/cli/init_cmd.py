@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lambdaserve.cli.init_sample import complete_signature, needs_pandas, read_sample
+from lambdaserve.cli.init_sample import complete_signature, needs_pandas, read_sample, sample_call
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
 from lambdaserve.errors import ConfigError, ModelLoadError
@@ -87,16 +87,19 @@ def _default_name(model: Path) -> str:
     return name if name[0].isalpha() else f"m-{name}"
 
 
-def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
-    """Load the model as the runtime will, for its signature and framework versions."""
-    settings = RuntimeSettings(
+def _settings(model: Path, framework: str, predictor: str) -> RuntimeSettings:
+    return RuntimeSettings(
         model_dir=model if model.is_dir() else model.parent,
         model_file=None if model.is_dir() else model.name,
         framework=framework, predictor=predictor or None, name="init", api_path="/predict",
         warmup=False, probabilities=False, signature=None, cors_origins=(),
     )
+
+
+def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
+    """Load the model as the runtime will, for its signature and framework versions."""
     try:
-        loaded = load_model(settings)
+        loaded = load_model(_settings(model, framework, predictor))
     except ModelLoadError as exc:
         if framework == "torchscript" or framework == "custom":
             # These cannot always describe themselves: the user declares [signature].
@@ -144,8 +147,13 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     signature, inspected, note = _inspect(model, framework, predictor)
     requirements = _merged(found, inspected)
     if sample is not None:
-        signature = complete_signature(signature, read_sample(sample))
-    if needs_pandas(signature) and not any(r.startswith("pandas==") for r in requirements):
+        frame = read_sample(sample)
+        signature = complete_signature(signature, frame)
+        if framework == "custom":  # the predictor's answer to the sample names its outputs
+            signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)
+    # a custom predictor gets plain lists; the built-in loaders rebuild the training DataFrame
+    if framework != "custom" and needs_pandas(signature) and not any(
+            r.startswith("pandas==") for r in requirements):
         requirements = sorted([*requirements, *_installed_dists(("pandas",))])
     package = package_for(requirements)
     if any(r.startswith("torch==") for r in requirements):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ConfigError
-from lambdaserve.runtime.signature import ColumnSpec, Signature
+from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
 
 
 def read_sample(path: Path) -> Any:
@@ -90,3 +90,31 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
 def needs_pandas(signature: Signature | None) -> bool:
     """A table with a column that is not a number reaches the model as a DataFrame."""
     return bool(signature and any(c.dtype in ("string", "bool") for c in signature.columns))
+
+
+def _output_spec(name: str, value: Any) -> TensorSpec:
+    import numpy as np
+
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    dtype = {"f": "float64", "i": "int64", "u": "int64", "b": "bool"}.get(kind, "string")
+    return TensorSpec(name, dtype, (None, *array.shape[1:]))
+
+
+def sample_call(model: Any, signature: Signature, frame: Any, rows: int = 2) -> Signature:
+    """Call the loaded model on the sample's first rows, as the function will; its answer names the outputs.
+
+    A predictor that fails here would fail on every request: init stops and says so.
+    """
+    head = frame.head(rows)
+    inputs = {c.name: [_plain(v) if v == v else None for v in head[c.name]] for c in signature.columns}
+    try:
+        answer = model.predict(inputs)
+    except Exception as exc:
+        raise ConfigError(
+            f"the predictor failed on the sample's first {len(head)} rows: {type(exc).__name__}: {exc}",
+            hint="predict(inputs) gets {column name: [one value per row]} for a table; "
+                 "fix predict, or the sample.") from exc
+    if not isinstance(answer, dict):
+        return signature
+    return replace(signature, outputs=tuple(_output_spec(str(k), v) for k, v in answer.items()))

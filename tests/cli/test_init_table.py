@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests import models
-from tests.runtime.support import load_event
+from tests.runtime.support import Context, answer, http_event, load_event
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
 pd = pytest.importorskip("pandas")
@@ -89,3 +89,58 @@ def test_init_then_invoke_with_records_in_an_http_api_event(tmp_path: Path) -> N
     assert done.returncode == 4
     refused = json.loads(json.loads(done.stdout)["body"])["error"]
     assert refused["message"] == "row 0, column 'city': 'Pari' is not a category the model knows"
+
+
+PRICE_PREDICTOR = '''
+import json
+from pathlib import Path
+
+
+class Predictor:
+    def load(self, model_dir):
+        self.rates = json.loads((Path(model_dir) / "rates.json").read_text())
+
+    def predict(self, inputs):
+        prices = [self.rates[city] * area for city, area in zip(inputs["city"], inputs["area"])]
+        return {"price": prices, "known": [c in self.rates for c in inputs["city"]]}
+'''
+
+
+def test_init_a_predictor_with_a_sample_writes_columns_and_its_outputs(tmp_path: Path) -> None:
+    from lambdaserve.config import load_config, runtime_env
+    from lambdaserve.runtime.app import Runtime
+    from lambdaserve.runtime.loaders import load_model
+    from lambdaserve.runtime.settings import RuntimeSettings
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "rates.json").write_text('{"Paris": 10.0, "Lyon": 5.0}')
+    (tmp_path / "init_table_predictor.py").write_text(PRICE_PREDICTOR)
+    (tmp_path / "inputs.csv").write_text("city,area\nParis,31.5\nLyon,70\n")
+    done = _run(["init", "--model", "model", "--predictor", "init_table_predictor:Predictor",
+                 "--sample", "inputs.csv"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    assert raw["signature"]["columns"] == [{"name": "city", "dtype": "string", "example": "Paris"},
+                                           {"name": "area", "dtype": "float64", "example": 31.5}]
+    assert raw["signature"]["outputs"] == [{"name": "price", "dtype": "float64", "shape": [-1]},
+                                           {"name": "known", "dtype": "bool", "shape": [-1]}]
+    assert raw["function"]["requirements"] == []  # the predictor gets plain lists: no pandas
+
+    settings = RuntimeSettings.from_env(runtime_env(load_config(tmp_path / "lambdaserve.toml")))
+    runtime = Runtime(load_model(settings), settings)
+    body = {"data": [{"city": "Lyon", "area": 2}, ["Paris", 1.5]]}
+    assert answer(runtime.handle(http_event(body), Context())) == (
+        200, {"predictions": [{"price": 10.0, "known": True}, {"price": 15.0, "known": True}]})
+    status, refused = answer(runtime.handle(http_event({"data": [{"town": "Lyon", "area": 2}]}), Context()))
+    assert status == 400 and refused["error"]["message"] == "row 0 has unknown column 'town'"
+
+
+def test_init_stops_when_the_predictor_fails_on_its_sample(tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "rates.json").write_text('{"Paris": 10.0}')
+    (tmp_path / "init_failing_predictor.py").write_text(PRICE_PREDICTOR)
+    (tmp_path / "inputs.csv").write_text("city,area\nRome,31.5\n")
+    done = _run(["init", "--model", "model", "--predictor", "init_failing_predictor:Predictor",
+                 "--sample", "inputs.csv"], tmp_path)
+    assert done.returncode == 3
+    assert "the predictor failed on the sample's first 1 rows: KeyError: 'Rome'" in done.stderr
