@@ -117,7 +117,10 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
 @click.option("--name", default=None, help="Function, stack and API name (default: from the model).")
 @click.option("--framework", default="auto",
               type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "custom"]))
-@click.option("--predictor", default="", help="For custom models: 'module:attr'.")
+@click.option("--predictor", default="",
+              help="A custom predictor, 'module:attr': load(model_dir) once, then predict(inputs) with "
+                   "inputs = {input or column name: one value or row per request row}, answering "
+                   "{output name: one per row}; see the README.")
 @click.option("--python", "python", default="3.12", type=click.Choice(["3.11", "3.12", "3.13"]),
               help="Lambda Python runtime (3.12: Amazon Linux 2023).")
 @click.option("--sample", "sample", default=None, type=click.Path(path_type=Path),
