@@ -156,6 +156,35 @@ def sklearn_table(folder: Path, handle_unknown: str = "error") -> Made:
     return Made(path, "sklearn", [dict(r) for r in TABLE_RECORDS], expected, extra={"sample": sample})
 
 
+def lightgbm_table(folder: Path, native: bool = True) -> Made:
+    """LGBMClassifier on a DataFrame whose "age years" LightGBM stores as "age_years" and whose "city" is a
+    pandas category column: saved as model.txt (native) or joblib'd through the sklearn API."""
+    import lightgbm
+    import pandas as pd
+
+    frame = pd.DataFrame({"age years": TABLE["age"] * 4, "income": TABLE["income"] * 4,
+                          "city": pd.Categorical(TABLE["city"] * 4)})
+    labels = [(a > 40) != (c == "Lyon") for a, c in zip(frame["age years"], frame["city"], strict=True)]
+    model = lightgbm.LGBMClassifier(n_estimators=8, min_child_samples=2, min_data_per_group=1,
+                                    cat_smooth=1.0, verbose=-1).fit(frame, labels)
+    path = folder / ("model.txt" if native else "model.joblib")
+    if native:
+        model.booster_.save_model(path)
+    else:
+        _save_sklearn(model, path, "joblib")
+    sample = folder / "train.csv"
+    frame.assign(label=labels).to_csv(sample, index=False)
+    records = [{"age years": 58, "income": 40000.0, "city": "Paris"},
+               {"age years": 30, "income": None, "city": "Lyon"},
+               {"age years": 45, "income": 50000.0, "city": None}]
+    asked = pd.DataFrame(records).astype({"income": "float64"})
+    asked["city"] = pd.Categorical(asked["city"], categories=frame["city"].cat.categories)
+    asked.columns = ["age_years", "income", "city"]
+    proba = model.predict_proba(asked)
+    expected = {"label": proba.argmax(axis=1), "probabilities": proba}
+    return Made(path, "lightgbm", records, expected, extra={"sample": sample})
+
+
 def untrusted_function(x: Any) -> Any:
     """A function from outside scikit-learn: skops must not trust it on its own."""
     return x

@@ -116,7 +116,7 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
               help="The trained model file or folder.")
 @click.option("--name", default=None, help="Function, stack and API name (default: from the model).")
 @click.option("--framework", default="auto",
-              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "custom"]))
+              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "custom"]))
 @click.option("--predictor", default="",
               help="A custom predictor, 'module:attr': load(model_dir) once, then predict(inputs) with "
                    "inputs = {input or column name: one value or row per request row}, answering "

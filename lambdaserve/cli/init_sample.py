@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ConfigError
+from lambdaserve.runtime.loaders.base import model_name
 from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
 
 
@@ -79,11 +80,13 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
                 hint="Pass a sample with exactly the model's columns, in training order.")
         return replace(signature, inputs=tuple(c.tensor for c in sample.values()),
                        columns=tuple(sample.values()))
-    missing = [c.name for c in own if c.name not in sample]
+    # the user's name for each model column: LightGBM stores "age years" as "age_years"
+    users = {c.name: next((s for s in sample if model_name(s, (c.name,)) == c.name), None) for c in own}
+    missing = [name for name, user in users.items() if user is None]
     if missing:
         raise ConfigError(f"the sample lacks the model's column {missing[0]!r}",
                           hint="The model was trained on: " + ", ".join(c.name for c in own[:40]))
-    columns = tuple(_merged(c, sample[c.name]) for c in own)
+    columns = tuple(replace(_merged(c, sample[str(users[c.name])]), name=str(users[c.name])) for c in own)
     return replace(signature, inputs=tuple(c.tensor for c in columns), columns=columns)
 
 

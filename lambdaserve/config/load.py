@@ -25,7 +25,7 @@ from lambdaserve.config.model import (
     FunctionConfig,
     ModelConfig,
 )
-from lambdaserve.config.schema import BY_NAME, SECTIONS, Field
+from lambdaserve.config.schema import BY_NAME, FRAMEWORKS, SECTIONS, Field
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.signature import DTYPES, ColumnSpec, Signature, TensorSpec
@@ -224,8 +224,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                 framework = detect_framework(model_path)
             except ModelLoadError as exc:
                 raise ConfigError(f"{path.name}: model.framework = 'auto': {exc.message}",
-                                  hint="Set model.framework to one of sklearn | onnx | torchscript | "
-                                       "xgboost | custom.") from exc
+                                  hint="Set model.framework to one of "
+                                       f"{' | '.join(f for f in FRAMEWORKS if f != 'auto')}.") from exc
 
     fn = FunctionConfig(
         python=v["function.python"], architecture=v["function.architecture"],

@@ -144,3 +144,19 @@ def test_init_stops_when_the_predictor_fails_on_its_sample(tmp_path: Path) -> No
                  "--sample", "inputs.csv"], tmp_path)
     assert done.returncode == 3
     assert "the predictor failed on the sample's first 1 rows: KeyError: 'Rome'" in done.stderr
+
+
+@pytest.mark.slow
+def test_init_a_lightgbm_model_txt_with_a_sample_then_invoke_with_the_users_names(tmp_path: Path) -> None:
+    pytest.importorskip("lightgbm")
+    made = models.lightgbm_table(tmp_path)
+    done = _run(["init", "--model", str(made.path), "--sample", str(made.extra["sample"])], tmp_path)
+    assert done.returncode == 0, done.stderr
+    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    assert raw["model"]["framework"] == "lightgbm"
+    assert raw["signature"]["columns"][0] == {"name": "age years", "dtype": "int64", "nullable": True,
+                                              "example": 25}
+    assert {r.split("==")[0] for r in raw["function"]["requirements"]} >= {"lightgbm", "pandas"}
+    done = _run(["invoke", "--data", json.dumps(made.rows)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"predictions": made.expected["label"].tolist()}

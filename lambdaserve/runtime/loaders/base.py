@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 # The pip extra that installs each framework, for the hint of a failed import.
-EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost"}
+EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost",
+          "lightgbm": "lightgbm"}
 
 
 class Model(Protocol):
@@ -125,11 +126,12 @@ def merge_signature(own: Signature, declared: Signature | None) -> Signature:
 
 def declared_table(own: Signature, declared: Signature) -> Signature:
     """Declared columns replace the model's inputs; their names must be the model's own, if it knows them."""
-    names = [c.name for c in declared.columns]
     known = own.feature_names or tuple(c.name for c in own.columns) or None
+    as_model = {c.name: model_name(c.name, known) for c in declared.columns}
+    names = list(as_model.values())
     if known is not None and set(names) != set(known):
         missing = [n for n in known if n not in names]
-        extra = [n for n in names if n not in known]
+        extra = [user for user, n in as_model.items() if n not in known]
         raise ModelLoadError(
             "lambdaserve.toml's [signature] columns do not match the model's: "
             + "; ".join(([f"missing {', '.join(missing[:10])}"] if missing else [])
@@ -137,11 +139,19 @@ def declared_table(own: Signature, declared: Signature) -> Signature:
             hint="The model was trained on: " + ", ".join(known[:40]),
         )
     if known is not None:  # the model gets its columns in training order
-        by_name = {c.name: c for c in declared.columns}
+        by_name = {as_model[c.name]: c for c in declared.columns}
         columns = tuple(by_name[n] for n in known)
     else:
         columns = declared.columns
     return replace(own, inputs=tuple(c.tensor for c in columns), columns=columns, source="config")
+
+
+def model_name(user: str, known: tuple[str, ...] | None) -> str:
+    """The model's name for a column the user names: LightGBM stores "age years" as "age_years"."""
+    if known is None or user in known:
+        return user
+    sanitised = user.replace(" ", "_")
+    return sanitised if sanitised in known else user
 
 
 def _conflict(mine: tuple[int | None, ...], theirs: tuple[int | None, ...]) -> bool:

@@ -41,11 +41,21 @@ def _column(column: ColumnSpec, values: list[Any]) -> Any:
     return [np.nan if v is None else v for v in values]
 
 
-def dataframe(inputs: dict[str, list[Any]], columns: tuple[ColumnSpec, ...]) -> Any:
+def dataframe(inputs: dict[str, list[Any]], columns: tuple[ColumnSpec, ...], *,
+              names: list[str] | None = None, categorical: bool = False) -> Any:
+    """The frame in the columns' order; ``names``: the model's own column names, where the request
+    uses the user's (LightGBM writes "age years" as "age_years"); ``categorical``: columns with
+    categories become pandas categoricals with the training categories (LightGBM's category columns)."""
     import pandas as pd
 
-    names = [c.name for c in columns]
-    return pd.DataFrame({c.name: _column(c, inputs[c.name]) for c in columns}, columns=names)
+    names = names or [c.name for c in columns]
+    data = {}
+    for name, c in zip(names, columns, strict=True):
+        values = _column(c, inputs[c.name])
+        if categorical and c.categories is not None:
+            values = pd.Categorical(values, categories=list(c.categories))
+        data[name] = values
+    return pd.DataFrame(data, columns=names)
 
 
 def matrix(inputs: dict[str, list[Any]], columns: tuple[ColumnSpec, ...]) -> Any:

@@ -189,7 +189,8 @@ class SklearnModel:
         if self._columns:
             if self._frame is None:
                 return frame.matrix(inputs, self._columns)
-            return frame.dataframe(inputs, self._columns)
+            own = list(self.signature.feature_names or ()) or None  # the model's own names
+            return frame.dataframe(inputs, self._columns, names=own)
         array = as_array(inputs[self._input], self.signature.inputs[0].dtype)
         names = self.signature.feature_names
         if self._frame is None or names is None or array.ndim != 2:
@@ -236,6 +237,10 @@ def load(settings: RuntimeSettings) -> SklearnModel:
         raise missing_framework("sklearn", "scikit-learn", exc) from exc
     secure = path.suffix.lower() == ".skops"
     est = _load_skops(path) if secure else _load_pickle(path)
+    if type(est).__module__.split(".")[0] == "lightgbm":  # LGBMClassifier / LGBMRegressor
+        from lambdaserve.runtime.loaders import lightgbm
+
+        return lightgbm.from_estimator(est, settings)  # type: ignore[return-value]
     if not callable(getattr(est, "predict", None)):
         raise ModelLoadError(f"{path.name} holds a {type(est).__name__}, which has no predict method",
                              hint="Save the fitted estimator or Pipeline itself, not a dict or tuple "
