@@ -185,6 +185,30 @@ def lightgbm_table(folder: Path, native: bool = True) -> Made:
     return Made(path, "lightgbm", records, expected, extra={"sample": sample})
 
 
+def catboost_table(folder: Path, native: bool = True, classifier: bool = True) -> Made:
+    """CatBoost on the mixed table with "city" as a categorical feature: model.cbm, or joblib'd."""
+    import catboost
+    import pandas as pd
+
+    frame = pd.DataFrame({k: v * 3 for k, v in TABLE.items()})
+    labels = TABLE_LABELS * 3
+    kind = catboost.CatBoostClassifier if classifier else catboost.CatBoostRegressor
+    model = kind(iterations=10, verbose=False, cat_features=["city"], thread_count=1,
+                 allow_writing_files=False).fit(frame, labels)  # no catboost_info/ in the cwd
+    path = folder / ("model.cbm" if native else "model.joblib")
+    if native:
+        model.save_model(str(path))
+    else:
+        _save_sklearn(model, path, "joblib")
+    records = [*TABLE_RECORDS, {"age": 41, "income": None, "city": "Marseille"}]
+    asked = pd.DataFrame(records).astype({"income": "float64"})
+    if classifier:
+        expected = {"label": model.predict(asked), "probabilities": model.predict_proba(asked)}
+    else:
+        expected = {"prediction": model.predict(asked)}
+    return Made(path, "catboost", records, expected)
+
+
 def untrusted_function(x: Any) -> Any:
     """A function from outside scikit-learn: skops must not trust it on its own."""
     return x

@@ -31,7 +31,7 @@ _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
 # cannot be loaded here to ask it (a TorchScript model without a declared [signature]).
 _FRAMEWORK_DISTS = {"torchscript": ("torch", "numpy")}
 # Too big for a zip's 250 MB (torch's CPU wheel alone unpacks to ~700 MB): these get an image.
-_NEEDS_IMAGE = ("torch",)
+_NEEDS_IMAGE = ("torch", "catboost")  # catboost's wheel alone unpacks to ~270 MB
 TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux torch wheel pulls the "
                   "CUDA libraries (gigabytes); for a CPU-only image build with the CPU index: "
                   "PIP_INDEX_URL=https://download.pytorch.org/whl/cpu "
@@ -116,7 +116,8 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
               help="The trained model file or folder.")
 @click.option("--name", default=None, help="Function, stack and API name (default: from the model).")
 @click.option("--framework", default="auto",
-              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "custom"]))
+              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "catboost",
+                                 "custom"]))
 @click.option("--predictor", default="",
               help="A custom predictor, 'module:attr': load(model_dir) once, then predict(inputs) with "
                    "inputs = {input or column name: one value or row per request row}, answering "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FRAMEWORKS = ("auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "custom")
+FRAMEWORKS = ("auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "catboost", "custom")
 PYTHONS = ("3.11", "3.12", "3.13")
 ARCHITECTURES = ("x86_64", "arm64")
 PACKAGES = ("zip", "image")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # The pip extra that installs each framework, for the hint of a failed import.
 EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost",
-          "lightgbm": "lightgbm"}
+          "lightgbm": "lightgbm", "catboost": "catboost"}
 
 
 class Model(Protocol):

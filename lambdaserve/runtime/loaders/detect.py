@@ -9,7 +9,7 @@ from lambdaserve.errors import ModelLoadError
 _BY_SUFFIX = {
     ".joblib": "sklearn", ".pkl": "sklearn", ".pickle": "sklearn", ".skops": "sklearn",
     ".onnx": "onnx", ".ubj": "xgboost", ".pt": "torchscript", ".pth": "torchscript",
-    ".torchscript": "torchscript",
+    ".torchscript": "torchscript", ".cbm": "catboost",
 }
 MODEL_SUFFIXES = tuple(_BY_SUFFIX) + (".json",)
 

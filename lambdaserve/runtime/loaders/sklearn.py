@@ -237,10 +237,15 @@ def load(settings: RuntimeSettings) -> SklearnModel:
         raise missing_framework("sklearn", "scikit-learn", exc) from exc
     secure = path.suffix.lower() == ".skops"
     est = _load_skops(path) if secure else _load_pickle(path)
-    if type(est).__module__.split(".")[0] == "lightgbm":  # LGBMClassifier / LGBMRegressor
+    package = type(est).__module__.split(".")[0]
+    if package == "lightgbm":  # LGBMClassifier / LGBMRegressor
         from lambdaserve.runtime.loaders import lightgbm
 
         return lightgbm.from_estimator(est, settings)  # type: ignore[return-value]
+    if package == "catboost":  # CatBoostClassifier / CatBoostRegressor
+        from lambdaserve.runtime.loaders import catboost
+
+        return catboost.from_estimator(est, settings)  # type: ignore[return-value]
     if not callable(getattr(est, "predict", None)):
         raise ModelLoadError(f"{path.name} holds a {type(est).__name__}, which has no predict method",
                              hint="Save the fitted estimator or Pipeline itself, not a dict or tuple "
