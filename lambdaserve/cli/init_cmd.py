@@ -155,8 +155,9 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         signature = complete_signature(signature, frame)
         if framework == "custom":  # the predictor's answer to the sample names its outputs
             signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)
-    # a custom predictor gets plain lists; the built-in loaders rebuild the training DataFrame
-    if framework != "custom" and needs_pandas(signature) and not any(
+    # scikit-learn gets the training DataFrame rebuilt (LightGBM's loader pins pandas itself; a
+    # custom predictor gets plain lists, CatBoost plain rows)
+    if framework == "sklearn" and needs_pandas(signature) and not any(
             r.startswith("pandas==") for r in requirements):
         requirements = sorted([*requirements, *_installed_dists(("pandas",))])
     package = package_for(requirements)

@@ -47,7 +47,7 @@ def check_value(column: ColumnSpec, value: Any, where: str) -> Any:
     if value is None:
         if column.nullable:
             return None
-        raise _bad(f"{at}: null, but the column has no missing values in training",
+        raise _bad(f"{at}: null, but this column cannot be missing",
                    hint=f"Send a value: {describe(column)}.")
     kind = kind_of(column.dtype)
     if kind in ("number", "integer"):
