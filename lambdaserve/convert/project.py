@@ -76,7 +76,7 @@ def _write_config(config: Config, onnx_path: Path, target: Path, summary: str) -
         model["predictor"] = ""
     function = doc.setdefault("function", tomlkit.table())
     function["requirements"] = _requirements(list(config.function.requirements))
-    function["package"] = "zip"  # the point of the slim path: onnxruntime fits a zip where torch needed an image
+    function["package"] = "zip"  # the slim path: onnxruntime fits a zip where torch needed an image
     header = (f"# Made by `lambdaserve convert --to onnx` from {config.source.name} "
               f"({config.model.framework}: {config.model.path.name}).\n# {summary}\n"
               f"# Build it with: lambdaserve build --config {target.name}\n")
