@@ -27,7 +27,7 @@ from lambdaserve.runtime.settings import RuntimeSettings
 ONNX_CONFIG = "lambdaserve.onnx.toml"
 CONVERTIBLE = ("sklearn", "torchscript")
 # What the native model needed and the ONNX one does not.
-_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch"}
+_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas"}
 _RUNTIME_PACKAGES = ("onnxruntime", "numpy")
 
 
