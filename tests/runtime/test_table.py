@@ -155,7 +155,7 @@ def test_declared_columns_refine_the_models_and_must_name_the_same_columns(made:
 def test_a_declared_string_dtype_is_not_silently_replaced(tmp_path: Path) -> None:
     made = models.sklearn_classifier(tmp_path)
     declared = Signature(inputs=(TensorSpec("input", "string", (None, 4)),), source="config")
-    with pytest.raises(ModelLoadError, match="'input' as string, but the model computes in float64"):
+    with pytest.raises(ModelLoadError, match="'input' as string, but the model computes in float"):
         load_model(models.runtime_settings(made.path, signature=declared))
 
 
