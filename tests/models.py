@@ -123,6 +123,92 @@ def sklearn_pipeline(folder: Path) -> Made:
     return Made(path, "sklearn", rows, expected, extra={"feature_names": tuple(load_iris().feature_names)})
 
 
+# A tiny table of mixed types, as most tabular models in the wild are trained on.
+TABLE = {
+    "age": [25, 32, 47, 51, 38, 29, 60, 44],
+    "income": [30e3, 42e3, 80e3, 95e3, 50e3, 35e3, 120e3, 70e3],
+    "city": ["Paris", "Lyon", "Paris", "Nice", "Lyon", "Nice", "Paris", "Lyon"],
+}
+TABLE_LABELS = [0, 0, 1, 1, 0, 0, 1, 1]
+TABLE_RECORDS = [{"age": 30, "income": 40000.0, "city": "Paris"},
+                 {"age": 58, "income": 99000.5, "city": "Nice"}]
+
+
+def sklearn_table(folder: Path, handle_unknown: str = "error") -> Made:
+    """Pipeline(ColumnTransformer(OneHotEncoder on city, StandardScaler on age and income)) fitted on a
+    DataFrame; ``extra["sample"]``: the training rows as a CSV (with the label), for init --sample."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = pd.DataFrame(TABLE)
+    prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown=handle_unknown), ["city"]),
+                              ("num", StandardScaler(), ["age", "income"])])
+    model = Pipeline([("prep", prep), ("clf", LogisticRegression())]).fit(frame, TABLE_LABELS)
+    path = folder / "model.joblib"
+    _save_sklearn(model, path, "joblib")
+    sample = folder / "train.csv"
+    frame.assign(label=TABLE_LABELS).to_csv(sample, index=False)
+    asked = pd.DataFrame(TABLE_RECORDS)
+    expected = {"label": model.predict(asked), "probabilities": model.predict_proba(asked)}
+    return Made(path, "sklearn", [dict(r) for r in TABLE_RECORDS], expected, extra={"sample": sample})
+
+
+def lightgbm_table(folder: Path, native: bool = True) -> Made:
+    """LGBMClassifier on a DataFrame whose "age years" LightGBM stores as "age_years" and whose "city" is a
+    pandas category column: saved as model.txt (native) or joblib'd through the sklearn API."""
+    import lightgbm
+    import pandas as pd
+
+    frame = pd.DataFrame({"age years": TABLE["age"] * 4, "income": TABLE["income"] * 4,
+                          "city": pd.Categorical(TABLE["city"] * 4)})
+    labels = [(a > 40) != (c == "Lyon") for a, c in zip(frame["age years"], frame["city"], strict=True)]
+    model = lightgbm.LGBMClassifier(n_estimators=8, min_child_samples=2, min_data_per_group=1,
+                                    cat_smooth=1.0, verbose=-1).fit(frame, labels)
+    path = folder / ("model.txt" if native else "model.joblib")
+    if native:
+        model.booster_.save_model(path)
+    else:
+        _save_sklearn(model, path, "joblib")
+    sample = folder / "train.csv"
+    frame.assign(label=labels).to_csv(sample, index=False)
+    records = [{"age years": 58, "income": 40000.0, "city": "Paris"},
+               {"age years": 30, "income": None, "city": "Lyon"},
+               {"age years": 45, "income": 50000.0, "city": None}]
+    asked = pd.DataFrame(records).astype({"income": "float64"})
+    asked["city"] = pd.Categorical(asked["city"], categories=frame["city"].cat.categories)
+    asked.columns = ["age_years", "income", "city"]
+    proba = model.predict_proba(asked)
+    expected = {"label": proba.argmax(axis=1), "probabilities": proba}
+    return Made(path, "lightgbm", records, expected, extra={"sample": sample})
+
+
+def catboost_table(folder: Path, native: bool = True, classifier: bool = True) -> Made:
+    """CatBoost on the mixed table with "city" as a categorical feature: model.cbm, or joblib'd."""
+    import catboost
+    import pandas as pd
+
+    frame = pd.DataFrame({k: v * 3 for k, v in TABLE.items()})
+    labels = TABLE_LABELS * 3
+    kind = catboost.CatBoostClassifier if classifier else catboost.CatBoostRegressor
+    model = kind(iterations=10, verbose=False, cat_features=["city"], thread_count=1,
+                 allow_writing_files=False).fit(frame, labels)  # no catboost_info/ in the cwd
+    path = folder / ("model.cbm" if native else "model.joblib")
+    if native:
+        model.save_model(str(path))
+    else:
+        _save_sklearn(model, path, "joblib")
+    records = [*TABLE_RECORDS, {"age": 41, "income": None, "city": "Marseille"}]
+    asked = pd.DataFrame(records).astype({"income": "float64"})
+    if classifier:
+        expected = {"label": model.predict(asked), "probabilities": model.predict_proba(asked)}
+    else:
+        expected = {"prediction": model.predict(asked)}
+    return Made(path, "catboost", records, expected)
+
+
 def untrusted_function(x: Any) -> Any:
     """A function from outside scikit-learn: skops must not trust it on its own."""
     return x

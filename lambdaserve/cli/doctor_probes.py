@@ -130,13 +130,17 @@ def add_local_probes(probes: Probes, config: Config) -> None:
         raw = json.loads(record.read_text())
         return PackageInfo("zip", unzipped=int(raw["unzipped_bytes"]), zipped=int(raw["zipped_bytes"]))
 
-    def wheels() -> list[WheelInfo]:
+    def layer() -> Path | None:
         record = build_dir / "build.json"
         raw = json.loads(record.read_text()) if record.is_file() else {}
         key, root = raw.get("dependency_key"), raw.get("dependency_root")
         # Builds since issue 20 record where the (shared) layer is; older ones kept it in the project.
         site = Path(root) if root else cache / str(key) / "site" if key else None
-        if site is None or not site.is_dir():
+        return site if site is not None and site.is_dir() else None
+
+    def wheels() -> list[WheelInfo]:
+        site = layer()
+        if site is None:
             return []
         found = []
         for wheel in installed_wheels(site):
@@ -148,7 +152,7 @@ def add_local_probes(probes: Probes, config: Config) -> None:
                                    tuple(tags)))
         return found
 
-    probes.package, probes.wheels = package, wheels
+    probes.package, probes.wheels, probes.layer = package, wheels, layer
     probes.runtime_glibc = RUNTIME_GLIBC.get(config.function.python)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from importlib import metadata
@@ -10,9 +11,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from lambdaserve.cli.init_sample import complete_signature, needs_pandas, read_sample, sample_call
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
-from lambdaserve.config.schema import PYTHONS
+from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
 from lambdaserve.runtime import settings as rs
@@ -20,6 +22,7 @@ from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature
+from lambdaserve.runtime.table import example_row
 
 # The distribution Lambda should install for each framework module: plain `xgboost` pulls NCCL.
 _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
@@ -29,7 +32,7 @@ _PIP_NAMES = {"xgboost": "xgboost-cpu", "sklearn": "scikit-learn"}
 # cannot be loaded here to ask it (a TorchScript model without a declared [signature]).
 _FRAMEWORK_DISTS = {"torchscript": ("torch", "numpy")}
 # Too big for a zip's 250 MB (torch's CPU wheel alone unpacks to ~700 MB): these get an image.
-_NEEDS_IMAGE = ("torch",)
+_NEEDS_IMAGE = ("torch", "catboost")  # catboost's wheel alone unpacks to ~270 MB
 TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux torch wheel pulls the "
                   "CUDA libraries (gigabytes); for a CPU-only image build with the CPU index: "
                   "PIP_INDEX_URL=https://download.pytorch.org/whl/cpu "
@@ -38,8 +41,12 @@ TORCH_CPU_NOTE = ("torch is pinned to the version installed here. PyPI's Linux t
 
 
 def _installed(framework: str) -> list[str]:
+    return _installed_dists(_FRAMEWORK_DISTS.get(framework, ()))
+
+
+def _installed_dists(dists: tuple[str, ...]) -> list[str]:
     found = []
-    for dist in _FRAMEWORK_DISTS.get(framework, ()):
+    for dist in dists:
         try:
             found.append(_requirement(dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
@@ -81,16 +88,19 @@ def _default_name(model: Path) -> str:
     return name if name[0].isalpha() else f"m-{name}"
 
 
-def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
-    """Load the model as the runtime will, for its signature and framework versions."""
-    settings = RuntimeSettings(
+def _settings(model: Path, framework: str, predictor: str) -> RuntimeSettings:
+    return RuntimeSettings(
         model_dir=model if model.is_dir() else model.parent,
         model_file=None if model.is_dir() else model.name,
         framework=framework, predictor=predictor or None, name="init", api_path="/predict",
         warmup=False, probabilities=False, signature=None, cors_origins=(),
     )
+
+
+def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
+    """Load the model as the runtime will, for its signature and framework versions."""
     try:
-        loaded = load_model(settings)
+        loaded = load_model(_settings(model, framework, predictor))
     except ModelLoadError as exc:
         if framework == "torchscript" or framework == "custom":
             # These cannot always describe themselves: the user declares [signature].
@@ -107,12 +117,18 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
               help="The trained model file or folder.")
 @click.option("--name", default=None, help="Function, stack and API name (default: from the model).")
 @click.option("--framework", default="auto",
-              type=click.Choice(["auto", "sklearn", "onnx", "torchscript", "xgboost", "custom"]))
-@click.option("--predictor", default="", help="For custom models: 'module:attr'.")
+              type=click.Choice(FRAMEWORKS))
+@click.option("--predictor", default="",
+              help="A custom predictor, 'module:attr': load(model_dir) once, then predict(inputs) with "
+                   "inputs = {input or column name: one value or row per request row}, answering "
+                   "{output name: one per row}; see the README.")
 @click.option("--python", "python", default="3.12", type=click.Choice(PYTHONS),
               help="Lambda Python runtime (3.12: Amazon Linux 2023).")
+@click.option("--sample", "sample", default=None, type=click.Path(path_type=Path),
+              help="Training rows (.csv or .parquet) that give a table's column types and examples.")
 @click.option("--force", is_flag=True, help="Overwrite an existing lambdaserve.toml.")
-def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool) -> None:
+def init(model: Path, name: str | None, framework: str, predictor: str, python: str, force: bool,
+         sample: Path | None) -> None:
     """Inspect MODEL and write lambdaserve.toml in the current folder."""
     console = Console(stderr=True, highlight=False)
     target = Path.cwd() / CONFIG_FILE
@@ -134,6 +150,16 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
     signature, inspected, note = _inspect(model, framework, predictor)
     requirements = _merged(found, inspected)
+    if sample is not None:
+        frame = read_sample(sample)
+        signature = complete_signature(signature, frame)
+        if framework == "custom":  # the predictor's answer to the sample names its outputs
+            signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)
+    # scikit-learn gets the training DataFrame rebuilt (LightGBM's loader pins pandas itself; a
+    # custom predictor gets plain lists, CatBoost plain rows)
+    if framework == "sklearn" and needs_pandas(signature) and not any(
+            r.startswith("pandas==") for r in requirements):
+        requirements = sorted([*requirements, *_installed_dists(("pandas",))])
     package = package_for(requirements)
     if any(r.startswith("torch==") for r in requirements):
         note = f"{note}\n{TORCH_CPU_NOTE}" if note else TORCH_CPU_NOTE
@@ -157,7 +183,9 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
-    console.print("next: lambdaserve invoke --data '[[...]]'   or   lambdaserve serve", markup=False)
+    example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"
+    console.print(f"next: lambdaserve invoke --data '{example}'   or   lambdaserve serve",
+                  markup=False, soft_wrap=True)
 
 
 COMMANDS = [init]

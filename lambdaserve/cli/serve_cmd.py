@@ -71,8 +71,9 @@ def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
     rows = zero_inputs(config.signature) if config.signature is not None else None
     auth = f" -H {shlex.quote('x-api-key: ' + key)}" if key else ""
     lines = [f"  curl -s{auth} {base}/metadata     # the model's inputs and outputs"]
-    if rows and len(rows) == 1:
-        body = shlex.quote(json.dumps({"data": next(iter(rows.values()))}))
+    if rows:  # one input: its rows; several (a table's columns): one record naming them
+        data = next(iter(rows.values())) if len(rows) == 1 else [{n: r[0] for n, r in rows.items()}]
+        body = shlex.quote(json.dumps({"data": data}))
         lines.append(f"  curl -s -X POST {url}{auth} -H 'Content-Type: application/json' -d {body}")
     else:
         lines.append(f"  curl -s -X POST {url}{auth} -H 'Content-Type: application/json' "

@@ -22,7 +22,7 @@ from lambdaserve.package.deps import Interpreter, find_interpreter, probe
 
 # Import names of the frameworks' and common requirements' distributions, where they differ.
 _FRAMEWORK_MODULES = {"sklearn": "sklearn", "onnx": "onnxruntime", "torchscript": "torch",
-                      "xgboost": "xgboost"}
+                      "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
 _DIST_MODULES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost", "pillow": "PIL",
                  "opencv-python-headless": "cv2", "opencv-python": "cv2", "pyyaml": "yaml"}
 # lambdaserve's runtime is stdlib-only: the folder holding the package is enough on PYTHONPATH.

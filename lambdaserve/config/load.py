@@ -25,10 +25,10 @@ from lambdaserve.config.model import (
     FunctionConfig,
     ModelConfig,
 )
-from lambdaserve.config.schema import BY_NAME, SECTIONS, Field
+from lambdaserve.config.schema import BY_NAME, FRAMEWORKS, SECTIONS, Field
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.runtime.loaders.detect import detect_framework
-from lambdaserve.runtime.signature import DTYPES, Signature, TensorSpec
+from lambdaserve.runtime.signature import DTYPES, ColumnSpec, Signature, TensorSpec
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,47}$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -135,9 +135,43 @@ def _signature(flat: dict[str, Any], path: Path) -> Signature | None:
             if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
                 raise _fail(path, field, shape, "shape must be a list of integers (-1 for any)")
             specs[part].append(TensorSpec.from_dict(item))
+    columns = _columns(flat, path)
+    if columns and specs["inputs"]:
+        raise ConfigError(f"{path.name}: [signature] declares both inputs and columns",
+                          hint="A table's columns are its inputs: keep columns and delete inputs.")
+    if columns:
+        return Signature.table(columns, outputs=tuple(specs["outputs"]), source="config")
     if not specs["inputs"]:
         return None
     return Signature(inputs=tuple(specs["inputs"]), outputs=tuple(specs["outputs"]), source="config")
+
+
+_COLUMN_KEYS = ("name", "dtype", "nullable", "categories", "example")
+
+
+def _columns(flat: dict[str, Any], path: Path) -> tuple[ColumnSpec, ...]:
+    field = BY_NAME["signature.columns"]
+    out: list[ColumnSpec] = []
+    for item in flat.get(field.dotted, []):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise _fail(path, field, item, "needs a table with at least a name")
+        unknown = [k for k in item if k not in _COLUMN_KEYS]
+        if unknown:
+            raise _fail(path, field, item,
+                        f"has unknown key {unknown[0]!r} (keys: {', '.join(_COLUMN_KEYS)})")
+        if item.get("dtype", "float64") not in DTYPES:
+            raise ConfigError(f"{path.name}: column {item['name']!r} dtype = {item.get('dtype')!r} is not "
+                              f"allowed; allowed: {' | '.join(DTYPES)}", hint=field.comment)
+        if not isinstance(item.get("nullable", False), bool):
+            raise _fail(path, field, item, "nullable must be true or false")
+        if not isinstance(item.get("categories", []), list):
+            raise _fail(path, field, item, "categories must be a list of the values seen in training")
+        out.append(ColumnSpec.from_dict(item))
+    names = [c.name for c in out]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"{path.name}: column {twice!r} is declared twice", hint=field.comment)
+    return tuple(out)
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
@@ -190,8 +224,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                 framework = detect_framework(model_path)
             except ModelLoadError as exc:
                 raise ConfigError(f"{path.name}: model.framework = 'auto': {exc.message}",
-                                  hint="Set model.framework to one of sklearn | onnx | torchscript | "
-                                       "xgboost | custom.") from exc
+                                  hint="Set model.framework to one of "
+                                       f"{' | '.join(f for f in FRAMEWORKS if f != 'auto')}.") from exc
 
     fn = FunctionConfig(
         python=v["function.python"], architecture=v["function.architecture"],

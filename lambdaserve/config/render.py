@@ -15,6 +15,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return repr(value)  # 1.5, 1e-05, inf, nan: all TOML floats
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, list):
@@ -36,6 +38,9 @@ def _signature_values(signature: Signature) -> dict[str, Any]:
     def specs(items: Any) -> list[dict[str, Any]]:
         return [{"name": t.name, "dtype": t.dtype, "shape": [-1 if d is None else d for d in t.shape]}
                 for t in items]
+    if signature.columns:  # a table: its columns are its inputs
+        return {"signature.columns": [c.to_dict() for c in signature.columns],
+                "signature.outputs": specs(signature.outputs)}
     return {"signature.inputs": specs(signature.inputs), "signature.outputs": specs(signature.outputs)}
 
 

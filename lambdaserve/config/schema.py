@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FRAMEWORKS = ("auto", "sklearn", "onnx", "torchscript", "xgboost", "custom")
+FRAMEWORKS = ("auto", "sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "catboost", "custom")
 PYTHONS = ("3.11", "3.12", "3.13", "3.14")  # Lambda runtimes python3.11 … python3.14
 ARCHITECTURES = ("x86_64", "arm64")
 PACKAGES = ("zip", "image")
@@ -50,7 +50,8 @@ SECTIONS: dict[str, str] = {
     "function": "The Lambda function.",
     "function.environment": "Extra environment variables for the function.",
     "api": "The HTTPS API in front of the function.",
-    "signature": "Declare inputs/outputs when the model cannot tell (TorchScript, custom).",
+    "signature": "Declare inputs/outputs when the model cannot tell (TorchScript, custom), "
+                 "or a table's columns.",
     "deploy": "Where and how `lambdaserve deploy` puts the stack.",
     "build": "How `lambdaserve build` makes the package.",
 }
@@ -104,6 +105,10 @@ FIELDS: tuple[Field, ...] = (
     Field("signature", "inputs", list, [],
           "e.g. [{ name = 'input', dtype = 'float32', shape = [-1, 4] }]; -1 is the batch."),
     Field("signature", "outputs", list, [], "Same form as inputs."),
+    Field("signature", "columns", list, [],
+          "A table of named columns instead of inputs, e.g. [{ name = 'city', dtype = 'string', "
+          "categories = ['Lyon', 'Paris'] }, { name = 'age', dtype = 'int64', nullable = true }]: "
+          "requests send records, rows in this order, or one OIP tensor per column."),
     Field("deploy", "region", str, "", "AWS region; empty uses your profile's region."),
     Field("deploy", "stack_name", str, "", "CloudFormation stack; empty means lambdaserve-<name>."),
     Field("deploy", "log_retention_days", int, 14, "Days to keep the function's and the API's logs.",

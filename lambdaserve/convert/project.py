@@ -27,7 +27,7 @@ from lambdaserve.runtime.settings import RuntimeSettings
 ONNX_CONFIG = "lambdaserve.onnx.toml"
 CONVERTIBLE = ("sklearn", "torchscript")
 # What the native model needed and the ONNX one does not.
-_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch"}
+_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas"}
 _RUNTIME_PACKAGES = ("onnxruntime", "numpy")
 
 
@@ -76,6 +76,7 @@ def _write_config(config: Config, onnx_path: Path, target: Path, summary: str) -
         model["predictor"] = ""
     function = doc.setdefault("function", tomlkit.table())
     function["requirements"] = _requirements(list(config.function.requirements))
+    function["package"] = "zip"  # the slim path: onnxruntime fits a zip where torch needed an image
     header = (f"# Made by `lambdaserve convert --to onnx` from {config.source.name} "
               f"({config.model.framework}: {config.model.path.name}).\n# {summary}\n"
               f"# Build it with: lambdaserve build --config {target.name}\n")

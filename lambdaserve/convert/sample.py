@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lambdaserve.errors import ConvertError
+from lambdaserve.errors import ConvertError, RequestError
 from lambdaserve.runtime.signature import Signature
 
 GENERATED_ROWS = 64
@@ -24,6 +24,13 @@ def rows_from_file(path: Path, signature: Signature) -> dict[str, list[Any]]:
         raise ConvertError(f"--data {path} is not valid JSON: {exc}", hint=hint) from exc
     if isinstance(loaded, dict) and "data" in loaded:
         loaded = loaded["data"]
+    if signature.columns:  # records, ordered rows or columns, checked as a request would be
+        from lambdaserve.runtime.table import read_rows
+
+        try:
+            return read_rows(loaded, signature.columns)[0]
+        except RequestError as exc:
+            raise ConvertError(f"--data {path}: {exc.message}", hint=exc.hint) from exc
     if isinstance(loaded, list) and len(signature.inputs) == 1:
         return {signature.inputs[0].name: loaded}
     if isinstance(loaded, dict) and set(loaded) == {spec.name for spec in signature.inputs}:
@@ -41,6 +48,8 @@ def generated_rows(signature: Signature, count: int = GENERATED_ROWS, seed: int 
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    if signature.columns:
+        return _table_rows(signature, count, rng, scales)
     out: dict[str, list[Any]] = {}
     for spec in signature.inputs:
         if any(d is None for d in spec.row_shape):
@@ -59,4 +68,29 @@ def generated_rows(signature: Signature, count: int = GENERATED_ROWS, seed: int 
             raise ConvertError(f"input {spec.name!r} holds strings; no rows can be made up for it",
                                hint="Pass real rows with --data FILE.")
         out[spec.name] = values.tolist()
+    return out
+
+
+def _table_rows(signature: Signature, count: int, rng: Any,
+                scales: tuple[float, ...]) -> dict[str, list[Any]]:
+    """A table's rows: each category in turn (every one-hot column gets exercised), numbers as above."""
+    import numpy as np
+
+    out: dict[str, list[Any]] = {}
+    spread = np.resize(np.asarray(scales, dtype=np.float64), count)
+    for c in signature.columns:
+        if c.categories:
+            out[c.name] = [c.categories[i % len(c.categories)] for i in range(count)]
+        elif c.dtype == "string":
+            if c.example is None:
+                raise ConvertError(f"column {c.name!r} holds strings with no known categories or example",
+                                   hint="Pass real rows with --data FILE (records, as a request sends them).")
+            out[c.name] = [c.example] * count
+        elif c.dtype == "bool":
+            out[c.name] = (rng.normal(size=count) > 0).tolist()
+        else:
+            base = float(c.example) if isinstance(c.example, int | float) else 0.0
+            values = base + rng.normal(0.0, 1.0, size=count) * spread * max(abs(base), 1.0)
+            out[c.name] = (np.rint(values).astype(np.int64) if c.dtype.startswith(("int", "uint"))
+                           else values).tolist()
     return out

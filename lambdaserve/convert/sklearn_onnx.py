@@ -39,17 +39,20 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
     except ImportError as exc:
         raise ConvertError("converting scikit-learn models needs skl2onnx and onnx",
                            hint="pip install 'lambdaserve[examples]' (skl2onnx, onnx).") from exc
-    spec = signature.inputs[0]
-    width = signature.n_features
-    if width is None:
-        raise ConvertError("the model's signature does not say how many features a row has",
-                           hint="Declare the input's shape in [signature] of lambdaserve.toml.")
     tensor = DoubleTensorType if float64 else FloatTensorType
+    if signature.columns:
+        initial = _column_types(signature, tensor)
+    else:
+        width = signature.n_features
+        if width is None:
+            raise ConvertError("the model's signature does not say how many features a row has",
+                               hint="Declare the input's shape in [signature] of lambdaserve.toml.")
+        initial = [(signature.inputs[0].name, tensor([None, width]))]
     options: dict[Any, Any] = {}
     if signature.classes is not None:
         options = {"zipmap": False}  # a plain probability tensor, not a list of dicts
     try:
-        onx = convert_sklearn(estimator, initial_types=[(spec.name, tensor([None, width]))],
+        onx = convert_sklearn(estimator, initial_types=initial,
                               options={id(estimator): options} if options else None,
                               target_opset=TARGET_OPSET)
     except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, MissingShapeCalculator...
@@ -57,6 +60,15 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
     if signature.classes is None:
         onx = _flat_prediction(onx)
     return bytes(onx.SerializeToString())
+
+
+def _column_types(signature: Signature, number: Any) -> list[tuple[str, Any]]:
+    """One named [rows, 1] input per column, as a ColumnTransformer on named columns picks them."""
+    from skl2onnx.common.data_types import BooleanTensorType, StringTensorType
+
+    kinds = {"string": StringTensorType, "bool": BooleanTensorType}
+    # integers go in as the float type: the scalers and trees after them compute in floats anyway
+    return [(c.name, kinds.get(c.dtype, number)([None, 1])) for c in signature.columns]
 
 
 def _flat_prediction(model: Any) -> Any:

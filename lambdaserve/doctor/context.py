@@ -62,6 +62,7 @@ class Probes:
     smoke: Callable[[], SmokeRun] | None = None
     package: Callable[[], PackageInfo | None] | None = None  # None: nothing built yet
     wheels: Callable[[], Sequence[WheelInfo]] | None = None  # of the last dependency layer
+    layer: Callable[[], Path | None] | None = None  # the last dependency layer's folder; None: not built
     runtime_glibc: tuple[int, int] | None = None  # of the target runtime's OS
 
 

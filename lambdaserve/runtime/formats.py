@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdaserve.errors import RequestError
+from lambdaserve.runtime import table
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
 from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, check_shape
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
@@ -73,6 +74,8 @@ def read_request(
             hint=_EXAMPLE_HINT,
         )
     probabilities = _probabilities(body, query_probabilities, default_probabilities, signature)
+    if signature.columns:
+        return _table_request(body, keys[0], signature, probabilities)
     if keys[0] == "inputs" and isinstance(body["inputs"], list):
         inputs, rows = _oip_inputs(body["inputs"], signature)
         oip_id = body.get("id")
@@ -80,6 +83,19 @@ def read_request(
             FORMAT_OIP, inputs, rows, probabilities, oip_id if isinstance(oip_id, str) else None
         )
     inputs, rows = _row_inputs(body[keys[0]], signature)
+    return PredictRequest(FORMAT_ROWS, inputs, rows, probabilities)
+
+
+def _table_request(
+    body: dict[str, Any], key: str, signature: Signature, probabilities: bool
+) -> PredictRequest:
+    if key == "inputs" and isinstance(body["inputs"], list):
+        inputs, rows = table.read_oip(body["inputs"], signature.columns)
+        oip_id = body.get("id")
+        return PredictRequest(
+            FORMAT_OIP, inputs, rows, probabilities, oip_id if isinstance(oip_id, str) else None
+        )
+    inputs, rows = table.read_rows(body[key], signature.columns)
     return PredictRequest(FORMAT_ROWS, inputs, rows, probabilities)
 
 
@@ -265,6 +281,8 @@ def oip_answer(outputs: Any, rows: int, plain: Plain, model_name: str, oip_id: s
 
 def zero_inputs(signature: Signature) -> dict[str, list[Any]] | None:
     """One all-zero row per input for the warm-up, or None when a shape is not fully known."""
+    if signature.columns:
+        return table.example_inputs(signature.columns)
     if not signature.inputs:
         return None
     zeros = {"number": 0.0, "integer": 0, "boolean": False, "string": ""}

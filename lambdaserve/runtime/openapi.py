@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from lambdaserve import __version__
+from lambdaserve.runtime import table
 from lambdaserve.runtime.formats import zero_inputs
-from lambdaserve.runtime.signature import OIP_DATATYPES, Signature, TensorSpec
+from lambdaserve.runtime.signature import OIP_DATATYPES, ColumnSpec, Signature, TensorSpec
 from lambdaserve.runtime.validation import DEFAULT_INPUT, kind_of
 
 _JSON_TYPE = {"number": "number", "integer": "integer", "boolean": "boolean", "string": "string"}
@@ -24,7 +25,39 @@ def _value_schema(spec: TensorSpec | None) -> dict[str, Any]:
     return schema
 
 
+def _column_schema(column: ColumnSpec) -> dict[str, Any]:
+    kind = _JSON_TYPE.get(kind_of(column.dtype))
+    schema: dict[str, Any] = {}
+    if kind is not None:
+        schema["type"] = [kind, "null"] if column.nullable else kind
+    if column.categories is not None:
+        schema["enum"] = [*column.categories, *([None] if column.nullable else [])]
+    example = table.example_row((column,))[column.name]
+    schema["examples"] = [example]
+    schema["description"] = f"{column.dtype}" + (", nullable" if column.nullable else "")
+    return schema
+
+
+def _table_schema(columns: tuple[ColumnSpec, ...]) -> dict[str, Any]:
+    by_name = {
+        "type": "object",
+        "required": [c.name for c in columns if not c.nullable],
+        "additionalProperties": False,
+        "properties": {c.name: _column_schema(c) for c in columns},
+    }
+    ordered = {
+        "type": "array",
+        "prefixItems": [_column_schema(c) for c in columns],
+        "minItems": len(columns),
+        "maxItems": len(columns),
+        "description": "The values in the columns' order: " + ", ".join(c.name for c in columns),
+    }
+    return {"oneOf": [by_name, ordered]}
+
+
 def _row_schema(signature: Signature) -> dict[str, Any]:
+    if signature.columns:
+        return _table_schema(signature.columns)
     if len(signature.inputs) > 1:
         return {
             "type": "object",
@@ -51,6 +84,8 @@ def _row_schema(signature: Signature) -> dict[str, Any]:
 
 
 def _example_rows(signature: Signature) -> list[Any]:
+    if signature.columns:
+        return [table.example_row(signature.columns)]
     zeros = zero_inputs(signature)
     if zeros is None:
         return []
@@ -60,6 +95,14 @@ def _example_rows(signature: Signature) -> list[Any]:
 
 
 def _oip_example(signature: Signature) -> dict[str, Any] | None:
+    if signature.columns:  # one tensor per column, one value per row
+        row = table.example_row(signature.columns)
+        columns = [
+            {"name": c.name, "shape": [1], "datatype": OIP_DATATYPES.get(c.dtype, "FP64"),
+             "data": [row[c.name]]}
+            for c in signature.columns
+        ]
+        return {"inputs": columns}
     zeros = zero_inputs(signature)
     if zeros is None:
         return None

@@ -42,6 +42,47 @@ class TensorSpec:
 
 
 @dataclass(frozen=True)
+class ColumnSpec:
+    """One named column of a table (a model trained on a DataFrame).
+
+    ``categories``: the only values the model accepts (seen in training, where the model
+    refuses others); ``None`` accepts any value of the dtype. ``nullable``: null is allowed
+    (it reaches the model as a missing value). ``example``: a value from the training sample.
+    """
+
+    name: str
+    dtype: str = "float64"
+    nullable: bool = False
+    categories: tuple[Any, ...] | None = None
+    example: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype}
+        if self.nullable:
+            out["nullable"] = True
+        if self.categories is not None:
+            out["categories"] = list(self.categories)
+        if self.example is not None:
+            out["example"] = self.example
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ColumnSpec:
+        categories = raw.get("categories")
+        return cls(
+            name=str(raw["name"]), dtype=str(raw.get("dtype", "float64")),
+            nullable=bool(raw.get("nullable", False)),
+            categories=tuple(categories) if categories is not None else None,
+            example=raw.get("example"),
+        )
+
+    @property
+    def tensor(self) -> TensorSpec:
+        """The column as an Open Inference Protocol input: one value per row."""
+        return TensorSpec(self.name, self.dtype, (None,))
+
+
+@dataclass(frozen=True)
 class Signature:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...] = ()
@@ -51,6 +92,13 @@ class Signature:
     # "model" when read off the model itself, "config" when the user declared it.
     source: str = "model"
     extra: dict[str, Any] = field(default_factory=dict)
+    # Named columns of mixed types: a request is a table, ``inputs`` holds one tensor per column.
+    columns: tuple[ColumnSpec, ...] = ()
+
+    @classmethod
+    def table(cls, columns: tuple[ColumnSpec, ...], **rest: Any) -> Signature:
+        """A signature whose inputs are the columns, one per-row value each."""
+        return cls(inputs=tuple(c.tensor for c in columns), columns=columns, **rest)
 
     @property
     def n_features(self) -> int | None:
@@ -61,7 +109,9 @@ class Signature:
         return row[0] if len(row) == 1 else None
 
     def to_dict(self) -> dict[str, Any]:
+        table = {"columns": [c.to_dict() for c in self.columns]} if self.columns else {}
         return {
+            **table,
             "inputs": [t.to_dict() for t in self.inputs],
             "outputs": [t.to_dict() for t in self.outputs],
             "feature_names": list(self.feature_names) if self.feature_names else None,
@@ -74,8 +124,11 @@ class Signature:
     def from_dict(cls, raw: dict[str, Any]) -> Signature:
         names = raw.get("feature_names")
         classes = raw.get("classes")
+        columns = tuple(ColumnSpec.from_dict(c) for c in raw.get("columns") or [])
         return cls(
-            inputs=tuple(TensorSpec.from_dict(t) for t in raw.get("inputs", [])),
+            columns=columns,
+            inputs=tuple(c.tensor for c in columns)
+            or tuple(TensorSpec.from_dict(t) for t in raw.get("inputs", [])),
             outputs=tuple(TensorSpec.from_dict(t) for t in raw.get("outputs", [])),
             feature_names=tuple(names) if names else None,
             classes=tuple(classes) if classes is not None else None,

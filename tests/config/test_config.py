@@ -107,7 +107,7 @@ def test_unknown_framework(project: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write(project, BASE + 'framework = "tensorflow"\n'))
     assert "model.framework = 'tensorflow' is not allowed" in info.value.message
-    assert "sklearn | onnx | torchscript | xgboost | custom" in info.value.message
+    assert "sklearn | onnx | torchscript | xgboost | lightgbm | catboost | custom" in info.value.message
 
 
 def test_missing_model_names_the_path_it_looked_for(project: Path) -> None:

@@ -4,6 +4,7 @@ against the original on sample rows, and refused when they cannot be or answer d
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,8 @@ def test_a_regressor_answers_one_prediction_per_row_as_scikit_learn_does(tmp_pat
 
 def test_a_torchscript_mlp_converts_with_an_example_input_from_the_signature(tmp_path: Path) -> None:
     project = make_example("iris-torchscript", tmp_path / "ts")
+    toml = project / "lambdaserve.toml"  # as init writes it for torch: an image
+    toml.write_text(re.sub(r'(?m)^package = "zip"$', 'package = "image"', toml.read_text()))
     done = convert_project(load_config(project))
     assert done.framework == "torchscript" and done.outputs == ("probabilities",)
     _, _, rows = models.iris()
@@ -76,7 +79,10 @@ def test_a_torchscript_mlp_converts_with_an_example_input_from_the_signature(tmp
     native = _serve(project / "lambdaserve.toml", rows, probabilities=False)["probabilities"]
     assert slim.shape == (len(rows), 3)
     np.testing.assert_allclose(slim, native, atol=1e-5, rtol=1e-4)
-    assert load_config(done.config_path).function.requirements == ("onnxruntime==1.32.0", "numpy==2.4.6")
+    slim_config = load_config(done.config_path)
+    assert slim_config.function.requirements == ("onnxruntime==1.32.0", "numpy==2.4.6")
+    # the torch project is an image; the ONNX one builds a zip as written, no hand edits
+    assert load_config(project).function.package == "image" and slim_config.function.package == "zip"
 
 
 def test_a_model_skl2onnx_cannot_convert_is_refused_with_a_hint(tmp_path: Path) -> None:

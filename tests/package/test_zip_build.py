@@ -187,7 +187,7 @@ def test_code_only_rebuild_reuses_the_dependency_layer_without_pip(tmp_path, whe
 
 def test_over_the_unzipped_limit_is_refused_with_the_largest_parts(tmp_path, wheels, py312):
     project = make_project(tmp_path / "p")
-    (project / "model" / "big.bin").write_bytes(b"\x01" * 400_000)  # bigger than the runtime itself
+    (project / "model" / "big.bin").write_bytes(b"\x01" * 800_000)  # bigger than the runtime (0.5 MB) itself
     with pytest.raises(BuildError) as info:
         _build(project, wheels, py312, limits=SizeLimits(direct_upload=50_000_000, unzipped=200_000))
     assert "over Lambda's 0.2 MB limit" in info.value.message

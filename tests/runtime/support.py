@@ -11,7 +11,7 @@ from typing import Any
 
 from lambdaserve.runtime.app import Runtime
 from lambdaserve.runtime.settings import RuntimeSettings
-from lambdaserve.runtime.signature import Signature, TensorSpec
+from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
 from lambdaserve.runtime.telemetry import Telemetry
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -91,6 +91,28 @@ class FreeForm:
 
     def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]:
         return {"prediction": [len(inputs["input"])] * len(inputs["input"])}
+
+    def versions(self) -> dict[str, str]:
+        return {}
+
+
+class TableScore:
+    """A table of mixed types; predict insists every value has its column's type (a 500 otherwise)."""
+
+    framework = "test"
+    signature = Signature.table(
+        (ColumnSpec("age", "int64", nullable=True, example=30), ColumnSpec("income", "float32"),
+         ColumnSpec("city", "string", categories=("Lyon", "Paris")), ColumnSpec("member", "bool")),
+        outputs=(TensorSpec("score", "float64", (None,)),),
+    )
+
+    def predict(self, inputs: dict[str, list[Any]], probabilities: bool = False) -> dict[str, Any]:
+        assert list(inputs) == ["age", "income", "city", "member"]
+        assert all(v is None or type(v) is int for v in inputs["age"])
+        assert all(type(v) in (int, float) and math.isfinite(v) for v in inputs["income"])
+        assert all(v in ("Lyon", "Paris") for v in inputs["city"])
+        assert all(type(v) is bool for v in inputs["member"])
+        return {"score": [float(i or 0) + m for i, m in zip(inputs["age"], inputs["member"], strict=True)]}
 
     def versions(self) -> dict[str, str]:
         return {}

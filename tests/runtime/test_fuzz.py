@@ -12,6 +12,7 @@ from tests.runtime.support import (
     FreeForm,
     ImageMean,
     SumClassifier,
+    TableScore,
     TwoInputs,
     http_event,
     load_event,
@@ -165,3 +166,51 @@ def test_fast_path_takes_ordinary_rows():
     assert RowChecker(pair)._fast_ok([[1, 2.5], [3, 4]])
     assert not RowChecker(pair)._fast_ok([[1, float("nan")]])
     assert not RowChecker(TensorSpec("x", "int64", (None, 2)))._fast_ok([[1, 2.0]])
+
+
+columns = st.sampled_from(["age", "income", "city", "member", "town", ""])
+cell = st.one_of(scalars, st.sampled_from(["Lyon", "Paris", "Nice", 3, 2.5, 1e39, True, 0]))
+VALID = {"age": 30, "income": 1.5, "city": "Paris", "member": True}
+# A valid record with at most one cell changed (or dropped, or added): one mistake at a time.
+MISTAKES = [(None, None), ("city", "Nice"), ("city", 3), ("city", None), ("member", 3), ("member", "true"),
+            ("age", 30.5), ("age", "30"), ("age", True), ("income", None), ("income", 1e39), ("town", 1)]
+
+
+def _changed(change: tuple[str | None, object, bool]) -> dict[str, object]:
+    """VALID with one cell replaced (kept=True) or dropped (kept=False); None changes nothing."""
+    column, value, kept = change
+    out = {**VALID, **({column: value} if column else {})}
+    return {k: v for k, v in out.items() if kept or k != column}
+
+
+changes = st.tuples(st.sampled_from(MISTAKES), st.booleans()).map(lambda t: (*t[0], t[1])) | st.tuples(
+    st.sampled_from([None, "age", "income", "city", "member", "town"]), cell, st.booleans())
+near_miss = changes.map(_changed)
+record = st.one_of(near_miss, st.dictionaries(columns, cell, max_size=5))
+column_tensor = st.fixed_dictionaries(
+    {"name": st.one_of(columns, values)},
+    optional={
+        "shape": st.one_of(st.lists(st.integers(min_value=-1, max_value=10**30), max_size=3), values),
+        "datatype": st.one_of(st.sampled_from(["FP32", "INT64", "BOOL", "BYTES"]), values),
+        "data": st.one_of(st.lists(st.one_of(scalars, st.sampled_from(["Lyon", "Paris"])), max_size=3),
+                          values),
+    },
+)
+table_bodies = st.one_of(
+    st.fixed_dictionaries({"data": st.one_of(
+        st.lists(record, max_size=3), st.lists(st.lists(scalars), max_size=3),
+        st.dictionaries(columns, st.lists(scalars, max_size=3)), values)}),
+    st.fixed_dictionaries({"inputs": st.lists(column_tensor, max_size=5)}),
+    bodies,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=table_bodies | st.fixed_dictionaries({"data": st.lists(near_miss, min_size=1, max_size=3)}))
+def test_table_bodies_are_a_200_with_typed_columns_or_a_400(body):
+    rt, _ = runtime(TableScore())
+    result = rt.handle(http_event(raw=_json(body)), Context())
+    assert result["statusCode"] in (200, 400), result  # TableScore answers 500 to a wrongly typed value
+    if result["statusCode"] == 400:
+        message = json.loads(result["body"])["error"]["message"]
+        assert message and "Error" not in message and "Traceback" not in message

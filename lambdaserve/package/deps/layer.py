@@ -61,7 +61,8 @@ SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_de
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
 FRAMEWORK_PACKAGES = {"sklearn": ("scikit-learn",), "onnx": ("onnxruntime",), "torchscript": ("torch",),
-                      "xgboost": ("xgboost", "xgboost-cpu")}
+                      "xgboost": ("xgboost", "xgboost-cpu"), "lightgbm": ("lightgbm",),
+                      "catboost": ("catboost",)}
 
 
 def _canonical(name: str) -> str:

@@ -13,7 +13,7 @@ from lambdaserve.runtime.loaders.base import Model
 from lambdaserve.runtime.loaders.detect import detect_framework, model_files
 from lambdaserve.runtime.settings import RuntimeSettings
 
-FRAMEWORKS = ("sklearn", "onnx", "torchscript", "xgboost", "custom")
+FRAMEWORKS = ("sklearn", "onnx", "torchscript", "xgboost", "lightgbm", "catboost", "custom")
 
 __all__ = ["FRAMEWORKS", "Model", "detect_framework", "load_model", "model_files", "resolve_framework"]
 

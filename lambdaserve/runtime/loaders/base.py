@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lambdaserve.errors import ModelLoadError
 from lambdaserve.runtime.loaders.detect import suffix_framework
 from lambdaserve.runtime.signature import Signature
+from lambdaserve.runtime.validation import kind_of
 
 if TYPE_CHECKING:
     import numpy as np
 
 # The pip extra that installs each framework, for the hint of a failed import.
-EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost"}
+EXTRAS = {"sklearn": "sklearn", "onnx": "onnx", "torchscript": "torch", "xgboost": "xgboost",
+          "lightgbm": "lightgbm", "catboost": "catboost"}
 
 
 class Model(Protocol):
@@ -89,6 +91,14 @@ def merge_signature(own: Signature, declared: Signature | None) -> Signature:
     """
     if declared is None or not declared.inputs:
         return own
+    if declared.columns:
+        return declared_table(own, declared)
+    if own.columns:
+        raise ModelLoadError(
+            "lambdaserve.toml declares inputs, but the model takes named columns of mixed types",
+            hint="Declare them as [signature] columns = [{ name = ..., dtype = ... }, ...] "
+                 "(`lambdaserve init --force` writes them), or delete [signature].",
+        )
     inputs = declared.inputs
     if len(inputs) == len(own.inputs):
         for mine, theirs in zip(own.inputs, inputs, strict=True):
@@ -98,9 +108,50 @@ def merge_signature(own: Signature, declared: Signature | None) -> Signature:
                     f"{_shape(theirs.row_shape)}, but the model takes {_shape(mine.row_shape)}",
                     hint="Fix [signature] in lambdaserve.toml, or delete it to use the model's own.",
                 )
+        for mine, theirs in zip(own.inputs, inputs, strict=True):
+            kinds = {kind_of(mine.dtype), kind_of(theirs.dtype)}
+            if len(kinds) > 1 and kinds != {"number", "integer"}:
+                # TOML's default float32 is harmless to replace; a declared string or bool is not
+                raise ModelLoadError(
+                    f"lambdaserve.toml declares input {theirs.name!r} as {theirs.dtype}, but the model "
+                    f"computes in {mine.dtype}",
+                    hint="A model trained on named columns of mixed types takes [signature] columns = "
+                         "[{ name = 'city', dtype = 'string' }, ...]; `lambdaserve init --sample "
+                         "train.csv` writes them.",
+                )
         pairs = zip(own.inputs, inputs, strict=True)
         inputs = tuple(replace(theirs, dtype=mine.dtype) for mine, theirs in pairs)
     return replace(own, inputs=inputs, outputs=own.outputs or declared.outputs, source="config")
+
+
+def declared_table(own: Signature, declared: Signature) -> Signature:
+    """Declared columns replace the model's inputs; their names must be the model's own, if it knows them."""
+    known = own.feature_names or tuple(c.name for c in own.columns) or None
+    as_model = {c.name: model_name(c.name, known) for c in declared.columns}
+    names = list(as_model.values())
+    if known is not None and set(names) != set(known):
+        missing = [n for n in known if n not in names]
+        extra = [user for user, n in as_model.items() if n not in known]
+        raise ModelLoadError(
+            "lambdaserve.toml's [signature] columns do not match the model's: "
+            + "; ".join(([f"missing {', '.join(missing[:10])}"] if missing else [])
+                        + ([f"unknown {', '.join(extra[:10])}"] if extra else [])),
+            hint="The model was trained on: " + ", ".join(known[:40]),
+        )
+    if known is not None:  # the model gets its columns in training order
+        by_name = {as_model[c.name]: c for c in declared.columns}
+        columns = tuple(by_name[n] for n in known)
+    else:
+        columns = declared.columns
+    return replace(own, inputs=tuple(c.tensor for c in columns), columns=columns, source="config")
+
+
+def model_name(user: str, known: tuple[str, ...] | None) -> str:
+    """The model's name for a column the user names: LightGBM stores "age years" as "age_years"."""
+    if known is None or user in known:
+        return user
+    sanitised = user.replace(" ", "_")
+    return sanitised if sanitised in known else user
 
 
 def _conflict(mine: tuple[int | None, ...], theirs: tuple[int | None, ...]) -> bool:

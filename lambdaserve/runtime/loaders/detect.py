@@ -9,7 +9,7 @@ from lambdaserve.errors import ModelLoadError
 _BY_SUFFIX = {
     ".joblib": "sklearn", ".pkl": "sklearn", ".pickle": "sklearn", ".skops": "sklearn",
     ".onnx": "onnx", ".ubj": "xgboost", ".pt": "torchscript", ".pth": "torchscript",
-    ".torchscript": "torchscript",
+    ".torchscript": "torchscript", ".cbm": "catboost",
 }
 MODEL_SUFFIXES = tuple(_BY_SUFFIX) + (".json",)
 
@@ -18,6 +18,12 @@ def _is_xgboost_json(path: Path) -> bool:
     with path.open("rb") as fh:
         head = fh.read(4096)
     return b'"learner"' in head or b'"version"' in head and b'"gradient_booster"' in head
+
+
+def _is_lightgbm(path: Path) -> bool:
+    # booster.save_model() writes its text format starting with these two lines
+    with path.open("rb") as fh:
+        return fh.read(16).startswith(b"tree\nversion=v")
 
 
 def _is_torchscript(path: Path) -> bool:
@@ -38,11 +44,12 @@ def suffix_framework(path: Path) -> str | None:
 
 
 def model_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and (
+        p.suffix.lower() in MODEL_SUFFIXES or p.suffix.lower() == ".txt" and _is_lightgbm(p)))
 
 
 def detect_framework(path: Path) -> str:
-    """sklearn | onnx | torchscript | xgboost, or ModelLoadError saying why not."""
+    """sklearn | onnx | torchscript | xgboost | lightgbm, or ModelLoadError saying why not."""
     if path.is_dir():
         files = model_files(path)
         if len(files) != 1:
@@ -62,5 +69,8 @@ def detect_framework(path: Path) -> str:
                                   "predictor.")
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
+    if path.is_file() and _is_lightgbm(path):
+        return "lightgbm"
     raise ModelLoadError(f"cannot tell the framework of {path.name} from its suffix",
-                         hint="Use .joblib/.pkl/.skops, .onnx, .pt, .json/.ubj, or set model.framework.")
+                         hint="Use .joblib/.pkl/.skops, .onnx, .pt, .json/.ubj, a LightGBM model.txt, "
+                              "or pass --framework to init (model.framework in lambdaserve.toml).")

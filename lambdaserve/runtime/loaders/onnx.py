@@ -9,6 +9,7 @@ is turned into an array, one column per class.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,29 @@ def _signature(session: Any) -> Signature:
     return Signature(inputs=inputs, outputs=outputs, has_proba={"label", "probabilities"} <= names)
 
 
+def _table(own: Signature, declared: Signature) -> Signature:
+    """Declared columns for a graph with one [rows, 1] input per column (skl2onnx's named inputs)."""
+    graph = {spec.name: spec for spec in own.inputs}
+    names = {c.name for c in declared.columns}
+    if names != set(graph) or any(spec.row_shape not in ((1,), (None,), ()) for spec in graph.values()):
+        raise ModelLoadError(
+            f"lambdaserve.toml declares columns {sorted(names)}, but the ONNX graph takes "
+            + ", ".join(f"{s.name} {list(s.shape)}" for s in own.inputs),
+            hint="A table's ONNX graph takes one [rows, 1] input per column, named as the column.")
+    return replace(own, inputs=tuple(c.tensor for c in declared.columns), columns=declared.columns,
+                   source="config")
+
+
+def _column_feed(values: list[Any], spec: TensorSpec) -> Any:
+    import numpy as np
+
+    if spec.dtype == "string":
+        array = np.asarray(["" if v is None else v for v in values], dtype=object)
+    else:
+        array = np.asarray([np.nan if v is None else v for v in values], dtype=spec.dtype)
+    return array.reshape((-1, *(1 for _ in spec.row_shape)))
+
+
 def _rows_of_dicts(value: Any) -> Any:
     """ZipMap's [{class: p, ...}, ...] as a (rows, classes) array, classes in the map's order."""
     import numpy as np
@@ -75,6 +99,7 @@ class OnnxModel:
     def __init__(self, session: Any, signature: Signature) -> None:
         self.session = session
         self.signature = signature
+        self._graph_inputs = {node.name: _spec(node, node.name) for node in session.get_inputs()}
         self._graph_names = {_RENAME.get(o.name, o.name): o.name for o in session.get_outputs()}
         # Probabilities are on request only beside a label; a graph whose answer is a
         # probabilities tensor alone (an exported torch softmax) always gives it.
@@ -85,7 +110,10 @@ class OnnxModel:
         if probabilities and not self.signature.has_proba:
             raise RequestError("this model does not give probabilities",
                                hint="Ask without probabilities; the ONNX graph has no probability output.")
-        feeds = {spec.name: as_array(inputs[spec.name], spec.dtype) for spec in self.signature.inputs}
+        if self.signature.columns:  # the graph's own dtype and [rows, 1] shape per column
+            feeds = {name: _column_feed(inputs[name], spec) for name, spec in self._graph_inputs.items()}
+        else:
+            feeds = {spec.name: as_array(inputs[spec.name], spec.dtype) for spec in self.signature.inputs}
         wanted = list(self._graph_names) if probabilities else self._plain
         results = self.session.run([self._graph_names[name] for name in wanted], feeds)
         return {name: _rows_of_dicts(value) for name, value in zip(wanted, results, strict=True)}
@@ -120,6 +148,8 @@ def load(settings: RuntimeSettings) -> OnnxModel:
     session = _session(ort, path)
     own = _signature(session)
     declared = settings.signature
+    if declared is not None and declared.columns:
+        return OnnxModel(session, _table(own, declared))
     if declared is not None:
         graph = {spec.name for spec in own.inputs}
         if {spec.name for spec in declared.inputs} != graph:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.loaders import frame
 from lambdaserve.runtime.loaders.base import (
     as_array,
     load_failed,
@@ -24,6 +25,7 @@ from lambdaserve.runtime.loaders.base import (
     single_input,
 )
 from lambdaserve.runtime.loaders.log import loader_log
+from lambdaserve.runtime.loaders.sklearn_columns import model_columns
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature, TensorSpec
 
@@ -129,12 +131,16 @@ def _signature(est: Any) -> Signature:
     else:
         n_out = int(getattr(est, "n_outputs_", 1) or 1)
         outputs = [TensorSpec("prediction", "float64", (None,) if n_out == 1 else (None, n_out))]
-    return Signature(
-        inputs=(spec,), outputs=tuple(outputs),
-        feature_names=tuple(str(n) for n in names) if names is not None else None,
-        classes=tuple(classes.tolist()) if classes is not None else None,
-        has_proba=has_proba,
-    )
+    rest: dict[str, Any] = {
+        "outputs": tuple(outputs),
+        "feature_names": tuple(str(n) for n in names) if names is not None else None,
+        "classes": tuple(classes.tolist()) if classes is not None else None,
+        "has_proba": has_proba,
+    }
+    columns = model_columns(est)
+    if columns is not None:  # fitted on a DataFrame with a categorical column: a table
+        return Signature.table(columns, **rest)
+    return Signature(inputs=(spec,), **rest)
 
 
 def _dataframe_maker() -> Any:
@@ -172,11 +178,19 @@ class SklearnModel:
         self.estimator = estimator
         self.secure = secure  # loaded from skops' format
         self.signature = signature
-        self._input = single_input(signature, "scikit-learn")
         self._is_classifier = signature.classes is not None
-        self._frame = _dataframe_maker() if signature.feature_names else None
+        self._columns = signature.columns
+        if self._columns and not frame.all_numeric(self._columns):
+            frame.require_pandas("scikit-learn")
+        self._input = "" if self._columns else single_input(signature, "scikit-learn")
+        self._frame = _dataframe_maker() if signature.feature_names or self._columns else None
 
     def _features(self, inputs: dict[str, list[Any]]) -> Any:
+        if self._columns:
+            if self._frame is None:
+                return frame.matrix(inputs, self._columns)
+            own = list(self.signature.feature_names or ()) or None  # the model's own names
+            return frame.dataframe(inputs, self._columns, names=own)
         array = as_array(inputs[self._input], self.signature.inputs[0].dtype)
         names = self.signature.feature_names
         if self._frame is None or names is None or array.ndim != 2:
@@ -204,6 +218,10 @@ class SklearnModel:
         import sklearn
 
         found = {"scikit-learn": sklearn.__version__, **numpy_version()}
+        if self._columns and self._frame is not None and not frame.all_numeric(self._columns):
+            import pandas  # the function rebuilds the training DataFrame, so it needs pandas
+
+            found["pandas"] = pandas.__version__
         if self.secure:  # the function needs skops to read the model
             import skops
 
@@ -219,6 +237,15 @@ def load(settings: RuntimeSettings) -> SklearnModel:
         raise missing_framework("sklearn", "scikit-learn", exc) from exc
     secure = path.suffix.lower() == ".skops"
     est = _load_skops(path) if secure else _load_pickle(path)
+    package = type(est).__module__.split(".")[0]
+    if package == "lightgbm":  # LGBMClassifier / LGBMRegressor
+        from lambdaserve.runtime.loaders import lightgbm
+
+        return lightgbm.from_estimator(est, settings)  # type: ignore[return-value]
+    if package == "catboost":  # CatBoostClassifier / CatBoostRegressor
+        from lambdaserve.runtime.loaders import catboost
+
+        return catboost.from_estimator(est, settings)  # type: ignore[return-value]
     if not callable(getattr(est, "predict", None)):
         raise ModelLoadError(f"{path.name} holds a {type(est).__name__}, which has no predict method",
                              hint="Save the fitted estimator or Pipeline itself, not a dict or tuple "

@@ -1,0 +1,123 @@
+"""`init --sample train.csv|.parquet`: complete a table's signature from a sample of training data.
+
+As MLflow infers a signature from an input example: the sample gives each column's type,
+whether it has missing values, and an example value. What the model knows itself (its
+column names and order, the categories its encoders saw) wins over the sample; columns the
+model does not take (the target, an id) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.errors import ConfigError
+from lambdaserve.runtime.loaders.base import model_name
+from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
+
+
+def read_sample(path: Path) -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ConfigError("--sample needs pandas to read the sample",
+                          hint="pip install pandas (and pyarrow for .parquet)") from exc
+    if not path.is_file():
+        raise ConfigError(f"--sample {path}: no such file",
+                          hint="Pass a CSV or Parquet file of training rows.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path)
+    except ImportError as exc:
+        raise ConfigError(f"--sample {path.name}: {exc}",
+                          hint="pip install pyarrow to read Parquet.") from exc
+    except Exception as exc:
+        raise ConfigError(f"--sample {path.name} cannot be read: {type(exc).__name__}: {exc}",
+                          hint="Pass a CSV with a header row, or a Parquet file.") from exc
+    raise ConfigError(f"--sample {path.name}: unknown format {suffix or '(no suffix)'}",
+                      hint="Pass a .csv or .parquet file.")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _dtype(series: Any) -> str:
+    kind = getattr(series.dtype, "kind", "O")
+    if kind == "f":
+        return "float32" if series.dtype.itemsize == 4 else "float64"
+    return {"i": "int64", "u": "uint64", "b": "bool"}.get(kind, "string")
+
+
+def _from_series(name: str, series: Any) -> ColumnSpec:
+    present = series.dropna()
+    return ColumnSpec(name=name, dtype=_dtype(series), nullable=bool(series.isna().any()),
+                      example=_plain(present.iloc[0]) if len(present) else None)
+
+
+def _merged(own: ColumnSpec, seen: ColumnSpec) -> ColumnSpec:
+    # The model's categories and a string dtype are facts; its float64 is only a default.
+    dtype = own.dtype if own.categories is not None or own.dtype != "float64" else seen.dtype
+    example = seen.example if own.categories is None or seen.example in own.categories else own.example
+    return replace(own, dtype=dtype, nullable=own.nullable or seen.nullable, example=example)
+
+
+def complete_signature(signature: Signature | None, frame: Any) -> Signature:
+    """The model's signature as a table, its columns' types and examples completed from ``frame``."""
+    sample = {str(name): _from_series(str(name), frame[name]) for name in frame.columns}
+    if signature is None:
+        return Signature.table(tuple(sample.values()), source="model")
+    own = signature.columns or tuple(ColumnSpec(n) for n in signature.feature_names or ())
+    if not own:
+        width = signature.n_features
+        if width != len(sample):
+            raise ConfigError(
+                f"the sample has {len(sample)} columns but the model takes {width} unnamed features",
+                hint="Pass a sample with exactly the model's columns, in training order.")
+        return replace(signature, inputs=tuple(c.tensor for c in sample.values()),
+                       columns=tuple(sample.values()))
+    # the user's name for each model column: LightGBM stores "age years" as "age_years"
+    users = {c.name: next((s for s in sample if model_name(s, (c.name,)) == c.name), None) for c in own}
+    missing = [name for name, user in users.items() if user is None]
+    if missing:
+        raise ConfigError(f"the sample lacks the model's column {missing[0]!r}",
+                          hint="The model was trained on: " + ", ".join(c.name for c in own[:40]))
+    columns = tuple(replace(_merged(c, sample[str(users[c.name])]), name=str(users[c.name])) for c in own)
+    return replace(signature, inputs=tuple(c.tensor for c in columns), columns=columns)
+
+
+def needs_pandas(signature: Signature | None) -> bool:
+    """A table with a column that is not a number reaches the model as a DataFrame."""
+    return bool(signature and any(c.dtype in ("string", "bool") for c in signature.columns))
+
+
+def _output_spec(name: str, value: Any) -> TensorSpec:
+    import numpy as np
+
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    dtype = {"f": "float64", "i": "int64", "u": "int64", "b": "bool"}.get(kind, "string")
+    return TensorSpec(name, dtype, (None, *array.shape[1:]))
+
+
+def sample_call(model: Any, signature: Signature, frame: Any, rows: int = 2) -> Signature:
+    """Call the loaded model on the sample's first rows, as the function will; its answer names the outputs.
+
+    A predictor that fails here would fail on every request: init stops and says so.
+    """
+    head = frame.head(rows)
+    inputs = {c.name: [_plain(v) if v == v else None for v in head[c.name]] for c in signature.columns}
+    try:
+        answer = model.predict(inputs)
+    except Exception as exc:
+        raise ConfigError(
+            f"the predictor failed on the sample's first {len(head)} rows: {type(exc).__name__}: {exc}",
+            hint="predict(inputs) gets {column name: [one value per row]} for a table; "
+                 "fix predict, or the sample.") from exc
+    if not isinstance(answer, dict):
+        return signature
+    return replace(signature, outputs=tuple(_output_spec(str(k), v) for k, v in answer.items()))

@@ -1,0 +1,51 @@
+"""The shared-libraries check on real ELF files: LightGBM's lib_lightgbm.so needs libgomp.so.1, which
+Lambda's OS lacks; the package must carry it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.config import load_config
+from lambdaserve.doctor import Probes, Severity, run_checks
+from lambdaserve.doctor.checks import shared_libraries
+from lambdaserve.doctor.context import DoctorContext
+from lambdaserve.doctor.elf import needed
+from tests.doctor.support import project
+
+
+def _lib_lightgbm() -> Path:
+    lightgbm = pytest.importorskip("lightgbm")
+    return Path(lightgbm.__file__).parent / "lib" / "lib_lightgbm.so"
+
+
+def test_the_elf_reader_lists_what_lib_lightgbm_needs() -> None:
+    wants = needed(_lib_lightgbm())
+    assert "libgomp.so.1" in wants and "libc.so.6" in wants
+    assert needed(Path(__file__)) == ()  # not ELF
+
+
+def _check(root: Path, site: Path | None) -> list:
+    ctx = DoctorContext(project_dir=root, config=load_config(root), probes=Probes(layer=lambda: site))
+    return run_checks(ctx, [shared_libraries.CHECK]).findings
+
+
+def test_a_library_lambda_lacks_is_an_error_until_the_package_carries_it(tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    site = tmp_path / "site"
+    (site / "lightgbm" / "lib").mkdir(parents=True)
+    shutil.copy(_lib_lightgbm(), site / "lightgbm" / "lib" / "lib_lightgbm.so")
+    [finding] = _check(root, site)
+    assert finding.severity is Severity.ERROR
+    assert finding.message.startswith("lightgbm/lib/lib_lightgbm.so needs libgomp.so.1")
+    assert "cannot open shared object file" in finding.message
+
+    (site / "lib").mkdir()
+    (site / "lib" / "libgomp.so.1").write_bytes(b"carried")
+    [finding] = _check(root, site)
+    assert finding.severity is Severity.OK
+
+    [finding] = _check(root, None)
+    assert finding.severity is Severity.SKIPPED
