@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
+
+# Every hypothesis test is derandomized: the same examples on every run and machine, so a red
+# run is a regression, not a dice roll. Examples that once failed are pinned with @example.
+# HYPOTHESIS_PROFILE=explore searches afresh (random, remembered in .hypothesis/) to find new ones.
+settings.register_profile("derandomized", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 
 @pytest.fixture(autouse=True)
