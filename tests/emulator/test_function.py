@@ -24,10 +24,11 @@ def echo():
         yield function, lines
 
 
-def test_cold_then_warm_in_the_same_worker(echo):
-    function, _ = echo
-    first, cold = call(function, {"n": 1})
-    second, warm = call(function, {"n": 2})
+def test_cold_then_warm_in_the_same_worker():
+    # its own Function: the module's shared one is warm once any other test has used it
+    with running("echo.handler", concurrency=2) as function:
+        first, cold = call(function, {"n": 1})
+        second, warm = call(function, {"n": 2})
     assert cold.cold_start and cold.init_duration_ms is not None and cold.init_duration_ms > 0
     assert not warm.cold_start and warm.init_duration_ms is None
     assert second["pid"] == first["pid"] == second["init_pid"]  # warm: same process, init ran once
