@@ -24,12 +24,12 @@ from lambdaserve.errors import RequestError
 from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
+from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES as MAX_BODY_BYTES
 from lambdaserve.runtime.loaders.base import Model
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.telemetry import Telemetry
 from lambdaserve.runtime.threads import configure_threads
 
-MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 _INTERNAL = "internal error; quote the request id when you report it"
 
 

@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 
-MB_PER_VCPU = 1769
+from lambdaserve.runtime.limits import MB_PER_VCPU
+
 THREAD_VARS = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",

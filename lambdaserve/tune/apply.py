@@ -11,7 +11,8 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from lambdaserve.errors import ConfigError
-from lambdaserve.tune.share import MAX_MB, MIN_MB
+from lambdaserve.runtime.limits import MEMORY_MAX_MB as MAX_MB
+from lambdaserve.runtime.limits import MEMORY_MIN_MB as MIN_MB
 
 
 def set_memory(config_file: Path, memory_mb: int) -> int | None:

@@ -6,11 +6,11 @@ import re
 
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
+from lambdaserve.runtime.limits import IMAGE_BYTES as IMAGE
+from lambdaserve.runtime.limits import MB
+from lambdaserve.runtime.limits import UNZIPPED_BYTES as UNZIPPED
+from lambdaserve.runtime.limits import ZIP_UPLOAD_BYTES as ZIP_UPLOAD
 
-MB = 1_000_000
-ZIP_UPLOAD = 50 * MB
-UNZIPPED = 250 * MB
-IMAGE = 10_000 * MB
 TOO_BIG_FOR_ZIP = ("torch", "catboost")  # torch's CPU wheel unpacks to ~700 MB, catboost's to ~270 MB
 
 

@@ -11,9 +11,8 @@ import signal
 import time
 from datetime import UTC, datetime
 
-MAX_REQUEST_BYTES = 6_291_456  # 6 MB; Invoke answers 413 RequestEntityTooLargeException beyond it
-# Lambda's error names 6291556 bytes (6 MB + 100), and that is the size it enforces.
-MAX_RESPONSE_BYTES = 6_291_556
+from lambdaserve.runtime.limits import SYNC_RESPONSE_BYTES
+
 ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the cloud tests
 
 # Go's os/exec wording, which Lambda's "Runtime exited with error: signal: ..." uses.
@@ -138,7 +137,7 @@ def exit_payload(request_id: str, returncode: int, *, out_of_memory: bool = Fals
 def response_too_large_payload() -> bytes:
     return json.dumps({
         "errorMessage": "Response payload size exceeded maximum allowed payload size "
-        f"({MAX_RESPONSE_BYTES} bytes).",
+        f"({SYNC_RESPONSE_BYTES} bytes).",
         "errorType": "Function.ResponseSizeTooLarge",
     }).encode()
 

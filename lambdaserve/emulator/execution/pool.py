@@ -23,6 +23,7 @@ from lambdaserve.emulator.sandbox.cpu import CpuLimit, make_cpu_cap
 from lambdaserve.emulator.sandbox.launch import check_spec, launch
 from lambdaserve.emulator.sandbox.memory import MemoryCap, make_cap
 from lambdaserve.errors import EmulatorError
+from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES
 
 _WATCHDOG_PERIOD_S = 0.02
 _INIT_POLL_S = 0.02  # how often a request queued for an init slot looks again
@@ -162,8 +163,8 @@ class Pool:
     # -- invoking --------------------------------------------------------------------------
 
     def invoke(self, payload: bytes, request_id: str, client_context: str | None = None) -> InvokeResult:
-        if len(payload) > text.MAX_REQUEST_BYTES:
-            raise PayloadTooLargeError(len(payload), text.MAX_REQUEST_BYTES)
+        if len(payload) > SYNC_REQUEST_BYTES:
+            raise PayloadTooLargeError(len(payload), SYNC_REQUEST_BYTES)
         held = [self._acquire()]
         try:
             return self._invoke(held, payload, request_id, client_context)

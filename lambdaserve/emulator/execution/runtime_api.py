@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from lambdaserve.emulator import http11
-from lambdaserve.emulator.execution.lambda_text import MAX_RESPONSE_BYTES, response_too_large_payload
+from lambdaserve.emulator.execution.lambda_text import response_too_large_payload
+from lambdaserve.runtime.limits import SYNC_RESPONSE_BYTES
 
 PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
@@ -99,7 +100,7 @@ class _Handler(http11.Connection):
 
     def handle_request(self, req: http11.Request) -> None:
         self.continue_100(req)
-        body = http11.read_body(self.rfile, req, MAX_RESPONSE_BYTES, drain=True)
+        body = http11.read_body(self.rfile, req, SYNC_RESPONSE_BYTES, drain=True)
         if req.method == "GET":
             self._get(req.target)
         elif req.method == "POST":
@@ -186,7 +187,7 @@ class _Handler(http11.Connection):
                                           "Function.ResponseSizeTooLarge")
             if accepted:
                 self._status(413, "RequestEntityTooLarge",
-                             f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
+                             f"Exceeded maximum allowed payload size ({SYNC_RESPONSE_BYTES} bytes).")
                 return
         elif kind == "response":
             accepted = channel.post_response(request_id, body)

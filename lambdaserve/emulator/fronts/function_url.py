@@ -22,9 +22,9 @@ from lambdaserve.emulator.fronts.events import IncomingRequest, function_url_eve
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
 from lambdaserve.emulator.fronts.proxy_response import GatewayResponse, MalformedProxyResponse, parse_http
 from lambdaserve.errors import EmulatorError
+from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES
 
 URL_ID = "abcdefghijklmnop1234567890abcdef"  # 32 characters, as Lambda makes them
-MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; there is no gateway
 
 
 class FunctionUrl:
@@ -46,12 +46,13 @@ class FunctionUrl:
                             time.perf_counter())
 
     def _too_large(self) -> GatewayResponse:
-        return self._own(413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+        return self._own(413, f"Request must be smaller than {SYNC_REQUEST_BYTES} bytes "
+                              "for the InvokeFunction operation")
 
     def handle(self, req: IncomingRequest,
                respond_early: Callable[[GatewayResponse], None] | None = None) -> GatewayResponse:
         started = time.perf_counter()
-        if len(req.body) > MAX_REQUEST_BYTES:
+        if len(req.body) > SYNC_REQUEST_BYTES:  # there is no gateway in front: Lambda's own limit
             return self._finish(req, self._too_large(), "request over 6 MB", started)
         # for parity: the function sees the URL's own host, whatever the client dialled locally.
         event = function_url_event(req.at_path(req.path, self.host))

@@ -20,14 +20,13 @@ from lambdaserve.emulator.fronts.events import ACCOUNT_ID, IncomingRequest
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
 from lambdaserve.emulator.fronts.proxy_response import GatewayResponse
 from lambdaserve.errors import EmulatorError
+from lambdaserve.runtime.limits import ASYNC_REQUEST_BYTES, SYNC_REQUEST_BYTES
 
 PREFIX = "/2015-03-31/functions/"
 _PATH_RE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 # name, name:qualifier, 123456789012:function:name[:qualifier] or the full ARN.
 _NAME_RE = re.compile(r"^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:|\d{12}:function:)?"
                       r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[\w$-]+))?$")
-MAX_SYNC_BYTES = 6 * 1024 * 1024
-MAX_ASYNC_BYTES = 256 * 1024
 LOG_TAIL_BYTES = 4096
 
 
@@ -100,7 +99,7 @@ class InvokeApi:
         """The answer to a body too big to read at all (the server leaves it unread)."""
         return _error(413, "RequestEntityTooLargeException",
                       f"{size} byte payload is too large for the RequestResponse invocation type "
-                      f"(limit {MAX_SYNC_BYTES} bytes)")
+                      f"(limit {SYNC_REQUEST_BYTES} bytes)")
 
     def _arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}"
@@ -121,7 +120,7 @@ class InvokeApi:
         if kind not in ("RequestResponse", "Event", "DryRun"):
             return _error(400, "InvalidParameterValueException",
                           f"Invalid invocation type {kind!r}: use RequestResponse, Event or DryRun")
-        limit = MAX_ASYNC_BYTES if kind == "Event" else MAX_SYNC_BYTES
+        limit = ASYNC_REQUEST_BYTES if kind == "Event" else SYNC_REQUEST_BYTES
         if len(req.body) > limit:
             return _error(413, "RequestEntityTooLargeException",
                           f"{len(req.body)} byte payload is too large for the {kind} invocation type "

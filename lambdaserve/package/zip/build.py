@@ -49,16 +49,16 @@ from lambdaserve.package.deps.trim_imports import (
 )
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import Member, part_members, write_zip
+from lambdaserve.runtime.limits import MB, UNZIPPED_BYTES, ZIP_UPLOAD_BYTES
 
-MB = 1_000_000  # Lambda's quotas are decimal megabytes
 HANDLER = "lambdaserve.runtime.handler.lambda_handler"
 TOP_UNIMPORTED = 10  # removed subpackages listed in the report
 
 
 @dataclass(frozen=True)
 class SizeLimits:
-    direct_upload: int = 50 * MB  # zipped; above it the zip must go through S3
-    unzipped: int = 250 * MB  # zipped contents, layers included; above it Lambda refuses
+    direct_upload: int = ZIP_UPLOAD_BYTES  # zipped; above it the zip must go through S3
+    unzipped: int = UNZIPPED_BYTES  # zipped contents, layers included; above it Lambda refuses
 
 
 @dataclass

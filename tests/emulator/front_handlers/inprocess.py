@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdaserve.emulator.execution import lambda_text
 from lambdaserve.emulator.execution.function import PayloadTooLargeError, ThrottledError
+from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class InProcessLambda:
         self.events: list[Any] = []
 
     def invoke(self, payload: bytes, *, request_id: str | None = None) -> Outcome:
-        if len(payload) > lambda_text.MAX_REQUEST_BYTES:  # as Function does, before any environment
-            raise PayloadTooLargeError(len(payload), lambda_text.MAX_REQUEST_BYTES)
+        if len(payload) > SYNC_REQUEST_BYTES:  # as Function does, before any environment
+            raise PayloadTooLargeError(len(payload), SYNC_REQUEST_BYTES)
         if not self._slots.acquire(blocking=False):
             raise ThrottledError(self._concurrency)
         rid = request_id or str(uuid.uuid4())
