@@ -294,11 +294,7 @@ def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:
     files = sources.model_files(config)
     digest = hashlib.sha256()
     for item in files:
-        digest.update(item.name.encode() + b"\0")
-        with item.path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        digest.update(b"\0")
+        digest.update(item.name.encode() + b"\0" + bytes.fromhex(_sha256(item.path)))
     part = cache / f"{digest.hexdigest()[:32]}.zip"
     if not part.is_file():
         cache.mkdir(parents=True, exist_ok=True)
@@ -335,8 +331,5 @@ def human(n: int) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()

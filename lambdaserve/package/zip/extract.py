@@ -92,4 +92,5 @@ def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Run
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
