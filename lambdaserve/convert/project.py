@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from lambdaserve.config import Config, load_config, runtime_env
 from lambdaserve.convert.sample import generated_rows, rows_from_file
@@ -51,7 +52,10 @@ def _pin(name: str) -> str:
 
 def _requirements(existing: list[str]) -> list[str]:
     def name(req: str) -> str:
-        return re.split(r"[\s<>=!~;\[]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+        try:
+            return canonicalize_name(Requirement(req).name)
+        except InvalidRequirement:
+            return req.strip().lower()
 
     kept = [r for r in existing if name(r) not in _NATIVE_PACKAGES and name(r) not in _RUNTIME_PACKAGES]
     return [*kept, *(_pin(p) for p in _RUNTIME_PACKAGES)]

@@ -6,7 +6,7 @@ import sklearn
 
 from lambdaserve.doctor import PackageInfo, Probes, Severity, WheelInfo
 from lambdaserve.doctor.checks import framework_skew, package_size, pickle_format, python_skew, wheel_tags
-from lambdaserve.doctor.checks.framework_skew import saved_version
+from lambdaserve.doctor.checks.framework_skew import saved_version, sklearn_pin
 from tests import models
 from tests.doctor.support import context, only, project
 
@@ -86,6 +86,13 @@ def test_python_skew(tmp_path):
 def test_the_pickled_sklearn_version_is_read_without_unpickling(tmp_path):
     made = models.sklearn_classifier(tmp_path, "pickle")
     assert saved_version(made.path.read_bytes()) == sklearn.__version__
+
+
+def test_the_sklearn_pin_is_read_with_any_spelling_of_the_name():
+    assert sklearn_pin("scikit-learn==1.9.1") == "1.9.1"
+    assert sklearn_pin("Scikit_Learn == 1.9.1 ; python_version >= '3.11'") == "1.9.1"
+    assert sklearn_pin("scikit-learn>=1.9") is None and sklearn_pin("numpy==2.4.6") is None
+    assert sklearn_pin("not a requirement ==") is None
 
 
 def test_framework_skew(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter
-from lambdaserve.package.deps.layer import check_requirements, layer_key
+from lambdaserve.package.deps.layer import check_requirements, is_pinned, layer_key, requirement_name
 from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version, target_args
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
@@ -76,6 +76,21 @@ def test_unpinned_torch_is_refused_and_other_loose_pins_warned():
     warnings = check_requirements(["scikit-learn>=1.5", "xgboost==3.2.0"], "xgboost")
     assert any("scikit-learn>=1.5" in w and "not pinned" in w for w in warnings)
     assert any("xgboost-cpu" in w for w in warnings)
+
+
+@pytest.mark.parametrize(("requirement", "name", "pinned"), [
+    ("Scikit_Learn==1.9.1", "scikit-learn", True),
+    ("scikit-learn[alldeps] == 1.9.1 ; python_version >= '3.11'", "scikit-learn", True),
+    ("numpy===2.4.6", "numpy", True),
+    ("torch @ https://example.invalid/torch-2.13.0-cp312-none-linux_x86_64.whl", "torch", True),
+    ("numpy==2.*", "numpy", False),
+    ("numpy>=2,<3", "numpy", False),
+    ("zope.interface==7.0", "zope-interface", True),
+    ("numpy", "numpy", False),
+])
+def test_requirements_are_read_as_pip_reads_them(requirement, name, pinned):
+    assert requirement_name(requirement) == name
+    assert is_pinned(requirement) is pinned
 
 
 def test_a_framework_without_its_package_in_requirements_is_refused():

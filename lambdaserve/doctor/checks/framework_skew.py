@@ -7,11 +7,25 @@ from __future__ import annotations
 
 import re
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 
 _SAVED = re.compile(rb"_sklearn_version.{1,12}?(\d+\.\d+(?:\.\d+)?(?:\.?(?:post|rc|dev)\d+)?)", re.S)
-_PIN = re.compile(r"^\s*scikit[-_]learn\s*==\s*([\w.]+)\s*$", re.I)
+
+
+def sklearn_pin(requirement: str) -> str | None:
+    """The version of an exact scikit-learn pin ('scikit_learn == 1.9.1' -> '1.9.1'), else None."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        return None
+    specs = list(parsed.specifier)
+    if canonicalize_name(parsed.name) != "scikit-learn" or len(specs) != 1 or specs[0].operator != "==":
+        return None
+    return specs[0].version
 
 
 def saved_version(data: bytes) -> str | None:
@@ -28,7 +42,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
     if saved is None:
         return [skipped(f"{config.model.path.name}: the saved scikit-learn version is not readable "
                         "(compressed or skops)")]
-    pins = [m.group(1) for r in config.function.requirements if (m := _PIN.match(r))]
+    pins = [pin for r in config.function.requirements if (pin := sklearn_pin(r))]
     if not pins:
         return [warning(f"the model was saved by scikit-learn {saved}, which function.requirements "
                         "does not pin",

@@ -26,7 +26,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import secrets
 import shutil
 import threading
@@ -35,6 +34,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
@@ -58,32 +60,43 @@ LAYER_FORMAT = "4"  # bump when trimming or compiling changes, to invalidate cac
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
-_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 # Which distribution each framework's loader imports.
 FRAMEWORK_PACKAGES = {"sklearn": ("scikit-learn",), "onnx": ("onnxruntime",), "torchscript": ("torch",),
                       "xgboost": ("xgboost", "xgboost-cpu"), "lightgbm": ("lightgbm",),
                       "catboost": ("catboost",)}
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def _parsed(requirement: str) -> Requirement | None:
+    try:
+        return Requirement(requirement)
+    except InvalidRequirement:
+        return None  # pip says what is wrong with it, in its own words, when it resolves
 
 
 def requirement_name(requirement: str) -> str:
     """The canonical project name of a requirement string ('Scikit_Learn==1.9' -> 'scikit-learn')."""
-    match = _REQ.match(requirement)
-    return _canonical(match.group(1)) if match else requirement.strip().lower()
+    parsed = _parsed(requirement)
+    return canonicalize_name(parsed.name) if parsed else requirement.strip().lower()
+
+
+def is_pinned(requirement: str) -> bool:
+    """Exactly one release: name==version (no wildcard), name===version, or name @ url."""
+    parsed = _parsed(requirement)
+    if parsed is None:
+        return False
+    if parsed.url:
+        return True
+    specs = list(parsed.specifier)
+    return len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
 
 
 def check_requirements(requirements: Sequence[str], framework: str) -> list[str]:
     """Warnings about the requirement list; BuildError for an unpinned torch."""
     warnings, names = [], set()
     for req in requirements:
-        match = _REQ.match(req)
         name = requirement_name(req)
         names.add(name)
-        spec = match.group(3).strip() if match else ""
-        pinned = (spec.startswith("==") and "*" not in spec) or spec.startswith("@")
+        pinned = is_pinned(req)
         if name == "torch" and not pinned:
             raise BuildError(f"requirement {req!r} is not pinned",
                              hint='Pin it, e.g. "torch==2.13.0": an unpinned torch resolves to the newest '
