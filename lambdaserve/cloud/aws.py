@@ -1,16 +1,15 @@
 """The only place that creates boto3 clients.
 
 ``AwsClients`` holds one session, region and optional endpoint (moto, LocalStack) and
-hands out cached clients with botocore's adaptive retry mode. ``call`` adds our own
-throttling backoff with an injected ``sleep`` on top, so deploy loops survive
-"Rate exceeded" even when botocore's attempts run out, and so tests can see the delays.
+hands out cached clients. Throttling and transient errors are botocore's to retry (its standard
+mode: one backoff, one list of throttling codes, kept by AWS); paging is botocore's paginators,
+which know each operation's token (NextToken, nextToken, Marker ...).
 ``CallRecorder`` hooks ``before-call`` to list every AWS operation made (for the policy test).
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +26,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ProfileNot
 
 from lambdaserve.errors import CloudError
 
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], None]  # injected into polling loops (stack events, logs, smoke test)
 
-# Error codes AWS services use for "slow down"; CloudFormation says "Throttling".
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-    "RequestThrottled", "RequestThrottledException", "SlowDown", "PriorRequestNotComplete",
-})
+# Attempts per call, the first included. Standard mode backs off exponentially with jitter (capped
+# at 20 s), so a deploy loop rides out "Rate exceeded" for about a minute before it gives up.
+MAX_ATTEMPTS = 8
 
 # Config variables botocore would otherwise read from os.environ.
 _ENV_CONFIG = {
@@ -58,8 +55,11 @@ def error_message(exc: BaseException) -> str:
     return str(exc)
 
 
-def is_throttling(exc: BaseException) -> bool:
-    return error_code(exc) in THROTTLING_CODES or "rate exceeded" in error_message(exc).lower()
+def retries_ran_out(exc: BaseException) -> bool:
+    """botocore retried this error (throttling, a 5xx, a dropped connection) until it gave up."""
+    if isinstance(exc, ClientError):
+        return bool(exc.response.get("ResponseMetadata", {}).get("MaxAttemptsReached"))
+    return False
 
 
 def make_session(profile: str | None = None, region: str | None = None,
@@ -130,16 +130,13 @@ class AwsClients:
     """Cached boto3 clients for one account, region and endpoint."""
 
     def __init__(self, session: boto3.Session, region: str, endpoint_url: str | None = None, *,
-                 sleep: Sleep = time.sleep, max_throttle_retries: int = 6,
-                 recorder: CallRecorder | None = None) -> None:
+                 max_attempts: int = MAX_ATTEMPTS, recorder: CallRecorder | None = None) -> None:
         self.session = session
         self.region = region
         self.endpoint_url = endpoint_url
-        self.sleep = sleep
-        self.max_throttle_retries = max_throttle_retries
         self._clients: dict[str, Any] = {}
-        self._config = BotoConfig(region_name=region, retries={"mode": "adaptive", "max_attempts": 5},
-                                  user_agent_extra="lambdaserve")
+        self._config = BotoConfig(region_name=region, user_agent_extra="lambdaserve",
+                                  retries={"mode": "standard", "total_max_attempts": max_attempts})
         if recorder is not None:
             session.events.register("before-call.*.*", recorder)
 
@@ -150,33 +147,16 @@ class AwsClients:
         return self._clients[service]
 
     def call(self, service: str, operation: str, **params: Any) -> Any:
-        """client(service).operation(**params), retried with backoff while AWS throttles."""
-        method = getattr(self.client(service), operation)
-        for attempt in range(self.max_throttle_retries + 1):
-            try:
-                return method(**params)
-            except ClientError as exc:
-                if not is_throttling(exc) or attempt == self.max_throttle_retries:
-                    raise
-                self.sleep(backoff(attempt))
-        raise AssertionError("unreachable")  # the loop returns or raises
+        """client(service).operation(**params); botocore retries throttling and transient errors."""
+        return getattr(self.client(service), operation)(**params)
 
-    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
-        """Every item under ``key`` across pages (NextToken / nextToken), throttling-safe."""
-        items: list[Any] = []
-        token_in = "nextToken" if service in ("logs", "ecr") else "NextToken"
-        while True:
-            page = self.call(service, operation, **params)
-            items.extend(page.get(key, []))
-            token = page.get("NextToken") or page.get("nextToken")
-            if not token:
-                return items
-            params = {**params, token_in: token}
+    def paginate(self, service: str, operation: str, *keys: str, **params: Any) -> list[Any]:
+        """Every item under ``keys`` across all pages, by botocore's paginator for ``operation``.
 
-
-def backoff(attempt: int, base: float = 0.5, cap: float = 20.0) -> float:
-    """Exponential backoff: 0.5, 1, 2, 4 ... seconds, capped."""
-    return float(min(cap, base * 2 ** attempt))
+        ``PaginationConfig={"StartingToken": token}`` resumes after a page already read.
+        """
+        paginator = self.client(service).get_paginator(operation)
+        return [item for page in paginator.paginate(**params) for key in keys for item in page.get(key, [])]
 
 
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
@@ -196,8 +176,9 @@ def explain(exc: Exception) -> CloudError:
         elif "TerminationProtection" in message:
             hint = ("Turn off termination protection on the stack (CloudFormation console, Stack actions) "
                     "and run the command again.")
-        elif code in THROTTLING_CODES:
-            hint = "AWS kept throttling after several retries; wait a minute, then retry."
+        elif retries_ran_out(exc):
+            hint = ("AWS kept refusing (throttling or a passing fault) through every retry; "
+                    "wait a minute, then retry.")
         return CloudError(text, hint=hint)
     if isinstance(exc, EndpointConnectionError):
         return CloudError(f"cannot reach AWS: {exc}",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from botocore.stub import Stubber
@@ -70,9 +73,9 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def moto_clients(endpoint: str, *, sleep: Any = None, recorder: CallRecorder | None = None) -> AwsClients:
+def moto_clients(endpoint: str, *, recorder: CallRecorder | None = None, max_attempts: int = 8) -> AwsClients:
     session = make_session(region="us-east-1", environ=FAKE_ENV)
-    return AwsClients(session, "us-east-1", endpoint, sleep=sleep or Sleeps(), recorder=recorder)
+    return AwsClients(session, "us-east-1", endpoint, recorder=recorder, max_attempts=max_attempts)
 
 
 class Stubbed:
@@ -80,8 +83,7 @@ class Stubbed:
 
     def __init__(self, services: Sequence[str] = ("cloudformation",)) -> None:
         self.sleeps = Sleeps()
-        self.clients = AwsClients(make_session(region="us-east-1", environ=FAKE_ENV), "us-east-1",
-                                  sleep=self.sleeps)
+        self.clients = AwsClients(make_session(region="us-east-1", environ=FAKE_ENV), "us-east-1")
         self.stubs = {name: Stubber(self.clients.client(name)) for name in services}
         for stub in self.stubs.values():
             stub.activate()
@@ -98,3 +100,64 @@ class Stubbed:
     def assert_done(self) -> None:
         for stub in self.stubs.values():
             stub.assert_no_pending_responses()
+
+
+@dataclass
+class ThrottlingFront:
+    """A loopback HTTP front for a moto server that answers the first ``refusals`` requests
+    with CloudFormation's throttling error, then forwards the rest to moto unchanged."""
+
+    upstream: str
+    refusals: int
+    url: str = ""
+    seen: int = 0
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        self.seen += 1
+        if self.seen <= self.refusals:
+            # for parity: CloudFormation's query-protocol error when an account calls too fast
+            return 400, [("Content-Type", "text/xml")], (
+                b'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                b"<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+                b"<RequestId>throttled</RequestId></ErrorResponse>")
+        host = self.upstream.removeprefix("http://")
+        conn = http.client.HTTPConnection(host, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            headers_out = [(k, v) for k, v in resp.getheaders() if k.lower() != "transfer-encoding"]
+            return resp.status, headers_out, resp.read()
+        finally:
+            conn.close()
+
+
+@contextmanager
+def throttling_front(upstream: str, refusals: int) -> Iterator[ThrottlingFront]:
+    """``ThrottlingFront`` on a free port of 127.0.0.1; stopped on exit."""
+    front = ThrottlingFront(upstream, refusals)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status, headers, answer = front.answer("POST", self.path, dict(self.headers), body)
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() != "content-length":
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    front.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield front
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

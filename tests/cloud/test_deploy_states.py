@@ -243,27 +243,6 @@ def test_failed_resource_reason_is_shown_and_previous_version_keeps_serving():
     assert [e.logical_id for e in ui.events] == ["Function", "Api", STACK]
 
 
-def test_throttling_is_retried_with_backoff():
-    s = Stubbed()
-    for _ in range(3):
-        s.error("describe_stacks", "Throttling", "Rate exceeded")
-    s.ok("describe_stacks", stack("CREATE_COMPLETE"))
-    plan = plan_stack(s.clients, STACK)
-    s.assert_done()
-    assert plan.action == "update"
-    assert s.sleeps == [0.5, 1.0, 2.0]
-
-
-def test_throttling_gives_up_after_the_retries():
-    s = Stubbed()
-    s.clients.max_throttle_retries = 2
-    for _ in range(3):
-        s.error("describe_stacks", "ThrottlingException", "Rate exceeded")
-    with pytest.raises(Exception, match="Rate exceeded"):
-        plan_stack(s.clients, STACK)
-    assert s.sleeps == [0.5, 1.0]
-
-
 @pytest.mark.parametrize(
     ("status", "action"),
     [

@@ -51,6 +51,27 @@ def test_simulation_lists_denied_actions_statement_by_statement():
         assert denied_actions(clients, ARN, POLICY) == ["cloudformation:CreateChangeSet"]
 
 
+def test_simulation_reads_every_page_iam_marks_with_marker():
+    # for parity: IAM pages SimulatePrincipalPolicy by IsTruncated + Marker, not NextToken
+    clients, stub = _iam()
+    asked = {"PolicySourceArn": "arn:aws:iam::123456789012:role/Deployer",
+             "ActionNames": ["cloudformation:CreateChangeSet", "cloudformation:DescribeStacks"],
+             "ResourceArns": ["arn:aws:cloudformation:eu-west-1:123456789012:stack/lambdaserve-doc/*"]}
+    stub.add_response("simulate_principal_policy", {
+        "EvaluationResults": [_result("cloudformation:DescribeStacks", "allowed")],
+        "IsTruncated": True, "Marker": "page-2"}, asked)
+    stub.add_response("simulate_principal_policy", {
+        "EvaluationResults": [_result("cloudformation:CreateChangeSet", "explicitDeny")],
+        "IsTruncated": False}, {**asked, "Marker": "page-2"})
+    stub.add_response("simulate_principal_policy", {"EvaluationResults": [
+        _result("sts:GetCallerIdentity", "implicitDeny")]},
+        {"PolicySourceArn": asked["PolicySourceArn"], "ActionNames": ["sts:GetCallerIdentity"]})
+    with stub:
+        denied = denied_actions(clients, ARN, POLICY)
+    assert denied == ["cloudformation:CreateChangeSet", "sts:GetCallerIdentity"]
+    stub.assert_no_pending_responses()  # the second page was asked for
+
+
 def test_simulation_not_allowed_is_explained():
     clients, stub = _iam()
     stub.add_client_error("simulate_principal_policy", "AccessDenied", "not authorized")

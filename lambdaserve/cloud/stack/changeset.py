@@ -88,11 +88,9 @@ def create_change_set(clients: AwsClients, *, stack: str, name: str, template: M
 
 def _changes(clients: AwsClients, arn: str, first: dict[str, Any]) -> list[Change]:
     raw = list(first.get("Changes", []))
-    token = first.get("NextToken")
-    while token:
-        page = clients.call("cloudformation", "describe_change_set", ChangeSetName=arn, NextToken=token)
-        raw.extend(page.get("Changes", []))
-        token = page.get("NextToken")
+    if first.get("NextToken"):  # the status poll read page 1; the paginator reads the rest
+        raw += clients.paginate("cloudformation", "describe_change_set", "Changes", ChangeSetName=arn,
+                                PaginationConfig={"StartingToken": first["NextToken"]})
     changes = []
     for item in raw:
         rc = item.get("ResourceChange", {})

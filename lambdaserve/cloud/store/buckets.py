@@ -194,16 +194,10 @@ def delete_app_artifacts(clients: AwsClients, bucket: str | None, app: str, repo
 
 
 def _app_versions(clients: AwsClients, bucket: str, app: str) -> list[dict[str, str]]:
-    objects: list[dict[str, str]] = []
-    params = {"Bucket": bucket, "Prefix": f"{app}/"}
     try:
-        while True:
-            page = clients.call("s3", "list_object_versions", **params)
-            objects += [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            if not page.get("IsTruncated"):
-                return objects
-            params.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+        found = clients.paginate("s3", "list_object_versions", "Versions", "DeleteMarkers",
+                                 Bucket=bucket, Prefix=f"{app}/")
+        return [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in found]
     except ClientError as exc:
         if not _missing(exc):
             raise
