@@ -10,7 +10,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from lambdaserve.cli.invoke_io import check_answer, read_event
 from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.config import load_config, runtime_env
 from lambdaserve.errors import LambdaServeError
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
 
 
 class LocalContext:
@@ -75,7 +78,7 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
 @click.option("--region", default=None, help="With --remote: the AWS region.")
 @click.option("--endpoint-url", default=None, type=ENDPOINT_URL,
               help="With --remote: another AWS endpoint (e.g. moto).")
-def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: str,
+def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: Sandbox,
            remote: bool, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
     """Run one event through the function and print its result as JSON on stdout.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdaserve.cli import wiring
 from lambdaserve.config import Config, artifact_env
@@ -29,6 +29,9 @@ from lambdaserve.package.image import export_layout, load_build, unpack_rootfs
 from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings
 
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
+
 RUNTIME_DIR = "/var/runtime"  # where Lambda's managed Python runtime keeps awslambdaric
 
 
@@ -36,7 +39,7 @@ def _state(config: Config) -> Path:
     return config.project_dir / ".lambdaserve"
 
 
-def zip_spec(config: Config, zip_path: Path, *, sandbox: str, concurrency: int = 2,
+def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: int = 2,
              cache_dir: Path | None = None) -> FunctionSpec:
     """The spec that runs the built zip; BuildError (with the fix) if no Python of its version."""
     state = _state(config)

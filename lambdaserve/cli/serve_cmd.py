@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -44,6 +45,10 @@ from lambdaserve.errors import ModelLoadError
 from lambdaserve.runtime import docs
 from lambdaserve.runtime.formats import zero_inputs
 
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
+    from lambdaserve.emulator.fronts.apigw import ApiKind
+
 FRONTS = ("api", "url", "alb")
 
 
@@ -57,9 +62,10 @@ def _stderr_log() -> Callable[[str], None]:
     return log
 
 
-def api_settings(config: Config, api: str | None, spec: FunctionSpec,
+def api_settings(config: Config, api: ApiKind | None, spec: FunctionSpec,
                  api_keys: tuple[str, ...] = ()) -> ApiSettings:
-    return ApiSettings(kind=api or config.api.type, path=config.api.path, stage=config.api.stage,
+    kind: ApiKind = api or ("http" if config.api.type == "http" else "rest")  # config allows no other
+    return ApiSettings(kind=kind, path=config.api.path, stage=config.api.stage,
                        cors_origins=config.api.cors_origins, function_timeout_s=spec.timeout_s,
                        extra_get_paths=DOCS_GET_PATHS if config.api.docs else (),
                        # as the template sets them: REST decodes the page's gzip assets
@@ -115,7 +121,7 @@ def check_init(spec: FunctionSpec) -> None:
                               "then serve again.")
 
 
-def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: str | None,
+def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: ApiKind | None,
         front: str = "api", alb_multi_value: bool = False, api_keys: tuple[str, ...] = (),
         read_timeout_s: float | None = READ_TIMEOUT_S,
         worker: worker_python.WorkerPython | None = None) -> None:
@@ -174,7 +180,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
 
 
-def sandbox_note(sandbox: str) -> str | None:
+def sandbox_note(sandbox: Sandbox) -> str | None:
     """What the banner says about a sandbox that is looser than Lambda's filesystem."""
     if sandbox != "process":
         return None
@@ -183,7 +189,7 @@ def sandbox_note(sandbox: str) -> str | None:
             "makes them read-only.")
 
 
-def default_sandbox(artifact: Path | None) -> str:
+def default_sandbox(artifact: Path | None) -> Sandbox:
     """A built zip runs in the namespace sandbox where it can (Linux, root): read-only, with the
     deployed variables byte for byte; everything else in the process sandbox."""
     if artifact is not None and sys.platform.startswith("linux") and os.geteuid() == 0:
@@ -191,7 +197,7 @@ def default_sandbox(artifact: Path | None) -> str:
     return "process"
 
 
-def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
+def artifact_spec(config: Config, artifact: Path | None, sandbox: Sandbox | None,
                   concurrency: int, worker: worker_python.WorkerPython | None = None) -> FunctionSpec:
     """The spec for ``serve``'s options: the project folder, a built zip, or an image."""
     if sandbox == "container" and artifact is not None and artifact.is_file():
@@ -236,8 +242,8 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: str | None,
                    "connection is closed. 0: wait forever.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
-def serve(port: int, host: str, api: str | None, front: str, alb_multi_value: bool,
-          api_keys: tuple[str, ...], concurrency: int, sandbox: str | None, artifact: Path | None,
+def serve(port: int, host: str, api: ApiKind | None, front: str, alb_multi_value: bool,
+          api_keys: tuple[str, ...], concurrency: int, sandbox: Sandbox | None, artifact: Path | None,
           read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)

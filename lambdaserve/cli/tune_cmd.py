@@ -1,7 +1,7 @@
 """`lambdaserve tune`: local power tuning in the emulator, before any deploy.
 
 Each memory size runs in real awslambdaric workers under that size's memory cap and CPU
-share (a CFS quota, emulator/cpu.py); lambdaserve.tune turns the measurements into cost per
+share (a CFS quota, emulator/sandbox/cpu.py); lambdaserve.tune turns the measurements into cost per
 1M requests and recommendations. stdout gets the table; the progress bar goes to stderr.
 """
 
@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -23,7 +23,7 @@ from lambdaserve.cli import wiring
 from lambdaserve.config import Config, load_config
 from lambdaserve.emulator import Function
 from lambdaserve.emulator.sandbox import CpuLimit, host_cpus
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import LambdaServeError, UsageError
 from lambdaserve.runtime.formats import zero_inputs
 from lambdaserve.tune import (
     DEFAULT_PRICES,
@@ -42,11 +42,14 @@ from lambdaserve.tune import (
     set_memory,
 )
 
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
+
 
 def _payload(config: Config, event: Path | None, data: str | None) -> bytes:
     if event is not None and data is not None:
-        raise LambdaServeError("pass at most one of --event and --data",
-                               hint="--event FILE holds a whole event; --data '[[...]]' holds rows.")
+        raise UsageError("pass at most one of --event and --data",
+                         hint="--event FILE holds a whole event; --data '[[...]]' holds rows.")
     try:
         if event is not None:
             loaded = json.loads(event.read_text(encoding="utf-8"))
@@ -54,10 +57,10 @@ def _payload(config: Config, event: Path | None, data: str | None) -> bytes:
         if data is not None:
             return json.dumps({"data": json.loads(data)}).encode()
     except OSError as exc:
-        raise LambdaServeError(f"--event {event}: {exc.strerror}", hint="Check the path.") from exc
+        raise UsageError(f"--event {event}: {exc.strerror}", hint="Check the path.") from exc
     except json.JSONDecodeError as exc:
-        raise LambdaServeError(f"not valid JSON: {exc}",
-                               hint="Pass JSON rows, e.g. --data '[[5.1, 3.5, 1.4, 0.2]]'.") from exc
+        raise UsageError(f"not valid JSON: {exc}",
+                         hint="Pass JSON rows, e.g. --data '[[5.1, 3.5, 1.4, 0.2]]'.") from exc
     zeros = zero_inputs(config.signature) if config.signature is not None else None
     if zeros is None:
         zeros = _model_sample(config)
@@ -93,7 +96,7 @@ def _error_type(payload: bytes) -> str:
         return "error"
 
 
-def emulator_runner(config: Config, payload: bytes, *, cold_starts: int, requests: int, sandbox: str,
+def emulator_runner(config: Config, payload: bytes, *, cold_starts: int, requests: int, sandbox: Sandbox,
                     ) -> Runner:
     """Measure a size: ``cold_starts`` fresh environments (one invoke each), then ``requests``
     warm invokes in the last of them."""
@@ -187,7 +190,7 @@ def _table(runs: list[SizeRun], results: list[SizeResult], title: str) -> Table:
               help="Isolation of the local Lambda.")
 def tune(config_path: Path, memory: str, requests: int, cold_starts: int, data: str | None,
          event: Path | None, architecture: str | None, prices_file: Path | None, cold_ratio: float,
-         weight: float, strategy: str, apply_: bool, plot_path: Path | None, sandbox: str) -> None:
+         weight: float, strategy: str, apply_: bool, plot_path: Path | None, sandbox: Sandbox) -> None:
     """Measure cold start, warm latency and cost per memory size locally; recommend one."""
     config = load_config(config_path)
     sizes = parse_sizes(memory)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambdaserve.config import Config, runtime_env
 from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.sandbox import ContainerImage
 
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
 
-def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "process",
+
+def function_spec(config: Config, *, concurrency: int = 2, sandbox: Sandbox = "process",
                   task_root: Path | None = None, environment: dict[str, str] | None = None,
                   python: str | None = None, extra_pythonpath: tuple[Path, ...] = (),
                   binds: tuple[tuple[Path, str], ...] = (),
@@ -34,7 +38,7 @@ def function_spec(config: Config, *, concurrency: int = 2, sandbox: str = "proce
     return spec if python is None else dataclasses.replace(spec, python=python)
 
 
-def invoke_once(config: Config, payload: bytes, *, sandbox: str, log: Callable[[str], None],
+def invoke_once(config: Config, payload: bytes, *, sandbox: Sandbox, log: Callable[[str], None],
                 python: str | None = None,
                 extra_pythonpath: tuple[Path, ...] = ()) -> tuple[bytes, str | None]:
     """One cold invoke through a real local Lambda; log lines (START..REPORT) go to ``log``."""

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lambdaserve.config import Config
 from lambdaserve.errors import LambdaServeError
@@ -47,7 +47,7 @@ class WheelInfo:
 class PackageInfo:
     """The last build's sizes, in bytes (Lambda's decimal MB)."""
 
-    kind: str  # zip | image
+    kind: Literal["zip", "image"]
     unzipped: int = 0
     zipped: int = 0
     image: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from lambdaserve.doctor.context import DoctorContext
@@ -56,10 +56,13 @@ def skipped(message: str) -> Finding:
     return Finding(Severity.SKIPPED, message)
 
 
+CheckGroup = Literal["environment", "aws", "code", "package", "performance"]
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
-    group: str  # environment | aws | code | package | performance
+    group: CheckGroup
     description: str
     run: Callable[[DoctorContext], list[Finding]]
     local: bool = True  # needs neither AWS nor a smoke run: deploy's preflight runs these

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         FunctionSpec,
         InvokeResult,
         PayloadTooLargeError,
+        Sandbox,
         ThrottledError,
     )
 
@@ -39,7 +40,8 @@ _EXPORTS = {
     "FunctionSpec": "lambdaserve.emulator.execution.function",
     "InvokeResult": "lambdaserve.emulator.execution.function",
     "PayloadTooLargeError": "lambdaserve.emulator.execution.function",
+    "Sandbox": "lambdaserve.emulator.execution.function",
     "ThrottledError": "lambdaserve.emulator.execution.function",
 }
-__all__ = ["Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError", "ThrottledError"]
+__all__ = ["Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError", "Sandbox", "ThrottledError"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

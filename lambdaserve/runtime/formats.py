@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from lambdaserve.errors import RequestError
 from lambdaserve.runtime import table
@@ -17,8 +17,9 @@ from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, ch
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
 from lambdaserve.runtime.validation import DEFAULT_INPUT, MAX_DEPTH, RowChecker, checkers, kind_of, shown
 
-FORMAT_ROWS = "rows"
-FORMAT_OIP = "oip"
+FORMAT_ROWS: Final = "rows"
+FORMAT_OIP: Final = "oip"
+Protocol = Literal["rows", "oip"]  # FORMAT_ROWS or FORMAT_OIP
 _OIP_KIND = {"BOOL": "boolean", "BYTES": "string"}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -27,7 +28,7 @@ _EXAMPLE_HINT = 'Send {"data": [[...]]}, {"instances": [...]} or Open Inference 
 
 @dataclass
 class PredictRequest:
-    protocol: str  # FORMAT_ROWS or FORMAT_OIP
+    protocol: Protocol
     inputs: dict[str, list[Any]]
     rows: int
     probabilities: bool

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lambdaserve.cloud.aws import AwsClients, Sleep
 from lambdaserve.cloud.stack import changeset as cs
@@ -30,9 +30,12 @@ PushImage = Callable[[str], ImageArtifact]
 SETTLE_ROUNDS = 6  # each recovery ends in a settled state; a few rounds always suffice
 
 
+Outcome = Literal["created", "updated", "up-to-date", "cancelled"]
+
+
 @dataclass(frozen=True)
 class DeployResult:
-    outcome: str  # created | updated | up-to-date | cancelled
+    outcome: Outcome
     outputs: dict[str, str]
     changes: tuple[cs.Change, ...] = ()
     smoke: SmokeResult | None = None
@@ -195,7 +198,7 @@ class Executor:
         result = self._wait(stack_id, cursor)
         _raise_if_failed(request.stack, run.change_type, result)
         run.outputs = stack_outputs(self.clients, stack_id, stage=request.stage)
-        outcome = "created" if run.change_type == "CREATE" else "updated"
+        outcome: Outcome = "created" if run.change_type == "CREATE" else "updated"
         run.result = DeployResult(outcome, run.outputs, change_set.changes)
 
     def _smoke(self, run: _Run) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.cfn import common as c
@@ -45,9 +45,12 @@ class DeployRequest:
     template_url: str | None = None  # set when the template is too big to send inline
 
 
+StackAction = Literal["create", "update", "recreate", "continue-rollback", "wait", "stuck"]
+
+
 @dataclass(frozen=True)
 class StackPlan:
-    action: str  # create | update | recreate | continue-rollback | wait | stuck
+    action: StackAction
     status: str | None  # None: no stack
     stack_id: str = ""
 

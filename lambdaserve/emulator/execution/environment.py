@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from lambdaserve.emulator.execution.runtime_api import Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
@@ -40,11 +41,14 @@ class InvalidTransition(RuntimeError):
     """A bug in the emulator, never a user error."""
 
 
+OutcomeKind = Literal["ready", "response", "error", "init_error", "exited", "timeout", "undelivered"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How an init or an invocation ended."""
 
-    kind: str  # ready | response | error | init_error | exited | timeout | undelivered
+    kind: OutcomeKind
     body: bytes = b""
     error_type: str | None = None
     returncode: int | None = None

@@ -16,11 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 from lambdaserve.emulator.execution import lambda_text as text
 from lambdaserve.emulator.sandbox.container import ContainerImage
 from lambdaserve.emulator.sandbox.cpu import CpuLimit
 from lambdaserve.errors import EmulatorError
+
+# How a worker is isolated; each one's checks, argv and boot are in emulator/sandbox/.
+Sandbox = Literal["process", "namespace", "container"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class FunctionSpec:
     extra_pythonpath: tuple[Path, ...] = ()  # e.g. a folder holding awslambdaric for another python
     region: str = "us-east-1"
     concurrency: int = 2
-    sandbox: str = "process"  # process | namespace | container
+    sandbox: Sandbox = "process"
     # namespace: host folders bound read-only where the worker sees them, e.g. an extracted
     # zip at /var/task; task_root and extra_pythonpath under a bound folder are translated.
     binds: tuple[tuple[Path, str], ...] = ()

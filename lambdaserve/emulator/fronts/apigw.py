@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
@@ -31,9 +32,12 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 BUILTIN_ROUTES = (("GET", "/health"), ("GET", "/metadata"), ("GET", "/openapi.json"))
 
 
+ApiKind = Literal["rest", "http"]  # API Gateway's REST API (v1 events) or HTTP API (v2 events)
+
+
 @dataclass(frozen=True)
 class ApiSettings:
-    kind: str = "rest"  # rest | http
+    kind: ApiKind = "rest"
     path: str = "/predict"
     stage: str = "prod"
     cors_origins: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from lambdaserve.emulator.sandbox.cgroups import own_cgroup, write
 
@@ -34,13 +35,16 @@ def host_cpus() -> int:
         return os.cpu_count() or 1
 
 
+CgroupKind = Literal["cgroup2", "cgroup1"]
+
+
 @dataclass(frozen=True)
 class CpuLimit:
     """What a cap does, for reports."""
 
     requested_vcpus: float
     applied_vcpus: float | None  # the quota after init; None when nothing is enforced
-    kind: str  # cgroup2 | cgroup1 | none
+    kind: CgroupKind | Literal["none"]
     capped: bool  # the share exceeds the host's cores: the quota is the host's
     reason: str = ""  # why nothing is enforced
 
@@ -116,15 +120,17 @@ def _mkdir(base: Path) -> Path | None:
     return path
 
 
-def _candidates(root: Path) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
+def _candidates(root: Path) -> list[tuple[CgroupKind, Path]]:
+    found: list[tuple[CgroupKind, Path]] = []
     controllers = root / "cgroup.controllers"  # a pure v2 mount
     if controllers.exists() and "cpu" in controllers.read_text().split():
         found.append(("cgroup2", root / own_cgroup("").lstrip("/")))
     v1 = root / "cpu"
     if (v1 / "cpu.cfs_quota_us").exists():
         own = v1 / own_cgroup("cpu").lstrip("/")
-        found += [("cgroup1", own)] + ([("cgroup1", v1)] if own != v1 else [])
+        found.append(("cgroup1", own))
+        if own != v1:
+            found.append(("cgroup1", v1))
     return found
 
 

@@ -17,7 +17,7 @@ import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Literal, Protocol
 
 from lambdaserve.errors import BuildError
 
@@ -39,13 +39,16 @@ class LayerEntry:
         return self.source is None and not self.link
 
 
+LayerName = Literal["dependencies", "model", "code"]
+
+
 @dataclass(frozen=True)
 class Layer:
     digest: str  # of the gzip blob
     diff_id: str  # of the uncompressed tar
     size: int  # of the gzip blob
     path: Path  # the blob on disk
-    name: str  # dependencies | model | code, for history and progress
+    name: LayerName  # for history and progress
 
 
 def tree_entries(src: Path, dest: str) -> list[LayerEntry]:
@@ -127,7 +130,7 @@ def _tarinfo(entry: LayerEntry) -> tarfile.TarInfo:
     return info
 
 
-def write_layer(entries: Iterable[LayerEntry], blobs_dir: Path, name: str) -> Layer:
+def write_layer(entries: Iterable[LayerEntry], blobs_dir: Path, name: LayerName) -> Layer:
     """Write the layer blob into ``blobs_dir`` (named by its digest) and describe it."""
     blobs_dir.mkdir(parents=True, exist_ok=True)
     tmp = blobs_dir / f".{name}.partial"
@@ -152,7 +155,7 @@ def write_layer(entries: Iterable[LayerEntry], blobs_dir: Path, name: str) -> La
                  path=final, name=name)
 
 
-def cached_layer(entries: list[LayerEntry], blobs_dir: Path, cache_file: Path, name: str) -> Layer:
+def cached_layer(entries: list[LayerEntry], blobs_dir: Path, cache_file: Path, name: LayerName) -> Layer:
     """``write_layer`` unless the same inputs (by name, size, mtime) already made a blob here."""
     key = fingerprint(with_parents(entries))
     cache: dict[str, dict[str, str | int]] = {}

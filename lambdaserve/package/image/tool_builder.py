@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
@@ -27,20 +28,21 @@ from lambdaserve.package.process import Runner, run_command, tail
 from lambdaserve.package.registry.auth import Credentials
 from lambdaserve.package.registry.oci import PLATFORM_ARCH, ImageRef, parse_ref
 
-TOOLS = ("docker", "podman", "buildah")
+ToolName = Literal["docker", "podman", "buildah"]
+TOOLS: tuple[ToolName, ...] = ("docker", "podman", "buildah")
 _DIGEST_RE = re.compile(r"(sha256:[0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
 class ContainerTool:
-    name: str  # docker | podman | buildah
+    name: ToolName
     path: str
     global_args: tuple[str, ...] = ()  # e.g. buildah's --root/--storage-driver
     env: Mapping[str, str] = field(default_factory=dict)
 
 
 def detect_builder(*, which: Callable[[str], str | None] = shutil.which, runner: Runner = run_command,
-                   prefer: str | None = None) -> ContainerTool:
+                   prefer: ToolName | None = None) -> ContainerTool:
     """The first usable tool (``prefer`` first): docker only when its daemon answers."""
     skipped = []
     for name in ([prefer] if prefer else []) + [t for t in TOOLS if t != prefer]:

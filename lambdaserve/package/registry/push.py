@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.client import HTTPResponse
-from typing import BinaryIO, cast
+from typing import BinaryIO, Literal, cast
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.image.base import ACCEPT
@@ -23,6 +23,9 @@ from lambdaserve.package.registry.client import RegistryClient
 from lambdaserve.package.registry.oci import ImageRef, parse_ref
 from lambdaserve.package.registry.upload import DEFAULT_CHUNK, mount_blob, upload_blob
 
+BlobStatus = Literal["checking", "exists", "mounted", "uploading", "copying", "done"]  # while pushing
+BlobOutcome = Literal["exists", "mounted", "uploaded", "copied"]  # how a blob reached the registry
+
 
 @dataclass(frozen=True)
 class BlobProgress:
@@ -30,7 +33,7 @@ class BlobProgress:
     digest: str
     size: int
     done: int
-    status: str  # checking | exists | mounted | uploading | copying | done
+    status: BlobStatus
 
 
 @dataclass
@@ -38,7 +41,7 @@ class PushResult:
     ref: ImageRef
     digest: str  # the manifest's; deploy by digest, not tag
     bytes_uploaded: int = 0
-    statuses: dict[str, str] = field(default_factory=dict)  # blob name → exists|mounted|uploaded|copied
+    statuses: dict[str, BlobOutcome] = field(default_factory=dict)  # by blob name
     manifest_pushed: bool = True
     warnings: list[str] = field(default_factory=list)
 
@@ -110,8 +113,8 @@ def push_image(build: ImageBuild, target: str | ImageRef, *,
 
 def _push_blob(client: RegistryClient, source: RegistryClient, build: ImageBuild, ref: ImageRef,
                name: str, digest: str, size: int, from_base: bool,
-               progress: Callable[[BlobProgress], None], chunk_size: int) -> str:
-    def report(done: int, status: str) -> None:
+               progress: Callable[[BlobProgress], None], chunk_size: int) -> BlobOutcome:
+    def report(done: int, status: BlobStatus) -> None:
         progress(BlobProgress(name, digest, size, done, status))
 
     report(0, "checking")
@@ -126,7 +129,7 @@ def _push_blob(client: RegistryClient, source: RegistryClient, build: ImageBuild
             return "mounted"
     if from_base:
         opener = _remote_opener(source, build.base_ref.repository, digest)
-        status = "copied"
+        status: BlobOutcome = "copied"
     else:
         path = build.blob(digest)
 
