@@ -30,7 +30,7 @@ def to_onnx(model_path: Path, signature: Signature) -> bytes:
                                 "inputs = [{ name = \"input\", dtype = \"float32\", shape = [-1, 4] }].")
     with warnings.catch_warnings():  # torch 2.13 deprecates TorchScript; it still loads
         warnings.simplefilter("ignore", DeprecationWarning)
-        module = torch.jit.load(str(model_path), map_location="cpu").eval()
+        module = torch.jit.load(str(model_path), map_location="cpu").eval()  # type: ignore[no-untyped-call]
     examples = []
     for spec in signature.inputs:
         dtype = getattr(torch, _TORCH_DTYPES.get(spec.dtype, "float32"))

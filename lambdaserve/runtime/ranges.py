@@ -94,7 +94,7 @@ def all_in_range(values: list[Any], dtype: str) -> bool:
         if types != {int}:
             return False
         low, high = int_bounds(dtype)
-        return low <= min(values) and max(values) <= high
+        return bool(low <= min(values) and max(values) <= high)
     if not types <= {int, float}:
         return False
     try:
@@ -104,4 +104,4 @@ def all_in_range(values: list[Any], dtype: str) -> bool:
     if isinstance(total, float) and not math.isfinite(total):
         return False
     limit = float_limit(dtype)
-    return -limit < min(values) and max(values) < limit
+    return bool(-limit < min(values) and max(values) < limit)

@@ -58,7 +58,7 @@ def render_template(config: Config, artifact: Artifact, release: Release | None 
     }
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no type hints
     """Block style, no aliases, multi-line strings kept literal."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -75,8 +75,8 @@ _Dumper.add_representer(str, _str)
 
 def to_yaml(template: dict[str, Any]) -> str:
     """Deterministic YAML: keys in the order the generator built them, intrinsics in long form."""
-    return yaml.dump(template, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=4096)
+    return str(yaml.dump(template, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=4096))
 
 
 def to_json(template: dict[str, Any]) -> str:

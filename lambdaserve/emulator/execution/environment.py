@@ -211,7 +211,7 @@ class ExecutionEnvironment:
         with self._cv:
             self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
                               timeout=max(0.0, deadline - time.monotonic()))
-            taken, dead, code = self._current is invocation, self._state is State.DEAD, self._returncode
+            taken, dead, code = self._current is invocation, self._is_dead(), self._returncode
             outcome = self._outcome if taken else None
             if self._queued is invocation:
                 self._queued = None
@@ -225,6 +225,9 @@ class ExecutionEnvironment:
         self.last_used = self._clock()
         self.log.switch([], end_line=True)  # everything printed before the POST is in the pipe now
         return outcome or Outcome("timeout")
+
+    def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
+        return self._state is State.DEAD
 
     def _answered(self, invocation: Invocation) -> bool:  # caller holds self._cv
         return self._current is invocation and self._outcome is not None

@@ -83,7 +83,7 @@ def load(settings: RuntimeSettings) -> TorchScriptModel:
     try:
         with warnings.catch_warnings():  # torch 2.13 deprecates TorchScript; it still loads and runs
             warnings.simplefilter("ignore", DeprecationWarning)
-            module = torch.jit.load(str(path), map_location="cpu")
+            module = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
     except Exception as exc:
         raise load_failed("torch.jit", path, exc, "Save the model with torch.jit.script(model).save(path) "
                                                   "(or torch.jit.trace); a state_dict or a pickled "
