@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lambdaserve.config import Config, load_config
-from lambdaserve.errors import BuildError
+from lambdaserve.errors import UsageError
 from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.zip import build_zip, human
 
@@ -87,7 +87,7 @@ def build(package: str | None, builder: str, push: str | None, config_path: Path
         build_image_package(config, builder, push)
         return
     if push or builder != "daemonless":
-        raise BuildError("--push and --builder apply to images only",
+        raise UsageError("--push and --builder apply to images only",
                          hint="Pass --package image, or drop those options for a zip.")
     BUILDERS[kind](config)
 

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import LambdaServeError, UsageError
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,18 @@ def load_prices(path: Path, base: Prices = DEFAULT_PRICES) -> Prices:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise LambdaServeError(f"--prices {path}: {exc.strerror}", hint=hint) from exc
+        raise UsageError(f"--prices {path}: {exc.strerror}", hint=hint) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise LambdaServeError(f"--prices {path} is not valid TOML: {exc}", hint=hint) from exc
+        raise UsageError(f"--prices {path} is not valid TOML: {exc}", hint=hint) from exc
     unknown = set(raw) - {"as_of", "region", "per_million_requests", "init_billed", "gb_second"}
     if unknown:
-        raise LambdaServeError(f"--prices {path}: unknown keys {', '.join(sorted(unknown))}", hint=hint)
+        raise UsageError(f"--prices {path}: unknown keys {', '.join(sorted(unknown))}", hint=hint)
     try:
         gb_second = {**base.gb_second, **{str(k): float(v) for k, v in raw.get("gb_second", {}).items()}}
         per_request = float(raw["per_million_requests"]) / 1_000_000 if "per_million_requests" in raw \
             else base.per_request
     except (TypeError, ValueError, AttributeError) as exc:
-        raise LambdaServeError(f"--prices {path}: prices must be numbers ({exc})", hint=hint) from exc
+        raise UsageError(f"--prices {path}: prices must be numbers ({exc})", hint=hint) from exc
     return Prices(as_of=str(raw.get("as_of", f"{base.as_of} + {path.name}")),
                   region=str(raw.get("region", base.region)), gb_second=gb_second,
                   per_request=per_request, init_billed=bool(raw.get("init_billed", base.init_billed)))

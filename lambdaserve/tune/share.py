@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import UsageError
+from lambdaserve.runtime.limits import MB_PER_VCPU
+from lambdaserve.runtime.limits import MEMORY_MAX_MB as MAX_MB
+from lambdaserve.runtime.limits import MEMORY_MIN_MB as MIN_MB
 
-MB_PER_VCPU = 1769  # 1,769 MB = one vCPU of CPU time, linearly (AWS's documentation)
-MIN_MB, MAX_MB = 128, 10240
 DEFAULT_SIZES = (128, 256, 512, 1024, 1769, 3008, 5120, 10240)
 
 
@@ -19,10 +20,10 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError as exc:
-        raise LambdaServeError(f"--memory {text!r} is not a list of whole megabytes",
-                               hint="Pass sizes in MB separated by commas, e.g. 512,1024,1769.") from exc
+        raise UsageError(f"--memory {text!r} is not a list of whole megabytes",
+                         hint="Pass sizes in MB separated by commas, e.g. 512,1024,1769.") from exc
     bad = [s for s in sizes if not MIN_MB <= s <= MAX_MB]
     if not sizes or bad:
-        raise LambdaServeError(f"--memory {text!r}: Lambda allows {MIN_MB}-{MAX_MB} MB",
-                               hint=f"Use sizes between {MIN_MB} and {MAX_MB} MB, e.g. 512,1024,1769.")
+        raise UsageError(f"--memory {text!r}: Lambda allows {MIN_MB}-{MAX_MB} MB",
+                         hint=f"Use sizes between {MIN_MB} and {MAX_MB} MB, e.g. 512,1024,1769.")
     return tuple(sizes)

@@ -97,6 +97,13 @@ def test_a_missing_lambdaserve_toml_exits_3_on_every_command_that_reads_it(path,
     ["serve", "--port", "70000"],
     ["template", "--config", "PROJECT", "--zip", "s3://b/k.zip", "--image", "x@sha256:0"],
     ["template", "--config", "PROJECT", "--zip", "bucket/key"],
+    ["tune", "--config", "PROJECT", "--memory", "lots"],
+    ["tune", "--config", "PROJECT", "--memory", "64"],  # under Lambda's 128 MB
+    ["tune", "--config", "PROJECT", "--data", "[[1]]", "--event", "event.json"],
+    ["tune", "--config", "PROJECT", "--data", "[[1]"],
+    ["tune", "--config", "PROJECT", "--event", "/nonexistent/event.json"],
+    ["tune", "--config", "PROJECT", "--prices", "/nonexistent/prices.toml"],
+    ["build", "--config", "PROJECT", "--package", "zip", "--push", "127.0.0.1:5000/x:1"],
 ], ids=" ".join)
 def test_a_bad_argument_exits_2(args, tmp_path):
     result = _run([str(_project(tmp_path)) if arg == "PROJECT" else arg for arg in args])
