@@ -121,7 +121,7 @@ _Job = tuple[Callable[[], "subprocess.Popen[bytes]"], "Future[subprocess.Popen[b
 class Spawner:
     """Runs every Popen on one long-lived thread.
 
-    The worker sets PR_SET_PDEATHSIG itself (shim/sitecustomize.py: no preexec_fn, which can
+    The worker sets PR_SET_PDEATHSIG itself (sandbox/shim/sitecustomize.py: no preexec_fn, which can
     deadlock a threaded parent). It fires when the *thread* that forked the child exits, not
     the process; invocations arrive on short-lived server threads, so forking there would kill
     warm workers.

@@ -5,7 +5,7 @@ Routes are exact paths, or end in ``/{proxy+}`` (a greedy path variable, as in t
 
 API keys (``api.auth = api_key``): a REST API answers 403 ``{"message": "Forbidden"}`` before
 the integration when ``x-api-key`` is missing or unknown on a route that requires a key. The
-deployed stack's key is made by the usage plan (cloud/template_rest.py); locally the keys come
+deployed stack's key is made by the usage plan (cloud/cfn/rest_api.py); locally the keys come
 from ``serve --api-key`` or ``LAMBDASERVE_API_KEYS``.
 """
 

@@ -1,7 +1,7 @@
 """The container sandbox: a built image's root filesystem as the worker's whole world.
 
 The worker is the image's own ENTRYPOINT + CMD (for our images, ``python3 -m awslambdaric``
-with the handler), started by ``sandbox_boot.py --root``: a private mount namespace where the
+with the handler), started by ``boot.py --root``: a private mount namespace where the
 unpacked rootfs is ``/``, read-only, with a fresh /tmp of the ephemeral size, /proc, a read-only
 /sys and a /dev without shm, then ``chroot``. It shares the host's network, so it reaches its
 Runtime API on 127.0.0.1, and stays the emulator's child, in its own process group and memory

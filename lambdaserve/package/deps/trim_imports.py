@@ -22,7 +22,7 @@ for other inputs than a zero row. Hence the KEEP list, and an opt-out.
 
 ``build.sourceless_dependencies`` is checked the same way, after the trim: the tree's
 dependency .py files and their __pycache__ .pyc are swapped for the sourceless layer's
-legacy-location .pyc (deps.py), and the smoke runs again against the first run's answers.
+legacy-location .pyc (deps/layer.py), and the smoke runs again against the first run's answers.
 On a mismatch the dependencies ship with their sources.
 """
 

@@ -1,0 +1,143 @@
+"""Every `lambdaserve.…` name and `*.py` path the docs and docstrings mention exists.
+
+A module map that names a moved file sends the next reader to the wrong place; this
+keeps docs/*.md, DEVELOPERS.md, README.md and every docstring under lambdaserve/ honest.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "lambdaserve"
+DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "DEVELOPERS.md", ROOT / "README.md"]
+
+_DOTTED = re.compile(r"(?<![\w./-])lambdaserve(?:\.[A-Za-z_]\w*)+")
+_PY_PATH = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-]+\.py)\b")
+# Dotted words that end like a file name (lambdaserve.toml, lambdaserve.onnx.toml) are files.
+_FILE_SUFFIXES = {"toml", "json", "yaml", "yml", "md", "txt", "log", "svg", "zip", "py", "onnx"}
+
+
+def _docstrings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = [tree, *(n for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))]
+    return [text for node in nodes if (text := ast.get_docstring(node))]
+
+
+def _texts() -> list[tuple[str, Path, str]]:
+    """(where, the folder relative paths start from, text) for every doc and docstring."""
+    found = [(str(doc.relative_to(ROOT)), doc.parent, doc.read_text(encoding="utf-8")) for doc in DOCS]
+    for module in sorted(PACKAGE.rglob("*.py")):
+        if "vendor" in module.parts:
+            continue
+        found += [(str(module.relative_to(ROOT)), module.parent, text) for text in _docstrings(module)]
+    return found
+
+
+TEXTS = _texts()
+
+
+SOURCE_DIRS = ("lambdaserve", "tests", "benchmarks", "examples", "scripts", "docs")
+# Placeholders in docstrings that explain a user's files ("the file pkg.py", "m.pyc stands for m.py").
+_EXAMPLE_FILES = {"pkg.py", "m.py"}
+
+
+@cache
+def _file_names() -> frozenset[str]:
+    return frozenset(p.name for folder in SOURCE_DIRS for p in (ROOT / folder).rglob("*.py"))
+
+
+@cache
+def _top_level_names(module: Path) -> dict[str, ast.AST]:
+    """What a module defines at its top (defs, classes, assignments, imports, lazy exports)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    names: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names[node.name] = node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update({t.id: node for t in targets if isinstance(t, ast.Name)})
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value:
+                names.update({e.value: node for e in ast.walk(node.value)
+                              if isinstance(e, ast.Constant) and isinstance(e.value, str)})
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update({(a.asname or a.name).split(".")[0]: node for a in node.names})
+        elif isinstance(node, ast.If):  # if TYPE_CHECKING: imports
+            names.update({(a.asname or a.name): n for n in node.body
+                          if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names})
+    return names
+
+
+def _module_file(dotted: str) -> Path | None:
+    base = ROOT.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _dotted_resolves(dotted: str) -> bool:
+    """Without importing: a module file, then names defined in it (a class's own names for a.B.c)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = _module_file(".".join(parts[:cut]))
+        if module is None:
+            continue
+        rest = parts[cut:]
+        if not rest:
+            return True
+        found = _top_level_names(module).get(rest[0])
+        if found is None:
+            return False
+        if len(rest) > 1 and isinstance(found, ast.ClassDef):
+            inner = {n.name for n in found.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+            inner |= {t.id for n in found.body if isinstance(n, ast.AnnAssign | ast.Assign)
+                      for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                      if isinstance(t, ast.Name)}
+            return rest[1] in inner
+        return True
+    return False
+
+
+def _path_resolves(ref: str, start: Path) -> bool:
+    if "/" not in ref:
+        return ref in _EXAMPLE_FILES or ref in _file_names()
+    bases = [ROOT, PACKAGE, *(p for p in (start, *start.parents) if p.is_relative_to(ROOT))]
+    return any((base / ref).is_file() for base in bases)
+
+
+def _references(pattern: re.Pattern[str]) -> list[tuple[str, Path, str]]:
+    return sorted({(where, start, m.group(0)) for where, start, text in TEXTS
+                   for m in pattern.finditer(text)})
+
+
+def test_the_texts_are_found_and_mention_modules_and_paths():
+    assert len(DOCS) >= 3 and all(doc.is_file() for doc in DOCS)
+    assert len(_references(_DOTTED)) > 20 and len(_references(_PY_PATH)) > 20  # the scan sees them
+
+
+@pytest.mark.parametrize(("where", "start", "dotted"),
+                         [r for r in _references(_DOTTED) if r[2].rsplit(".", 1)[1] not in _FILE_SUFFIXES],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_lambdaserve_name_resolves(where: str, start: Path, dotted: str) -> None:
+    assert _dotted_resolves(dotted), f"{where} names {dotted}, which does not exist"
+
+
+@pytest.mark.parametrize(("where", "start", "ref"), _references(_PY_PATH),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_py_path_resolves(where: str, start: Path, ref: str) -> None:
+    assert _path_resolves(ref, start), f"{where} names {ref}, which does not exist"
+
+
+def test_a_stale_reference_is_caught():
+    assert not _dotted_resolves("lambdaserve.aws")  # the module lives in lambdaserve.cloud now
+    assert not _dotted_resolves("lambdaserve.errors.NoSuchError")
+    assert not _path_resolves("lambdaserve/aws.py", ROOT)
+    assert _path_resolves("cloud/aws.py", PACKAGE) and _dotted_resolves("lambdaserve.errors.LambdaServeError")
