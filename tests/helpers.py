@@ -7,9 +7,13 @@ reason starts with ``PLATFORM_SKIP`` (use ``skip_on_platform``).
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
@@ -17,6 +21,18 @@ import pytest
 
 REQUIRE_ALL = os.environ.get("LAMBDASERVE_REQUIRE_ALL") == "1"
 PLATFORM_SKIP = "platform:"
+# What tests build once and reuse across runs: Debian base images, pip's wheels, dependency layers.
+CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
+
+
+@contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """One builder of CACHE/``name`` at a time, across pytest-xdist workers and sessions: the
+    second waits, then finds what the first built."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def require_tool(name: str) -> str:

@@ -14,6 +14,8 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CASES = '''
@@ -72,7 +74,7 @@ def test_never_collected():
 '''
 
 
-def _outcomes(tmp_path: Path, require_all: bool) -> dict[str, str]:
+def _outcomes(tmp_path: Path, require_all: bool, *extra: str) -> dict[str, str]:
     (tmp_path / "test_cases.py").write_text(textwrap.dedent(CASES))
     (tmp_path / "test_module_skip.py").write_text(textwrap.dedent(MODULE_SKIP))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the project's settings
@@ -83,7 +85,7 @@ def _outcomes(tmp_path: Path, require_all: bool) -> dict[str, str]:
     subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-c",
          str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), f"--basetemp={tmp_path / 'bt'}",
-         f"--junitxml={xml}", "--continue-on-collection-errors", "-q",
+         f"--junitxml={xml}", "--continue-on-collection-errors", "-q", *extra,
          str(tmp_path / "test_cases.py"), str(tmp_path / "test_module_skip.py")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     outcomes = {}
@@ -104,8 +106,9 @@ def test_without_require_all_skips_stay_skips(tmp_path):
     assert "test_never_collected" not in outcomes
 
 
-def test_under_require_all_every_skip_fails_but_platform_skips(tmp_path):
-    outcomes = _outcomes(tmp_path, require_all=True)
+@pytest.mark.parametrize("extra", [(), ("-n", "2")], ids=["one-process", "xdist"])
+def test_under_require_all_every_skip_fails_but_platform_skips(tmp_path, extra):
+    outcomes = _outcomes(tmp_path, True, *extra)  # CI runs the suite on two xdist workers
     assert outcomes["test_passes"] == "passed"
     for name in ("test_plain_skip", "test_importorskip", "test_require_module", "test_require_tool",
                  "test_skipif_marker"):

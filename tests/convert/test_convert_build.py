@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from lambdaserve.convert import convert_project
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.zip.build import MB, build_zip
 from tests.examples import make_example
-
-CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
+from tests.helpers import CACHE, cache_lock
 
 
 @pytest.mark.slow  # pip resolves onnxruntime for python3.12 (PyPI once, then the test cache)
@@ -22,8 +20,9 @@ def test_the_onnx_config_builds_a_zip_without_scikit_learn_under_45_mb(tmp_path:
                                                                       py312: Interpreter) -> None:
     project = make_example("iris", tmp_path / "iris")
     done = convert_project(load_config(project))
-    built = build_zip(load_config(done.config_path), interpreter=py312, out_dir=tmp_path / "out",
-                      cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels")
+    with cache_lock("deps"):
+        built = build_zip(load_config(done.config_path), interpreter=py312, out_dir=tmp_path / "out",
+                          cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels")
     packages = {name.lower() for name, _ in built.packages}
     assert "onnxruntime" in packages and "scikit-learn" not in packages and "scipy" not in packages
     assert built.zipped_bytes <= 45 * MB and not built.needs_s3

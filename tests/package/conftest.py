@@ -26,9 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import require_tool
+from tests.helpers import CACHE, cache_lock, require_tool
 
-CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
 BASE_LAYOUT = CACHE / "base-bookworm-python3-v2"
 TRIXIE_LAYOUT = CACHE / "base-trixie-python3-v1"
 # python3-pip only so the exported Dockerfile's `RUN pip install` lines can run on this base.
@@ -164,9 +163,10 @@ def make_base_layout(dest: Path, suite: str = "bookworm") -> None:
 def push_base(registry: LocalRegistry, layout: Path, suite: str) -> str:
     """Make ``layout`` once (cached), push it as ``base/debian-python:<suite>``; its reference."""
     skopeo = require_tool("skopeo")
-    if not (layout / "index.json").is_file():
-        layout.parent.mkdir(parents=True, exist_ok=True)
-        make_base_layout(layout, suite)
+    with cache_lock(layout.name):  # xdist workers: one mmdebstrap, the others wait for it
+        if not (layout / "index.json").is_file():
+            layout.parent.mkdir(parents=True, exist_ok=True)
+            make_base_layout(layout, suite)
     ref = f"{registry.host}/{BASE_REPO}:{suite}"
     done = subprocess.run([skopeo, "copy", "--all", "--dest-tls-verify=false", "--quiet",
                            f"oci:{layout}:{suite}", f"docker://{ref}"],
@@ -236,6 +236,9 @@ def cached_installer(config, requirements, scratch: Path) -> Path:  # build.imag
     from lambdaserve.package.deps.layer import dependency_layer
 
     fn = config.function
-    return dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
-                            cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels",
-                            interpreter=find_interpreter(fn.python)).root
+    with cache_lock("deps"):
+        layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
+                                 cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels",
+                                 interpreter=find_interpreter(fn.python))
+        layer.wait()  # its zip part is written in the background: finish before the lock goes
+    return layer.root

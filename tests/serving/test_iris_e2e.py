@@ -32,8 +32,8 @@ from lambdaserve.cli.main import cli
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import find_interpreter
 from tests.examples import make_example
-from tests.helpers import require, require_tool
-from tests.package.conftest import CACHE, LocalRegistry, free_port
+from tests.helpers import CACHE, cache_lock, require, require_tool
+from tests.package.conftest import LocalRegistry, free_port
 
 # A cold machine downloads scikit-learn, scipy and numpy for cp313 and builds a Debian base.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -96,7 +96,9 @@ def iris_built(tmp_path_factory: pytest.TempPathFactory, registry: LocalRegistry
     (project / "lambdaserve.toml").write_text(toml)
     _share_build_cache(project)
     image_ref = f"{registry.host}/iris:latest"
-    return Iris(project, image_ref, _build(project, image_ref))
+    with cache_lock("iris-e2e"):  # the cache is shared (symlinked) with any other session's build
+        built = _build(project, image_ref)
+    return Iris(project, image_ref, built)
 
 
 def _share_build_cache(project: Path) -> None:

@@ -24,9 +24,8 @@ from lambdaserve.emulator import Function
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime import settings
-from tests.helpers import require
+from tests.helpers import CACHE, cache_lock, require
 from tests.models import Made, sklearn_classifier
-from tests.package.conftest import CACHE
 
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
              'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n')
@@ -40,7 +39,8 @@ def iris_zip(tmp_path_factory: pytest.TempPathFactory,
     project.mkdir()
     made = sklearn_classifier(project)
     (project / "lambdaserve.toml").write_text(IRIS_TOML)
-    built = build_zip(load_config(project), cache_dir=CACHE / "serve-zip", interpreter=py312)
+    with cache_lock("serve-zip"):
+        built = build_zip(load_config(project), cache_dir=CACHE / "serve-zip", interpreter=py312)
     yield project, built.path, made
 
 
