@@ -539,7 +539,13 @@ def invoke_api() -> list[Case]:
     return cases
 
 
+def invoke_cases() -> list[Case]:
+    """The Invoke API's cases: the same bytes whatever the API kind, so they run once."""
+    return [Case(f"invoke-{c.id}", c.wire, c.statuses, c.message, direct=c.direct) for c in invoke_api()]
+
+
 def cases(api: str) -> list[Case]:
+    """The API front's cases for ``api`` (rest or http)."""
     out = [Case(f"json-{name}", _predict(body, api=api), statuses=(400,)) for name, body in malformed_json()]
     out += [
         Case(f"shape-{name}", _predict(body, api=api), statuses=(400,), message=want)
@@ -562,7 +568,6 @@ def cases(api: str) -> list[Case]:
         Case(f"http-{c.id}", c.wire, c.statuses, c.message, c.json_body, stall=c.stall)
         for c in headers_methods_paths(api) + malformed_http(api)
     ]
-    out += [Case(f"invoke-{c.id}", c.wire, c.statuses, c.message, direct=c.direct) for c in invoke_api()]
     ids = [c.id for c in out]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     return out

@@ -8,6 +8,8 @@ no 5xx, no dropped connection, no broken worker. One server per API kind serves 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -22,14 +24,20 @@ APIS = ("rest", "http")
 CASES = {api: corpus.cases(api) for api in APIS}
 IDS = [c.id for c in CASES["rest"]]
 assert [c.id for c in CASES["http"]] == IDS  # one list of ids; each API kind its own bytes
+INVOKE = corpus.invoke_cases()  # the Invoke API's bytes do not depend on the API kind: run once
 
 
-@pytest.fixture(scope="module", params=APIS)
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    api = request.param
-    project = make_project(tmp_path_factory.mktemp(f"corpus-{api}"), api)
-    with serving(project, read_timeout_s=1.0) as port:
-        yield api, port
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """A serve per API kind, both up for the whole module: the port by API kind."""
+    with ExitStack() as stack:
+        ports, projects = {}, []
+        for api in APIS:
+            project = make_project(tmp_path_factory.mktemp(f"corpus-{api}"), api)
+            ports[api] = stack.enter_context(serving(project, read_timeout_s=1.0))
+            projects.append(project)
+        yield ports
+    for project in projects:  # after each serve stopped
         # no fault while serving: no traceback, no 5xx from the function or the server itself
         log = (project / "serve.log").read_text(errors="replace")
         assert "Traceback" not in log and '"status":5' not in log, log[-3000:]
@@ -39,7 +47,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def test_the_corpus_is_big_enough():
     for api in APIS:
-        assert len(CASES[api]) >= 500
+        assert len(CASES[api]) + len(INVOKE) >= 600
 
 
 def _check(case: corpus.Case, answer: Answer) -> None:
@@ -61,13 +69,21 @@ def _check(case: corpus.Case, answer: Answer) -> None:
         assert case.message in answer.body.decode("utf-8", "replace"), answer
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("index", range(len(IDS)), ids=IDS)
-def test_a_client_mistake_is_a_4xx_and_the_server_serves_on(served, index: int):
-    api, port = served
+def test_a_client_mistake_is_a_4xx_and_the_server_serves_on(servers, api: str, index: int):
     case = CASES[api][index]
-    answer = exchange(port, case.wire, stall=case.stall)
+    answer = exchange(servers[api], case.wire, stall=case.stall)
     _check(case, answer)
-    check_served(port, api)
+    check_served(servers[api], api)
+
+
+@pytest.mark.parametrize("index", range(len(INVOKE)), ids=[c.id for c in INVOKE])
+def test_an_invoke_api_mistake_is_lambdas_answer_and_the_server_serves_on(servers, index: int):
+    case = INVOKE[index]
+    answer = exchange(servers["rest"], case.wire, stall=case.stall)
+    _check(case, answer)
+    check_served(servers["rest"], "rest")
 
 
 def test_case_bodies_are_what_they_claim(tmp_path: Path):
