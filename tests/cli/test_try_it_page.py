@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,27 +114,8 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize(("front", "path"), [([], "/prod/docs"), (["--front", "url"], "/docs")],
-                         ids=["rest", "function-url"])
-def test_a_person_fills_in_a_row_and_reads_the_models_prediction(iris, browser, tmp_path, front, path):
-    import joblib
-    from selenium.webdriver.common.by import By
-
-    expected = int(joblib.load(iris / "model.joblib").predict([ROW])[0])
-    proc, url = _serve(iris, *front)
-    try:
-        assert url.endswith(path)
-        browser.get(url)
-        status, shown = _execute(browser, ROW)
-        request_url = browser.find_element(
-            By.CSS_SELECTOR, "#operations-default-predict .request-url pre").text
-        browser.save_screenshot(str(tmp_path / "try-it.png"))  # for a person to look at; not kept
-    finally:
-        err = _stop(proc)
-    assert status == "200"
-    assert request_url == url.removesuffix("/docs") + "/predict"  # Execute stayed on this stage
-    assert json.loads(shown) == {"predictions": [expected]}
-    # Each asset came from the function itself: nothing from a CDN, nothing missing.
+def _assert_assets_came_from_the_function(err: str) -> None:
+    """Each asset came from the function itself: nothing from a CDN, nothing missing."""
     bundle = re.search(r'"GET \S*/docs/5\.35\.0/swagger-ui-bundle\.js HTTP/1\.1" 200 (\d+)', err)
     assert bundle, err[-3000:]
     assert int(bundle[1]) < 600_000  # the browser got it gzipped (1.7 MB plain), decoded by the front
@@ -141,7 +123,35 @@ def test_a_person_fills_in_a_row_and_reads_the_models_prediction(iris, browser, 
     assert re.search(r'"POST \S*/predict HTTP/1\.1" 200', err)
 
 
-def test_with_api_key_auth_a_person_authorizes_then_predicts(keyed_iris, browser, tmp_path):
+def _request_url(browser: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(browser.find_element(By.CSS_SELECTOR, "#operations-default-predict .request-url pre").text)
+
+
+# The REST stage's page is walked by the API-key flow below (without, then with the key): one
+# flow per front, not the same steps twice.
+def test_a_person_fills_in_a_row_and_reads_the_models_prediction_through_a_function_url(
+        iris, browser, tmp_path):
+    import joblib
+
+    expected = int(joblib.load(iris / "model.joblib").predict([ROW])[0])
+    proc, url = _serve(iris, "--front", "url")
+    try:
+        assert url.endswith("/docs") and "/prod/" not in url
+        browser.get(url)
+        status, shown = _execute(browser, ROW)
+        request_url = _request_url(browser)
+        browser.save_screenshot(str(tmp_path / "try-it.png"))  # for a person to look at; not kept
+    finally:
+        err = _stop(proc)
+    assert status == "200"
+    assert request_url == url.removesuffix("/docs") + "/predict"  # Execute stayed on this front
+    assert json.loads(shown) == {"predictions": [expected]}
+    _assert_assets_came_from_the_function(err)
+
+
+def test_with_api_key_auth_a_person_authorizes_then_predicts_on_the_rest_stage(keyed_iris, browser, tmp_path):
     import joblib
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
@@ -150,6 +160,7 @@ def test_with_api_key_auth_a_person_authorizes_then_predicts(keyed_iris, browser
     expected = int(joblib.load(keyed_iris / "model.joblib").predict([ROW])[0])
     proc, url = _serve(keyed_iris)
     try:
+        assert url.endswith("/prod/docs")
         browser.get(url)  # the page loads without a key: a browser cannot send one
         wait = WebDriverWait(browser, 60)
         # for parity: without the key, API Gateway REST's own 403 reaches the page.
@@ -162,8 +173,11 @@ def test_with_api_key_auth_a_person_authorizes_then_predicts(keyed_iris, browser
         browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.authorize").click()
         browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.btn-done").click()
         status, shown = _execute(browser, ROW)
+        request_url = _request_url(browser)
         browser.save_screenshot(str(tmp_path / "try-it-key.png"))
     finally:
         err = _stop(proc)
     assert (status, json.loads(shown)) == ("200", {"predictions": [expected]})
+    assert request_url == url.removesuffix("/docs") + "/predict"  # Execute stayed on the stage
     assert err.count('integrationError="no valid x-api-key"') == 1
+    _assert_assets_came_from_the_function(err)
