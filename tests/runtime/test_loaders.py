@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from lambdaserve.errors import RequestError
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.signature import Signature, TensorSpec
 from tests import models
+from tests.helpers import require_module
 from tests.models import Made, runtime_settings
 
 
@@ -26,6 +29,23 @@ def _same(answer: dict[str, Any], expected: dict[str, Any]) -> None:
     assert set(answer) == set(expected)
     for name, value in expected.items():
         np.testing.assert_allclose(np.asarray(answer[name]), np.asarray(value), rtol=1e-6, err_msg=name)
+
+
+@pytest.mark.slow  # a fresh interpreter imports scikit-learn and skops
+def test_a_skops_model_loads_without_importing_torch_beside_it(tmp_path: Path) -> None:
+    # skops' trusted-type scan walks scikit-learn, whose torch shim imports torch when installed
+    # (as it is here): seconds at every cold start of a worker that never uses it.
+    require_module("torch")
+    made = models.sklearn_classifier(tmp_path, "skops")
+    script = (f"import sys; from lambdaserve.runtime.loaders import load_model; "
+              f"from tests.models import runtime_settings; "
+              f"m = load_model(runtime_settings(__import__('pathlib').Path({str(made.path)!r}))); "
+              f"print(m.framework, 'torch' in sys.modules); import importlib.util as u; "
+              f"print('torch', u.find_spec('torch') is not None)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["sklearn", "False", "torch", "True"]  # and torch is found after
 
 
 @pytest.mark.parametrize("fmt", ["joblib", "pickle", "skops"])

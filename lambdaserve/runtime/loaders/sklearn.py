@@ -7,10 +7,12 @@ The signature comes from the fitted estimator: ``n_features_in_``, ``feature_nam
 
 from __future__ import annotations
 
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError, RequestError
@@ -37,9 +39,37 @@ _TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
 log = loader_log()
 
 
-def _load_skops(path: Path) -> Any:
+class _TorchHidden:
+    """A meta path finder that hides torch while skops.io is imported.
+
+    skops' list of trusted types walks every scikit-learn subpackage, and scikit-learn's
+    array-API shim for torch imports torch whenever it is installed: seconds of init that a
+    scikit-learn model never uses (an image or venv holding both frameworks, the test suite).
+    pkgutil's walk skips a subpackage whose import fails. A later ``import torch`` works.
+    """
+
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden while skops loads)", name=name)
+        return None
+
+
+def _import_skops_io() -> Any:  # skops ships no type hints
+    hide = None if "torch" in sys.modules else _TorchHidden()
+    if hide is not None:
+        sys.meta_path.insert(0, hide)
     try:
         import skops.io as sio
+    finally:
+        if hide is not None:
+            sys.meta_path.remove(hide)
+    return sio
+
+
+def _load_skops(path: Path) -> Any:
+    try:
+        sio = _import_skops_io()
     except ImportError as exc:
         raise missing_framework("sklearn", "skops", exc) from exc
     try:
