@@ -64,6 +64,12 @@ class Stats:
     by_method: dict[str, int] = field(default_factory=dict)
 
 
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry ``attempt`` (1-based): 0.5, 1, 2, 4, then 8 at most."""
+    return float(min(0.5 * 2 ** (attempt - 1), 8.0))
+
+
 class RegistryClient:
     def __init__(self, registry: str, *, insecure: bool = False,
                  credentials: CredentialProvider | None = None, timeout: float = 60.0,
@@ -186,7 +192,7 @@ class RegistryClient:
                 attempt += 1  # a busy registry or its load balancer: try again shortly
                 if stream:
                     resp.close()
-                self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+                self.sleep(backoff(attempt))
                 continue
             if resp.status == 401 and redirects == 0:
                 challenge = resp.getheader("WWW-Authenticate") or ""
@@ -244,4 +250,4 @@ class RegistryClient:
         if attempt > self.retries:
             raise BuildError(f"{what}: the connection to {self.registry} kept failing ({exc})",
                              hint="Check your network, then push again.") from exc
-        self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+        self.sleep(backoff(attempt))
