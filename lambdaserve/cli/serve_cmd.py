@@ -47,7 +47,7 @@ from lambdaserve.runtime.formats import zero_inputs
 
 if TYPE_CHECKING:
     from lambdaserve.emulator import Sandbox
-    from lambdaserve.emulator.fronts.apigw import ApiKind
+    from lambdaserve.emulator.fronts import ApiKind
 
 FRONTS = ("api", "url", "alb")
 

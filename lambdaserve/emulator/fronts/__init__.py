@@ -8,7 +8,7 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.emulator.fronts.alb import LoadBalancer
-    from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiSettings
+    from lambdaserve.emulator.fronts.apigw import ApiGateway, ApiKind, ApiSettings
     from lambdaserve.emulator.fronts.events import (
         IncomingRequest,
         alb_event,
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "ApiGateway": "lambdaserve.emulator.fronts.apigw",
+    "ApiKind": "lambdaserve.emulator.fronts.apigw",
     "ApiSettings": "lambdaserve.emulator.fronts.apigw",
     "EmulatorServer": "lambdaserve.emulator.fronts.server",
     "Front": "lambdaserve.emulator.fronts.front",
@@ -40,6 +41,7 @@ _EXPORTS = {
 }
 __all__ = [
     "ApiGateway",
+    "ApiKind",
     "ApiSettings",
     "EmulatorServer",
     "Front",
