@@ -47,7 +47,8 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
 
     config = load_config(config_path)
     env = runtime_env(config)
-    before = {name: os.environ.get(name) for name in env}
+    # all of it: the runtime also sets the thread-pool variables (OMP_NUM_THREADS ...) it finds unset
+    before = dict(os.environ)
     os.environ.update(env)  # the predictor's own code may read its variables
     try:
         runtime = Runtime.from_settings(RuntimeSettings.from_env(env))
@@ -57,11 +58,9 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
         raise LambdaServeError(f"the handler raised {type(exc).__name__}: {exc}",
                                hint="Its traceback is in the log above.") from exc
     finally:  # this process outlives the invoke (tests, library use): leave its variables as found
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        os.environ.update(before)
 
 
 @click.command("invoke")
