@@ -63,9 +63,9 @@ def runtime_settings(path: Path, framework: str = "auto", *,
 
 def _save_sklearn(model: Any, path: Path, fmt: str) -> None:
     if fmt == "skops":
-        import skops.io as sio
+        from lambdaserve.runtime.loaders.sklearn import import_skops_io
 
-        sio.dump(model, path)
+        import_skops_io().dump(model, path)  # as the runtime imports it: without torch
     elif fmt == "pickle":
         import pickle
 

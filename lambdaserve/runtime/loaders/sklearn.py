@@ -55,7 +55,8 @@ class _TorchHidden:
         return None
 
 
-def _import_skops_io() -> Any:  # skops ships no type hints
+def import_skops_io() -> Any:  # skops ships no type hints
+    """``skops.io``, imported with torch hidden unless something already imported torch."""
     hide = None if "torch" in sys.modules else _TorchHidden()
     if hide is not None:
         sys.meta_path.insert(0, hide)
@@ -69,7 +70,7 @@ def _import_skops_io() -> Any:  # skops ships no type hints
 
 def _load_skops(path: Path) -> Any:
     try:
-        sio = _import_skops_io()
+        sio = import_skops_io()
     except ImportError as exc:
         raise missing_framework("sklearn", "skops", exc) from exc
     try:
