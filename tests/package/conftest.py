@@ -23,10 +23,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import CACHE, cache_lock, require_tool
+
+if TYPE_CHECKING:
+    from lambdaserve.package.image.build import ImageBuild
 
 BASE_LAYOUT = CACHE / "base-bookworm-python3-v2"
 TRIXIE_LAYOUT = CACHE / "base-trixie-python3-v1"
@@ -218,7 +222,19 @@ class ImageProject:
 @pytest.fixture
 def image_project(tmp_path: Path, base_image: str) -> ImageProject:
     """A custom-predictor project on the Debian test base (python 3.11, like bookworm's)."""
-    root = tmp_path / "project"
+    return _image_project(tmp_path / "project", base_image)
+
+
+@pytest.fixture(scope="module")
+def built_image(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> ImageBuild:
+    """One build of an ``image_project``, shared by a module's tests that only read or push it."""
+    from lambdaserve.package.image.build import build_image
+
+    project = _image_project(tmp_path_factory.mktemp("built") / "project", base_image)
+    return build_image(project.config(), install_dependencies=cached_installer)
+
+
+def _image_project(root: Path, base_image: str) -> ImageProject:
     (root / "model").mkdir(parents=True)
     (root / "predictor.py").write_text(PREDICTOR)
     (root / "lambdaserve.toml").write_text(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.package.image.build import build_image, load_build
+from lambdaserve.package.image.build import ImageBuild, build_image, load_build
 from lambdaserve.package.image.unpack import export_layout, unpack_rootfs
 from lambdaserve.package.registry.oci import DOCKER_MANIFEST
 from lambdaserve.package.registry.push import push_image
@@ -25,9 +25,9 @@ def _skopeo(*args: str) -> dict:
     return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
 
 
-def test_push_then_skopeo_and_umoci_accept_it(image_project: ImageProject, registry: LocalRegistry,
+def test_push_then_skopeo_and_umoci_accept_it(built_image: ImageBuild, registry: LocalRegistry,
                                               tmp_path: Path) -> None:
-    build = build_image(image_project.config(), install_dependencies=cached_installer)
+    build = built_image
     target = f"{registry.host}/team/linear:v1"
     seen: list[str] = []
     result = push_image(build, target, progress=lambda p: seen.append(f"{p.name}:{p.status}"))
@@ -86,10 +86,10 @@ def test_unchanged_repush_sends_nothing_and_model_change_sends_only_the_model(
     assert result.bytes_uploaded == changed.layers[1].size + config_size + len(changed.manifest_bytes)
 
 
-def test_base_in_another_registry_is_streamed_across(image_project: ImageProject,
+def test_base_in_another_registry_is_streamed_across(built_image: ImageBuild,
                                                       registry: LocalRegistry) -> None:
     # "localhost:<port>" names another registry than "127.0.0.1:<port>": no mount, a copy.
-    build = build_image(image_project.config(), install_dependencies=cached_installer)
+    build = built_image
     target = registry.host.replace("127.0.0.1", "localhost") + "/elsewhere/linear:v1"
     result = push_image(build, target)
     assert result.statuses["base 1/1"] == "copied"
@@ -98,11 +98,11 @@ def test_base_in_another_registry_is_streamed_across(image_project: ImageProject
     assert inspect["Digest"] == build.manifest_digest
 
 
-def test_local_layout_runs_the_model_in_a_chroot(image_project: ImageProject, tmp_path: Path) -> None:
+def test_local_layout_runs_the_model_in_a_chroot(built_image: ImageBuild, tmp_path: Path) -> None:
     """The very bytes built: export, unpack with umoci, import the handler's model in a chroot."""
     require_tool("umoci")
     require(os.geteuid() == 0, "chroot needs root")
-    build = build_image(image_project.config(), install_dependencies=cached_installer)
+    build = built_image
     layout = export_layout(build, tmp_path / "layout", tag="t")
     rootfs = unpack_rootfs(layout, tmp_path / "bundle", tag="t")
     env = json.loads(build.blob(build.config_digest).read_text())["config"]["Env"]
