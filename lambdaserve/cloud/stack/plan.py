@@ -46,6 +46,7 @@ class DeployRequest:
 
 
 StackAction = Literal["create", "update", "recreate", "continue-rollback", "wait", "stuck"]
+ChangeType = Literal["CREATE", "UPDATE"]  # CloudFormation's ChangeSetType
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class UploadTemplate:
 @dataclass(frozen=True)
 class CreateChangeSet:
     stack: str
-    change_type: str  # CREATE | UPDATE
+    change_type: ChangeType
 
     def describe(self) -> str:
         article = "an" if self.change_type == "UPDATE" else "a"
@@ -256,7 +257,7 @@ def prune_step(template: Mapping[str, Any]) -> PruneVersions | None:
     return PruneVersions(function, alias)
 
 
-def _change_type(plan: StackPlan) -> str:
+def _change_type(plan: StackPlan) -> ChangeType:
     if plan.action in ("create", "recreate"):
         return "CREATE"
     if plan.action == "wait" and str(plan.status).startswith(("DELETE", "ROLLBACK")):
