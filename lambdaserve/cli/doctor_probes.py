@@ -111,7 +111,7 @@ def required_actions(config: Config) -> list[str]:
 
 def add_local_probes(probes: Probes, config: Config) -> None:
     """Readers of the last build (sizes, wheels) from build's own records."""
-    from lambdaserve.package.deps import RUNTIME_GLIBC, installed_wheels, tag_glibc
+    from lambdaserve.package.deps import RUNTIME_GLIBC, installed_wheels
 
     build_dir = config.project_dir / ".lambdaserve" / "build"
     cache = config.project_dir / ".lambdaserve" / "cache" / "deps"
@@ -142,15 +142,7 @@ def add_local_probes(probes: Probes, config: Config) -> None:
         site = layer()
         if site is None:
             return []
-        found = []
-        for wheel in installed_wheels(site):
-            info = site / f"{wheel.name}-{wheel.version}.dist-info" / "WHEEL"
-            tags = [line.split(":", 1)[1].strip().split("-")[-1] for line in
-                    (info.read_text().splitlines() if info.is_file() else []) if line.startswith("Tag:")]
-            glibcs = [g for g in (tag_glibc(t) for t in tags) if g is not None]
-            found.append(WheelInfo(wheel.name, wheel.version, min(glibcs) if glibcs else wheel.glibc,
-                                   tuple(tags)))
-        return found
+        return [WheelInfo(w.name, w.version, w.glibc, w.platforms) for w in installed_wheels(site)]
 
     probes.package, probes.wheels, probes.layer = package, wheels, layer
     probes.runtime_glibc = RUNTIME_GLIBC.get(config.function.python)

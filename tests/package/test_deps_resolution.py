@@ -54,6 +54,13 @@ def _dist_info(root: Path, name: str, *tags: str) -> None:
     (info / "WHEEL").write_text("Wheel-Version: 1.0\n" + "".join(f"Tag: {t}\n" for t in tags))
 
 
+def test_a_compressed_tag_set_counts_each_of_its_platforms(tmp_path):
+    _dist_info(tmp_path, "scipy-1.13.0", "cp311-cp311-manylinux_2_28_x86_64.manylinux_2_17_x86_64")
+    [wheel] = installed_wheels(tmp_path)
+    assert sorted(wheel.platforms) == ["manylinux_2_17_x86_64", "manylinux_2_28_x86_64"]
+    assert wheel.glibc == (2, 17)  # the lowest any of its tags accepts
+
+
 def test_wheels_needing_a_newer_glibc_than_amazon_linux_2_are_warned_about(tmp_path):
     _dist_info(tmp_path, "numpy-2.4.6", "cp311-cp311-manylinux_2_27_x86_64",
                "cp311-cp311-manylinux_2_28_x86_64")

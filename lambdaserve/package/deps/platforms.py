@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.parser import HeaderParser
 from pathlib import Path
+
+from packaging.tags import parse_tag
 
 from lambdaserve.errors import BuildError
 
@@ -51,22 +54,23 @@ class InstalledWheel:
     name: str
     version: str
     glibc: tuple[int, int] | None  # the lowest glibc any of its tags accepts
+    platforms: tuple[str, ...] = ()  # the platform of each tag in its WHEEL file
 
 
 def installed_wheels(target: Path) -> list[InstalledWheel]:
-    """What pip installed into ``target``, read from each *.dist-info (METADATA and WHEEL)."""
+    """What pip installed into ``target``: names from each *.dist-info folder, tags from its WHEEL
+    file (read as the email-style headers it is; tags, compressed sets included, by packaging)."""
     found = []
     for info in sorted(target.glob("*.dist-info")):
         name, _, version = info.name[: -len(".dist-info")].partition("-")
-        needs: list[tuple[int, int]] = []
         wheel = info / "WHEEL"
-        if wheel.is_file():
-            for line in wheel.read_text(encoding="utf-8", errors="replace").splitlines():
-                if line.startswith("Tag:"):
-                    glibc = tag_glibc(line.split(":", 1)[1].strip().split("-")[-1])
-                    if glibc is not None:
-                        needs.append(glibc)
-        found.append(InstalledWheel(name=name, version=version, glibc=min(needs) if needs else None))
+        headers = HeaderParser().parsestr(wheel.read_text(encoding="utf-8", errors="replace")) \
+            if wheel.is_file() else None
+        platforms = tuple(tag.platform for value in (headers.get_all("Tag", []) if headers else [])
+                          for tag in sorted(parse_tag(value.strip()), key=str))
+        needs = [g for g in map(tag_glibc, platforms) if g is not None]
+        found.append(InstalledWheel(name=name, version=version, glibc=min(needs) if needs else None,
+                                    platforms=platforms))
     return found
 
 
