@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lambdaserve.errors import FunctionFailedError, RequestRefusedError, UsageError
-from lambdaserve.runtime.app import MAX_BODY_BYTES  # Lambda's synchronous payload limit, in one place
+from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES as MAX_BODY_BYTES  # Lambda's payload limit
 
 FIFO_WAIT_S = 5  # how long --event waits for a FIFO's writer
 _NOT_JSON = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import click
 
 
-class EndpointUrl(click.ParamType):
+class EndpointUrl(click.ParamType[str]):
     """An AWS endpoint such as http://127.0.0.1:5000 (moto) or https://lambda.eu-west-1.amazonaws.com.
 
     botocore raises a bare ValueError deep in client creation for anything else."""
