@@ -82,7 +82,7 @@ class _StandIn:
         pass
 
 
-class _RefReader(_PyUnpickler):  # joblib's NumpyUnpickler subclasses it too
+class _RefReader(_PyUnpickler):  # type: ignore[misc]  # pickle's pure-Python unpickler, as joblib's NumpyUnpickler
     def __init__(self, fh: IO[bytes], refs: PickleRefs) -> None:
         super().__init__(fh)
         self._fh = fh
