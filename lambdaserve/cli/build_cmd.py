@@ -78,17 +78,17 @@ BUILDERS: dict[str, Callable[[Config], None]] = {"zip": build_zip_package}
 def build(package: str | None, builder: str, push: str | None, config_path: Path) -> None:
     """Build the package to deploy into .lambdaserve/build/ (sizes and sha256 are printed)."""
     config = load_config(config_path)
+    kind = package or config.function.package
+    if kind != "image" and (push or builder != "daemonless"):  # a usage mistake: said before any work
+        raise UsageError("--push and --builder apply to images only",
+                         hint="Pass --package image, or drop those options for a zip.")
     # Before anything installs: a package without what the model needs would build, deploy and
     # then fail every cold start.
     for note in check_model_needs(config):
         click.echo(f"warning: {note}", err=True)
-    kind = package or config.function.package
     if kind == "image":
         build_image_package(config, builder, push)
         return
-    if push or builder != "daemonless":
-        raise UsageError("--push and --builder apply to images only",
-                         hint="Pass --package image, or drop those options for a zip.")
     BUILDERS[kind](config)
 
 
