@@ -45,7 +45,7 @@ TEXTS = _texts()
 
 SOURCE_DIRS = ("lambdaserve", "tests", "benchmarks", "examples", "scripts", "docs")
 # Placeholders in docstrings that explain a user's files ("the file pkg.py", "m.pyc stands for m.py").
-_EXAMPLE_FILES = {"pkg.py", "m.py"}
+_EXAMPLE_FILES = {"pkg.py", "m.py", "pkg/new.py"}
 
 
 @cache
@@ -107,8 +107,10 @@ def _dotted_resolves(dotted: str) -> bool:
 
 
 def _path_resolves(ref: str, start: Path) -> bool:
+    if ref in _EXAMPLE_FILES:
+        return True
     if "/" not in ref:
-        return ref in _EXAMPLE_FILES or ref in _file_names()
+        return ref in _file_names()
     bases = [ROOT, PACKAGE, *(p for p in (start, *start.parents) if p.is_relative_to(ROOT))]
     return any((base / ref).is_file() for base in bases)
 
