@@ -45,7 +45,7 @@ TEXTS = _texts()
 
 SOURCE_DIRS = ("lambdaserve", "tests", "benchmarks", "examples", "scripts", "docs")
 # Placeholders in docstrings that explain a user's files ("the file pkg.py", "m.pyc stands for m.py").
-_EXAMPLE_FILES = {"pkg.py", "m.py", "pkg/new.py"}
+_EXAMPLE_FILES = {"pkg.py", "m.py", "pkg/new.py", "price_predictor.py"}
 
 
 @cache
@@ -112,7 +112,10 @@ def _path_resolves(ref: str, start: Path) -> bool:
     if "/" not in ref:
         return ref in _file_names()
     bases = [ROOT, PACKAGE, *(p for p in (start, *start.parents) if p.is_relative_to(ROOT))]
-    return any((base / ref).is_file() for base in bases)
+    if any((base / ref).is_file() for base in bases):
+        return True
+    # docs/architecture.md names files relative to the package its section is about
+    return any(p.as_posix().endswith("/" + ref) for p in PACKAGE.rglob(Path(ref).name))
 
 
 def _references(pattern: re.Pattern[str]) -> list[tuple[str, Path, str]]:
