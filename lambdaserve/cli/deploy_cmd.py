@@ -46,6 +46,7 @@ from lambdaserve.cloud.store import (
 )
 from lambdaserve.config import Config, load_config
 from lambdaserve.errors import CloudError
+from lambdaserve.runtime.golden import GoldenSet
 
 
 def cloud_options(func: Any) -> Any:
@@ -65,18 +66,35 @@ def cloud_options(func: Any) -> Any:
 
 
 def _built_zip(config: Config, ui: TerminalUI, zip_path: Path | None) -> Path:
+    """The zip to deploy: ``zip_path``, or one built and proved now (as `lambdaserve build` does)."""
     if zip_path is not None:
         return zip_path
+    from lambdaserve.cli.build_proof import prove_and_record
     from lambdaserve.package.needs import check_model_needs
     from lambdaserve.package.zip import build_zip
 
     for note in check_model_needs(config):  # as `build` does: refused before anything installs
         ui.warn(note)
-    built = build_zip(config)
+    built = build_zip(config, record=False)
     for warning in built.warnings:
         ui.warn(warning)
-    ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s")
+    proof = prove_and_record(config, built, log=ui.info)
+    for note in proof.notes:
+        ui.warn(note)
+    ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s"
+            + (f"; it answered {len(proof.golden.requests)} golden requests" if proof.ran else ""))
     return built.path
+
+
+def _golden(config: Config, ui: TerminalUI, zip_path: Path | None) -> GoldenSet | None:
+    """What the smoke test POSTs: the golden requests build recorded for this very zip."""
+    if zip_path is None:
+        return None
+    from lambdaserve.cli.build_proof import golden_for
+
+    golden, where = golden_for(config, zip_path)
+    (ui.info if golden is not None and golden.recorded else ui.warn)(f"smoke test: {where}")
+    return golden
 
 
 def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callable[[str], ImageArtifact]:
@@ -118,24 +136,26 @@ def _release(artifact: ZipArtifact, path: Path, ui: TerminalUI) -> Release | Non
 
 
 def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Deployer, zip_path: Path | None,
-              dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...], Release | None]:
-    """The artifact, the steps still to run for it, the parameters not known until they run, and
-    what the build holds (for the version's description)."""
+              dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...], Release | None, Path | None]:
+    """The artifact, the steps still to run for it, the parameters not known until they run,
+    what the build holds (for the version's description), and the zip (None for an image)."""
     if config.function.package != "image":
         bucket = bucket_name(cloud.identity.account, cloud.clients.region)
         path = _built_zip(config, ui, zip_path)
         artifact, steps = plan_zip_upload(cloud.clients, bucket=bucket, app=config.name, path=path)
         if not steps:
             ui.info(f"code unchanged: s3://{bucket}/{artifact.key} already uploaded")
-        return artifact, steps, (), _release(artifact, path, ui)
+        return artifact, steps, (), _release(artifact, path, ui), path
     if cloud.local is not None:
         raise CloudError("--target local deploys zip packages only: moto has no image registry",
                          hint="Set function.package = 'zip' to rehearse locally, or deploy the image to AWS.")
     steps = plan_image_push(cloud.clients, repository_name(config.name))
     if dry_run:  # the digest is known only once pushed
-        return placeholder("image"), steps, (PARAM_IMAGE_URI,), None
+        return placeholder("image"), steps, (PARAM_IMAGE_URI,), None, None
     # the template pins the digest, so the push runs before the stack is planned
-    return deployer.push(steps), [], (), None
+    ui.warn("smoke test: images are not proved by build and record no golden requests; "
+            "the smoke test checks GET /health only")
+    return deployer.push(steps), [], (), None, None
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
@@ -150,7 +170,9 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 @click.command("deploy")
 @cloud_options
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask before changing anything.")
-@click.option("--no-smoke", is_flag=True, help="Skip GET <ApiUrl>/health after the deploy.")
+@click.option("--no-smoke", is_flag=True,
+              help="Skip the smoke test after the deploy (GET <ApiUrl>/health, then POST the golden requests "
+                   "build recorded and compare the answers).")
 @click.option("--artifact", "zip_path", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Deploy this built zip instead of running `lambdaserve build`.")
@@ -180,7 +202,9 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
         verb = "planning a deploy of" if dry_run else "deploying"
         ui.info(f"{verb} {config.stack_name} to account {cloud.identity.account}, {cloud.clients.region}")
         deployer = Deployer(cloud.clients, ui, push_image=_image_pusher(config, cloud, ui))
-        artifact, artifact_steps, unknown, release = _artifact(config, cloud, ui, deployer, zip_path, dry_run)
+        artifact, artifact_steps, unknown, release, built = _artifact(config, cloud, ui, deployer, zip_path,
+                                                                      dry_run)
+        golden = _golden(config, ui, built) if not no_smoke else None
         template = rendered = render_template(config, artifact, release)
         if cloud.local is not None:  # moto's CloudFormation has no aliases: set through Lambda's API below
             template = without_alias(rendered)
@@ -190,7 +214,7 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
                                 parameters=parameter_values(artifact), tags={"lambdaserve:app": config.name},
                                 stage=config.api.stage, assume_yes=assume_yes, auth=config.api.auth,
                                 smoke=not no_smoke and cloud.local is None,
-                                template_url=upload.url if upload else None)
+                                template_url=upload.url if upload else None, golden=golden)
         plan = deployer.plan(request, artifact_steps=artifact_steps, template_upload=upload,
                              preview=dry_run, unknown_parameters=unknown)
         if dry_run:
@@ -211,10 +235,18 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             version = publish_and_point(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME,
                                         version_description(rendered, request.parameters), ui.warn)
             ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
+        smoke = result.smoke
+        if cloud.local is not None and not no_smoke and result.outputs:
+            # moto runs no function: the smoke test goes to the deployed code in the emulator
+            from lambdaserve.cli.local_serve import smoke_deployed
+
+            smoke = smoke_deployed(config, cloud, result.outputs, golden, log=ui.info)
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
-        if result.smoke is not None:
-            click.echo(f"  health        {result.smoke.detail}")
+        if smoke is not None:
+            click.echo(f"  smoke test    {smoke.detail}")
+            for note in smoke.notes:
+                ui.warn(note)
         if cloud.local is not None and serve:
             from lambdaserve.cli.local_serve import serve_deployed
 

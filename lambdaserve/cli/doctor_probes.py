@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,6 +15,10 @@ from lambdaserve.cloud import AwsClients, explain, make_session
 from lambdaserve.config import Config
 from lambdaserve.doctor import PackageInfo, Probes, ProbeUnavailable, SmokeRun, WheelInfo
 from lambdaserve.errors import LambdaServeError
+from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, check
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator.execution import FunctionSpec
 
 T = TypeVar("T")
 
@@ -149,27 +153,72 @@ def add_local_probes(probes: Probes, config: Config) -> None:
 
 
 def smoke_probe(config: Config, log: Callable[[str], None] = lambda _l: None) -> Callable[[], SmokeRun]:
-    """One cold GET /health in the local Lambda (no /dev/shm); init loads and warms the model."""
+    """One cold GET /health in the local Lambda (no /dev/shm); init loads and warms the model.
+
+    It runs the built zip when there is one (then also its golden requests, compared with the
+    answers build recorded), and the project folder in the dev venv otherwise; SmokeRun.ran says which.
+    """
 
     def run() -> SmokeRun:
-        from lambdaserve.cli import wiring
         from lambdaserve.emulator.execution import Function
-        from lambdaserve.emulator.fronts import IncomingRequest, http_event, rest_event
 
-        req = IncomingRequest("GET", "/health")
-        event = (rest_event(req, resource="/health", stage=config.api.stage) if config.api.type == "rest"
-                 else http_event(req, route_key="GET /health", stage=config.api.stage))
+        spec, ran, golden = _smoke_target(config)
         lines: list[str] = []
         started = time.perf_counter()
-        with Function(wiring.function_spec(config, concurrency=1), log_sink=lines.append) as function:
-            result = function.invoke(json.dumps(event).encode())
+        failures: list[str] = []
+        with Function(spec, log_sink=lines.append) as function:
+            result = function.invoke(json.dumps(_event(config, "GET", "/health")).encode())
+            healthy = result.function_error is None and _status(result.payload) == 200
+            asked = golden if golden is not None and healthy else GoldenSet(())
+            for request in asked.requests:
+                event = _event(config, "POST", request.path, request.query, request.data())
+                answer = function.invoke(json.dumps(event).encode())
+                why = _golden_check(request, answer.payload, asked)
+                if why is not None:
+                    failures.append(f"golden request {request.name}: {why}")
         log(f"smoke run done in {time.perf_counter() - started:.1f} s")
-        text = "\n".join(lines) + "\n" + result.log_tail + "\n" + result.payload.decode("utf-8", "replace")
-        healthy = result.function_error is None and _status(result.payload) == 200
-        return SmokeRun(ok=healthy, output=text, init_ms=result.init_duration_ms,
-                        duration_ms=result.duration_ms)
+        text = "\n".join(lines + failures) + "\n" + result.log_tail + "\n" + \
+            result.payload.decode("utf-8", "replace")
+        return SmokeRun(ok=healthy and not failures, output=text, init_ms=result.init_duration_ms,
+                        duration_ms=result.duration_ms, ran=ran)
 
     return run
+
+
+def _smoke_target(config: Config) -> tuple[FunctionSpec, str, GoldenSet | None]:
+    """The built zip when there is one (with its golden requests), else the project folder."""
+    from lambdaserve.cli import build_proof, serve_artifact, serve_cmd, wiring
+
+    zip_path = config.project_dir / ".lambdaserve" / "build" / f"{config.name}.zip"
+    why = "no zip is built (`lambdaserve build`)"
+    if zip_path.is_file():
+        try:
+            spec = serve_artifact.zip_spec(config, zip_path, sandbox=serve_cmd.default_sandbox(zip_path),
+                                           concurrency=1)
+            golden, _where = build_proof.golden_for(config, zip_path)
+            return spec, f"the built zip {zip_path.name}, python{spec.python}", golden
+        except LambdaServeError as exc:
+            why = f"the built zip cannot run here: {exc.message}"
+    return (wiring.function_spec(config, concurrency=1),
+            f"the project folder in the dev venv, not the package: {why}", None)
+
+
+def _event(config: Config, method: str, path: str, query: str = "", body: bytes = b"") -> dict[str, object]:
+    from lambdaserve.emulator.fronts import IncomingRequest, http_event, rest_event
+
+    headers = [("Content-Type", "application/json")] if body else []
+    req = IncomingRequest(method, path, query, headers, body)
+    return (rest_event(req, resource=path, stage=config.api.stage) if config.api.type == "rest"
+            else http_event(req, route_key=f"{method} {path}", stage=config.api.stage))
+
+
+def _golden_check(request: GoldenRequest, payload: bytes, golden: GoldenSet) -> str | None:
+    try:
+        answer = json.loads(payload)
+        status, body = int(answer["statusCode"]), str(answer.get("body") or "").encode()
+    except (ValueError, KeyError, TypeError):
+        return f"not an API answer: {payload[:300].decode('utf-8', 'replace')}"
+    return check(request, status, body, golden.tolerance)
 
 
 def _status(payload: bytes) -> object:

@@ -18,7 +18,7 @@ from lambdaserve.cli import wiring, worker_python
 from lambdaserve.cli.invoke_io import check_answer, read_event
 from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.config import load_config, runtime_env
-from lambdaserve.errors import LambdaServeError
+from lambdaserve.errors import LambdaServeError, UsageError
 
 if TYPE_CHECKING:
     from lambdaserve.emulator import Sandbox
@@ -70,36 +70,64 @@ def _in_process(config_path: Path, payload: dict[str, Any]) -> Any:
               help="The project folder or its lambdaserve.toml.")
 @click.option("--in-process", is_flag=True,
               help="Call the handler in this process instead of a local Lambda (no limits, no REPORT).")
-@click.option("--sandbox", default="process", type=click.Choice(["process", "namespace"]),
-              help="Isolation of the local Lambda.")
+@click.option("--sandbox", default=None, type=click.Choice(["process", "namespace"]),
+              help="Isolation of the local Lambda; default: process, or namespace for a built zip "
+                   "where possible (read-only, no /dev/shm).")
+@click.option("--built", is_flag=True,
+              help="Run the zip `lambdaserve build` made (.lambdaserve/build/NAME.zip), not the project "
+                   "folder: what ships.")
+@click.option("--artifact", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Run this built zip, not the project folder.")
 @click.option("--remote", is_flag=True, help="Invoke the deployed function instead of a local one.")
 @click.option("--profile", default=None, help="With --remote: the AWS profile.")
 @click.option("--region", default=None, help="With --remote: the AWS region.")
 @click.option("--endpoint-url", default=None, type=ENDPOINT_URL,
               help="With --remote: another AWS endpoint (e.g. moto).")
-def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: Sandbox,
-           remote: bool, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
+def invoke(event: str | None, data: str | None, config_path: Path, in_process: bool, sandbox: Sandbox | None,
+           built: bool, artifact: Path | None, remote: bool, profile: str | None, region: str | None,
+           endpoint_url: str | None) -> None:
     """Run one event through the function and print its result as JSON on stdout.
 
     Exit code 0 for a successful answer, 1 when the function failed (a function error, or a 5xx
     answer) and 4 when it refused the request (a 4xx answer); the answer is printed either way.
     """
     payload = read_event(event, data)
+    if (built or artifact is not None) and (in_process or remote):
+        raise UsageError("--built and --artifact run a built zip in the local Lambda; "
+                         "they do not go with --in-process or --remote")
     if remote:
         _remote(config_path, payload, profile=profile, region=region, endpoint_url=endpoint_url)
         return
     if in_process:
+        click.echo("Running the project folder in this process (the dev venv), not the built package",
+                   err=True)
         result = _in_process(config_path, payload)
         click.echo(json.dumps(result))
         check_answer(result, None)
         return
     config = load_config(config_path)
+    log = lambda line: click.echo(line, err=True)  # noqa: E731
+    if built or artifact is not None:
+        from lambdaserve.cli import serve_artifact, serve_cmd
+
+        if built and artifact is not None:
+            raise UsageError("--built runs the last build; --artifact names another: pass one of them")
+        zip_path = artifact or serve_artifact.built_zip(config)
+        spec = serve_artifact.zip_spec(config, zip_path, concurrency=1,
+                                       sandbox=sandbox or serve_cmd.default_sandbox(zip_path))
+        click.echo(serve_artifact.describe(spec, zip_path), err=True)
+        result_bytes, function_error = wiring.invoke_once(config, json.dumps(payload).encode(),
+                                                          sandbox=spec.sandbox, log=log, spec=spec)
+        click.echo(result_bytes.decode("utf-8", "replace"))
+        check_answer(result_bytes, function_error)
+        return
     worker = worker_python.for_project(config)
-    click.echo(worker.banner(), err=True)
+    click.echo(f"Running the project folder, not the built package (--built runs the zip): {worker.banner()}",
+               err=True)
     if worker.note:
         click.echo(f"warning: {worker.note}", err=True)
     result_bytes, function_error = wiring.invoke_once(
-        config, json.dumps(payload).encode(), sandbox=sandbox, log=lambda line: click.echo(line, err=True),
+        config, json.dumps(payload).encode(), sandbox=sandbox or "process", log=log,
         python=worker.path, extra_pythonpath=worker.extra_pythonpath)
     click.echo(result_bytes.decode("utf-8", "replace"))
     check_answer(result_bytes, function_error)

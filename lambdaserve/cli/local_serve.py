@@ -1,7 +1,10 @@
-"""The last step of `deploy --target local`: the emulator serves what was deployed to moto.
+"""The last steps of `deploy --target local`: the emulator runs what was deployed to moto.
 
 The code comes back out of the local cloud (the stack's artifact parameters, then S3) and the
 environment from the deployed function's configuration, so what runs is what was deployed.
+moto's API Gateway runs no function, so the smoke test (GET /health, then the golden
+requests, over HTTP) goes to the emulator serving that code behind the local API Gateway;
+then, with --serve, the emulator serves it until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ from typing import Any
 
 from lambdaserve.cli import serve_cmd, wiring
 from lambdaserve.cli.cloud_session import CloudSession
+from lambdaserve.cloud.stack import SmokeResult, smoke_failure, smoke_test
 from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY
 from lambdaserve.config import Config
+from lambdaserve.emulator.execution import Function, FunctionSpec
+from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi
 from lambdaserve.errors import CloudError
+from lambdaserve.package import cause_of
 from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings
+from lambdaserve.runtime.golden import GoldenSet
 
 
 def _deployed_parameters(cloud: CloudSession, stack: str) -> dict[str, str]:
@@ -23,9 +31,8 @@ def _deployed_parameters(cloud: CloudSession, stack: str) -> dict[str, str]:
     return {str(p["ParameterKey"]): str(p["ParameterValue"]) for p in found.get("Parameters", [])}
 
 
-def serve_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str], *, port: int,
-                   log: Callable[[str], None], host: str = "127.0.0.1") -> None:
-    """Fetch the deployed zip and configuration from the local cloud and serve them until Ctrl-C."""
+def deployed_spec(config: Config, cloud: CloudSession, outputs: dict[str, str]) -> tuple[FunctionSpec, str]:
+    """The spec that runs the deployed zip with the deployed configuration, and what it is."""
     name = outputs.get("FunctionName")
     params = _deployed_parameters(cloud, config.stack_name)
     if not name or PARAM_BUCKET not in params:
@@ -42,5 +49,33 @@ def serve_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str],
     environment[settings.ENV_MODEL_DIR] = str(run.model_dir)  # /var/task/model, here
     spec = wiring.function_spec(config, task_root=run.task_root, environment=environment,
                                 python=run.python, extra_pythonpath=run.extra_pythonpath)
-    log(f"serving the deployed {name} ({params[PARAM_KEY]}) from the local cloud")
+    return spec, f"the deployed {name} ({params[PARAM_KEY]})"
+
+
+def smoke_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str], golden: GoldenSet | None,
+                   *, log: Callable[[str], None]) -> SmokeResult:
+    """The deploy's smoke test against the deployed code in the emulator; CloudError on a failure,
+    with the cause from the function's log."""
+    spec, what = deployed_spec(config, cloud, outputs)
+    log(f"smoke test: {what} in the local Lambda behind the local API Gateway")
+    lines: list[str] = []
+    function = Function(spec, log_sink=lines.append)
+    api = serve_cmd.api_settings(config, None, spec)
+    server = EmulatorServer(ApiGateway(function, api, log=lines.append),
+                            InvokeApi({spec.name: function}, region=spec.region), port=0, log=lines.append)
+    with function, server:
+        server.start()
+        staged = "" if api.stage == "$default" else f"/{api.stage}"
+        result = smoke_test(f"{server.url}{staged}", golden=golden, auth=config.api.auth, attempts=1)
+    if not result.ok:
+        cause, hint = cause_of("\n".join(lines))
+        raise smoke_failure(result, f"{cause}\n{hint}".strip())
+    return result
+
+
+def serve_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str], *, port: int,
+                   log: Callable[[str], None], host: str = "127.0.0.1") -> None:
+    """Fetch the deployed zip and configuration from the local cloud and serve them until Ctrl-C."""
+    spec, what = deployed_spec(config, cloud, outputs)
+    log(f"serving {what} from the local cloud")
     serve_cmd.run(config, spec, host=host, port=port, api=None)

@@ -39,6 +39,29 @@ def _state(config: Config) -> Path:
     return config.project_dir / ".lambdaserve"
 
 
+def built_zip(config: Config) -> Path:
+    """The zip `lambdaserve build` made for this project (``--built``); BuildError if none."""
+    path = _state(config) / "build" / f"{config.name}.zip"
+    if not path.is_file():
+        failed = path.with_name(path.name + ".failed")
+        why = (f"the last build failed its proof ({failed.name} was set aside)" if failed.is_file()
+               else "nothing is built yet")
+        raise BuildError(f"no built zip at {path}: {why}",
+                         hint="Run `lambdaserve build` (it proves the package), then try again.")
+    return path
+
+
+def describe(spec: FunctionSpec, zip_path: Path | None) -> str:
+    """One plain line: which code runs, with which Python, where."""
+    if spec.container is not None:
+        return f"Running the built image ({spec.task_root}) in the container sandbox"
+    if zip_path is not None:
+        return (f"Running the built zip {zip_path} as /var/task (Python {spec.python}) "
+                f"in the {spec.sandbox} sandbox")
+    return (f"Running the project folder {spec.task_root} with the dev venv's Python ({spec.python}), "
+            "not the built package: `--built` runs the zip that ships")
+
+
 def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: int = 2,
              cache_dir: Path | None = None) -> FunctionSpec:
     """The spec that runs the built zip; BuildError (with the fix) if no Python of its version."""

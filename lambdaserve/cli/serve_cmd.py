@@ -215,6 +215,18 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: Sandbox | None
     return serve_artifact.zip_spec(config, artifact, sandbox=kind, concurrency=concurrency)
 
 
+def built_artifact(config: Config, artifact: Path | None, sandbox: Sandbox | None,
+                   built: bool) -> tuple[Path | None, Sandbox | None]:
+    """``--built`` as the (artifact, sandbox) it stands for."""
+    if not built:
+        return artifact, sandbox
+    if artifact is not None:
+        raise click.UsageError("--built runs the last build; --artifact names another: pass one of them")
+    if config.function.package == "image":
+        return None, "container"
+    return serve_artifact.built_zip(config), sandbox
+
+
 @click.command("serve")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -237,6 +249,9 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: Sandbox | None
               help="Run what was built: a zip (.lambdaserve/build/NAME.zip), or with --sandbox "
                    "container an image build folder or OCI layout DIR[:TAG] "
                    "(default .lambdaserve/build/image).")
+@click.option("--built", is_flag=True,
+              help="Run what `lambdaserve build` made (.lambdaserve/build/NAME.zip, or the image with "
+                   "function.package = image), not the project folder: what ships.")
 @click.option("--read-timeout", default=READ_TIMEOUT_S, show_default=True, type=click.FloatRange(0),
               help="Seconds a client may send nothing: a stalled request gets 408, an idle "
                    "connection is closed. 0: wait forever.")
@@ -244,14 +259,14 @@ def artifact_spec(config: Config, artifact: Path | None, sandbox: Sandbox | None
               help="The project folder or its lambdaserve.toml.")
 def serve(port: int, host: str, api: ApiKind | None, front: str, alb_multi_value: bool,
           api_keys: tuple[str, ...], concurrency: int, sandbox: Sandbox | None, artifact: Path | None,
-          read_timeout: float, config_path: Path) -> None:
+          built: bool, read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
+    artifact, sandbox = built_artifact(config, artifact, sandbox, built)
     worker = worker_python.for_project(config) if artifact is None and sandbox != "container" else None
     spec = artifact_spec(config, artifact, sandbox, concurrency, worker)
-    if artifact is not None or spec.sandbox == "container":
-        click.echo(f"Running the built {'image' if spec.container else 'zip'} from {spec.task_root} "
-                   f"in the {spec.sandbox} sandbox", err=True)
+    zip_path = artifact if artifact is not None and artifact.is_file() else None
+    click.echo(serve_artifact.describe(spec, zip_path), err=True)
     cores = os.cpu_count() or 1
     if concurrency > 2 * cores:  # Lambda gives each environment its own CPU; this machine cannot
         click.echo(f"Note: {concurrency} environments on {cores} CPU cores: at most {cores} initialise "

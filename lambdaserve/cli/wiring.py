@@ -39,11 +39,12 @@ def function_spec(config: Config, *, concurrency: int = 2, sandbox: Sandbox = "p
 
 
 def invoke_once(config: Config, payload: bytes, *, sandbox: Sandbox, log: Callable[[str], None],
-                python: str | None = None,
-                extra_pythonpath: tuple[Path, ...] = ()) -> tuple[bytes, str | None]:
-    """One cold invoke through a real local Lambda; log lines (START..REPORT) go to ``log``."""
-    spec = function_spec(config, concurrency=1, sandbox=sandbox, python=python,
-                         extra_pythonpath=extra_pythonpath)
+                python: str | None = None, extra_pythonpath: tuple[Path, ...] = (),
+                spec: FunctionSpec | None = None) -> tuple[bytes, str | None]:
+    """One cold invoke through a real local Lambda; log lines (START..REPORT) go to ``log``.
+    ``spec`` (a built zip's) replaces the project folder's."""
+    spec = spec or function_spec(config, concurrency=1, sandbox=sandbox, python=python,
+                                 extra_pythonpath=extra_pythonpath)
     with Function(spec, log_sink=log) as function:
         result = function.invoke(payload)
     return result.payload, result.function_error

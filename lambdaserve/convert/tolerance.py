@@ -4,17 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from lambdaserve.runtime.golden import Tolerance  # one tolerance for convert, build and deploy
 
-@dataclass(frozen=True)
-class Tolerance:
-    atol: float = 1e-5
-    rtol: float = 1e-4
-
-    def __str__(self) -> str:
-        return f"atol {self.atol:g}, rtol {self.rtol:g}"
+__all__ = ["Tolerance", "compare"]
 
 
 def _flat_rows(value: Any) -> Any:

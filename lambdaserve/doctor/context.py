@@ -33,6 +33,7 @@ class SmokeRun:
     output: str  # the function's log and error text, for the explain patterns
     init_ms: float | None = None  # REPORT's Init Duration
     duration_ms: float | None = None  # REPORT's Duration of the first request
+    ran: str = ""  # what ran: the built zip, or the project folder in the dev venv (and why)
 
 
 @dataclass(frozen=True)

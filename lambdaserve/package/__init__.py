@@ -5,6 +5,7 @@ deps/      the dependency layer: pip for the target, trims, .pyc, target interpr
 image/     the image: base by reference, layers, config, Dockerfile export, unpacking
 registry/  the Registry HTTP API v2: auth, chunked uploads, push
 sources.py what goes in besides dependencies; process.py the injectable command runner
+diagnose.py why a built package cannot serve, and the fix
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
+    from lambdaserve.package.diagnose import cause_of, package_failure
     from lambdaserve.package.process import Runner, run_command
 
 _EXPORTS = {
+    "cause_of": "lambdaserve.package.diagnose",
+    "package_failure": "lambdaserve.package.diagnose",
     "Runner": "lambdaserve.package.process",
     "run_command": "lambdaserve.package.process",
 }
-__all__ = ["Runner", "run_command"]
+__all__ = ["Runner", "cause_of", "package_failure", "run_command"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdaserve import __version__
-from lambdaserve.errors import RequestError
+from lambdaserve.errors import LambdaServeError, RequestError
 from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
@@ -87,7 +87,13 @@ class Runtime:
         from lambdaserve.runtime.loaders import load_model  # imports the framework
 
         loaded = clock()
-        model = load_model(settings)
+        try:
+            model = load_model(settings)
+        except LambdaServeError as exc:  # Lambda reports only str(exc): the fix goes to the log
+            (telemetry or Telemetry(settings.name)).log(
+                "ERROR", "the model did not load", error_type=type(exc).__name__, error=exc.message,
+                hint=exc.hint)
+            raise
         load_ms = (clock() - loaded) * 1000
         runtime = cls(model, settings, telemetry)
         if settings.docs:

@@ -11,11 +11,12 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
     from lambdaserve.cloud.stack.destroy import destroy_stack
     from lambdaserve.cloud.stack.events import StackEvent
-    from lambdaserve.cloud.stack.execute import Executor
+    from lambdaserve.cloud.stack.execute import Executor, smoke_failure
     from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
     from lambdaserve.cloud.stack.rollback import RolledBack, Versions, list_versions, roll_back
+    from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test
     from lambdaserve.cloud.stack.status import app_status
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "Versions": "lambdaserve.cloud.stack.rollback",
     "list_versions": "lambdaserve.cloud.stack.rollback",
     "roll_back": "lambdaserve.cloud.stack.rollback",
+    "SmokeResult": "lambdaserve.cloud.stack.smoke",
     "StackEvent": "lambdaserve.cloud.stack.events",
     "Step": "lambdaserve.cloud.stack.plan",
     "app_status": "lambdaserve.cloud.stack.status",
@@ -36,6 +38,8 @@ _EXPORTS = {
     "plan_image_push": "lambdaserve.cloud.stack.plan",
     "plan_zip_upload": "lambdaserve.cloud.stack.plan",
     "publish_and_point": "lambdaserve.cloud.stack.moto_alias",
+    "smoke_failure": "lambdaserve.cloud.stack.execute",
+    "smoke_test": "lambdaserve.cloud.stack.smoke",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
     "version_description": "lambdaserve.cloud.stack.moto_alias",
     "without_alias": "lambdaserve.cloud.stack.moto_alias",
@@ -49,6 +53,7 @@ __all__ = [
     "Executor",
     "Plan",
     "RolledBack",
+    "SmokeResult",
     "StackEvent",
     "Step",
     "Versions",
@@ -60,6 +65,8 @@ __all__ = [
     "plan_zip_upload",
     "publish_and_point",
     "roll_back",
+    "smoke_failure",
+    "smoke_test",
     "stack_outputs",
     "template_upload",
     "template_url_if_large",

@@ -3,8 +3,8 @@
 The stack is the only state. ``plan.plan_deploy`` reads it and lists the steps: recovery
 from the states that block a deploy (ROLLBACK_COMPLETE, UPDATE_ROLLBACK_FAILED, anything
 in progress), uploads, then a change set to create, preview, confirm and execute, and a
-smoke test of GET <ApiUrl>/health. ``execute.Executor`` performs them. ``Deployer`` is both
-in one call, for callers that do not print the plan first.
+smoke test of GET <ApiUrl>/health and the golden requests. ``execute.Executor`` performs
+them. ``Deployer`` is both in one call, for callers that do not print the plan first.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lambdaserve.cloud.stack.plan import (
     plan_deploy,
     plan_stack,
 )
-from lambdaserve.cloud.stack.smoke import HttpGet
+from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.ui import CloudUI
 
@@ -37,10 +37,11 @@ __all__ = ["CONTINUE_ROLLBACK", "RECREATE", "STUCK", "DeployRequest", "DeployRes
 class Deployer:
     def __init__(self, clients: AwsClients, ui: CloudUI, *, sleep: Sleep = time.sleep,
                  clock: Callable[[], float] = time.time, http_get: HttpGet | None = None,
-                 poll: float = 5.0, push_image: PushImage | None = None) -> None:
+                 poll: float = 5.0, push_image: PushImage | None = None,
+                 http_post: HttpPost | None = None) -> None:
         self.clients = clients
         self.executor = Executor(clients, ui, sleep=sleep, clock=clock, http_get=http_get, poll=poll,
-                                 push_image=push_image)
+                                 push_image=push_image, http_post=http_post)
 
     def plan(self, request: DeployRequest, *, artifact_steps: Sequence[Step] = (),
              template_upload: TemplateUpload | None = None, preview: bool = False,

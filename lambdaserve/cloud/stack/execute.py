@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lambdaserve.cloud.aws import AwsClients, Sleep
+from lambdaserve.cloud.ops.preflight import recent_log_text
 from lambdaserve.cloud.stack import changeset as cs
 from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
-from lambdaserve.cloud.stack.smoke import HttpGet, SmokeResult, smoke_test
+from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost, SmokeResult, smoke_test
 from lambdaserve.cloud.stack.versions import prune_versions
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.store.buckets import create_bucket, create_repository, put_zip
@@ -56,9 +59,10 @@ class _Run:
 class Executor:
     def __init__(self, clients: AwsClients, ui: CloudUI, *, sleep: Sleep = time.sleep,
                  clock: Callable[[], float] = time.time, http_get: HttpGet | None = None,
-                 poll: float = 5.0, push_image: PushImage | None = None) -> None:
+                 poll: float = 5.0, push_image: PushImage | None = None,
+                 http_post: HttpPost | None = None) -> None:
         self.clients, self.ui, self.sleep, self.clock, self.poll = clients, ui, sleep, clock, poll
-        self.http_get, self.push_image = http_get, push_image
+        self.http_get, self.push_image, self.http_post = http_get, push_image, http_post
 
     def deploy(self, plan: p.Plan, request: p.DeployRequest) -> DeployResult:
         """Every step of ``plan`` (made from ``request``), in order."""
@@ -205,11 +209,37 @@ class Executor:
         request, done = self._request(run), run.result
         if done is None or not run.outputs.get("ApiUrl"):
             return
-        smoke = smoke_test(run.outputs["ApiUrl"], http_get=self.http_get, sleep=self.sleep, auth=request.auth)
+        started_ms = int(self.clock() * 1000)
+        smoke = smoke_test(run.outputs["ApiUrl"], http_get=self.http_get, sleep=self.sleep, auth=request.auth,
+                           golden=request.golden, http_post=self.http_post)
         if not smoke.ok:
-            raise CloudError(f"deployed, but GET {smoke.url} answered {smoke.detail}",
-                             hint="Read the function's logs with `lambdaserve logs --since 10m`.")
+            group = run.outputs.get("LogGroupName", "")
+            raise smoke_failure(smoke, function_log_cause(self.clients, group, since_ms=started_ms - 60_000))
         run.result = DeployResult(done.outcome, done.outputs, done.changes, smoke)
+
+
+def function_log_cause(clients: AwsClients, group: str, *, since_ms: int) -> str:
+    """The function's last error lines since ``since_ms`` ("" when there are none or no access)."""
+    if not group:
+        return ""
+    try:
+        text = recent_log_text(clients, [group], since_ms=since_ms)
+    except (ClientError, BotoCoreError):
+        return ""  # the smoke failure stands on its own; the log is a bonus
+    errors = [line for line in text.splitlines()
+              if '"level":"ERROR"' in line or "Error" in line or "Traceback" in line]
+    return "\n".join(line[:800] for line in errors[-5:])
+
+
+def smoke_failure(smoke: SmokeResult, cause: str) -> CloudError:
+    """The deploy's error for a failed smoke test, with the function's own words where known."""
+    what = (f"POSTing the golden requests recorded by `lambdaserve build`: {smoke.detail}" if smoke.failures
+            else f"GET {smoke.url} answered {smoke.detail}")
+    more = "".join(f"\n  {failure}" for failure in smoke.failures[1:5])
+    log = f"The function's log says:\n{cause}\n" if cause else ""
+    return CloudError(f"deployed, but the smoke test failed: {what}{more}",
+                      hint=f"{log}Read the whole log with `lambdaserve logs --since 10m`; run the package "
+                           "locally with `lambdaserve serve --built`.")
 
 
 def _raise_if_failed(stack: str, change_type: str, result: Any) -> None:

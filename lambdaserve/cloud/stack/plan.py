@@ -25,6 +25,7 @@ from lambdaserve.cloud.store.buckets import (
     object_exists,
 )
 from lambdaserve.errors import CloudError
+from lambdaserve.runtime.golden import GoldenSet
 
 # Statuses a change set cannot update; the first is the classic failed first create.
 RECREATE = frozenset({"ROLLBACK_COMPLETE"})
@@ -43,6 +44,7 @@ class DeployRequest:
     smoke: bool = True
     auth: str = "none"  # api auth: a 401/403 from /health is expected unless "none"
     template_url: str | None = None  # set when the template is too big to send inline
+    golden: GoldenSet | None = None  # what the smoke test POSTs and compares (build.json's)
 
 
 StackAction = Literal["create", "update", "recreate", "continue-rollback", "wait", "stuck"]
@@ -186,9 +188,11 @@ class ExecuteChangeSet:
 @dataclass(frozen=True)
 class SmokeTest:
     url: str  # "" while the API does not exist yet
+    golden: int = 0  # golden requests to POST after /health
 
     def describe(self) -> str:
-        return f"smoke test: GET {self.url or '<ApiUrl>'}/health"
+        posts = f", then POST {self.golden} golden requests and compare the answers" if self.golden else ""
+        return f"smoke test: GET {self.url or '<ApiUrl>'}/health{posts}"
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,8 @@ def plan_deploy(clients: AwsClients, request: DeployRequest, *, artifact_steps: 
         steps.append(prune)
     outputs = {str(o["OutputKey"]): str(o["OutputValue"]) for o in (found or {}).get("Outputs", [])}
     if request.smoke:
-        steps.append(SmokeTest(outputs.get("ApiUrl", "") if change_type == "UPDATE" else ""))
+        steps.append(SmokeTest(outputs.get("ApiUrl", "") if change_type == "UPDATE" else "",
+                               len(request.golden.requests) if request.golden else 0))
     notes: list[str] = []
     if any(isinstance(step, WaitForStack) for step in recovery):
         notes.append(f"stack {request.stack} is {current.status}: the state it settles in decides the "

@@ -1,4 +1,8 @@
-"""Check 6b: load and predict once in the local Lambda (no /dev/shm); explain what failed."""
+"""Check 6b: load and predict once in the local Lambda (no /dev/shm); explain what failed.
+
+The probe runs the built zip when there is one, and the project folder in the dev venv
+otherwise; every finding says which (``SmokeRun.ran``), since only the zip is what ships.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,25 @@ def run(ctx: DoctorContext) -> list[Finding]:
     result = ctx.smoke_run()
     if result is None:
         return [skipped("no smoke run (pass --smoke, or no project)")]
+    ran = f" [ran {result.ran}]" if result.ran else ""
     if result.ok:
         if "[Errno 38]" in result.output:  # joblib and friends catch it and fall back to one core
             return [warning("the function works, but something caught '[Errno 38] Function not implemented' "
-                            "(no /dev/shm) and fell back, e.g. joblib to serial mode",
+                            f"(no /dev/shm) and fell back, e.g. joblib to serial mode{ran}",
                             "Use n_jobs=1 or threads in the model and code, so the fallback is not paid at "
                             "every request.")]
-        return [ok("the model loads and predicts in the local Lambda (no /dev/shm, Lambda's limits)")]
+        return [ok(f"the model loads and predicts in the local Lambda (no /dev/shm, Lambda's limits){ran}")]
     causes = explain(result.output)
     tail = result.output.strip().splitlines()[-1:] or ["(no output)"]
     if causes:
         first = causes[0]
-        return [error(f"the smoke run failed: {first.cause} (saw: {first.matched!r})", first.fix)]
-    return [error(f"the smoke run failed: {tail[0][:300]}",
+        return [error(f"the smoke run failed: {first.cause} (saw: {first.matched!r}){ran}", first.fix)]
+    golden = [line for line in result.output.splitlines() if line.startswith("golden request ")]
+    if golden:
+        return [error(f"the smoke run failed: {golden[0][:300]}{ran}",
+                      "The package answers differently from what `lambdaserve build` recorded: build again, "
+                      "and compare with `lambdaserve invoke --built`.")]
+    return [error(f"the smoke run failed: {tail[0][:300]}{ran}",
                   "Run `lambdaserve invoke --data ...` to see the whole log.")]
 
 

@@ -25,6 +25,10 @@ from typing import Any
 REQUEST_ID = "lambdaserve-trim-probe"
 
 
+class NoRow(RuntimeError):
+    """The model loaded, but no zero row can be built: the trace is incomplete, not the package broken."""
+
+
 class _Context:
     aws_request_id = REQUEST_ID
     function_name = "lambdaserve-trim-probe"
@@ -51,7 +55,7 @@ def _smoke() -> list[Any]:
     signature = runtime.model.signature
     zero = zero_inputs(signature)
     if zero is None:
-        raise RuntimeError("the signature does not give every input's shape: no prediction can be built")
+        raise NoRow("the signature does not give every input's shape: no prediction can be built")
     api = runtime.settings.api_path
     events = [_event("GET", "/metadata"), _event("GET", "/openapi.json"),
               _event("POST", api, {"data": zero})]
@@ -115,8 +119,8 @@ def main(argv: list[str]) -> int:
     result: dict[str, Any]
     try:
         result = {"ok": True, "responses": _smoke()}
-    except BaseException:  # noqa: BLE001 (reported to the build, which decides)
-        result = {"ok": False, "error": traceback.format_exc()[-4000:]}
+    except BaseException as exc:  # noqa: BLE001 (reported to the build, which decides)
+        result = {"ok": False, "error": traceback.format_exc()[-4000:], "no_row": isinstance(exc, NoRow)}
     modules = {}
     for name, module in sorted(sys.modules.items()):
         where = getattr(module, "__file__", None)

@@ -41,6 +41,7 @@ from typing import Any
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import trim_reuse
 from lambdaserve.package.deps.interpreters import Interpreter
+from lambdaserve.package.diagnose import package_failure
 from lambdaserve.package.process import Runner, run_command, tail
 
 PROBE_SOURCE = Path(__file__).with_name("import_probe.py")
@@ -73,6 +74,7 @@ class Probe:
     modules: frozenset[str] = frozenset()  # sys.modules at the end
     looked: frozenset[str] = frozenset()  # module names the import system looked for, found or not
     listed: frozenset[str] = frozenset()  # folders listed outside the import system (relative)
+    no_row: bool = False  # the model loaded but no zero row could be built: an incomplete trace
 
 
 # (before, after) -> what differs, or None when the trimmed tree answers the same.
@@ -145,12 +147,15 @@ def run_probe(task_root: Path, interpreter: Interpreter, env: Mapping[str, str],
     if done.returncode != 0 or not out.is_file():
         return Probe(False, [], f"exit {done.returncode}: {tail(done.stderr or done.stdout)}", frozenset())
     raw = json.loads(out.read_text(encoding="utf-8"))
+    if not raw["ok"] and not raw.get("no_row"):  # the runtime's log (stderr) holds the loader's hint
+        raw["error"] = f"{raw.get('error', '')}\n{tail(done.stderr or '')}"
     bases = (str(task_root), str(task_root.resolve()))
     paths = [p for p in raw["modules"].values() if p] + raw["opened"] + raw["mapped"]
     return Probe(bool(raw["ok"]), list(raw.get("responses", [])), str(raw.get("error", "")),
                  frozenset(_relative(p, bases) for p in paths) - {""}, frozenset(raw["modules"]),
                  frozenset(raw.get("looked", ())),
-                 frozenset(_relative(p, bases) for p in raw.get("listed", ())) - {""})
+                 frozenset(_relative(p, bases) for p in raw.get("listed", ())) - {""},
+                 bool(raw.get("no_row")))
 
 
 def _relative(path: str, bases: tuple[str, ...]) -> str:
@@ -251,8 +256,12 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                     keep: Iterable[str] = KEEP, log: Callable[[str], None] = lambda _m: None,
                     trim: bool = True,
                     sourceless_root: Path | Callable[[], Path] | None = None,
-                    reuse: Reuse | None = None) -> UnimportedTrim:
+                    reuse: Reuse | None = None,
+                    requirements: Sequence[str] = ()) -> UnimportedTrim:
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
+
+    A first run that fails is a BuildError with the cause and the fix (``diagnose``): the
+    package itself is broken, whatever the options; ``requirements`` are function.requirements.
 
     With ``sourceless_root`` (the sourceless layer of ``layer_root``), also verify that tree;
     ``trim=False`` checks only that. A callable (which makes that layer) is called on a thread
@@ -275,7 +284,7 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     result, before = _traced(layer_root=layer_root, code_root=code_root, model_files=model_files,
                              scratch=scratch, interpreter=interpreter, env=env, runner=runner,
                              verifier=verifier, keep=keep, log=log, trim=trim,
-                             sourceless_root=sourceless_root)
+                             sourceless_root=sourceless_root, requirements=requirements)
     if reuse is not None and before is not None and before.ok:
         trim_reuse.save(reuse.store, reuse.name, tree, before.used, before.looked, before.modules,
                         before.listed, {"removed": result.removed, "subpackages": result.subpackages,
@@ -286,7 +295,8 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
 def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]], scratch: Path,
             interpreter: Interpreter, env: Mapping[str, str], runner: Runner, verifier: Verifier,
             keep: Iterable[str], log: Callable[[str], None], trim: bool,
-            sourceless_root: Path | Callable[[], Path] | None) -> tuple[UnimportedTrim, Probe | None]:
+            sourceless_root: Path | Callable[[], Path] | None,
+            requirements: Sequence[str] = ()) -> tuple[UnimportedTrim, Probe | None]:
     """trim_unimported's smoke runs: the result, and the first run's probe (None if none ran)."""
     result = UnimportedTrim()
     if scratch.exists():
@@ -310,8 +320,10 @@ def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[st
                        scratch, verifier)
         log("tracing imports: loading the model and predicting in Python " + interpreter.version)
         before = smoke.run("before")
-        if not before.ok:
-            failed = f"the smoke run (load, zero-row prediction) failed: {before.error.strip()[-600:]}"
+        if not before.ok and not before.no_row:  # the package as it would ship cannot serve
+            raise package_failure(before.error, requirements, what="load the model and answer a zero row")
+        if not before.ok:  # it loads, but a trace without a prediction cannot be trusted
+            failed = f"the smoke run could not predict: {before.error.strip().splitlines()[-1][:300]}"
             if trim:
                 result.warnings.append(f"build.trim_unimported: nothing trimmed, {failed}")
             if sourceless_root is not None:

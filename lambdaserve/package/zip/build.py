@@ -103,11 +103,15 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               runner: Runner = run_command, clock: Callable[[], float] = time.monotonic,
               wall_clock: Callable[[], float] = time.time,
               log: Callable[[str], None] = lambda _msg: None,
-              trim_verifier: Verifier = same_answers) -> ZipBuildResult:
+              trim_verifier: Verifier = same_answers, record: bool = True) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
     Dependency layers and wheels live in ``cache_dir`` if given, else in the user's cache that
     every project shares (layer.shared_cache); the project's own parts in <project>/.lambdaserve.
+
+    build.json (what the doctor and deploy read as the last good build) goes first, and is
+    written again only with ``record``; the CLI passes False and records the build with
+    ``record_build`` once the package has proved it serves.
 
     ``trim_verifier`` judges the smoke runs of build.trim_unimported's trimmed tree and
     build.sourceless_dependencies' bytecode-only tree against the first run.
@@ -126,6 +130,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                          f"the function is python{fn.python}",
                          hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
     options = config.build
+    previous = out_dir / f".{RECORD}.previous"  # kept for _first_built, read as good by no one
+    if (out_dir / RECORD).is_file():  # until this build is done, no build is the last good one
+        (out_dir / RECORD).replace(previous)
 
     def layer_for(sourceless: bool) -> DependencyLayer:
         return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
@@ -172,7 +179,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             # its own scratch: two builds sharing a cache must not lay their task roots over each other
             scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
             env=env, runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
-            sourceless_root=make_slim if sourceless else None, reuse=reuse)
+            sourceless_root=make_slim if sourceless else None, reuse=reuse,
+            requirements=fn.requirements)
         warnings += unimported.warnings
         if unimported.sourceless and not made:  # a reused result: the sourceless layer is cached
             made.append(layer_for(True))
@@ -205,12 +213,13 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
         model_sha256=model_sha256,
-        built=_first_built(out_dir / "build.json", digest, wall_clock))
+        built=_first_built(previous, digest, wall_clock))
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
     result.seconds = clock() - started
-    (out_dir / "build.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+    if record:
+        record_build(result)
     return result
 
 
@@ -224,6 +233,26 @@ def _first_built(record: Path, sha256: str, wall_clock: Callable[[], float]) -> 
     except (OSError, ValueError, AttributeError):
         pass
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
+
+
+RECORD = "build.json"
+
+
+def record_build(result: ZipBuildResult, **extra: object) -> Path:
+    """Write build.json next to the zip: the result, plus ``extra`` (the CLI's proof and golden)."""
+    path = result.path.with_name(RECORD)
+    partial = path.with_name(f".{RECORD}.partial")
+    partial.write_text(json.dumps({**result.to_dict(), **extra}, indent=1), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def set_aside(result: ZipBuildResult) -> Path:
+    """Move a zip that failed its proof out of the way (NAME.zip.failed): never deployed as good."""
+    failed = result.path.with_name(result.path.name + ".failed")
+    result.path.replace(failed)
+    result.path.with_name(RECORD).unlink(missing_ok=True)
+    return failed
 
 
 def _trimmed_away(name: str, removed: Mapping[str, int]) -> bool:

@@ -1,0 +1,258 @@
+"""`build` proves the zip it made: the package itself must load the model and answer.
+
+The zip is extracted as Lambda's /var/task and run by the Python of its target version in
+the local Lambda (the namespace sandbox where it can: read-only, no /dev/shm), behind the
+local API Gateway: GET /health (the init loads the model and runs the warm-up row), then
+the golden requests (``lambdaserve.runtime.golden``): ``--data``, else the project's
+golden.json, else one all-zero row made from the signature (with ?probabilities=true too
+for a classifier that has them). Their answers go to build.json, for `deploy`'s smoke test.
+
+A failure is a BuildError with the cause and the fix (``package.diagnose``) and the zip is
+moved aside (NAME.zip.failed) with no build.json: nothing is left that looks good. The same
+requests are then answered by the dev venv in this process; a different answer, or a
+version of a shipped distribution that differs from this venv's, is a warning.
+
+Package and emulator never import each other: this module wires them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.cli import serve_artifact, serve_cmd
+from lambdaserve.config import Config, runtime_env
+from lambdaserve.emulator.execution import Function, Sandbox
+from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
+from lambdaserve.errors import BuildError, LambdaServeError, UsageError
+from lambdaserve.package import Runner, cause_of, package_failure, run_command
+from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
+from lambdaserve.runtime.formats import zero_inputs
+from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, compare, requests_from_bodies
+from lambdaserve.runtime.signature import Signature
+
+GOLDEN_FILE = "golden.json"  # in the project folder: a list of request bodies, or of rows lists
+PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_key
+
+
+@dataclass
+class Proof:
+    ran: bool
+    how: str  # what ran, for the summary: "python3.12 (/usr/bin/python3.12), namespace sandbox"
+    golden: GoldenSet = field(default_factory=lambda: GoldenSet(()))
+    source: str = ""  # where the golden requests came from
+    notes: list[str] = field(default_factory=list)  # not errors: what was not checked, disagreements
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ran": self.ran, "how": self.how, "golden_source": self.source, "notes": self.notes}
+
+
+def given_bodies(config: Config, data: str | None) -> tuple[list[tuple[str, Any]], str]:
+    """The golden request bodies the user gave (--data, else golden.json), and from where."""
+    if data is not None:
+        try:
+            return [("--data", json.loads(data))], "--data"
+        except ValueError as exc:
+            raise UsageError(f"--data is not JSON: {exc}",
+                             hint="Pass rows: --data '[[5.1, 3.5, 1.4, 0.2]]'.") from None
+    path = config.project_dir / GOLDEN_FILE
+    if not path.is_file():
+        return [], ""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not JSON: {exc}",
+                         hint='It holds a list of request bodies: [{"data": [[...]]}, ...].') from None
+    if not isinstance(raw, list) or not raw:
+        raise UsageError(f"{path} must be a non-empty JSON list of request bodies",
+                         hint='E.g. [{"data": [[5.1, 3.5, 1.4, 0.2]]}, {"data": [[6.7, 3.0, 5.2, 2.3]]}].')
+    return [(f"{GOLDEN_FILE} #{i}", body) for i, body in enumerate(raw, 1)], GOLDEN_FILE
+
+
+class _Package:
+    """The zip running in the local Lambda behind the local API Gateway; ``lines`` is its log."""
+
+    def __init__(self, config: Config, zip_path: Path, sandbox: Sandbox) -> None:
+        self.config = config
+        self.lines: list[str] = []
+        self.spec = serve_artifact.zip_spec(config, zip_path, sandbox=sandbox, concurrency=1)
+        keys = (PROOF_KEY,) if config.api.auth == "api_key" else ()
+        self.function = Function(self.spec, log_sink=self.lines.append)
+        self.gateway = ApiGateway(self.function, serve_cmd.api_settings(config, None, self.spec, keys),
+                                  log=self.lines.append)
+        self.headers = [("Content-Type", "application/json")] + ([("x-api-key", PROOF_KEY)] if keys else [])
+
+    def ask(self, method: str, path: str, query: str = "", body: bytes = b"") -> tuple[int, bytes]:
+        answer = self.gateway.handle(IncomingRequest(method, path, query, self.headers, body))
+        if answer is None:  # only with respond_early
+            raise BuildError("the local API Gateway gave no answer", hint="This is a lambdaserve bug.")
+        return answer.status, answer.body
+
+    def log(self, answer: bytes = b"") -> str:
+        return "\n".join(self.lines) + "\n" + answer.decode("utf-8", "replace")
+
+
+def _signature_bodies(metadata_body: bytes) -> tuple[list[tuple[str, Any]], bool]:
+    """One all-zero row from the package's own signature (None if a shape is open), and has_proba."""
+    try:
+        signature = Signature.from_dict(json.loads(metadata_body)["signature"])
+    except (ValueError, KeyError, TypeError):
+        return [], False
+    rows = zero_inputs(signature)
+    if rows is None:
+        return [], signature.has_proba
+    body: Any = next(iter(rows.values())) if len(rows) == 1 else [
+        {name: value[0] for name, value in rows.items()}]
+    return [("signature zero row", body)], signature.has_proba
+
+
+def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None,
+              log: Callable[[str], None] = lambda _m: None) -> Proof:
+    """Run the zip and ask it the golden requests; BuildError (zip set aside) when it cannot serve."""
+    bodies, source = given_bodies(config, data)
+    sandbox = serve_cmd.default_sandbox(result.path)
+    try:
+        package = _Package(config, result.path, sandbox)
+    except BuildError as exc:  # no Python of the target version, another architecture
+        return Proof(False, "", notes=[f"the package was not run here ({exc.message}): nothing proves it "
+                                       "loads the model; deploy's smoke test is the first check"])
+    how = f"python{result.python} ({package.spec.python}), {sandbox} sandbox"
+    log(f"proving the package: {result.path.name} as /var/task, {how}")
+    try:
+        with package.function:
+            return _ask(config, result, package, bodies, source, how)
+    except BuildError:
+        set_aside(result)
+        raise
+
+
+def _ask(config: Config, result: ZipBuildResult, package: _Package, bodies: list[tuple[str, Any]],
+         source: str, how: str) -> Proof:
+    reqs = config.function.requirements
+    status, body = package.ask("GET", "/health")
+    if status != 200:
+        raise package_failure(package.log(body), reqs, what="load the model")
+    status, meta = package.ask("GET", "/metadata")
+    made, has_proba = _signature_bodies(meta) if status == 200 else ([], False)
+    if not bodies:
+        bodies, source = made, "the signature"
+    notes = []
+    if not bodies:
+        notes.append(f"no golden requests: the signature does not give every input's shape; put "
+                     f"request bodies in {GOLDEN_FILE} (or pass --data) so build and deploy check answers")
+    answered = []
+    for request in requests_from_bodies(bodies, config.api.path, probabilities=has_proba):
+        status, answer = package.ask("POST", request.path, request.query, request.data())
+        if status != 200:
+            raise package_failure(package.log(answer), reqs, what=f"answer {request.name} ({status})")
+        answered.append(request.with_answer(status, json.loads(answer)))
+    golden = GoldenSet(tuple(answered), result.sha256)
+    return Proof(True, how, golden, source, notes)
+
+
+def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]]) -> list[str]:
+    """Where the dev venv (this process) and the package disagree: versions, then answers."""
+    found = []
+    for name, version in packages:
+        try:
+            here = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if here != version:
+            found.append(f"the package ships {name} {version}; this venv has {here}: answers can differ")
+    if not proof.golden.requests:
+        return found
+    try:
+        answers = _dev_answers(config, proof.golden.requests)
+    except (LambdaServeError, ValueError, TypeError) as exc:  # ValueError: unreadable output
+        return [*found, f"this venv cannot answer the golden requests ({exc}); only the package was "
+                        "checked"]
+    for request, (status, body) in zip(proof.golden.requests, answers, strict=True):
+        if status != request.status:
+            found.append(f"{request.name}: this venv answered {status}, the package {request.status}")
+            continue
+        problems = compare(request.answer, body, proof.golden.tolerance)
+        if problems:
+            found.append(f"{request.name}: this venv and the package answer differently: "
+                         + "; ".join(problems[:3]))
+    return found
+
+
+# Runs in a fresh process of this venv's Python over the project folder: the user's model and
+# code never load into the CLI's process (no stale modules, no crash takes the build down).
+_DEV_SCRIPT = """
+import json, sys
+from lambdaserve.runtime.app import Runtime
+from lambdaserve.runtime.settings import RuntimeSettings
+
+class Context:
+    aws_request_id = "lambdaserve-dev-compare"
+    function_name = "lambdaserve-dev-compare"
+
+runtime = Runtime.from_settings(RuntimeSettings.from_env())
+out = []
+for event in json.loads(sys.argv[1]):
+    answer = runtime.handle(event, Context())
+    out.append([answer["statusCode"], json.loads(answer["body"])])
+sys.stdout.write("\\n" + json.dumps(out) + "\\n")
+"""
+
+
+def _dev_answers(config: Config, requests: tuple[GoldenRequest, ...],
+                 runner: Runner = run_command) -> list[tuple[int, Any]]:
+    """The same requests answered by the project folder's model in this venv's Python."""
+    events = [rest_event(IncomingRequest("POST", r.path, r.query, [("Content-Type", "application/json")],
+                                         r.data()), resource=r.path, stage=config.api.stage)
+              for r in requests]
+    done = runner([sys.executable, "-c", _DEV_SCRIPT, json.dumps(events)], env=runtime_env(config),
+                  cwd=config.project_dir, timeout=300)
+    lines = (done.stdout or "").strip().splitlines()
+    if done.returncode != 0 or not lines:
+        cause, hint = cause_of((done.stderr or "") + (done.stdout or ""))
+        raise BuildError(cause, hint=hint)
+    return [(int(status), body) for status, body in json.loads(lines[-1])]
+
+
+def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None = None,
+                     log: Callable[[str], None] = lambda _m: None) -> Proof:
+    """The proof, the dev venv's comparison, then build.json: the build is good from here on."""
+    proof = prove_zip(config, result, data=data, log=log)
+    if proof.ran:
+        proof.notes += compare_dev(config, proof, result.packages)
+    record_build(result, proof=proof.to_dict(), golden=proof.golden.to_dict())
+    return proof
+
+
+def log_cause(text: str) -> str:
+    """The most telling line of a failed run's log, with the runtime's hint when it gave one."""
+    cause, hint = cause_of(text)
+    return f"{cause} ({hint})" if hint else cause
+
+
+def golden_for(config: Config, zip_path: Path) -> tuple[GoldenSet | None, str]:
+    """The golden requests for a built zip and where they came from: build.json's when it
+    records this zip (same sha256), else a zero row from the declared signature with no answer
+    to compare (the function must answer 2xx), else none."""
+    import hashlib
+
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    record = zip_path.with_name("build.json")
+    try:
+        raw = json.loads(record.read_text(encoding="utf-8"))
+        golden = GoldenSet.from_dict(raw["golden"])
+        if golden.sha256 == digest and golden.requests:
+            return golden, f"{len(golden.requests)} golden requests recorded by `lambdaserve build`"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    rows = zero_inputs(config.signature) if config.signature is not None else None
+    if rows is None:
+        return None, f"no golden requests: {zip_path.name} was not proved by `lambdaserve build`"
+    body: Any = next(iter(rows.values())) if len(rows) == 1 else [{k: v[0] for k, v in rows.items()}]
+    requests = requests_from_bodies([("signature zero row", body)], config.api.path)
+    return GoldenSet(tuple(requests), digest), (f"{zip_path.name} was not proved by `lambdaserve build`: "
+                                                "a zero row must answer 2xx, no answers to compare")

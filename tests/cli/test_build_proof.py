@@ -1,0 +1,180 @@
+"""`build` proves the zip (the package itself must load the model and answer), and `deploy`'s
+smoke test POSTs the golden requests it recorded.
+
+The project is a pure-Python custom predictor (tests/package/test_zip_build.py's), so a build
+takes seconds; the proof runs it in the real local Lambda, as `serve --artifact` does.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambdaserve.cli.main import cli
+from lambdaserve.config import load_config
+from lambdaserve.package.zip.build import build_zip
+from tests.package.test_zip_build import UNTRIMMED, make_project
+
+# Loads fine; its predict needs threadpoolctl, which is installed here (with scikit-learn) but
+# not listed in function.requirements: the classic "works on my machine".
+NEEDS_THREADPOOLCTL = '''
+    import json
+    from pathlib import Path
+
+    import threadpoolctl
+
+
+    class Predictor:
+        def load(self, model_dir):
+            raw = json.loads((Path(model_dir) / "weights.json").read_text())
+            self.w, self.b = raw["w"], raw["b"]
+
+        def predict(self, inputs):
+            return {"score": [sum(w * x for w, x in zip(self.w, row)) + self.b for row in inputs["features"]]}
+'''
+
+# Loads fine and answers /health; every prediction raises.
+FAILS_ON_PREDICT = '''
+    class Predictor:
+        def load(self, model_dir):
+            pass
+
+        def predict(self, inputs):
+            raise ValueError("the scaler was fitted on 3 features, got 2")
+'''
+
+
+def _predictor(project: Path, source: str) -> None:
+    (project / "scorer" / "linear.py").write_text(textwrap.dedent(source))
+
+
+def _untrimmed(project: Path) -> None:
+    toml = project / "lambdaserve.toml"
+    if UNTRIMMED not in toml.read_text():
+        toml.write_text(toml.read_text() + UNTRIMMED)
+
+
+def _trimmed(project: Path) -> None:
+    toml = project / "lambdaserve.toml"
+    toml.write_text(toml.read_text().replace(UNTRIMMED, ""))
+
+
+def _build(project: Path, *args: str):
+    return CliRunner().invoke(cli, ["build", "--config", str(project), *args])
+
+
+def _training_answer(rows: list[list[float]]) -> list[float]:
+    """What the model answers in the training process: w . x + b with make_project's weights."""
+    return [2.0 * x - 1.0 * y + 0.5 for x, y in rows]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trim", [True, False], ids=["traced-trim-run", "emulator-proof"])
+def test_a_module_missing_from_requirements_fails_the_build_naming_the_distribution(tmp_path, py312, trim):
+    from importlib import metadata
+
+    project = make_project(tmp_path / "p", requirements=())
+    (_trimmed if trim else _untrimmed)(project)
+    _predictor(project, NEEDS_THREADPOOLCTL)
+    result = _build(project)
+    assert result.exit_code == 1, result.output
+    version = metadata.version("threadpoolctl")
+    assert "needs the module 'threadpoolctl'" in result.output
+    assert f'requirements = ["threadpoolctl=={version}"]' in result.output
+    build = project / ".lambdaserve" / "build"
+    assert not (build / "build.json").exists()  # nothing claims a good build
+    if not trim:  # the proof ran the zip: it is set aside, not left to deploy
+        assert (build / "tiny.zip.failed").is_file() and not (build / "tiny.zip").exists()
+    # the fix the error names makes it build
+    config = (project / "lambdaserve.toml").read_text()
+    (project / "lambdaserve.toml").write_text(
+        config.replace("requirements = []", f'requirements = ["threadpoolctl=={version}"]'))
+    fixed = _build(project)
+    assert fixed.exit_code == 0, fixed.output
+    assert "proved" in fixed.output and (build / "build.json").is_file()
+
+
+@pytest.mark.slow
+def test_the_package_answers_the_training_process_predictions_and_build_json_records_them(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    rows = [[1.0, 2.0], [3.5, -1.0], [0.25, 0.125]]
+    (project / "golden.json").write_text(json.dumps([{"data": rows}, [[10.0, 20.0]]]))
+    result = _build(project)
+    assert result.exit_code == 0, result.output
+    assert "answered 2 golden requests from golden.json" in result.output
+    record = json.loads((project / ".lambdaserve" / "build" / "build.json").read_text())
+    golden = record["golden"]
+    assert golden["sha256"] == record["sha256"] and record["proof"]["ran"] is True
+    answers = [(r["name"], r["body"]["data"], r["answer"]["predictions"]) for r in golden["requests"]]
+    assert [name for name, _, _ in answers] == ["golden.json #1", "golden.json #2"]
+    for _name, data, predictions in answers:
+        assert predictions == pytest.approx(_training_answer(data), abs=1e-12)
+    # --data wins over golden.json
+    again = _build(project, "--data", "[[4.0, 4.0]]")
+    assert again.exit_code == 0, again.output
+    record = json.loads((project / ".lambdaserve" / "build" / "build.json").read_text())
+    assert [r["answer"] for r in record["golden"]["requests"]] == [{"predictions": [4.5]}]
+
+
+@pytest.mark.slow
+def test_without_golden_requests_the_signature_zero_row_is_proved(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    result = _build(project)
+    assert result.exit_code == 0, result.output
+    record = json.loads((project / ".lambdaserve" / "build" / "build.json").read_text())
+    (request,) = record["golden"]["requests"]
+    assert request["name"] == "signature zero row" and request["body"] == {"data": [[0.0, 0.0]]}
+    assert request["answer"] == {"predictions": [0.5]}
+
+
+@pytest.mark.slow
+def test_a_package_whose_predict_fails_is_refused_by_build(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    _predictor(project, FAILS_ON_PREDICT)
+    result = _build(project)
+    assert result.exit_code == 1, result.output
+    assert "the package cannot answer signature zero row (500)" in result.output
+    assert "the scaler was fitted on 3 features" in result.output
+
+
+def _deploy(project: Path, *args: str):
+    return CliRunner().invoke(cli, ["deploy", "--target", "local", "--yes", "--no-serve", "--skip-doctor",
+                                    "--config", str(project), *args])
+
+
+@pytest.mark.slow
+def test_a_deploy_to_the_local_cloud_whose_predict_fails_fails_at_the_smoke_test(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    _predictor(project, FAILS_ON_PREDICT)
+    # built by the library, without the CLI's proof: the smoke test is the first to send a prediction
+    zip_path = build_zip(load_config(project), interpreter=py312).path
+    result = _deploy(project, "--artifact", str(zip_path))
+    assert result.exit_code == 1, result.output
+    assert "deployed, but the smoke test failed" in result.output
+    assert "answered 500" in result.output
+    assert "ValueError" in result.output and "the scaler was fitted on 3 features" in result.output
+
+
+@pytest.mark.slow
+def test_a_deployed_package_answering_otherwise_than_recorded_fails_at_the_smoke_test(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    record_path = project / ".lambdaserve" / "build" / "build.json"
+    ok = _deploy(project)  # builds and proves again, then the smoke test passes
+    assert ok.exit_code == 0, ok.output
+    assert "1 golden requests answered as recorded" in ok.output
+    # the same zip, its recorded answer changed: what a package answering differently looks like
+    record = json.loads(record_path.read_text())
+    record["golden"]["requests"][0]["answer"] = {"predictions": [1.75]}
+    record_path.write_text(json.dumps(record))
+    result = _deploy(project, "--artifact", str(project / ".lambdaserve" / "build" / "tiny.zip"))
+    assert result.exit_code == 1, result.output
+    assert "answered differently: predictions[0]: 0.5 instead of 1.75" in result.output
