@@ -41,7 +41,9 @@ class TerminalUI:
         self.console.print(message, markup=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {message}", soft_wrap=True)
+        from rich.markup import escape  # warnings quote paths, lists and TOML tables: never markup
+
+        self.console.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
     def changes(self, changes: Sequence[Change]) -> None:
         self.total, self.done = len(changes), set()

@@ -192,11 +192,9 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
     config = load_config(config_path)
     ui = TerminalUI(assume_yes)
     if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
-        from rich.markup import escape
-
         from lambdaserve.cli.doctor_cmd import preflight
 
-        preflight(config, warn=lambda message: ui.warn(escape(message)))  # findings hold [brackets]
+        preflight(config, warn=ui.warn)  # ui.warn escapes: findings hold [brackets]
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url, expect_state=False) as cloud:
         verb = "planning a deploy of" if dry_run else "deploying"

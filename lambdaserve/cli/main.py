@@ -68,9 +68,11 @@ class LambdaServeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LambdaServeError as exc:
-            err_console().print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            from rich.markup import escape  # messages quote TOML ([function]) and lists: never markup
+
+            err_console().print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, soft_wrap=True)
             if exc.hint:
-                err_console().print(f"[bold]hint:[/] {exc.hint}", markup=True, soft_wrap=True)
+                err_console().print(f"[bold]hint:[/] {escape(exc.hint)}", markup=True, soft_wrap=True)
             ctx.exit(exit_code(exc))
         except (KeyboardInterrupt, click.Abort) as exc:
             if _interrupted(exc):

@@ -84,7 +84,7 @@ def test_a_module_missing_from_requirements_fails_the_build_naming_the_distribut
     assert result.exit_code == 1, result.output
     version = metadata.version("threadpoolctl")
     assert "needs the module 'threadpoolctl'" in result.output
-    assert f'requirements = ["threadpoolctl=={version}"]' in result.output
+    assert f'[function] table:\n    requirements = ["threadpoolctl=={version}"]' in result.output
     build = project / ".lambdaserve" / "build"
     assert not (build / "build.json").exists()  # nothing claims a good build
     if not trim:  # the proof ran the zip: it is set aside, not left to deploy

@@ -321,7 +321,8 @@ def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[st
         log("tracing imports: loading the model and predicting in Python " + interpreter.version)
         before = smoke.run("before")
         if not before.ok and not before.no_row:  # the package as it would ship cannot serve
-            raise package_failure(before.error, requirements, what="load the model and answer a zero row")
+            raise package_failure(before.error.replace(str(task), "/var/task"), requirements,
+                                  what="load the model and answer a zero row")
         if not before.ok:  # it loads, but a trace without a prediction cannot be trusted
             failed = f"the smoke run could not predict: {before.error.strip().splitlines()[-1][:300]}"
             if trim:

@@ -122,6 +122,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     out_dir = out_dir or state / "build"
     layers = cache_dir or shared_cache()
     cache_dir = cache_dir or state / "cache"
+    previous = out_dir / f".{RECORD}.previous"  # kept for _first_built, read as good by no one
+    if (out_dir / RECORD).is_file():  # until this build is done, no build is the last good one
+        (out_dir / RECORD).replace(previous)
     warnings = check_requirements(fn.requirements, config.model.framework)
     _refuse_known_too_big(fn.requirements)
     interpreter = interpreter or find_interpreter(fn.python, runner=runner)
@@ -130,9 +133,6 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                          f"the function is python{fn.python}",
                          hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
     options = config.build
-    previous = out_dir / f".{RECORD}.previous"  # kept for _first_built, read as good by no one
-    if (out_dir / RECORD).is_file():  # until this build is done, no build is the last good one
-        (out_dir / RECORD).replace(previous)
 
     def layer_for(sourceless: bool) -> DependencyLayer:
         return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
