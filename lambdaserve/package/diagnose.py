@@ -73,9 +73,10 @@ def _logged(text: str) -> tuple[str, str]:
     return "", ""
 
 
-def cause_of(text: str) -> tuple[str, str]:
+def cause_of(text: str, *, last_line: bool = True) -> tuple[str, str]:
     """The most telling (cause, hint) in a failed run's output: the runtime's own words first,
-    then awslambdaric's errorMessage, then the last Error line, then the last line."""
+    then awslambdaric's errorMessage, then the last Error line, then (with ``last_line``) the
+    last line; ("", "") when there is nothing to say."""
     error, hint = _logged(text)
     if error:
         return error[:MAX_CAUSE], hint
@@ -90,6 +91,8 @@ def cause_of(text: str) -> tuple[str, str]:
     lines = [m.group(0) for m in _ERROR_LINE.finditer(text)]
     if lines:
         return lines[-1].strip()[:MAX_CAUSE], ""
+    if not last_line:
+        return "", ""
     tail = [line for line in text.strip().splitlines() if line.strip()]
     return (tail[-1].strip()[:MAX_CAUSE] if tail else "no output"), ""
 

@@ -60,3 +60,9 @@ def test_an_unhandled_error_in_predict_gives_the_traceback_last_line():
               'File \\"p.py\\", line 3, in predict\\nValueError: fitted on 3 features, got 2\\n"}')
     assert cause_of("START\n" + logged + '\n{"error": {"message": "internal error"}}') == (
         "ValueError: fitted on 3 features, got 2", "")
+
+
+def test_a_log_without_errors_has_no_cause_unless_the_last_line_is_wanted():
+    log = 'START RequestId: 1\n127.0.0.1 "POST /prod/predict HTTP/1.1" 200 145 52.9 ms\nEND RequestId: 1'
+    assert cause_of(log, last_line=False) == ("", "")
+    assert cause_of(log) == ("END RequestId: 1", "")
