@@ -196,7 +196,7 @@ def _smoke_target(config: Config) -> tuple[FunctionSpec, str, GoldenSet | None]:
             spec = serve_artifact.zip_spec(config, zip_path, sandbox=serve_cmd.default_sandbox(zip_path),
                                            concurrency=1)
             golden, _where = build_proof.golden_for(config, zip_path)
-            return spec, f"the built zip {zip_path.name}, python{spec.python}", golden
+            return spec, f"the built zip {zip_path.name} ({spec.python})", golden
         except LambdaServeError as exc:
             why = f"the built zip cannot run here: {exc.message}"
     return (wiring.function_spec(config, concurrency=1),

@@ -178,3 +178,26 @@ def test_a_deployed_package_answering_otherwise_than_recorded_fails_at_the_smoke
     result = _deploy(project, "--artifact", str(project / ".lambdaserve" / "build" / "tiny.zip"))
     assert result.exit_code == 1, result.output
     assert "answered differently: predictions[0]: 0.5 instead of 1.75" in result.output
+
+
+@pytest.mark.slow
+def test_the_doctor_smoke_runs_the_built_zip_and_its_golden_requests(tmp_path, py312):
+    from lambdaserve.cli.doctor_probes import smoke_probe
+    from lambdaserve.doctor import Probes, Severity
+    from lambdaserve.doctor.checks import smoke
+    from tests.doctor.support import context, only
+
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    assert _build(project).exit_code == 0
+    config = load_config(project)
+    finding = only(smoke.CHECK, context(project, probes=Probes(smoke=smoke_probe(config))))
+    assert finding.severity is Severity.OK and "[ran the built zip tiny.zip (" in finding.message
+    record_path = project / ".lambdaserve" / "build" / "build.json"
+    record = json.loads(record_path.read_text())
+    record["golden"]["requests"][0]["answer"] = {"predictions": [9.0]}
+    record_path.write_text(json.dumps(record))
+    finding = only(smoke.CHECK, context(project, probes=Probes(smoke=smoke_probe(config))))
+    assert finding.severity is Severity.ERROR
+    assert "golden request signature zero row: answered differently: predictions[0]: 0.5 instead of 9.0" \
+        in finding.message

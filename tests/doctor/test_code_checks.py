@@ -116,7 +116,9 @@ def test_smoke_run_in_the_local_lambda_explains_errno_38(tmp_path):
 def test_smoke_run_of_a_healthy_function_passes_and_times_the_cold_start(tmp_path):
     root = _custom_project(tmp_path / "good", "no_queue_at_load", use_queue=False)
     ctx = context(root, probes=Probes(smoke=smoke_probe(load_config(root))))
-    assert only(smoke.CHECK, ctx).severity is Severity.OK
+    ok = only(smoke.CHECK, ctx)
+    assert ok.severity is Severity.OK
+    assert "[ran the project folder in the dev venv, not the package: no zip is built" in ok.message
     finding = only(cold_start.CHECK, ctx)  # the same smoke run, not a second one
     assert finding.severity is Severity.OK and "within 10 s and 29 s" in finding.message
     run = ctx.smoke_run()
