@@ -107,6 +107,9 @@ def build(package: str | None, builder: str, push: str | None, data: str | None,
     for note in check_model_needs(config):
         click.echo(f"warning: {note}", err=True)
     if kind == "image":
+        if data is not None:
+            raise UsageError("--data gives the golden requests a zip is proved with; images are not proved",
+                             hint="Drop --data, or build a zip (--package zip).")
         build_image_package(config, builder, push)
         return
     BUILDERS[kind](config, data)

@@ -84,3 +84,34 @@ def test_the_deploy_error_carries_the_function_log_cause():
     assert "deployed, but the smoke test failed: POSTing the golden requests" in error.message
     assert "row 0: answered 502" in error.message
     assert "ValueError" in error.hint and "lambdaserve logs" in error.hint
+
+
+def test_the_function_log_cause_is_its_last_error_lines_read_from_cloudwatch():
+    import time
+
+    from lambdaserve.cloud.stack.execute import function_log_cause
+    from tests.cloud.fakes import moto_clients, moto_server
+
+    with moto_server() as endpoint:
+        clients = moto_clients(endpoint)
+        group = "/aws/lambda/tiny"
+        clients.call("logs", "create_log_group", logGroupName=group)
+        clients.call("logs", "create_log_stream", logGroupName=group, logStreamName="s")
+        now = int(time.time() * 1000)
+        # for parity: Lambda's START/END lines and the runtime's JSON lines, one event each
+        lines = ["START RequestId: 1 Version: $LATEST",
+                 '{"level":"ERROR","message":"unhandled error","error_type":"ValueError"}',
+                 "END RequestId: 1"]
+        clients.call("logs", "put_log_events", logGroupName=group, logStreamName="s",
+                     logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
+        assert function_log_cause(clients, group, since_ms=now - 1000) == lines[1]
+        assert function_log_cause(clients, "/aws/lambda/missing", since_ms=now) == ""
+        assert function_log_cause(clients, "", since_ms=now) == ""
+
+
+def test_the_plan_says_the_smoke_test_posts_the_golden_requests():
+    from lambdaserve.cloud.stack.plan import SmokeTest
+
+    assert SmokeTest("", 2).describe() == ("smoke test: GET <ApiUrl>/health, then POST 2 golden requests "
+                                           "and compare the answers")
+    assert SmokeTest("https://x/prod").describe() == "smoke test: GET https://x/prod/health"
