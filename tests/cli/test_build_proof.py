@@ -114,6 +114,12 @@ def test_the_package_answers_the_training_process_predictions_and_build_json_rec
     assert [name for name, _, _ in answers] == ["golden.json #1", "golden.json #2"]
     for _name, data, predictions in answers:
         assert predictions == pytest.approx(_training_answer(data), abs=1e-12)
+    # invoke --built runs that zip, and says so
+    invoked = CliRunner().invoke(cli, ["invoke", "--built", "--config", str(project),
+                                       "--data", "[[1.0, 2.0]]"])
+    assert invoked.exit_code == 0, invoked.output
+    assert "Running the built zip" in invoked.output and "tiny.zip as /var/task" in invoked.output
+    assert '{"predictions": [0.5]}' in invoked.output
     # --data wins over golden.json
     again = _build(project, "--data", "[[4.0, 4.0]]")
     assert again.exit_code == 0, again.output
@@ -201,3 +207,40 @@ def test_the_doctor_smoke_runs_the_built_zip_and_its_golden_requests(tmp_path, p
     assert finding.severity is Severity.ERROR
     assert "golden request signature zero row: answered differently: predictions[0]: 0.5 instead of 9.0" \
         in finding.message
+
+
+# Answers otherwise in the local Lambda (which sets Lambda's variables) than in the dev venv.
+DIFFERS_IN_LAMBDA = """
+    import os
+
+
+    class Predictor:
+        def load(self, model_dir):
+            self.b = 0.5 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else 1.5
+
+        def predict(self, inputs):
+            return {"score": [row[0] + self.b for row in inputs["features"]]}
+"""
+
+
+@pytest.mark.slow
+def test_build_says_when_this_venv_and_the_package_answer_differently(tmp_path, py312):
+    project = make_project(tmp_path / "p", requirements=())
+    _untrimmed(project)
+    _predictor(project, DIFFERS_IN_LAMBDA)
+    result = _build(project)
+    assert result.exit_code == 0, result.output  # a warning: the package is what ships, and it answers
+    assert ("signature zero row: this venv and the package answer differently: predictions[0]: "
+            "1.5 instead of 0.5") in result.output
+
+
+def test_a_version_skew_between_this_venv_and_the_package_is_named(tmp_path):
+    from importlib import metadata
+
+    from lambdaserve.cli.build_proof import Proof, compare_dev
+
+    here = metadata.version("click")
+    config = load_config(make_project(tmp_path / "p", requirements=()))
+    shipped = [("click", "0.0.1"), ("no-such-dist", "1.0"), ("click", here)]
+    found = compare_dev(config, Proof(True, ""), shipped)
+    assert found == [f"the package ships click 0.0.1; this venv has {here}: answers can differ"]
