@@ -218,6 +218,9 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
         if dry_run:
             for line in plan.lines():
                 click.echo(line)
+            if cloud.local is not None and not no_smoke:  # not a plan step: it runs in the emulator
+                posts = f", then POST {len(golden.requests)} golden requests" if golden else ""
+                click.echo(f"  then: smoke test of the deployed zip in the local Lambda: GET /health{posts}")
             click.echo("dry run: nothing was changed")
             return
         try:
