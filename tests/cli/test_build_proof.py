@@ -19,13 +19,12 @@ from lambdaserve.config import load_config
 from lambdaserve.package.zip.build import build_zip
 from tests.package.test_zip_build import UNTRIMMED, make_project
 
-# Loads fine; its predict needs threadpoolctl, which is installed here (with scikit-learn) but
-# not listed in function.requirements: the classic "works on my machine".
+# Loads fine and answers a zero row; a row with a negative value needs threadpoolctl, installed
+# here (with scikit-learn) but not listed in function.requirements. Neither init's trace nor the
+# trim's (both predict a zero row) sees it: only a golden request with such a row does.
 NEEDS_THREADPOOLCTL = '''
     import json
     from pathlib import Path
-
-    import threadpoolctl
 
 
     class Predictor:
@@ -34,6 +33,8 @@ NEEDS_THREADPOOLCTL = '''
             self.w, self.b = raw["w"], raw["b"]
 
         def predict(self, inputs):
+            if any(x < 0 for row in inputs["features"] for x in row):
+                import threadpoolctl  # noqa: F401 (clipping negative rows uses it, say)
             return {"score": [sum(w * x for w, x in zip(self.w, row)) + self.b for row in inputs["features"]]}
 '''
 
@@ -80,15 +81,16 @@ def test_a_module_missing_from_requirements_fails_the_build_naming_the_distribut
     project = make_project(tmp_path / "p", requirements=())
     (_trimmed if trim else _untrimmed)(project)
     _predictor(project, NEEDS_THREADPOOLCTL)
+    (project / "golden.json").write_text(json.dumps([[[-1.0, 2.0]]]))
     result = _build(project)
     assert result.exit_code == 1, result.output
     version = metadata.version("threadpoolctl")
-    assert "needs the module 'threadpoolctl'" in result.output
+    assert ("the package cannot answer golden.json #1 (500): it needs the module 'threadpoolctl'"
+            in result.output)
     assert f'[function] table:\n    requirements = ["threadpoolctl=={version}"]' in result.output
     build = project / ".lambdaserve" / "build"
     assert not (build / "build.json").exists()  # nothing claims a good build
-    if not trim:  # the proof ran the zip: it is set aside, not left to deploy
-        assert (build / "tiny.zip.failed").is_file() and not (build / "tiny.zip").exists()
+    assert (build / "tiny.zip.failed").is_file() and not (build / "tiny.zip").exists()  # set aside
     # the fix the error names makes it build
     config = (project / "lambdaserve.toml").read_text()
     (project / "lambdaserve.toml").write_text(
