@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdaserve.cli import serve_artifact, serve_cmd
 from lambdaserve.config import Config, runtime_env
-from lambdaserve.emulator.execution import Function, Sandbox
+from lambdaserve.emulator.execution import Function
 from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
 from lambdaserve.errors import BuildError, LambdaServeError, UsageError
 from lambdaserve.package import Runner, cause_of, package_failure, run_command
@@ -35,6 +35,9 @@ from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
 from lambdaserve.runtime.formats import zero_inputs
 from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, compare, requests_from_bodies
 from lambdaserve.runtime.signature import Signature
+
+if TYPE_CHECKING:
+    from lambdaserve.emulator import Sandbox
 
 GOLDEN_FILE = "golden.json"  # in the project folder: a list of request bodies, or of rows lists
 PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_key
