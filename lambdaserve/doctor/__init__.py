@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
+    from lambdaserve.doctor.checks.shared_libraries import KNOWN_MISSING, missing_libraries
     from lambdaserve.doctor.context import (
         DoctorContext,
         PackageInfo,
@@ -31,6 +32,7 @@ _EXPORTS = {
     "DoctorContext": "lambdaserve.doctor.context",
     "Explanation": "lambdaserve.doctor.explanations",
     "Finding": "lambdaserve.doctor.finding",
+    "KNOWN_MISSING": "lambdaserve.doctor.checks.shared_libraries",
     "PackageInfo": "lambdaserve.doctor.context",
     "ProbeUnavailable": "lambdaserve.doctor.context",
     "Probes": "lambdaserve.doctor.context",
@@ -39,6 +41,7 @@ _EXPORTS = {
     "SmokeRun": "lambdaserve.doctor.context",
     "WheelInfo": "lambdaserve.doctor.context",
     "explain": "lambdaserve.doctor.explanations",
+    "missing_libraries": "lambdaserve.doctor.checks.shared_libraries",
     "run_checks": "lambdaserve.doctor.run",
 }
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "DoctorContext",
     "Explanation",
     "Finding",
+    "KNOWN_MISSING",
     "PackageInfo",
     "ProbeUnavailable",
     "Probes",
@@ -55,6 +59,7 @@ __all__ = [
     "SmokeRun",
     "WheelInfo",
     "explain",
+    "missing_libraries",
     "run_checks",
 ]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

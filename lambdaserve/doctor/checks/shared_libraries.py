@@ -28,12 +28,9 @@ def _libraries(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("*.so*") if p.is_file() and not p.is_symlink())
 
 
-def run(ctx: DoctorContext) -> list[Finding]:
-    if ctx.config is None or ctx.probes.layer is None:
-        return [skipped("no dependency layer to read (run `lambdaserve build`)")]
-    site = ctx.once("layer", ctx.probes.layer)
-    if site is None:
-        return [skipped("no dependency layer to read (run `lambdaserve build`)")]
+def missing_libraries(site: Path) -> dict[str, list[str]]:
+    """Each library a shared object under ``site`` needs that neither ``site`` nor Lambda's OS
+    carries, with the objects (relative paths) that need it."""
     libraries = _libraries(site)
     carried = {p.name for p in libraries} | {p.name for p in site.rglob("*.so*") if p.is_symlink()}
     wanted: dict[str, list[str]] = {}
@@ -41,6 +38,16 @@ def run(ctx: DoctorContext) -> list[Finding]:
         for name in needed(lib):
             if name not in carried and name not in SYSTEM:
                 wanted.setdefault(name, []).append(str(lib.relative_to(site)))
+    return wanted
+
+
+def run(ctx: DoctorContext) -> list[Finding]:
+    if ctx.config is None or ctx.probes.layer is None:
+        return [skipped("no dependency layer to read (run `lambdaserve build`)")]
+    site = ctx.once("layer", ctx.probes.layer)
+    if site is None:
+        return [skipped("no dependency layer to read (run `lambdaserve build`)")]
+    wanted = missing_libraries(site)
     found: list[Finding] = []
     for name, users in sorted(wanted.items()):
         who = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
@@ -57,7 +64,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
                                  f"Lambda's python{ctx.config.function.python} OS has it",
                                  "`lambdaserve serve --sandbox container` runs the function on the "
                                  "built image's own files."))
-    return found or [ok(f"{len(libraries)} shared libraries find every library they need")]
+    return found or [ok("every shared library finds the libraries it needs")]
 
 
 CHECK = Check("shared-libraries", "package",
