@@ -43,22 +43,6 @@ def build_zip_package(config: Config, data: str | None = None) -> None:
         click.echo("  proved    nothing: the package did not run here", err=True)
     for note in proof.notes:
         click.echo(f"warning: {note}", err=True)
-    for note in _libraries_lambda_lacks(config, result.dependency_root):
-        click.echo(f"warning: {note}", err=True)
-
-
-def _libraries_lambda_lacks(config: Config, dependency_root: str) -> list[str]:
-    """The proof ran on this machine's system libraries: name those Lambda's OS does not have."""
-    from lambdaserve.doctor import KNOWN_MISSING, missing_libraries
-
-    if not dependency_root or not Path(dependency_root).is_dir():
-        return []
-    return [f"{', '.join(users[:3])} needs {name} ({KNOWN_MISSING[name]}): the proof above used this "
-            f"machine's copy, but the package does not carry it and Lambda's python{config.function.python} "
-            f"OS does not have it, so on Lambda the model fails to load ('{name}: cannot open shared "
-            "object file'). `lambdaserve doctor` says more; see its shared-libraries check for the fix."
-            for name, users in sorted(missing_libraries(Path(dependency_root)).items())
-            if name in KNOWN_MISSING]
 
 
 def build_image_package(config: Config, builder: str, push: str | None) -> None:

@@ -227,8 +227,23 @@ def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None
     proof = prove_zip(config, result, data=data, log=log)
     if proof.ran:
         proof.notes += compare_dev(config, proof, result.packages)
+    proof.notes += libraries_lambda_lacks(config, result.dependency_root)  # what no run here can show
     record_build(result, proof=proof.to_dict(), golden=proof.golden.to_dict())
     return proof
+
+
+def libraries_lambda_lacks(config: Config, dependency_root: str) -> list[str]:
+    """Runs here use this machine's system libraries: name those Lambda's OS does not have."""
+    from lambdaserve.doctor import KNOWN_MISSING, missing_libraries
+
+    if not dependency_root or not Path(dependency_root).is_dir():
+        return []
+    return [f"{', '.join(users[:3])} needs {name} ({KNOWN_MISSING[name]}): runs here use this "
+            f"machine's copy, but the package does not carry it and Lambda's python{config.function.python} "
+            f"OS does not have it, so on Lambda the model fails to load ('{name}: cannot open shared "
+            "object file'). `lambdaserve doctor` says more; see its shared-libraries check for the fix."
+            for name, users in sorted(missing_libraries(Path(dependency_root)).items())
+            if name in KNOWN_MISSING]
 
 
 def log_cause(text: str) -> str:
