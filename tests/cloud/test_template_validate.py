@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,16 @@ REGIONS = ["us-east-1", "eu-west-1"]
 
 
 def lint_errors(text: str) -> list[str]:
-    matches = lint(text, config=ManualArgs(regions=REGIONS))
+    # cfn-lint's SAM transform sets os.environ["AWS_DEFAULT_REGION"] and leaves it: a later test in
+    # this process (region resolution) would then find a region where none is configured.
+    before = os.environ.get("AWS_DEFAULT_REGION")
+    try:
+        matches = lint(text, config=ManualArgs(regions=REGIONS))
+    finally:
+        if before is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = before
     return [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id.startswith("E")]
 
 
@@ -47,6 +57,12 @@ def translate(sam: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str,
 def test_cfn_lint_finds_no_errors(tmp_path: Path, variant: str, fmt: str) -> None:
     template = rendered(tmp_path, variant, fmt)
     assert lint_errors(to_json(template) if fmt == "sam" else to_yaml(template)) == []
+
+
+def test_linting_a_sam_template_leaves_the_process_region_alone(tmp_path: Path) -> None:
+    before = os.environ.get("AWS_DEFAULT_REGION")
+    assert lint_errors(to_json(rendered(tmp_path, "rest_zip", "sam"))) == []
+    assert os.environ.get("AWS_DEFAULT_REGION") == before
 
 
 def test_cfn_lint_check_catches_a_broken_template(tmp_path: Path) -> None:
