@@ -62,6 +62,10 @@ class DeployConfig:
     region: str = ""
     stack_name: str = ""
     log_retention_days: int = 14
+    traffic_shift: str = ""  # one of schema.TRAFFIC_SHIFTS; "" means no CodeDeploy
+    alarm_errors: int = 1
+    alarm_5xx: int = 1
+    alarm_p99_ms: int = 5000
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ ARCHITECTURES = ("x86_64", "arm64")
 PACKAGES = ("zip", "image")
 API_TYPES = ("rest", "http")
 AUTH_TYPES = ("none", "api_key", "iam")
+# CodeDeploy's predefined Lambda deployment configurations, as SAM's DeploymentPreference names them
+# (without the CodeDeployDefault.Lambda prefix); "" deploys without CodeDeploy.
+TRAFFIC_SHIFTS = ("", "AllAtOnce",
+                  "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes",
+                  "Canary10Percent30Minutes", "Linear10PercentEvery1Minute",
+                  "Linear10PercentEvery2Minutes", "Linear10PercentEvery3Minutes",
+                  "Linear10PercentEvery10Minutes")
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,19 @@ FIELDS: tuple[Field, ...] = (
     Field("deploy", "log_retention_days", int, 14, "Days to keep the function's and the API's logs.",
           choices=(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                    2557, 2922, 3288, 3653)),
+    Field("deploy", "traffic_shift", str, "",
+          "How a new version takes traffic through CodeDeploy, after a pre-traffic hook replays the "
+          "build's golden requests; alarms below roll it back. Empty: the alias moves at once, "
+          "without CodeDeploy.", choices=TRAFFIC_SHIFTS),
+    Field("deploy", "alarm_errors", int, 1,
+          "During a traffic shift: function errors of the new version in one minute that roll it back.",
+          minimum=1, maximum=100000),
+    Field("deploy", "alarm_5xx", int, 1,
+          "During a traffic shift: API 5xx answers in one minute that roll it back.",
+          minimum=1, maximum=100000),
+    Field("deploy", "alarm_p99_ms", int, 5000,
+          "During a traffic shift: p99 duration of the new version (ms, over one minute) that rolls it back.",
+          minimum=1, maximum=900000, unit="ms"),
     Field("build", "base_image", str, "",
           "Image base; empty means public.ecr.aws/lambda/python:<python>."),
     Field("build", "trim_unimported", bool, True,
