@@ -32,6 +32,7 @@ from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
 from lambdaserve.errors import BuildError, LambdaServeError, UsageError
 from lambdaserve.package import Runner, cause_of, package_failure, run_command
 from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
+from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.formats import zero_inputs
 from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, compare, requests_from_bodies
 from lambdaserve.runtime.signature import Signature
@@ -256,9 +257,7 @@ def golden_for(config: Config, zip_path: Path) -> tuple[GoldenSet | None, str]:
     """The golden requests for a built zip and where they came from: build.json's when it
     records this zip (same sha256), else a zero row from the declared signature with no answer
     to compare (the function must answer 2xx), else none."""
-    import hashlib
-
-    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    digest = file_sha256(zip_path)
     record = zip_path.with_name("build.json")
     try:
         raw = json.loads(record.read_text(encoding="utf-8"))

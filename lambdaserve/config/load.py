@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 from lambdaserve.config import checks
 from lambdaserve.config.deploy_checks import (
@@ -18,12 +19,14 @@ from lambdaserve.config.deploy_checks import (
 from lambdaserve.config.env import artifact_env
 from lambdaserve.config.model import (
     CONFIG_FILE,
+    SECTION_CLASSES,
     ApiConfig,
     BuildConfig,
     Config,
     DeployConfig,
     FunctionConfig,
     ModelConfig,
+    PackageKind,
 )
 from lambdaserve.config.schema import BY_NAME, FRAMEWORKS, SECTIONS, Field
 from lambdaserve.errors import ConfigError, ModelLoadError
@@ -174,6 +177,19 @@ def _columns(flat: dict[str, Any], path: Path) -> tuple[ColumnSpec, ...]:
     return tuple(out)
 
 
+_Section = TypeVar("_Section")
+
+
+def _section(cls: type[_Section], values: dict[str, Any], **resolved: Any) -> _Section:
+    """One table's dataclass from the checked values, with lists as tuples; ``resolved`` overrides."""
+    section = next(name for name, c in SECTION_CLASSES.items() if c is cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = values[f"{section}.{f.name}"]
+        kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**(kwargs | resolved))
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     flat = _flatten(raw, path)
     v: dict[str, Any] = {}
@@ -227,16 +243,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                                   hint="Set model.framework to one of "
                                        f"{' | '.join(f for f in FRAMEWORKS if f != 'auto')}.") from exc
 
-    fn = FunctionConfig(
-        python=v["function.python"], architecture=v["function.architecture"],
-        package=v["function.package"], memory=v["function.memory"], timeout=v["function.timeout"],
-        ephemeral_storage=v["function.ephemeral_storage"],
-        requirements=tuple(v["function.requirements"]),
-        reserved_concurrency=v["function.reserved_concurrency"],
-        provisioned_concurrency=v["function.provisioned_concurrency"],
-        snapstart=v["function.snapstart"], keep_warm=v["function.keep_warm"],
-        environment=dict(v["function.environment"]),
-    )
+    fn = _section(FunctionConfig, v)
     if fn.snapstart and (fn.package != "zip" or fn.python == "3.11"):
         raise _fail(path, BY_NAME["function.snapstart"], True,
                     f"needs package = 'zip' and python >= 3.12 (have {fn.package}, {fn.python})")
@@ -249,12 +256,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                     f"needs function.ephemeral_storage = 512 (have {fn.ephemeral_storage}); AWS refuses more")
     check_keep_warm(fn.keep_warm, file=path.name)
     check_concurrency(fn.reserved_concurrency, fn.provisioned_concurrency, file=path.name)
-    api = ApiConfig(
-        path=api_path, type=v["api.type"], stage=v["api.stage"],
-        cors_origins=tuple(v["api.cors_origins"]), auth=v["api.auth"],
-        function_url=v["api.function_url"], throttling_rate=v["api.throttling_rate"],
-        throttling_burst=v["api.throttling_burst"], docs=v["api.docs"],
-    )
+    api = _section(ApiConfig, v, path=api_path)
     if api.type == "http" and api.auth == "api_key":
         raise _fail(path, BY_NAME["api.auth"], "api_key",
                     "needs api.type = 'rest'; HTTP APIs have no API keys (use iam, or a REST API)")
@@ -263,19 +265,14 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     check_stack_name(v["deploy.stack_name"], file=path.name)
     config = Config(
         name=name,
-        model=ModelConfig(path=model_path, framework=framework, predictor=predictor,
-                          warmup=v["model.warmup"], probabilities=v["model.probabilities"]),
+        model=_section(ModelConfig, v, path=model_path, framework=framework, predictor=predictor),
         function=fn,
         api=api,
-        deploy=DeployConfig(region=v["deploy.region"], stack_name=v["deploy.stack_name"],
-                            log_retention_days=v["deploy.log_retention_days"],
-                            traffic_shift=v["deploy.traffic_shift"], alarm_errors=v["deploy.alarm_errors"],
-                            alarm_5xx=v["deploy.alarm_5xx"], alarm_p99_ms=v["deploy.alarm_p99_ms"]),
-        build=BuildConfig(base_image=v["build.base_image"], trim_unimported=v["build.trim_unimported"],
-                          sourceless_dependencies=v["build.sourceless_dependencies"]),
+        deploy=_section(DeployConfig, v),
+        build=_section(BuildConfig, v),
         signature=_signature(flat, path),
         source=path,
     )
-    for kind in ("zip", "image"):  # `build --package` can make either; the image's model dir is longer
+    for kind in get_args(PackageKind):  # `build --package` can make either; the image's model dir is longer
         checks.environment_size(path, artifact_env(config, kind))
     return config

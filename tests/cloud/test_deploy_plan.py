@@ -15,8 +15,9 @@ from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.changeset import Change
 from lambdaserve.cloud.stack.deployer import Deployer
 from lambdaserve.cloud.stack.preview import template_changes
-from lambdaserve.cloud.store.buckets import bucket_name, file_sha256
+from lambdaserve.cloud.store.buckets import bucket_name
 from lambdaserve.errors import CloudError
+from lambdaserve.runtime.digest import file_sha256
 from tests.cloud.fakes import RecordingUI, Stubbed
 from tests.cloud.handmade import template, tiny_zip
 from tests.cloud.test_deploy_states import (

@@ -7,7 +7,6 @@ twice and the template's code location changes exactly when the code does.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError
 from lambdaserve.cloud.aws import AwsClients, error_code, error_message
 from lambdaserve.cloud.store.artifact_ref import ZipArtifact
 from lambdaserve.errors import CloudError
+from lambdaserve.runtime.digest import file_sha256
 
 Info = Callable[[str], None]
 KEEP_IMAGES = 10  # the ECR lifecycle policy keeps this many images, newest first
@@ -36,9 +36,6 @@ def zip_key(app: str, sha256: str) -> str:
     return f"{app}/{sha256}.zip"
 
 
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _missing(exc: ClientError) -> bool:

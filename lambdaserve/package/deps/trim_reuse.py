@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.runtime.digest import file_sha256
+
 FORMAT = "1"  # bump when the probe or what a result holds changes
 KEEP_ENTRIES = 8  # one per (layer, options, settings): a few projects' worth
 
@@ -106,8 +108,7 @@ def _counts(rel: str) -> bool:
 def _digest(path: Path | None) -> str | None:
     if path is None:
         return None
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    return file_sha256(path)
 
 
 def _stale(entry: dict[str, Any], tree: TaskTree) -> str | None:

@@ -49,6 +49,7 @@ from lambdaserve.package.deps.trim_imports import (
 )
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import Member, part_members, write_zip
+from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.limits import MB, UNZIPPED_BYTES, ZIP_UPLOAD_BYTES
 
 HANDLER = "lambdaserve.runtime.handler.lambda_handler"
@@ -203,7 +204,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         raise _too_big(unzipped, largest, limits)
     partial.replace(final)
     zipped = final.stat().st_size
-    digest = _sha256(final)
+    digest = file_sha256(final)
     result = ZipBuildResult(
         path=final, sha256=digest, zipped_bytes=zipped, unzipped_bytes=unzipped, entries=len(sizes),
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
@@ -323,7 +324,7 @@ def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:
     files = sources.model_files(config)
     digest = hashlib.sha256()
     for item in files:
-        digest.update(item.name.encode() + b"\0" + bytes.fromhex(_sha256(item.path)))
+        digest.update(item.name.encode() + b"\0" + bytes.fromhex(file_sha256(item.path)))
     part = cache / f"{digest.hexdigest()[:32]}.zip"
     if not part.is_file():
         cache.mkdir(parents=True, exist_ok=True)
@@ -358,7 +359,3 @@ def human(n: int) -> str:
     """Bytes in Lambda's decimal units: 1.2 MB, 340.0 kB."""
     return f"{n / MB:.1f} MB" if n >= MB / 10 else f"{n / 1000:.1f} kB"
 
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -6,7 +6,6 @@ awslambdaric installed for the artifact's Python plays that part (``extra_python
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import shutil
@@ -19,6 +18,7 @@ from lambdaserve.package.deps.interpreters import find_interpreter, runtime_supp
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.sources import MODEL_DIR
+from lambdaserve.runtime.digest import file_sha256
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,10 @@ def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Run
     interpreter = find_interpreter(version, runner=runner)
     support = runtime_support_dir(version, arch, cache_dir, interpreter=interpreter, runner=runner)
     marker = dest.with_name(dest.name + ".sha256")  # outside: the task root holds the zip only
-    digest = _sha256(zip_path)
+    digest = file_sha256(zip_path)
     if not (marker.is_file() and marker.read_text(encoding="utf-8") == digest):
         extract(zip_path, dest)
         marker.write_text(digest, encoding="utf-8")
     return ArtifactRun(task_root=dest, python=str(interpreter.path), extra_pythonpath=(support,),
                        python_version=version, architecture=arch)
 
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
