@@ -19,6 +19,7 @@ from lambdaserve.config.deploy_checks import (
 from lambdaserve.config.env import artifact_env
 from lambdaserve.config.model import (
     CONFIG_FILE,
+    LAMBDA_PYTHON_BASE,
     SECTION_CLASSES,
     ApiConfig,
     BuildConfig,
@@ -29,6 +30,7 @@ from lambdaserve.config.model import (
     PackageKind,
 )
 from lambdaserve.config.schema import BY_NAME, FRAMEWORKS, SECTIONS, Field
+from lambdaserve.config.snapstart import check_snapstart
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.signature import DTYPES, ColumnSpec, Signature, TensorSpec
@@ -244,16 +246,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                                        f"{' | '.join(f for f in FRAMEWORKS if f != 'auto')}.") from exc
 
     fn = _section(FunctionConfig, v)
-    if fn.snapstart and (fn.package != "zip" or fn.python == "3.11"):
-        raise _fail(path, BY_NAME["function.snapstart"], True,
-                    f"needs package = 'zip' and python >= 3.12 (have {fn.package}, {fn.python})")
-    if fn.snapstart and fn.provisioned_concurrency:
-        # AWS refuses the pair: SnapStart versions cannot have provisioned concurrency.
-        raise _fail(path, BY_NAME["function.snapstart"], True,
-                    "cannot be combined with function.provisioned_concurrency; pick one")
-    if fn.snapstart and fn.ephemeral_storage > 512:
-        raise _fail(path, BY_NAME["function.snapstart"], True,
-                    f"needs function.ephemeral_storage = 512 (have {fn.ephemeral_storage}); AWS refuses more")
+    check_snapstart(fn, base_image=v["build.base_image"] or f"{LAMBDA_PYTHON_BASE}{fn.python}",
+                    region=v["deploy.region"], file=path.name)
     check_keep_warm(fn.keep_warm, file=path.name)
     check_concurrency(fn.reserved_concurrency, fn.provisioned_concurrency, file=path.name)
     api = _section(ApiConfig, v, path=api_path)

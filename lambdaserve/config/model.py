@@ -10,6 +10,7 @@ from typing import Any, Literal
 from lambdaserve.runtime.signature import Signature
 
 CONFIG_FILE = "lambdaserve.toml"
+LAMBDA_PYTHON_BASE = "public.ecr.aws/lambda/python:"  # + the version: Lambda's own base images
 
 Python = Literal["3.11", "3.12", "3.13", "3.14"]  # Lambda runtimes python3.11 … python3.14
 Architecture = Literal["x86_64", "arm64"]
@@ -89,7 +90,9 @@ class FunctionConfig:
     provisioned_concurrency: int = setting(
         0, "Pre-initialised environments on an alias (no cold starts, billed while idle).",
         minimum=0, maximum=10000)
-    snapstart: bool = setting(False, "SnapStart (zip package and python >= 3.12 only).")
+    snapstart: bool = setting(False, "SnapStart: python >= 3.12, a zip or an image on Lambda's own base, no "
+                                     "provisioned concurrency, /tmp of 512 MB (see the README's SnapStart "
+                                     "section).")
     keep_warm: str = setting("", "A schedule that pings the function, e.g. 'rate(5 minutes)'.")
     environment: dict[str, str] = setting(
         {}, "Extra environment variables (a table of strings; Lambda allows 4 KB in all).")
@@ -173,7 +176,7 @@ class Config:
 
     @property
     def base_image(self) -> str:
-        return self.build.base_image or f"public.ecr.aws/lambda/python:{self.function.python}"
+        return self.build.base_image or f"{LAMBDA_PYTHON_BASE}{self.function.python}"
 
     @property
     def runtime_id(self) -> str:

@@ -80,7 +80,7 @@ def test_init_renders_the_trims_on_with_how_to_opt_out() -> None:
         ('[function]\nmemory = "big"\n', "function.memory = 'big' is not an integer"),
         ('[api]\npath = "predict"\n', "api.path = 'predict' must start with /"),
         ('[api]\ncors_origins = ["example.com"]\n', "is not an origin like https://example.com"),
-        ('[function]\nsnapstart = true\npackage = "image"\n', "needs package = 'zip' and python >= 3.12"),
+        ('[function]\nsnapstart = true\npython = "3.11"\n', "needs python >= 3.12"),
         ('[function.environment]\nAWS_REGION = "x"\n', "names that Lambda does not reserve"),
         ('[function]\nsnapstart = true\nprovisioned_concurrency = 2\n',
          "cannot be combined with function.provisioned_concurrency"),

@@ -71,7 +71,8 @@ def execution_role() -> Json:
 
 
 def function(config: Config, artifact: Artifact, release: Release | None = None) -> Json:
-    # Combinations Lambda refuses (SnapStart with images, provisioned concurrency or a big /tmp)
+    # Combinations Lambda refuses (SnapStart on a non-Lambda image base, with provisioned concurrency
+    # or a big /tmp)
     # are refused by config.load before anything renders.
     fn = config.function
     # The build time goes into the function's description too: a Version whose description changed

@@ -89,9 +89,9 @@ def reachable_templates(config: Config) -> list[dict[str, Any]]:
         replace(config, function=everything, api=replace(api, type="http", auth="iam", function_url=True,
                                                          throttling_rate=1, throttling_burst=1)),
     ]
-    if fn.package == "zip":  # SnapStart excludes provisioned concurrency: its own variant
-        variants.append(replace(config, function=replace(fn, snapstart=True, provisioned_concurrency=0,
-                                                         ephemeral_storage=512)))
+    # SnapStart excludes provisioned concurrency: its own variant (zip, or an image on Lambda's base)
+    variants.append(replace(config, function=replace(fn, snapstart=True, provisioned_concurrency=0,
+                                                     ephemeral_storage=512)))
     return [render_template(v, placeholder(fn.package)) for v in [config, *variants]]
 
 
