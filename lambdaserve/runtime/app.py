@@ -21,6 +21,7 @@ from typing import Any
 
 from lambdaserve import __version__
 from lambdaserve.errors import LambdaServeError, RequestError
+from lambdaserve.runtime import snapstart
 from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
@@ -86,11 +87,17 @@ class Runtime:
         threads = configure_threads()
         from lambdaserve.runtime.loaders import load_model  # imports the framework
 
+        telemetry = telemetry or Telemetry(settings.name)
+        model: Model | None = None
+        # SnapStart: reseed after each restore, registered first so it runs before any after-restore
+        # hook the predictor's modules register (Lambda runs those in the order of registration).
+        hooked = snapstart.snapstart_init() and snapstart.register_after_restore(
+            telemetry.log, lambda: getattr(model, "predictor", None))
         loaded = clock()
         try:
             model = load_model(settings)
         except LambdaServeError as exc:  # Lambda reports only str(exc): the fix goes to the log
-            (telemetry or Telemetry(settings.name)).log(
+            telemetry.log(
                 "ERROR", "the model did not load", error_type=type(exc).__name__, error=exc.message,
                 hint=exc.hint)
             raise
@@ -102,7 +109,12 @@ class Runtime:
             if missing := missing_assets():
                 runtime.telemetry.log("WARNING", "api.docs is on but the page's files are missing; "
                                       "rebuild the package with api.docs = true", missing=missing)
-        warmup_ms = runtime.warm_up()
+        if hooked:  # the warm-up runs right before the snapshot, so the snapshot holds a warm model
+            snapstart.register_before_snapshot(runtime.telemetry.log, runtime.warm_up,
+                                               getattr(model, "predictor", None))
+            warmup_ms = None
+        else:
+            warmup_ms = runtime.warm_up()
         runtime.telemetry.log(
             "INFO",
             "init",
@@ -112,6 +124,7 @@ class Runtime:
             warmup_ms=None if warmup_ms is None else round(warmup_ms, 3),
             init_ms=round((clock() - start) * 1000, 3),
             initialization_type=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            snapstart_hooks=hooked,
         )
         return runtime
 
