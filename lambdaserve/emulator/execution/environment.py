@@ -17,7 +17,7 @@ from typing import Literal
 
 from lambdaserve.emulator.execution.runtime_api import Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
-from lambdaserve.emulator.execution.worker_process import Spawner, kill_group
+from lambdaserve.emulator.execution.worker_process import Spawner, WorkerProcess, kill_group
 from lambdaserve.emulator.sandbox.memory import MemoryCap
 from lambdaserve.errors import EmulatorError
 
@@ -70,7 +70,7 @@ class ExecutionEnvironment:
         self._queued: Invocation | None = None  # run() while the worker finishes its last one
         self._init_error: Outcome | None = None
         self._returncode: int | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: WorkerProcess | None = None
         self._parked: SendNext | None = None  # a worker's GET /next, answered by run()
         self._lend: Lend | None = None  # and how run() then reads the answer on its own thread
         self._server = RuntimeApiServer(self)
@@ -88,7 +88,7 @@ class ExecutionEnvironment:
         return self._state
 
     @property
-    def proc(self) -> subprocess.Popen[bytes] | None:
+    def proc(self) -> WorkerProcess | None:
         return self._proc
 
     @property
@@ -113,7 +113,28 @@ class ExecutionEnvironment:
         self._server.start()
         env = {**env, "AWS_LAMBDA_RUNTIME_API": self._server.address}
         self.spawned_at = self._clock()
-        self._proc = spawner.spawn(argv, env, cwd)
+        self._attach(spawner.spawn(argv, env, cwd))
+
+    def restore(self, fork: Callable[[str], WorkerProcess]) -> None:
+        """Start as a fork of a SnapStart template (execution/snapshot.py), which gets this
+        environment's Runtime API address; its "init" is the restore and the after-restore hooks."""
+        self._server.start()
+        self.spawned_at = self._clock()
+        self._attach(fork(self._server.address))
+
+    def fail_init(self, outcome: Outcome, init_ms: float | None, log: list[str]) -> None:
+        """This environment's init is ``outcome``, which happened elsewhere (a SnapStart template)."""
+        self.init_log.extend(log)
+        with self._cv:
+            self.spawned_at = self._clock()
+            self.init_duration_ms = init_ms
+            self._init_error = outcome
+            self._set_state(State.DEAD)
+        self._server.close()
+        self.cap.close()
+
+    def _attach(self, proc: WorkerProcess) -> None:
+        self._proc = proc
         adopted = self.cap.adopt(self._proc.pid)
         with self._cv:
             closed = self._state is State.DEAD

@@ -53,6 +53,9 @@ class FunctionSpec:
     # Environments initialising at once; 0 means one per CPU core. More start only as inits
     # finish, so a burst on a small machine measures the model, not 64 inits sharing 2 cores.
     max_concurrent_inits: int = 0
+    # SnapStart: init once in a template process, each new environment a fork of it that runs the
+    # after-restore hooks (execution/snapshot.py); process and namespace sandboxes only.
+    snapstart: bool = False
 
 
 @dataclass(frozen=True)

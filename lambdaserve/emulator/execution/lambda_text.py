@@ -73,7 +73,7 @@ def init_start_line(py_version: str, region: str) -> str:
 
 def report_line(
     request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int, init_ms: float | None,
-    *, status: str | None = None, error_type: str | None = None,
+    *, status: str | None = None, error_type: str | None = None, restored: bool = False,
 ) -> str:
     fields = [
         f"REPORT RequestId: {request_id}",
@@ -82,7 +82,12 @@ def report_line(
         f"Memory Size: {memory_mb} MB",
         f"Max Memory Used: {max_used_mb} MB",
     ]
-    if init_ms is not None:
+    if init_ms is not None and restored:
+        # for parity: a SnapStart environment's REPORT has Restore Duration, not Init Duration
+        # (AWS: "Monitoring for Lambda SnapStart"); billed here as the whole restore, rounded up
+        fields.append(f"Restore Duration: {init_ms:.2f} ms")
+        fields.append(f"Billed Restore Duration: {billed_ms(init_ms)} ms")
+    elif init_ms is not None:
         fields.append(f"Init Duration: {init_ms:.2f} ms")
     if status is not None:  # only a timeout or a runtime that died says how it ended
         fields.append(f"Status: {status}")

@@ -21,6 +21,7 @@ class Usage:
     max_memory_mb: int
     init_ms: float | None
     out_of_memory: bool = False  # the memory cap killed the worker
+    restored: bool = False  # SnapStart: init_ms is the restore's (and its after-restore hooks')
 
 
 def _report(emit: Emit, log: list[str], rid: str, usage: Usage, timed_out: bool,
@@ -28,7 +29,7 @@ def _report(emit: Emit, log: list[str], rid: str, usage: Usage, timed_out: bool,
     emit(log, text.end_line(rid))
     status = "timeout" if timed_out else ("error" if error_type else None)
     emit(log, text.report_line(rid, usage.duration_ms, usage.memory_mb, usage.max_memory_mb, usage.init_ms,
-                               status=status, error_type=error_type))
+                               status=status, error_type=error_type, restored=usage.restored))
     if timed_out:
         emit(log, text.timeout_message(rid, usage.duration_ms / 1000))
 

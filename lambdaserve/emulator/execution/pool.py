@@ -18,12 +18,14 @@ from lambdaserve.emulator.execution.function import (
 )
 from lambdaserve.emulator.execution.outcomes import Usage, init_failure_result, invocation_result
 from lambdaserve.emulator.execution.runtime_api import Invocation
+from lambdaserve.emulator.execution.snapshot import TEMPLATE_MODULE, Snapshot
 from lambdaserve.emulator.execution.worker_process import Spawner, interpreter, kill_group
 from lambdaserve.emulator.sandbox.cpu import CpuLimit, make_cpu_cap
 from lambdaserve.emulator.sandbox.launch import check_spec, launch
 from lambdaserve.emulator.sandbox.memory import MemoryCap, make_cap
 from lambdaserve.errors import EmulatorError
 from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES
+from lambdaserve.runtime.snapstart import SNAP_START
 
 _WATCHDOG_PERIOD_S = 0.02
 _INIT_POLL_S = 0.02  # how often a request queued for an init slot looks again
@@ -56,6 +58,9 @@ class Pool:
         self._queued = 0  # requests waiting for an init slot
         self.memory_kind = ""
         self.cpu_limit: CpuLimit | None = None
+        # SnapStart's init may take max(130 s, the timeout) at publish time (AWS's limit).
+        self._snapshot = (Snapshot(self._start_template, max(130.0, spec.timeout_s))
+                          if spec.snapstart else None)
 
     def start(self) -> None:
         check_spec(self.spec)
@@ -84,14 +89,50 @@ class Pool:
         return env
 
     def _launch(self, env: ExecutionEnvironment) -> None:
+        if self._snapshot is not None:
+            self._restore(env, self._snapshot)
+            return
+        self._start(env)
+
+    def _start(self, env: ExecutionEnvironment, *, module: str = "awslambdaric",
+               extra: dict[str, str] | None = None, drop: tuple[str, ...] = ()) -> None:
         spec = self.spec
         assert self._spawner is not None
         plan = launch(spec, python=self._python, py_version=self._py_version,
-                      log_stream=text.log_stream_name())
+                      log_stream=text.log_stream_name(), module=module)
+        plan.env.update(extra or {})
+        for key in drop:
+            plan.env.pop(key, None)
         # for parity: each environment's init starts with INIT_START (an image's Python is unknown)
         env.log.emit(text.init_start_line(self._py_version or "3.12", spec.region))
         try:
             env.start(self._spawner, plan.argv, plan.env, plan.cwd)
+        except BaseException:
+            env.kill()
+            raise
+
+    # -- SnapStart -------------------------------------------------------------------------
+
+    def _start_template(self, extra: dict[str, str]) -> ExecutionEnvironment:
+        """The process every environment of a SnapStart function is forked from, never leased."""
+        env = ExecutionEnvironment(0, cap=self._make_cap(self.spec.memory_mb), log_sink=self._log_sink,
+                                   clock=self._clock)
+        # for parity: a SnapStart function's environments see snap-start, and no log group or
+        # stream variables (AWS: "Monitoring for Lambda SnapStart")
+        self._start(env, module=TEMPLATE_MODULE,
+                    extra={**extra, "AWS_LAMBDA_INITIALIZATION_TYPE": SNAP_START},
+                    drop=("AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME"))
+        return env
+
+    def _restore(self, env: ExecutionEnvironment, snapshot: Snapshot) -> None:
+        failure = snapshot.ready()  # the first one initialises the template, the others wait for it
+        template = snapshot.template
+        if failure is not None:
+            env.fail_init(failure, snapshot.init_duration_ms,
+                          list(template.init_log) if template is not None else [])
+            return
+        try:
+            env.restore(snapshot.fork)
         except BaseException:
             env.kill()
             raise
@@ -230,7 +271,8 @@ class Pool:
     ) -> InvokeResult:
         usage = Usage(duration_ms, self.spec.memory_mb, env.cap.peak_mb(env.pid),
                       env.init_duration_ms if cold else None,
-                      out_of_memory=outcome.kind == "exited" and env.cap.out_of_memory())
+                      out_of_memory=outcome.kind == "exited" and env.cap.out_of_memory(),
+                      restored=self._snapshot is not None)
         if outcome.kind == "timeout":
             env.kill()  # for parity: a timed-out environment is discarded
         return invocation_result(outcome, inv.request_id, inv.log, prelude, usage, cold, self._emit)
@@ -286,5 +328,7 @@ class Pool:
             self._cv.notify_all()
         for env in envs:
             env.kill()
+        if self._snapshot is not None:
+            self._snapshot.close()
         if self._spawner is not None:
             self._spawner.close()

@@ -76,6 +76,9 @@ class Channel(Protocol):
 
 _NEXT = f"{PREFIX}/invocation/next"
 _INIT_ERROR = f"{PREFIX}/init/error"
+# SnapStart: a restored runtime's GET before its after-restore hooks, and how it reports them failing.
+_RESTORE_NEXT = f"{PREFIX}/restore/next"
+_RESTORE_ERROR = f"{PREFIX}/restore/error"
 _ACCEPTED = b'{"status":"OK"}'
 # A lent connection is watched this often for an answer that came on another connection.
 _LEND_POLL_S = 0.05
@@ -109,6 +112,9 @@ class _Handler(http11.Connection):
             self._status(405, "InvalidRequest", f"method {req.method} not allowed")
 
     def _get(self, path: str) -> None:
+        if path == _RESTORE_NEXT:  # for parity: a restored SnapStart runtime asks once, then runs its hooks
+            self._reply(200)
+            return
         if path != _NEXT:
             self._status(404, "InvalidRequest", f"unknown path {path}")
             return
@@ -170,7 +176,7 @@ class _Handler(http11.Connection):
         channel = self.server.channel
         error_type = req.header(ERROR_TYPE_HEADER) or "Runtime.Unknown"
         match = _INVOCATION.match(req.target)
-        if match is None and req.target != _INIT_ERROR:
+        if match is None and req.target not in (_INIT_ERROR, _RESTORE_ERROR):
             self._status(404, "InvalidRequest", f"unknown path {req.target}")
             return
         if body is None and (match is None or match.group(2) == "error"):

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
+from typing import IO, Protocol
 
 from lambdaserve.errors import EmulatorError
 
@@ -97,8 +98,9 @@ def worker_environment(
 
 def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
                 binds: tuple[tuple[Path, str], ...] = (), cwd: str = "",
-                keep: tuple[str, ...] = (), tmp_image: Path | None = None) -> list[str]:
-    command = [python, "-m", "awslambdaric", handler]
+                keep: tuple[str, ...] = (), tmp_image: Path | None = None,
+                module: str = "awslambdaric") -> list[str]:
+    command = [python, "-m", module, handler]
     if sandbox != "namespace":
         return command
     # lambdaserve's own Python boots the sandbox, isolated (-I) from the worker's variables;
@@ -163,7 +165,20 @@ class Spawner:
         self._jobs.put(None)
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
+class WorkerProcess(Protocol):
+    """What an environment needs of its worker: a Popen, or a fork of a SnapStart template."""
+
+    pid: int
+
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+def kill_group(proc: WorkerProcess) -> None:
     """SIGKILL the worker and everything it started (its own session and process group)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)

@@ -58,6 +58,9 @@ def check_spec(spec: FunctionSpec) -> None:
     """Refuse a spec that cannot run, before any worker starts."""
     if spec.sandbox not in SANDBOXES:
         raise EmulatorError(f"unknown sandbox {spec.sandbox!r}", hint="Use process, namespace or container.")
+    if spec.snapstart and spec.sandbox == "container":
+        raise EmulatorError("SnapStart runs locally in the process or namespace sandbox only",
+                            hint="Use --sandbox namespace (or process) for a SnapStart function.")
     if spec.sandbox == "container":
         if spec.container is None:
             raise EmulatorError("the container sandbox needs an image to run",
@@ -86,9 +89,10 @@ def kept_folders(spec: FunctionSpec, python: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(p.resolve()) for p in folders))
 
 
-def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str) -> Launch:
+def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str,
+           module: str = "awslambdaric") -> Launch:
     """argv, variables and host folder of a new worker (AWS_LAMBDA_RUNTIME_API comes later);
-    ``python`` is spec.python resolved to its executable."""
+    ``python`` is spec.python resolved to its executable, ``module`` what it runs with -m."""
     if spec.sandbox == "container":
         assert spec.container is not None
         lambda_vars = lambda_variables(name=spec.name, memory_mb=spec.memory_mb, region=spec.region,
@@ -107,5 +111,6 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str)
     moved = task_root != str(spec.task_root)
     image = fresh_image(spec.ephemeral_mb) if spec.sandbox == "namespace" else None
     argv = worker_argv(python, spec.handler, spec.sandbox, spec.ephemeral_mb, binds=spec.binds,
-                       cwd=task_root if moved else "", keep=kept_folders(spec, python), tmp_image=image)
+                       cwd=task_root if moved else "", keep=kept_folders(spec, python), tmp_image=image,
+                       module=module)
     return Launch(argv, env, spec.task_root)
