@@ -156,9 +156,9 @@ def run(config: Config, spec: FunctionSpec, *, host: str, port: int, api: ApiKin
             click.echo(f"  Try-it page: {server.url}{staged}/docs")
         click.echo(f"  Invoke API: {server.url} (boto3/aws: --endpoint-url {server.url}, "
                    f"function {spec.name})")
-        note = sandbox_note(spec.sandbox)
-        if note is not None:
-            click.echo(f"  {note}")
+        for note in (sandbox_note(spec.sandbox), wiring.snapstart_note(config, spec)):
+            if note is not None:
+                click.echo(f"  {note}")
         if worker is not None:
             click.echo(f"  {worker.banner()}")
             if worker.note:

@@ -34,8 +34,23 @@ def function_spec(config: Config, *, concurrency: int = 2, sandbox: Sandbox = "p
         sandbox=sandbox,
         binds=binds,
         container=container,
+        # a published SnapStart version: init once, each new environment restored from it
+        snapstart=config.function.snapstart and sandbox != "container",
     )
     return spec if python is None else dataclasses.replace(spec, python=python)
+
+
+def snapstart_note(config: Config, spec: FunctionSpec) -> str | None:
+    """What the banner says about how a SnapStart project's environments start, if it is one."""
+    if spec.snapstart:
+        return ("SnapStart: init runs once (then the before-snapshot hooks); each new execution "
+                "environment is restored from that snapshot (a fork) and runs the after-restore hooks, "
+                "so what init drew at random or opened is shared, as on Lambda. REPORT shows Restore "
+                "Duration.")
+    if config.function.snapstart:
+        return ("SnapStart is on in lambdaserve.toml but not emulated in the container sandbox: every "
+                "environment runs its own init here.")
+    return None
 
 
 def invoke_once(config: Config, payload: bytes, *, sandbox: Sandbox, log: Callable[[str], None],
@@ -45,6 +60,9 @@ def invoke_once(config: Config, payload: bytes, *, sandbox: Sandbox, log: Callab
     ``spec`` (a built zip's) replaces the project folder's."""
     spec = spec or function_spec(config, concurrency=1, sandbox=sandbox, python=python,
                                  extra_pythonpath=extra_pythonpath)
+    note = snapstart_note(config, spec)
+    if note is not None:
+        log(note)
     with Function(spec, log_sink=log) as function:
         result = function.invoke(payload)
     return result.payload, result.function_error
