@@ -144,3 +144,28 @@ def test_snapstart_refuses_the_container_sandbox(tmp_path: Path) -> None:
     spec = FunctionSpec(name="x", task_root=tmp_path, environment={}, snapstart=True, sandbox="container")
     with pytest.raises(EmulatorError, match="process or namespace sandbox"):
         check_spec(spec)
+
+
+@pytest.mark.slow
+def test_restored_environments_see_snap_start_and_no_log_stream_variables(tmp_path: Path) -> None:
+    # for parity: AWS_LAMBDA_INITIALIZATION_TYPE is snap-start, and AWS_LAMBDA_LOG_GROUP_NAME and
+    # AWS_LAMBDA_LOG_STREAM_NAME are not set in SnapStart functions (AWS: "Monitoring for Lambda SnapStart")
+    (tmp_path / "snap_env.py").write_text(textwrap.dedent("""
+        import os
+        from snapshot_restore_py import register_after_restore
+
+        RESTORED = []
+        register_after_restore(lambda: RESTORED.append(os.getpid()))
+
+        def handler(event, context):
+            keys = ("AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+                    "AWS_LAMBDA_LOG_STREAM_NAME")
+            return {"env": {k: os.environ.get(k) for k in keys}, "restored": RESTORED == [os.getpid()]}
+    """), encoding="utf-8")
+    spec = FunctionSpec(name="snap-env", task_root=tmp_path, environment={}, handler="snap_env.handler",
+                        snapstart=True, timeout_s=20.0)
+    with Function(spec) as function:
+        answer = json.loads(function.invoke(b"{}").payload)
+    assert answer == {"env": {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+                              "AWS_LAMBDA_LOG_GROUP_NAME": None, "AWS_LAMBDA_LOG_STREAM_NAME": None},
+                      "restored": True}
