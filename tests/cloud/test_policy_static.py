@@ -17,6 +17,7 @@ from lambdaserve.cloud.iam.actions import (
     template_actions,
 )
 from lambdaserve.cloud.iam.policy import WILDCARD_ACTIONS, deployer_policy, partition
+from lambdaserve.cloud.iam.rollout_policy import rollout_policy
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
 from tests.cloud.test_template_golden import VARIANTS, make_config, rendered
@@ -134,8 +135,12 @@ def test_a_custom_stack_name_names_the_function_and_scopes_the_policy(tmp_path: 
 def test_every_resource_type_of_every_variant_has_known_actions(tmp_path: Path, variant: str) -> None:
     template = rendered(tmp_path, variant, "cfn")
     assert template_actions(template)
-    policy = policy_for(make_config(tmp_path, VARIANTS[variant]))
-    assert template_actions(template) - {"iam:PassRole"} <= policy_actions(policy)
+    config = make_config(tmp_path, VARIANTS[variant])
+    allowed = policy_actions(policy_for(config))
+    if config.deploy.traffic_shift:  # a shift's rights are in the second document
+        allowed |= policy_actions(rollout_policy(config, account=ACCOUNT, region=REGION,
+                                                 artifact_bucket=BUCKET))
+    assert template_actions(template) - {"iam:PassRole"} <= allowed
 
 
 def test_an_unknown_resource_type_is_an_error_not_a_silent_gap(tmp_path: Path) -> None:

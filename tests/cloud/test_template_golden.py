@@ -39,6 +39,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "keep_warm_reserved_arm64": {"function": {"keep_warm": "rate(5 minutes)", "reserved_concurrency": 10,
                                               "architecture": "arm64"},
                                  "api": {"function_url": True, "cors_origins": ["*"]}},
+    # CodeDeploy shifts: two types, so off -> on, on -> off and one type -> another all replay.
+    "canary_rest_zip": {"deploy": {"traffic_shift": "Canary10Percent5Minutes", "alarm_p99_ms": 800}},
+    "linear_http_image": {"function": {"package": "image", "provisioned_concurrency": 1},
+                          "api": {"type": "http"},
+                          "deploy": {"traffic_shift": "Linear10PercentEvery1Minute", "alarm_errors": 3,
+                                     "alarm_5xx": 5}},
 }
 
 

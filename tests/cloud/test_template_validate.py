@@ -12,6 +12,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
 
+from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import api_paths
 from lambdaserve.cloud.cfn.render import to_json, to_yaml
 from tests.cloud.test_template_golden import VARIANTS, make_config, rendered
@@ -76,7 +77,8 @@ def test_cfn_lint_check_catches_a_broken_template(tmp_path: Path) -> None:
 
 
 def _function(resources: dict[str, Any]) -> dict[str, Any]:
-    return next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+    # By logical ID: a traffic shift adds a second function, the pre-traffic hook.
+    return dict(resources[c.FUNCTION]["Properties"])
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

@@ -31,15 +31,26 @@ from lambdaserve.cloud.cfn.outputs import (
     outputs,
 )
 from lambdaserve.cloud.cfn.rest_api import rest_resources
+from lambdaserve.cloud.cfn.rollout import (
+    ALARMS,
+    CODEDEPLOY_GROUP,
+    HOOK_FUNCTION,
+    alias_update_policy,
+    hook_parameters,
+    rollout_resources,
+)
 from lambdaserve.cloud.cfn.sam import render_sam
-from lambdaserve.cloud.store.artifact_ref import Artifact
+from lambdaserve.cloud.store.artifact_ref import Artifact, ZipArtifact
 from lambdaserve.config import Config
 
 
-def render_template(config: Config, artifact: Artifact, release: Release | None = None) -> dict[str, Any]:
+def render_template(config: Config, artifact: Artifact, release: Release | None = None,
+                    hook: ZipArtifact | None = None) -> dict[str, Any]:
     """Plain CloudFormation (no transform): what ``lambdaserve deploy`` creates the change set from.
 
     ``release``: the build's model hash and time, for the published version's description.
+    ``hook``: the pre-traffic hook's uploaded zip (package.hook_zip), used with deploy.traffic_shift;
+    without it the template names a placeholder.
     """
     resources: dict[str, Json] = {}
     resources.update(function_resources(config, artifact, release))
@@ -49,10 +60,18 @@ def render_template(config: Config, artifact: Artifact, release: Release | None 
     else:
         resources.update(http_resources(config))
     resources.update(option_resources(config))
+    if config.deploy.traffic_shift:
+        resources.update(rollout_resources(config))
+        alias = resources[c.FUNCTION_ALIAS]
+        alias["UpdatePolicy"] = alias_update_policy()
+        # CodeDeploy reads the alarms and invokes the hook when the alias moves: both must already
+        # describe the new version by then.
+        after = {CODEDEPLOY_GROUP, HOOK_FUNCTION, *ALARMS}
+        alias["DependsOn"] = sorted(set(alias.get("DependsOn", [])) | after)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": description(config),
-        "Parameters": parameters(artifact),
+        "Parameters": {**parameters(artifact), **hook_parameters(config, hook)},
         "Resources": resources,
         "Outputs": outputs(config),
     }

@@ -18,16 +18,31 @@ from lambdaserve.cloud.cfn.function import execution_role, function, log_group, 
 from lambdaserve.cloud.cfn.options import function_url_auth, keep_warm_rule_name
 from lambdaserve.cloud.cfn.outputs import api_log_group, description, outputs
 from lambdaserve.cloud.cfn.rest_api import ACCOUNT, account_resources, gateway_response_headers
+from lambdaserve.cloud.cfn.rollout import (
+    ALARM_5XX,
+    ALARMS,
+    CODEDEPLOY_ROLE,
+    HOOK_FUNCTION,
+    alarms,
+    codedeploy_role,
+    deployment_group_arn,
+    hook_parameters,
+    hook_resources,
+    rollout_names,
+)
 from lambdaserve.cloud.store.artifact_ref import (
     PARAM_BUCKET,
     PARAM_IMAGE_URI,
     PARAM_KEY,
     Artifact,
     ImageArtifact,
+    ZipArtifact,
 )
 from lambdaserve.config import Config
 
 TRANSFORM = "AWS::Serverless-2016-10-31"
+# The logical IDs SAM gives what DeploymentPreference generates (the group: <function>DeploymentGroup).
+SAM_CODEDEPLOY_APPLICATION = "ServerlessDeploymentApplication"
 
 
 def _events(config: Config) -> Json:
@@ -87,6 +102,17 @@ def _function(config: Config, artifact: Artifact) -> Json:
                            "AllowHeaders": ["content-type"], "MaxAge": 600}
         props["FunctionUrlConfig"] = url
     props["Events"] = _events(config)
+    if config.deploy.traffic_shift:
+        # SAM makes the CodeDeploy application and group; the role and the hook are ours, as in
+        # the plain template (SAM's default role is AWS's managed, account-wide one).
+        # An HTTP API's 5xx alarm names the API, whose SAM body names the alias, which waits for
+        # the group: a Ref to that alarm would close a cycle, so the group gets its name.
+        alarm_names = dict(zip(ALARMS, rollout_names(config).alarms, strict=True))
+        props["DeploymentPreference"] = {
+            "Type": config.deploy.traffic_shift, "Role": get_att(CODEDEPLOY_ROLE, "Arn"),
+            "Alarms": [alarm_names[a] if a == ALARM_5XX and config.api.type == "http" else ref(a)
+                       for a in ALARMS],
+            "Hooks": {"PreTraffic": ref(HOOK_FUNCTION)}}
     return {"Type": "AWS::Serverless::Function", "Properties": props}
 
 
@@ -156,7 +182,7 @@ def _sam_outputs(config: Config) -> Json:
     return out
 
 
-def render_sam(config: Config, artifact: Artifact) -> dict[str, Any]:
+def render_sam(config: Config, artifact: Artifact, hook: ZipArtifact | None = None) -> dict[str, Any]:
     resources: dict[str, Json] = {
         c.FUNCTION_LOG_GROUP: log_group(config),
         c.FUNCTION_ROLE: execution_role(),
@@ -169,11 +195,17 @@ def render_sam(config: Config, artifact: Artifact) -> dict[str, Any]:
     else:
         resources[c.HTTP_API] = _http_api(config)
     resources[c.FUNCTION] = _function(config, artifact)
+    if config.deploy.traffic_shift:
+        resources[CODEDEPLOY_ROLE] = codedeploy_role(config)
+        # SAM's own references to the version it publishes: Ref is the ARN, GetAtt the number.
+        resources.update(hook_resources(config, ref(f"{c.FUNCTION}.Version"), deployment_group_arn(
+            SAM_CODEDEPLOY_APPLICATION, c.FUNCTION + "DeploymentGroup")))
+        resources.update(alarms(config, get_att(f"{c.FUNCTION}.Version", "Version")))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": TRANSFORM,
         "Description": description(config) + " (SAM export)",
-        "Parameters": parameters(artifact),
+        "Parameters": {**parameters(artifact), **hook_parameters(config, hook)},
         "Resources": resources,
         "Outputs": _sam_outputs(config),
     }

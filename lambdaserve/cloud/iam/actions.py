@@ -36,6 +36,17 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "AWS::Events::Rule": ("events:PutRule", "events:DeleteRule", "events:DescribeRule",
                           "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
                           "events:TagResource", "events:UntagResource", "events:ListTagsForResource"),
+    "AWS::CodeDeploy::Application": (
+        "codedeploy:CreateApplication", "codedeploy:GetApplication",
+        "codedeploy:DeleteApplication", "codedeploy:TagResource", "codedeploy:UntagResource",
+        "codedeploy:ListTagsForResource"),
+    "AWS::CodeDeploy::DeploymentGroup": (
+        "codedeploy:CreateDeploymentGroup", "codedeploy:GetDeploymentGroup",
+        "codedeploy:UpdateDeploymentGroup", "codedeploy:DeleteDeploymentGroup",
+        "codedeploy:GetDeploymentConfig", "iam:PassRole"),
+    "AWS::CloudWatch::Alarm": (
+        "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
+        "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"),
 }
 # API Gateway authorises by HTTP verb on a path ARN; the policy scopes the paths.
 _APIGW_RW = ("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH",
@@ -47,8 +58,14 @@ RESOURCE_ACTIONS["AWS::ApiGateway::Account"] = ("apigateway:GET", "apigateway:PA
 for _type in ("Api", "Integration", "Route", "Stage"):
     RESOURCE_ACTIONS[f"AWS::ApiGatewayV2::{_type}"] = _APIGW_RW
 
-# (resource type, property) -> extra actions when the property is set.
+# (resource type, property or resource attribute) -> extra actions when it is set.
 PROPERTY_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    # A traffic shift: CloudFormation moves the alias by creating a CodeDeploy deployment, with the
+    # deployer's credentials, waits on it, and stops it when the stack update is cancelled.
+    ("AWS::Lambda::Alias", "UpdatePolicy"): (
+        "codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:StopDeployment",
+        "codedeploy:GetDeploymentConfig", "codedeploy:RegisterApplicationRevision",
+        "codedeploy:GetApplicationRevision"),
     ("AWS::Lambda::Function", "ReservedConcurrentExecutions"): (
         "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
         "lambda:GetFunctionConcurrency"),
@@ -72,9 +89,14 @@ def template_actions(template: dict[str, Any]) -> set[str]:
         if kind not in RESOURCE_ACTIONS:
             raise KeyError(f"no IAM actions known for {kind}; add it to RESOURCE_ACTIONS")
         actions.update(RESOURCE_ACTIONS[kind])
-        for prop in resource.get("Properties", {}):
+        for prop in set_keys(resource):
             actions.update(PROPERTY_ACTIONS.get((kind, prop), ()))
     return actions
+
+
+def set_keys(resource: dict[str, Any]) -> list[str]:
+    """The resource's properties and attributes (UpdatePolicy, DependsOn, ...) that are set."""
+    return [*resource.get("Properties", {}), *(k for k in resource if k not in ("Type", "Properties"))]
 
 
 # botocore operations whose IAM action has another name.

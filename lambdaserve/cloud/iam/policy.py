@@ -83,11 +83,15 @@ def reachable_templates(config: Config) -> list[dict[str, Any]]:
     fn, api = config.function, config.api
     everything = replace(fn, keep_warm="rate(5 minutes)", reserved_concurrency=2,
                          provisioned_concurrency=1, snapstart=False)
+    # A traffic shift on or off, or another type: the same resources, so one type stands for all.
+    shifting = replace(config.deploy, traffic_shift="AllAtOnce")
     variants = [
-        replace(config, function=everything, api=replace(api, type="rest", auth="api_key", function_url=True,
-                                                         throttling_rate=1, throttling_burst=1)),
-        replace(config, function=everything, api=replace(api, type="http", auth="iam", function_url=True,
-                                                         throttling_rate=1, throttling_burst=1)),
+        replace(config, function=everything, deploy=shifting,
+                api=replace(api, type="rest", auth="api_key", function_url=True, throttling_rate=1,
+                            throttling_burst=1)),
+        replace(config, function=everything, deploy=shifting,
+                api=replace(api, type="http", auth="iam", function_url=True, throttling_rate=1,
+                            throttling_burst=1)),
     ]
     # SnapStart excludes provisioned concurrency: its own variant (zip, or an image on Lambda's base)
     variants.append(replace(config, function=replace(fn, snapstart=True, provisioned_concurrency=0,
@@ -95,7 +99,8 @@ def reachable_templates(config: Config) -> list[dict[str, Any]]:
     return [render_template(v, placeholder(fn.package)) for v in [config, *variants]]
 
 
-def _iam_statements(actions: set[str], p: str, account: str, stack: str) -> list[dict[str, Any]]:
+def _iam_statements(actions: set[str], p: str, account: str, stack: str,
+                    services: tuple[str, ...]) -> list[dict[str, Any]]:
     roles = f"arn:{p}:iam::{account}:role{c.role_path(stack)}*"
     attach = {"iam:AttachRolePolicy", "iam:DetachRolePolicy"} & actions
     plain = _by_prefix(actions, "iam") - attach - {"iam:PassRole"}
@@ -104,7 +109,7 @@ def _iam_statements(actions: set[str], p: str, account: str, stack: str) -> list
         out.append(_statement("StackRolesApiGatewayLoggingPolicyOnly", attach, [roles], {
             "ArnEquals": {"iam:PolicyARN": APIGW_LOGS_POLICY.format(p=p)}}))
     out.append(_statement("PassStackRolesToTheirServicesOnly", {"iam:PassRole"}, [roles], {
-        "StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}}))
+        "StringEquals": {"iam:PassedToService": list(services)}}))
     return out
 
 
@@ -117,20 +122,33 @@ def _apigateway_paths(region: str, p: str) -> list[str]:
     return [base + path for path in paths]
 
 
-def deployer_policy(config: Config, *, account: str, region: str, artifact_bucket: str,
-                    ecr_repository: str) -> dict[str, Any]:
-    """The IAM policy document for deploying, updating and destroying this app's stack, from
-    whatever lambdaserve template it holds now (``reachable_templates``)."""
+def check_scope(account: str, region: str) -> None:
     if not (account.isdigit() and len(account) == 12):
         raise CloudError(f"account {account!r} is not a 12-digit AWS account id",
                          hint="Pass --account 123456789012 (see `aws sts get-caller-identity`).")
     if not region:
         raise CloudError("no region for the policy", hint="Pass --region or set deploy.region.")
-    p = partition(region)
-    stack = config.stack_name
+
+
+def reachable_actions(config: Config) -> set[str]:
     actions: set[str] = set()
     for template in reachable_templates(config):
         actions |= template_actions(template)
+    return actions
+
+
+def deployer_policy(config: Config, *, account: str, region: str, artifact_bucket: str,
+                    ecr_repository: str) -> dict[str, Any]:
+    """The IAM policy document for deploying, updating and destroying this app's stack, from
+    whatever lambdaserve template it holds now (``reachable_templates``).
+
+    A traffic shift's resources (CodeDeploy, alarms, the hook) are in ``rollout_policy``: with them
+    this one would pass IAM's 6,144-character limit for a managed policy.
+    """
+    check_scope(account, region)
+    p = partition(region)
+    stack = config.stack_name
+    actions = reachable_actions(config)
     fn = f"arn:{p}:lambda:{region}:{account}:function:{c.function_name(config)}"
     logs = f"arn:{p}:logs:{region}:{account}:log-group:"
     groups = c.all_log_group_names(config)
@@ -147,7 +165,8 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
         _statement("ApiGatewayAccountLoggingRole", {"apigateway:GET", "apigateway:PATCH"},
                    [f"arn:{p}:apigateway:{region}::/account"]),
     ]
-    statements += _iam_statements(actions, p, account, stack)
+    statements += _iam_statements(actions, p, account, stack, ("lambda.amazonaws.com",
+                                                                "apigateway.amazonaws.com"))
     statements.append(_statement("KeepWarmRule", _by_prefix(actions, "events"), [
         f"arn:{p}:events:{region}:{account}:rule/{keep_warm_rule_name(config)}"]))
     delivery = actions & WILDCARD_ACTIONS

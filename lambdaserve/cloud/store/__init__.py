@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         Artifact,
         ImageArtifact,
         ZipArtifact,
+        hook_parameter_values,
         parameter_values,
         placeholder,
     )
@@ -37,6 +38,7 @@ _EXPORTS = {
     "ecr_credentials": "lambdaserve.cloud.store.buckets",
     "ensure_bucket": "lambdaserve.cloud.store.buckets",
     "ensure_repository": "lambdaserve.cloud.store.buckets",
+    "hook_parameter_values": "lambdaserve.cloud.store.artifact_ref",
     "parameter_values": "lambdaserve.cloud.store.artifact_ref",
     "placeholder": "lambdaserve.cloud.store.artifact_ref",
     "repository_name": "lambdaserve.cloud.store.buckets",
@@ -53,6 +55,7 @@ __all__ = [
     "ecr_credentials",
     "ensure_bucket",
     "ensure_repository",
+    "hook_parameter_values",
     "parameter_values",
     "placeholder",
     "repository_name",

@@ -21,6 +21,9 @@ PARAM_BUCKET = "ArtifactBucket"
 PARAM_KEY = "ArtifactKey"
 PARAM_SHA256 = "ArtifactSha256"
 PARAM_IMAGE_URI = "ImageUri"
+# The pre-traffic hook's own zip (deploy.traffic_shift), in S3 whatever the function's package.
+PARAM_HOOK_BUCKET = "HookBucket"
+PARAM_HOOK_KEY = "HookKey"
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,17 @@ PLACEHOLDER_IMAGE = ImageArtifact(
     digest="sha256:" + "0" * 64)
 
 
+PLACEHOLDER_HOOK = ZipArtifact(bucket="replace-with-artifact-bucket",
+                               key="replace-with-hook-key.zip", sha256="0" * 64)
+
+
 def placeholder(package: str) -> Artifact:
     """A labelled stand-in artifact for ``package`` ('zip' or 'image')."""
     return PLACEHOLDER_IMAGE if package == "image" else PLACEHOLDER_ZIP
 
 
 def is_placeholder(artifact: Artifact) -> bool:
-    return artifact in (PLACEHOLDER_ZIP, PLACEHOLDER_IMAGE)
+    return artifact in (PLACEHOLDER_ZIP, PLACEHOLDER_IMAGE, PLACEHOLDER_HOOK)
 
 
 def parameter_values(artifact: Artifact) -> dict[str, str]:
@@ -88,3 +95,8 @@ def parameter_values(artifact: Artifact) -> dict[str, str]:
     if isinstance(artifact, ImageArtifact):
         return {PARAM_IMAGE_URI: artifact.image_uri}
     return {PARAM_BUCKET: artifact.bucket, PARAM_KEY: artifact.key, PARAM_SHA256: artifact.sha256}
+
+
+def hook_parameter_values(hook: ZipArtifact) -> dict[str, str]:
+    """The hook zip's Parameters (a template with deploy.traffic_shift), as deploy passes them."""
+    return {PARAM_HOOK_BUCKET: hook.bucket, PARAM_HOOK_KEY: hook.key}
