@@ -16,13 +16,15 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.package.diagnose import cause_of, package_failure
+    from lambdaserve.package.hook_zip import build_hook_zip
     from lambdaserve.package.process import Runner, run_command
 
 _EXPORTS = {
+    "build_hook_zip": "lambdaserve.package.hook_zip",
     "cause_of": "lambdaserve.package.diagnose",
     "package_failure": "lambdaserve.package.diagnose",
     "Runner": "lambdaserve.package.process",
     "run_command": "lambdaserve.package.process",
 }
-__all__ = ["Runner", "cause_of", "package_failure", "run_command"]
+__all__ = ["Runner", "build_hook_zip", "cause_of", "package_failure", "run_command"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,7 @@ from lambdaserve.cloud.iam.actions import (
     template_actions,
 )
 from lambdaserve.cloud.iam.policy import WILDCARD_ACTIONS, deployer_policy, partition
-from lambdaserve.cloud.iam.rollout_policy import rollout_policy
+from lambdaserve.cloud.iam.rollout_rights import rollout_policy
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
 from tests.cloud.test_template_golden import VARIANTS, make_config, rendered

@@ -20,7 +20,7 @@ from lambdaserve.cloud.cfn.render import render_template
 from lambdaserve.cloud.cfn.rollout import rollout_names
 from lambdaserve.cloud.iam.actions import PROPERTY_ACTIONS, RESOURCE_ACTIONS, allows_on, set_keys
 from lambdaserve.cloud.iam.policy import deployer_policy
-from lambdaserve.cloud.iam.rollout_policy import rollout_policy
+from lambdaserve.cloud.iam.rollout_rights import rollout_policy
 from lambdaserve.config import Config
 from tests.cloud.test_template_golden import VARIANTS, artifact_for, make_config, rendered
 

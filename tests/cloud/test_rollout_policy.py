@@ -8,7 +8,7 @@ from pathlib import Path
 from lambdaserve.cloud.cfn.render import render_template
 from lambdaserve.cloud.iam.actions import allows_on, template_actions
 from lambdaserve.cloud.iam.policy import deployer_policy
-from lambdaserve.cloud.iam.rollout_policy import rollout_policy
+from lambdaserve.cloud.iam.rollout_rights import rollout_policy
 from tests.cloud.test_policy_static import ACCOUNT, BUCKET, REGION, resources
 from tests.cloud.test_template_golden import VARIANTS, artifact_for, make_config
 

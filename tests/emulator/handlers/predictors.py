@@ -23,3 +23,13 @@ class FailsInPredict:
 
     def predict(self, inputs):
         raise ZeroDivisionError("division by zero in predict")
+
+
+class DriftedDoubler:
+    """A retrained model that loads and answers, but not as the recorded one did."""
+
+    def load(self, model_dir):
+        self.factor = 2.01
+
+    def predict(self, inputs):
+        return {"prediction": [[v * self.factor for v in row] for row in inputs["input"]]}
