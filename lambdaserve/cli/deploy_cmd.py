@@ -203,13 +203,20 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
         artifact, artifact_steps, unknown, release, built = _artifact(config, cloud, ui, deployer, zip_path,
                                                                       dry_run)
         golden = _golden(config, ui, built) if not no_smoke else None
-        template = rendered = render_template(config, artifact, release)
+        from lambdaserve.cli.hook_artifact import plan_hook_upload
+
+        hook = plan_hook_upload(config, cloud.clients, account=cloud.identity.account, built=built,
+                                earlier_steps=artifact_steps)
+        hook_artifact, hook_parameters = (hook.artifact, hook.parameters) if hook else (None, {})
+        artifact_steps = [*artifact_steps, *(hook.steps if hook else ())]
+        template = rendered = render_template(config, artifact, release, hook_artifact)
         if cloud.local is not None:  # moto's CloudFormation has no aliases: set through Lambda's API below
             template = without_alias(rendered)
         upload = template_upload(template, app=config.name, region=cloud.clients.region,
                                  bucket=bucket_name(cloud.identity.account, cloud.clients.region))
         request = DeployRequest(stack=config.stack_name, template=template,
-                                parameters=parameter_values(artifact), tags={"lambdaserve:app": config.name},
+                                parameters={**parameter_values(artifact), **hook_parameters},
+                                tags={"lambdaserve:app": config.name},
                                 stage=config.api.stage, assume_yes=assume_yes, auth=config.api.auth,
                                 smoke=not no_smoke and cloud.local is None,
                                 template_url=upload.url if upload else None, golden=golden)

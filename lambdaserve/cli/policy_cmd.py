@@ -12,7 +12,7 @@ from rich.console import Console
 
 from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.cloud import AwsClients, make_session, resolve_region
-from lambdaserve.cloud.iam import deployer_policy, resolve_identity
+from lambdaserve.cloud.iam import deployer_policy, needs_rollout_policy, resolve_identity, rollout_policy
 from lambdaserve.cloud.store import bucket_name, repository_name
 from lambdaserve.config import load_config
 from lambdaserve.errors import CloudError
@@ -37,19 +37,26 @@ def _account_from_credentials(session: boto3.Session, profile: str | None, regio
 @click.option("--endpoint-url", type=ENDPOINT_URL, help="AWS endpoint for that lookup (moto, LocalStack).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE instead of stdout.")
+@click.option("--rollout", is_flag=True,
+              help="Print the second policy a traffic shift needs (CodeDeploy, its alarms, the pre-traffic "
+                   "hook): attach both while the stack has or had deploy.traffic_shift.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="lambdaserve.toml or its folder.")
 def policy_cmd(account: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
-               output: Path | None, config_path: Path) -> None:
+               output: Path | None, rollout: bool, config_path: Path) -> None:
     """Print the IAM policy a deployer needs for this project, scoped to its stack."""
     config = load_config(config_path)
     # The same resolution as deploy: --region, deploy.region, then AWS_REGION / the profile's region.
     session = make_session(profile=profile, region=region or config.deploy.region or None, environ=os.environ)
     region = resolve_region(region, config.deploy.region, session)
     account = account or _account_from_credentials(session, profile, region, endpoint_url)
-    policy = deployer_policy(config, account=account, region=region,
-                             artifact_bucket=bucket_name(account, region),
-                             ecr_repository=repository_name(config.name))
+    if rollout:
+        policy = rollout_policy(config, account=account, region=region,
+                                artifact_bucket=bucket_name(account, region))
+    else:
+        policy = deployer_policy(config, account=account, region=region,
+                                 artifact_bucket=bucket_name(account, region),
+                                 ecr_repository=repository_name(config.name))
     text = json.dumps(policy, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)
@@ -58,6 +65,10 @@ def policy_cmd(account: str | None, region: str | None, profile: str | None, end
         err.print(f"wrote {output}")
     err.print(f"note: covers deploy, update and destroy of stack {config.stack_name} in {region}; "
               "regenerate it after changing features in lambdaserve.toml.")
+    if needs_rollout_policy(config) and not rollout:
+        # One document with both would pass IAM's 6,144-character limit for a managed policy.
+        err.print("note: deploy.traffic_shift is set: also attach `lambdaserve policy --rollout` "
+                  "(CodeDeploy, its alarms and the pre-traffic hook).")
 
 
 COMMANDS = [policy_cmd]

@@ -70,3 +70,18 @@ def test_no_credentials_and_no_account_asks_for_account(tmp_path: Path) -> None:
     result = CliRunner(env=env).invoke(cli, ["policy", "--config", str(root), "--region", "us-east-1"])
     assert result.exit_code == 1
     assert "--account" in result.stderr
+
+
+def test_a_traffic_shift_points_at_the_second_policy_and_prints_it(tmp_path: Path) -> None:
+    root = project(tmp_path, '[deploy]\ntraffic_shift = "Canary10Percent5Minutes"\n')
+    args = ["policy", "--config", str(root), "--account", "123456789012", "--region", "eu-west-1"]
+    base = CliRunner().invoke(cli, args)
+    assert base.exit_code == 0 and "lambdaserve policy --rollout" in base.stderr
+    rollout = CliRunner().invoke(cli, [*args, "--rollout"])
+    assert rollout.exit_code == 0, rollout.output
+    sids = {s["Sid"] for s in json.loads(rollout.stdout)["Statement"]}
+    assert {"OwnCodeDeployApplication", "OwnRolloutAlarms", "PreTrafficHookFunction"} <= sids
+    (tmp_path / "p").mkdir()
+    plain = CliRunner().invoke(cli, ["policy", "--config", str(project(tmp_path / "p")), "--account",
+                                     "123456789012", "--region", "eu-west-1"])
+    assert "--rollout" not in plain.stderr

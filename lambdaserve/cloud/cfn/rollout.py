@@ -35,6 +35,8 @@ ALARM_ERRORS = "NewVersionErrorsAlarm"
 ALARM_5XX = "Api5xxAlarm"
 ALARM_P99 = "NewVersionP99Alarm"
 ALARMS = (ALARM_ERRORS, ALARM_5XX, ALARM_P99)
+ROLLOUT_IDS = (CODEDEPLOY_APPLICATION, CODEDEPLOY_GROUP, CODEDEPLOY_ROLE, HOOK_FUNCTION, HOOK_ROLE,
+               HOOK_LOG_GROUP, *ALARMS)
 
 # The hook's code (lambdaserve/runtime/hook.py) and what it reads from its environment.
 HOOK_HANDLER = "lambdaserve.runtime.hook.lambda_handler"

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.cfn import common as c
+from lambdaserve.cloud.cfn.rollout import ROLLOUT_IDS
 from lambdaserve.cloud.stack.plan import PruneVersions
 from lambdaserve.cloud.stack.versions import prune_versions
 
@@ -52,11 +53,15 @@ def version_description(template: Mapping[str, Any], parameters: Mapping[str, st
 
 
 def without_alias(template: dict[str, Any]) -> dict[str, Any]:
-    """``template`` for moto: no Version or Alias resource, every front on the function's ARN."""
+    """``template`` for moto: no Version or Alias resource, every front on the function's ARN.
+
+    Nor a traffic shift's resources: moto's CloudFormation has no CodeDeploy or alarms, and its
+    updates fail on resources it skipped; without an alias there is nothing to shift anyway.
+    """
     out = copy.deepcopy(template)
     resources = out.get("Resources", {})
-    resources.pop(c.FUNCTION_ALIAS, None)
-    resources.pop(c.FUNCTION_VERSION, None)
+    for logical_id in (c.FUNCTION_ALIAS, c.FUNCTION_VERSION, *ROLLOUT_IDS):
+        resources.pop(logical_id, None)
     for resource in resources.values():
         depends = resource.get("DependsOn")
         if isinstance(depends, list) and c.FUNCTION_ALIAS in depends:
