@@ -114,12 +114,16 @@ def _client(service: str, endpoint_env: str) -> Any:
     return boto3.client(service, endpoint_url=os.environ.get(endpoint_env) or None)
 
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+def run_hook(event: Any, lam: Any, codedeploy: Any, root: Path, target: str,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Replay on ``target`` with the ``lam`` client, report to CodeDeploy with ``codedeploy``.
+
+    Whatever goes wrong (no golden.json, the version cannot be invoked), CodeDeploy hears Failed:
+    without the call it would wait out the hook's hour before failing the deployment.
+    """
     deployment_id = event["DeploymentId"]
     execution_id = event["LifecycleEventHookExecutionId"]
-    target = os.environ[TARGET_ENV]
-    print(f"pre-traffic hook: deployment {deployment_id}, new version {target}")
-    lam = _client("lambda", LAMBDA_ENDPOINT_ENV)
+    log(f"pre-traffic hook: deployment {deployment_id}, new version {target}")
 
     def invoke(payload: bytes) -> tuple[bytes, str | None, str]:
         answer = lam.invoke(FunctionName=target, Payload=payload, LogType="Tail")
@@ -127,13 +131,17 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
 
     result = Replay("Failed", 0, ("the hook itself failed",))
     try:
-        root = Path(os.environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parents[2])
-        result = replay(load_golden(root), invoke)
+        result = replay(load_golden(root), invoke, log)
     except Exception as exc:  # noqa: BLE001 - whatever happens, CodeDeploy must hear a status
-        print(f"pre-traffic hook: could not check the new version: {type(exc).__name__}: {exc}")
+        log(f"pre-traffic hook: could not check the new version: {type(exc).__name__}: {exc}")
     finally:
-        # Without this call CodeDeploy waits for the hook's hour before failing the deployment.
-        _client("codedeploy", CODEDEPLOY_ENDPOINT_ENV).put_lifecycle_event_hook_execution_status(
+        codedeploy.put_lifecycle_event_hook_execution_status(
             deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=result.status)
-    print(f"pre-traffic hook: reported {result.status} to CodeDeploy")
+    log(f"pre-traffic hook: reported {result.status} to CodeDeploy")
     return {"status": result.status, "passed": result.passed, "failures": list(result.failures)}
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    root = Path(os.environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parents[2])
+    lam, codedeploy = _client("lambda", LAMBDA_ENDPOINT_ENV), _client("codedeploy", CODEDEPLOY_ENDPOINT_ENV)
+    return run_hook(event, lam, codedeploy, root, os.environ[TARGET_ENV])

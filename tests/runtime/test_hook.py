@@ -6,7 +6,7 @@ import base64
 import json
 
 from lambdaserve.runtime.golden import GoldenRequest, GoldenSet
-from lambdaserve.runtime.hook import http_event, proxy_answer, replay
+from lambdaserve.runtime.hook import http_event, proxy_answer, replay, run_hook
 
 REQUEST = GoldenRequest("row 1", {"data": [[1, 2]]}, "/predict", "probabilities=true",
                         answer={"predictions": [0]})
@@ -58,3 +58,57 @@ def test_all_recorded_answers_pass() -> None:
     result = replay(GoldenSet((REQUEST,)), lambda payload: (_proxy(200, {"predictions": [0]}), None, ""),
                     lambda line: None)
     assert (result.status, result.passed, result.failures) == ("Succeeded", 1, ())
+
+
+def _stubbed(service: str):
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    return client, Stubber(client)
+
+
+TARGET = "arn:aws:lambda:us-east-1:123456789012:function:iris:7"
+# for parity: CodeDeploy's lifecycle hook event has exactly these two keys.
+EVENT = {"DeploymentId": "d-EXAMPLE123", "LifecycleEventHookExecutionId": "eyJleGFtcGxlIjoxfQ=="}
+
+
+def _report(stub, status: str) -> None:
+    stub.add_response("put_lifecycle_event_hook_execution_status",
+                      {"lifecycleEventHookExecutionId": EVENT["LifecycleEventHookExecutionId"]},
+                      {"deploymentId": EVENT["DeploymentId"],
+                       "lifecycleEventHookExecutionId": EVENT["LifecycleEventHookExecutionId"],
+                       "status": status})
+
+
+def test_the_hook_invokes_the_new_versions_arn_and_reports_to_codedeploy(tmp_path) -> None:
+    import io
+
+    from botocore.response import StreamingBody
+
+    (tmp_path / "golden.json").write_text(json.dumps(GoldenSet((REQUEST,)).to_dict()))
+    lam, lam_stub = _stubbed("lambda")
+    codedeploy, cd_stub = _stubbed("codedeploy")
+    answer = _proxy(200, {"predictions": [0]})
+    body = StreamingBody(io.BytesIO(answer), len(answer))
+    lam_stub.add_response("invoke", {"StatusCode": 200, "Payload": body},
+                          {"FunctionName": TARGET, "Payload": json.dumps(http_event(REQUEST)).encode(),
+                           "LogType": "Tail"})
+    _report(cd_stub, "Succeeded")
+    with lam_stub, cd_stub:
+        out = run_hook(EVENT, lam, codedeploy, tmp_path, TARGET, log=lambda line: None)
+    assert out["status"] == "Succeeded"
+    lam_stub.assert_no_pending_responses()
+    cd_stub.assert_no_pending_responses()
+
+
+def test_a_hook_that_cannot_check_still_reports_failed(tmp_path) -> None:
+    lam, lam_stub = _stubbed("lambda")
+    codedeploy, cd_stub = _stubbed("codedeploy")
+    _report(cd_stub, "Failed")  # no golden.json in the zip: nothing invoked, Failed reported
+    lines: list[str] = []
+    with lam_stub, cd_stub:
+        out = run_hook(EVENT, lam, codedeploy, tmp_path, TARGET, log=lines.append)
+    assert out["status"] == "Failed" and any("could not check" in line for line in lines)
+    cd_stub.assert_no_pending_responses()
