@@ -34,7 +34,9 @@ class UnsupportedEventError(LambdaServeError):
     """
 
 
-@dataclass
+# The request and response records are compared by identity (eq=False): each is one request's,
+# and every generated method is compiled at import, inside the function's cold start.
+@dataclass(eq=False)
 class HttpRequest:
     """One request, whatever the source. Header names are lower case; values keep every repeat."""
 
@@ -82,7 +84,7 @@ class HttpRequest:
         return len(self.raw_body) * 3 // 4 if self.is_base64 else len(self.raw_body)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RawBody:
     """A body sent as it is (a page, a script), not as JSON; binary data goes out base64-encoded."""
 
@@ -90,8 +92,10 @@ class RawBody:
     text: bool = True  # UTF-8 text; False: binary, sent base64-encoded
 
 
-@dataclass
+@dataclass(eq=False)
 class HttpResponse:
+    """One answer: status, a JSON-able body (or a RawBody) and headers, before the source's shape."""
+
     status: int
     body: Any  # JSON-able, or a RawBody; serialised by the formatter
     headers: dict[str, str] = field(default_factory=dict)

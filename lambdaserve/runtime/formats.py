@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from lambdaserve.errors import RequestError
-from lambdaserve.runtime import table
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of
-from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, check_shape
 from lambdaserve.runtime.signature import OIP_DATATYPES, Signature
 from lambdaserve.runtime.validation import DEFAULT_INPUT, MAX_DEPTH, RowChecker, checkers, kind_of, shown
 
@@ -26,8 +24,10 @@ _FALSE = ("0", "false", "no", "off")
 _EXAMPLE_HINT = 'Send {"data": [[...]]}, {"instances": [...]} or Open Inference Protocol {"inputs": [...]}.'
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: one per request, never to another (eq costs init time)
 class PredictRequest:
+    """A validated request: the model's inputs, the number of rows and what to answer."""
+
     protocol: Protocol
     inputs: dict[str, list[Any]]
     rows: int
@@ -90,6 +90,8 @@ def read_request(
 def _table_request(
     body: dict[str, Any], key: str, signature: Signature, probabilities: bool
 ) -> PredictRequest:
+    from lambdaserve.runtime import table  # tables only: not every function's cold start
+
     if key == "inputs" and isinstance(body["inputs"], list):
         inputs, rows = table.read_oip(body["inputs"], signature.columns)
         oip_id = body.get("id")
@@ -182,6 +184,8 @@ def _reshape(flat: list[Any], dims: list[int]) -> list[Any]:
 def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> tuple[str, list[Any]]:
     """One tensor's name and checked rows. Without a signature (``free``) the model takes one
     input named "input" in every format, so the predictor reads the same key for rows and OIP."""
+    from lambdaserve.runtime.oip_check import OIP_DATATYPE_NAMES, check_datatype, check_shape  # OIP only
+
     if not isinstance(raw, dict):
         raise RequestError(f"inputs[{i}] must be an object with name, shape, datatype and data")
     name = raw.get("name")
@@ -283,6 +287,8 @@ def oip_answer(outputs: Any, rows: int, plain: Plain, model_name: str, oip_id: s
 def zero_inputs(signature: Signature) -> dict[str, list[Any]] | None:
     """One all-zero row per input for the warm-up, or None when a shape is not fully known."""
     if signature.columns:
+        from lambdaserve.runtime import table
+
         return table.example_inputs(signature.columns)
     if not signature.inputs:
         return None

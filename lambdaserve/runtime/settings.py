@@ -40,6 +40,8 @@ def _flag(value: str | None, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class RuntimeSettings:
+    """The settings of one function (a docstring: else dataclass builds one with inspect at init)."""
+
     model_dir: Path
     model_file: str | None
     framework: str

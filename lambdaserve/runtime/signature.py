@@ -21,8 +21,12 @@ OIP_DATATYPES = {
 }
 
 
+# Every dataclass here has a docstring: without one, dataclass builds it from inspect.signature,
+# at import, inside the function's cold start.
 @dataclass(frozen=True)
 class TensorSpec:
+    """One input or output tensor: its name, dtype and shape (None: a dynamic dimension)."""
+
     name: str
     dtype: str = "float32"
     shape: tuple[int | None, ...] = (None,)
@@ -84,6 +88,8 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class Signature:
+    """What the model takes (inputs, or a table's columns) and gives (outputs), and where that came from."""
+
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...] = ()
     feature_names: tuple[str, ...] | None = None

@@ -25,8 +25,8 @@ THREAD_VARS = (
 
 
 def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="ascii").strip()
+    try:  # bytes.decode("ascii") is built in; a text file's "ascii" codec is a module import at init
+        return Path(path).read_bytes().decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
 
