@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lambdaserve.config import Config, load_config, runtime_env  # noqa: E402
 from lambdaserve.convert import convert_project  # noqa: E402
+from lambdaserve.convert.text_onnx import cosine_problems  # noqa: E402
 from lambdaserve.package.deps.interpreters import find_interpreter  # noqa: E402
 from lambdaserve.package.needs.resolve import requirement_name  # noqa: E402
 from lambdaserve.package.zip.build import MB, build_zip  # noqa: E402
@@ -98,6 +100,24 @@ def _folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _interleaved(sides: dict[str, tuple[list[str], dict[str, str], Path]], runs: int) -> dict[str, float]:
+    """Median wall seconds per side, after one untimed run of each, whose answers must agree
+    (cosine >= 0.999: embeddings differ in their last digits)."""
+    answers = {name: json.loads(SLIM._first_answer_s(*side)[1])["predictions"]
+               for name, side in sides.items()}
+    first = answers.pop("native")
+    for name, got in answers.items():
+        problems = cosine_problems(first, got)
+        if problems:
+            raise SystemExit(f"{name} answers unlike native: {problems}")
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    order = list(sides)
+    for i in range(runs):
+        for name in order if i % 2 == 0 else reversed(order):
+            times[name].append(SLIM._first_answer_s(*sides[name])[0])
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def bench(folder: Path, runs: int, scratch: Path) -> None:
     native = load_config(folder)
     done = convert_project(native)
@@ -117,7 +137,7 @@ def bench(folder: Path, runs: int, scratch: Path) -> None:
     task = extract(built.path, scratch / "onnx-task")
     sides = {"native": _venv_side(native), "onnx": _venv_side(slim),
              "onnx-zip": _zip_side(slim, task, str(find_interpreter("3.12").path))}
-    m = SLIM._interleaved(sides, runs)
+    m = _interleaved(sides, runs)
     print(f"  cold venv native {m['native'] * 1000:7.0f} ms   onnx {m['onnx'] * 1000:7.0f} ms   "
           f"ratio {m['onnx'] / m['native']:.2f}")
     print(f"  cold zip  onnx (python3.12, the zip extracted) {m['onnx-zip'] * 1000:7.0f} ms   "
