@@ -24,6 +24,7 @@ from lambdaserve.cloud.stack import (
     Deployer,
     DeployRequest,
     Step,
+    alias_version,
     app_status,
     destroy_stack,
     plan_image_push,
@@ -239,7 +240,9 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             raise
         if result.outcome == "cancelled":
             raise click.exceptions.Exit(1)
+        previous = ""  # what the alias served before: a failed smoke test points it back there
         if cloud.local is not None and result.outputs.get("FunctionName"):
+            previous = alias_version(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME)
             version = publish_and_point(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME,
                                         version_description(rendered, request.parameters), ui.warn)
             ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
@@ -248,7 +251,7 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             # moto runs no function: the smoke test goes to the deployed code in the emulator
             from lambdaserve.cli.local_serve import smoke_deployed
 
-            smoke = smoke_deployed(config, cloud, result.outputs, golden, log=ui.info)
+            smoke = smoke_deployed(config, cloud, result.outputs, golden, log=ui.info, previous=previous)
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
         if smoke is not None:

@@ -9,13 +9,15 @@ then, with --serve, the emulator serves it until Ctrl-C.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from lambdaserve.cli import serve_cmd, wiring
 from lambdaserve.cli.cloud_session import CloudSession
-from lambdaserve.cloud.stack import SmokeResult, smoke_failure, smoke_test
-from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY
+from lambdaserve.cloud.cfn import ALIAS_NAME
+from lambdaserve.cloud.stack import SmokeResult, alias_version, restore_previous, smoke_failure, smoke_test
+from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY, zip_key
 from lambdaserve.config import Config
 from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi
@@ -31,31 +33,48 @@ def _deployed_parameters(cloud: CloudSession, stack: str) -> dict[str, str]:
     return {str(p["ParameterKey"]): str(p["ParameterValue"]) for p in found.get("Parameters", [])}
 
 
-def deployed_spec(config: Config, cloud: CloudSession, outputs: dict[str, str]) -> tuple[FunctionSpec, str]:
-    """The spec that runs the deployed zip with the deployed configuration, and what it is."""
+_CODE = re.compile(r"\bcode ([0-9a-f]{64})\b")  # a version's description names its zip's sha256
+
+
+def deployed_spec(config: Config, cloud: CloudSession, outputs: dict[str, str],
+                  version: str = "") -> tuple[FunctionSpec, str]:
+    """The spec that runs a deployed zip with the deployed configuration, and what it is.
+
+    ``version``: that published version's zip (found by the code hash in its description) and
+    configuration; "" means the one the ``live`` alias serves now, else the stack's own zip."""
     name = outputs.get("FunctionName")
     params = _deployed_parameters(cloud, config.stack_name)
     if not name or PARAM_BUCKET not in params:
         raise CloudError(f"the local stack {config.stack_name} has no zip function to serve",
                          hint="Deploy a zip package (function.package = 'zip').")
-    deployed: dict[str, Any] = cloud.clients.call("lambda", "get_function_configuration", FunctionName=name)
+    version = version or alias_version(cloud.clients, name, ALIAS_NAME)
+    key, what = params[PARAM_KEY], f"the deployed {name}"
+    query: dict[str, str] = {"FunctionName": name}
+    if version:
+        query["Qualifier"] = version
+    deployed: dict[str, Any] = cloud.clients.call("lambda", "get_function_configuration", **query)
+    code = _CODE.search(str(deployed.get("Description", "")))
+    if version and code:
+        key, what = zip_key(config.name, code.group(1)), f"version {version} of {name}"
     state = config.project_dir / ".lambdaserve"
-    zip_path = state / "local" / "deployed.zip"
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    body = cloud.clients.call("s3", "get_object", Bucket=params[PARAM_BUCKET], Key=params[PARAM_KEY])["Body"]
+    folder = state / "local" / (f"v{version}" if version else "latest")
+    folder.mkdir(parents=True, exist_ok=True)
+    zip_path = folder / "deployed.zip"
+    body = cloud.clients.call("s3", "get_object", Bucket=params[PARAM_BUCKET], Key=key)["Body"]
     zip_path.write_bytes(body.read())
-    run = prepare_artifact(zip_path, state / "local" / "task", cache_dir=state / "cache")
+    run = prepare_artifact(zip_path, folder / "task", cache_dir=state / "cache")
     environment = dict(deployed.get("Environment", {}).get("Variables", {}))
     environment[settings.ENV_MODEL_DIR] = str(run.model_dir)  # /var/task/model, here
     spec = wiring.function_spec(config, task_root=run.task_root, environment=environment,
                                 python=run.python, extra_pythonpath=run.extra_pythonpath)
-    return spec, f"the deployed {name} ({params[PARAM_KEY]})"
+    return spec, f"{what} ({key})"
 
 
 def smoke_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str], golden: GoldenSet | None,
-                   *, log: Callable[[str], None]) -> SmokeResult:
-    """The deploy's smoke test against the deployed code in the emulator; CloudError on a failure,
-    with the cause from the function's log."""
+                   *, log: Callable[[str], None], previous: str = "") -> SmokeResult:
+    """The deploy's smoke test against the deployed code in the emulator. On a failure the alias goes
+    back to ``previous`` (what it served before this deploy), then CloudError says why, with the cause
+    from the function's log and which version now serves."""
     spec, what = deployed_spec(config, cloud, outputs)
     log(f"smoke test: {what} in the local Lambda behind the local API Gateway")
     lines: list[str] = []
@@ -69,7 +88,8 @@ def smoke_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str],
         result = smoke_test(f"{server.url}{staged}", golden=golden, auth=config.api.auth, attempts=1)
     if not result.ok:
         cause, hint = cause_of("\n".join(lines), last_line=False)  # a wrong answer logs no error
-        raise smoke_failure(result, f"{cause}\n{hint}".strip())
+        restored = restore_previous(cloud.clients, outputs["FunctionName"], ALIAS_NAME, previous)
+        raise smoke_failure(result, f"{cause}\n{hint}".strip(), restored)
     return result
 
 

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
-    from lambdaserve.cloud.stack.rollback import RolledBack, Versions, list_versions, roll_back
+    from lambdaserve.cloud.stack.rollback import (
+        Restored,
+        RolledBack,
+        Versions,
+        alias_version,
+        list_versions,
+        restore_previous,
+        roll_back,
+    )
     from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test
     from lambdaserve.cloud.stack.status import app_status
 
@@ -25,7 +33,10 @@ _EXPORTS = {
     "Deployer": "lambdaserve.cloud.stack.deployer",
     "Executor": "lambdaserve.cloud.stack.execute",
     "Plan": "lambdaserve.cloud.stack.plan",
+    "Restored": "lambdaserve.cloud.stack.rollback",
     "RolledBack": "lambdaserve.cloud.stack.rollback",
+    "alias_version": "lambdaserve.cloud.stack.rollback",
+    "restore_previous": "lambdaserve.cloud.stack.rollback",
     "Versions": "lambdaserve.cloud.stack.rollback",
     "list_versions": "lambdaserve.cloud.stack.rollback",
     "roll_back": "lambdaserve.cloud.stack.rollback",
@@ -52,11 +63,13 @@ __all__ = [
     "Deployer",
     "Executor",
     "Plan",
+    "Restored",
     "RolledBack",
     "SmokeResult",
     "StackEvent",
     "Step",
     "Versions",
+    "alias_version",
     "app_status",
     "destroy_stack",
     "list_versions",
@@ -64,6 +77,7 @@ __all__ = [
     "plan_image_push",
     "plan_zip_upload",
     "publish_and_point",
+    "restore_previous",
     "roll_back",
     "smoke_failure",
     "smoke_test",

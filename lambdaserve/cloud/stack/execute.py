@@ -21,6 +21,7 @@ from lambdaserve.cloud.stack import changeset as cs
 from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
+from lambdaserve.cloud.stack.rollback import Restored, restore_previous
 from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost, SmokeResult, smoke_test
 from lambdaserve.cloud.stack.versions import prune_versions
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
@@ -120,7 +121,7 @@ class Executor:
                 if deleted:
                     self.ui.info(f"deleted old versions {', '.join(deleted)} of {step.function}")
         elif isinstance(step, p.SmokeTest):
-            self._smoke(run)
+            self._smoke(step, run)
 
     @staticmethod
     def _request(run: _Run) -> p.DeployRequest:
@@ -205,7 +206,7 @@ class Executor:
         outcome: Outcome = "created" if run.change_type == "CREATE" else "updated"
         run.result = DeployResult(outcome, run.outputs, change_set.changes)
 
-    def _smoke(self, run: _Run) -> None:
+    def _smoke(self, step: p.SmokeTest, run: _Run) -> None:
         request, done = self._request(run), run.result
         if done is None or not run.outputs.get("ApiUrl"):
             return
@@ -214,7 +215,11 @@ class Executor:
                            golden=request.golden, http_post=self.http_post)
         if not smoke.ok:
             group = run.outputs.get("LogGroupName", "")
-            raise smoke_failure(smoke, function_log_cause(self.clients, group, since_ms=started_ms - 60_000))
+            cause = function_log_cause(self.clients, group, since_ms=started_ms - 60_000)
+            # the old version keeps serving: the alias goes back before the deploy reports its failure
+            restored = (restore_previous(self.clients, step.function, step.alias, step.previous)
+                        if step.alias else None)
+            raise smoke_failure(smoke, cause, restored)
         run.result = DeployResult(done.outcome, done.outputs, done.changes, smoke)
 
 
@@ -231,13 +236,15 @@ def function_log_cause(clients: AwsClients, group: str, *, since_ms: int) -> str
     return "\n".join(line[:800] for line in errors[-5:])
 
 
-def smoke_failure(smoke: SmokeResult, cause: str) -> CloudError:
-    """The deploy's error for a failed smoke test, with the function's own words where known."""
+def smoke_failure(smoke: SmokeResult, cause: str, restored: Restored | None = None) -> CloudError:
+    """The deploy's error for a failed smoke test, with the function's own words where known and,
+    when the deploy moved an alias, which version serves now."""
     what = (f"POSTing the golden requests recorded by `lambdaserve build`: {smoke.detail}" if smoke.failures
             else f"GET {smoke.url} answered {smoke.detail}")
     more = "".join(f"\n  {failure}" for failure in smoke.failures[1:5])
+    now = f"\n{restored.words()}" if restored is not None else ""
     log = f"The function's log says:\n{cause}\n" if cause else ""
-    return CloudError(f"deployed, but the smoke test failed: {what}{more}",
+    return CloudError(f"deployed, but the smoke test failed: {what}{more}{now}",
                       hint=f"{log}Read the whole log with `lambdaserve logs --since 10m`; run the package "
                            "locally with `lambdaserve serve --built`.")
 

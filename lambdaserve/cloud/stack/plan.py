@@ -17,6 +17,7 @@ from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.stack.changeset import MAX_TEMPLATE_BODY, Change, TemplateUpload, describe_changes
 from lambdaserve.cloud.stack.events import describe_stack
 from lambdaserve.cloud.stack.preview import all_added, deployed_template, template_changes
+from lambdaserve.cloud.stack.rollback import alias_version
 from lambdaserve.cloud.store.artifact_ref import ZipArtifact
 from lambdaserve.cloud.store.buckets import (
     bucket_exists,
@@ -189,10 +190,17 @@ class ExecuteChangeSet:
 class SmokeTest:
     url: str  # "" while the API does not exist yet
     golden: int = 0  # golden requests to POST after /health
+    function: str = ""  # whose alias goes back on a failure ("" when the template has no alias)
+    alias: str = ""
+    previous: str = ""  # the version the alias served before this deploy ("" on a first deploy)
 
     def describe(self) -> str:
         posts = f", then POST {self.golden} golden requests and compare the answers" if self.golden else ""
-        return f"smoke test: GET {self.url or '<ApiUrl>'}/health{posts}"
+        back = ""
+        if self.alias:
+            back = (f"; on a failure, point {self.alias!r} back at version {self.previous}" if self.previous
+                    else "; a first deploy has no previous version to go back to on a failure")
+        return f"smoke test: GET {self.url or '<ApiUrl>'}/health{posts}{back}"
 
 
 @dataclass(frozen=True)
@@ -311,8 +319,11 @@ def plan_deploy(clients: AwsClients, request: DeployRequest, *, artifact_steps: 
         steps.append(prune)
     outputs = {str(o["OutputKey"]): str(o["OutputValue"]) for o in (found or {}).get("Outputs", [])}
     if request.smoke:
+        known = prune is not None and change_type == "UPDATE"
+        previous = alias_version(clients, prune.function, prune.alias) if known and prune else ""
         steps.append(SmokeTest(outputs.get("ApiUrl", "") if change_type == "UPDATE" else "",
-                               len(request.golden.requests) if request.golden else 0))
+                               len(request.golden.requests) if request.golden else 0,
+                               prune.function if prune else "", prune.alias if prune else "", previous))
     notes: list[str] = []
     if any(isinstance(step, WaitForStack) for step in recovery):
         notes.append(f"stack {request.stack} is {current.status}: the state it settles in decides the "

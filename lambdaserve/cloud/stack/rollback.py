@@ -122,3 +122,60 @@ def roll_back(clients: AwsClients, function: str, alias: str, to: str | None = N
                          f"(it serves {', '.join(serving_versions(after))})",
                          hint="Run `lambdaserve rollback` again, or check the alias in the Lambda console.")
     return RolledBack(function, alias, versions.live, target, cleared)
+
+
+def alias_version(clients: AwsClients, function: str, alias: str) -> str:
+    """The version ``alias`` serves now, or "" when the function or the alias does not exist yet."""
+    try:
+        return str(clients.call("lambda", "get_alias", FunctionName=function, Name=alias)["FunctionVersion"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return ""
+        raise
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a failed deploy did to the alias: ``serving`` is read back from Lambda, never assumed."""
+
+    alias: str
+    failed: str  # the version the deploy published (the one that failed)
+    previous: str  # the version the alias served before the deploy ("" on a first deploy)
+    serving: str  # the version the alias serves now ("" when it could not be read)
+    moved: bool  # True when this call moved the alias back
+    problem: str = ""  # why it could not go back, when it could not
+
+    def words(self) -> str:
+        """One sentence for the user: which version now serves, and why."""
+        if self.moved:
+            return (f"alias {self.alias!r} moved back: version {self.serving} (the one before this deploy) "
+                    f"serves all traffic again; version {self.failed} serves none")
+        if self.problem:
+            return f"the failing version may still be serving: {self.problem}"
+        if not self.previous:
+            return ("nothing to go back to: this was the first deploy, so version "
+                    f"{self.serving or self.failed} still serves (fix it and deploy again, or "
+                    "`lambdaserve destroy`)")
+        return (f"version {self.serving} serves, as it did before this deploy: the deploy published no new "
+                "version, so there is none to go back to")
+
+
+def restore_previous(clients: AwsClients, function: str, alias: str, previous: str) -> Restored:
+    """After a failed smoke test: point ``alias`` back at ``previous`` (what it served before the
+    deploy), clearing any weights, and read it back. Never raises for AWS's refusals: the
+    deploy is failing already, and the user must hear where the alias stands."""
+    try:
+        now = alias_version(clients, function, alias)
+    except ClientError as exc:
+        return Restored(alias, "", previous, "", False, f"could not read the alias {alias!r}: {exc}; "
+                                                   "check with `lambdaserve status`")
+    if not previous or now == previous:
+        return Restored(alias, now, previous, now, False)
+    try:
+        done = roll_back(clients, function, alias, to=previous)
+    except (ClientError, CloudError) as exc:
+        text = exc.message if isinstance(exc, CloudError) else str(exc)
+        return Restored(alias, now, previous, now, False,
+                        f"could not point {alias!r} back at version {previous}: {text}; run "
+                        f"`lambdaserve rollback --to {previous}`")
+    return Restored(alias, now, previous, done.after, True)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ensure_repository,
         repository_name,
         upload_zip,
+        zip_key,
     )
 
 _EXPORTS = {
@@ -43,6 +44,7 @@ _EXPORTS = {
     "placeholder": "lambdaserve.cloud.store.artifact_ref",
     "repository_name": "lambdaserve.cloud.store.buckets",
     "upload_zip": "lambdaserve.cloud.store.buckets",
+    "zip_key": "lambdaserve.cloud.store.buckets",
 }
 __all__ = [
     "Artifact",
@@ -60,5 +62,6 @@ __all__ = [
     "placeholder",
     "repository_name",
     "upload_zip",
+    "zip_key",
 ]
 __getattr__ = lazy_exports(__name__, _EXPORTS)
