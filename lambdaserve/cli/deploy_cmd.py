@@ -9,6 +9,7 @@ the deployed function until Ctrl-C.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,7 @@ from lambdaserve.cloud.store import (
     repository_name,
 )
 from lambdaserve.config import Config, load_config
+from lambdaserve.config.schema import TRAFFIC_SHIFTS
 from lambdaserve.errors import CloudError
 from lambdaserve.runtime.golden import GoldenSet
 
@@ -186,11 +188,17 @@ def _print_outputs(outputs: dict[str, str]) -> None:
                    "and change nothing in AWS; the zip is still built locally.")
 @click.option("--skip-doctor", "--no-doctor", "skip_doctor", is_flag=True,
               help="Do not run `lambdaserve doctor`'s local checks first.")
+@click.option("--traffic-shift", "traffic_shift", default=None, type=click.Choice(TRAFFIC_SHIFTS),
+              help="Override deploy.traffic_shift for this deploy: how CodeDeploy shifts traffic to the new "
+                   "version (e.g. Canary10Percent5Minutes); '' moves the alias at once.")
 def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
            assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int,
-           dry_run: bool, skip_doctor: bool) -> None:
+           dry_run: bool, skip_doctor: bool, traffic_shift: str | None) -> None:
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
+    if traffic_shift is not None:  # one config from here on: the template and the watcher read the same
+        config = dataclasses.replace(config, deploy=dataclasses.replace(config.deploy,
+                                                                        traffic_shift=traffic_shift))
     ui = TerminalUI(assume_yes)
     if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
         from lambdaserve.cli.doctor_cmd import preflight
@@ -220,7 +228,8 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
                                 tags={"lambdaserve:app": config.name},
                                 stage=config.api.stage, assume_yes=assume_yes, auth=config.api.auth,
                                 smoke=not no_smoke and cloud.local is None,
-                                template_url=upload.url if upload else None, golden=golden)
+                                template_url=upload.url if upload else None, golden=golden,
+                                traffic_shift=config.deploy.traffic_shift if cloud.local is None else "")
         plan = deployer.plan(request, artifact_steps=artifact_steps, template_upload=upload,
                              preview=dry_run, unknown_parameters=unknown)
         if dry_run:
@@ -254,6 +263,8 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             smoke = smoke_deployed(config, cloud, result.outputs, golden, log=ui.info, previous=previous)
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
+        if result.rollout is not None:
+            click.echo(f"  traffic shift {result.rollout.words()}")
         if smoke is not None:
             click.echo(f"  smoke test    {smoke.detail}")
             for note in smoke.notes:

@@ -7,6 +7,7 @@ and report only newer ones, so local clock skew never hides or repeats an event.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,8 +99,10 @@ class WaitResult:
 
 
 def wait_for_stack(clients: AwsClients, stack: str, ui: CloudUI, *, cursor: EventCursor | None = None,
-                   sleep: Sleep = time.sleep, poll: float = 5.0, timeout: float = 3600.0) -> WaitResult:
-    """Poll until the stack is no longer *_IN_PROGRESS, streaming events and collecting failures."""
+                   sleep: Sleep = time.sleep, poll: float = 5.0, timeout: float = 3600.0,
+                   on_poll: Callable[[], None] | None = None) -> WaitResult:
+    """Poll until the stack is no longer *_IN_PROGRESS, streaming events and collecting failures;
+    ``on_poll`` watches what the events do not show (a CodeDeploy traffic shift) while it waits."""
     cursor = cursor or EventCursor(clients, stack)
     failures: list[StackEvent] = []
     waited = 0.0
@@ -111,6 +114,8 @@ def wait_for_stack(clients: AwsClients, stack: str, ui: CloudUI, *, cursor: Even
                 failures.append(event)
         if is_settled(status):
             return WaitResult(status, tuple(failures))
+        if on_poll is not None:
+            on_poll()
         if waited >= timeout:
             raise CloudError(f"stack {stack} is still {status} after {int(waited)} s",
                              hint="Watch it in the CloudFormation console; run the command again "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
 from lambdaserve.cloud.stack.rollback import Restored, restore_previous
+from lambdaserve.cloud.stack.rollout import RolloutWatcher, Verdict
 from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost, SmokeResult, smoke_test
 from lambdaserve.cloud.stack.versions import prune_versions
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
@@ -43,6 +44,7 @@ class DeployResult:
     outputs: dict[str, str]
     changes: tuple[cs.Change, ...] = ()
     smoke: SmokeResult | None = None
+    rollout: Verdict | None = None  # how a CodeDeploy traffic shift ended (deploy.traffic_shift)
 
 
 @dataclass
@@ -129,8 +131,10 @@ class Executor:
             raise CloudError("a stack step needs a deploy request", hint="This is a lambdaserve bug.")
         return run.request
 
-    def _wait(self, stack: str, cursor: EventCursor | None = None) -> Any:
-        return wait_for_stack(self.clients, stack, self.ui, cursor=cursor, sleep=self.sleep, poll=self.poll)
+    def _wait(self, stack: str, cursor: EventCursor | None = None,
+              watcher: RolloutWatcher | None = None) -> Any:
+        return wait_for_stack(self.clients, stack, self.ui, cursor=cursor, sleep=self.sleep, poll=self.poll,
+                              on_poll=watcher.poll if watcher is not None else None)
 
     def _settle(self, request: p.DeployRequest) -> str:
         """Read the stack again after recovery; recover further until a change set can act on it."""
@@ -199,12 +203,30 @@ class Executor:
             return
         stack_id = change_set.stack_id or request.stack
         cursor = EventCursor(self.clients, stack_id)
+        # a create points the alias at its first version directly: only an update shifts traffic
+        watcher = (RolloutWatcher(self.clients, stack_id, self.ui, started=self.clock())
+                   if request.traffic_shift and run.change_type == "UPDATE" else None)
         cs.execute_change_set(self.clients, change_set.arn)
-        result = self._wait(stack_id, cursor)
-        _raise_if_failed(request.stack, run.change_type, result)
+        result = self._wait(stack_id, cursor, watcher)
+        verdict = self._verdict(watcher, result.status)
+        _raise_if_failed(request.stack, run.change_type, result, verdict)
         run.outputs = stack_outputs(self.clients, stack_id, stage=request.stage)
         outcome: Outcome = "created" if run.change_type == "CREATE" else "updated"
-        run.result = DeployResult(outcome, run.outputs, change_set.changes)
+        run.result = DeployResult(outcome, run.outputs, change_set.changes, rollout=verdict)
+
+    def _verdict(self, watcher: RolloutWatcher | None, status: str) -> Verdict | None:
+        """How the shift ended, said at once, with the function's log lines when it was rolled back."""
+        if watcher is None:
+            return None
+        verdict = watcher.verdict()
+        if verdict.outcome == "rolled-back":
+            group = watcher.log_group()
+            log = function_log_cause(self.clients, group, since_ms=int(watcher.started * 1000) - 60_000)
+            verdict = replace(verdict, log=log)
+            self.ui.warn(verdict.words())
+        elif status == "UPDATE_COMPLETE":
+            self.ui.info(verdict.words())
+        return verdict
 
     def _smoke(self, step: p.SmokeTest, run: _Run) -> None:
         request, done = self._request(run), run.result
@@ -249,10 +271,16 @@ def smoke_failure(smoke: SmokeResult, cause: str, restored: Restored | None = No
                            "locally with `lambdaserve serve --built`.")
 
 
-def _raise_if_failed(stack: str, change_type: str, result: Any) -> None:
+def _raise_if_failed(stack: str, change_type: str, result: Any, verdict: Verdict | None = None) -> None:
     if result.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
         return
     why = result.reasons() or "no reason given"
+    if verdict is not None and verdict.outcome == "rolled-back":
+        log = f"The function's log says:\n{verdict.log}\n" if verdict.log else ""
+        raise CloudError(f"the new version was rolled back: {verdict.reason}",
+                         hint=f"{log}The previous version serves all traffic again (CloudFormation "
+                              "rolled the stack back too). Fix the model and deploy again; "
+                              "`lambdaserve logs --since 1h` has the whole log.")
     if change_type == "UPDATE":
         hint = ("CloudFormation rolled back: the previous version is still serving. "
                 "Fix the cause and deploy again.")

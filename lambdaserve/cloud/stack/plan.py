@@ -46,6 +46,7 @@ class DeployRequest:
     auth: str = "none"  # api auth: a 401/403 from /health is expected unless "none"
     template_url: str | None = None  # set when the template is too big to send inline
     golden: GoldenSet | None = None  # what the smoke test POSTs and compares (build.json's)
+    traffic_shift: str = ""  # deploy.traffic_shift: CodeDeploy shifts the alias; the update is watched
 
 
 StackAction = Literal["create", "update", "recreate", "continue-rollback", "wait", "stuck"]
