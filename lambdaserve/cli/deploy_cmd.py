@@ -22,14 +22,18 @@ from lambdaserve.cli.params import ENDPOINT_URL
 from lambdaserve.cloud.cfn import ALIAS_NAME, Release, function_log_group_name, render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
 from lambdaserve.cloud.stack import (
+    LOCAL_SHIFT_SPEED,
     Deployer,
     DeployRequest,
+    SmokeResult,
     Step,
     alias_version,
     app_status,
     destroy_stack,
     plan_image_push,
     plan_zip_upload,
+    prune,
+    publish,
     publish_and_point,
     template_upload,
     version_description,
@@ -161,6 +165,45 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
     return deployer.push(steps), [], (), None, None
 
 
+def _local_release(config: Config, cloud: CloudSession, ui: TerminalUI, outputs: dict[str, str],
+                   description: str, golden: GoldenSet | None, speed: float,
+                   smoke: bool) -> tuple[SmokeResult | None, str]:
+    """The local cloud's alias moved to the deployed code (moto's CloudFormation has no aliases), then
+    checked: a smoke test that points the alias back on a failure, or with deploy.traffic_shift the
+    shift rehearsed (local_canary.py). Returns the smoke result and the shift's verdict ("" for none)."""
+    from lambdaserve.cli.local_serve import smoke_deployed
+
+    function = outputs["FunctionName"]
+    previous = alias_version(cloud.clients, function, ALIAS_NAME)  # a failure points the alias back there
+    shift = config.deploy.traffic_shift
+    if shift and previous:
+        new = publish(cloud.clients, function, description)
+        if new != previous:
+            from lambdaserve.cli.local_canary import rehearse_shift
+
+            ui.info(f"local cloud: published version {new}; alias {ALIAS_NAME!r} stays on version {previous} "
+                    "until the shift moves it")
+            canary = rehearse_shift(config, cloud, outputs, golden, previous=previous, new=new, log=ui.info,
+                                    speed=speed)
+            if not canary.promoted:
+                log = f"The new version's log says:\n{canary.cause}\n" if canary.cause else ""
+                raise CloudError(f"traffic shift {shift}: version {new} rolled back: {canary.reason}; "
+                                 f"{canary.share()}; alias {ALIAS_NAME!r} serves version {previous} again",
+                                 hint=f"{log}Fix the model and deploy again; `lambdaserve serve --built` "
+                                      "runs the package locally.")
+            prune(cloud.clients, function, ALIAS_NAME, ui.warn)
+            return None, f"promoted: version {new} serves all traffic; {canary.share()}"
+        ui.info(f"local cloud: the code did not change (version {new}): nothing to shift")
+    elif shift:
+        ui.info(f"traffic shift {shift}: a first deploy has no version to shift from; the alias points at "
+                "the first version directly (as CodeDeploy does on a stack's create)")
+    version = publish_and_point(cloud.clients, function, ALIAS_NAME, description, ui.warn)
+    ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
+    if not smoke:
+        return None, ""
+    return smoke_deployed(config, cloud, outputs, golden, log=ui.info, previous=previous), ""
+
+
 def _print_outputs(outputs: dict[str, str]) -> None:
     for key in ("ApiUrl", "FunctionName", "FunctionArn", "LogGroupName"):
         if key in outputs:
@@ -191,9 +234,13 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 @click.option("--traffic-shift", "traffic_shift", default=None, type=click.Choice(TRAFFIC_SHIFTS),
               help="Override deploy.traffic_shift for this deploy: how CodeDeploy shifts traffic to the new "
                    "version (e.g. Canary10Percent5Minutes); '' moves the alias at once.")
+@click.option("--shift-speed", "shift_speed", default=LOCAL_SHIFT_SPEED, show_default=True,
+              type=click.FloatRange(min=1.0),
+              help="With --target local and a traffic shift: how many times faster than on AWS the rehearsal "
+                   "runs (60: each minute of the shift takes a second).")
 def deploy(target: str, profile: str | None, region: str | None, endpoint_url: str | None, config_path: Path,
            assume_yes: bool, no_smoke: bool, zip_path: Path | None, serve: bool, port: int,
-           dry_run: bool, skip_doctor: bool, traffic_shift: str | None) -> None:
+           dry_run: bool, skip_doctor: bool, traffic_shift: str | None, shift_speed: float) -> None:
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
     if traffic_shift is not None:  # one config from here on: the template and the watcher read the same
@@ -249,22 +296,17 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             raise
         if result.outcome == "cancelled":
             raise click.exceptions.Exit(1)
-        previous = ""  # what the alias served before: a failed smoke test points it back there
+        smoke, shifted = result.smoke, ""
         if cloud.local is not None and result.outputs.get("FunctionName"):
-            previous = alias_version(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME)
-            version = publish_and_point(cloud.clients, result.outputs["FunctionName"], ALIAS_NAME,
-                                        version_description(rendered, request.parameters), ui.warn)
-            ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
-        smoke = result.smoke
-        if cloud.local is not None and not no_smoke and result.outputs:
-            # moto runs no function: the smoke test goes to the deployed code in the emulator
-            from lambdaserve.cli.local_serve import smoke_deployed
-
-            smoke = smoke_deployed(config, cloud, result.outputs, golden, log=ui.info, previous=previous)
+            smoke, shifted = _local_release(config, cloud, ui, result.outputs,
+                                            version_description(rendered, request.parameters),
+                                            golden, shift_speed, smoke=not no_smoke)
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
         if result.rollout is not None:
             click.echo(f"  traffic shift {result.rollout.words()}")
+        if shifted:
+            click.echo(f"  traffic shift {shifted}")
         if smoke is not None:
             click.echo(f"  smoke test    {smoke.detail}")
             for note in smoke.notes:

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.destroy import destroy_stack
     from lambdaserve.cloud.stack.events import StackEvent
     from lambdaserve.cloud.stack.execute import Executor, smoke_failure
-    from lambdaserve.cloud.stack.moto_alias import publish_and_point, version_description, without_alias
+    from lambdaserve.cloud.stack.moto_alias import (
+        point,
+        prune,
+        publish,
+        publish_and_point,
+        version_description,
+        without_alias,
+    )
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
     from lambdaserve.cloud.stack.rollback import (
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
         restore_previous,
         roll_back,
     )
+    from lambdaserve.cloud.stack.rollout import LOCAL_SHIFT_SPEED, RolloutWatcher, Verdict, shift_schedule
     from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test
     from lambdaserve.cloud.stack.status import app_status
 
@@ -49,6 +57,13 @@ _EXPORTS = {
     "plan_image_push": "lambdaserve.cloud.stack.plan",
     "plan_zip_upload": "lambdaserve.cloud.stack.plan",
     "publish_and_point": "lambdaserve.cloud.stack.moto_alias",
+    "point": "lambdaserve.cloud.stack.moto_alias",
+    "prune": "lambdaserve.cloud.stack.moto_alias",
+    "publish": "lambdaserve.cloud.stack.moto_alias",
+    "RolloutWatcher": "lambdaserve.cloud.stack.rollout",
+    "LOCAL_SHIFT_SPEED": "lambdaserve.cloud.stack.rollout",
+    "Verdict": "lambdaserve.cloud.stack.rollout",
+    "shift_schedule": "lambdaserve.cloud.stack.rollout",
     "smoke_failure": "lambdaserve.cloud.stack.execute",
     "smoke_test": "lambdaserve.cloud.stack.smoke",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
@@ -58,6 +73,7 @@ _EXPORTS = {
     "template_url_if_large": "lambdaserve.cloud.stack.changeset",
 }
 __all__ = [
+    "LOCAL_SHIFT_SPEED",
     "Change",
     "DeployRequest",
     "Deployer",
@@ -65,9 +81,11 @@ __all__ = [
     "Plan",
     "Restored",
     "RolledBack",
+    "RolloutWatcher",
     "SmokeResult",
     "StackEvent",
     "Step",
+    "Verdict",
     "Versions",
     "alias_version",
     "app_status",
@@ -76,9 +94,13 @@ __all__ = [
     "plan_deploy",
     "plan_image_push",
     "plan_zip_upload",
+    "point",
+    "prune",
+    "publish",
     "publish_and_point",
     "restore_previous",
     "roll_back",
+    "shift_schedule",
     "smoke_failure",
     "smoke_test",
     "stack_outputs",

@@ -76,19 +76,38 @@ def without_alias(template: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def publish_and_point(clients: AwsClients, function: str, alias: str, description: str,
-                      warn: Callable[[str], None] = lambda _message: None) -> str:
-    """Publish ``function`` (a no-op answer with the newest version when nothing changed), create
-    or move ``alias`` to it, and prune as deploy's PruneVersions step does; returns the version."""
-    newest = str(clients.call("lambda", "publish_version", FunctionName=function,
-                              Description=description)["Version"])
+def publish(clients: AwsClients, function: str, description: str) -> str:
+    """Publish ``function`` (Lambda answers with the newest version when nothing changed)."""
+    return str(clients.call("lambda", "publish_version", FunctionName=function,
+                            Description=description)["Version"])
+
+
+def point(clients: AwsClients, function: str, alias: str, version: str,
+          weights: Mapping[str, float] | None = None) -> None:
+    """Create ``alias`` on ``version``, or move it there with ``weights`` (another version -> its share)."""
+    routing = {"AdditionalVersionWeights": dict(weights or {})}
     try:
         clients.call("lambda", "get_alias", FunctionName=function, Name=alias)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-        clients.call("lambda", "create_alias", FunctionName=function, Name=alias, FunctionVersion=newest)
+        clients.call("lambda", "create_alias", FunctionName=function, Name=alias, FunctionVersion=version,
+                     RoutingConfig=routing)
     else:
-        clients.call("lambda", "update_alias", FunctionName=function, Name=alias, FunctionVersion=newest)
-    prune_versions(clients, function, alias, PruneVersions(function, alias).keep, warn)
-    return str(newest)
+        clients.call("lambda", "update_alias", FunctionName=function, Name=alias, FunctionVersion=version,
+                     RoutingConfig=routing)
+
+
+def prune(clients: AwsClients, function: str, alias: str, warn: Callable[[str], None]) -> list[str]:
+    """What deploy's PruneVersions step does on AWS."""
+    return prune_versions(clients, function, alias, PruneVersions(function, alias).keep, warn)
+
+
+def publish_and_point(clients: AwsClients, function: str, alias: str, description: str,
+                      warn: Callable[[str], None] = lambda _message: None) -> str:
+    """Publish ``function``, create or move ``alias`` to it, and prune as deploy's PruneVersions step
+    does; returns the version."""
+    newest = publish(clients, function, description)
+    point(clients, function, alias, newest)
+    prune(clients, function, alias, warn)
+    return newest

@@ -15,6 +15,7 @@ depend on the template's logical IDs; the alarms are the ones the group's alarm 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.ui import CloudUI
+from lambdaserve.errors import CloudError
 
 # The resource types whose physical IDs are the CodeDeploy application's and deployment group's names.
 CODEDEPLOY_TYPES = {"application": "AWS::CodeDeploy::Application",
@@ -197,3 +199,28 @@ class RolloutWatcher:
     @property
     def finished(self) -> bool:
         return self.last is not None and self.last.status in _DONE
+
+
+# `deploy --target local` rehearses a shift this many times faster: each minute of it takes a second.
+LOCAL_SHIFT_SPEED = 60.0
+_CANARY = re.compile(r"^Canary(\d+)Percent(\d+)Minutes$")
+_LINEAR = re.compile(r"^Linear(\d+)PercentEvery(\d+)Minutes?$")
+
+
+def shift_schedule(name: str) -> tuple[tuple[float, float], ...]:
+    """CodeDeploy's predefined Lambda configuration ``name`` as steps of (the new version's share,
+    minutes before the next step); the last step is 100 %. A canary takes its share, then the rest
+    after the interval; a linear shift adds its share every interval; AllAtOnce moves at once."""
+    if name == "AllAtOnce":
+        return ((1.0, 0.0),)
+    canary = _CANARY.match(name)
+    if canary:
+        return ((int(canary.group(1)) / 100, float(canary.group(2))), (1.0, 0.0))
+    linear = _LINEAR.match(name)
+    if linear:
+        step, every = int(linear.group(1)), float(linear.group(2))
+        shares = list(range(step, 100, step))
+        return (*((share / 100, every) for share in shares), (1.0, 0.0))
+    raise CloudError(f"unknown traffic shift {name!r}",
+                     hint="Use one of CodeDeploy's predefined Lambda configurations, "
+                          "e.g. Canary10Percent5Minutes.")

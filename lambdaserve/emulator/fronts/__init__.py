@@ -21,9 +21,13 @@ if TYPE_CHECKING:
     from lambdaserve.emulator.fronts.invoke_api import InvokeApi
     from lambdaserve.emulator.fronts.routing import local_api_keys
     from lambdaserve.emulator.fronts.server import READ_TIMEOUT_S, EmulatorServer
+    from lambdaserve.emulator.fronts.weighted import VersionStats, WeightedAlias, alarms_fired
 
 _EXPORTS = {
     "ApiGateway": "lambdaserve.emulator.fronts.apigw",
+    "VersionStats": "lambdaserve.emulator.fronts.weighted",
+    "WeightedAlias": "lambdaserve.emulator.fronts.weighted",
+    "alarms_fired": "lambdaserve.emulator.fronts.weighted",
     "ApiKind": "lambdaserve.emulator.fronts.apigw",
     "ApiSettings": "lambdaserve.emulator.fronts.apigw",
     "EmulatorServer": "lambdaserve.emulator.fronts.server",
@@ -50,6 +54,9 @@ __all__ = [
     "InvokeApi",
     "LoadBalancer",
     "READ_TIMEOUT_S",
+    "VersionStats",
+    "WeightedAlias",
+    "alarms_fired",
     "alb_event",
     "function_url_event",
     "http_event",

@@ -1,0 +1,135 @@
+"""`deploy --target local` with a traffic shift: the canary rehearsed in the local cloud.
+
+What CodeDeploy does on AWS, done here in seconds: the new version is published but the alias
+stays on the old one; a pre-traffic check replays the build's golden requests against the new
+version alone; then the alias's routing config (AdditionalVersionWeights, kept by the local
+cloud) gives the new version its share, step by step as the configured shift says. The emulator
+serves both versions by the weights it reads back from the local cloud's alias, while the
+rehearsal sends the golden requests through the local API Gateway as traffic. During each step,
+the new version's own errors, 5xx answers and p99 duration are held against the alarm thresholds
+(deploy.alarm_*) once a minute of the shift, as CloudWatch evaluates them: one firing points the
+alias back at the old version at once.
+
+Time is compressed by ``speed`` (default 60: a minute of the shift takes a second), so
+Canary10Percent5Minutes is 5 s at 10 %, then 100 %.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambdaserve.cli import serve_cmd
+from lambdaserve.cli.cloud_session import CloudSession
+from lambdaserve.cli.local_serve import deployed_spec
+from lambdaserve.cloud.cfn import ALIAS_NAME
+from lambdaserve.cloud.stack import LOCAL_SHIFT_SPEED, point, roll_back, shift_schedule, smoke_test
+from lambdaserve.cloud.stack.smoke import urllib_get, urllib_post
+from lambdaserve.config import Config
+from lambdaserve.emulator.execution import Function
+from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi, WeightedAlias, alarms_fired
+from lambdaserve.package import cause_of
+from lambdaserve.runtime.golden import GoldenSet
+
+RATE = 20.0  # rehearsal requests per second: enough to see a share, little CPU
+
+
+@dataclass(frozen=True)
+class CanaryResult:
+    promoted: bool
+    reason: str  # why it was rolled back ("" when promoted)
+    new_requests: int  # requests the new version served while it took a share
+    requests: int  # all requests of the shift's steps
+    seconds: float  # how long (here) the new version took a share of the traffic
+    minutes: float  # what that stands for in the shift's own time
+    cause: str = ""  # the new version's log lines explaining a failure
+
+    def share(self) -> str:
+        part = self.new_requests / self.requests if self.requests else 0.0
+        return (f"the new version served {self.new_requests} of {self.requests} requests ({part:.1%}) for "
+                f"{self.seconds:.1f} s here ({self.minutes:g} min of the shift)")
+
+
+def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str], golden: GoldenSet | None, *,
+                   previous: str, new: str, log: Callable[[str], None], speed: float = LOCAL_SHIFT_SPEED,
+                   rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic,
+                   sleep: Callable[[float], None] = time.sleep) -> CanaryResult:
+    """Shift the alias from ``previous`` to ``new`` as deploy.traffic_shift says, with the checks."""
+    name = outputs["FunctionName"]
+    schedule = shift_schedule(config.deploy.traffic_shift)
+    old_spec, _ = deployed_spec(config, cloud, outputs, previous)
+    new_spec, new_what = deployed_spec(config, cloud, outputs, new)
+    new_lines: list[str] = []
+    old_fn = Function(old_spec, log_sink=lambda _line: None)
+    new_fn = Function(new_spec, log_sink=new_lines.append)
+    alias = WeightedAlias({previous: old_fn, new: new_fn}, previous, rng or random.Random(0))
+    api = serve_cmd.api_settings(config, None, new_spec)
+    server = EmulatorServer(ApiGateway(alias, api), InvokeApi({name: alias}, region=new_spec.region), port=0)
+    with old_fn, new_fn, server:
+        server.start()
+        base = server.url + ("" if api.stage == "$default" else f"/{api.stage}")
+        alias.route(new)  # the pre-traffic hook invokes the new version itself, as CodeDeploy's does
+        log(f"traffic shift {config.deploy.traffic_shift} (local, {speed:g}x faster): pre-traffic check, "
+            f"{new_what} answers the golden requests")
+        hook = smoke_test(base, golden=golden, auth=config.api.auth, attempts=1)
+        alias.route(previous)
+        alias.take_stats()  # the hook's requests are not traffic
+        if not hook.ok:
+            cause, _hint = cause_of("\n".join(new_lines), last_line=False)
+            return CanaryResult(False, f"the pre-traffic check failed: {hook.detail}", 0, 0, 0.0, 0.0, cause)
+        log(f"  pre-traffic check passed: {hook.detail}")
+        served = total = 0
+        seconds = minutes = 0.0
+        for number, (share, wait_minutes) in enumerate(schedule, 1):
+            if share < 1.0:
+                point(cloud.clients, name, ALIAS_NAME, previous, {new: share})
+            else:
+                point(cloud.clients, name, ALIAS_NAME, new)
+            routing = cloud.clients.call("lambda", "get_alias", FunctionName=name, Name=ALIAS_NAME)
+            weights = routing.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
+            alias.route(str(routing["FunctionVersion"]), {str(v): float(w) for v, w in weights.items()})
+            if share >= 1.0:
+                log(f"  step {number}/{len(schedule)}: version {new} takes 100% of the traffic: promoted")
+                return CanaryResult(True, "", served, total, seconds, minutes)
+            log(f"  step {number}/{len(schedule)}: version {new} takes {share:.0%} (alias {ALIAS_NAME!r} on "
+                f"version {previous}, weights {dict(weights)}) for {wait_minutes:g} min")
+            # CloudWatch evaluates the alarms once a minute (their period): so does the rehearsal
+            for minute in range(1, math.ceil(wait_minutes) + 1):
+                window = min(1.0, wait_minutes - (minute - 1)) * 60.0 / speed
+                sent = _traffic(base, golden, window, clock, sleep)
+                stats = alias.take_stats()
+                mine = stats[new]
+                served, total = served + mine.requests, total + sum(s.requests for s in stats.values())
+                seconds, minutes = seconds + window, minutes + window * speed / 60.0
+                fired = alarms_fired(mine, config.deploy)
+                log(f"    minute {minute} ({window:.1f} s here): {sent} requests, version {new} served "
+                    f"{mine.requests}: errors {mine.errors}, 5xx {mine.status_5xx}, "
+                    f"p99 {mine.p99_ms():.0f} ms; alarms: {', '.join(fired) or 'OK'}")
+                if fired:
+                    roll_back(cloud.clients, name, ALIAS_NAME, to=previous)
+                    alias.route(previous)
+                    cause, _hint = cause_of("\n".join(new_lines), last_line=False)
+                    return CanaryResult(False, f"alarm {fired[0]}", served, total, seconds, minutes, cause)
+    return CanaryResult(True, "", served, total, seconds, minutes)  # a schedule always ends at 100 %
+
+
+def _traffic(base: str, golden: GoldenSet | None, window: float, clock: Callable[[], float],
+             sleep: Callable[[float], None]) -> int:
+    """Send the golden requests round-robin (else GET /health) for ``window`` seconds; how many were sent."""
+    requests = list(golden.requests) if golden is not None else []
+    start, sent = clock(), 0
+    while clock() - start < window:
+        try:
+            if requests:
+                request = requests[sent % len(requests)]
+                urllib_post(request.url(base), request.data(), 30.0)
+            else:
+                urllib_get(base + "/health", 30.0)
+        except OSError:
+            pass  # a dropped answer counts in the version's own stats, or not at all
+        sent += 1
+        sleep(1.0 / RATE)
+    return sent
