@@ -26,8 +26,15 @@ from lambdaserve.cli import serve_cmd
 from lambdaserve.cli.cloud_session import CloudSession
 from lambdaserve.cli.local_serve import deployed_spec
 from lambdaserve.cloud.cfn import ALIAS_NAME
-from lambdaserve.cloud.stack import LOCAL_SHIFT_SPEED, point, roll_back, shift_schedule, smoke_test
-from lambdaserve.cloud.stack.smoke import urllib_get, urllib_post
+from lambdaserve.cloud.stack import (
+    LOCAL_SHIFT_SPEED,
+    point,
+    roll_back,
+    shift_schedule,
+    smoke_test,
+    urllib_get,
+    urllib_post,
+)
 from lambdaserve.config import Config
 from lambdaserve.emulator.execution import Function
 from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi, WeightedAlias, alarms_fired

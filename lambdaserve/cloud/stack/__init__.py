@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         roll_back,
     )
     from lambdaserve.cloud.stack.rollout import LOCAL_SHIFT_SPEED, RolloutWatcher, Verdict, shift_schedule
-    from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test
+    from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test, urllib_get, urllib_post
     from lambdaserve.cloud.stack.status import app_status
 
 _EXPORTS = {
@@ -66,6 +66,8 @@ _EXPORTS = {
     "shift_schedule": "lambdaserve.cloud.stack.rollout",
     "smoke_failure": "lambdaserve.cloud.stack.execute",
     "smoke_test": "lambdaserve.cloud.stack.smoke",
+    "urllib_get": "lambdaserve.cloud.stack.smoke",
+    "urllib_post": "lambdaserve.cloud.stack.smoke",
     "stack_outputs": "lambdaserve.cloud.stack.outputs",
     "version_description": "lambdaserve.cloud.stack.moto_alias",
     "without_alias": "lambdaserve.cloud.stack.moto_alias",
@@ -106,6 +108,8 @@ __all__ = [
     "stack_outputs",
     "template_upload",
     "template_url_if_large",
+    "urllib_get",
+    "urllib_post",
     "version_description",
     "without_alias",
 ]
