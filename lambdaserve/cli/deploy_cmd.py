@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -51,6 +51,7 @@ from lambdaserve.cloud.store import (
     repository_name,
 )
 from lambdaserve.config import Config, load_config
+from lambdaserve.config.model import TrafficShift
 from lambdaserve.config.schema import TRAFFIC_SHIFTS
 from lambdaserve.errors import CloudError
 from lambdaserve.runtime.golden import GoldenSet
@@ -244,8 +245,8 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
     """Deploy the model as a Lambda function behind API Gateway (through a CloudFormation change set)."""
     config = load_config(config_path)
     if traffic_shift is not None:  # one config from here on: the template and the watcher read the same
-        config = dataclasses.replace(config, deploy=dataclasses.replace(config.deploy,
-                                                                        traffic_shift=traffic_shift))
+        shift = cast(TrafficShift, traffic_shift)  # click's Choice checked it against the same names
+        config = dataclasses.replace(config, deploy=dataclasses.replace(config.deploy, traffic_shift=shift))
     ui = TerminalUI(assume_yes)
     if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
         from lambdaserve.cli.doctor_cmd import preflight

@@ -202,3 +202,13 @@ def test_a_rolled_back_shift_fails_the_deploy_with_the_reason_and_the_function_l
     assert any("version 5 takes 10% of the traffic" in line for line in ui.infos)
     assert ui.warnings[-1].startswith(f"rolled back by CodeDeploy (deployment {DEPLOYMENT}): "
                                       "alarm demo-live-5xx")
+
+
+def test_deploy_refuses_a_traffic_shift_codedeploy_does_not_name():
+    from click.testing import CliRunner
+
+    from lambdaserve.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["deploy", "--traffic-shift", "Canary50PercentSoon"])
+    assert result.exit_code == 2 and "Invalid value for '--traffic-shift'" in result.output
+    assert "Canary10Percent5Minutes" in result.output  # the names it takes are listed
