@@ -32,7 +32,6 @@ from lambdaserve.cloud.stack import (
     destroy_stack,
     plan_image_push,
     plan_zip_upload,
-    prune,
     publish,
     publish_and_point,
     template_upload,
@@ -192,7 +191,6 @@ def _local_release(config: Config, cloud: CloudSession, ui: TerminalUI, outputs:
                                  f"{canary.share()}; alias {ALIAS_NAME!r} serves version {previous} again",
                                  hint=f"{log}Fix the model and deploy again; `lambdaserve serve --built` "
                                       "runs the package locally.")
-            prune(cloud.clients, function, ALIAS_NAME, ui.warn)
             return None, f"promoted: version {new} serves all traffic; {canary.share()}"
         ui.info(f"local cloud: the code did not change (version {new}): nothing to shift")
     elif shift:
@@ -286,6 +284,9 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             if cloud.local is not None and not no_smoke:  # not a plan step: it runs in the emulator
                 posts = f", then POST {len(golden.requests)} golden requests" if golden else ""
                 click.echo(f"  then: smoke test of the deployed zip in the local Lambda: GET /health{posts}")
+            if cloud.local is not None and config.deploy.traffic_shift:
+                click.echo(f"  then: rehearse traffic shift {config.deploy.traffic_shift} in the local "
+                           f"Lambda ({shift_speed:g}x faster than on AWS) when a previous version serves")
             click.echo("dry run: nothing was changed")
             return
         try:

@@ -41,7 +41,9 @@ from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi, W
 from lambdaserve.package import cause_of
 from lambdaserve.runtime.golden import GoldenSet
 
-RATE = 20.0  # rehearsal requests per second: enough to see a share, little CPU
+# Requests per minute of the shift: a fixed count (not a rate), so a loaded machine stretches the
+# minute instead of thinning the sample the alarms judge; with a seeded draw the routing repeats.
+PER_MINUTE = 20
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,15 @@ def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str],
             # CloudWatch evaluates the alarms once a minute (their period): so does the rehearsal
             for minute in range(1, math.ceil(wait_minutes) + 1):
                 window = min(1.0, wait_minutes - (minute - 1)) * 60.0 / speed
-                sent = _traffic(base, golden, window, clock, sleep)
+                fraction = window * speed / 60.0
+                count = max(1, round(PER_MINUTE * fraction))
+                sent, took = _traffic(base, golden, count, window, clock, sleep)
                 stats = alias.take_stats()
                 mine = stats[new]
                 served, total = served + mine.requests, total + sum(s.requests for s in stats.values())
-                seconds, minutes = seconds + window, minutes + window * speed / 60.0
+                seconds, minutes = seconds + took, minutes + fraction
                 fired = alarms_fired(mine, config.deploy)
-                log(f"    minute {minute} ({window:.1f} s here): {sent} requests, version {new} served "
+                log(f"    minute {minute} ({took:.1f} s here): {sent} requests, version {new} served "
                     f"{mine.requests}: errors {mine.errors}, 5xx {mine.status_5xx}, "
                     f"p99 {mine.p99_ms():.0f} ms; alarms: {', '.join(fired) or 'OK'}")
                 if fired:
@@ -123,12 +127,13 @@ def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str],
     return CanaryResult(True, "", served, total, seconds, minutes)  # a schedule always ends at 100 %
 
 
-def _traffic(base: str, golden: GoldenSet | None, window: float, clock: Callable[[], float],
-             sleep: Callable[[float], None]) -> int:
-    """Send the golden requests round-robin (else GET /health) for ``window`` seconds; how many were sent."""
+def _traffic(base: str, golden: GoldenSet | None, count: int, window: float, clock: Callable[[], float],
+             sleep: Callable[[float], None]) -> tuple[int, float]:
+    """Send ``count`` golden requests round-robin (else GET /health) spread over ``window`` seconds;
+    returns how many were sent and the seconds it took (longer than ``window`` on a busy machine)."""
     requests = list(golden.requests) if golden is not None else []
-    start, sent = clock(), 0
-    while clock() - start < window:
+    start = clock()
+    for sent in range(count):
         try:
             if requests:
                 request = requests[sent % len(requests)]
@@ -137,6 +142,5 @@ def _traffic(base: str, golden: GoldenSet | None, window: float, clock: Callable
                 urllib_get(base + "/health", 30.0)
         except OSError:
             pass  # a dropped answer counts in the version's own stats, or not at all
-        sent += 1
-        sleep(1.0 / RATE)
-    return sent
+        sleep(max(0.0, start + window * (sent + 1) / count - clock()))
+    return count, clock() - start

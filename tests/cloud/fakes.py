@@ -69,6 +69,8 @@ def moto_server() -> Iterator[str]:
         # moto's state is global to the process: start every server empty
         urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10)
         yield url
+        # and leave it empty: a later in-process moto (deploy --target local starts one) shares the state
+        urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10)
     finally:
         server.stop()
 

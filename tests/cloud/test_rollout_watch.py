@@ -29,14 +29,15 @@ DONE = event(1, STACK, "UPDATE_COMPLETE", kind="AWS::CloudFormation::Stack")
 
 
 def _resources(s: Stubbed) -> None:
-    # for parity: ListStackResources names a CodeDeploy application and group by their physical IDs
-    summaries = [{"LogicalResourceId": logical, "PhysicalResourceId": physical, "ResourceType": kind,
-                  "LastUpdatedTimestamp": CREATED, "ResourceStatus": "UPDATE_COMPLETE"}
+    # for parity: DescribeStackResources names a CodeDeploy application and group by their physical IDs
+    summaries = [{"StackName": STACK, "StackId": STACK_ID, "LogicalResourceId": logical,
+                  "PhysicalResourceId": physical, "ResourceType": kind,
+                  "Timestamp": CREATED, "ResourceStatus": "UPDATE_COMPLETE"}
                  for logical, physical, kind in (
                      ("FunctionLogGroup", "/aws/lambda/demo", "AWS::Logs::LogGroup"),
                      ("CodeDeployApplication", APP, "AWS::CodeDeploy::Application"),
                      ("DeploymentGroup", GROUP, "AWS::CodeDeploy::DeploymentGroup"))]
-    s.ok("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": STACK_ID})
+    s.ok("describe_stack_resources", {"StackResources": summaries}, {"StackName": STACK_ID})
 
 
 def _found(s: Stubbed) -> None:
@@ -158,7 +159,7 @@ def test_a_failed_pre_traffic_hook_is_the_rollback_reason_with_its_diagnostics()
 
 def test_before_the_stack_has_a_deployment_group_nothing_is_asked_of_codedeploy():
     s, ui = Stubbed(SERVICES), RecordingUI()
-    s.ok("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": STACK_ID})
+    s.ok("describe_stack_resources", {"StackResources": []}, {"StackName": STACK_ID})
     watcher = RolloutWatcher(s.clients, STACK_ID, ui, started=STARTED)
     watcher.poll()
     s.assert_done()

@@ -97,7 +97,10 @@ def test_the_plan_reads_the_version_the_alias_serves_before_the_deploy(clients, 
     Deployer(clients, RecordingUI(), sleep=Sleeps(), http_get=lambda u, t: (200, b"{}"),
              http_post=lambda u, b, t: (200, b'{"predictions": [1]}'), poll=0).deploy(request)
     _function_with_versions_on_existing(clients, tmp_path, 2)
-    plan = plan_deploy(clients, replace(request, template=_with_alias(request.template)))
+    plan = plan_deploy(clients, replace(request, template=_with_alias(request.template),
+                                        traffic_shift="Canary10Percent5Minutes"))
+    assert any(line.startswith("  note: traffic shift Canary10Percent5Minutes: CodeDeploy moves the alias")
+               for line in plan.lines())
     (smoke,) = [step for step in plan.steps if isinstance(step, SmokeTest)]
     assert (smoke.function, smoke.alias, smoke.previous) == ("demo", "live", "2")
     assert "on a failure, point 'live' back at version 2" in smoke.describe()

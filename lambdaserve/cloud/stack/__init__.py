@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.execute import Executor, smoke_failure
     from lambdaserve.cloud.stack.moto_alias import (
         point,
-        prune,
         publish,
         publish_and_point,
         version_description,
@@ -58,7 +57,6 @@ _EXPORTS = {
     "plan_zip_upload": "lambdaserve.cloud.stack.plan",
     "publish_and_point": "lambdaserve.cloud.stack.moto_alias",
     "point": "lambdaserve.cloud.stack.moto_alias",
-    "prune": "lambdaserve.cloud.stack.moto_alias",
     "publish": "lambdaserve.cloud.stack.moto_alias",
     "RolloutWatcher": "lambdaserve.cloud.stack.rollout",
     "LOCAL_SHIFT_SPEED": "lambdaserve.cloud.stack.rollout",
@@ -97,7 +95,6 @@ __all__ = [
     "plan_image_push",
     "plan_zip_upload",
     "point",
-    "prune",
     "publish",
     "publish_and_point",
     "restore_previous",

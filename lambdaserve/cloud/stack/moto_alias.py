@@ -24,8 +24,6 @@ from botocore.exceptions import ClientError
 from lambdaserve.cloud.aws import AwsClients
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.rollout import ROLLOUT_IDS
-from lambdaserve.cloud.stack.plan import PruneVersions
-from lambdaserve.cloud.stack.versions import prune_versions
 
 _FUNCTION_ARN = {"Fn::GetAtt": [c.FUNCTION, "Arn"]}
 
@@ -98,16 +96,13 @@ def point(clients: AwsClients, function: str, alias: str, version: str,
                      RoutingConfig=routing)
 
 
-def prune(clients: AwsClients, function: str, alias: str, warn: Callable[[str], None]) -> list[str]:
-    """What deploy's PruneVersions step does on AWS."""
-    return prune_versions(clients, function, alias, PruneVersions(function, alias).keep, warn)
-
-
 def publish_and_point(clients: AwsClients, function: str, alias: str, description: str,
                       warn: Callable[[str], None] = lambda _message: None) -> str:
-    """Publish ``function``, create or move ``alias`` to it, and prune as deploy's PruneVersions step
-    does; returns the version."""
+    """Publish ``function`` and create or move ``alias`` to it; returns the version.
+
+    No pruning here, unlike deploy's PruneVersions step on AWS: moto numbers a new version
+    len(versions) + 1, so once a version is deleted the next publish reuses a live number (two
+    versions "3", and Qualifier=3 finds the older), and the local rehearsal would serve old code."""
     newest = publish(clients, function, description)
     point(clients, function, alias, newest)
-    prune(clients, function, alias, warn)
     return newest

@@ -329,6 +329,9 @@ def plan_deploy(clients: AwsClients, request: DeployRequest, *, artifact_steps: 
     if any(isinstance(step, WaitForStack) for step in recovery):
         notes.append(f"stack {request.stack} is {current.status}: the state it settles in decides the "
                      "rest; deploy reads it again after the wait")
+    if request.traffic_shift and change_type == "UPDATE":
+        notes.append(f"traffic shift {request.traffic_shift}: CodeDeploy moves the alias during the update; "
+                     "deploy shows its progress and alarms, and says whether it was promoted or rolled back")
     if unknown_parameters:
         notes.append(f"{', '.join(unknown_parameters)} is known only after the push; changes to the code "
                      "are not in the preview")

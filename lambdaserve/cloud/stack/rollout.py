@@ -128,8 +128,9 @@ class RolloutWatcher:
 
     def _find_group(self) -> bool:
         found = {kind: "" for kind in CODEDEPLOY_TYPES}
-        resources = self.clients.paginate("cloudformation", "list_stack_resources", "StackResourceSummaries",
-                                          StackName=self.stack)
+        # DescribeStackResources (our stacks hold far fewer than its 100), which the deployer policy has
+        resources = self.clients.call("cloudformation", "describe_stack_resources",
+                                      StackName=self.stack).get("StackResources", [])
         for resource in resources:
             if resource.get("LogicalResourceId") == c.FUNCTION_LOG_GROUP:
                 self.function_log_group = str(resource.get("PhysicalResourceId", ""))
