@@ -94,4 +94,8 @@ def start_local_cloud(environ: Mapping[str, str] | None = None, *, port: int = 0
         raise CloudError(f"cannot start the local cloud on 127.0.0.1:{port}: {exc}",
                          hint="Pick another port, or stop what is using it.") from exc
     host, bound = server.get_host_and_port()
-    return LocalCloud(f"http://{host}:{bound}", server)
+    url = f"http://{host}:{bound}"
+    # moto's state is global to the process: a cloud started here starts empty, as deploy says it does
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"),  # noqa: S310
+                           timeout=10).close()
+    return LocalCloud(url, server)

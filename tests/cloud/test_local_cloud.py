@@ -28,6 +28,21 @@ def test_starts_a_moto_server_on_loopback_and_stops_it():
     assert not is_moto(url)
 
 
+def test_a_cloud_started_here_starts_empty_though_moto_keeps_state_per_process():
+    from lambdaserve.cloud.aws import AwsClients
+
+    def buckets(cloud) -> list[str]:
+        clients = AwsClients(cloud.session(), "us-east-1", cloud.endpoint_url)
+        return [b["Name"] for b in clients.call("s3", "list_buckets")["Buckets"]]
+
+    with start_local_cloud({}, probe_default=False) as cloud:
+        clients = AwsClients(cloud.session(), "us-east-1", cloud.endpoint_url)
+        clients.call("s3", "create_bucket", Bucket="left")
+        assert buckets(cloud) == ["left"]
+    with start_local_cloud({}, probe_default=False) as cloud:
+        assert buckets(cloud) == []
+
+
 def test_reuses_the_configured_endpoint():
     with moto_server() as url, start_local_cloud({ENV_ENDPOINT: url}) as cloud:
         assert cloud.endpoint_url == url and not cloud.started_here
