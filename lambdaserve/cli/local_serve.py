@@ -89,7 +89,7 @@ def smoke_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str],
     if not result.ok:
         cause, hint = cause_of("\n".join(lines), last_line=False)  # a wrong answer logs no error
         restored = restore_previous(cloud.clients, outputs["FunctionName"], ALIAS_NAME, previous)
-        raise smoke_failure(result, f"{cause}\n{hint}".strip(), restored)
+        raise smoke_failure(result, f"{cause}\n{hint}".strip(), restored, golden)
     return result
 
 

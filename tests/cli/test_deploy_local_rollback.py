@@ -78,6 +78,7 @@ def test_a_broken_update_fails_at_the_smoke_test_and_the_old_version_keeps_answe
         output = " ".join(result.output.split())  # rich wraps long lines
         assert "deployed, but the smoke test failed" in output
         assert "signature zero row: answered 500" in output  # the failing request and the answer
+        assert 'the request: POST /predict {"data": [[0.0, 0.0]]}' in output
         assert "the scaler was fitted on 3 features" in output  # the function's own log line
         assert ("alias 'live' moved back: version 1 (the one before this deploy) serves all traffic again; "
                 "version 2 serves none") in output

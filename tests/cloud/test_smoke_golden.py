@@ -80,9 +80,11 @@ def test_the_deploy_error_carries_the_function_log_cause():
     golden = _golden({"predictions": [0]})
     post = Poster({0.0: (502, b'{"message": "Internal server error"}')})
     result = smoke_test(URL, http_get=lambda url, timeout: HEALTHY, http_post=post, golden=golden)
-    error = smoke_failure(result, '{"level":"ERROR","error_type":"ValueError","message":"unhandled error"}')
+    error = smoke_failure(result, '{"level":"ERROR","error_type":"ValueError","message":"unhandled error"}',
+                          golden=golden)
     assert "deployed, but the smoke test failed: POSTing the golden requests" in error.message
     assert "row 0: answered 502" in error.message
+    assert 'the request: POST /predict {"data": [[0.0]]}' in error.message
     assert "ValueError" in error.hint and "lambdaserve logs" in error.hint
 
 

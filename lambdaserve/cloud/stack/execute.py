@@ -29,6 +29,7 @@ from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.store.buckets import create_bucket, create_repository, put_zip
 from lambdaserve.cloud.ui import CloudUI
 from lambdaserve.errors import CloudError
+from lambdaserve.runtime.golden import GoldenSet
 
 # Builds and pushes the image to a repository URI; the CLI wires it to the build package.
 PushImage = Callable[[str], ImageArtifact]
@@ -241,7 +242,7 @@ class Executor:
             # the old version keeps serving: the alias goes back before the deploy reports its failure
             restored = (restore_previous(self.clients, step.function, step.alias, step.previous)
                         if step.alias else None)
-            raise smoke_failure(smoke, cause, restored)
+            raise smoke_failure(smoke, cause, restored, request.golden)
         run.result = DeployResult(done.outcome, done.outputs, done.changes, smoke)
 
 
@@ -258,11 +259,17 @@ def function_log_cause(clients: AwsClients, group: str, *, since_ms: int) -> str
     return "\n".join(line[:800] for line in errors[-5:])
 
 
-def smoke_failure(smoke: SmokeResult, cause: str, restored: Restored | None = None) -> CloudError:
-    """The deploy's error for a failed smoke test, with the function's own words where known and,
-    when the deploy moved an alias, which version serves now."""
+def smoke_failure(smoke: SmokeResult, cause: str, restored: Restored | None = None,
+                  golden: GoldenSet | None = None) -> CloudError:
+    """The deploy's error for a failed smoke test: the failing request and its answer, the function's
+    own words where known and, when the deploy moved an alias, which version serves now."""
     what = (f"POSTing the golden requests recorded by `lambdaserve build`: {smoke.detail}" if smoke.failures
             else f"GET {smoke.url} answered {smoke.detail}")
+    first = smoke.failures[0].split(": ", 1)[0] if smoke.failures else None
+    sent = [r for r in (golden.requests if golden else ()) if first is not None and r.name == first]
+    if sent:
+        body = sent[0].data().decode("utf-8", "replace")
+        what += f"\n  the request: {sent[0].method} {sent[0].path} {body[:300]}"
     more = "".join(f"\n  {failure}" for failure in smoke.failures[1:5])
     now = f"\n{restored.words()}" if restored is not None else ""
     log = f"The function's log says:\n{cause}\n" if cause else ""
