@@ -19,21 +19,17 @@ import click
 
 from lambdaserve.cli.cloud_session import CloudSession, TerminalUI, open_cloud
 from lambdaserve.cli.params import ENDPOINT_URL
-from lambdaserve.cloud.cfn import ALIAS_NAME, Release, function_log_group_name, render_template
+from lambdaserve.cloud.cfn import Release, function_log_group_name, render_template
 from lambdaserve.cloud.ops import parse_since, read_logs
 from lambdaserve.cloud.stack import (
     LOCAL_SHIFT_SPEED,
     Deployer,
     DeployRequest,
-    SmokeResult,
     Step,
-    alias_version,
     app_status,
     destroy_stack,
     plan_image_push,
     plan_zip_upload,
-    publish,
-    publish_and_point,
     template_upload,
     version_description,
     without_alias,
@@ -165,44 +161,6 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
     return deployer.push(steps), [], (), None, None
 
 
-def _local_release(config: Config, cloud: CloudSession, ui: TerminalUI, outputs: dict[str, str],
-                   description: str, golden: GoldenSet | None, speed: float,
-                   smoke: bool) -> tuple[SmokeResult | None, str]:
-    """The local cloud's alias moved to the deployed code (moto's CloudFormation has no aliases), then
-    checked: a smoke test that points the alias back on a failure, or with deploy.traffic_shift the
-    shift rehearsed (local_canary.py). Returns the smoke result and the shift's verdict ("" for none)."""
-    from lambdaserve.cli.local_serve import smoke_deployed
-
-    function = outputs["FunctionName"]
-    previous = alias_version(cloud.clients, function, ALIAS_NAME)  # a failure points the alias back there
-    shift = config.deploy.traffic_shift
-    if shift and previous:
-        new = publish(cloud.clients, function, description)
-        if new != previous:
-            from lambdaserve.cli.local_canary import rehearse_shift
-
-            ui.info(f"local cloud: published version {new}; alias {ALIAS_NAME!r} stays on version {previous} "
-                    "until the shift moves it")
-            canary = rehearse_shift(config, cloud, outputs, golden, previous=previous, new=new, log=ui.info,
-                                    speed=speed)
-            if not canary.promoted:
-                log = f"The new version's log says:\n{canary.cause}\n" if canary.cause else ""
-                raise CloudError(f"traffic shift {shift}: version {new} rolled back: {canary.reason}; "
-                                 f"{canary.share()}; alias {ALIAS_NAME!r} serves version {previous} again",
-                                 hint=f"{log}Fix the model and deploy again; `lambdaserve serve --built` "
-                                      "runs the package locally.")
-            return None, f"promoted: version {new} serves all traffic; {canary.share()}"
-        ui.info(f"local cloud: the code did not change (version {new}): nothing to shift")
-    elif shift:
-        ui.info(f"traffic shift {shift}: a first deploy has no version to shift from; the alias points at "
-                "the first version directly (as CodeDeploy does on a stack's create)")
-    version = publish_and_point(cloud.clients, function, ALIAS_NAME, description, ui.warn)
-    ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
-    if not smoke:
-        return None, ""
-    return smoke_deployed(config, cloud, outputs, golden, log=ui.info, previous=previous), ""
-
-
 def _print_outputs(outputs: dict[str, str]) -> None:
     for key in ("ApiUrl", "FunctionName", "FunctionArn", "LogGroupName"):
         if key in outputs:
@@ -300,9 +258,11 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
             raise click.exceptions.Exit(1)
         smoke, shifted = result.smoke, ""
         if cloud.local is not None and result.outputs.get("FunctionName"):
-            smoke, shifted = _local_release(config, cloud, ui, result.outputs,
-                                            version_description(rendered, request.parameters),
-                                            golden, shift_speed, smoke=not no_smoke)
+            from lambdaserve.cli.local_canary import release_locally
+
+            smoke, shifted = release_locally(config, cloud, ui, result.outputs,
+                                             version_description(rendered, request.parameters),
+                                             golden, shift_speed, smoke=not no_smoke)
         click.echo(f"{config.stack_name}: {result.outcome}")
         _print_outputs(result.outputs)
         if result.rollout is not None:

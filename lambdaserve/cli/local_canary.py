@@ -1,4 +1,5 @@
-"""`deploy --target local` with a traffic shift: the canary rehearsed in the local cloud.
+"""`deploy --target local` after the stack update: the alias moved and smoke-tested, or with a
+traffic shift, the canary rehearsed in the local cloud.
 
 What CodeDeploy does on AWS, done here in seconds: the new version is published but the alias
 stays on the old one; a pre-traffic check replays the build's golden requests against the new
@@ -23,12 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdaserve.cli import serve_cmd
-from lambdaserve.cli.cloud_session import CloudSession
-from lambdaserve.cli.local_serve import deployed_spec
+from lambdaserve.cli.cloud_session import CloudSession, TerminalUI
+from lambdaserve.cli.local_serve import deployed_spec, smoke_deployed
 from lambdaserve.cloud.cfn import ALIAS_NAME
 from lambdaserve.cloud.stack import (
     LOCAL_SHIFT_SPEED,
+    SmokeResult,
+    alias_version,
     point,
+    publish,
+    publish_and_point,
     roll_back,
     shift_schedule,
     smoke_test,
@@ -38,6 +43,7 @@ from lambdaserve.cloud.stack import (
 from lambdaserve.config import Config
 from lambdaserve.emulator.execution import Function
 from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi, WeightedAlias, alarms_fired
+from lambdaserve.errors import CloudError
 from lambdaserve.package import cause_of
 from lambdaserve.runtime.golden import GoldenSet
 
@@ -60,6 +66,40 @@ class CanaryResult:
         part = self.new_requests / self.requests if self.requests else 0.0
         return (f"the new version served {self.new_requests} of {self.requests} requests ({part:.1%}) for "
                 f"{self.seconds:.1f} s here ({self.minutes:g} min of the shift)")
+
+
+def release_locally(config: Config, cloud: CloudSession, ui: TerminalUI, outputs: dict[str, str],
+                   description: str, golden: GoldenSet | None, speed: float,
+                   smoke: bool) -> tuple[SmokeResult | None, str]:
+    """The local cloud's alias moved to the deployed code (moto's CloudFormation has no aliases), then
+    checked: a smoke test that points the alias back on a failure, or with deploy.traffic_shift the
+    shift rehearsed (rehearse_shift). Returns the smoke result and the shift's verdict ("" for none)."""
+    function = outputs["FunctionName"]
+    previous = alias_version(cloud.clients, function, ALIAS_NAME)  # a failure points the alias back there
+    shift = config.deploy.traffic_shift
+    if shift and previous:
+        new = publish(cloud.clients, function, description)
+        if new != previous:
+            ui.info(f"local cloud: published version {new}; alias {ALIAS_NAME!r} stays on version {previous} "
+                    "until the shift moves it")
+            canary = rehearse_shift(config, cloud, outputs, golden, previous=previous, new=new, log=ui.info,
+                                    speed=speed)
+            if not canary.promoted:
+                log = f"The new version's log says:\n{canary.cause}\n" if canary.cause else ""
+                raise CloudError(f"traffic shift {shift}: version {new} rolled back: {canary.reason}; "
+                                 f"{canary.share()}; alias {ALIAS_NAME!r} serves version {previous} again",
+                                 hint=f"{log}Fix the model and deploy again; `lambdaserve serve --built` "
+                                      "runs the package locally.")
+            return None, f"promoted: version {new} serves all traffic; {canary.share()}"
+        ui.info(f"local cloud: the code did not change (version {new}): nothing to shift")
+    elif shift:
+        ui.info(f"traffic shift {shift}: a first deploy has no version to shift from; the alias points at "
+                "the first version directly (as CodeDeploy does on a stack's create)")
+    version = publish_and_point(cloud.clients, function, ALIAS_NAME, description, ui.warn)
+    ui.info(f"local cloud: alias {ALIAS_NAME!r} set to version {version} through Lambda's API")
+    if not smoke:
+        return None, ""
+    return smoke_deployed(config, cloud, outputs, golden, log=ui.info, previous=previous), ""
 
 
 def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str], golden: GoldenSet | None, *,
