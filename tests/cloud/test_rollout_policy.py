@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from lambdaserve.cloud.cfn.render import render_template
+from lambdaserve.cloud.cfn.rollout import rollout_names
 from lambdaserve.cloud.iam.actions import allows_on, template_actions
 from lambdaserve.cloud.iam.policy import deployer_policy
 from lambdaserve.cloud.iam.rollout_rights import rollout_policy
@@ -82,3 +83,16 @@ def test_the_shift_template_needs_codedeploy_and_alarm_rights(tmp_path: Path) ->
     plain = make_config(tmp_path)
     assert not any(a.startswith(("codedeploy:", "cloudwatch:"))
                    for a in template_actions(render_template(plain, artifact_for(plain))))
+
+
+def test_deploys_watcher_may_read_its_own_deployment_group(tmp_path: Path) -> None:
+    # The calls cloud/stack/rollout.py makes while a shift runs, on this app's group and alarms only.
+    config = make_config(tmp_path, VARIANTS["canary_rest_zip"])
+    policy = _policy(tmp_path, "canary_rest_zip")
+    names = rollout_names(config)
+    group = (f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:"
+             f"{names.application}/{names.deployment_group}")
+    for action in ("codedeploy:ListDeployments", "codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup",
+                   "codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeploymentTargets"):
+        assert allows_on(policy, action, group), action
+        assert not allows_on(policy, action, group.replace(names.application, "someone-else")), action

@@ -65,7 +65,10 @@ PROPERTY_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("AWS::Lambda::Alias", "UpdatePolicy"): (
         "codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:StopDeployment",
         "codedeploy:GetDeploymentConfig", "codedeploy:RegisterApplicationRevision",
-        "codedeploy:GetApplicationRevision"),
+        "codedeploy:GetApplicationRevision",
+        # deploy's own watcher (cloud/stack/rollout.py) finds the deployment and reads its targets.
+        "codedeploy:ListDeployments", "codedeploy:ListDeploymentTargets",
+        "codedeploy:BatchGetDeploymentTargets"),
     ("AWS::Lambda::Function", "ReservedConcurrentExecutions"): (
         "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
         "lambda:GetFunctionConcurrency"),
