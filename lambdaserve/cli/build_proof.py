@@ -1,4 +1,4 @@
-"""`build` proves the zip it made: the package itself must load the model and answer.
+"""`build` proves the zip or image it made: the package itself must load the model and answer.
 
 The zip is extracted as Lambda's /var/task and run by the Python of its target version in
 the local Lambda (the namespace sandbox where it can: read-only, no /dev/shm), behind the
@@ -12,6 +12,10 @@ moved aside (NAME.zip.failed) with no build.json: nothing is left that looks goo
 requests are then answered by the dev venv in this process; a different answer, or a
 version of a shipped distribution that differs from this venv's, is a warning.
 
+An image is proved the same way in the container sandbox: its own root filesystem (the base's
+layers downloaded once), ENTRYPOINT + CMD and Python, read-only but /tmp, no /dev/shm; a failure
+moves its image.json aside (image.json.failed), and build.json goes in the image's build folder.
+
 Package and emulator never import each other: this module wires them.
 """
 
@@ -23,22 +27,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lambdaserve.cli import serve_artifact, serve_cmd
 from lambdaserve.config import Config, runtime_env
-from lambdaserve.emulator.execution import Function
+from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
 from lambdaserve.errors import BuildError, LambdaServeError, UsageError
 from lambdaserve.package import Runner, cause_of, package_failure, run_command
+from lambdaserve.package.image import ImageBuild, record_image_build, set_aside_image
 from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
 from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.formats import zero_inputs
 from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, compare, requests_from_bodies
 from lambdaserve.runtime.signature import Signature
-
-if TYPE_CHECKING:
-    from lambdaserve.emulator import Sandbox
 
 GOLDEN_FILE = "golden.json"  # in the project folder: a list of request bodies, or of rows lists
 PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_key
@@ -79,12 +81,12 @@ def given_bodies(config: Config, data: str | None) -> tuple[list[tuple[str, Any]
 
 
 class _Package:
-    """The zip running in the local Lambda behind the local API Gateway; ``lines`` is its log."""
+    """The built package running in the local Lambda behind the local API Gateway; ``lines`` is its log."""
 
-    def __init__(self, config: Config, zip_path: Path, sandbox: Sandbox) -> None:
+    def __init__(self, config: Config, spec: FunctionSpec) -> None:
         self.config = config
         self.lines: list[str] = []
-        self.spec = serve_artifact.zip_spec(config, zip_path, sandbox=sandbox, concurrency=1)
+        self.spec = spec
         keys = (PROOF_KEY,) if config.api.auth == "api_key" else ()
         self.function = Function(self.spec, log_sink=self.lines.append)
         self.gateway = ApiGateway(self.function, serve_cmd.api_settings(config, None, self.spec, keys),
@@ -121,7 +123,8 @@ def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None
     bodies, source = given_bodies(config, data)
     sandbox = serve_cmd.default_sandbox(result.path)
     try:
-        package = _Package(config, result.path, sandbox)
+        spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)
+        package = _Package(config, spec)
     except BuildError as exc:  # no Python of the target version, another architecture
         return Proof(False, "", notes=[f"the package was not run here ({exc.message}): nothing proves it "
                                        "loads the model; deploy's smoke test is the first check"])
@@ -129,13 +132,39 @@ def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None
     log(f"proving the package: {result.path.name} as /var/task, {how}")
     try:
         with package.function:
-            return _ask(config, result, package, bodies, source, how)
+            return _ask(config, result.sha256, package, bodies, source, how)
     except BuildError:
         set_aside(result)
         raise
 
 
-def _ask(config: Config, result: ZipBuildResult, package: _Package, bodies: list[tuple[str, Any]],
+def prove_image(config: Config, build: ImageBuild, *, data: str | None = None,
+                log: Callable[[str], None] = lambda _m: None) -> Proof:
+    """Run the image (its own root filesystem, ENTRYPOINT and Python) in the container sandbox
+    and ask it the golden requests; BuildError (image set aside) when it cannot serve."""
+    bodies, source = given_bodies(config, data)
+    try:  # exports the image with its base's layers (downloaded once), unpacks it with umoci
+        spec = serve_artifact.container_spec(config, build.out_dir, concurrency=1, log=log)
+        package = _Package(config, spec)
+    except LambdaServeError as exc:  # not root, no umoci, the base's registry unreachable
+        return Proof(False, "", notes=[f"the image was not run here ({exc.message}"
+                                       + (f"; {exc.hint}" if exc.hint else "") + "): nothing proves it "
+                                       "loads the model; deploy's smoke test is the first check"])
+    assert package.spec.container is not None
+    command = " ".join(package.spec.container.command)
+    how = (f"{build.manifest_digest[:19]} on base {build.base_ref} ({build.base_manifest_digest[:19]}), "
+           f"run by its own command `{command}` with the image's own python3, in the container sandbox: "
+           "the image's root read-only, no /dev/shm")
+    log(f"proving the image: {how}")
+    try:
+        with package.function:
+            return _ask(config, build.manifest_digest, package, bodies, source, how)
+    except BuildError:
+        set_aside_image(build)
+        raise
+
+
+def _ask(config: Config, digest: str, package: _Package, bodies: list[tuple[str, Any]],
          source: str, how: str) -> Proof:
     reqs = config.function.requirements
     status, body = package.ask("GET", "/health")
@@ -155,7 +184,7 @@ def _ask(config: Config, result: ZipBuildResult, package: _Package, bodies: list
         if status != 200:
             raise package_failure(package.log(answer), reqs, what=f"answer {request.name} ({status})")
         answered.append(request.with_answer(status, json.loads(answer)))
-    golden = GoldenSet(tuple(answered), result.sha256)
+    golden = GoldenSet(tuple(answered), digest)
     return Proof(True, how, golden, source, notes)
 
 
@@ -233,6 +262,17 @@ def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None
     return proof
 
 
+def prove_and_record_image(config: Config, build: ImageBuild, *, data: str | None = None,
+                           log: Callable[[str], None] = lambda _m: None) -> Proof:
+    """The image's proof, the dev venv's comparison of answers, then build.json in the image's
+    build folder. The image runs its own OS's libraries, so no library note is needed."""
+    proof = prove_image(config, build, data=data, log=log)
+    if proof.ran:
+        proof.notes += compare_dev(config, proof, [])
+    record_image_build(build, proof=proof.to_dict(), golden=proof.golden.to_dict())
+    return proof
+
+
 def libraries_lambda_lacks(config: Config, dependency_root: str) -> list[str]:
     """Runs here use this machine's system libraries: name those Lambda's OS does not have."""
     from lambdaserve.doctor import KNOWN_MISSING, missing_libraries
@@ -253,12 +293,19 @@ def log_cause(text: str) -> str:
     return f"{cause} ({hint})" if hint else cause
 
 
-def golden_for(config: Config, zip_path: Path) -> tuple[GoldenSet | None, str]:
-    """The golden requests for a built zip and where they came from: build.json's when it
-    records this zip (same sha256), else a zero row from the declared signature with no answer
-    to compare (the function must answer 2xx), else none."""
-    digest = file_sha256(zip_path)
-    record = zip_path.with_name("build.json")
+def golden_for(config: Config, built: Path) -> tuple[GoldenSet | None, str]:
+    """The golden requests for a built zip (or an image's build folder) and where they came from:
+    build.json's when it records this very package (same sha256 or manifest digest), else a zero
+    row from the declared signature with no answer to compare (the function must answer 2xx),
+    else none."""
+    if built.is_dir():
+        from lambdaserve.package.image import load_build
+
+        digest, name = load_build(built).manifest_digest, f"the image in {built}"
+        record = built / "build.json"
+    else:
+        digest, name = file_sha256(built), built.name
+        record = built.with_name("build.json")
     try:
         raw = json.loads(record.read_text(encoding="utf-8"))
         golden = GoldenSet.from_dict(raw["golden"])
@@ -268,8 +315,8 @@ def golden_for(config: Config, zip_path: Path) -> tuple[GoldenSet | None, str]:
         pass
     rows = zero_inputs(config.signature) if config.signature is not None else None
     if rows is None:
-        return None, f"no golden requests: {zip_path.name} was not proved by `lambdaserve build`"
+        return None, f"no golden requests: {name} was not proved by `lambdaserve build`"
     body: Any = next(iter(rows.values())) if len(rows) == 1 else [{k: v[0] for k, v in rows.items()}]
     requests = requests_from_bodies([("signature zero row", body)], config.api.path)
-    return GoldenSet(tuple(requests), digest), (f"{zip_path.name} was not proved by `lambdaserve build`: "
+    return GoldenSet(tuple(requests), digest), (f"{name} was not proved by `lambdaserve build`: "
                                                 "a zero row must answer 2xx, no answers to compare")

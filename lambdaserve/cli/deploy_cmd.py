@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -51,6 +51,9 @@ from lambdaserve.config.schema import TRAFFIC_SHIFTS
 from lambdaserve.errors import CloudError
 from lambdaserve.runtime.golden import GoldenSet
 
+if TYPE_CHECKING:
+    from lambdaserve.cli.build_package import Say
+
 
 def cloud_options(func: Any) -> Any:
     """--target/--profile/--region/--endpoint-url/--config, shared by every cloud verb."""
@@ -68,42 +71,36 @@ def cloud_options(func: Any) -> Any:
     return func
 
 
+def _say(ui: TerminalUI) -> Say:
+    from lambdaserve.cli.build_package import Say
+
+    return Say(summary=ui.info, warn=ui.warn, progress=ui.info)
+
+
 def _built_zip(config: Config, ui: TerminalUI, zip_path: Path | None) -> Path:
-    """The zip to deploy: ``zip_path``, or one built and proved now (as `lambdaserve build` does)."""
+    """The zip to deploy: ``zip_path``, or one built and proved now, as `lambdaserve build` does."""
     if zip_path is not None:
         return zip_path
-    from lambdaserve.cli.build_proof import prove_and_record
-    from lambdaserve.package.needs import check_model_needs
-    from lambdaserve.package.zip import build_zip
+    from lambdaserve.cli.build_package import zip_built_and_proved
 
-    for note in check_model_needs(config):  # as `build` does: refused before anything installs
-        ui.warn(note)
-    built = build_zip(config, record=False)
-    for warning in built.warnings:
-        ui.warn(warning)
-    proof = prove_and_record(config, built, log=ui.info)
-    for note in proof.notes:
-        ui.warn(note)
-    ui.info(f"built {built.path} ({built.zipped_bytes / 1e6:.1f} MB) in {built.seconds:.1f} s"
-            + (f"; it answered {len(proof.golden.requests)} golden requests" if proof.ran else ""))
+    built, _proof = zip_built_and_proved(config, _say(ui))
     return built.path
 
 
-def _golden(config: Config, ui: TerminalUI, zip_path: Path | None) -> GoldenSet | None:
-    """What the smoke test POSTs: the golden requests build recorded for this very zip."""
-    if zip_path is None:
+def _golden(config: Config, ui: TerminalUI, built: Path | None) -> GoldenSet | None:
+    """What the smoke test POSTs: the golden requests build recorded for this very zip or image."""
+    if built is None:
         return None
     from lambdaserve.cli.build_proof import golden_for
 
-    golden, where = golden_for(config, zip_path)
+    golden, where = golden_for(config, built)
     (ui.info if golden is not None and golden.recorded else ui.warn)(f"smoke test: {where}")
     return golden
 
 
 def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callable[[str], ImageArtifact]:
     def push(uri: str) -> ImageArtifact:
-        from lambdaserve.package.image import build_image
-        from lambdaserve.package.needs import check_model_needs
+        from lambdaserve.cli.build_package import image_built_and_proved
         from lambdaserve.package.registry import Credentials, push_image
 
         registry = uri.split("/")[0]
@@ -112,9 +109,7 @@ def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callab
             username, password, _expires = ecr_credentials(cloud.clients, registry)
             return Credentials(username, password)
 
-        for note in check_model_needs(config):  # as `build` does: refused before anything installs
-            ui.warn(note)
-        built = build_image(config, log=ui.info)
+        built, _proof = image_built_and_proved(config, _say(ui))  # as `build` does
         pushed = push_image(built, f"{uri}:latest", credentials=fresh_login)
         for warning in pushed.warnings:
             ui.warn(warning)
@@ -141,7 +136,8 @@ def _release(artifact: ZipArtifact, path: Path, ui: TerminalUI) -> Release | Non
 def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Deployer, zip_path: Path | None,
               dry_run: bool) -> tuple[Artifact, list[Step], tuple[str, ...], Release | None, Path | None]:
     """The artifact, the steps still to run for it, the parameters not known until they run,
-    what the build holds (for the version's description), and the zip (None for an image)."""
+    what the build holds (for the version's description), and the zip or the image's build
+    folder (whose build.json holds the golden requests)."""
     if config.function.package != "image":
         bucket = bucket_name(cloud.identity.account, cloud.clients.region)
         path = _built_zip(config, ui, zip_path)
@@ -156,9 +152,8 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
     if dry_run:  # the digest is known only once pushed
         return placeholder("image"), steps, (PARAM_IMAGE_URI,), None, None
     # the template pins the digest, so the push runs before the stack is planned
-    ui.warn("smoke test: images are not proved by build and record no golden requests; "
-            "the smoke test checks GET /health only")
-    return deployer.push(steps), [], (), None, None
+    image = deployer.push(steps)
+    return image, [], (), None, config.project_dir / ".lambdaserve" / "build" / "image"
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:

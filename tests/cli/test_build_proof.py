@@ -246,3 +246,20 @@ def test_a_version_skew_between_this_venv_and_the_package_is_named(tmp_path):
     shipped = [("click", "0.0.1"), ("no-such-dist", "1.0"), ("click", here)]
     found = compare_dev(config, Proof(True, ""), shipped)
     assert found == [f"the package ships click 0.0.1; this venv has {here}: answers can differ"]
+
+
+@pytest.mark.slow
+def test_deploy_builds_and_proves_through_builds_own_path_and_says_the_same(tmp_path, py312):
+    """One build-and-prove function: deploy's summary is build's, line for line (it used to
+    print its own shorter copy, without the trim notes or what the proof ran on)."""
+    project = make_project(tmp_path / "p", requirements=())
+    _trimmed(project)  # the trim runs and reports
+    built = _build(project)
+    assert built.exit_code == 0, built.output
+    keep = ("  sha256", "  zipped", "  unzipped", "  trimmed", "  largest", "  proved", "warning:")
+    said = [line for line in built.output.splitlines() if line.startswith(keep)]
+    assert any(line.startswith("  proved    the zip as /var/task") for line in said), built.output
+    deployed = _deploy(project, "--dry-run")
+    assert deployed.exit_code == 0, deployed.output
+    missing = [line for line in said if line not in deployed.output.splitlines()]
+    assert not missing, deployed.output

@@ -35,6 +35,8 @@ from lambdaserve.package.registry.oci import Descriptor, ImageRef, canonical_jso
 # (config, requirements, scratch folder) → a folder of packages installed for the target runtime.
 DependencyInstaller = Callable[[Config, Sequence[str], Path], Path]
 Log = Callable[[str], None]
+RECORD = "build.json"  # in the build folder, written only once the CLI proved the image serves
+FAILED = "image.json.failed"  # image.json of an image that failed its proof: never pushed as good
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def load_build(out_dir: Path) -> ImageBuild:
     """The image a previous ``build_image`` left in ``out_dir``."""
     record_file = out_dir / "image.json"
     if not record_file.is_file():
-        raise BuildError(f"no image build in {out_dir}",
+        why = " (the last build failed its proof)" if (out_dir / FAILED).is_file() else ""
+        raise BuildError(f"no image build in {out_dir}{why}",
                          hint="Run `lambdaserve build --package image` first.")
     raw = json.loads(record_file.read_text())
     blobs = out_dir / "blobs" / "sha256"
@@ -117,6 +120,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     out = out_dir or config.project_dir / ".lambdaserve" / "build" / "image"
     blobs = out / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
+    (out / RECORD).unlink(missing_ok=True)  # until this image is proved, none is the last good one
     cache = out / "layer-cache.json"
     log(f"base {config.base_image}: reading its manifest and config (its layers are not downloaded)")
     base = read_base(config.base_image, config.function.architecture, base_credentials)
@@ -143,8 +147,27 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     build = ImageBuild(out, base.ref, base.manifest_digest, base.layers, layers, cfg_digest,
                        sha256_digest(man_bytes), str(man["mediaType"]), clock() - started, tuple(warnings))
     (out / "image.json").write_text(json.dumps(build.record(), indent=1, sort_keys=True))
+    (out / FAILED).unlink(missing_ok=True)
     _prune(blobs, {cfg_digest} | {layer.digest for layer in layers})
     return build
+
+
+def record_image_build(build: ImageBuild, **extra: object) -> Path:
+    """Write build.json in the build folder: the image, plus ``extra`` (the CLI's proof and golden)."""
+    path = build.out_dir / RECORD
+    partial = path.with_name(f".{RECORD}.partial")
+    partial.write_text(json.dumps({"image": build.record(), **extra}, indent=1), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def set_aside_image(build: ImageBuild) -> Path:
+    """An image that failed its proof: image.json moves to image.json.failed (push and serve
+    refuse the folder), and no build.json."""
+    failed = build.out_dir / FAILED
+    (build.out_dir / "image.json").replace(failed)
+    (build.out_dir / RECORD).unlink(missing_ok=True)
+    return failed
 
 
 def _prune(blobs: Path, keep: set[str]) -> None:

@@ -1,0 +1,82 @@
+"""Build the package and prove it: the one path `lambdaserve build` and `lambdaserve deploy` share.
+
+Both refuse a missing model need before anything installs, build, prove the package in the
+local Lambda (``build_proof``) and say the same things: the summary of what was built, the
+trim notes, the build's warnings and the proof's notes. Only where the lines go differs
+(``Say``): build prints the summary on stdout, deploy through its terminal UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambdaserve.cli.build_proof import Proof, prove_and_record, prove_and_record_image
+from lambdaserve.config import Config
+from lambdaserve.package.image import ImageBuild, build_image
+from lambdaserve.package.needs import check_model_needs
+from lambdaserve.package.zip import ZipBuildResult, build_zip, human
+
+
+@dataclass(frozen=True)
+class Say:
+    summary: Callable[[str], None]  # what was built and proved
+    warn: Callable[[str], None]  # what the user should know: not errors
+    progress: Callable[[str], None]  # the steps as they run
+
+
+def proved_line(proof: Proof, what: str) -> str:
+    """What the proof showed, in one line; says plainly when it showed nothing."""
+    if not proof.ran:
+        return f"  proved    nothing: {what} did not run here (see the warning below)"
+    golden = proof.golden.requests
+    if not golden:
+        return (f"  proved    {what} ({proof.how}) loads the model and answers /health; NO golden "
+                "request was answered, so no prediction was checked (see the warning below)")
+    return (f"  proved    {what} ({proof.how}) loads the model and answered {len(golden)} golden "
+            f"request{'s' * (len(golden) != 1)} from {proof.source}; recorded in build.json")
+
+
+def zip_built_and_proved(config: Config, say: Say, *,
+                         data: str | None = None) -> tuple[ZipBuildResult, Proof]:
+    """Build the zip and prove it; BuildError (the zip set aside) when it cannot serve."""
+    for note in check_model_needs(config):  # before anything installs
+        say.warn(note)
+    result = build_zip(config, log=say.progress, record=False)  # build.json only once proved
+    proof = prove_and_record(config, result, data=data, log=say.progress)
+    say.summary(f"Built {result.path} for python{result.python} {result.architecture} "
+                f"in {result.seconds:.1f} s")
+    say.summary(f"  sha256    {result.sha256}")
+    say.summary(f"  zipped    {human(result.zipped_bytes)}"
+                + ("  (over 50 MB: deployed through S3)" if result.needs_s3 else ""))
+    say.summary(f"  unzipped  {human(result.unzipped_bytes)} of 250 MB, {result.entries} files")
+    layer = "reused" if result.dependencies_cached else "built"
+    say.summary(f"  dependencies {layer} ({len(result.packages)} packages; compiled by {result.interpreter})")
+    if result.trimmed.total:
+        parts = ", ".join(f"{name} {human(size)}" for name, size in sorted(
+            result.trimmed.removed.items(), key=lambda kv: -kv[1]) if size)
+        say.summary(f"  trimmed   {human(result.trimmed.total)}: {parts}")
+    say.summary("  largest   " + ", ".join(f"{name} {human(size)}" for name, size in result.largest[:5]))
+    say.summary(proved_line(proof, "the zip as /var/task"))
+    for note in result.trimmed.notes + result.warnings + proof.notes:
+        say.warn(note)
+    return result, proof
+
+
+def image_built_and_proved(config: Config, say: Say, *,
+                           data: str | None = None) -> tuple[ImageBuild, Proof]:
+    """Build the image and prove it; BuildError (image.json set aside) when it cannot serve."""
+    for note in check_model_needs(config):
+        say.warn(note)
+    built = build_image(config, log=say.progress)
+    proof = prove_and_record_image(config, built, data=data, log=say.progress)
+    say.summary(f"Built image {built.manifest_digest} in {built.seconds:.1f} s ({built.out_dir})")
+    say.summary(f"  base      {built.base_ref} ({len(built.base_layers)} layers, "
+                f"{built.base_manifest_digest})")
+    for layer in built.layers:
+        say.summary(f"  {layer.name:<13} {human(layer.size)}  {layer.digest}")
+    say.summary(f"  total     {human(built.size)} of 10 GB")
+    say.summary(proved_line(proof, "the image"))
+    for note in [*built.warnings, *proof.notes]:
+        say.warn(note)
+    return built, proof
