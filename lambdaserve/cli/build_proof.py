@@ -39,10 +39,9 @@ from lambdaserve.package.image import ImageBuild, record_image_build, set_aside_
 from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
 from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.formats import zero_inputs
-from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, compare, requests_from_bodies
+from lambdaserve.runtime.golden import GOLDEN_FILE, GoldenRequest, GoldenSet, compare, requests_from_bodies
 from lambdaserve.runtime.signature import Signature
 
-GOLDEN_FILE = "golden.json"  # in the project folder: a list of request bodies, or of rows lists
 PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_key
 
 
@@ -55,7 +54,10 @@ class Proof:
     notes: list[str] = field(default_factory=list)  # not errors: what was not checked, disagreements
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ran": self.ran, "how": self.how, "golden_source": self.source, "notes": self.notes}
+        # predictions_checked false: it loaded and answered /health, but no answer was compared
+        return {"ran": self.ran, "how": self.how, "golden_source": self.source,
+                "golden_requests": len(self.golden.requests),
+                "predictions_checked": self.ran and bool(self.golden.requests), "notes": self.notes}
 
 
 def given_bodies(config: Config, data: str | None) -> tuple[list[tuple[str, Any]], str]:
@@ -176,8 +178,10 @@ def _ask(config: Config, digest: str, package: _Package, bodies: list[tuple[str,
         bodies, source = made, "the signature"
     notes = []
     if not bodies:
-        notes.append(f"no golden requests: the signature does not give every input's shape; put "
-                     f"request bodies in {GOLDEN_FILE} (or pass --data) so build and deploy check answers")
+        notes.append(f"no golden requests, so no prediction was checked: the project has no {GOLDEN_FILE} "
+                     "and its signature does not give every input's shape. Add one: write request bodies in "
+                     f"{GOLDEN_FILE} (e.g. [{{\"data\": [[...]]}}]), pass --data, or run `lambdaserve init "
+                     "--sample rows.csv` (a custom predictor's sample rows become golden.json)")
     answered = []
     for request in requests_from_bodies(bodies, config.api.path, probabilities=has_proba):
         status, answer = package.ask("POST", request.path, request.query, request.data())

@@ -7,17 +7,25 @@ import os
 import re
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
-from lambdaserve.cli.init_sample import complete_signature, needs_pandas, read_sample, sample_call
+from lambdaserve.cli.init_sample import (
+    complete_signature,
+    golden_bodies,
+    needs_pandas,
+    read_sample,
+    sample_call,
+)
 from lambdaserve.config import CONFIG_FILE, load_config
 from lambdaserve.config.render import render_config
 from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
 from lambdaserve.runtime import settings as rs
+from lambdaserve.runtime.golden import GOLDEN_FILE
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
 from lambdaserve.runtime.settings import RuntimeSettings
@@ -150,11 +158,13 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
     signature, inspected, note = _inspect(model, framework, predictor)
     requirements = _merged(found, inspected)
+    golden: list[Any] = []
     if sample is not None:
         frame = read_sample(sample)
         signature = complete_signature(signature, frame)
         if framework == "custom":  # the predictor's answer to the sample names its outputs
             signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)
+            golden = golden_bodies(frame, signature)  # what build proves the package answers
     # scikit-learn gets the training DataFrame rebuilt (LightGBM's loader pins pandas itself; a
     # custom predictor gets plain lists, CatBoost plain rows)
     if framework == "sklearn" and needs_pandas(signature) and not any(
@@ -183,9 +193,29 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
+    if framework == "custom":
+        _golden_note(console, golden)
     example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"
     console.print(f"next: lambdaserve invoke --data '{example}'   or   lambdaserve serve",
                   markup=False, soft_wrap=True)
+
+
+def _golden_note(console: Console, golden: list[Any]) -> None:
+    """A custom predictor's golden requests: the sample's rows, or a plain word that there are none."""
+    path = Path.cwd() / GOLDEN_FILE
+    if path.exists():
+        console.print(f"note: kept the existing {GOLDEN_FILE}: build proves the package answers its requests",
+                      markup=False, soft_wrap=True)
+    elif golden:
+        path.write_text(json.dumps(golden, indent=1) + "\n", encoding="utf-8")
+        console.print(f"wrote {path} ({len(golden[0])} sample rows): `lambdaserve build` proves the package "
+                      "answers them, and deploy's smoke test checks the deployed function answers the same",
+                      markup=False, soft_wrap=True)
+    else:
+        console.print("note: no golden requests: nothing tells lambdaserve what this predictor's inputs "
+                      "look like, so build and deploy can check only that it loads. Pass --sample rows.csv, "
+                      f"or write request bodies in {GOLDEN_FILE} (e.g. [{{\"data\": [[...]]}}])",
+                      markup=False, soft_wrap=True, style="yellow")
 
 
 COMMANDS = [init]

@@ -90,6 +90,17 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
     return replace(signature, inputs=tuple(c.tensor for c in columns), columns=columns)
 
 
+def golden_bodies(frame: Any, signature: Signature, rows: int = 2) -> list[Any]:
+    """The sample's first rows as one golden request (records of the model's columns), for build's
+    proof and deploy's smoke test to send: real rows, where a zero row may be meaningless."""
+    head = frame.head(rows)
+    names = [c.name for c in signature.columns]
+    records = [{name: (_plain(value) if value == value else None)  # NaN: a missing value
+                for name, value in zip(names, row, strict=True)}
+               for row in head[names].itertuples(index=False, name=None)]
+    return [records] if records else []
+
+
 def needs_pandas(signature: Signature | None) -> bool:
     """A table with a column that is not a number reaches the model as a DataFrame."""
     return bool(signature and any(c.dtype in ("string", "bool") for c in signature.columns))

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT = 1
+GOLDEN_FILE = "golden.json"  # in the project folder: a list of request bodies (or of rows lists)
 MAX_PROBLEMS = 5  # differences listed per answer; the rest are counted
 
 
