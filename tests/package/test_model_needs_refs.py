@@ -28,7 +28,8 @@ def _tiny_forest() -> object:
     return RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0).fit(x, [0, 1] * 10)
 
 
-@pytest.mark.parametrize("compress", [0, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3)])
+@pytest.mark.parametrize("compress", [0, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3),
+                                      ("lz4", 3)])
 def test_joblib_files_are_read_through_their_arrays_and_any_compression(tmp_path: Path,
                                                                          compress: object) -> None:
     path = tmp_path / "model.joblib"
@@ -39,6 +40,39 @@ def test_joblib_files_are_read_through_their_arrays_and_any_compression(tmp_path
     assert ("sklearn.tree._classes", "DecisionTreeClassifier") in refs.globals
     assert ("joblib.numpy_pickle", "NumpyArrayWrapper") in refs.globals
     assert refs.compression == ("" if compress == 0 else compress[0])  # type: ignore[index]
+
+
+def test_an_lz4_joblib_file_pins_lz4_for_the_function(tmp_path: Path) -> None:
+    import lz4
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(_tiny_forest(), path, compress="lz4")
+    found = model_file_modules(path, "sklearn")
+    assert found["lz4"].startswith("the model file is lz4-compressed")
+    needs, _ = to_needs(found, [])
+    assert f"lz4=={lz4.__version__}" in [n.requirement for n in needs]
+    # without it in function.requirements, build refuses the project naming lz4
+    assert [n.distribution for n in unmet(needs, ["scikit-learn==1.0", "joblib==1.0"])] == ["lz4"]
+    # a plain joblib file needs no lz4
+    joblib.dump(_tiny_forest(), path, compress=3)
+    assert "lz4" not in model_file_modules(path, "sklearn")
+
+
+def test_an_lz4_joblib_file_without_lz4_installed_is_refused_naming_lz4(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(_tiny_forest(), path, compress="lz4")
+    script = ("import sys\nsys.modules['lz4'] = None  # as if lz4 were not installed\n"
+              "from lambdaserve.errors import BuildError\n"
+              "from lambdaserve.package.needs.pickle_refs import pickle_refs\n"
+              "try:\n    pickle_refs(__import__('pathlib').Path(sys.argv[1]))\n"
+              "except BuildError as exc:\n    print(exc.message, '|', exc.hint)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert "compressed with lz4, and the lz4 package is not installed" in done.stdout
+    assert "pip install lz4" in done.stdout
 
 
 def test_an_object_array_in_a_joblib_file_is_read_as_the_nested_pickle_it_is(tmp_path: Path) -> None:

@@ -147,6 +147,8 @@ def model_file_modules(path: Path, framework: str) -> dict[str, str]:
             found.setdefault("skops", "the runtime reads .skops files with skops.io")
         else:
             found.setdefault("joblib", "the runtime reads pickles with joblib.load")
+        if refs.compression == "lz4":  # the other compressions are the stdlib's
+            found.setdefault("lz4", "the model file is lz4-compressed: joblib.load reads it with lz4.frame")
         if "feature_names_in_" in refs.attributes and any(
                 name == "ColumnTransformer" for _, name in refs.globals):
             found.setdefault("pandas", "the model holds a ColumnTransformer fitted on a DataFrame "
