@@ -12,7 +12,7 @@ from lambdaserve.config import load_config
 from lambdaserve.doctor import Probes, Severity, run_checks
 from lambdaserve.doctor.checks import shared_libraries
 from lambdaserve.doctor.context import DoctorContext
-from lambdaserve.doctor.elf import needed
+from lambdaserve.runtime.system_libraries import needed
 from tests.doctor.support import project
 
 

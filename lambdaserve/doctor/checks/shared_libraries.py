@@ -3,42 +3,17 @@
 A wheel built with auditwheel brings its libraries along (``<package>.libs/``); a few wheels
 expect the system to have one: LightGBM's lib_lightgbm.so needs the OpenMP runtime
 libgomp.so.1, which this machine may have (so everything works locally) and Lambda's base
-does not ("libgomp.so.1: cannot open shared object file" at the first import).
+does not ("libgomp.so.1: cannot open shared object file" at the first import). `build` ships
+it in lib/ (package/deps/system_libs.py); a layer made before that, or by hand, does not.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lambdaserve.doctor.context import DoctorContext
-from lambdaserve.doctor.elf import needed
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
+from lambdaserve.runtime.system_libraries import KNOWN_MISSING, missing_libraries
 
-# On every Lambda Python runtime's OS (Amazon Linux 2 and 2023): glibc, the GCC runtime, zlib.
-SYSTEM = frozenset({
-    "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libutil.so.1",
-    "libresolv.so.2", "libcrypt.so.1", "libnsl.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
-    "libgcc_s.so.1", "libstdc++.so.6", "libz.so.1",
-})
-# Known to be missing there, with what they are.
-KNOWN_MISSING = {"libgomp.so.1": "GCC's OpenMP runtime (LightGBM, some XGBoost and scikit-learn builds)"}
-
-
-def _libraries(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("*.so*") if p.is_file() and not p.is_symlink())
-
-
-def missing_libraries(site: Path) -> dict[str, list[str]]:
-    """Each library a shared object under ``site`` needs that neither ``site`` nor Lambda's OS
-    carries, with the objects (relative paths) that need it."""
-    libraries = _libraries(site)
-    carried = {p.name for p in libraries} | {p.name for p in site.rglob("*.so*") if p.is_symlink()}
-    wanted: dict[str, list[str]] = {}
-    for lib in libraries:
-        for name in needed(lib):
-            if name not in carried and name not in SYSTEM:
-                wanted.setdefault(name, []).append(str(lib.relative_to(site)))
-    return wanted
+__all__ = ["CHECK", "KNOWN_MISSING", "missing_libraries"]
 
 
 def run(ctx: DoctorContext) -> list[Finding]:
@@ -56,8 +31,9 @@ def run(ctx: DoctorContext) -> list[Finding]:
                 f"{who} needs {name} ({KNOWN_MISSING[name]}), which the package does not carry and "
                 f"Lambda's python{ctx.config.function.python} OS does not have: "
                 f"'{name}: cannot open shared object file' at the first import",
-                f"Ship {name} in the package (a folder on LD_LIBRARY_PATH, e.g. lib/ in an image), or use "
-                "function.package = \"image\" with it installed (dnf install libgomp).",
+                f"Rebuild with `lambdaserve build`, which ships {name} in the package's lib/ (on Lambda's "
+                "LD_LIBRARY_PATH), or use function.package = \"image\" with it installed "
+                "(dnf install libgomp).",
             ))
         else:
             found.append(warning(f"{who} needs {name}, which the package does not carry; check that "

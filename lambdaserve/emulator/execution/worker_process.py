@@ -93,13 +93,17 @@ def worker_environment(
         "PYTHONPATH": os.pathsep.join([task_root, str(SHIM_DIR), *pythonpath]),
         "PYTHONUNBUFFERED": "1",
     })
+    if "LD_LIBRARY_PATH" not in user_env:  # a function may set its own, as on Lambda
+        # for parity: Lambda's LD_LIBRARY_PATH ends /var/task:/var/task/lib:/opt/lib (a zip's lib/)
+        host = [p for p in env.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p]
+        env["LD_LIBRARY_PATH"] = os.pathsep.join([*host, task_root, f"{task_root}/lib", "/opt/lib"])
     return env
 
 
 def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
                 binds: tuple[tuple[Path, str], ...] = (), cwd: str = "",
                 keep: tuple[str, ...] = (), tmp_image: Path | None = None,
-                module: str = "awslambdaric") -> list[str]:
+                module: str = "awslambdaric", hide_libraries: tuple[str, ...] = ()) -> list[str]:
     command = [python, "-m", module, handler]
     if sandbox != "namespace":
         return command
@@ -112,6 +116,8 @@ def worker_argv(python: str, handler: str, sandbox: str, ephemeral_mb: int, *,
         boot += ["--bind", f"{source}={target}"]
     for path in keep:
         boot += ["--keep", path]
+    for name in hide_libraries:
+        boot += ["--hide-library", name]
     if cwd:
         boot += ["--cwd", cwd]
     return [*boot, "--", *command]

@@ -1,12 +1,14 @@
 """Boot a worker inside Lambda's filesystem view, then exec it (Linux, root; stdlib only).
 
 Usage: python boot.py --tmp-mb N [--tmp-image FILE] [--bind SRC=DST]... [--keep PATH]...
-       [--root DIR] [--cwd DIR] -- COMMAND...
+       [--hide-library NAME]... [--root DIR] [--cwd DIR] -- COMMAND...
 
 In a private mount namespace (nothing leaks to the host):
 - namespace mode (no --root): each --bind puts a host folder read-only at DST (e.g. an extracted
   zip at /var/task; a missing DST under an existing parent is made in a tmpfs that mirrors the
-  parent), then every mount becomes read-only (writes give EROFS, as in /var/task on Lambda);
+  parent), each --hide-library NAME (libgomp.so.1: Lambda's OS lacks it) disappears from the
+  host's library folders, so only a copy the package ships can load, then every mount becomes
+  read-only (writes give EROFS, as in /var/task on Lambda);
 - container mode (--root): DIR, an unpacked image, becomes / read-only, --bind DST paths are
   inside it, and it gets a fresh /proc, a read-only /sys and the rebuilt /dev below.
 Then /tmp is a fresh disk of N MB: FILE (an ext4 image, unlinked once mounted) on a loop device,
@@ -41,7 +43,12 @@ _KEPT_FLAGS = {
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 LOOP_CTL_GET_FREE, LOOP_CONFIGURE, LO_FLAGS_AUTOCLEAR = 0x4C82, 0x4C0A, 4
 LOOP_MAJOR = 7
-_LIVE_TREES = ("/proc", "/sys", "/dev")  # kernel views, not files a function writes
+_LIVE_TREES = ("/proc", "/sys", "/dev")
+# open_tree(2) and move_mount(2) (Linux 5.2): the same numbers on x86_64 and arm64.
+_OPEN_TREE, _MOVE_MOUNT = 428, 429
+OPEN_TREE_CLONE, AT_RECURSIVE, MOVE_MOUNT_F_EMPTY_PATH = 1, 0x8000, 4
+_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+_HOST_FOLDER = ".lambdaserve-host"  # kernel views, not files a function writes
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -50,6 +57,14 @@ def _check(rc: int, what: str) -> None:
     if rc != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _syscall(number: int, *args: int | bytes) -> int:
+    result = int(_libc.syscall(number, *args))
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"syscall {number}: {os.strerror(err)}")
+    return result
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -107,6 +122,43 @@ def _mirror_in_tmpfs(folder: str) -> None:
             open(new, "w").close()
         _mount(old, new, None, MS_BIND | MS_REC)
     os.close(handle)
+
+
+def _library_folders() -> list[str]:
+    """The host's library folders (the multiarch ones too), each once."""
+    found: list[str] = []
+    for top in _LIBRARY_DIRS:
+        if not os.path.isdir(top):
+            continue
+        subs = sorted(os.path.join(top, d) for d in os.listdir(top) if d.endswith("-linux-gnu"))
+        for folder in (top, *subs):
+            real = os.path.realpath(folder)
+            if os.path.isdir(real) and real not in found:
+                found.append(real)
+    return found
+
+
+def _hide_libraries(names: list[str]) -> None:
+    """Every host file of these libraries (libgomp.so, libgomp.so.1, libgomp.so.1.0.0) is gone from
+    the view: each folder holding one becomes a tmpfs of symlinks into a bind of the original,
+    without them (two mounts, however many files the folder holds)."""
+    stems = tuple(name.split(".so")[0] + ".so" for name in names)
+    for folder in _library_folders():
+        entries = os.listdir(folder)
+        if not any(e.startswith(stems) for e in entries):
+            continue
+        mode = stat.S_IMODE(os.stat(folder).st_mode)
+        # A detached copy of the folder's mount, taken before the tmpfs covers it: a bind through
+        # /proc/self/fd would follow the path to the tmpfs on top.
+        tree = _syscall(_OPEN_TREE, -100, folder.encode(), OPEN_TREE_CLONE | AT_RECURSIVE | os.O_CLOEXEC)
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size=4m,mode={mode:o}")
+        host = os.path.join(folder, _HOST_FOLDER)
+        os.mkdir(host)
+        _syscall(_MOVE_MOUNT, tree, b"", -100, host.encode(), MOVE_MOUNT_F_EMPTY_PATH)
+        os.close(tree)
+        for entry in entries:
+            if not entry.startswith(stems):
+                os.symlink(os.path.join(_HOST_FOLDER, entry), os.path.join(folder, entry))
 
 
 def _bind(source: str, target: str, mirrored: set[str]) -> None:
@@ -198,7 +250,10 @@ def _mount_tmp(target: str, tmp_mb: int, image: int) -> None:
     _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
 
 
-def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int, image: int) -> None:
+def _host_view(binds: list[tuple[str, str]], keep: list[str], tmp_mb: int, image: int,
+               hidden: list[str]) -> None:
+    if hidden:
+        _hide_libraries(hidden)
     mirrored: set[str] = set()
     for source, target in binds:
         _bind(source, target, mirrored)
@@ -237,7 +292,7 @@ def _container_view(root: str, binds: list[tuple[str, str]], tmp_mb: int, image:
 def main(argv: list[str]) -> None:
     split = argv.index("--")
     options, command = argv[1:split], argv[split + 1:]
-    tmp_mb, image, root, cwd, binds, keep = 512, "", "", "", [], []
+    tmp_mb, image, root, cwd, binds, keep, hidden = 512, "", "", "", [], [], []
     for name, value in zip(options[::2], options[1::2], strict=True):
         if name == "--tmp-mb":
             tmp_mb = int(value)
@@ -247,6 +302,8 @@ def main(argv: list[str]) -> None:
             root = os.path.realpath(value)
         elif name == "--cwd":
             cwd = value
+        elif name == "--hide-library":
+            hidden.append(value)
         elif name == "--keep":
             keep.append(os.path.realpath(value))
         elif name == "--bind":
@@ -260,7 +317,7 @@ def main(argv: list[str]) -> None:
     if root:
         _container_view(root, binds, tmp_mb, image_fd)
     else:
-        _host_view(binds, keep, tmp_mb, image_fd)
+        _host_view(binds, keep, tmp_mb, image_fd, hidden)
     if cwd:
         os.chdir(cwd)
     os.execvp(command[0], command)  # PATH is the worker's (the image's, in a container)

@@ -25,6 +25,7 @@ from lambdaserve.emulator.execution.worker_process import (
 from lambdaserve.emulator.sandbox.container import check_image, container_argv, container_environment
 from lambdaserve.emulator.sandbox.tmp_disk import fresh_image
 from lambdaserve.errors import EmulatorError
+from lambdaserve.runtime.system_libraries import KNOWN_MISSING
 
 SANDBOXES = ("process", "namespace", "container")
 
@@ -110,7 +111,8 @@ def launch(spec: FunctionSpec, *, python: str, py_version: str, log_stream: str,
     )
     moved = task_root != str(spec.task_root)
     image = fresh_image(spec.ephemeral_mb) if spec.sandbox == "namespace" else None
+    # Lambda's OS lacks them: the host's copies would let a package that does not ship them load here.
     argv = worker_argv(python, spec.handler, spec.sandbox, spec.ephemeral_mb, binds=spec.binds,
                        cwd=task_root if moved else "", keep=kept_folders(spec, python), tmp_image=image,
-                       module=module)
+                       module=module, hide_libraries=tuple(sorted(KNOWN_MISSING)))
     return Launch(argv, env, spec.task_root)

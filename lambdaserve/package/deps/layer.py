@@ -12,6 +12,9 @@ zip falls back to when the sourceless tree fails its smoke check. What both shar
 the .py files and their .pyc) is compressed once, in the source layer's common part; the
 source layer's whole part is made only when a zip ships it.
 
+Shared libraries the tree needs and Lambda's OS lacks (LightGBM's libgomp.so.1) are copied into
+its lib/, which is on Lambda's LD_LIBRARY_PATH, with their provenance in the record (system_libs).
+
 A layer is built in its own folder, and ``layer.json`` is written last: a folder without it
 (a build killed meanwhile) is built again. Zip parts are deflated on low-priority background
 threads from the moment their files are final (the common part as soon as the shared objects
@@ -45,6 +48,7 @@ from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
+from lambdaserve.package.deps.system_libs import Installer, supply_libraries
 from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
 from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_version
@@ -56,7 +60,7 @@ Log = Callable[[str], None]
 # Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
 Background = Callable[[Callable[[], object]], "Future[object]"]
 KEEP_LAYERS = 8  # shared by the projects of a user: a source and a sourceless layer for a few stacks
-LAYER_FORMAT = "4"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "5"  # bump when trimming or compiling changes, to invalidate cached layers
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies
@@ -268,6 +272,8 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         log(f"compiling .pyc with Python {interpreter.version}")
         compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
         strip_shared_objects(root, trimmed, architecture, runner)
+        alone = _alone_installer(uv, python, architecture, wheel_cache, pip, runner)
+        libraries = supply_libraries(root, alone)
         common = background(lambda: write_zip(folder / COMMON_PART, _shared_members(root),
                                                   nice=BACKGROUND_NICE))
         failed = compiling.result()
@@ -276,8 +282,22 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings, "id": secrets.token_hex(8),
-              "packages": [[w.name, w.version] for w in wheels]}
+              "packages": [[w.name, w.version] for w in wheels], "libraries": libraries}
     return _publish(folder, key, record, common, background, lock)
+
+
+def _alone_installer(uv: str | None, python: str, architecture: str, wheel_cache: Path,
+                     pip: Sequence[str] | None, runner: Runner) -> Installer:
+    """The layer's installer for one pinned wheel without its dependencies (system_libs)."""
+    def install(requirements: Sequence[str], target: Path) -> None:
+        if uv is not None:
+            install_with_uv(requirements, target, python=python, architecture=architecture, uv=uv,
+                            runner=runner, no_deps=True)
+        else:
+            install_for_target(requirements, target, python=python, architecture=architecture,
+                               wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner,
+                               no_deps=True)
+    return install
 
 
 def _is_source(name: str) -> bool:

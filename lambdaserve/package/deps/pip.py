@@ -49,13 +49,15 @@ def target_args(python: str, architecture: str) -> list[str]:
 
 
 def install_for_target(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
-                       wheel_cache: Path, pip: Sequence[str], runner: Runner = run_command) -> None:
-    """Install ``requirements`` (and their dependencies) for the Lambda runtime into ``target``."""
+                       wheel_cache: Path, pip: Sequence[str], runner: Runner = run_command,
+                       no_deps: bool = False) -> None:
+    """Install ``requirements`` (and their dependencies, unless ``no_deps``) for the Lambda
+    runtime into ``target``."""
     if not requirements:
         target.mkdir(parents=True, exist_ok=True)
         return
     wheel_cache.mkdir(parents=True, exist_ok=True)
-    common = target_args(python, architecture)
+    common = target_args(python, architecture) + (["--no-deps"] if no_deps else [])
     env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     download = runner([*pip, "download", "--dest", str(wheel_cache), "--find-links", str(wheel_cache),
                        *common, *requirements], env=env, timeout=PIP_TIMEOUT)

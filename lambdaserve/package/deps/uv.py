@@ -71,14 +71,15 @@ def uv_args(python: str, architecture: str) -> list[str]:
 
 
 def install_with_uv(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
-                    uv: str, runner: Runner = run_command) -> None:
-    """Install ``requirements`` (and their dependencies) for the Lambda runtime into ``target``."""
+                    uv: str, runner: Runner = run_command, no_deps: bool = False) -> None:
+    """Install ``requirements`` (and their dependencies, unless ``no_deps``) for the Lambda
+    runtime into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     if not requirements:
         return
     env = {"UV_PYTHON_DOWNLOADS": "never", **_pip_indexes()}
     done = runner([uv, "pip", "install", "--target", str(target), *uv_args(python, architecture),
-                   *requirements], env=env, timeout=UV_TIMEOUT)
+                   *(["--no-deps"] if no_deps else []), *requirements], env=env, timeout=UV_TIMEOUT)
     if done.returncode != 0:
         raise _uv_error(requirements, python, architecture, done.stderr or done.stdout)
     (target / ".lock").unlink(missing_ok=True)  # uv's lock on the target folder: not for Lambda

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import lambdaserve
 from lambdaserve.config import Config, artifact_env
@@ -83,6 +84,8 @@ class ZipBuildResult:
     trim_unimported: bool = False  # build.trim_unimported was on
     sourceless_dependencies: bool = False  # build.sourceless_dependencies was on
     dependency_root: str = ""  # the shipped layer's tree in the cache (doctor reads its wheels)
+    # Shared libraries Lambda's OS lacks, shipped in lib/, with where each came from (system_libs)
+    libraries: list[dict[str, Any]] = field(default_factory=list)
     model_sha256: str = ""  # of the model files (names and contents): deploy names versions by it
     built: str = ""  # UTC, ISO 8601 to the second: when this zip was written
 
@@ -91,7 +94,7 @@ class ZipBuildResult:
                 "unzipped_bytes": self.unzipped_bytes, "entries": self.entries, "needs_s3": self.needs_s3,
                 "python": self.python, "architecture": self.architecture, "interpreter": self.interpreter,
                 "dependencies_cached": self.dependencies_cached, "dependency_key": self.dependency_key,
-                "dependency_root": self.dependency_root,
+                "dependency_root": self.dependency_root, "libraries": self.libraries,
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
                 "trim_unimported": self.trim_unimported,
                 "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings,
@@ -210,7 +213,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         needs_s3=zipped > limits.direct_upload, python=fn.python, architecture=fn.architecture,
         interpreter=f"{interpreter.path} ({interpreter.version})",
         dependencies_cached=layer.cached and (slim is None or slim.cached), dependency_key=shipped.key,
-        dependency_root=str(shipped.root),
+        dependency_root=str(shipped.root), libraries=list(shipped.record.get("libraries", [])),
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
         model_sha256=model_sha256,

@@ -169,8 +169,8 @@ def load(settings: RuntimeSettings) -> LightGBMModel:
         raise missing_framework("lightgbm", "lightgbm", exc) from exc
     except OSError as exc:  # lib_lightgbm.so without libgomp.so.1
         raise ModelLoadError(f"lightgbm cannot load its library: {exc}",
-                             hint="LightGBM needs the OpenMP runtime libgomp.so.1 (apt install libgomp1; "
-                                  "on Lambda it must be in the package).") from exc
+                             hint="LightGBM needs the OpenMP runtime libgomp.so.1 (apt install libgomp1; on "
+                                  "Lambda, `lambdaserve build` ships it in lib/: rebuild).") from exc
     try:
         booster = lightgbm.Booster(model_file=str(path))
     except Exception as exc:
