@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lambdaserve.errors import ModelLoadError
 from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import detect_framework, load_model
 from lambdaserve.runtime.loaders.lightgbm import SHARED_LIBRARIES
@@ -56,3 +57,25 @@ def test_a_lightgbm_text_file_is_detected_by_its_content(tmp_path: Path) -> None
     (tmp_path / "notes.txt").write_text("not a model")
     assert detect_framework(made.path) == "lightgbm"
     assert SHARED_LIBRARIES == ("libgomp.so.1",)
+
+
+@pytest.mark.parametrize("framework", ["auto", "lightgbm", "xgboost"])
+def test_lightgbms_json_dump_is_refused_with_the_way_to_save_a_loadable_model(
+        tmp_path: Path, framework: str) -> None:
+    import json
+
+    lightgbm = pytest.importorskip("lightgbm")
+    x = np.random.default_rng(0).random((40, 2))
+    booster = lightgbm.train({"objective": "binary", "verbose": -1, "num_leaves": 3},
+                             lightgbm.Dataset(x, (x[:, 0] > 0.5).astype(int)), 2)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(booster.dump_model(), indent=2 if framework == "xgboost" else None))
+    with pytest.raises(lightgbm.basic.LightGBMError):  # what makes a native loader impossible
+        lightgbm.Booster(model_file=str(path))
+    with pytest.raises(ModelLoadError) as refused:
+        if framework == "auto":
+            detect_framework(path)
+        else:
+            load_model(models.runtime_settings(path, framework))
+    assert "model.json is LightGBM's JSON dump (booster.dump_model())" in refused.value.message
+    assert 'booster.save_model("model.txt")' in refused.value.hint

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdaserve.errors import ModelLoadError
-from lambdaserve.runtime.loaders.detect import suffix_framework
+from lambdaserve.runtime.loaders.detect import refuse_lightgbm_dump, suffix_framework
 from lambdaserve.runtime.signature import Signature
 from lambdaserve.runtime.validation import kind_of
 
@@ -50,6 +50,7 @@ def model_file(path: Path, suffixes: tuple[str, ...], framework: str) -> Path:
         raise ModelLoadError(f"model file {path} does not exist",
                              hint="Check model.path in lambdaserve.toml (or LAMBDASERVE_MODEL_DIR/_FILE).")
     if path.is_file():
+        refuse_lightgbm_dump(path)
         other = suffix_framework(path)
         if other is not None and path.suffix.lower() not in suffixes:
             raise ModelLoadError(f"{path.name}: its suffix says {other}, but it is loaded as {framework}",

@@ -20,6 +20,27 @@ def _is_xgboost_json(path: Path) -> bool:
     return b'"learner"' in head or b'"version"' in head and b'"gradient_booster"' in head
 
 
+def _is_lightgbm_dump(path: Path) -> bool:
+    # booster.dump_model() is a dict whose first keys are these (json.dump keeps their order)
+    import re  # here: the runtime imports this module on every cold start
+
+    with path.open("rb") as fh:
+        head = fh.read(256)
+    return re.match(rb'\s*\{\s*"name"\s*:\s*"tree"\s*,\s*"version"\s*:\s*"v', head) is not None
+
+
+def refuse_lightgbm_dump(path: Path) -> None:
+    """LightGBM cannot load its own JSON dump back (Booster(model_file=...) says "Unknown model
+    format"), so nothing can serve it: say what it is and how to save a loadable model."""
+    if path.is_file() and path.suffix.lower() == ".json" and _is_lightgbm_dump(path):
+        raise ModelLoadError(
+            f"{path.name} is LightGBM's JSON dump (booster.dump_model()), which LightGBM cannot load "
+            "back: it describes the trees for reading, it is not a model file",
+            hint='Save the model with booster.save_model("model.txt") (LGBMClassifier: '
+                 'model.booster_.save_model("model.txt"), or joblib.dump(model, "model.joblib")), '
+                 "then `lambdaserve init --model model.txt`.")
+
+
 def _is_lightgbm(path: Path) -> bool:
     # booster.save_model() writes its text format starting with these two lines
     with path.open("rb") as fh:
@@ -59,6 +80,7 @@ def detect_framework(path: Path) -> str:
         path = files[0]
     suffix = path.suffix.lower()
     if suffix == ".json":
+        refuse_lightgbm_dump(path)
         if _is_xgboost_json(path):
             return "xgboost"
         raise ModelLoadError(f"{path.name} is JSON but not an XGBoost model",
