@@ -34,11 +34,11 @@ from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 
 ONNX_CONFIG = "lambdaserve.onnx.toml"
-CONVERTIBLE = ("sklearn", "torchscript")
+CONVERTIBLE = ("sklearn", "torchscript", "lightgbm")
 # What the native model needed and the ONNX one does not.
 _NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas",
                     "sentence-transformers", "transformers", "huggingface-hub", "safetensors", "tqdm",
-                    "hf-xet", "pillow", "regex"}
+                    "hf-xet", "pillow", "regex", "lightgbm"}
 _RUNTIME_PACKAGES = ("onnxruntime", "numpy")
 _TEXT_PACKAGES = ("onnxruntime", "numpy", "tokenizers")
 
@@ -75,6 +75,10 @@ def _requirements(existing: list[str], runtime: tuple[str, ...] = _RUNTIME_PACKA
 
 
 def _onnx_bytes(config: Config, native: Any, float64: bool) -> bytes:
+    if native.framework == "lightgbm":  # model.txt, or an LGBM* pickle the sklearn loader handed over
+        from lambdaserve.convert.lightgbm_onnx import to_onnx as lightgbm_to_onnx
+
+        return lightgbm_to_onnx(native, native.signature, float64=float64)
     if config.model.framework == "sklearn":
         from lambdaserve.convert.sklearn_onnx import to_onnx
 
@@ -118,8 +122,8 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     if is_sentence_transformer(config.model.path):
         return _convert_text(config, data, output)
     if framework not in CONVERTIBLE:
-        raise ConvertError(f"lambdaserve converts scikit-learn, TorchScript and sentence-transformers "
-                           f"models, not {framework!r}",
+        raise ConvertError(f"lambdaserve converts scikit-learn, LightGBM, TorchScript and "
+                           f"sentence-transformers models, not {framework!r}",
                            hint="An ONNX model is already slim; export other frameworks to .onnx yourself.")
     settings = RuntimeSettings.from_env(runtime_env(config))
     native = load_model(settings)
@@ -141,8 +145,12 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
 
             raise ConvertError(
                 f"the ONNX model answers differently on {count} sample rows: " + "; ".join(problems),
-                hint=(PITFALLS if framework == "sklearn" else "Check for operators whose ONNX version "
-                      "differs (e.g. in-place ops, float64), or loosen --atol/--rtol if acceptable.")
+                hint=(PITFALLS if framework == "sklearn" and native.framework == "sklearn" else
+                      "LightGBM's ONNX trees compare float32 values: a feature within float32 rounding "
+                      "of a split threshold can take the other branch; keep the native model, or loosen "
+                      "--atol/--rtol if acceptable." if native.framework == "lightgbm" else
+                      "Check for operators whose ONNX version differs (e.g. in-place ops, float64), or "
+                      "loosen --atol/--rtol if acceptable.")
                 + " Nothing was written; the native model is unchanged.")
         staging.replace(onnx_path)
     finally:

@@ -58,7 +58,7 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
     except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, MissingShapeCalculator...
         raise _refuse(estimator, exc) from exc
     if signature.classes is None:
-        onx = _flat_prediction(onx)
+        onx = flat_prediction(onx)
     return bytes(onx.SerializeToString())
 
 
@@ -71,7 +71,7 @@ def _column_types(signature: Signature, number: Any) -> list[tuple[str, Any]]:
     return [(c.name, kinds.get(c.dtype, number)([None, 1])) for c in signature.columns]
 
 
-def _flat_prediction(model: Any) -> Any:
+def flat_prediction(model: Any) -> Any:
     """Append Reshape(-1) so a single-target regressor answers (n,), named "prediction"."""
     import numpy as np
     from onnx import helper, numpy_helper

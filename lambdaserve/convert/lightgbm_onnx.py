@@ -1,0 +1,77 @@
+"""LightGBM (a Booster from model.txt, or a pickled LGBMClassifier/LGBMRegressor) to ONNX with onnxmltools.
+
+Classifiers give "label" and a "probabilities" tensor (no ZipMap); a regressor's (n, 1) answer
+is reshaped to (n,) "prediction", as for scikit-learn. A table of numeric columns gets one
+[rows, 1] input per column, joined by a Concat in front of the trees, so requests name the same
+columns as for the native model. Category columns are refused: LightGBM's ONNX trees take the
+category codes, and mapping strings to LightGBM's codes is not in the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaserve.convert.sklearn_onnx import flat_prediction
+from lambdaserve.errors import ConvertError
+from lambdaserve.runtime.signature import Signature
+
+TARGET_OPSET = 15  # the highest onnxmltools' LightGBM converter supports
+_FEATURES = "lambdaserve_features"
+
+
+def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> bytes:
+    """The native model (a runtime LightGBMModel) as a serialized ONNX model."""
+    try:
+        from onnxmltools import convert_lightgbm
+        from onnxmltools.convert.common.data_types import FloatTensorType
+    except ImportError as exc:
+        raise ConvertError("converting LightGBM models needs onnxmltools and onnx",
+                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
+    if float64:
+        raise ConvertError("LightGBM's ONNX trees compare float32 values; --float64 is for scikit-learn",
+                           hint="Convert without --float64.")
+    columns = signature.columns
+    text = [c.name for c in columns if c.dtype in ("string", "bool")]
+    if text:
+        raise ConvertError(f"LightGBM models with category columns ({', '.join(text)}) are not converted: "
+                           "its ONNX trees take LightGBM's category codes, not the strings",
+                           hint="Keep the native model (it builds a zip with its libgomp), or encode the "
+                                "categories before LightGBM and convert that pipeline.")
+    width = len(columns) if columns else signature.n_features
+    if width is None:
+        raise ConvertError("the model's signature does not say how many features a row has",
+                           hint="Declare the input's shape in [signature] of lambdaserve.toml.")
+    model = native.estimator if native.estimator is not None else native.booster
+    try:
+        onx = convert_lightgbm(model, initial_types=[(_FEATURES if columns else signature.inputs[0].name,
+                                                      FloatTensorType([None, width]))],
+                               zipmap=False, target_opset=TARGET_OPSET)
+    except Exception as exc:  # onnxmltools raises RuntimeError, NotImplementedError, ...
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ConvertError(f"onnxmltools cannot convert this LightGBM model: {why}",
+                           hint="Keep the native model (it still builds).") from exc
+    if columns:
+        _column_inputs(onx, [c.name for c in columns])
+    _batch_label(onx)
+    if signature.classes is None:
+        onx = flat_prediction(onx)
+    return bytes(onx.SerializeToString())
+
+
+def _column_inputs(model: Any, names: list[str]) -> None:
+    """One float [rows, 1] input per column, concatenated into the trees' [rows, n] input."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    del graph.input[:]
+    graph.input.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, [None, 1]) for n in names)
+    graph.node.insert(0, helper.make_node("Concat", names, [_FEATURES], axis=1))
+
+
+def _batch_label(model: Any) -> None:
+    """onnxmltools declares a classifier's label as shape [1]; it is one per row."""
+    for output in model.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        if output.name == "label" and len(dims) == 1 and dims[0].dim_value == 1:
+            dims[0].ClearField("dim_value")
+            dims[0].dim_param = "N"
