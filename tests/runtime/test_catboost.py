@@ -22,8 +22,8 @@ def test_catboost_classifier_serves_records_with_its_category_column(tmp_path: P
     made = models.catboost_table(tmp_path, native=native)
     model = load_model(models.runtime_settings(made.path))
     assert model.framework == "catboost"
-    assert model.signature.columns == (ColumnSpec("age", "float64", nullable=True),
-                                       ColumnSpec("income", "float64", nullable=True),
+    assert model.signature.columns == (ColumnSpec("age", "float32", nullable=True),
+                                       ColumnSpec("income", "float32", nullable=True),
                                        ColumnSpec("city", "string"))
     request = read_request({"data": made.rows}, model.signature, default_probabilities=True)
     answer = model.predict(request.inputs, probabilities=True)
@@ -43,3 +43,20 @@ def test_catboost_regressor_and_a_missing_category_refused(tmp_path: Path) -> No
 
     with pytest.raises(RequestError, match="row 0, column 'city': null"):
         read_request({"data": [{"age": 1, "income": 2.0, "city": None}]}, model.signature)
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["own-signature", "declared-float64"])
+def test_a_number_past_float32_is_refused_naming_its_column_not_fed_as_inf(tmp_path: Path,
+                                                                          declared: bool) -> None:
+    from lambdaserve.errors import RequestError
+
+    made = models.catboost_table(tmp_path)
+    signature = ({"columns": [{"name": "age", "dtype": "float64", "nullable": True},
+                              {"name": "income", "dtype": "float64", "nullable": True},
+                              {"name": "city", "dtype": "string"}]} if declared else None)
+    model = load_model(models.runtime_settings(made.path, signature=signature))
+    # CatBoost itself scores 1e39 as inf, silently: the refusal has to come before it
+    with pytest.raises(RequestError, match=r"row 0, column 'income': 1e\+39 is out of range for float32"):
+        read_request({"data": [{"age": 30, "income": 1e39, "city": "Paris"}]}, model.signature)
+    ok = read_request({"data": [{"age": 30, "income": 3.4e38, "city": "Paris"}]}, model.signature)
+    assert model.predict(ok.inputs)["label"] is not None  # the largest float32 still goes through

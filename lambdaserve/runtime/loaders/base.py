@@ -139,11 +139,16 @@ def declared_table(own: Signature, declared: Signature) -> Signature:
                         + ([f"unknown {', '.join(extra[:10])}"] if extra else [])),
             hint="The model was trained on: " + ", ".join(known[:40]),
         )
+    # A declared float64 (an older init's) keeps the model's float32, where the model computes in it:
+    # a number past float32's range is refused with its column instead of turning into inf inside.
+    narrow = {c.name for c in own.columns if c.dtype == "float32"}
+    declared_columns = tuple(replace(c, dtype="float32") if as_model[c.name] in narrow
+                             and kind_of(c.dtype) == "number" else c for c in declared.columns)
     if known is not None:  # the model gets its columns in training order
-        by_name = {as_model[c.name]: c for c in declared.columns}
+        by_name = {as_model[c.name]: c for c in declared_columns}
         columns = tuple(by_name[n] for n in known)
     else:
-        columns = declared.columns
+        columns = declared_columns
     return replace(own, inputs=tuple(c.tensor for c in columns), columns=columns, source="config")
 
 

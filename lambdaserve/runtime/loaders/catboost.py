@@ -40,7 +40,9 @@ def _signature(model: Any) -> Signature:
                    TensorSpec("probabilities", "float64", (None, len(classes))))
     else:
         outputs = (TensorSpec("prediction", "float64", (None,)),)
-    columns = tuple(ColumnSpec(n, "string") if i in categorical else ColumnSpec(n, "float64", nullable=True)
+    # float32: CatBoost computes its numeric features in float32 and turns 1e39 into inf without a
+    # word; so declared, the request check refuses such a number, naming its column
+    columns = tuple(ColumnSpec(n, "string") if i in categorical else ColumnSpec(n, "float32", nullable=True)
                     for i, n in enumerate(names))
     return Signature.table(columns, outputs=outputs, feature_names=tuple(names), classes=classes,
                            has_proba=classes is not None)
