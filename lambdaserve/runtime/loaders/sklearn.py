@@ -28,6 +28,7 @@ from lambdaserve.runtime.loaders.base import (
 )
 from lambdaserve.runtime.loaders.log import loader_log
 from lambdaserve.runtime.loaders.sklearn_columns import model_columns
+from lambdaserve.runtime.ranges import out_of_range
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature, TensorSpec
 
@@ -187,17 +188,21 @@ def _dataframe_maker() -> Any:
 
 
 @contextmanager
-def _overflow_is_a_client_error() -> Iterator[None]:
+def _overflow_is_a_client_error(inputs: dict[str, list[Any]]) -> Iterator[None]:
     """A finite value that overflows float32 deeper in a pipeline (a tree behind a scaler) is the
-    client's number, too large for the model: a 400, as if the signature had said float32."""
+    client's number, too large for the model: a 400, as if the signature had said float32, naming
+    the column and row when the client's own value is past float32 (a table's column)."""
     try:
         yield
     except ValueError as exc:
         if "too large for dtype('float32')" not in str(exc):
             raise
+        at = next((f"row {i}, column {name!r}: {problem}" for name, values in inputs.items()
+                   for i, v in enumerate(values) if isinstance(v, int | float) and not isinstance(v, bool)
+                   and (problem := out_of_range(v, "float32"))), "")
         raise RequestError(
-            "a value is out of range for float32 inside the model (a step of the pipeline computes "
-            "in float32, largest magnitude 3.4028235e+38)",
+            (f"{at} inside the model" if at else "a value is out of range for float32 inside the model")
+            + " (a step of the pipeline computes in float32, largest magnitude 3.4028235e+38)",
             hint="The model's input type cannot hold this number; check the units or the scaling.",
         ) from None
 
@@ -233,7 +238,7 @@ class SklearnModel:
             raise RequestError("this model does not give probabilities",
                                hint="Ask without probabilities; the model has no predict_proba.")
         features = self._features(inputs)
-        with warnings.catch_warnings(), _overflow_is_a_client_error():
+        with warnings.catch_warnings(), _overflow_is_a_client_error(inputs if self._columns else {}):
             # Fitted on a DataFrame but given an array: the columns are in the signature's order.
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
             # numpy's warning before the overflow that _overflow_is_a_client_error answers with a 400
