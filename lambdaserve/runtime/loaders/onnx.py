@@ -71,15 +71,20 @@ def _table(own: Signature, declared: Signature) -> Signature:
             f"lambdaserve.toml declares columns {sorted(names)}, but the ONNX graph takes "
             + ", ".join(f"{s.name} {list(s.shape)}" for s in own.inputs),
             hint="A table's ONNX graph takes one [rows, 1] input per column, named as the column.")
-    return replace(own, inputs=tuple(c.tensor for c in declared.columns), columns=declared.columns,
-                   source="config")
+    # An ONNX string tensor has no null: "" would be scored as a category the model never saw, so a
+    # string column of the graph cannot be missing (a request's null is a 400 naming the column).
+    columns = tuple(replace(c, nullable=False) if c.dtype == "string" else c for c in declared.columns)
+    return replace(own, inputs=tuple(c.tensor for c in columns), columns=columns, source="config")
 
 
 def _column_feed(values: list[Any], spec: TensorSpec) -> Any:
     import numpy as np
 
     if spec.dtype == "string":
-        array = np.asarray(["" if v is None else v for v in values], dtype=object)
+        if any(v is None for v in values):  # _table makes string columns required; a direct call is refused
+            raise RequestError(f"column {spec.name!r}: null, but the ONNX graph's string input has no "
+                               "missing value", hint="Send a string in every row.")
+        array = np.asarray(values, dtype=object)
     else:
         array = np.asarray([np.nan if v is None else v for v in values], dtype=spec.dtype)
     return array.reshape((-1, *(1 for _ in spec.row_shape)))
