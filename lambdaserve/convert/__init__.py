@@ -1,5 +1,5 @@
-"""The slim path: scikit-learn, LightGBM, TorchScript or sentence-transformers to ONNX, verified,
-ready to build.
+"""The slim path: scikit-learn, LightGBM, XGBoost, TorchScript or sentence-transformers to ONNX,
+verified, ready to build.
 
 ONNX Runtime cold-starts several times faster than scikit-learn or torch and its zip is
 smaller, so converting is the biggest cold-start lever after .pyc files. A conversion is only
@@ -10,7 +10,7 @@ HistGradientBoosting, SVM probabilities). Frameworks are imported only inside fu
     sample.py    the rows a conversion is checked on (the user's, or made from the signature)
     tolerance.py   the check itself: labels exactly, scores within atol/rtol
     sklearn_onnx.py  scikit-learn -> ONNX with skl2onnx
-    lightgbm_onnx.py LightGBM -> ONNX with onnxmltools (numeric columns)
+    trees_onnx.py    LightGBM (numeric columns) and XGBoost -> ONNX with onnxmltools
     torch_onnx.py    TorchScript -> ONNX with torch.onnx.export
     text_onnx.py     sentence-transformers -> ONNX graph (pooling, normalisation) + tokenizer.json,
                      kept at embeddings' cosine >= 0.999

@@ -34,11 +34,11 @@ from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 
 ONNX_CONFIG = "lambdaserve.onnx.toml"
-CONVERTIBLE = ("sklearn", "torchscript", "lightgbm")
+CONVERTIBLE = ("sklearn", "torchscript", "lightgbm", "xgboost")
 # What the native model needed and the ONNX one does not.
 _NATIVE_PACKAGES = {"scikit-learn", "sklearn", "joblib", "skops", "scipy", "threadpoolctl", "torch", "pandas",
                     "sentence-transformers", "transformers", "huggingface-hub", "safetensors", "tqdm",
-                    "hf-xet", "pillow", "regex", "lightgbm"}
+                    "hf-xet", "pillow", "regex", "lightgbm", "xgboost", "xgboost-cpu"}
 _RUNTIME_PACKAGES = ("onnxruntime", "numpy")
 _TEXT_PACKAGES = ("onnxruntime", "numpy", "tokenizers")
 
@@ -76,9 +76,13 @@ def _requirements(existing: list[str], runtime: tuple[str, ...] = _RUNTIME_PACKA
 
 def _onnx_bytes(config: Config, native: Any, float64: bool) -> bytes:
     if native.framework == "lightgbm":  # model.txt, or an LGBM* pickle the sklearn loader handed over
-        from lambdaserve.convert.lightgbm_onnx import to_onnx as lightgbm_to_onnx
+        from lambdaserve.convert.trees_onnx import to_onnx as lightgbm_to_onnx
 
         return lightgbm_to_onnx(native, native.signature, float64=float64)
+    if native.framework == "xgboost":
+        from lambdaserve.convert.trees_onnx import xgboost_to_onnx
+
+        return xgboost_to_onnx(native, native.signature, float64=float64)
     if config.model.framework == "sklearn":
         from lambdaserve.convert.sklearn_onnx import to_onnx
 
@@ -122,7 +126,7 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     if is_sentence_transformer(config.model.path):
         return _convert_text(config, data, output)
     if framework not in CONVERTIBLE:
-        raise ConvertError(f"lambdaserve converts scikit-learn, LightGBM, TorchScript and "
+        raise ConvertError(f"lambdaserve converts scikit-learn, LightGBM, XGBoost, TorchScript and "
                            f"sentence-transformers models, not {framework!r}",
                            hint="An ONNX model is already slim; export other frameworks to .onnx yourself.")
     settings = RuntimeSettings.from_env(runtime_env(config))

@@ -1,4 +1,5 @@
-"""LightGBM (a Booster from model.txt, or a pickled LGBMClassifier/LGBMRegressor) to ONNX with onnxmltools.
+"""Gradient-boosted trees to ONNX with onnxmltools: LightGBM (a Booster from model.txt, or a pickled
+LGBMClassifier/LGBMRegressor) and XGBoost (a Booster from .json/.ubj; matrix input).
 
 Classifiers give "label" and a "probabilities" tensor (no ZipMap); a regressor's (n, 1) answer
 is reshaped to (n,) "prediction", as for scikit-learn. A table of numeric columns gets one
@@ -15,7 +16,7 @@ from lambdaserve.convert.sklearn_onnx import flat_prediction
 from lambdaserve.errors import ConvertError
 from lambdaserve.runtime.signature import Signature
 
-TARGET_OPSET = 15  # the highest onnxmltools' LightGBM converter supports
+TARGET_OPSET = 15  # the highest onnxmltools' tree converters support
 _FEATURES = "lambdaserve_features"
 
 
@@ -52,6 +53,45 @@ def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> byte
                            hint="Keep the native model (it still builds).") from exc
     if columns:
         _column_inputs(onx, [c.name for c in columns])
+    _batch_label(onx)
+    if signature.classes is None:
+        onx = flat_prediction(onx)
+    return bytes(onx.SerializeToString())
+
+
+XGBOOST_OBJECTIVES = ("binary:logistic", "multi:softprob", "reg:squarederror", "reg:logistic")
+
+
+def xgboost_to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> bytes:
+    """An XGBoost Booster (a runtime XGBoostModel) as a serialized ONNX model; XGBoost computes in
+    float32 itself, so the ONNX trees compare the same values."""
+    try:
+        from onnxmltools import convert_xgboost
+        from onnxmltools.convert.common.data_types import FloatTensorType
+    except ImportError as exc:
+        raise ConvertError("converting XGBoost models needs onnxmltools and onnx",
+                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
+    if float64:
+        raise ConvertError("XGBoost computes in float32; --float64 is for scikit-learn",
+                           hint="Convert without --float64.")
+    if native.objective not in XGBOOST_OBJECTIVES:  # labels-only objectives answer differently in ONNX
+        raise ConvertError(f"XGBoost objective {native.objective!r} is not converted (converted: "
+                           f"{', '.join(XGBOOST_OBJECTIVES)})",
+                           hint="Keep the native model (it still builds).")
+    width = signature.n_features
+    if width is None:
+        raise ConvertError("the model's signature does not say how many features a row has",
+                           hint="Declare the input's shape in [signature] of lambdaserve.toml.")
+    try:
+        booster = native.booster.copy()
+        booster.feature_names = None  # onnxmltools reads the trees' features as f<index> only
+        onx = convert_xgboost(booster, initial_types=[(signature.inputs[0].name,
+                                                              FloatTensorType([None, width]))],
+                              target_opset=TARGET_OPSET)
+    except Exception as exc:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ConvertError(f"onnxmltools cannot convert this XGBoost model: {why}",
+                           hint="Keep the native model (it still builds).") from exc
     _batch_label(onx)
     if signature.classes is None:
         onx = flat_prediction(onx)

@@ -1,4 +1,5 @@
-"""convert --to onnx on LightGBM (onnxmltools): a model.txt Booster and a joblib'd LGBMClassifier on
+"""convert --to onnx on XGBoost and LightGBM (onnxmltools): an XGBoost Booster converts and answers as
+XGBoost; a model.txt Booster and a joblib'd LGBMClassifier on
 named columns convert, are verified against LightGBM, and the sibling config serves the same answers
 without lightgbm; category columns are refused, not mis-encoded."""
 
@@ -102,3 +103,23 @@ def test_category_columns_are_refused_with_the_fix(tmp_path: Path) -> None:
         convert_project(load_config(toml))
     assert "Keep the native model" in refused.value.hint
     assert not (tmp_path / "model.onnx").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob", "reg:squarederror"])
+def test_an_xgboost_booster_converts_and_serves_xgboosts_answers(tmp_path: Path, objective: str) -> None:
+    pytest.importorskip("xgboost")
+    made = models.xgboost_model(tmp_path, objective)
+    toml = _init(tmp_path, made.path.name)
+    done = convert_project(load_config(toml))
+    config = load_config(done.config_path)
+    assert config.model.framework == "onnx" and config.function.package == "zip"
+    assert not [r for r in config.function.requirements if r.startswith("xgboost")]
+    classifier = objective != "reg:squarederror"
+    native, slim = _answer(toml, made.rows, classifier), _answer(done.config_path, made.rows, classifier)
+    if classifier:
+        np.testing.assert_array_equal(slim["label"], native["label"])
+        np.testing.assert_allclose(slim["probabilities"], native["probabilities"], atol=1e-5, rtol=1e-4)
+    else:
+        assert slim["prediction"].shape == native["prediction"].shape == (len(made.rows),)
+        np.testing.assert_allclose(slim["prediction"], native["prediction"], atol=1e-4, rtol=1e-4)
