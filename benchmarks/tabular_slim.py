@@ -6,8 +6,8 @@ Kinds (tiny models made here, each a project written by `lambdaserve init`):
   table     scikit-learn Pipeline(ColumnTransformer(OneHotEncoder on "city", StandardScaler on
             "age" and "income")) on a DataFrame, init --sample train.csv: named mixed columns
   lightgbm  a LightGBM Booster saved as model.txt (numeric features; its zip ships libgomp in lib/)
-  xgboost   an XGBoost Booster saved as model.ubj: `convert` has no XGBoost path, so only its
-            native zip is measured and the row says so
+  xgboost   an XGBoost Booster saved as model.ubj
+A kind `convert` cannot do is measured natively only, and its row says so.
 For each kind: convert_project writes model.onnx and lambdaserve.onnx.toml; build_zip builds
 both configs for python3.12 x86_64 (the native one is the baseline, same run); each zip is
 extracted and cold-started by python3.12 in fresh processes (PYTHONPATH and LD_LIBRARY_PATH as
