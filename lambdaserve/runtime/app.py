@@ -95,6 +95,9 @@ class Runtime:
             telemetry.log, lambda: getattr(model, "predictor", None))
         loaded = clock()
         try:
+            from lambdaserve.runtime.s3_model import fetched
+
+            settings = fetched(settings)  # a model kept in S3 lands in /tmp first
             model = load_model(settings)
         except LambdaServeError as exc:  # Lambda reports only str(exc): the fix goes to the log
             telemetry.log(

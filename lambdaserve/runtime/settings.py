@@ -30,6 +30,8 @@ ENV_SIGNATURE = "LAMBDASERVE_SIGNATURE"
 ENV_CORS_ORIGINS = "LAMBDASERVE_CORS_ORIGINS"
 ENV_DOCS = "LAMBDASERVE_DOCS"  # "1": serve the try-it page (api.docs)
 ENV_AUTH = "LAMBDASERVE_AUTH"  # "api_key" (api.auth): the OpenAPI document declares the key
+ENV_MODEL_S3_URI = "LAMBDASERVE_MODEL_S3_URI"  # model.s3_uri: fetched into /tmp at init
+ENV_MODEL_SHA256 = "LAMBDASERVE_MODEL_SHA256"  # the S3 model's hash when it was built
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -54,6 +56,8 @@ class RuntimeSettings:
     cors_origins: tuple[str, ...]
     docs: bool = False
     auth: str = "none"
+    model_s3_uri: str = ""
+    model_sha256: str = ""
 
     @property
     def model_path(self) -> Path:
@@ -86,4 +90,6 @@ class RuntimeSettings:
             cors_origins=cors,
             docs=_flag(env.get(ENV_DOCS), False),
             auth=env.get(ENV_AUTH) or "none",
+            model_s3_uri=env.get(ENV_MODEL_S3_URI, ""),
+            model_sha256=env.get(ENV_MODEL_SHA256, ""),
         )

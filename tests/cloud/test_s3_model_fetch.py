@@ -1,0 +1,117 @@
+"""The runtime fetches a model from S3 (model.s3_uri) with its own SigV4 GET, against moto with
+signature and IAM checks on: the role's one-object grant, a missing key, a replaced object."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.errors import ModelLoadError
+from lambdaserve.runtime.s3_model import download, object_url, parse_s3_uri
+from tests.cloud.fakes import moto_clients, moto_server
+
+MODEL = b"\x00model bytes\xff" * 1000
+SHA = hashlib.sha256(MODEL).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[tuple[str, dict[str, str]]]:
+    """A moto server with a bucket holding models/m.onnx and a user allowed to read only that object;
+    yields the endpoint and that user's environment. Authentication is on while tests run."""
+    with moto_server() as url:
+        clients = moto_clients(url)
+        s3c, iam = clients.client("s3"), clients.client("iam")
+        s3c.create_bucket(Bucket="models-bucket")
+        s3c.put_object(Bucket="models-bucket", Key="models/m.onnx", Body=MODEL)
+        s3c.put_object(Bucket="models-bucket", Key="models/other.onnx", Body=b"x")
+        iam.create_user(UserName="fn")
+        iam.put_user_policy(UserName="fn", PolicyName="one-object", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": ["arn:aws:s3:::models-bucket/models/m.onnx",
+                              "arn:aws:s3:::models-bucket/models/gone.onnx"]},
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::models-bucket"}]}))
+        key = iam.create_access_key(UserName="fn")["AccessKey"]
+        env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+               "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": url}
+        _auth(url, "0")  # every request from here on is signed and authorised by moto
+        try:
+            yield url, env
+        finally:
+            _auth(url, "inf")
+
+
+def _auth(url: str, count: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset-auth", data=count.encode(),
+                                                  headers={"Content-Type": "text/plain"}, method="POST"),
+                           timeout=10).close()
+
+
+def test_fetches_and_checks_the_hash(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    path = download("s3://models-bucket/models/m.onnx", SHA, tmp_path, s3[1])
+    assert path == tmp_path / "m.onnx"
+    assert path.read_bytes() == MODEL
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_the_s3_endpoint_variable_wins(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    # botocore reads AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL; so do we
+    env = dict(s3[1], AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL_S3=s3[0])
+    assert download("s3://models-bucket/models/m.onnx", SHA, tmp_path, env).read_bytes() == MODEL
+
+
+def test_another_object_is_refused(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError) as err:
+        download("s3://models-bucket/models/other.onnx", SHA, tmp_path, s3[1])
+    assert "403" in err.value.message and "s3://models-bucket/models/other.onnx" in err.value.message
+    assert "execution role" in err.value.hint
+    assert "does not exist" in err.value.hint  # without s3:ListBucket, S3 answers 403 for a missing key
+
+
+def test_a_wrong_secret_is_refused(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    # moto checks the signature itself: a signer bug shows up here as 403 SignatureDoesNotMatch
+    env = dict(s3[1], AWS_SECRET_ACCESS_KEY="wrong")
+    with pytest.raises(ModelLoadError, match="403"):
+        download("s3://models-bucket/models/m.onnx", SHA, tmp_path, env)
+
+
+def test_a_replaced_object_fails_init(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError) as err:
+        download("s3://models-bucket/models/m.onnx", "0" * 64, tmp_path, s3[1])
+    assert SHA in err.value.message and "0" * 64 in err.value.message
+    assert "deploy" in err.value.hint
+    assert not list(tmp_path.iterdir())  # nothing half-written is left for the loader
+
+
+def test_a_missing_key_names_the_object(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    # the user may list the bucket, so S3 says 404 rather than 403
+    with pytest.raises(ModelLoadError) as err:
+        download("s3://models-bucket/models/gone.onnx", SHA, tmp_path, s3[1])
+    assert "s3://models-bucket/models/gone.onnx" in err.value.message and "404" in err.value.message
+    assert "lambdaserve deploy" in err.value.hint
+
+
+def test_no_credentials_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="AWS_ACCESS_KEY_ID"):
+        download("s3://b/k.onnx", SHA, tmp_path, {"AWS_REGION": "us-east-1"})
+
+
+@pytest.mark.parametrize(("uri", "url"), [
+    ("s3://plain/a/b.onnx", "https://plain.s3.eu-west-1.amazonaws.com/a/b.onnx"),
+    ("s3://dotted.name/m.pt", "https://s3.eu-west-1.amazonaws.com/dotted.name/m.pt"),
+    ("s3://plain/with space+plus.onnx", "https://plain.s3.eu-west-1.amazonaws.com/with%20space%2Bplus.onnx"),
+])
+def test_regional_endpoint(uri: str, url: str) -> None:
+    bucket, key = parse_s3_uri(uri)
+    assert object_url(bucket, key, "eu-west-1", {}) == url
+
+
+@pytest.mark.parametrize("uri", ["s3://bucket", "s3://bucket/", "https://b/k", "s3:///k", "s3://b/dir/"])
+def test_bad_uris(uri: str) -> None:
+    with pytest.raises(ValueError):
+        parse_s3_uri(uri)
