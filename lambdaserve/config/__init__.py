@@ -1,6 +1,6 @@
 """lambdaserve.toml: schema, loading with precise errors, and the runtime's environment."""
 
-from lambdaserve.config.env import IMAGE_MODEL_DIR, ZIP_MODEL_DIR, artifact_env, runtime_env
+from lambdaserve.config.env import IMAGE_MODEL_DIR, ZIP_MODEL_DIR, artifact_env, runtime_env, with_local_model
 from lambdaserve.config.load import find_config, load_config, parse_config
 from lambdaserve.config.model import (
     CONFIG_FILE,
@@ -15,5 +15,5 @@ from lambdaserve.config.model import (
 __all__ = [
     "CONFIG_FILE", "ApiConfig", "BuildConfig", "Config", "DeployConfig", "FunctionConfig",
     "IMAGE_MODEL_DIR", "ModelConfig", "ZIP_MODEL_DIR", "artifact_env", "find_config", "load_config",
-    "parse_config", "runtime_env",
+    "parse_config", "runtime_env", "with_local_model",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ConfigError
+from lambdaserve.runtime.s3_model import parse_s3_uri
 
 # Lambda's quota: "Environment variables: 4 KB, for all environment variables associated with
 # the function, in aggregate" (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -121,3 +122,25 @@ def requirement(toml: Path, value: str) -> None:
                           "not a requirement",
                           hint="List packages only, pinned like 'scikit-learn==1.9.1'; lambdaserve "
                                "chooses the index and options itself.")
+
+
+def s3_model(toml: Path, uri: str, model: Path, package: str, ephemeral_mb: int) -> None:
+    """model.s3_uri: a well-formed s3://bucket/key, a single model file, a zip, and room in /tmp."""
+    try:
+        parse_s3_uri(uri)
+    except ValueError as exc:
+        raise ConfigError(f"{toml.name}: model.s3_uri: {exc}",
+                          hint="Write it as s3://bucket/path/model.onnx, or leave it empty to ship the model "
+                               "in the package.") from None
+    if model.is_dir():
+        raise ConfigError(f"{toml.name}: model.s3_uri needs model.path to be one file ({model} is a folder)",
+                          hint="Point model.path at the model file, or leave model.s3_uri empty.")
+    if package != "zip":
+        raise ConfigError(f"{toml.name}: model.s3_uri is for zip packages (function.package = {package!r})",
+                          hint="An image holds 10 GB: leave model.s3_uri empty and the model ships in it.")
+    size, room = model.stat().st_size, ephemeral_mb * 1024 * 1024
+    if size > room:
+        raise ConfigError(
+            f"{toml.name}: the model ({size / 2**20:.0f} MB) does not fit in /tmp "
+            f"(function.ephemeral_storage = {ephemeral_mb} MB), where the function downloads it",
+            hint=f"Set function.ephemeral_storage to at least {-(-size // 2**20) + 64} (MB, up to 10240).")

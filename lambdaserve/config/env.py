@@ -37,14 +37,34 @@ def runtime_env(config: Config, model_dir: str | None = None) -> dict[str, str]:
     return env
 
 
+def _s3_model_env(config: Config, env: dict[str, str], hash_model: bool) -> dict[str, str]:
+    """A model kept in S3: the function fetches it at init and checks the build's hash."""
+    if config.model.s3_uri:
+        env[s.ENV_MODEL_S3_URI] = config.model.s3_uri
+        env[s.ENV_MODEL_SHA256] = config.model.sha256 if hash_model else "0" * 64
+    return env
+
+
+def with_local_model(config: Config, env: dict[str, str]) -> dict[str, str]:
+    """``env`` of an artifact run on this machine (the build's smoke run and proof, `serve --built`):
+    a model kept in S3 is read from model.path instead, the same bytes the function checks by hash."""
+    if not config.model.s3_uri:
+        return env
+    local = {k: v for k, v in env.items() if k not in (s.ENV_MODEL_S3_URI, s.ENV_MODEL_SHA256)}
+    local[s.ENV_MODEL_DIR] = str(config.model.model_dir)
+    return local
+
+
 # Where the model sits inside each kind of artifact.
 ZIP_TASK_ROOT = "/var/task"
 ZIP_MODEL_DIR = "/var/task/model"
 IMAGE_MODEL_DIR = "/opt/ml/model"  # the classic Lambda image recipe's place
 
 
-def artifact_env(config: Config, package: str | None = None) -> dict[str, str]:
+def artifact_env(config: Config, package: str | None = None, *, hash_model: bool = True) -> dict[str, str]:
     """The runtime's variables inside a built artifact: ``package`` "zip" or "image" (default:
-    function.package), since `build --package` can build the other kind."""
+    function.package), since `build --package` can build the other kind. ``hash_model=False`` puts a
+    same-length stand-in for an S3 model's hash (for sizing the variables without reading the model)."""
     kind = package or config.function.package
-    return runtime_env(config, model_dir=IMAGE_MODEL_DIR if kind == "image" else ZIP_MODEL_DIR)
+    return _s3_model_env(config, runtime_env(config, model_dir=IMAGE_MODEL_DIR if kind == "image"
+                                             else ZIP_MODEL_DIR), hash_model)

@@ -257,6 +257,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if not re.match(r"^[A-Za-z0-9_]{1,64}$", api.stage):
         raise _fail(path, BY_NAME["api.stage"], api.stage, "must be letters, digits or _")
     check_stack_name(v["deploy.stack_name"], file=path.name)
+    if v["model.s3_uri"]:
+        checks.s3_model(path, v["model.s3_uri"], model_path, fn.package, fn.ephemeral_storage)
     config = Config(
         name=name,
         model=_section(ModelConfig, v, path=model_path, framework=framework, predictor=predictor),
@@ -268,5 +270,5 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         source=path,
     )
     for kind in get_args(PackageKind):  # `build --package` can make either; the image's model dir is longer
-        checks.environment_size(path, artifact_env(config, kind))
+        checks.environment_size(path, artifact_env(config, kind, hash_model=False))
     return config

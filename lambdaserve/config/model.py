@@ -3,10 +3,13 @@ once, with its type, default, comment and limits; ``schema`` and ``load`` read t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lambdaserve.runtime.digest import file_sha256
+from lambdaserve.runtime.s3_model import parse_s3_uri
 from lambdaserve.runtime.signature import Signature
 
 CONFIG_FILE = "lambdaserve.toml"
@@ -61,6 +64,11 @@ class ModelConfig:
     warmup: bool = setting(True, "Run one prediction at init so the first request is warm.")
     probabilities: bool = setting(False, "Classifiers answer class probabilities instead of labels by "
                                          "default.")
+    # fetched at init by runtime.s3_model
+    s3_uri: str = setting(
+        "", "Keep a model file too big for a zip in S3, e.g. 's3://my-bucket/models/model.onnx': the zip "
+            "leaves it out, deploy uploads model.path there, and the function downloads it into /tmp at "
+            "init (checked against the build's SHA-256; its role may read that one object). Zip only.")
 
     @property
     def model_dir(self) -> Path:
@@ -70,6 +78,22 @@ class ModelConfig:
     @property
     def model_file(self) -> str | None:
         return None if self.path.is_dir() else self.path.name
+
+    @property
+    def s3_location(self) -> tuple[str, str] | None:
+        """(bucket, key) of model.s3_uri, or None when the model ships in the package."""
+        return parse_s3_uri(self.s3_uri) if self.s3_uri else None
+
+    @property
+    def sha256(self) -> str:
+        """The model file's SHA-256 (a model in S3 is one file); hashed once per file state."""
+        stat = self.path.stat()
+        return _file_sha256(self.path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
 
 
 @dataclass(frozen=True)
