@@ -15,12 +15,14 @@ and run by the container sandbox: its own ENTRYPOINT + CMD and ENV, inside its r
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambdaserve.cli import wiring
-from lambdaserve.config import Config, artifact_env
+from lambdaserve.config import Config, artifact_env, with_local_model
 from lambdaserve.config.env import ZIP_TASK_ROOT
 from lambdaserve.emulator.execution import FunctionSpec
 from lambdaserve.emulator.sandbox import ContainerImage, require_container_support
@@ -75,9 +77,22 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: i
             binds += ((run.extra_pythonpath[0], RUNTIME_DIR),)
     else:
         environment[settings.ENV_MODEL_DIR] = str(run.model_dir)
+    if config.model.s3_uri:  # the zip leaves it out: put model.path where the zip's model would be
+        _stage_model(config.model.path, run.model_dir)
+        environment = with_local_model(config, environment, environment[settings.ENV_MODEL_DIR])
     return wiring.function_spec(config, concurrency=concurrency, sandbox=sandbox, task_root=run.task_root,
                                 environment=environment, python=run.python,
                                 extra_pythonpath=run.extra_pythonpath, binds=binds)
+
+
+def _stage_model(model: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / model.name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(model, target)  # free for a large model on the same file system
+    except OSError:
+        shutil.copyfile(model, target)
 
 
 def layout_image_config(layout: Path, tag: str) -> tuple[str, dict[str, Any]]:

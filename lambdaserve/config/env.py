@@ -45,13 +45,14 @@ def _s3_model_env(config: Config, env: dict[str, str], hash_model: bool) -> dict
     return env
 
 
-def with_local_model(config: Config, env: dict[str, str]) -> dict[str, str]:
+def with_local_model(config: Config, env: dict[str, str], model_dir: str | None = None) -> dict[str, str]:
     """``env`` of an artifact run on this machine (the build's smoke run and proof, `serve --built`):
-    a model kept in S3 is read from model.path instead, the same bytes the function checks by hash."""
+    a model kept in S3 is read from ``model_dir`` (default: model.path's folder) instead, the same
+    bytes the function checks by hash."""
     if not config.model.s3_uri:
         return env
     local = {k: v for k, v in env.items() if k not in (s.ENV_MODEL_S3_URI, s.ENV_MODEL_SHA256)}
-    local[s.ENV_MODEL_DIR] = str(config.model.model_dir)
+    local[s.ENV_MODEL_DIR] = model_dir or str(config.model.model_dir)
     return local
 
 

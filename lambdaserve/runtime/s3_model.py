@@ -82,9 +82,9 @@ def _refusal(exc: urllib.error.HTTPError, where: str) -> ModelLoadError:
                           hint="Check model.s3_uri and the bucket's region (AWS_REGION of the function).")
 
 
-def download(uri: str, sha256: str, dest_dir: Path, environ: Mapping[str, str],
+def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
              opener: Opener | None = None, now: Callable[[], datetime] | None = None) -> Path:
-    """Fetch ``uri`` into ``dest_dir`` and return the file, after checking its SHA-256."""
+    """Fetch ``uri`` into the file ``dest`` after checking its SHA-256; returns ``dest``."""
     bucket, key = parse_s3_uri(uri)
     where = f"s3://{bucket}/{key}"
     credentials, region = _credentials(environ, where)
@@ -92,8 +92,8 @@ def download(uri: str, sha256: str, dest_dir: Path, environ: Mapping[str, str],
     headers = sign("GET", url, {"x-amz-content-sha256": EMPTY_SHA256}, credentials, region, "s3",
                    (now or (lambda: datetime.now(UTC)))())
     open_url: Opener = opener or (lambda req: urllib.request.urlopen(req, timeout=60))  # noqa: S310
+    dest_dir = dest.parent
     dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / key.rsplit("/", 1)[-1]
     partial = dest.with_name(dest.name + ".partial")
     digest = hashlib.sha256()
     try:
@@ -140,6 +140,8 @@ def fetched(settings: RuntimeSettings, environ: Mapping[str, str] | None = None,
     if not settings.model_s3_uri:
         return settings
     env = os.environ if environ is None else environ
+    # under model.path's own name, which a custom predictor may look for
+    name = settings.model_file or parse_s3_uri(settings.model_s3_uri)[1].rsplit("/", 1)[-1]
     dest = download(settings.model_s3_uri, settings.model_sha256,
-                    Path(tempfile.gettempdir()) / "lambdaserve-model", env, opener)
+                    Path(tempfile.gettempdir()) / "lambdaserve-model" / name, env, opener)
     return dataclasses.replace(settings, model_dir=dest.parent, model_file=dest.name)

@@ -53,8 +53,8 @@ def _auth(url: str, count: str) -> None:
 
 
 def test_fetches_and_checks_the_hash(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
-    path = download("s3://models-bucket/models/m.onnx", SHA, tmp_path, s3[1])
-    assert path == tmp_path / "m.onnx"
+    path = download("s3://models-bucket/models/m.onnx", SHA, tmp_path / "model.onnx", s3[1])
+    assert path == tmp_path / "model.onnx"
     assert path.read_bytes() == MODEL
     assert not list(tmp_path.glob("*.partial"))
 
@@ -62,12 +62,12 @@ def test_fetches_and_checks_the_hash(s3: tuple[str, dict[str, str]], tmp_path: P
 def test_the_s3_endpoint_variable_wins(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     # botocore reads AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL; so do we
     env = dict(s3[1], AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL_S3=s3[0])
-    assert download("s3://models-bucket/models/m.onnx", SHA, tmp_path, env).read_bytes() == MODEL
+    assert download("s3://models-bucket/models/m.onnx", SHA, tmp_path / "m.onnx", env).read_bytes() == MODEL
 
 
 def test_another_object_is_refused(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError) as err:
-        download("s3://models-bucket/models/other.onnx", SHA, tmp_path, s3[1])
+        download("s3://models-bucket/models/other.onnx", SHA, tmp_path / "m.onnx", s3[1])
     assert "403" in err.value.message and "s3://models-bucket/models/other.onnx" in err.value.message
     assert "execution role" in err.value.hint
     assert "does not exist" in err.value.hint  # without s3:ListBucket, S3 answers 403 for a missing key
@@ -77,12 +77,12 @@ def test_a_wrong_secret_is_refused(s3: tuple[str, dict[str, str]], tmp_path: Pat
     # moto checks the signature itself: a signer bug shows up here as 403 SignatureDoesNotMatch
     env = dict(s3[1], AWS_SECRET_ACCESS_KEY="wrong")
     with pytest.raises(ModelLoadError, match="403"):
-        download("s3://models-bucket/models/m.onnx", SHA, tmp_path, env)
+        download("s3://models-bucket/models/m.onnx", SHA, tmp_path / "m.onnx", env)
 
 
 def test_a_replaced_object_fails_init(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError) as err:
-        download("s3://models-bucket/models/m.onnx", "0" * 64, tmp_path, s3[1])
+        download("s3://models-bucket/models/m.onnx", "0" * 64, tmp_path / "m.onnx", s3[1])
     assert SHA in err.value.message and "0" * 64 in err.value.message
     assert "deploy" in err.value.hint
     assert not list(tmp_path.iterdir())  # nothing half-written is left for the loader
@@ -91,14 +91,14 @@ def test_a_replaced_object_fails_init(s3: tuple[str, dict[str, str]], tmp_path: 
 def test_a_missing_key_names_the_object(s3: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     # the user may list the bucket, so S3 says 404 rather than 403
     with pytest.raises(ModelLoadError) as err:
-        download("s3://models-bucket/models/gone.onnx", SHA, tmp_path, s3[1])
+        download("s3://models-bucket/models/gone.onnx", SHA, tmp_path / "m.onnx", s3[1])
     assert "s3://models-bucket/models/gone.onnx" in err.value.message and "404" in err.value.message
     assert "lambdaserve deploy" in err.value.hint
 
 
 def test_no_credentials_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="AWS_ACCESS_KEY_ID"):
-        download("s3://b/k.onnx", SHA, tmp_path, {"AWS_REGION": "us-east-1"})
+        download("s3://b/k.onnx", SHA, tmp_path / "m.onnx", {"AWS_REGION": "us-east-1"})
 
 
 @pytest.mark.parametrize(("uri", "url"), [

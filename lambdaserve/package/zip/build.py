@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import lambdaserve
-from lambdaserve.config import Config, artifact_env
+from lambdaserve.config import Config, artifact_env, with_local_model
 from lambdaserve.errors import BuildError
 from lambdaserve.package import sources
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
@@ -172,7 +172,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             warnings.append(f"{SOURCELESS}: the dependencies ship with their sources, the smoke run "
                             f"that checks them {why}")
     elif options.trim_unimported or sourceless:  # either option is checked by the smoke
-        env = artifact_env(config, "zip")
+        env = with_local_model(config, artifact_env(config, "zip"))  # the smoke run reads model_files
         # A result verified by the default check is reused while nothing its trace read changed.
         reuse = Reuse(cache_dir / "trim", reuse_key(layer.id, interpreter, env, trim=options.trim_unimported,
                                                     sourceless=sourceless)) \
@@ -323,11 +323,13 @@ def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, runn
 
 def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:
     """The model as a zip part cached by content, so an unchanged model is never recompressed;
-    and that content's hash."""
+    and that content's hash. A model kept in S3 (model.s3_uri) stays out: deploy uploads it."""
     files = sources.model_files(config)
     digest = hashlib.sha256()
     for item in files:
         digest.update(item.name.encode() + b"\0" + bytes.fromhex(file_sha256(item.path)))
+    if config.model.s3_uri:
+        return [], digest.hexdigest()
     part = cache / f"{digest.hexdigest()[:32]}.zip"
     if not part.is_file():
         cache.mkdir(parents=True, exist_ok=True)
