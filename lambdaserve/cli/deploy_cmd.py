@@ -29,6 +29,7 @@ from lambdaserve.cloud.stack import (
     app_status,
     destroy_stack,
     plan_image_push,
+    plan_model_upload,
     plan_zip_upload,
     template_upload,
     version_description,
@@ -144,6 +145,12 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
         artifact, steps = plan_zip_upload(cloud.clients, bucket=bucket, app=config.name, path=path)
         if not steps:
             ui.info(f"code unchanged: s3://{bucket}/{artifact.key} already uploaded")
+        if config.model.s3_uri:  # the zip leaves it out; the function fetches it at init
+            model_steps = plan_model_upload(cloud.clients, uri=config.model.s3_uri, path=config.model.path,
+                                            sha256=config.model.sha256)
+            if not model_steps:
+                ui.info(f"model unchanged: {config.model.s3_uri} already holds it")
+            steps = [*steps, *model_steps]
         return artifact, steps, (), _release(artifact, path, ui), path
     if cloud.local is not None:
         raise CloudError("--target local deploys zip packages only: moto has no image registry",

@@ -65,6 +65,8 @@ def deployed_spec(config: Config, cloud: CloudSession, outputs: dict[str, str],
     run = prepare_artifact(zip_path, folder / "task", cache_dir=state / "cache")
     environment = dict(deployed.get("Environment", {}).get("Variables", {}))
     environment[settings.ENV_MODEL_DIR] = str(run.model_dir)  # /var/task/model, here
+    if environment.get(settings.ENV_MODEL_S3_URI) and cloud.local is not None:
+        environment.update(cloud.local.function_environment())  # fetched from the local cloud's S3
     spec = wiring.function_spec(config, task_root=run.task_root, environment=environment,
                                 python=run.python, extra_pythonpath=run.extra_pythonpath)
     return spec, f"{what} ({key})"

@@ -51,6 +51,13 @@ class LocalCloud:
     def session(self) -> boto3.Session:
         return make_session(region=LOCAL_REGION, environ=LOCAL_ENV)
 
+    def function_environment(self) -> dict[str, str]:
+        """What Lambda gives a function to call AWS (its role's keys), here pointing at this cloud:
+        a model kept in S3 is then fetched from moto's S3, signed as on AWS."""
+        return {"AWS_ACCESS_KEY_ID": LOCAL_ENV["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": LOCAL_ENV["AWS_SECRET_ACCESS_KEY"],
+                "AWS_SESSION_TOKEN": "local-session-token", "AWS_ENDPOINT_URL_S3": self.endpoint_url}
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()

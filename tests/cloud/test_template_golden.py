@@ -45,6 +45,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
                           "api": {"type": "http"},
                           "deploy": {"traffic_shift": "Linear10PercentEvery1Minute", "alarm_errors": 3,
                                      "alarm_5xx": 5}},
+    # model.s3_uri: the role may GetObject that one object; the zip carries no model
+    "s3_model_http": {"model": {"s3_uri": "s3://iris-models-123/models/iris/model.onnx"},
+                      "api": {"type": "http"}},
 }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import Json, get_att, ref, sub
+from lambdaserve.cloud.cfn.model_object import model_read_policies
 from lambdaserve.cloud.store.artifact_ref import (
     PARAM_BUCKET,
     PARAM_IMAGE_URI,
@@ -57,8 +58,9 @@ def log_group(config: Config) -> Json:
         "RetentionInDays": config.deploy.log_retention_days}}
 
 
-def execution_role() -> Json:
-    """Only what the function does at run time: write to its own log group."""
+def execution_role(config: Config) -> Json:
+    """Only what the function does at run time: write to its own log group (and read its model, when
+    the model is kept in S3)."""
     return {"Type": "AWS::IAM::Role", "Properties": {
         "Path": sub(c.role_path("${AWS::StackName}")),
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
@@ -67,7 +69,7 @@ def execution_role() -> Json:
         "Policies": [{"PolicyName": "write-own-logs", "PolicyDocument": {
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": get_att(c.FUNCTION_LOG_GROUP, "Arn")}]}}]}}
+                "Resource": get_att(c.FUNCTION_LOG_GROUP, "Arn")}]}}, *model_read_policies(config)]}}
 
 
 def function(config: Config, artifact: Artifact, release: Release | None = None) -> Json:
@@ -145,7 +147,7 @@ def function_resources(config: Config, artifact: Artifact, release: Release | No
     fn = function(config, artifact, release)
     resources = {
         c.FUNCTION_LOG_GROUP: log_group(config),
-        c.FUNCTION_ROLE: execution_role(),
+        c.FUNCTION_ROLE: execution_role(config),
         c.FUNCTION: fn,
     }
     # Every deploy publishes a version and moves the alias: the fronts never invoke $LATEST.

@@ -185,7 +185,7 @@ def _sam_outputs(config: Config) -> Json:
 def render_sam(config: Config, artifact: Artifact, hook: ZipArtifact | None = None) -> dict[str, Any]:
     resources: dict[str, Json] = {
         c.FUNCTION_LOG_GROUP: log_group(config),
-        c.FUNCTION_ROLE: execution_role(),
+        c.FUNCTION_ROLE: execution_role(config),
         c.API_LOG_GROUP: api_log_group(config),
     }
     if config.api.type == "rest":

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
         without_alias,
     )
     from lambdaserve.cloud.stack.outputs import stack_outputs
-    from lambdaserve.cloud.stack.plan import Plan, Step, plan_deploy, plan_image_push, plan_zip_upload
+    from lambdaserve.cloud.stack.plan import (
+        Plan,
+        Step,
+        plan_deploy,
+        plan_image_push,
+        plan_model_upload,
+        plan_zip_upload,
+    )
     from lambdaserve.cloud.stack.rollback import (
         Restored,
         RolledBack,
@@ -54,6 +61,7 @@ _EXPORTS = {
     "destroy_stack": "lambdaserve.cloud.stack.destroy",
     "plan_deploy": "lambdaserve.cloud.stack.plan",
     "plan_image_push": "lambdaserve.cloud.stack.plan",
+    "plan_model_upload": "lambdaserve.cloud.stack.plan",
     "plan_zip_upload": "lambdaserve.cloud.stack.plan",
     "publish_and_point": "lambdaserve.cloud.stack.moto_alias",
     "point": "lambdaserve.cloud.stack.moto_alias",
@@ -93,6 +101,7 @@ __all__ = [
     "list_versions",
     "plan_deploy",
     "plan_image_push",
+    "plan_model_upload",
     "plan_zip_upload",
     "point",
     "publish",

@@ -27,6 +27,7 @@ from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost, SmokeResult, smoke_
 from lambdaserve.cloud.stack.versions import prune_versions
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.store.buckets import create_bucket, create_repository, put_zip
+from lambdaserve.cloud.store.model_object import put_model
 from lambdaserve.cloud.ui import CloudUI
 from lambdaserve.errors import CloudError
 from lambdaserve.runtime.golden import GoldenSet
@@ -106,6 +107,8 @@ class Executor:
             create_bucket(self.clients, step.name, self.ui.info)
         elif isinstance(step, p.UploadArtifact):
             put_zip(self.clients, step.artifact, Path(step.path), self.ui.info)
+        elif isinstance(step, p.UploadModel):
+            put_model(self.clients, step.bucket, step.key, Path(step.path), step.sha256, self.ui.info)
         elif isinstance(step, p.CreateRepository):
             run.repository_uri = create_repository(self.clients, step.name, self.ui.info)
         elif isinstance(step, p.PushImage):

@@ -25,8 +25,10 @@ from lambdaserve.cloud.store.buckets import (
     local_zip_artifact,
     object_exists,
 )
+from lambdaserve.cloud.store.model_object import model_object_state
 from lambdaserve.errors import CloudError
 from lambdaserve.runtime.golden import GoldenSet
+from lambdaserve.runtime.s3_model import parse_s3_uri
 
 # Statuses a change set cannot update; the first is the classic failed first create.
 RECREATE = frozenset({"ROLLBACK_COMPLETE"})
@@ -144,6 +146,24 @@ class UploadArtifact:
 
 
 @dataclass(frozen=True)
+class UploadModel:
+    bucket: str
+    key: str
+    path: Path
+    sha256: str
+    replaces: bool  # a different model is there now
+
+    def describe(self) -> str:
+        size = self.path.stat().st_size
+        line = (f"upload the model {self.path.name} ({size / 1e6:.1f} MB, sha256 {self.sha256[:12]}…) to "
+                f"s3://{self.bucket}/{self.key} (model.s3_uri)")
+        if self.replaces:
+            line += (": it replaces a different model there, so a rollback to a version built with that "
+                     "one fails at init until you deploy it again")
+        return line
+
+
+@dataclass(frozen=True)
 class CreateRepository:
     name: str
 
@@ -215,7 +235,7 @@ class PruneVersions:
                 "one before it (each deploy publishes one; the code storage quota is 75 GB)")
 
 
-Step = (WaitForStack | DeleteFailedStack | ContinueRollback | CreateBucket | UploadArtifact
+Step = (WaitForStack | DeleteFailedStack | ContinueRollback | CreateBucket | UploadArtifact | UploadModel
         | CreateRepository | PushImage | UploadTemplate | CreateChangeSet | ExecuteChangeSet
         | PruneVersions | SmokeTest)
 RECOVERY = (WaitForStack, DeleteFailedStack, ContinueRollback)
@@ -289,6 +309,13 @@ def plan_zip_upload(clients: AwsClients, *, bucket: str, app: str,
         return artifact, steps  # code unchanged: already uploaded
     steps.append(UploadArtifact(artifact, path, path.stat().st_size))
     return artifact, steps
+
+
+def plan_model_upload(clients: AwsClients, *, uri: str, path: Path, sha256: str) -> list[Step]:
+    """Upload a model kept in S3 unless the object already holds it: one head call."""
+    bucket, key = parse_s3_uri(uri)
+    state = model_object_state(clients, bucket, key, sha256)
+    return [] if state == "same" else [UploadModel(bucket, key, path, sha256, replaces=state == "different")]
 
 
 def plan_image_push(clients: AwsClients, repository: str) -> list[Step]:
