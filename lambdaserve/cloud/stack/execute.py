@@ -21,6 +21,7 @@ from lambdaserve.cloud.stack import changeset as cs
 from lambdaserve.cloud.stack import plan as p
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
+from lambdaserve.cloud.stack.role_race import PROPAGATION_WAIT_S, is_role_race
 from lambdaserve.cloud.stack.rollback import Restored, restore_previous
 from lambdaserve.cloud.stack.rollout import RolloutWatcher, Verdict
 from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost, SmokeResult, smoke_test
@@ -192,12 +193,13 @@ class Executor:
             run.result = DeployResult("up-to-date", stack_outputs(self.clients, request.stack,
                                                                   stage=request.stage))
 
-    def _execute(self, run: _Run) -> None:
+    def _execute(self, run: _Run, *, retry: bool = False) -> None:
         request, change_set = self._request(run), run.change_set
         if change_set is None:
             raise CloudError("no change set to execute", hint="This is a lambdaserve bug.")
-        self.ui.changes(change_set.changes)
-        if not (request.assume_yes or self.ui.confirm("Deploy these changes?")):
+        if not retry:  # a retry runs the changes already shown and confirmed
+            self.ui.changes(change_set.changes)
+        if not (retry or request.assume_yes or self.ui.confirm("Deploy these changes?")):
             cs.delete_change_set(self.clients, change_set.arn)
             if run.change_type == "CREATE":  # leave no empty REVIEW_IN_PROGRESS stack behind
                 self.clients.call("cloudformation", "delete_stack",
@@ -212,6 +214,9 @@ class Executor:
                    if request.traffic_shift and run.change_type == "UPDATE" else None)
         cs.execute_change_set(self.clients, change_set.arn)
         result = self._wait(stack_id, cursor, watcher)
+        if not retry and is_role_race(result):
+            self._retry_after_role_race(run, stack_id, result.status)
+            return
         verdict = self._verdict(watcher, result.status)
         _raise_if_failed(request.stack, run.change_type, result, verdict)
         run.outputs = stack_outputs(self.clients, stack_id, stage=request.stage)
@@ -231,6 +236,24 @@ class Executor:
         elif status == "UPDATE_COMPLETE":
             self.ui.info(verdict.words())
         return verdict
+
+    def _retry_after_role_race(self, run: _Run, stack_id: str, status: str) -> None:
+        """Wait for IAM, then the same change set once more (role_race.py says why)."""
+        request = self._request(run)
+        self.ui.warn(f"API Gateway refused the new logging role before IAM had propagated it; waiting "
+                     f"{PROPAGATION_WAIT_S:.0f} s, then deploying the same changes once more")
+        self.sleep(PROPAGATION_WAIT_S)
+        if status == "ROLLBACK_COMPLETE":  # the first create of this very run: delete it, create again
+            cursor = EventCursor(self.clients, stack_id)
+            self.clients.call("cloudformation", "delete_stack", StackName=stack_id)
+            deleted = self._wait(stack_id, cursor)
+            if deleted.status != "DELETE_COMPLETE":
+                raise CloudError(f"deleting {request.stack} ended in {deleted.status}: {deleted.reasons()}",
+                                 hint="Delete it in the CloudFormation console, then deploy again.")
+        run.recovered = True  # the change set's type is read from the stack as it is now
+        self._create_change_set(p.CreateChangeSet(request.stack, "CREATE"), run)
+        if run.result is None:
+            self._execute(run, retry=True)
 
     def _smoke(self, step: p.SmokeTest, run: _Run) -> None:
         request, done = self._request(run), run.result
@@ -296,11 +319,14 @@ def _raise_if_failed(stack: str, change_type: str, result: Any, verdict: Verdict
                 "Fix the cause and deploy again.")
         if result.status == "UPDATE_ROLLBACK_FAILED":
             hint = "The rollback failed too; run `lambdaserve deploy` again to continue it."
-        raise CloudError(f"the update of {stack} failed ({result.status}): {why}", hint=hint)
-    hint = ("Fix the cause and run `lambdaserve deploy` again; it deletes the failed "
-            "stack first (ROLLBACK_COMPLETE stacks cannot be updated).")
-    if "does not have required permissions" in why:
+    else:
+        hint = ("Fix the cause and run `lambdaserve deploy` again; it deletes the failed "
+                "stack first (ROLLBACK_COMPLETE stacks cannot be updated).")
+    if is_role_race(result):
         # API Gateway read the new logging role before IAM had propagated it (aws-cdk #2194).
-        hint = ("IAM had not yet propagated the new API Gateway logging role; nothing needs fixing: "
-                "run `lambdaserve deploy` again.")
+        hint = (f"IAM had not yet propagated the new API Gateway logging role, even after deploy waited "
+                f"{PROPAGATION_WAIT_S:.0f} s and tried once more; nothing needs fixing: run `lambdaserve "
+                "deploy` again in a minute.")
+    if change_type == "UPDATE":
+        raise CloudError(f"the update of {stack} failed ({result.status}): {why}", hint=hint)
     raise CloudError(f"creating {stack} failed ({result.status}): {why}", hint=hint)
