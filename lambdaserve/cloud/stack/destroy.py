@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lambdaserve.cloud.aws import AwsClients, Sleep
 from lambdaserve.cloud.stack.events import EventCursor, describe_stack, wait_for_stack
+from lambdaserve.cloud.stack.logging_role import retained_role, settle_retained_role
 from lambdaserve.cloud.store.buckets import delete_app_artifacts
 from lambdaserve.cloud.ui import CloudUI
 from lambdaserve.errors import CloudError
@@ -31,6 +32,7 @@ def destroy_stack(clients: AwsClients, ui: CloudUI, *, stack: str, app: str, ass
         ui.info(f"stack {stack} does not exist; nothing to delete")
     else:
         stack_id = str(found["StackId"])  # by id: a deleted stack still answers with its status
+        role = retained_role(clients, stack_id)
         cursor = EventCursor(clients, stack_id)
         clients.call("cloudformation", "delete_stack", StackName=stack_id)
         result = wait_for_stack(clients, stack_id, ui, cursor=cursor, sleep=sleep, poll=poll)
@@ -41,6 +43,8 @@ def destroy_stack(clients: AwsClients, ui: CloudUI, *, stack: str, app: str, ass
                                   "`lambdaserve destroy` again.")
         deleted = True
         ui.info(f"deleted stack {stack}")
+        if role is not None:
+            settle_retained_role(clients, ui, role)
     removed = 0
     if artifact_bucket or repository:
         removed = delete_app_artifacts(clients, artifact_bucket, app, repository, info=ui.info)
