@@ -4,6 +4,7 @@ signature and IAM checks on: the role's one-object grant, a missing key, a repla
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -115,3 +116,27 @@ def test_regional_endpoint(uri: str, url: str) -> None:
 def test_bad_uris(uri: str) -> None:
     with pytest.raises(ValueError):
         parse_s3_uri(uri)
+
+
+class _Answer(io.BytesIO):
+    """What urlopen returns, as far as download reads it: headers and a body."""
+
+    def __init__(self, body: bytes, length: int) -> None:
+        super().__init__(body)
+        self.headers = {"Content-Length": str(length)}
+
+
+def test_a_model_larger_than_the_free_space_fails_before_writing(tmp_path: Path) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"}
+    seen: list[urllib.request.Request] = []
+
+    def opener(request: urllib.request.Request) -> _Answer:
+        seen.append(request)
+        return _Answer(b"", 1 << 60)  # an exabyte: no /tmp holds it
+
+    with pytest.raises(ModelLoadError, match="MB free") as err:
+        download("s3://b/big.onnx", SHA, tmp_path / "big.onnx", env, opener=opener)
+    assert "ephemeral_storage" in err.value.hint
+    assert not list(tmp_path.iterdir())
+    assert seen[0].full_url == "https://b.s3.us-east-1.amazonaws.com/big.onnx"
+    assert seen[0].get_header("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=a/")
