@@ -144,3 +144,19 @@ def s3_model(toml: Path, uri: str, model: Path, package: str, ephemeral_mb: int)
             f"{toml.name}: the model ({size / 2**20:.0f} MB) does not fit in /tmp "
             f"(function.ephemeral_storage = {ephemeral_mb} MB), where the function downloads it",
             hint=f"Set function.ephemeral_storage to at least {-(-size // 2**20) + 64} (MB, up to 10240).")
+
+
+_KMS_KEY_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
+
+
+def s3_kms_key(toml: Path, key: str, uri: str) -> None:
+    """model.s3_kms_key: a KMS key ARN (IAM grants Decrypt on keys, not aliases), with model.s3_uri."""
+    if not key:
+        return
+    if not uri:
+        raise ConfigError(f"{toml.name}: model.s3_kms_key is set without model.s3_uri",
+                          hint="Set model.s3_uri too, or remove model.s3_kms_key.")
+    if not _KMS_KEY_RE.match(key):
+        raise ConfigError(f"{toml.name}: model.s3_kms_key = {key!r} is not a KMS key ARN",
+                          hint="Use the key's ARN, arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (an alias "
+                               "cannot be granted kms:Decrypt).")

@@ -259,6 +259,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     check_stack_name(v["deploy.stack_name"], file=path.name)
     if v["model.s3_uri"]:
         checks.s3_model(path, v["model.s3_uri"], model_path, fn.package, fn.ephemeral_storage)
+    checks.s3_kms_key(path, v["model.s3_kms_key"], v["model.s3_uri"])
     config = Config(
         name=name,
         model=_section(ModelConfig, v, path=model_path, framework=framework, predictor=predictor),

@@ -69,6 +69,9 @@ class ModelConfig:
         "", "Keep a model file too big for a zip in S3, e.g. 's3://my-bucket/models/model.onnx': the zip "
             "leaves it out, deploy uploads model.path there, and the function downloads it into /tmp at "
             "init (checked against the build's SHA-256; its role may read that one object). Zip only.")
+    s3_kms_key: str = setting(
+        "", "With model.s3_uri in a bucket encrypted by a customer KMS key: that key's ARN, which the "
+            "function may then use to decrypt (and deploy to encrypt) the model.")
 
     @property
     def model_dir(self) -> Path:

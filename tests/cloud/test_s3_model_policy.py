@@ -69,3 +69,23 @@ def test_a_missing_bucket_is_named_with_the_fix(tmp_path: Path) -> None:
         with pytest.raises(CloudError, match="bucket user-models of model.s3_uri does not exist") as err:
             put_model(clients, step.bucket, step.key, step.path, config.model.sha256)
     assert "aws s3 mb s3://user-models" in err.value.hint
+
+
+def test_a_kms_key_is_usable_through_s3_only(tmp_path: Path) -> None:
+    from lambdaserve.cloud.cfn.model_object import model_read_policies
+
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    config = make_config(tmp_path, {"model": {"s3_uri": URI, "s3_kms_key": key}})
+    policy = deployer_policy(config, account="123456789012", region="eu-west-1",
+                             artifact_bucket="lambdaserve-artifacts-123456789012-eu-west-1",
+                             ecr_repository="lambdaserve/iris")
+    (kms,) = [s for s in policy["Statement"] if s["Sid"] == "ModelObjectKmsKeyThroughS3"]
+    assert kms["Resource"] == key and kms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    (role,) = model_read_policies(config)
+    decrypt = role["PolicyDocument"]["Statement"][1]
+    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == key
+    # without the key, the role gets S3 alone
+    (tmp_path / "p").mkdir()
+    (plain,) = model_read_policies(make_config(tmp_path / "p", {"model": {"s3_uri": URI}}))
+    assert [s["Action"] for s in plain["PolicyDocument"]["Statement"]] == ["s3:GetObject"]

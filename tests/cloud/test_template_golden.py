@@ -46,7 +46,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
                           "deploy": {"traffic_shift": "Linear10PercentEvery1Minute", "alarm_errors": 3,
                                      "alarm_5xx": 5}},
     # model.s3_uri: the role may GetObject that one object; the zip carries no model
-    "s3_model_http": {"model": {"s3_uri": "s3://iris-models-123/models/iris/model.onnx"},
+    "s3_model_http": {"model": {"s3_uri": "s3://iris-models-123/models/iris/model.onnx",
+                                "s3_kms_key": "arn:aws:kms:us-east-1:123456789012:key/"
+                                              "1234abcd-12ab-34cd-56ef-1234567890ab"},
                       "api": {"type": "http"}},
 }
 

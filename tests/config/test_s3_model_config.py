@@ -75,3 +75,22 @@ def test_a_model_bigger_than_tmp_is_refused(tmp_path: Path) -> None:
     assert "ephemeral_storage to at least 664" in err.value.hint
     path.write_text(path.read_text() + "[function]\nephemeral_storage = 664\n", encoding="utf-8")
     assert load_config(path).model.s3_uri == "s3://b/m.onnx"  # loading does not read the 600 MB
+
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_kms_key_arn_loads_with_the_uri(tmp_path: Path) -> None:
+    config = _load(tmp_path, f'path = "model.onnx"\ns3_uri = "s3://bkt/m.onnx"\ns3_kms_key = "{KEY}"')
+    assert config.model.s3_kms_key == KEY
+
+
+@pytest.mark.parametrize(("model", "problem"), [
+    (f's3_kms_key = "{KEY}"', "without model.s3_uri"),
+    ('s3_uri = "s3://bkt/m.onnx"\ns3_kms_key = "alias/my-key"', "not a KMS key ARN"),
+    ('s3_uri = "s3://bkt/m.onnx"\ns3_kms_key = "arn:aws:kms:eu-west-1:123456789012:alias/x"',
+     "not a KMS key ARN"),
+])
+def test_a_kms_key_needs_the_uri_and_a_key_arn(tmp_path: Path, model: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        _load(tmp_path, f'path = "model.onnx"\n{model}')

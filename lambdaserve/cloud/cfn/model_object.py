@@ -20,6 +20,11 @@ def model_read_policies(config: Config) -> list[Json]:
     location = config.model.s3_location
     if location is None:
         return []
-    return [{"PolicyName": "read-own-model", "PolicyDocument": {
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "s3:GetObject", "Resource": model_object_arn(*location)}]}}]
+    statements: list[Json] = [{"Effect": "Allow", "Action": "s3:GetObject",
+                               "Resource": model_object_arn(*location)}]
+    if config.model.s3_kms_key:  # SSE-KMS with a customer key: GetObject needs Decrypt, through S3 only
+        via = {"kms:ViaService": sub("s3.${AWS::Region}.amazonaws.com")}
+        statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": config.model.s3_kms_key,
+                           "Condition": {"StringEquals": via}})
+    return [{"PolicyName": "read-own-model", "PolicyDocument": {"Version": "2012-10-17",
+                                                                "Statement": statements}}]

@@ -182,7 +182,7 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
         bucket = f"arn:{p}:s3:::{artifact_bucket}"
         statements.append(_statement("ArtifactBucket", BUCKET_ACTIONS, [bucket]))
         statements.append(_statement("OwnArtifactObjects", OBJECT_ACTIONS, [f"{bucket}/{config.name}/*"]))
-    statements += _model_object_statements(config, p)
+    statements += _model_object_statements(config, p, region)
     return {"Version": "2012-10-17", "Statement": [s for s in statements if s["Action"]]}
 
 
@@ -191,12 +191,17 @@ def deployer_policy(config: Config, *, account: str, region: str, artifact_bucke
 MODEL_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload")
 
 
-def _model_object_statements(config: Config, p: str) -> list[dict[str, Any]]:
+def _model_object_statements(config: Config, p: str, region: str) -> list[dict[str, Any]]:
     """model.s3_uri: that one object, never its bucket (which the user owns, not the stack)."""
     location = config.model.s3_location
     if location is None:
         return []
-    return [_statement("OwnModelObject", MODEL_OBJECT_ACTIONS, [f"arn:{p}:s3:::{location[0]}/{location[1]}"])]
+    out = [_statement("OwnModelObject", MODEL_OBJECT_ACTIONS, [f"arn:{p}:s3:::{location[0]}/{location[1]}"])]
+    if config.model.s3_kms_key:  # uploading under SSE-KMS makes a data key; a multipart upload decrypts it
+        out.append(_statement("ModelObjectKmsKeyThroughS3", {"kms:GenerateDataKey", "kms:Decrypt"},
+                              [config.model.s3_kms_key],
+                              {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}))
+    return out
 
 
 __all__ = ["WILDCARD_ACTIONS", "allows", "covers", "deployer_policy", "iam_action", "partition",
