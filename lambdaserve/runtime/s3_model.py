@@ -77,7 +77,8 @@ def _refusal(exc: urllib.error.HTTPError, where: str) -> ModelLoadError:
             hint="Either the object does not exist (the execution role may not list the bucket, so S3 "
                  "says 403 rather than 404: run `lambdaserve deploy`, which uploads it), or the role may "
                  "not read it: it may read exactly model.s3_uri, so deploy again after changing it; a "
-                 "bucket policy that denies it, or a customer KMS key without kms:Decrypt, also gives 403.")
+                 "bucket policy that denies it, or a customer KMS key not named in model.s3_kms_key, also "
+                 "gives 403.")
     return ModelLoadError(f"S3 answered {exc.code} {code} for the model {where}",
                           hint="Check model.s3_uri and the bucket's region (AWS_REGION of the function).")
 
