@@ -316,6 +316,41 @@ def xgboost_model(folder: Path, objective: str = "multi:softprob", fmt: str = "j
     return Made(path, "xgboost", rows, expected, extra={"feature_names": tuple(names)})
 
 
+XGB_CITIES = ("Paris", "Nice", "Lyon")  # not sorted: the training order is the model's codes
+
+
+def xgboost_table(folder: Path, fmt: str = "json", classifier: bool = True) -> Made:
+    """XGBClassifier / XGBRegressor (enable_categorical, 3 trees) on the mixed table, "city" a pandas
+    category column whose categories are in an unsorted training order: the booster saved as model.json
+    or model.ubj, or the estimator joblib'd (fmt="joblib")."""
+    import pandas as pd
+    import xgboost as xgb
+
+    frame = pd.DataFrame({"age": TABLE["age"] * 3, "income": TABLE["income"] * 3,
+                          "city": pd.Categorical(TABLE["city"] * 3, categories=list(XGB_CITIES))})
+    labels = [int((a > 40) != (c == "Nice")) for a, c in zip(frame["age"], frame["city"], strict=True)]
+    kind = xgb.XGBClassifier if classifier else xgb.XGBRegressor
+    model = kind(n_estimators=3, max_depth=3, learning_rate=1.0, min_child_weight=0, enable_categorical=True,
+                 tree_method="hist", n_jobs=1, max_cat_to_onehot=1).fit(frame, labels)
+    path = folder / f"model.{fmt}"
+    if fmt == "joblib":
+        _save_sklearn(model, path, "joblib")
+    else:
+        model.get_booster().save_model(str(path))
+    records = [{"age": 30, "income": 40000.0, "city": "Nice"},
+               {"age": 58, "income": None, "city": "Lyon"},
+               {"age": 45, "income": 50000.0, "city": None},
+               {"age": 33, "income": 99000.5, "city": "Paris"}]
+    asked = pd.DataFrame(records).astype({"income": "float64"})
+    asked["city"] = pd.Categorical(asked["city"], categories=list(XGB_CITIES))
+    if classifier:
+        proba = model.predict_proba(asked)
+        expected = {"label": model.predict(asked), "probabilities": proba}
+    else:
+        expected = {"prediction": model.predict(asked)}
+    return Made(path, "xgboost", records, expected)
+
+
 _PREDICTOR_SOURCE = '''
     """A linear scorer over iris rows: lambdaserve's custom predictor contract."""
     import json

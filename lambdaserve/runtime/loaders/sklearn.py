@@ -282,6 +282,11 @@ def load(settings: RuntimeSettings) -> SklearnModel:
         from lambdaserve.runtime.loaders import catboost
 
         return catboost.from_estimator(est, settings)  # type: ignore[return-value]
+    if package == "xgboost":  # XGBClassifier / XGBRegressor trained on category columns
+        from lambdaserve.runtime.loaders import xgboost
+
+        if xgboost.has_categories(est):
+            return xgboost.from_estimator(est, settings)  # type: ignore[return-value]
     if not callable(getattr(est, "predict", None)):
         raise ModelLoadError(f"{path.name} holds a {type(est).__name__}, which has no predict method",
                              hint="Save the fitted estimator or Pipeline itself, not a dict or tuple "

@@ -1,9 +1,12 @@
-"""XGBoost Boosters saved as JSON or UBJ (``booster.save_model("model.json")``).
+"""XGBoost Boosters saved as JSON or UBJ (``booster.save_model("model.json")``), and the
+XGBClassifier / XGBRegressor pickles with category columns the scikit-learn loader hands over.
 
 The signature comes from the booster: its feature count and names, and its objective.
 binary:logistic and multi:softprob are classifiers ("label", and "probabilities" when
 asked); binary:hinge, binary:logitraw and multi:softmax give labels only; everything
-else is a regressor ("prediction").
+else is a regressor ("prediction"). A model trained on a DataFrame with category columns
+(``enable_categorical=True``) takes named columns, and gets them back as a DataFrame whose
+category columns have the training categories in training order (xgboost_columns.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from typing import Any
 
 from lambdaserve.errors import RequestError
+from lambdaserve.runtime.loaders import frame
 from lambdaserve.runtime.loaders.base import (
     as_array,
     load_failed,
@@ -20,6 +24,11 @@ from lambdaserve.runtime.loaders.base import (
     model_file,
     numpy_version,
     single_input,
+)
+from lambdaserve.runtime.loaders.xgboost_columns import (
+    keep_model_categories,
+    model_columns,
+    require_categories,
 )
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature, TensorSpec
@@ -32,26 +41,46 @@ _LABELS_ONLY = ("binary:hinge", "binary:logitraw", "multi:softmax")
 
 def _signature(booster: Any, objective: str, num_class: int) -> Signature:
     names = booster.feature_names
-    spec = TensorSpec("input", "float32", (None, int(booster.num_features())))
+    rest: dict[str, Any] = {"feature_names": tuple(names) if names else None}
     if objective not in _WITH_PROBA + _LABELS_ONLY:
-        return Signature(inputs=(spec,), outputs=(TensorSpec("prediction", "float32", (None,)),),
-                         feature_names=tuple(names) if names else None)
-    classes = tuple(range(max(num_class, 2)))
-    outputs = [TensorSpec("label", "int64", (None,))]
-    if objective in _WITH_PROBA:
-        outputs.append(TensorSpec("probabilities", "float32", (None, len(classes))))
-    return Signature(inputs=(spec,), outputs=tuple(outputs), classes=classes,
-                     feature_names=tuple(names) if names else None, has_proba=objective in _WITH_PROBA)
+        rest["outputs"] = (TensorSpec("prediction", "float32", (None,)),)
+    else:
+        classes = tuple(range(max(num_class, 2)))
+        outputs = [TensorSpec("label", "int64", (None,))]
+        if objective in _WITH_PROBA:
+            outputs.append(TensorSpec("probabilities", "float32", (None, len(classes))))
+        rest.update(outputs=tuple(outputs), classes=classes, has_proba=objective in _WITH_PROBA)
+    columns = model_columns(booster)
+    if columns is not None:
+        return Signature.table(columns, **rest)
+    return Signature(inputs=(TensorSpec("input", "float32", (None, int(booster.num_features()))),), **rest)
+
+
+def _objective(booster: Any) -> tuple[str, int]:
+    learner = json.loads(booster.save_config())["learner"]
+    return str(learner["objective"]["name"]), int(learner["learner_model_param"].get("num_class", "0"))
 
 
 class XGBoostModel:
     framework = "xgboost"
 
-    def __init__(self, booster: Any, signature: Signature, objective: str) -> None:
+    def __init__(self, booster: Any, signature: Signature, objective: str, estimator: Any = None) -> None:
         self.booster = booster
+        self.estimator = estimator  # an XGBClassifier / XGBRegressor, when pickled through its sklearn API
         self.signature = signature
         self.objective = objective
-        self._input = single_input(signature, "xgboost")
+        self._columns = signature.columns
+        if self._columns:
+            require_categories(self._columns, list(booster.feature_types or ()))
+            frame.require_pandas("XGBoost")
+        self._input = "" if self._columns else single_input(signature, "xgboost")
+        self._names = list(booster.feature_names or ())
+
+    def _features(self, inputs: dict[str, list[Any]]) -> Any:
+        if not self._columns:
+            return as_array(inputs[self._input], self.signature.inputs[0].dtype)
+        # the model's own column names, category columns with the training categories in training order
+        return frame.dataframe(inputs, self._columns, names=self._names, categorical=True)
 
     def _labels_and_proba(self, raw: Any) -> tuple[Any, Any]:
         import numpy as np
@@ -68,7 +97,9 @@ class XGBoostModel:
         if probabilities and not self.signature.has_proba:
             raise RequestError("this model does not give probabilities",
                                hint=f"Ask without probabilities; objective {self.objective} gives labels.")
-        features = as_array(inputs[self._input], self.signature.inputs[0].dtype)
+        features = self._features(inputs)
+        if self.estimator is not None:
+            return self._estimator_predict(features, probabilities)
         # inplace_predict skips building a DMatrix; the answer is the same.
         raw = self.booster.inplace_predict(features, validate_features=False)
         if self.signature.classes is None:
@@ -76,10 +107,44 @@ class XGBoostModel:
         labels, proba = self._labels_and_proba(raw)
         return {"label": labels, "probabilities": proba} if probabilities else {"label": labels}
 
+    def _estimator_predict(self, features: Any, probabilities: bool) -> dict[str, Any]:
+        if self.signature.classes is None:
+            return {"prediction": self.estimator.predict(features)}
+        answer = {"label": self.estimator.predict(features)}
+        if probabilities:
+            answer["probabilities"] = self.estimator.predict_proba(features)
+        return answer
+
     def versions(self) -> dict[str, str]:
         import xgboost
 
-        return {"xgboost": xgboost.__version__, **numpy_version()}
+        found = {"xgboost": xgboost.__version__, **numpy_version()}
+        if self._columns:  # the function rebuilds the training DataFrame
+            import pandas
+
+            found["pandas"] = pandas.__version__
+        if self.estimator is not None:  # unpickling the XGB* wrapper imports scikit-learn
+            import sklearn
+
+            found["scikit-learn"] = sklearn.__version__
+        return found
+
+
+def has_categories(est: Any) -> bool:
+    """An XGBClassifier / XGBRegressor trained on category columns, which this loader serves as a table."""
+    try:
+        return "c" in (est.get_booster().feature_types or ())
+    except Exception:  # not fitted, or not a booster-backed estimator: the scikit-learn loader says so
+        return False
+
+
+def from_estimator(est: Any, settings: RuntimeSettings) -> XGBoostModel:
+    """An XGBClassifier / XGBRegressor with category columns, unpickled by the scikit-learn loader."""
+    booster = est.get_booster()
+    objective, num_class = _objective(booster)
+    own = _signature(booster, objective, num_class)
+    merged = keep_model_categories(merge_signature(own, settings.signature), own)
+    return XGBoostModel(booster, merged, objective, est)
 
 
 def load(settings: RuntimeSettings) -> XGBoostModel:
@@ -96,8 +161,7 @@ def load(settings: RuntimeSettings) -> XGBoostModel:
                                                 "or .ubj; a pickled XGBClassifier needs the sklearn "
                                                 "framework instead.") from exc
     booster.set_param({"nthread": available_cpus()})
-    learner = json.loads(booster.save_config())["learner"]
-    objective = str(learner["objective"]["name"])
-    num_class = int(learner["learner_model_param"].get("num_class", "0"))
+    objective, num_class = _objective(booster)
     own = _signature(booster, objective, num_class)
-    return XGBoostModel(booster, merge_signature(own, settings.signature), objective)
+    merged = keep_model_categories(merge_signature(own, settings.signature), own)
+    return XGBoostModel(booster, merged, objective)

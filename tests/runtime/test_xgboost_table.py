@@ -1,0 +1,121 @@
+"""XGBoost trained on a DataFrame with a category column (enable_categorical): served as a table from
+model.json, model.ubj and a joblib'd XGBClassifier / XGBRegressor, answering as XGBoost did in training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.formats import read_request
+from lambdaserve.runtime.loaders import load_model
+from lambdaserve.runtime.loaders.frame import dataframe
+from lambdaserve.runtime.signature import ColumnSpec
+from tests import models
+
+pytest.importorskip("xgboost")
+pytest.importorskip("pandas")
+
+CITY = ColumnSpec("city", "string", nullable=True, categories=models.XGB_CITIES, example="Paris")
+
+
+@pytest.mark.parametrize("fmt", ["json", "ubj", "joblib"])
+def test_xgboost_serves_records_with_its_category_column_as_in_training(tmp_path: Path, fmt: str) -> None:
+    made = models.xgboost_table(tmp_path, fmt)
+    model = load_model(models.runtime_settings(made.path))
+    assert model.framework == "xgboost"
+    # the categories XGBoost kept in the model, in training order (not sorted)
+    assert model.signature.columns == (ColumnSpec("age", "int64", nullable=True),
+                                       ColumnSpec("income", "float32", nullable=True), CITY)
+    request = read_request({"data": made.rows}, model.signature, default_probabilities=True)
+    answer = model.predict(request.inputs, probabilities=True)
+    assert np.allclose(answer["probabilities"], made.expected["probabilities"])
+    assert np.asarray(answer["label"]).tolist() == made.expected["label"].tolist()
+    versions = model.versions()
+    assert {"xgboost", "pandas", "numpy"} <= set(versions)
+    assert ("scikit-learn" in versions) is (fmt == "joblib")
+
+
+def test_column_ordered_rows_and_oip_tensors_answer_as_records(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "ubj", classifier=False)
+    model = load_model(models.runtime_settings(made.path))
+    rows = [[r["age"], r["income"], r["city"]] for r in made.rows]
+    oip = {"inputs": [
+        {"name": "city", "shape": [4], "datatype": "BYTES", "data": [r["city"] for r in made.rows]},
+        {"name": "age", "shape": [4], "datatype": "INT64", "data": [r["age"] for r in made.rows]},
+        {"name": "income", "shape": [4, 1], "datatype": "FP64", "data": [r["income"] for r in made.rows]},
+    ]}
+    for body in ({"data": rows}, oip):
+        request = read_request(body, model.signature)
+        assert np.allclose(model.predict(request.inputs)["prediction"], made.expected["prediction"])
+
+
+def test_an_unknown_category_is_refused_naming_the_column_and_the_allowed_values(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "json")
+    model = load_model(models.runtime_settings(made.path))
+    with pytest.raises(RequestError) as refused:
+        read_request({"data": [{"age": 30, "income": 1.0, "city": "Marseille"}]}, model.signature)
+    assert "column 'city': 'Marseille' is not a category the model knows" in refused.value.message
+    assert "one of 'Paris', 'Nice', 'Lyon'" in refused.value.hint
+
+
+def test_the_frame_codes_categories_in_training_order_whatever_the_request_holds(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "json")
+    model = load_model(models.runtime_settings(made.path))
+    # "Nice" alone: pandas would code it 0 (Paris's code in training) without the training categories
+    request = read_request({"data": [made.rows[0]]}, model.signature, default_probabilities=True)
+    built = dataframe(request.inputs, model.signature.columns, categorical=True)
+    assert list(built["city"].cat.categories) == list(models.XGB_CITIES)
+    assert built["city"].cat.codes.tolist() == [1]
+    answer = model.predict(request.inputs, probabilities=True)
+    assert np.allclose(answer["probabilities"], made.expected["probabilities"][0:1])
+    paris = read_request({"data": [{**made.rows[0], "city": "Paris"}]}, model.signature,
+                         default_probabilities=True)
+    assert not np.allclose(model.predict(paris.inputs, probabilities=True)["probabilities"],
+                           answer["probabilities"])  # the city changes the answer: the test can tell
+
+
+def _without_stored_categories(path: Path) -> Path:
+    """The model as an XGBoost before 3.1 saved it: no category values kept, only their codes."""
+    import json
+
+    raw = json.loads(path.read_text())
+    del raw["learner"]["gradient_booster"]["model"]["cats"]
+    old = path.with_name("old.json")
+    old.write_text(json.dumps(raw))
+    path.unlink()
+    return old
+
+
+def test_a_column_declared_without_categories_keeps_the_models(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "json")
+    declared = {"columns": [{"name": "age", "dtype": "int64"}, {"name": "income", "nullable": True},
+                            {"name": "city", "dtype": "string", "nullable": True}]}
+    model = load_model(models.runtime_settings(made.path, signature=declared))
+    assert model.signature.columns[2].categories == models.XGB_CITIES
+    request = read_request({"data": made.rows}, model.signature, default_probabilities=True)
+    assert np.allclose(model.predict(request.inputs, probabilities=True)["probabilities"],
+                       made.expected["probabilities"])
+
+
+def test_a_model_without_stored_categories_needs_them_declared_in_training_order(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "json")
+    old = _without_stored_categories(made.path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(models.runtime_settings(old))
+    assert "category column 'city' has no known categories" in refused.value.message
+    assert "categories = [...]" in refused.value.hint
+
+    def served(categories: list[str]) -> np.ndarray:
+        declared = {"columns": [{"name": "age", "dtype": "int64"}, {"name": "income", "nullable": True},
+                                {"name": "city", "dtype": "string", "nullable": True,
+                                 "categories": categories}]}
+        model = load_model(models.runtime_settings(old, signature=declared))
+        request = read_request({"data": made.rows}, model.signature, default_probabilities=True)
+        return np.asarray(model.predict(request.inputs, probabilities=True)["probabilities"])
+
+    # such a model reads only codes: the training order gives the training answers, another order does not
+    assert np.allclose(served(list(models.XGB_CITIES)), made.expected["probabilities"])
+    assert not np.allclose(served(["Nice", "Paris", "Lyon"]), made.expected["probabilities"])
