@@ -3,17 +3,21 @@ model.json, model.ubj and a joblib'd XGBClassifier / XGBRegressor, answering as 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lambdaserve.errors import ModelLoadError, RequestError
+from lambdaserve.runtime.app import Runtime
 from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.frame import dataframe
 from lambdaserve.runtime.signature import ColumnSpec
+from lambdaserve.runtime.telemetry import Telemetry
 from tests import models
+from tests.runtime.support import Context, answer, http_event, settings
 
 pytest.importorskip("xgboost")
 pytest.importorskip("pandas")
@@ -119,3 +123,26 @@ def test_a_model_without_stored_categories_needs_them_declared_in_training_order
     # such a model reads only codes: the training order gives the training answers, another order does not
     assert np.allclose(served(list(models.XGB_CITIES)), made.expected["probabilities"])
     assert not np.allclose(served(["Nice", "Paris", "Lyon"]), made.expected["probabilities"])
+
+
+def test_metadata_openapi_examples_and_warm_up_show_and_use_the_columns(tmp_path: Path) -> None:
+    made = models.xgboost_table(tmp_path, "ubj")
+    stream = io.StringIO()
+    rt = Runtime(load_model(models.runtime_settings(made.path)), settings(LAMBDASERVE_WARMUP="1"),
+                 telemetry=Telemetry("t", stream=stream, clock=lambda: 1.0))
+    assert rt.warm_up() is not None  # the example row reaches the model without an error
+    status, meta = answer(rt.handle(http_event(path="/metadata", method="GET"), Context()))
+    assert status == 200
+    assert meta["signature"]["columns"][2] == {
+        "name": "city", "dtype": "string", "nullable": True, "categories": ["Paris", "Nice", "Lyon"],
+        "example": "Paris"}
+    assert meta["versions"]["pandas"]  # the function rebuilds a DataFrame: pandas is pinned
+    doc = rt.openapi()
+    assert doc["components"]["schemas"]["Row"]["oneOf"][0]["properties"]["city"]["enum"][:3] == [
+        "Paris", "Nice", "Lyon"]
+    examples = doc["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    for example in examples.values():  # the try-it page sends these as they are
+        status, body = answer(rt.handle(http_event(example["value"]), Context()))
+        assert status == 200, (example, body)
+    status, body = answer(rt.handle(http_event({"data": made.rows}), Context()))
+    assert status == 200 and body["predictions"] == made.expected["label"].tolist()
