@@ -9,8 +9,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from lambdaserve.package.deps.interpreters import Interpreter
 from tests import models
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
@@ -38,3 +40,21 @@ def test_init_an_xgboost_ubj_with_a_category_column_then_invoke_with_records(tmp
     done = _run(["invoke", "--data", json.dumps([{**made.rows[0], "city": "Rome"}])], tmp_path)
     assert done.returncode == 4
     assert "column 'city': 'Rome' is not a category the model knows" in done.stderr
+
+
+@pytest.mark.slow
+def test_build_proves_the_zip_answers_records_as_xgboost_did_in_training(tmp_path: Path,
+                                                                         py312: Interpreter) -> None:
+    pytest.importorskip("xgboost")
+    pytest.importorskip("pandas")
+    made = models.xgboost_table(tmp_path, "ubj")
+    (tmp_path / "golden.json").write_text(json.dumps([{"data": made.rows}]))
+    assert _run(["init", "--model", str(made.path)], tmp_path).returncode == 0
+    done = _run(["build"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / ".lambdaserve" / "build" / "build.json").read_text())
+    assert record["proof"]["ran"] is True
+    answers = {r["name"]: r["answer"]["predictions"] for r in record["golden"]["requests"]}
+    assert answers["golden.json #1"] == made.expected["label"].tolist()
+    proba = [p["probabilities"] for p in answers["golden.json #1, probabilities"]]
+    assert np.allclose(proba, made.expected["probabilities"], atol=1e-6)

@@ -42,8 +42,9 @@ def test_xgboost_serves_records_with_its_category_column_as_in_training(tmp_path
     assert ("scikit-learn" in versions) is (fmt == "joblib")
 
 
-def test_column_ordered_rows_and_oip_tensors_answer_as_records(tmp_path: Path) -> None:
-    made = models.xgboost_table(tmp_path, "ubj", classifier=False)
+@pytest.mark.parametrize("fmt", ["ubj", "joblib"])
+def test_regressor_column_ordered_rows_and_oip_tensors_answer_as_records(tmp_path: Path, fmt: str) -> None:
+    made = models.xgboost_table(tmp_path, fmt, classifier=False)
     model = load_model(models.runtime_settings(made.path))
     rows = [[r["age"], r["income"], r["city"]] for r in made.rows]
     oip = {"inputs": [
