@@ -78,6 +78,12 @@ def xgboost_to_onnx(native: Any, signature: Signature, *, float64: bool = False)
         raise ConvertError(f"XGBoost objective {native.objective!r} is not converted (converted: "
                            f"{', '.join(XGBOOST_OBJECTIVES)})",
                            hint="Keep the native model (it still builds).")
+    categorical = [c.name for c in signature.columns if c.categories is not None or c.dtype == "string"]
+    if categorical:
+        raise ConvertError(f"XGBoost models with category columns ({', '.join(categorical)}) are not "
+                           "converted: its ONNX trees take numbers, not XGBoost's category splits",
+                           hint="Keep the native model (it builds a zip with pandas), or encode the "
+                                "categories before XGBoost and convert that pipeline.")
     width = signature.n_features
     if width is None:
         raise ConvertError("the model's signature does not say how many features a row has",

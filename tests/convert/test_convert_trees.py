@@ -123,3 +123,14 @@ def test_an_xgboost_booster_converts_and_serves_xgboosts_answers(tmp_path: Path,
     else:
         assert slim["prediction"].shape == native["prediction"].shape == (len(made.rows),)
         np.testing.assert_allclose(slim["prediction"], native["prediction"], atol=1e-4, rtol=1e-4)
+
+
+def test_an_xgboost_model_with_category_columns_is_refused_not_mis_encoded(tmp_path: Path) -> None:
+    pytest.importorskip("xgboost")
+    from lambdaserve.convert.trees_onnx import xgboost_to_onnx
+
+    made = models.xgboost_table(tmp_path, "ubj")
+    native = load_model(models.runtime_settings(made.path))
+    with pytest.raises(ConvertError, match=r"XGBoost models with category columns \(city\)") as refused:
+        xgboost_to_onnx(native, native.signature)
+    assert "Keep the native model" in refused.value.hint
