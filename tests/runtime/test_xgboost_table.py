@@ -147,3 +147,23 @@ def test_metadata_openapi_examples_and_warm_up_show_and_use_the_columns(tmp_path
         assert status == 200, (example, body)
     status, body = answer(rt.handle(http_event({"data": made.rows}), Context()))
     assert status == 200 and body["predictions"] == made.expected["label"].tolist()
+
+
+def test_integer_categories_are_read_from_the_model_in_training_order(tmp_path: Path) -> None:
+    import pandas as pd
+    import xgboost as xgb
+
+    frame = pd.DataFrame({"k": pd.Categorical([3, 1, 2, 1] * 6, categories=[3, 1, 2]), "b": [0.1, 0.9] * 12})
+    model = xgb.XGBRegressor(n_estimators=2, max_depth=2, min_child_weight=0, enable_categorical=True,
+                             n_jobs=1).fit(frame, (frame["k"] == 1).astype(float) + frame["b"])
+    model.get_booster().save_model(str(tmp_path / "model.json"))
+    served = load_model(models.runtime_settings(tmp_path / "model.json"))
+    assert served.signature.columns[0] == ColumnSpec("k", "int64", nullable=True, categories=(3, 1, 2),
+                                                     example=3)
+    rows = [{"k": 1, "b": 0.5}, {"k": 2, "b": 0.5}, {"k": None, "b": 0.1}]
+    request = read_request({"data": rows}, served.signature)
+    asked = pd.DataFrame(rows)
+    asked["k"] = pd.Categorical(asked["k"], categories=[3, 1, 2])
+    assert np.allclose(served.predict(request.inputs)["prediction"], model.predict(asked))
+    with pytest.raises(RequestError, match="'k': 7 is not a category the model knows"):
+        read_request({"data": [{"k": 7, "b": 0.5}]}, served.signature)
