@@ -19,8 +19,6 @@ from click.testing import CliRunner
 from lambdaserve.cli.main import cli
 from lambdaserve.cloud.local import ENV_ENDPOINT
 from lambdaserve.cloud.stack import alias_version
-from lambdaserve.config import load_config
-from lambdaserve.package.zip.build import build_zip
 from tests.cloud.fakes import moto_clients, moto_server
 from tests.package.test_zip_build import UNTRIMMED, make_project
 
@@ -77,7 +75,10 @@ def test_a_good_version_is_promoted_and_a_bad_one_rolled_back_with_the_share_it_
         assert alias_version(clients, "tiny", "live") == "2"
 
         (project / "scorer" / "linear.py").write_text(textwrap.dedent(FAILS_UNDER_TRAFFIC))
-        broken = build_zip(load_config(project), interpreter=py312).path
+        # built and proved like any release: a shift needs build's recorded answers for its hook
+        proved = CliRunner().invoke(cli, ["build", "--config", str(project)])
+        assert proved.exit_code == 0, proved.output
+        broken = project / ".lambdaserve" / "build" / "tiny.zip"
         bad, said = _deploy(project, endpoint, "--artifact", str(broken), *shift)
         assert bad.exit_code == 1, bad.output
         assert "pre-traffic check passed" in said  # its first answers are fine
