@@ -23,17 +23,9 @@ from lambdaserve.cloud.stack import alias_version
 from lambdaserve.config import load_config
 from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime.golden import GoldenSet
+from tests.cli.test_build_proof import FAILS_ON_PREDICT
 from tests.cloud.fakes import moto_clients, moto_server
 from tests.package.test_zip_build import UNTRIMMED, make_project
-
-FAILS_ON_PREDICT = '''
-    class Predictor:
-        def load(self, model_dir):
-            pass
-
-        def predict(self, inputs):
-            raise ValueError("the scaler was fitted on 3 features, got 2")
-'''
 
 
 def _deploy(project: Path, endpoint: str, *args: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,19 +17,12 @@ from click.testing import CliRunner
 from lambdaserve.cli.build_proof import golden_for
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
+from tests.cli.test_build_proof import FAILS_ON_PREDICT
 from tests.helpers import CACHE, require, require_tool
 from tests.package.conftest import _image_project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-FAILS_ON_PREDICT = '''
-class Predictor:
-    def load(self, model_dir):
-        pass
-
-    def predict(self, inputs):
-        raise ValueError("the scaler was fitted on 3 features, got 2")
-'''
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def test_build_proves_the_image_and_records_its_golden_answers(project: Path, ba
 
 
 def test_an_image_that_cannot_answer_fails_the_build_and_is_not_left_good(project: Path) -> None:
-    (project / "predictor.py").write_text(FAILS_ON_PREDICT)
+    (project / "predictor.py").write_text(textwrap.dedent(FAILS_ON_PREDICT))
     done = _build(project, "--data", "[[1.0, 2.0]]")
     assert done.exit_code == 1, done.output
     assert "the scaler was fitted on 3 features, got 2" in done.output

@@ -16,7 +16,6 @@ library and carries the exception's text, ships beside it (``lib/libgomp.so.1.CO
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import BuildError
+from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.system_libraries import missing_libraries
 
 # Installs requirements (exact pins, no dependencies) for the layer's target into a folder.
@@ -97,7 +97,7 @@ def _ship(root: Path, name: str, provider: Provider, source: Path, site: Path, h
     version = _version(site, provider.distribution)
     record: dict[str, Any] = {
         "name": name, "path": f"{LIB_DIR}/{name}",
-        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+        "sha256": file_sha256(target),
         "source": f"{provider.distribution} {version}: {provider.folder}/{source.name}",
         "how": how, "licence": provider.licence}
     stem = provider.distribution.replace("-", "_")
