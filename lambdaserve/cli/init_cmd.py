@@ -19,10 +19,11 @@ from lambdaserve.cli.init_sample import (
     read_sample,
     sample_call,
 )
-from lambdaserve.config import CONFIG_FILE, load_config
+from lambdaserve.config import CONFIG_FILE, FunctionConfig, load_config, lock_path
 from lambdaserve.config.render import render_config
 from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
-from lambdaserve.errors import ConfigError, ModelLoadError
+from lambdaserve.errors import ConfigError, LambdaServeError, ModelLoadError
+from lambdaserve.package.deps import write_lock
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
 from lambdaserve.runtime import settings as rs
 from lambdaserve.runtime.golden import GOLDEN_FILE
@@ -189,6 +190,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                   markup=False, soft_wrap=True)
     for need in found.needs:
         console.print(f"  {need.requirement}: {need.reason}", markup=False, soft_wrap=True)
+    _write_lock(console, target, requirements, python)
     for line in found.notes + unmapped_notes(found.unmapped):
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
@@ -198,6 +200,24 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"
     console.print(f"next: lambdaserve invoke --data '{example}'   or   lambdaserve serve",
                   markup=False, soft_wrap=True)
+
+
+def _write_lock(console: Console, config_file: Path, requirements: list[str], python: str) -> None:
+    """The requirements' dependencies pinned to this environment (what `lambdaserve lock` writes)."""
+    lock = lock_path(config_file)
+    try:
+        found = write_lock(lock, requirements, python, FunctionConfig().architecture)
+    except LambdaServeError as exc:
+        console.print(f"note: {lock.name} not written: {exc.message} ({exc.hint})", markup=False,
+                      soft_wrap=True, style="yellow")
+        return
+    console.print(f"wrote {lock} ({len(found.pins)} dependencies pinned to the versions installed here: "
+                  + (", ".join(p.requirement for p in found.pins.values()) or "none") + ")",
+                  markup=False, soft_wrap=True)
+    for name, via in found.missing.items():
+        console.print(f"note: {name} (via {', '.join(via) or '?'}) is not installed here, so {lock.name} "
+                      "does not pin it: the resolver chooses its version at build",
+                      markup=False, soft_wrap=True, style="yellow")
 
 
 def _golden_note(console: Console, golden: list[Any]) -> None:

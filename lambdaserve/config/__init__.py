@@ -10,10 +10,11 @@ from lambdaserve.config.model import (
     DeployConfig,
     FunctionConfig,
     ModelConfig,
+    lock_path,
 )
 
 __all__ = [
     "CONFIG_FILE", "ApiConfig", "BuildConfig", "Config", "DeployConfig", "FunctionConfig",
     "IMAGE_MODEL_DIR", "ModelConfig", "ZIP_MODEL_DIR", "artifact_env", "find_config", "load_config",
-    "parse_config", "runtime_env", "with_local_model",
+    "lock_path", "parse_config", "runtime_env", "with_local_model",
 ]

@@ -99,6 +99,12 @@ def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
     return file_sha256(path)
 
 
+def lock_path(config_file: Path) -> Path:
+    """The lock of function.requirements' dependencies: lambdaserve.toml -> lambdaserve.lock
+    (lambdaserve.onnx.toml -> lambdaserve.onnx.lock), written by `lambdaserve lock` and `init`."""
+    return config_file.with_suffix(".lock")
+
+
 @dataclass(frozen=True)
 class FunctionConfig:
     python: Python = setting("3.12", "Lambda Python runtime. 3.12+ runs on Amazon Linux 2023; 3.11 on "
@@ -196,6 +202,10 @@ class Config:
     @property
     def project_dir(self) -> Path:
         return self.source.parent
+
+    @property
+    def lock_file(self) -> Path:
+        return lock_path(self.source)
 
     @property
     def stack_name(self) -> str:

@@ -11,7 +11,8 @@ import pytest
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter
-from lambdaserve.package.deps.layer import check_requirements, is_pinned, layer_key, requirement_name
+from lambdaserve.package.deps.layer import check_requirements, layer_key
+from lambdaserve.package.deps.requirements import is_pinned, requirement_name
 from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version, target_args
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags

@@ -38,20 +38,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from lambdaserve.config import Config
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.layer_lock import LayerLock
-from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version
+from lambdaserve.package.deps.lock import lock_use
+from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_has_wheel, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
+from lambdaserve.package.deps.requirements import is_pinned, pinned_version, requirement_name
 from lambdaserve.package.deps.system_libs import Installer, supply_libraries
 from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
-from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_version
+from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_has_wheel, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priority, write_zip
@@ -68,30 +67,6 @@ SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_de
 FRAMEWORK_PACKAGES = {"sklearn": ("scikit-learn",), "onnx": ("onnxruntime",), "torchscript": ("torch",),
                       "xgboost": ("xgboost", "xgboost-cpu"), "lightgbm": ("lightgbm",),
                       "catboost": ("catboost",)}
-
-
-def _parsed(requirement: str) -> Requirement | None:
-    try:
-        return Requirement(requirement)
-    except InvalidRequirement:
-        return None  # pip says what is wrong with it, in its own words, when it resolves
-
-
-def requirement_name(requirement: str) -> str:
-    """The canonical project name of a requirement string ('Scikit_Learn==1.9' -> 'scikit-learn')."""
-    parsed = _parsed(requirement)
-    return canonicalize_name(parsed.name) if parsed else requirement.strip().lower()
-
-
-def is_pinned(requirement: str) -> bool:
-    """Exactly one release: name==version (no wildcard), name===version, or name @ url."""
-    parsed = _parsed(requirement)
-    if parsed is None:
-        return False
-    if parsed.url:
-        return True
-    specs = list(parsed.specifier)
-    return len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
 
 
 def check_requirements(requirements: Sequence[str], framework: str) -> list[str]:
@@ -150,7 +125,7 @@ _FINISHING_LOCK = threading.Lock()
 
 
 def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
-              interpreter: Interpreter, sourceless: bool = False) -> str:
+              interpreter: Interpreter, sourceless: bool = False, constraints: Sequence[str] = ()) -> str:
     payload: dict[str, Any] = {
         # Sorted: the same pins listed in another order (another project) are the same layer.
         "format": LAYER_FORMAT, "requirements": sorted(requirements), "python": python,
@@ -158,6 +133,8 @@ def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: 
         "pip": pip, "interpreter": interpreter.version}
     if sourceless:  # only when on: the source layers' keys stay what they were
         payload["sourceless"] = True
+    if constraints:  # likewise: a project without a lock keeps its layer
+        payload["constraints"] = sorted(constraints)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -184,16 +161,19 @@ def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
 def dependency_layer(requirements: Sequence[str], *, python: str, architecture: str, cache_dir: Path,
                      wheel_cache: Path, interpreter: Interpreter, pip: Sequence[str] | None = None,
                      runner: Runner = run_command, log: Log = lambda _msg: None,
-                     sourceless: bool = False, background: Background | None = None) -> DependencyLayer:
+                     sourceless: bool = False, background: Background | None = None,
+                     constraints: Sequence[str] = ()) -> DependencyLayer:
     """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss.
 
+    ``constraints`` (the lock's pins) fix the versions of what the requirements pull in; a pin
+    with no wheel for the runtime is left to the resolver and recorded (``unavailable``).
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
     ``background`` runs the zip part writing (default: a low-priority thread).
     """
     background = background or _in_background
     uv = _installer(pip, python, architecture)
     pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
-    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless)
+    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless, constraints)
     folder = cache_dir / "deps" / key
     with _FINISHING_LOCK:
         finishing = _FINISHING.get(folder.resolve())
@@ -212,17 +192,18 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
             return _cached(folder, key) or dependency_layer(
                 requirements, python=python, architecture=architecture, cache_dir=cache_dir,
                 wheel_cache=wheel_cache, interpreter=interpreter, pip=pip, runner=runner, log=log,
-                sourceless=sourceless, background=background)
+                sourceless=sourceless, background=background, constraints=constraints)
         if folder.exists():  # what a killed build left (its lock died with it)
             shutil.rmtree(folder)
         if sourceless:
             source = dependency_layer(requirements, python=python, architecture=architecture,
                                       cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
-                                      pip=pip, runner=runner, log=log, background=background)
+                                      pip=pip, runner=runner, log=log, background=background,
+                                      constraints=constraints)
             return _sourceless_layer(source, key, folder, interpreter, log, background, lock)
         return _install(requirements, folder, key, python=python, architecture=architecture, uv=uv,
                         pip_ver=pip_ver, wheel_cache=wheel_cache, interpreter=interpreter, pip=pip,
-                        runner=runner, log=log, background=background, lock=lock)
+                        runner=runner, log=log, background=background, lock=lock, constraints=constraints)
     except BaseException:
         lock.release()
         raise
@@ -249,17 +230,15 @@ def _cached(folder: Path, key: str) -> DependencyLayer | None:
 def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str, architecture: str,
              uv: str | None, pip_ver: str, wheel_cache: Path, interpreter: Interpreter,
              pip: Sequence[str] | None, runner: Runner, log: Log, background: Background,
-             lock: LayerLock) -> DependencyLayer:
+             lock: LayerLock, constraints: Sequence[str]) -> DependencyLayer:
     """Install, trim, strip and compile a source layer into ``folder`` (``lock`` held)."""
     root = folder / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
-            f"with {pip_ver if uv is not None else 'pip ' + pip_ver}")
-    if uv is not None:
-        install_with_uv(requirements, root, python=python, architecture=architecture, uv=uv, runner=runner)
-    else:
-        install_for_target(requirements, root, python=python, architecture=architecture,
-                           wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner)
+            f"with {pip_ver if uv is not None else 'pip ' + pip_ver}"
+            + (f", {len(constraints)} dependencies pinned by the lock" if constraints else ""))
+    installer = _installer_for(uv, python, architecture, wheel_cache, pip, runner)
+    unavailable = install_locked(requirements, constraints, root, folder, installer, log)
     log("trimming tests, docs, headers; stripping shared objects")
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner, strip=False)
     wheels = installed_wheels(root)
@@ -272,8 +251,7 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         log(f"compiling .pyc with Python {interpreter.version}")
         compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
         strip_shared_objects(root, trimmed, architecture, runner)
-        alone = _alone_installer(uv, python, architecture, wheel_cache, pip, runner)
-        libraries = supply_libraries(root, alone)
+        libraries = supply_libraries(root, installer.alone())
         common = background(lambda: write_zip(folder / COMMON_PART, _shared_members(root),
                                                   nice=BACKGROUND_NICE))
         failed = compiling.result()
@@ -282,22 +260,82 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "
                         f"and ship as source only (e.g. {names})")
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings, "id": secrets.token_hex(8),
-              "packages": [[w.name, w.version] for w in wheels], "libraries": libraries}
+              "packages": [[w.name, w.version] for w in wheels], "libraries": libraries,
+              "unavailable": unavailable}
     return _publish(folder, key, record, common, background, lock)
 
 
-def _alone_installer(uv: str | None, python: str, architecture: str, wheel_cache: Path,
-                     pip: Sequence[str] | None, runner: Runner) -> Installer:
-    """The layer's installer for one pinned wheel without its dependencies (system_libs)."""
-    def install(requirements: Sequence[str], target: Path) -> None:
-        if uv is not None:
-            install_with_uv(requirements, target, python=python, architecture=architecture, uv=uv,
-                            runner=runner, no_deps=True)
+@dataclass(frozen=True)
+class _Installer:
+    """The layer's installer (uv, or pip for python3.11 and LAMBDASERVE_INSTALLER=pip)."""
+
+    uv: str | None
+    python: str
+    architecture: str
+    wheel_cache: Path
+    pip: Sequence[str] | None
+    runner: Runner
+
+    def install(self, requirements: Sequence[str], target: Path, *, no_deps: bool = False,
+                constraints: Path | None = None) -> None:
+        if self.uv is not None:
+            install_with_uv(requirements, target, python=self.python, architecture=self.architecture,
+                            uv=self.uv, runner=self.runner, no_deps=no_deps, constraints=constraints)
         else:
-            install_for_target(requirements, target, python=python, architecture=architecture,
-                               wheel_cache=wheel_cache, pip=list(pip or default_pip()), runner=runner,
-                               no_deps=True)
-    return install
+            install_for_target(requirements, target, python=self.python, architecture=self.architecture,
+                               wheel_cache=self.wheel_cache, pip=list(self.pip or default_pip()),
+                               runner=self.runner, no_deps=no_deps, constraints=constraints)
+
+    def has_wheel(self, requirement: str, scratch: Path) -> bool:
+        if self.uv is not None:
+            return uv_has_wheel(requirement, scratch, python=self.python, architecture=self.architecture,
+                                uv=self.uv, runner=self.runner)
+        return pip_has_wheel(requirement, python=self.python, architecture=self.architecture,
+                             wheel_cache=self.wheel_cache, pip=list(self.pip or default_pip()),
+                             runner=self.runner)
+
+    def alone(self) -> Installer:
+        """One pinned wheel without its dependencies (system_libs)."""
+        return lambda requirements, target: self.install(requirements, target, no_deps=True)
+
+
+def _installer_for(uv: str | None, python: str, architecture: str, wheel_cache: Path,
+                   pip: Sequence[str] | None, runner: Runner) -> _Installer:
+    return _Installer(uv, python, architecture, wheel_cache, pip, runner)
+
+
+def install_locked(requirements: Sequence[str], constraints: Sequence[str], root: Path, folder: Path,
+                   installer: _Installer, log: Log) -> dict[str, str]:
+    """Install with the lock's pins as constraints. When that cannot resolve, each pin is tried
+    alone for the runtime; those without a wheel are left to the resolver and returned
+    ({name: the lock's version}); if every pin has one, the resolver's error stands."""
+    if not constraints:
+        installer.install(requirements, root)
+        return {}
+    pins = sorted(constraints)
+    try:
+        installer.install(requirements, root, constraints=_constraints_file(folder, pins))
+        return {}
+    except BuildError as failed:
+        scratch = folder / "wheel-check"
+        missing = [pin for pin in pins if not installer.has_wheel(pin, scratch)]
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not missing or len(missing) == len(pins):  # not the pins' fault (or the index is down)
+            raise BuildError(failed.message, hint=failed.hint + " If the lock no longer fits "
+                             "function.requirements, run `lambdaserve lock` again.") from failed
+    log("no wheel for the runtime: " + ", ".join(missing) + "; the resolver chooses those")
+    kept = [pin for pin in pins if pin not in missing]
+    if root.exists():
+        shutil.rmtree(root)
+    installer.install(requirements, root, constraints=_constraints_file(folder, kept))
+    return {requirement_name(pin): pinned_version(pin) or "" for pin in missing}
+
+
+def _constraints_file(folder: Path, pins: Sequence[str]) -> Path:
+    path = folder / "constraints.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
+    return path
 
 
 def _is_source(name: str) -> bool:
@@ -466,7 +504,8 @@ def install_dependencies(config: Config, requirements: Sequence[str], scratch: P
     cache = shared_cache()
     layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
                              cache_dir=cache, wheel_cache=cache / "wheels",
-                             interpreter=find_interpreter(fn.python))
+                             interpreter=find_interpreter(fn.python),
+                             constraints=lock_use(config).constraints)
     _KEPT.append(layer)  # only its folder is handed on: hold it (layer_lock) while this process lives
     return layer.root
 

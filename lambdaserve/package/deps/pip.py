@@ -50,14 +50,15 @@ def target_args(python: str, architecture: str) -> list[str]:
 
 def install_for_target(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
                        wheel_cache: Path, pip: Sequence[str], runner: Runner = run_command,
-                       no_deps: bool = False) -> None:
-    """Install ``requirements`` (and their dependencies, unless ``no_deps``) for the Lambda
-    runtime into ``target``."""
+                       no_deps: bool = False, constraints: Path | None = None) -> None:
+    """Install ``requirements`` (and their dependencies, unless ``no_deps``, at the versions the
+    ``constraints`` file pins) for the Lambda runtime into ``target``."""
     if not requirements:
         target.mkdir(parents=True, exist_ok=True)
         return
     wheel_cache.mkdir(parents=True, exist_ok=True)
-    common = target_args(python, architecture) + (["--no-deps"] if no_deps else [])
+    common = target_args(python, architecture) + (["--no-deps"] if no_deps else []) \
+        + (["--constraint", str(constraints)] if constraints else [])
     env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     download = runner([*pip, "download", "--dest", str(wheel_cache), "--find-links", str(wheel_cache),
                        *common, *requirements], env=env, timeout=PIP_TIMEOUT)
@@ -81,3 +82,13 @@ def _pip_error(step: str, requirements: Sequence[str], python: str, architecture
     errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
     return BuildError(f"pip could not {step} {', '.join(requirements)} for python{python} "
                       f"{architecture}:\n{tail(chr(10).join(errors) or output)}", hint=hint)
+
+
+def pip_has_wheel(requirement: str, *, python: str, architecture: str, wheel_cache: Path,
+                  pip: Sequence[str], runner: Runner = run_command) -> bool:
+    """Would ``requirement`` alone install for the Lambda runtime (a wheel for its tags exists)?"""
+    wheel_cache.mkdir(parents=True, exist_ok=True)
+    done = runner([*pip, "download", "--dest", str(wheel_cache), "--find-links", str(wheel_cache),
+                   "--no-deps", *target_args(python, architecture), requirement],
+                  env={"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, timeout=PIP_TIMEOUT)
+    return done.returncode == 0

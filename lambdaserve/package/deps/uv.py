@@ -71,18 +71,32 @@ def uv_args(python: str, architecture: str) -> list[str]:
 
 
 def install_with_uv(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
-                    uv: str, runner: Runner = run_command, no_deps: bool = False) -> None:
-    """Install ``requirements`` (and their dependencies, unless ``no_deps``) for the Lambda
-    runtime into ``target``."""
+                    uv: str, runner: Runner = run_command, no_deps: bool = False,
+                    constraints: Path | None = None) -> None:
+    """Install ``requirements`` (and their dependencies, unless ``no_deps``, at the versions the
+    ``constraints`` file pins) for the Lambda runtime into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     if not requirements:
         return
-    env = {"UV_PYTHON_DOWNLOADS": "never", **_pip_indexes()}
     done = runner([uv, "pip", "install", "--target", str(target), *uv_args(python, architecture),
-                   *(["--no-deps"] if no_deps else []), *requirements], env=env, timeout=UV_TIMEOUT)
+                   *(["--no-deps"] if no_deps else []),
+                   *(["--constraints", str(constraints)] if constraints else []), *requirements],
+                  env=_env(), timeout=UV_TIMEOUT)
     if done.returncode != 0:
         raise _uv_error(requirements, python, architecture, done.stderr or done.stdout)
     (target / ".lock").unlink(missing_ok=True)  # uv's lock on the target folder: not for Lambda
+
+
+def uv_has_wheel(requirement: str, scratch: Path, *, python: str, architecture: str, uv: str,
+                 runner: Runner = run_command) -> bool:
+    """Would ``requirement`` alone install for the Lambda runtime (a wheel for its tags exists)?"""
+    done = runner([uv, "pip", "install", "--dry-run", "--no-deps", "--target", str(scratch),
+                   *uv_args(python, architecture), requirement], env=_env(), timeout=UV_TIMEOUT)
+    return done.returncode == 0
+
+
+def _env() -> dict[str, str]:
+    return {"UV_PYTHON_DOWNLOADS": "never", **_pip_indexes()}
 
 
 def _pip_indexes() -> dict[str, str]:

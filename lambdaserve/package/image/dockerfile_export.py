@@ -17,6 +17,7 @@ from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.platforms import installed_wheels
+from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.image.base import BaseImage, known_to_have_bootstrap, read_base
 from lambdaserve.package.image.build import DependencyInstaller, ric_requirement
 from lambdaserve.package.image.config import needs_ric
@@ -73,7 +74,7 @@ def export_dockerfile(config: Config, out_dir: Path, *,
     notes: list[str] = []
     runs_ric = _runs_ric(config, read, base_credentials, notes)
     requirements = list(config.function.requirements)
-    if runs_ric and not any(deps.requirement_name(r) == "awslambdaric" for r in requirements):
+    if runs_ric and not any(requirement_name(r) == "awslambdaric" for r in requirements):
         requirements.append(ric_requirement())
     out_dir.mkdir(parents=True, exist_ok=True)
     packages: tuple[tuple[str, str], ...] = ()

@@ -11,14 +11,16 @@ requirements.
 from __future__ import annotations
 
 import importlib.metadata
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
 from lambdaserve.runtime.loaders.detect import model_files
 from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model
@@ -53,15 +55,6 @@ class Need:
         return f"{self.distribution}=={self.version}" if self.version else self.distribution
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def requirement_name(requirement: str) -> str:
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return canonical(match.group(1)) if match else requirement.strip().lower()
-
-
 @cache
 def _module_dists() -> dict[str, list[str]]:
     return {m: list(d) for m, d in importlib.metadata.packages_distributions().items()}
@@ -71,7 +64,7 @@ def _distribution(module: str) -> str | None:
     dists = _module_dists().get(module)
     if not dists:
         return None
-    names = sorted({canonical(d) for d in dists})
+    names = sorted({canonicalize_name(d) for d in dists})
     name = next((n for n in names if n in PIP_NAMES.values()), names[0])  # xgboost-cpu over xgboost
     return PIP_NAMES.get(name, name)
 
@@ -117,7 +110,7 @@ def unmapped_notes(unmapped: Mapping[str, str], requirements: Iterable[str] = ()
             "tells which distribution provides it, so it is not pinned (the function cannot import it "
             "unless a requirement does)"
             for module, reason in unmapped.items()
-            if canonical(MODULE_DISTS.get(module, module)) not in listed]
+            if canonicalize_name(MODULE_DISTS.get(module, module)) not in listed]
 
 
 def _file_refs(path: Path) -> PickleRefs | None:

@@ -33,11 +33,12 @@ from lambdaserve.package.deps.layer import (
     check_requirements,
     dependency_layer,
     layer_parts,
-    requirement_name,
     shared_cache,
 )
+from lambdaserve.package.deps.lock import lock_use, provenance, target_name
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.deps.pycompile import compile_tree
+from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
     SOURCELESS,
@@ -88,6 +89,10 @@ class ZipBuildResult:
     libraries: list[dict[str, Any]] = field(default_factory=list)
     model_sha256: str = ""  # of the model files (names and contents): deploy names versions by it
     built: str = ""  # UTC, ISO 8601 to the second: when this zip was written
+    # Each installed package's version and where it came from (function.requirements, the lock or
+    # the resolver, and why); and what the build did with the project's lock (deps.lock)
+    pins: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -98,7 +103,8 @@ class ZipBuildResult:
                 "packages": self.packages, "largest": self.largest, "trimmed": self.trimmed.to_dict(),
                 "trim_unimported": self.trim_unimported,
                 "sourceless_dependencies": self.sourceless_dependencies, "warnings": self.warnings,
-                "model_sha256": self.model_sha256, "built": self.built}
+                "model_sha256": self.model_sha256, "built": self.built, "pins": self.pins,
+                "lock": self.lock}
 
 
 def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | None = None,
@@ -137,12 +143,13 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
                          f"the function is python{fn.python}",
                          hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
     options = config.build
+    locked = lock_use(config)
 
     def layer_for(sourceless: bool) -> DependencyLayer:
         return dependency_layer(fn.requirements, python=fn.python, architecture=fn.architecture,
                                 cache_dir=layers, wheel_cache=wheel_cache or layers / "wheels",
                                 interpreter=interpreter, pip=pip, runner=runner, log=log,
-                                sourceless=sourceless)
+                                sourceless=sourceless, constraints=locked.constraints)
 
     code_dir = cache_dir / "code"
     # The runtime and the user's code compile (one small target-Python process) while the
@@ -153,6 +160,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         code = compiling.result()
     _check_predictor(config, layer.root)
     warnings += layer.warnings
+    pins, pin_warnings = provenance(fn.requirements, locked, layer.packages,
+                                    target_name(fn.python, fn.architecture))
+    warnings += pin_warnings
     # The bytecode-only layer, shipped only if the smoke run over it answers as over the sources:
     # trim_unimported makes it on a thread while the first smoke run traces the imports.
     made: list[DependencyLayer] = []
@@ -216,7 +226,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         dependency_root=str(shipped.root), libraries=list(shipped.record.get("libraries", [])),
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
-        model_sha256=model_sha256,
+        model_sha256=model_sha256, pins=pins, lock=locked.record(),
         built=_first_built(previous, digest, wall_clock))
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "

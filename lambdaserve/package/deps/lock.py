@@ -1,0 +1,298 @@
+"""The lock: every dependency of the function's requirements pinned to the training environment.
+
+function.requirements pins what the model names (scikit-learn==1.9.1), but a resolver left alone
+takes the newest scipy, threadpoolctl, ... those allow, not the versions the model was trained and
+checked with. The lock (``lambdaserve.lock`` beside ``lambdaserve.toml``) pins each dependency of
+the requirements, read from the metadata of the environment lambdaserve runs in (where `init` reads
+the model), with their markers evaluated for the Lambda runtime, to the version installed there.
+
+It is a pip constraints file with a `# via` comment per line: build hands it to uv or pip as
+constraints (it fixes versions, never adds a package), and since it lives with the project a
+teammate's build on another machine resolves the same versions without the training environment.
+Its header names the requirements it was made for: after they change it is stale and not used
+until `lambdaserve lock` runs again.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from lambdaserve.config import Config
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
+from lambdaserve.package.deps.requirements import parsed, pinned_version, requirement_name
+
+LOCK_COMMAND = "lambdaserve lock"
+_FOR = "# for: "
+# Distributions that install the same modules under two names (init pins xgboost-cpu for xgboost).
+_SAME = {"xgboost-cpu": "xgboost", "xgboost": "xgboost-cpu"}
+
+
+@dataclass(frozen=True)
+class Pin:
+    name: str  # canonical
+    version: str
+    via: tuple[str, ...]  # the requirements (canonical names) that pull it in
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock file read back: the requirements it was made for, and its pins by name."""
+
+    path: Path
+    made_for: tuple[str, ...]
+    pins: dict[str, Pin] = field(default_factory=dict)
+
+    def is_for(self, requirements: Iterable[str]) -> bool:
+        return self.made_for == _normalised(requirements)
+
+    @property
+    def constraints(self) -> list[str]:
+        return [pin.requirement for pin in self.pins.values()]
+
+
+@dataclass
+class Closure:
+    pins: dict[str, Pin] = field(default_factory=dict)
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # needed, not installed here
+
+
+def marker_environment(python: str, architecture: str) -> dict[str, str]:
+    """PEP 508 marker values of the Lambda runtime (Amazon Linux, CPython ``python``)."""
+    return {"implementation_name": "cpython", "implementation_version": f"{python}.0", "os_name": "posix",
+            "platform_machine": MACHINE[architecture], "platform_python_implementation": "CPython",
+            "platform_release": "", "platform_system": "Linux", "platform_version": "",
+            "python_full_version": f"{python}.0", "python_version": python, "sys_platform": "linux"}
+
+
+def _distribution(name: str, path: Sequence[str] | None) -> importlib.metadata.Distribution | None:
+    for candidate in (name, *([_SAME[name]] if name in _SAME else [])):
+        found = next(iter(importlib.metadata.distributions(name=candidate, path=list(path or sys.path))),
+                     None)
+        if found is not None:
+            return found
+    return None
+
+
+def installed_version(dist: importlib.metadata.Distribution) -> str:
+    return dist.version.split("+", 1)[0]  # torch's "+cpu" is a local tag: ==2.13.0 matches it
+
+
+def closure(requirements: Sequence[str], python: str, architecture: str,
+            path: Sequence[str] | None = None) -> Closure:
+    """Every distribution the requirements pull in on the target (not the requirements themselves),
+    pinned to the version installed in ``path`` (default: this interpreter's sys.path)."""
+    env = marker_environment(python, architecture)
+    direct = {requirement_name(r) for r in requirements}
+    found = Closure()
+    via: dict[str, set[str]] = {}
+    done: dict[str, set[str]] = {}  # name -> the extras already walked
+    todo: list[tuple[Requirement, str]] = [(req, "") for r in requirements if (req := parsed(r))]
+    while todo:
+        req, parent = todo.pop()
+        name = canonicalize_name(req.name)
+        if parent:
+            via.setdefault(name, set()).add(parent)
+        extras = set(req.extras)
+        if name in done and extras <= done[name]:
+            continue
+        done.setdefault(name, set()).update(extras)
+        dist = _distribution(name, path)
+        if dist is None:
+            found.missing[name] = ()
+            continue
+        if name not in direct:
+            found.pins[name] = Pin(name, installed_version(dist), ())
+        for raw in dist.requires or []:
+            dep = Requirement(raw)
+            if dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in ("", *extras)):
+                todo.append((dep, name))
+    roots = {name: _roots(name, via, direct) for name in {*found.pins, *found.missing}}
+    found.pins = {n: Pin(n, p.version, roots[n]) for n, p in sorted(found.pins.items())}
+    found.missing = {n: roots[n] for n in sorted(found.missing) if n not in direct}
+    return found
+
+
+def _roots(name: str, via: Mapping[str, set[str]], direct: set[str]) -> tuple[str, ...]:
+    """The direct requirements that pull ``name`` in, through any chain of dependencies."""
+    seen, todo, roots = {name}, [name], set()
+    while todo:
+        for parent in via.get(todo.pop(), ()):
+            if parent in direct:
+                roots.add(parent)
+            elif parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return tuple(sorted(roots))
+
+
+def _normalised(requirements: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(str(p) if (p := parsed(r)) else r.strip() for r in requirements))
+
+
+def check_installed(requirements: Sequence[str], path: Sequence[str] | None = None) -> None:
+    """BuildError when a pinned requirement is installed here at another version: the lock would
+    pin the dependencies of a release the function does not ship."""
+    wrong = []
+    for req in requirements:
+        version = pinned_version(req)
+        dist = _distribution(requirement_name(req), path)
+        if version is not None and dist is not None and installed_version(dist) != version:
+            wrong.append(f"{req} (installed here: {installed_version(dist)})")
+    if wrong:
+        raise BuildError("this environment is not the one the requirements were pinned from: "
+                         + ", ".join(wrong),
+                         hint=f"Run `{LOCK_COMMAND}` with the Python the model was trained with, or pin "
+                              "function.requirements to the versions installed here (`lambdaserve init "
+                              "--force` does).")
+
+
+def lock_text(requirements: Sequence[str], found: Closure, python: str, architecture: str) -> str:
+    lines = [f"# Written by `{LOCK_COMMAND}`: the dependencies of function.requirements, pinned to the",
+             "# versions installed where the model was trained, so every build installs the same ones.",
+             f"# Read from Python {platform.python_version()} ({sys.platform}); markers evaluated for "
+             f"python{python} {architecture} on Lambda.",
+             "# Commit it with lambdaserve.toml; after changing function.requirements, run it again.",
+             _FOR + json.dumps(list(_normalised(requirements)))]
+    if found.missing:
+        lines.append("# not installed where this was made, so not pinned (the resolver chooses): "
+                     + ", ".join(f"{n} (via {', '.join(v) or '?'})" for n, v in found.missing.items()))
+    lines += [f"{pin.requirement:<32} # via {', '.join(pin.via)}" for pin in found.pins.values()]
+    return "\n".join(lines) + "\n"
+
+
+def write_lock(target: Path, requirements: Sequence[str], python: str, architecture: str,
+               path: Sequence[str] | None = None) -> Closure:
+    """Write the lock for ``requirements`` from the environment in ``path`` (default: this one)."""
+    check_installed(requirements, path)
+    found = closure(requirements, python, architecture, path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(lock_text(requirements, found, python, architecture), encoding="utf-8")
+    partial.replace(target)
+    return found
+
+
+def read_lock(target: Path) -> Lock | None:
+    """The lock at ``target``, or None when there is none; BuildError for a line that is no pin."""
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    made_for: tuple[str, ...] = ()
+    pins = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.startswith(_FOR):
+            made_for = _made_for(target, number, raw[len(_FOR):])
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        version = pinned_version(line)
+        if version is None:
+            raise BuildError(f"{target.name}:{number}: {line!r} is not a pin (name==version)",
+                             hint=f"Run `{LOCK_COMMAND}` to write the file again.")
+        via = raw.split("# via", 1)[1].replace(",", " ").split() if "# via" in raw else []
+        name = requirement_name(line)
+        pins[name] = Pin(name, version, tuple(via))
+    return Lock(target, made_for, pins)
+
+
+def _made_for(target: Path, number: int, text: str) -> tuple[str, ...]:
+    try:
+        listed = json.loads(text)
+    except ValueError:
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+        raise BuildError(f"{target.name}:{number}: the '# for:' line is not a JSON list of requirements",
+                         hint=f"Run `{LOCK_COMMAND}` to write the file again.")
+    return _normalised(listed)
+
+
+LockState = Literal["used", "missing", "stale"]
+
+
+@dataclass(frozen=True)
+class LockUse:
+    """What a build does with the project's lock: uses its pins, or says why not."""
+
+    path: Path
+    state: LockState
+    lock: Lock | None = None
+
+    @property
+    def constraints(self) -> list[str]:
+        return self.lock.constraints if self.lock is not None and self.state == "used" else []
+
+    def record(self) -> dict[str, object]:
+        return {"file": self.path.name, "state": self.state, "pins": len(self.constraints)}
+
+
+def lock_use(config: Config) -> LockUse:
+    """The project's lock (beside its lambdaserve.toml) and whether it fits function.requirements."""
+    path = config.lock_file
+    found = read_lock(path)
+    if found is None:
+        return LockUse(path, "missing")
+    return LockUse(path, "used" if found.is_for(config.function.requirements) else "stale", found)
+
+
+def target_name(python: str, architecture: str) -> str:
+    """How the message names the runtime's wheels: cp312 manylinux_2_34 x86_64."""
+    glibc = RUNTIME_GLIBC[python]
+    return f"cp{python.replace('.', '')} manylinux_{glibc[0]}_{glibc[1]} {MACHINE[architecture]}"
+
+
+def provenance(requirements: Sequence[str], use: LockUse, packages: Iterable[tuple[str, str]],
+               target: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Where each installed package's version came from (build.json's ``pins``), and the warnings:
+    dependencies left floating (no lock, or a stale one), lock pins without a wheel for the
+    runtime, and what the lock does not pin. The lock's pins are hard constraints, so an installed
+    version other than the pin is one the layer let go for want of a wheel (install_locked)."""
+    direct = {requirement_name(r) for r in requirements}
+    pins = use.lock.pins if use.lock is not None and use.state == "used" else {}
+    record: dict[str, dict[str, str]] = {}
+    floating: list[str] = []
+    fallback: list[str] = []
+    unpinned: list[str] = []
+    for raw, version in sorted(packages):
+        name = canonicalize_name(raw)
+        if name in direct:
+            record[name] = {"version": version, "from": "function.requirements"}
+        elif name in pins and pins[name].version == version:
+            record[name] = {"version": version, "from": use.path.name, "via": ", ".join(pins[name].via)}
+        elif name in pins:
+            why = f"{use.path.name} pins {pins[name].version}, which has no wheel for {target}"
+            record[name] = {"version": version, "from": "resolver", "why": why}
+            fallback.append(f"{name}=={pins[name].version} (the training environment's, from "
+                            f"{use.path.name}) has no wheel for {target}: took {version}; answers are "
+                            "proved by the golden requests")
+        else:
+            why = "no lock" if use.state != "used" else f"not in {use.path.name}"
+            record[name] = {"version": version, "from": "resolver", "why": why}
+            (floating if use.state != "used" else unpinned).append(f"{name} {version}")
+    warnings = fallback
+    fix = f"Fix: run `{LOCK_COMMAND}` with the Python the model was trained with, and commit {use.path.name}"
+    if floating and use.state == "missing":
+        warnings.append(f"the dependencies of function.requirements are not pinned (no {use.path.name}): the "
+                        f"resolver took the newest it could ({', '.join(floating)}), not necessarily the "
+                        f"versions the model was trained with. {fix}")
+    elif floating:
+        warnings.append(f"{use.path.name} was made for other requirements than function.requirements, so "
+                        f"its pins were not used and the resolver chose {', '.join(floating)}. {fix}")
+    if unpinned:
+        warnings.append(f"not pinned by {use.path.name} (not installed where it was made), so the resolver "
+                        f"chose: {', '.join(unpinned)}")
+    return record, warnings
