@@ -308,7 +308,8 @@ def install_locked(requirements: Sequence[str], constraints: Sequence[str], root
                    installer: _Installer, log: Log) -> dict[str, str]:
     """Install with the lock's pins as constraints. When that cannot resolve, each pin is tried
     alone for the runtime; those without a wheel are left to the resolver and returned
-    ({name: the lock's version}); if every pin has one, the resolver's error stands."""
+    ({name: the lock's version}); if every pin has one, the resolver's error stands (and an
+    index that cannot be reached fails the second resolve as it failed the first)."""
     if not constraints:
         installer.install(requirements, root)
         return {}
@@ -320,7 +321,7 @@ def install_locked(requirements: Sequence[str], constraints: Sequence[str], root
         scratch = folder / "wheel-check"
         missing = [pin for pin in pins if not installer.has_wheel(pin, scratch)]
         shutil.rmtree(scratch, ignore_errors=True)
-        if not missing or len(missing) == len(pins):  # not the pins' fault (or the index is down)
+        if not missing:  # not a pin without a wheel: pins that conflict with the requirements
             raise BuildError(failed.message, hint=failed.hint + " If the lock no longer fits "
                              "function.requirements, run `lambdaserve lock` again.") from failed
     log("no wheel for the runtime: " + ", ".join(missing) + "; the resolver chooses those")
