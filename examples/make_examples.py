@@ -2,10 +2,10 @@
 
     python examples/make_examples.py [--out examples] [--only iris,iris-onnx]
 
-Each folder gets the model file (named model.*, which git ignores) and a ready
-lambdaserve.toml, so `cd examples/iris && lambdaserve invoke --data '[[5.1, 3.5, 1.4, 0.2]]'`
-works at once. Requirements are pinned to the versions installed here, the ones that
-trained the model.
+Each folder gets the model file (named model.*, which git ignores), a ready lambdaserve.toml
+and its lambdaserve.lock, so `cd examples/iris && lambdaserve invoke --data '[[5.1, 3.5, 1.4, 0.2]]'`
+works at once. Requirements, and in the lock their dependencies, are pinned to the versions
+installed here, the ones that trained the model.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 
 from lambdaserve.config import load_config
 from lambdaserve.config.render import render_config
+from lambdaserve.package.deps import write_lock
 from lambdaserve.runtime.signature import Signature
 
 IRIS_ROW = "[[5.1, 3.5, 1.4, 0.2]]"
@@ -51,7 +52,9 @@ def _write_config(folder: Path, *, name: str, model_path: str, framework: str, r
     text = render_config(name=name, model_path=model_path, framework=framework, predictor=predictor,
                          requirements=requirements, signature=signature, header=header, package=package)
     (folder / "lambdaserve.toml").write_text(text, encoding="utf-8")
-    load_config(folder)  # the file we wrote must be one lambdaserve accepts
+    config = load_config(folder)  # the file we wrote must be one lambdaserve accepts
+    # their dependencies pinned to the versions that trained the model, as `lambdaserve lock` does
+    write_lock(config.lock_file, requirements, config.function.python, config.function.architecture)
 
 
 def iris(folder: Path) -> None:

@@ -20,7 +20,7 @@ DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "DEVELOPERS.md", ROOT / "R
 _DOTTED = re.compile(r"(?<![\w./-])lambdaserve(?:\.[A-Za-z_]\w*)+")
 _PY_PATH = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-]+\.py)\b")
 # Dotted words that end like a file name (lambdaserve.toml, lambdaserve.onnx.toml) are files.
-_FILE_SUFFIXES = {"toml", "json", "yaml", "yml", "md", "txt", "log", "svg", "zip", "py", "onnx"}
+_FILE_SUFFIXES = {"toml", "lock", "json", "yaml", "yml", "md", "txt", "log", "svg", "zip", "py", "onnx"}
 
 
 def _docstrings(path: Path) -> list[str]:

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lambdaserve.config import load_config
+from lambdaserve.cli.lock_cmd import lock_project
+from lambdaserve.config import load_config, lock_path
 from lambdaserve.convert import Tolerance, convert_project
+from lambdaserve.errors import LambdaServeError
 
 
 @click.command("convert")
@@ -39,6 +41,12 @@ def convert(target: str, config_path: Path, data: Path | None, atol: float, rtol
     out.print(f"verified on {done.rows} rows ({done.rows_from}): {', '.join(done.outputs)} match "
               f"({done.check})")
     out.print(f"config: {done.config_path}")
+    try:  # the sibling's own lock: onnxruntime's dependencies as installed here
+        lock_project(load_config(done.config_path),
+                     echo=lambda line: out.print(line, markup=False, soft_wrap=True))
+    except LambdaServeError as exc:
+        out.print(f"note: {lock_path(done.config_path).name} not written: {exc.message} ({exc.hint})",
+                  markup=False, soft_wrap=True)
     out.print(f"next: lambdaserve build --config {done.config_path.name}")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.config import load_config
+from lambdaserve.package.deps.lock import read_lock
 from lambdaserve.package.needs import check_model_needs
 from tests.examples import make_examples_script
 
@@ -150,6 +151,12 @@ def test_init_pins_what_the_model_needs_and_build_refuses_it_missing(tmp_path: P
     if kind != "columntransformer-dataframe":
         assert not any(p.startswith("pandas==") for p in pins), pins  # only when the model needs it
     check_model_needs(load_config(toml))  # with init's pins nothing is missing: it would raise BuildError
+    # and their dependencies are locked to the versions installed here (scipy via scikit-learn)
+    lock = read_lock(tmp_path / "lambdaserve.lock")
+    assert lock is not None and lock.is_for(pins) and f"wrote {tmp_path / 'lambdaserve.lock'}" in done.stderr
+    assert all(pin.version == version(name).split("+")[0] for name, pin in lock.pins.items()), lock.pins
+    if "scikit-learn" in made.pins:
+        assert lock.pins["scipy"].version == version("scipy") and "scikit-learn" in lock.pins["scipy"].via
 
     _drop(toml, made.key)
     done = _run(["build"], tmp_path)

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import joblib
@@ -17,6 +18,7 @@ from lambdaserve.config import load_config, runtime_env
 from lambdaserve.convert import Tolerance, compare, convert_project
 from lambdaserve.convert.project import ONNX_CONFIG
 from lambdaserve.errors import ConvertError
+from lambdaserve.package.deps.lock import lock_use
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 from tests import models
@@ -50,6 +52,11 @@ def test_a_random_forest_converts_and_serves_the_same_answers(tmp_path: Path) ->
     assert config.model.framework == "onnx" and config.model.path == project / "model.onnx"
     assert config.function.requirements == ("onnxruntime==1.32.0", "numpy==2.4.6")  # no scikit-learn
     assert load_config(project).model.framework == "sklearn"  # the original is untouched
+    # the sibling's own lock: onnxruntime's dependencies as installed here, none of scikit-learn's
+    onnx_lock = lock_use(config)
+    assert onnx_lock.path == project / "lambdaserve.onnx.lock" and onnx_lock.state == "used"
+    assert f"protobuf=={version('protobuf')}" in onnx_lock.constraints
+    assert not [c for c in onnx_lock.constraints if c.startswith(("scipy==", "threadpoolctl=="))]
     native = _serve(project / "lambdaserve.toml", rows, probabilities=True)
     slim = _serve(onnx_config, rows, probabilities=True)
     np.testing.assert_array_equal(slim["label"], native["label"])
@@ -106,7 +113,8 @@ def test_answers_that_differ_beyond_the_tolerance_are_refused_and_nothing_is_wri
     assert result.returncode == 1, result.stdout
     assert "answers differently" in result.stderr and "probabilities:" in result.stderr
     assert "CastTransformer" in result.stderr  # the hint names the known pitfall
-    assert sorted(p.name for p in project.iterdir()) == ["lambdaserve.toml", "model.joblib"]
+    assert sorted(p.name for p in project.iterdir()) == ["lambdaserve.lock", "lambdaserve.toml",
+                                                         "model.joblib"]
 
 
 def test_compare_holds_labels_exact_and_scores_to_the_tolerance() -> None:

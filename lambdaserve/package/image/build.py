@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.lock import lock_use, provenance, target_name
+from lambdaserve.package.deps.platforms import installed_wheels
 from lambdaserve.package.image.base import BaseImage, read_base
 from lambdaserve.package.image.config import image_config, manifest, needs_ric, wants_oci
 from lambdaserve.package.image.contents import code_entries, model_entries
@@ -51,6 +53,9 @@ class ImageBuild:
     media_type: str
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    # Each installed package's version and where it came from, and the lock's use (deps.lock)
+    pins: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock: dict[str, object] = field(default_factory=dict)
 
     @property
     def blobs_dir(self) -> Path:
@@ -74,7 +79,7 @@ class ImageBuild:
                 "layers": [{"name": lay.name, "digest": lay.digest, "diff_id": lay.diff_id,
                             "size": lay.size} for lay in self.layers],
                 "config_digest": self.config_digest, "manifest_digest": self.manifest_digest,
-                "media_type": self.media_type}
+                "media_type": self.media_type, "pins": self.pins, "lock": self.lock}
 
 
 def load_build(out_dir: Path) -> ImageBuild:
@@ -128,7 +133,11 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     reqs = image_requirements(config, base)
     log(f"dependencies: {len(reqs)} requirement(s) for python{config.function.python} "
         f"{config.function.architecture}")
-    deps_dir = install_dependencies(config, reqs, out / "work")
+    deps_dir = install_dependencies(config, reqs, out / "work")  # with the lock's pins (deps.layer)
+    locked = lock_use(config)
+    pins, pin_warnings = provenance(reqs, locked, [(w.name, w.version) for w in installed_wheels(deps_dir)],
+                                    target_name(config.function.python, config.function.architecture))
+    warnings += pin_warnings
     code_files = code_entries(config, out / "work" / "code", interpreter, runner)
     layers = (cached_layer(tree_entries(deps_dir, "var/task"), blobs, cache, "dependencies"),
               cached_layer(model_entries(config), blobs, cache, "model"),
@@ -145,7 +154,8 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     (out / "manifest.json").write_bytes(man_bytes)
     (out / "config.json").write_bytes(cfg_bytes)
     build = ImageBuild(out, base.ref, base.manifest_digest, base.layers, layers, cfg_digest,
-                       sha256_digest(man_bytes), str(man["mediaType"]), clock() - started, tuple(warnings))
+                       sha256_digest(man_bytes), str(man["mediaType"]), clock() - started, tuple(warnings),
+                       pins, locked.record())
     (out / "image.json").write_text(json.dumps(build.record(), indent=1, sort_keys=True))
     (out / FAILED).unlink(missing_ok=True)
     _prune(blobs, {cfg_digest} | {layer.digest for layer in layers})
