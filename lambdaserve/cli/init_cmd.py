@@ -21,6 +21,7 @@ from lambdaserve.cli.init_sample import (
 )
 from lambdaserve.config import CONFIG_FILE, FunctionConfig, load_config, lock_path
 from lambdaserve.config.render import render_config
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
 from lambdaserve.errors import ConfigError, LambdaServeError, ModelLoadError
 from lambdaserve.package.deps import write_lock
@@ -65,7 +66,7 @@ def _installed_dists(dists: tuple[str, ...]) -> list[str]:
 
 def package_for(requirements: list[str]) -> str:
     """'image' when a requirement cannot fit a zip, else 'zip'."""
-    names = {re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].strip().lower() for r in requirements}
+    names = {requirement_name(r) for r in requirements}
     return "image" if names & set(_NEEDS_IMAGE) else "zip"
 
 
@@ -87,7 +88,7 @@ def _needs(model: Path, framework: str, predictor: str) -> ModelNeeds:
 def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
     """The model's needs, plus what loading it here reported (the same names pinned once)."""
     names = {n.distribution for n in found.needs}
-    extra = [r for r in inspected if re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].lower() not in names]
+    extra = [r for r in inspected if requirement_name(r) not in names]
     return sorted(found.requirements + extra, key=str.lower)
 
 

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from lambdaserve.config import Config, load_config, runtime_env
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.convert.sample import generated_rows, rows_from_file
 from lambdaserve.convert.text_onnx import (
     MIN_COSINE,
@@ -64,13 +63,8 @@ def _pin(name: str) -> str:
 
 
 def _requirements(existing: list[str], runtime: tuple[str, ...] = _RUNTIME_PACKAGES) -> list[str]:
-    def name(req: str) -> str:
-        try:
-            return canonicalize_name(Requirement(req).name)
-        except InvalidRequirement:
-            return req.strip().lower()
-
-    kept = [r for r in existing if name(r) not in _NATIVE_PACKAGES and name(r) not in runtime]
+    kept = [r for r in existing if requirement_name(r) not in _NATIVE_PACKAGES
+            and requirement_name(r) not in runtime]
     return [*kept, *(_pin(p) for p in runtime)]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdaserve.config.requirements import is_pinned, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter
@@ -15,7 +16,6 @@ from lambdaserve.package.deps.layer import check_requirements, layer_key
 from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_version, target_args
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
-from lambdaserve.package.deps.requirements import is_pinned, requirement_name
 
 
 def test_python312_targets_amazon_linux_2023_glibc_234():

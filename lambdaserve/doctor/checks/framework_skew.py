@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
+from lambdaserve.config.requirements import pinned_version, requirement_name
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 
@@ -18,14 +16,7 @@ _SAVED = re.compile(rb"_sklearn_version.{1,12}?(\d+\.\d+(?:\.\d+)?(?:\.?(?:post|
 
 def sklearn_pin(requirement: str) -> str | None:
     """The version of an exact scikit-learn pin ('scikit_learn == 1.9.1' -> '1.9.1'), else None."""
-    try:
-        parsed = Requirement(requirement)
-    except InvalidRequirement:
-        return None
-    specs = list(parsed.specifier)
-    if canonicalize_name(parsed.name) != "scikit-learn" or len(specs) != 1 or specs[0].operator != "==":
-        return None
-    return specs[0].version
+    return pinned_version(requirement) if requirement_name(requirement) == "scikit-learn" else None
 
 
 def saved_version(data: bytes) -> str | None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.doctor.context import DoctorContext
 from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 from lambdaserve.runtime.limits import IMAGE_BYTES as IMAGE
@@ -15,7 +14,7 @@ TOO_BIG_FOR_ZIP = ("torch", "catboost")  # torch's CPU wheel unpacks to ~700 MB,
 
 
 def _names(requirements: tuple[str, ...]) -> set[str]:
-    return {re.split(r"[=<>!~\[ ;@]", r, maxsplit=1)[0].strip().lower() for r in requirements}
+    return {requirement_name(r) for r in requirements}
 
 
 def run(ctx: DoctorContext) -> list[Finding]:

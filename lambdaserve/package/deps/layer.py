@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.config import Config
+from lambdaserve.config.requirements import is_pinned, pinned_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.layer_lock import LayerLock
@@ -46,7 +47,6 @@ from lambdaserve.package.deps.lock import lock_use
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_has_wheel, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
-from lambdaserve.package.deps.requirements import is_pinned, pinned_version, requirement_name
 from lambdaserve.package.deps.system_libs import Installer, supply_libraries
 from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree

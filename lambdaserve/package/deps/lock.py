@@ -28,9 +28,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from lambdaserve.config import Config
+from lambdaserve.config.requirements import parsed, pinned_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
-from lambdaserve.package.deps.requirements import parsed, pinned_version, requirement_name
 
 LOCK_COMMAND = "lambdaserve lock"
 _FOR = "# for: "

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdaserve.config import IMAGE_MODEL_DIR, Config, artifact_env
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.platforms import installed_wheels
-from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.image.base import BaseImage, known_to_have_bootstrap, read_base
 from lambdaserve.package.image.build import DependencyInstaller, ric_requirement
 from lambdaserve.package.image.config import needs_ric

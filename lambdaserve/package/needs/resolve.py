@@ -19,8 +19,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
-from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
 from lambdaserve.runtime.loaders.detect import model_files
 from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model

@@ -24,6 +24,7 @@ from typing import Any
 
 import lambdaserve
 from lambdaserve.config import Config, artifact_env, with_local_model
+from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package import sources
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
@@ -38,7 +39,6 @@ from lambdaserve.package.deps.layer import (
 from lambdaserve.package.deps.lock import lock_use, provenance, target_name
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.deps.pycompile import compile_tree
-from lambdaserve.package.deps.requirements import requirement_name
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
     SOURCELESS,
