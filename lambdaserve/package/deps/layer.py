@@ -1,6 +1,6 @@
 """The dependency layer: requirements installed for the Lambda runtime, trimmed and compiled, cached.
 
-The layer is keyed by a hash of everything that shapes it (requirements, Python, machine,
+The layer is keyed by a hash of everything that shapes it (requirements, the lock's pins, Python, machine,
 platform tags, the installer's (uv's, or pip's with LAMBDASERVE_INSTALLER=pip) and the compiling
 interpreter's versions), so a code-only rebuild finds it
 ready, together with its pre-compressed zip part, and never runs the installer.
@@ -39,18 +39,19 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.config import Config
-from lambdaserve.config.requirements import is_pinned, pinned_version, requirement_name
+from lambdaserve.config.requirements import is_pinned, requirement_name
 from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.install import LayerInstaller, install_locked
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.lock import lock_use
-from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_has_wheel, pip_version
+from lambdaserve.package.deps.pip import default_pip, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
-from lambdaserve.package.deps.system_libs import Installer, supply_libraries
+from lambdaserve.package.deps.system_libs import supply_libraries
 from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
-from lambdaserve.package.deps.uv import find_uv, install_with_uv, uv_has_wheel, uv_version
+from lambdaserve.package.deps.uv import find_uv, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priority, write_zip
@@ -237,7 +238,7 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
             f"with {pip_ver if uv is not None else 'pip ' + pip_ver}"
             + (f", {len(constraints)} dependencies pinned by the lock" if constraints else ""))
-    installer = _installer_for(uv, python, architecture, wheel_cache, pip, runner)
+    installer = LayerInstaller(uv, python, architecture, wheel_cache, pip, runner)
     unavailable = install_locked(requirements, constraints, root, folder, installer, log)
     log("trimming tests, docs, headers; stripping shared objects")
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner, strip=False)
@@ -263,80 +264,6 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
               "packages": [[w.name, w.version] for w in wheels], "libraries": libraries,
               "unavailable": unavailable}
     return _publish(folder, key, record, common, background, lock)
-
-
-@dataclass(frozen=True)
-class _Installer:
-    """The layer's installer (uv, or pip for python3.11 and LAMBDASERVE_INSTALLER=pip)."""
-
-    uv: str | None
-    python: str
-    architecture: str
-    wheel_cache: Path
-    pip: Sequence[str] | None
-    runner: Runner
-
-    def install(self, requirements: Sequence[str], target: Path, *, no_deps: bool = False,
-                constraints: Path | None = None) -> None:
-        if self.uv is not None:
-            install_with_uv(requirements, target, python=self.python, architecture=self.architecture,
-                            uv=self.uv, runner=self.runner, no_deps=no_deps, constraints=constraints)
-        else:
-            install_for_target(requirements, target, python=self.python, architecture=self.architecture,
-                               wheel_cache=self.wheel_cache, pip=list(self.pip or default_pip()),
-                               runner=self.runner, no_deps=no_deps, constraints=constraints)
-
-    def has_wheel(self, requirement: str, scratch: Path) -> bool:
-        if self.uv is not None:
-            return uv_has_wheel(requirement, scratch, python=self.python, architecture=self.architecture,
-                                uv=self.uv, runner=self.runner)
-        return pip_has_wheel(requirement, python=self.python, architecture=self.architecture,
-                             wheel_cache=self.wheel_cache, pip=list(self.pip or default_pip()),
-                             runner=self.runner)
-
-    def alone(self) -> Installer:
-        """One pinned wheel without its dependencies (system_libs)."""
-        return lambda requirements, target: self.install(requirements, target, no_deps=True)
-
-
-def _installer_for(uv: str | None, python: str, architecture: str, wheel_cache: Path,
-                   pip: Sequence[str] | None, runner: Runner) -> _Installer:
-    return _Installer(uv, python, architecture, wheel_cache, pip, runner)
-
-
-def install_locked(requirements: Sequence[str], constraints: Sequence[str], root: Path, folder: Path,
-                   installer: _Installer, log: Log) -> dict[str, str]:
-    """Install with the lock's pins as constraints. When that cannot resolve, each pin is tried
-    alone for the runtime; those without a wheel are left to the resolver and returned
-    ({name: the lock's version}); if every pin has one, the resolver's error stands (and an
-    index that cannot be reached fails the second resolve as it failed the first)."""
-    if not constraints:
-        installer.install(requirements, root)
-        return {}
-    pins = sorted(constraints)
-    try:
-        installer.install(requirements, root, constraints=_constraints_file(folder, pins))
-        return {}
-    except BuildError as failed:
-        scratch = folder / "wheel-check"
-        missing = [pin for pin in pins if not installer.has_wheel(pin, scratch)]
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not missing:  # not a pin without a wheel: pins that conflict with the requirements
-            raise BuildError(failed.message, hint=failed.hint + " If the lock no longer fits "
-                             "function.requirements, run `lambdaserve lock` again.") from failed
-    log("no wheel for the runtime: " + ", ".join(missing) + "; the resolver chooses those")
-    kept = [pin for pin in pins if pin not in missing]
-    if root.exists():
-        shutil.rmtree(root)
-    installer.install(requirements, root, constraints=_constraints_file(folder, kept))
-    return {requirement_name(pin): pinned_version(pin) or "" for pin in missing}
-
-
-def _constraints_file(folder: Path, pins: Sequence[str]) -> Path:
-    path = folder / "constraints.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
-    return path
 
 
 def _is_source(name: str) -> bool:
