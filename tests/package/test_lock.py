@@ -8,6 +8,8 @@ was trained.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +23,7 @@ from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.deps.layer import layer_key
 from lambdaserve.package.deps.lock import (
+    Environment,
     LockUse,
     closure,
     lock_use,
@@ -37,6 +40,11 @@ def installed(site: Path, name: str, ver: str, *requires: str) -> None:
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n"
                                    + "".join(f"Requires-Dist: {r}\n" for r in requires))
+
+
+def trained_in(site: Path) -> Environment:
+    """An environment whose only packages are those in ``site``."""
+    return Environment("/training/bin/python", "3.11.9", "linux", (str(site),))
 
 
 @pytest.fixture()
@@ -67,10 +75,11 @@ def test_the_closure_pins_every_dependency_on_the_runtime_to_the_installed_versi
 
 def test_the_lock_is_written_read_back_and_goes_stale_when_the_requirements_change(site, tmp_path):
     lock = tmp_path / "lambdaserve.lock"
-    write_lock(lock, ["lsparent==1.0"], "3.12", "x86_64", path=[str(site)])
+    write_lock(lock, ["lsparent==1.0"], "3.12", "x86_64", trained_in(site))
     text = lock.read_text()
     assert "grand-child==3.1                 # via lsparent\n" in text
     assert "notinstalled (via lsparent)" in text  # said, not pinned
+    assert "# Read from Python 3.11.9 (linux); markers evaluated for python3.12 x86_64 on Lambda." in text
     read = read_lock(lock)
     assert read is not None and read.constraints == ["grand-child==3.1", "lschild==1.0"]
     assert read.is_for(["lsparent == 1.0"]) and not read.is_for(["lsparent==1.0", "other==2"])
@@ -79,7 +88,7 @@ def test_the_lock_is_written_read_back_and_goes_stale_when_the_requirements_chan
 
 def test_a_lock_from_an_environment_with_other_versions_of_the_requirements_is_refused(site, tmp_path):
     with pytest.raises(BuildError, match=r"lsparent==2.0 \(installed here: 1.0\)") as info:
-        write_lock(tmp_path / "lambdaserve.lock", ["lsparent==2.0"], "3.12", "x86_64", path=[str(site)])
+        write_lock(tmp_path / "lambdaserve.lock", ["lsparent==2.0"], "3.12", "x86_64", trained_in(site))
     assert "lambdaserve lock" in info.value.hint
     assert not (tmp_path / "lambdaserve.lock").exists()
 
@@ -163,3 +172,24 @@ def test_lambdaserve_lock_pins_scikit_learns_dependencies_to_this_environment(tm
     (tmp_path / "lambdaserve.toml").write_text(textwrap.dedent(TOML).format(requirements=json.dumps(reqs)))
     stale = lock_use(load_config(tmp_path))
     assert stale.state == "stale" and stale.constraints == []
+
+
+def test_lambdaserve_lock_reads_the_training_venv_it_is_pointed_at(tmp_path):
+    """lambdaserve installed in one environment (this one), the model trained in another venv."""
+    venv = tmp_path / "training-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    installed(site, "lsparent", "1.0", "lschild>=1.0")
+    installed(site, "lschild", "1.0")
+    (tmp_path / "weights.json").write_text("{}")
+    (tmp_path / "lambdaserve.toml").write_text(textwrap.dedent(TOML).format(requirements='["lsparent==1.0"]'))
+    here = CliRunner().invoke(cli, ["lock", "--config", str(tmp_path)])
+    assert "note: lsparent" not in here.output and "lschild" not in here.output  # not installed here
+    done = CliRunner().invoke(cli, ["lock", "--config", str(tmp_path), "--python", str(python)])
+    assert done.exit_code == 0, done.output
+    assert f"installed in the environment of {venv}" in done.output
+    assert lock_use(load_config(tmp_path)).constraints == ["lschild==1.0"]
+    nothing = CliRunner().invoke(cli, ["lock", "--config", str(tmp_path), "--python", str(tmp_path / "nope")])
+    assert nothing.exit_code == 1 and "does not run as a Python" in nothing.output

@@ -19,7 +19,7 @@ import pytest
 from lambdaserve.config import load_config
 from lambdaserve.package.deps.lock import write_lock
 from lambdaserve.package.zip.build import build_zip
-from tests.package.test_lock import installed
+from tests.package.test_lock import installed, trained_in
 from tests.package.test_zip_build import make_project
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def _project(tmp_path: Path, child: str) -> Path:
     installed(site, "lsparent", "1.0", "lschild>=1.0")
     installed(site, "lschild", child)
     config = load_config(project)
-    write_lock(config.lock_file, config.function.requirements, "3.12", "x86_64", path=[str(site)])
+    write_lock(config.lock_file, config.function.requirements, "3.12", "x86_64", trained_in(site))
     return project
 
 

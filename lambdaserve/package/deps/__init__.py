@@ -8,11 +8,13 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter, probe
-    from lambdaserve.package.deps.lock import Closure, lock_use, write_lock
+    from lambdaserve.package.deps.lock import Closure, Environment, environment_of, lock_use, write_lock
     from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, tag_glibc
 
 _EXPORTS = {
     "Closure": "lambdaserve.package.deps.lock",
+    "Environment": "lambdaserve.package.deps.lock",
+    "environment_of": "lambdaserve.package.deps.lock",
     "lock_use": "lambdaserve.package.deps.lock",
     "write_lock": "lambdaserve.package.deps.lock",
     "Interpreter": "lambdaserve.package.deps.interpreters",
@@ -22,6 +24,6 @@ _EXPORTS = {
     "probe": "lambdaserve.package.deps.interpreters",
     "tag_glibc": "lambdaserve.package.deps.platforms",
 }
-__all__ = ["Closure", "lock_use", "write_lock",
+__all__ = ["Closure", "Environment", "environment_of", "lock_use", "write_lock",
            "Interpreter", "RUNTIME_GLIBC", "find_interpreter", "installed_wheels", "probe", "tag_glibc"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -31,6 +31,7 @@ from lambdaserve.config import Config
 from lambdaserve.config.requirements import parsed, pinned_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
+from lambdaserve.package.process import Runner, run_command, tail
 
 LOCK_COMMAND = "lambdaserve lock"
 _FOR = "# for: "
@@ -63,6 +64,37 @@ class Lock:
     @property
     def constraints(self) -> list[str]:
         return [pin.requirement for pin in self.pins.values()]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the model was trained: a Python and the folders its importlib.metadata reads."""
+
+    executable: str
+    version: str
+    platform: str
+    path: tuple[str, ...]
+
+    @classmethod
+    def this(cls) -> Environment:
+        return cls(sys.executable, platform.python_version(), sys.platform, tuple(sys.path))
+
+
+_PROBE = ("import json, platform, sys; print(json.dumps({'executable': sys.executable, "
+          "'version': platform.python_version(), 'platform': sys.platform, 'path': sys.path}))")
+
+
+def environment_of(python: str, runner: Runner = run_command) -> Environment:
+    """The environment of another Python (the training venv's), asked in a subprocess."""
+    done = runner([python, "-c", _PROBE], timeout=60)
+    try:
+        raw = json.loads(done.stdout.strip().splitlines()[-1])
+        return Environment(str(raw["executable"]), str(raw["version"]), str(raw["platform"]),
+                           tuple(str(p) for p in raw["path"]))
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise BuildError(f"{python} does not run as a Python: {tail(done.stderr or done.stdout, 3)}",
+                         hint="Pass the Python of the environment the model was trained in, e.g. "
+                              "--python .venv/bin/python.") from None
 
 
 @dataclass
@@ -161,10 +193,11 @@ def check_installed(requirements: Sequence[str], path: Sequence[str] | None = No
                               "--force` does).")
 
 
-def lock_text(requirements: Sequence[str], found: Closure, python: str, architecture: str) -> str:
+def lock_text(requirements: Sequence[str], found: Closure, python: str, architecture: str,
+              env: Environment) -> str:
     lines = [f"# Written by `{LOCK_COMMAND}`: the dependencies of function.requirements, pinned to the",
              "# versions installed where the model was trained, so every build installs the same ones.",
-             f"# Read from Python {platform.python_version()} ({sys.platform}); markers evaluated for "
+             f"# Read from Python {env.version} ({env.platform}); markers evaluated for "
              f"python{python} {architecture} on Lambda.",
              "# Commit it with lambdaserve.toml; after changing function.requirements, run it again.",
              _FOR + json.dumps(list(_normalised(requirements)))]
@@ -176,12 +209,13 @@ def lock_text(requirements: Sequence[str], found: Closure, python: str, architec
 
 
 def write_lock(target: Path, requirements: Sequence[str], python: str, architecture: str,
-               path: Sequence[str] | None = None) -> Closure:
-    """Write the lock for ``requirements`` from the environment in ``path`` (default: this one)."""
-    check_installed(requirements, path)
-    found = closure(requirements, python, architecture, path)
+               env: Environment | None = None) -> Closure:
+    """Write the lock for ``requirements`` from ``env`` (default: this Python's)."""
+    env = env or Environment.this()
+    check_installed(requirements, env.path)
+    found = closure(requirements, python, architecture, env.path)
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(lock_text(requirements, found, python, architecture), encoding="utf-8")
+    partial.write_text(lock_text(requirements, found, python, architecture, env), encoding="utf-8")
     partial.replace(target)
     return found
 
