@@ -53,7 +53,7 @@ def site(tmp_path: Path) -> Path:
     installed(site, "lsparent", "1.0", "lschild>=1.0", 'winonly; sys_platform == "win32"',
               'oldpython; python_version < "3.12"', 'fastpath; extra == "fast"', "notinstalled")
     installed(site, "lschild", "1.0", "Grand_Child>=3")
-    installed(site, "grand-child", "3.1+local")
+    installed(site, "grand-child", "3.1+local", "not a requirement (((")  # skipped, as pip would
     for name in ("winonly", "oldpython", "fastpath"):
         installed(site, name, "9.0")
     return site

@@ -31,12 +31,11 @@ from lambdaserve.config import Config
 from lambdaserve.config.requirements import parsed, pinned_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
+from lambdaserve.package.needs.resolve import SAME_MODULES
 from lambdaserve.package.process import Runner, run_command, tail
 
 LOCK_COMMAND = "lambdaserve lock"
 _FOR = "# for: "
-# Distributions that install the same modules under two names (init pins xgboost-cpu for xgboost).
-_SAME = {"xgboost-cpu": "xgboost", "xgboost": "xgboost-cpu"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,8 @@ def marker_environment(python: str, architecture: str) -> dict[str, str]:
 
 
 def _distribution(name: str, path: Sequence[str] | None) -> importlib.metadata.Distribution | None:
-    for candidate in (name, *([_SAME[name]] if name in _SAME else [])):
+    # xgboost-cpu, pinned by init, is installed as xgboost in most training environments
+    for candidate in (name, *([SAME_MODULES[name]] if name in SAME_MODULES else [])):
         found = next(iter(importlib.metadata.distributions(name=candidate, path=list(path or sys.path))),
                      None)
         if found is not None:
@@ -150,13 +150,18 @@ def closure(requirements: Sequence[str], python: str, architecture: str,
         if name not in direct:
             found.pins[name] = Pin(name, installed_version(dist), ())
         for raw in dist.requires or []:
-            dep = Requirement(raw)
-            if dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in ("", *extras)):
+            dep = parsed(raw)  # None: metadata pip itself would not read; nothing to pin from it
+            if dep is not None and _applies(dep, env, extras):
                 todo.append((dep, name))
     roots = {name: _roots(name, via, direct) for name in {*found.pins, *found.missing}}
     found.pins = {n: Pin(n, p.version, roots[n]) for n, p in sorted(found.pins.items())}
     found.missing = {n: roots[n] for n in sorted(found.missing) if n not in direct}
     return found
+
+
+def _applies(dep: Requirement, env: Mapping[str, str], extras: set[str]) -> bool:
+    """Does the target install ``dep`` (its marker evaluated for Lambda, with each asked extra)?"""
+    return dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in ("", *extras))
 
 
 def _roots(name: str, via: Mapping[str, set[str]], direct: set[str]) -> tuple[str, ...]:
