@@ -69,3 +69,36 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
     report = yield  # a module-level skip (importorskip at the top of a file) skips at collection
     _fail_the_skip(report)
     return report
+
+
+# Scheduling only, never correctness (tests pass in any order): CI runs `--dist loadfile
+# --no-loadscope-reorder`, so xdist hands whole modules to the workers in collection order. The
+# modules that take longest (CPU per module from a --durations run, 2026-12-07) are collected first,
+# so none of them starts last and leaves one worker running alone at the end. A stale list costs
+# time, not results.
+LONGEST_FIRST = (
+    "tests/serving/test_iris_e2e.py",
+    "tests/package/test_dockerfile.py",
+    "tests/cli/test_init_build_needs.py",
+    "tests/cli/test_build_proof.py",
+    "tests/convert/test_convert_text.py",
+    "tests/package/test_zip_artifact.py",
+    "tests/convert/test_convert_trees.py",
+    "tests/cli/test_init_table.py",
+    "tests/cloud/test_template_validate.py",
+    "tests/cli/test_init_invoke_frameworks.py",
+    "tests/serving/test_serve_zip.py",
+    "tests/serving/test_build_image_proof.py",
+    "tests/convert/test_convert.py",
+    "tests/serving/test_container_sandbox.py",
+    "tests/package/test_image_push.py",
+    "tests/cloud/test_local_cloud.py",
+    "tests/reliability/test_corpus.py",
+    "tests/cli/test_serve_fronts.py",
+    "tests/cloud/test_cli_cloud.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable

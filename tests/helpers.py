@@ -68,3 +68,23 @@ def require_module(name: str) -> ModuleType:
 def skip_on_platform(why: str) -> NoReturn:
     """The one skip allowed under LAMBDASERVE_REQUIRE_ALL=1: the test cannot run on this OS or CPU."""
     pytest.skip(f"{PLATFORM_SKIP} {why}")
+
+
+def share_runtime_support(project: Path, python: str = "3.12") -> None:
+    """Give ``project`` the awslambdaric folder (/var/runtime's stand-in) that serving or proving
+    its zip runs with, built once per test run under CACHE/runtime-support.
+
+    It depends only on the Python version and the architecture, never on the project, and pip
+    making it costs ~4 s of CPU: a test about what a build proves need not pay that each time.
+    A project left without it builds its own, as a user's first build does.
+    """
+    from lambdaserve.package.deps.interpreters import find_interpreter, runtime_support_dir
+    from lambdaserve.package.deps.platforms import MACHINE
+
+    architecture = next(arch for arch, machine in MACHINE.items() if machine == os.uname().machine)
+    with cache_lock("runtime-support"):  # xdist workers: one pip, the others wait for it
+        folder = runtime_support_dir(python, architecture, CACHE / "runtime-support",
+                                     interpreter=find_interpreter(python))
+    runtime = project / ".lambdaserve" / "cache" / "runtime"
+    runtime.mkdir(parents=True, exist_ok=True)
+    (runtime / folder.name).symlink_to(folder, target_is_directory=True)

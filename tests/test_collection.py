@@ -40,3 +40,11 @@ def test_pytest_collects_every_test_file_under_tests(tmp_path: Path) -> None:
     missing = sorted(on_disk - collected)
     assert not missing, f"never collected: {missing}"
     assert "tests/test_collection.py" in collected  # the probe saw the walk, not an empty list
+
+
+def test_the_longest_first_schedule_names_test_modules_that_exist() -> None:
+    # A renamed module would silently drop out of the schedule (tests/conftest.py) and could start last.
+    from tests.conftest import LONGEST_FIRST
+
+    missing = [path for path in LONGEST_FIRST if not (ROOT / path).is_file()]
+    assert not missing and len(set(LONGEST_FIRST)) == len(LONGEST_FIRST), missing

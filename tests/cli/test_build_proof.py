@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
 from lambdaserve.package.zip.build import build_zip
+from tests.helpers import share_runtime_support
 from tests.package.test_zip_build import UNTRIMMED, make_project
 
 # Loads fine and answers a zero row; a row with a negative value needs threadpoolctl, installed
@@ -49,6 +50,13 @@ FAILS_ON_PREDICT = '''
 '''
 
 
+def _project(tmp_path: Path) -> Path:
+    """make_project's predictor with no requirements; the proof runs it on the shared awslambdaric."""
+    project = make_project(tmp_path / "p", requirements=())
+    share_runtime_support(project)
+    return project
+
+
 def _predictor(project: Path, source: str) -> None:
     (project / "scorer" / "linear.py").write_text(textwrap.dedent(source))
 
@@ -78,7 +86,7 @@ def _training_answer(rows: list[list[float]]) -> list[float]:
 def test_a_module_missing_from_requirements_fails_the_build_naming_the_distribution(tmp_path, py312, trim):
     from importlib import metadata
 
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     (_trimmed if trim else _untrimmed)(project)
     _predictor(project, NEEDS_THREADPOOLCTL)
     (project / "golden.json").write_text(json.dumps([[[-1.0, 2.0]]]))
@@ -102,7 +110,7 @@ def test_a_module_missing_from_requirements_fails_the_build_naming_the_distribut
 
 @pytest.mark.slow
 def test_the_package_answers_the_training_process_predictions_and_build_json_records_them(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     rows = [[1.0, 2.0], [3.5, -1.0], [0.25, 0.125]]
     (project / "golden.json").write_text(json.dumps([{"data": rows}, [[10.0, 20.0]]]))
@@ -131,7 +139,7 @@ def test_the_package_answers_the_training_process_predictions_and_build_json_rec
 
 @pytest.mark.slow
 def test_without_golden_requests_the_signature_zero_row_is_proved(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     result = _build(project)
     assert result.exit_code == 0, result.output
@@ -143,7 +151,7 @@ def test_without_golden_requests_the_signature_zero_row_is_proved(tmp_path, py31
 
 @pytest.mark.slow
 def test_a_package_whose_predict_fails_is_refused_by_build(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     _predictor(project, FAILS_ON_PREDICT)
     result = _build(project)
@@ -159,7 +167,7 @@ def _deploy(project: Path, *args: str):
 
 @pytest.mark.slow
 def test_a_deploy_to_the_local_cloud_whose_predict_fails_fails_at_the_smoke_test(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     _predictor(project, FAILS_ON_PREDICT)
     # built by the library, without the CLI's proof: the smoke test is the first to send a prediction
@@ -173,7 +181,7 @@ def test_a_deploy_to_the_local_cloud_whose_predict_fails_fails_at_the_smoke_test
 
 @pytest.mark.slow
 def test_a_deployed_package_answering_otherwise_than_recorded_fails_at_the_smoke_test(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     record_path = project / ".lambdaserve" / "build" / "build.json"
     ok = _deploy(project)  # builds and proves again, then the smoke test passes
@@ -195,7 +203,7 @@ def test_the_doctor_smoke_runs_the_built_zip_and_its_golden_requests(tmp_path, p
     from lambdaserve.doctor.checks import smoke
     from tests.doctor.support import context, only
 
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     assert _build(project).exit_code == 0
     config = load_config(project)
@@ -227,7 +235,7 @@ DIFFERS_IN_LAMBDA = """
 
 @pytest.mark.slow
 def test_build_says_when_this_venv_and_the_package_answer_differently(tmp_path, py312):
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _untrimmed(project)
     _predictor(project, DIFFERS_IN_LAMBDA)
     result = _build(project)
@@ -242,7 +250,7 @@ def test_a_version_skew_between_this_venv_and_the_package_is_named(tmp_path):
     from lambdaserve.cli.build_proof import Proof, compare_dev
 
     here = metadata.version("click")
-    config = load_config(make_project(tmp_path / "p", requirements=()))
+    config = load_config(_project(tmp_path))
     shipped = [("click", "0.0.1"), ("no-such-dist", "1.0"), ("click", here)]
     found = compare_dev(config, Proof(True, ""), shipped)
     assert found == [f"the package ships click 0.0.1; this venv has {here}: answers can differ"]
@@ -252,7 +260,7 @@ def test_a_version_skew_between_this_venv_and_the_package_is_named(tmp_path):
 def test_deploy_builds_and_proves_through_builds_own_path_and_says_the_same(tmp_path, py312):
     """One build-and-prove function: deploy's summary is build's, line for line (it used to
     print its own shorter copy, without the trim notes or what the proof ran on)."""
-    project = make_project(tmp_path / "p", requirements=())
+    project = _project(tmp_path)
     _trimmed(project)  # the trim runs and reports
     built = _build(project)
     assert built.exit_code == 0, built.output
