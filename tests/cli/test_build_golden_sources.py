@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_init_table import PRICE_PREDICTOR
+from tests.helpers import share_runtime_support
 from tests.package.test_zip_build import make_project
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
@@ -60,6 +61,7 @@ def test_init_of_a_predictor_without_a_sample_says_it_has_no_golden_requests(tmp
 @pytest.mark.slow
 def test_build_without_any_golden_request_says_no_prediction_was_checked(tmp_path: Path, py312) -> None:
     project = make_project(tmp_path / "p", requirements=())
+    share_runtime_support(project)  # awslambdaric for the local Lambda, built once per run
     toml = project / "lambdaserve.toml"
     text = toml.read_text()  # the predictor declares no [signature]: nothing gives a row
     toml.write_text(text.split("[signature]")[0] + "[build]" + text.split("[build]")[1])

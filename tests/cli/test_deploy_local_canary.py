@@ -20,6 +20,7 @@ from lambdaserve.cli.main import cli
 from lambdaserve.cloud.local import ENV_ENDPOINT
 from lambdaserve.cloud.stack import alias_version
 from tests.cloud.fakes import moto_clients, moto_server
+from tests.helpers import share_runtime_support
 from tests.package.test_zip_build import UNTRIMMED, make_project
 
 # Loads, answers its first predictions, then fails every one: a version that passes the pre-traffic
@@ -52,6 +53,7 @@ def _weights(project: Path, b: float) -> None:
 @pytest.mark.slow
 def test_a_good_version_is_promoted_and_a_bad_one_rolled_back_with_the_share_it_served(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
+    share_runtime_support(project)  # awslambdaric for the local Lambda, built once per run
     toml = project / "lambdaserve.toml"
     toml.write_text(toml.read_text() + ("" if UNTRIMMED in toml.read_text() else UNTRIMMED))
     shift = ("--traffic-shift", "Canary10Percent5Minutes", "--shift-speed", "100")  # 5 min in 3 s

@@ -25,6 +25,7 @@ from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime.golden import GoldenSet
 from tests.cli.test_build_proof import FAILS_ON_PREDICT
 from tests.cloud.fakes import moto_clients, moto_server
+from tests.helpers import share_runtime_support
 from tests.package.test_zip_build import UNTRIMMED, make_project
 
 
@@ -43,6 +44,7 @@ def _untrimmed(project: Path) -> None:
 @pytest.mark.slow
 def test_a_first_deploy_that_fails_its_smoke_test_says_there_is_nothing_to_go_back_to(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
+    share_runtime_support(project)  # awslambdaric for the local Lambda, built once per run
     _untrimmed(project)
     (project / "scorer" / "linear.py").write_text(textwrap.dedent(FAILS_ON_PREDICT))
     zip_path = build_zip(load_config(project), interpreter=py312).path  # not proved: the smoke test sees it
@@ -56,6 +58,7 @@ def test_a_first_deploy_that_fails_its_smoke_test_says_there_is_nothing_to_go_ba
 @pytest.mark.slow
 def test_a_broken_update_fails_at_the_smoke_test_and_the_old_version_keeps_answering(tmp_path, py312):
     project = make_project(tmp_path / "p", requirements=())
+    share_runtime_support(project)  # awslambdaric for the local Lambda, built once per run
     _untrimmed(project)
     with moto_server() as endpoint:
         good = _deploy(project, endpoint)
