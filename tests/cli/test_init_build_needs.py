@@ -3,24 +3,27 @@ function.requirements would not install it, naming the distribution and the line
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
 from lambdaserve.package.deps.lock import read_lock
 from lambdaserve.package.needs import check_model_needs
 from tests.examples import make_examples_script
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
-
 
 @dataclass
 class Kind:
@@ -117,8 +120,25 @@ KINDS: dict[str, Callable[[Path], Kind]] = {
 }
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LAMBDASERVE, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+@dataclass
+class Ran:
+    returncode: int
+    stderr: str
+
+
+def _run(args: list[str], cwd: Path, *, user_code: bool = False) -> Ran:
+    """`lambdaserve <args>` from ``cwd``. A model file's project runs in this process: a fresh
+    interpreter per call paid ~2 s of CPU re-importing the frameworks (scikit-learn, skops, pandas)
+    this worker has already imported. A custom predictor is the user's code: it runs in a process
+    of its own, so its modules never stay in this one's sys.modules for the next test."""
+    if user_code:
+        done = subprocess.run([LAMBDASERVE, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+        return Ran(done.returncode, done.stderr)
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(cli, args, prog_name="lambdaserve")
+    crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+    assert not crashed, "".join(traceback.format_exception(result.exception))  # a traceback, not a message
+    return Ran(result.exit_code, result.stderr)
 
 
 def _requirements(toml: Path) -> list[str]:
@@ -140,7 +160,7 @@ def test_init_pins_what_the_model_needs_and_build_refuses_it_missing(tmp_path: P
     made = KINDS[kind](tmp_path)
     args = ["init", "--model", made.model, "--force"]
     args += ["--predictor", made.predictor] if made.predictor else []
-    done = _run(args, tmp_path)
+    done = _run(args, tmp_path, user_code=bool(made.predictor))
     assert done.returncode == 0, done.stderr
     toml = tmp_path / "lambdaserve.toml"
     pins = _requirements(toml)
@@ -159,7 +179,7 @@ def test_init_pins_what_the_model_needs_and_build_refuses_it_missing(tmp_path: P
         assert lock.pins["scipy"].version == version("scipy") and "scikit-learn" in lock.pins["scipy"].via
 
     _drop(toml, made.key)
-    done = _run(["build"], tmp_path)
+    done = _run(["build"], tmp_path, user_code=bool(made.predictor))
     assert done.returncode == 1, done.stderr
     assert f"the model needs {made.key}," in done.stderr, done.stderr
     pin = f"{made.key}=={version(made.key).split('+')[0]}"
