@@ -9,6 +9,7 @@ Used by benchmarks/serve_overhead.py; not part of lambdaserve.
 from __future__ import annotations
 
 import os
+import resource
 import selectors
 import socket
 import subprocess
@@ -107,9 +108,12 @@ class BareRuntimeApi:
         conn.sock.sendall(_ACK)
         return body
 
-    def close(self) -> None:
+    def close(self) -> resource.struct_rusage:
+        """Stop the worker; its resource usage (CPU of all its threads) from the kernel."""
         self._proc.kill()
-        self._proc.wait()
+        _, status, usage = os.wait4(self._proc.pid, 0)
+        self._proc.returncode = os.waitstatus_to_exitcode(status)
         for key in list(self._sel.get_map().values()):
             key.fileobj.close()  # type: ignore[union-attr]
         self._sel.close()
+        return usage

@@ -1,17 +1,30 @@
-"""Cold start of the lambdaserve runtime against a bare script, per framework, in fresh processes.
+"""Cold start of the lambdaserve runtime against the bare floor, per framework, in fresh processes.
 
     python benchmarks/cold_start.py [--runs 5] [--only iris,iris-onnx] [--bytecode cached|none]
+                                    [--floor both|awslambdaric|script] [--count]
 
-For each example model (made by examples/make_examples.py into a temporary folder):
-  runtime   spawn python, import lambdaserve.runtime.handler with the example's LAMBDASERVE_*
-            variables (the model loads and warms up at import, as in Lambda's init), then one
-            prediction through lambda_handler with an API Gateway REST (v1) proxy event;
-  baseline  spawn python, import the framework, load the model, predict once.
-Each number is the median wall time from spawn to the first prediction on stdout (init plus
-the first answer, as Lambda counts a cold start; not the interpreter's teardown) over --runs
-runs, the two sides interleaved after one untimed run of each. The target is runtime / baseline <= 1.10.
+For each example model (made by examples/make_examples.py into a temporary folder), two floors:
+  awslambdaric  (the honest floor: what any Lambda function serving the model must do) spawn
+            ``python -m awslambdaric HANDLER`` against a bare Runtime API (benchmarks/
+            bare_runtime_api.py), time from spawn to the first answer's POST /response.
+            runtime: HANDLER = lambdaserve.runtime.handler.lambda_handler with the example's
+            LAMBDASERVE_* variables, sent an API Gateway REST (v1) proxy event;
+            floor: a hand-written handler module that imports the framework and loads the model
+            at import, and per event reads the body's rows, predicts and returns statusCode/body.
+  script    (stricter: no awslambdaric on either side, so its own ~startup is not in the floor)
+            runtime: spawn python, import lambdaserve.runtime.handler (the model loads and warms
+            up at import, as in Lambda's init), then one prediction through lambda_handler;
+            floor: spawn python, import the framework, load the model, predict once, print.
+Each number is the median wall time from spawn to the first answer (init plus the first answer,
+as Lambda counts a cold start; not the interpreter's teardown) over --runs runs, the sides
+interleaved after one untimed run of each. The target is runtime / floor <= 1.10 for every example.
 Two more ratios move less when other work shares the machine: of the fastest runs
 ("min"), and of CPU time (user + system of each process, all threads).
+
+--count adds instruction counts (valgrind --tool=callgrind, one run per side, script floor,
+both processes leaving with os._exit right after the answer; the main thread's, see _count):
+repeatable under load, so our share (runtime - floor, in millions of instructions) can be
+compared before and after a change.
 
 Bytecode is the same on both sides: "cached" (default) compiles every module once into a
 private PYTHONPYCACHEPREFIX during the untimed runs, as a package that ships .pyc does;
@@ -24,13 +37,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from bare_runtime_api import BareRuntimeApi  # type: ignore[import-not-found]
 
 from lambdaserve.config import load_config, runtime_env
 
@@ -48,7 +66,9 @@ RUNTIME = textwrap.dedent("""
     print(answer["body"])
 """)
 
-# The bare scripts: what a hand-written handler would do, and nothing more.
+RUNTIME_HANDLER = "lambdaserve.runtime.handler.lambda_handler"
+# The bare scripts: what a hand-written handler would do, and nothing more. Each ends with the
+# statement (at indentation 0, with what it holds) that prints the prediction of {row}.
 BASELINES = {name: textwrap.dedent(code).strip() for name, code in {
     "iris": """
         import joblib
@@ -89,6 +109,21 @@ BASELINES = {name: textwrap.dedent(code).strip() for name, code in {
 }.items()}
 
 
+def bare_handler(name: str, folder: Path) -> str:
+    """The floor as a Lambda handler module: the bare script's load at import; per event, its
+    prediction of the body's first row, returned as API Gateway expects."""
+    lines = BASELINES[name].format(dir=folder, row="rows[0]").splitlines()
+    last = max(i for i, line in enumerate(lines) if not line.startswith((" ", "\t")))
+    answer = "\n".join(lines[last:]).replace("print(", "return _answer(")
+    return "\n".join([
+        "import json", *lines[:last], "",
+        "def _answer(prediction):",
+        "    return {'statusCode': 200, 'body': json.dumps(prediction)}", "",
+        "def handler(event, context):",
+        "    rows = json.loads(event['body'])['data']",
+        textwrap.indent(answer, "    "), ""])
+
+
 def _event(api_path: str, row: list[float]) -> str:
     event = json.loads(EVENT.read_text())
     event.update(httpMethod="POST", path=api_path, resource=api_path, isBase64Encoded=False,
@@ -119,6 +154,40 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def _run_ric(handler: str, task_root: Path, env: dict[str, str], event: bytes) -> tuple[float, float]:
+    """Wall seconds from spawning ``python -m awslambdaric handler`` to its first answer; its CPU."""
+    start = time.perf_counter()
+    api = BareRuntimeApi(handler, task_root, env)
+    try:
+        answer = api.invoke(event)
+        elapsed = time.perf_counter() - start
+    finally:
+        usage = api.close()
+    if json.loads(answer).get("statusCode") != 200:
+        raise SystemExit(f"{handler} answered {answer[:2000]!r}")
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def _count(argv: list[str], env: dict[str, str]) -> int:
+    """Instructions the main thread runs until the process has printed its answer (callgrind).
+
+    Only the main thread: the frameworks' worker pools spin while they wait, so their counts
+    follow the scheduler (onnxruntime's: 14 M one run, 29 M the next); the main thread's repeat
+    to within 0.01 %.
+    """
+    script = argv[2] + "\nimport os\nos._exit(0)  # teardown is not part of a cold start\n"
+    with tempfile.TemporaryDirectory(prefix="lambdaserve-callgrind-") as tmp:
+        out = Path(tmp) / "cg.out"
+        done = subprocess.run(["valgrind", "--tool=callgrind", "--separate-threads=yes",
+                               f"--callgrind-out-file={out}", *argv[:2], script, *argv[3:]],
+                              env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True, check=False)
+        main = Path(f"{out}-01")
+        found = re.search(r"^(?:summary|totals): (\d+)", main.read_text(), re.M) if main.exists() else None
+        if done.returncode != 0 or found is None:
+            raise SystemExit(f"callgrind of {argv[2][:60]}... failed:\n{done.stderr[-2000:]}")
+        return int(found.group(1))
+
+
 def _base_env(mode: str, prefix: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDASERVE_")}
     env["PYTHONPYCACHEPREFIX"] = str(prefix)
@@ -130,25 +199,51 @@ def _base_env(mode: str, prefix: Path) -> dict[str, str]:
     return env
 
 
-def bench(name: str, folder: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
-    """Median (and fastest) wall seconds, and median CPU seconds, of each side."""
-    config = load_config(folder)
-    row = DIABETES if name == "diabetes" else IRIS
-    runtime_argv = [sys.executable, "-c", RUNTIME, _event(config.api.path, row)]
-    runtime_env_ = {**env, **runtime_env(config)}
-    baseline_argv = [sys.executable, "-c", BASELINES[name].format(dir=folder, row=row)]
-    _run(runtime_argv, runtime_env_)  # untimed: page cache, and bytecode in "cached" mode
-    _run(baseline_argv, env)
-    ours: list[tuple[float, float]] = []
-    theirs: list[tuple[float, float]] = []
-    for i in range(runs):  # alternate which side goes first, so drift hits both alike
-        pair = [(ours, runtime_argv, runtime_env_), (theirs, baseline_argv, env)]
-        for times, argv, side_env in pair if i % 2 == 0 else reversed(pair):
-            times.append(_run(argv, side_env))
+Side = Callable[[], tuple[float, float]]
+
+
+def _interleaved(sides: list[Side], runs: int) -> list[list[tuple[float, float]]]:
+    """One untimed run of each side (page cache, bytecode), then ``runs`` rounds, alternating which
+    side goes first so drift hits both alike."""
+    for side in sides:
+        side()
+    times: list[list[tuple[float, float]]] = [[] for _ in sides]
+    for i in range(runs):
+        order = list(range(len(sides))) if i % 2 == 0 else list(reversed(range(len(sides))))
+        for k in order:
+            times[k].append(sides[k]())
+    return times
+
+
+def _summary(ours: list[tuple[float, float]], theirs: list[tuple[float, float]]) -> dict[str, float]:
     return {"ours": statistics.median(t[0] for t in ours), "theirs": statistics.median(t[0] for t in theirs),
             "ours_min": min(t[0] for t in ours), "theirs_min": min(t[0] for t in theirs),
             "ours_cpu": statistics.median(t[1] for t in ours),
             "theirs_cpu": statistics.median(t[1] for t in theirs)}
+
+
+def bench(name: str, folder: Path, runs: int, env: dict[str, str], floors: list[str],
+          task_root: Path) -> dict[str, dict[str, float]]:
+    """Per floor: median (and fastest) wall seconds, and median CPU seconds, of each side."""
+    config = load_config(folder)
+    row = DIABETES if name == "diabetes" else IRIS
+    event = _event(config.api.path, row)
+    runtime_argv = [sys.executable, "-c", RUNTIME, event]
+    runtime_env_ = {**env, **runtime_env(config)}
+    baseline_argv = [sys.executable, "-c", BASELINES[name].format(dir=folder, row=row)]
+    sides: list[Side] = []
+    if "script" in floors:
+        sides += [lambda: _run(runtime_argv, runtime_env_), lambda: _run(baseline_argv, env)]
+    if "awslambdaric" in floors:
+        module = f"bare_{name.replace('-', '_')}"
+        (task_root / f"{module}.py").write_text(bare_handler(name, folder), encoding="utf-8")
+        # the runtime's task root is the example's folder, where a custom predictor's module is
+        sides += [lambda: _run_ric(RUNTIME_HANDLER, folder, runtime_env_, event.encode()),
+                  lambda: _run_ric(f"{module}.handler", task_root, env, event.encode())]
+    times = _interleaved(sides, runs)
+    if not runs:  # --runs 0 --count: the untimed runs only, which compile the bytecode
+        return {}
+    return {floor: _summary(times[2 * i], times[2 * i + 1]) for i, floor in enumerate(floors)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,28 +251,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BASELINES)}")
     parser.add_argument("--bytecode", choices=("cached", "none"), default="cached")
+    parser.add_argument("--floor", choices=("both", "awslambdaric", "script"), default="both")
+    parser.add_argument("--count", action="store_true", help="also count instructions (valgrind)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BASELINES)
+    floors = ["awslambdaric", "script"] if args.floor == "both" else [args.floor]
+    if args.count and shutil.which("valgrind") is None:
+        parser.error("--count needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="lambdaserve-bench-") as tmp:
         out = Path(tmp) / "examples"
         subprocess.run([sys.executable, str(ROOT / "examples" / "make_examples.py"), "--out", str(out),
                         "--only", ",".join(names)], check=True, stdout=subprocess.DEVNULL)
         env = _base_env(args.bytecode, Path(tmp) / "pycache")
-        print(f"cold start, spawn to first prediction, median of {args.runs} fresh processes per side; "
-              f"bytecode: {args.bytecode}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
-        print(f"{'example':<18}{'runtime ms':>11}{'baseline ms':>12}{'ratio':>7}{'overhead ms':>12}"
+        task_root = Path(tmp) / "bare-handlers"
+        task_root.mkdir()
+        load = [os.getloadavg()[0]]
+        print(f"cold start, spawn to first answer, median of {args.runs} fresh processes per side; "
+              f"bytecode: {args.bytecode}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
+              f"load {load[0]:.1f}")
+        print(f"{'example':<18}{'floor':<14}{'runtime ms':>11}{'floor ms':>9}{'ratio':>7}{'overhead ms':>12}"
               f"{'min ratio':>10}{'cpu ratio':>10}")
-        worst = 0.0
+        worst = {floor: 0.0 for floor in floors}
+        worst_count = 0.0
         for name in names:
-            m = bench(name, out / name, args.runs, env)
-            ratio = m["ours"] / m["theirs"]
-            worst = max(worst, ratio)
-            print(f"{name:<18}{m['ours'] * 1000:>11.0f}{m['theirs'] * 1000:>12.0f}{ratio:>7.2f}"
-                  f"{(m['ours'] - m['theirs']) * 1000:>12.0f}{m['ours_min'] / m['theirs_min']:>10.2f}"
-                  f"{m['ours_cpu'] / m['theirs_cpu']:>10.2f}",
-                  flush=True)
-        print(f"worst wall-time ratio {worst:.2f} (target <= 1.10); load average now "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work on the machine adds noise")
+            result = bench(name, out / name, args.runs, env, floors, task_root)
+            for floor, m in result.items():
+                ratio = m["ours"] / m["theirs"]
+                worst[floor] = max(worst[floor], ratio)
+                print(f"{name:<18}{floor:<14}{m['ours'] * 1000:>11.0f}{m['theirs'] * 1000:>9.0f}{ratio:>7.2f}"
+                      f"{(m['ours'] - m['theirs']) * 1000:>12.0f}{m['ours_min'] / m['theirs_min']:>10.2f}"
+                      f"{m['ours_cpu'] / m['theirs_cpu']:>10.2f}", flush=True)
+            if args.count:
+                config = load_config(out / name)
+                row = DIABETES if name == "diabetes" else IRIS
+                ours = _count([sys.executable, "-c", RUNTIME, _event(config.api.path, row)],
+                              {**env, **runtime_env(config)})
+                theirs = _count([sys.executable, "-c", BASELINES[name].format(dir=out / name, row=row)], env)
+                worst_count = max(worst_count, ours / theirs)
+                print(f"{name:<18}instructions: runtime {ours / 1e6:.1f} M, script floor "
+                      f"{theirs / 1e6:.1f} M, ratio {ours / theirs:.3f}, our share "
+                      f"{(ours - theirs) / 1e6:.1f} M", flush=True)
+            load.append(os.getloadavg()[0])
+        shown = "; ".join(f"{worst[f]:.2f} against the {'bare script' if f == 'script' else 'awslambdaric'} "
+                          "floor" for f in floors)
+        counted = f"; instructions {worst_count:.3f}" if args.count else ""
+        print(f"RATIO worst wall-time ratio (target <= 1.10): {shown}{counted}; load {min(load):.1f}-"
+              f"{max(load):.1f} on {os.cpu_count()} CPUs (other work on the machine adds noise)")
     return 0
 
 

@@ -95,9 +95,10 @@ class Runtime:
             telemetry.log, lambda: getattr(model, "predictor", None))
         loaded = clock()
         try:
-            from lambdaserve.runtime.s3_model import fetched
+            if settings.model_s3_uri:  # s3_model imports urllib, ssl, hmac: a packaged model never needs them
+                from lambdaserve.runtime.s3_model import fetched
 
-            settings = fetched(settings)  # a model kept in S3 lands in /tmp first
+                settings = fetched(settings)  # a model kept in S3 lands in /tmp first
             model = load_model(settings)
         except LambdaServeError as exc:  # Lambda reports only str(exc): the fix goes to the log
             telemetry.log(

@@ -127,3 +127,28 @@ def test_handler_module_in_a_fresh_process(tmp_path):
     lines = [json.loads(line) for line in proc.stderr.splitlines()]
     assert [line["message"] for line in lines] == ["init", "request"]
     assert lines[1]["cold_start"] is True and lines[1]["request_id"] == "abc"
+
+
+def test_a_cold_start_imports_only_what_serving_a_packaged_model_needs(tmp_path):
+    """Init plus one answer in a fresh process, as on Lambda: modules that only some functions or
+    some requests need stay out of sys.modules (each one is cold-start time for every function)."""
+    module, env = _project(tmp_path)
+    script = textwrap.dedent("""
+        import json, sys, types
+        from lambdaserve.runtime.handler import lambda_handler
+        context = types.SimpleNamespace(aws_request_id="c0ffee")  # Lambda always gives one
+        answer = lambda_handler({"data": [[1, 2]]}, context)
+        print(json.dumps({"answer": answer, "modules": sorted(sys.modules)}))
+    """)
+    run_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", script], env=run_env, capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["answer"] == {"predictions": [30.0]}
+    loaded = set(result["modules"])
+    # model.s3_uri only: the S3 fetch pulls urllib.request, http.client, ssl, hmac (~25 ms)
+    assert not {"lambdaserve.runtime.s3_model", "urllib.request", "http.client", "ssl", "hmac"} & loaded
+    # asked for by some requests only
+    assert not {"lambdaserve.runtime.openapi", "lambdaserve.runtime.docs", "uuid"} & loaded
+    # rows in {"data"}: no table or Open Inference Protocol code
+    assert not {"lambdaserve.runtime.table", "lambdaserve.runtime.oip_check"} & loaded
