@@ -7,7 +7,6 @@ shape), ALB (single- or multi-value headers) and a direct invoke (any other JSON
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
@@ -34,26 +33,36 @@ class UnsupportedEventError(LambdaServeError):
     """
 
 
-# The request and response records are compared by identity (eq=False): each is one request's,
-# and every generated method is compiled at import, inside the function's cold start.
-@dataclass(eq=False)
+# The request and response records are plain classes, compared by identity: each is one
+# request's, and a dataclass compiles every generated method with exec at import, inside every
+# function's cold start (~10 M instructions for these three; see docs/benchmarks.md).
 class HttpRequest:
     """One request, whatever the source. Header names are lower case; values keep every repeat."""
 
-    source: str
-    method: str
-    path: str
-    headers: dict[str, list[str]] = field(default_factory=dict)
-    query: dict[str, list[str]] = field(default_factory=dict)
-    raw_body: str | None = None
-    is_base64: bool = False
-    request_id: str | None = None
-    cookies: list[str] = field(default_factory=list)
-    multi_value: bool = False  # ALB in multi-value mode answers with multiValueHeaders
-    direct_body: Any = None  # a direct invoke's payload, already JSON
-    # What precedes the routed path in the URL the client used: "/prod" for a REST stage (or a
-    # custom domain's base path), "" for Function URLs and ALB. Pages need it for their links.
-    prefix: str = ""
+    __slots__ = ("source", "method", "path", "headers", "query", "raw_body", "is_base64", "request_id",
+                 "cookies", "multi_value", "direct_body", "prefix")
+
+    def __init__(self, source: str, method: str, path: str, headers: dict[str, list[str]] | None = None,
+                 query: dict[str, list[str]] | None = None, raw_body: str | None = None,
+                 is_base64: bool = False, request_id: str | None = None, cookies: list[str] | None = None,
+                 multi_value: bool = False, direct_body: Any = None, prefix: str = "") -> None:
+        self.source = source
+        self.method = method
+        self.path = path
+        self.headers: dict[str, list[str]] = {} if headers is None else headers
+        self.query: dict[str, list[str]] = {} if query is None else query
+        self.raw_body = raw_body
+        self.is_base64 = is_base64
+        self.request_id = request_id
+        self.cookies: list[str] = [] if cookies is None else cookies
+        self.multi_value = multi_value  # ALB in multi-value mode answers with multiValueHeaders
+        self.direct_body = direct_body  # a direct invoke's payload, already JSON
+        # What precedes the routed path in the URL the client used: "/prod" for a REST stage (or a
+        # custom domain's base path), "" for Function URLs and ALB. Pages need it for their links.
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"HttpRequest({self.source}, {self.method} {self.path!r})"
 
     def header(self, name: str) -> str | None:
         return _last(self.headers.get(name.lower()))
@@ -84,21 +93,31 @@ class HttpRequest:
         return len(self.raw_body) * 3 // 4 if self.is_base64 else len(self.raw_body)
 
 
-@dataclass(frozen=True, eq=False)
 class RawBody:
     """A body sent as it is (a page, a script), not as JSON; binary data goes out base64-encoded."""
 
-    data: bytes
-    text: bool = True  # UTF-8 text; False: binary, sent base64-encoded
+    __slots__ = ("data", "text")
+
+    def __init__(self, data: bytes, text: bool = True) -> None:
+        self.data = data
+        self.text = text  # UTF-8 text; False: binary, sent base64-encoded
+
+    def __repr__(self) -> str:
+        return f"RawBody({len(self.data)} bytes, text={self.text})"
 
 
-@dataclass(eq=False)
 class HttpResponse:
     """One answer: status, a JSON-able body (or a RawBody) and headers, before the source's shape."""
 
-    status: int
-    body: Any  # JSON-able, or a RawBody; serialised by the formatter
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body  # JSON-able, or a RawBody; serialised by the formatter
+        self.headers: dict[str, str] = {} if headers is None else headers
+
+    def __repr__(self) -> str:
+        return f"HttpResponse({self.status}, {self.body!r}, {self.headers!r})"
 
 
 def _obj(raw: Any) -> dict[str, Any]:

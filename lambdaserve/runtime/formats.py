@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from lambdaserve.errors import RequestError
@@ -24,15 +23,21 @@ _FALSE = ("0", "false", "no", "off")
 _EXAMPLE_HINT = 'Send {"data": [[...]]}, {"instances": [...]} or Open Inference Protocol {"inputs": [...]}.'
 
 
-@dataclass(eq=False)  # compared by identity: one per request, never to another (eq costs init time)
 class PredictRequest:
-    """A validated request: the model's inputs, the number of rows and what to answer."""
+    """A validated request: the model's inputs, the number of rows and what to answer.
 
-    protocol: Protocol
-    inputs: dict[str, list[Any]]
-    rows: int
-    probabilities: bool
-    oip_id: str | None = None
+    A plain class, compared by identity (one per request): a dataclass compiles its methods at import.
+    """
+
+    __slots__ = ("protocol", "inputs", "rows", "probabilities", "oip_id")
+
+    def __init__(self, protocol: Protocol, inputs: dict[str, list[Any]], rows: int, probabilities: bool,
+                 oip_id: str | None = None) -> None:
+        self.protocol = protocol
+        self.inputs = inputs
+        self.rows = rows
+        self.probabilities = probabilities
+        self.oip_id = oip_id
 
 
 def _probabilities(body: dict[str, Any], query: str | None, default: bool, signature: Signature) -> bool:
