@@ -2,6 +2,8 @@
 
 Classifiers give ``output_label`` and an ``output_probability`` tensor (no ZipMap), which the
 runtime's ONNX loader serves as "label" and "probabilities", as the scikit-learn loader does.
+Booleans are not an ONNX label type: the converters answer a bool classifier's labels as int64
+0/1, so a Cast to bool is appended and the function answers true/false like the native model.
 A regressor's (n, 1) output is reshaped to (n,) and named "prediction", so clients see the
 same answer either way.
 """
@@ -59,7 +61,36 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
         raise _refuse(estimator, exc) from exc
     if signature.classes is None:
         onx = flat_prediction(onx)
+    elif bool_classes(signature.classes):
+        bool_labels(onx)
     return bytes(onx.SerializeToString())
+
+
+def bool_classes(classes: Any) -> bool:
+    """A classifier trained on True/False (numpy's bool_ included) labels."""
+    import numpy as np
+
+    return classes is not None and len(classes) > 0 and all(isinstance(c, bool | np.bool_) for c in classes)
+
+
+def bool_labels(model: Any) -> None:
+    """The int64 label output (0/1: the converters write False/True classes as their integer values)
+    cast to a bool tensor of the same name."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    label = next((o for o in graph.output if o.name in ("label", "output_label")), None)
+    if label is None or label.type.tensor_type.elem_type == TensorProto.BOOL:
+        return
+    if label.type.tensor_type.elem_type != TensorProto.INT64:
+        raise ConvertError(f"the converted graph's labels are ONNX type {label.type.tensor_type.elem_type}, "
+                           "not int64, for a classifier trained on True/False",
+                           hint="Train on 0/1 labels to convert it, or keep the native model.")
+    raw = f"{label.name}_lambdaserve_int"
+    for node in graph.node:
+        node.output[:] = [raw if out == label.name else out for out in node.output]
+    graph.node.append(helper.make_node("Cast", [raw], [label.name], to=TensorProto.BOOL))
+    label.type.tensor_type.elem_type = TensorProto.BOOL
 
 
 def _column_types(signature: Signature, number: Any) -> list[tuple[str, Any]]:

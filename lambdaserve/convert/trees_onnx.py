@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdaserve.convert.sklearn_onnx import flat_prediction
+from lambdaserve.convert.sklearn_onnx import bool_classes, bool_labels, flat_prediction
 from lambdaserve.errors import ConvertError
 from lambdaserve.runtime.signature import Signature
 
@@ -43,6 +43,14 @@ def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> byte
         raise ConvertError("the model's signature does not say how many features a row has",
                            hint="Declare the input's shape in [signature] of lambdaserve.toml.")
     model = native.estimator if native.estimator is not None else native.booster
+    booleans = native.estimator is not None and bool_classes(signature.classes)
+    if booleans:  # onnxmltools cannot write bool classes: give it their integer values, cast back below
+        import copy
+
+        import numpy as np
+
+        model = copy.copy(model)
+        model._classes = np.asarray(signature.classes, dtype=np.int64)
     try:
         onx = convert_lightgbm(model, initial_types=[(_FEATURES if columns else signature.inputs[0].name,
                                                       FloatTensorType([None, width]))],
@@ -56,6 +64,8 @@ def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> byte
     _batch_label(onx)
     if signature.classes is None:
         onx = flat_prediction(onx)
+    elif booleans:
+        bool_labels(onx)
     return bytes(onx.SerializeToString())
 
 

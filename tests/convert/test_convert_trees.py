@@ -80,7 +80,7 @@ def test_an_lgbm_classifier_on_named_columns_converts_with_one_input_per_column(
     x = _rows(80)
     frame = pd.DataFrame({"age years": x[:, 0] * 80, "income": x[:, 1] * 1e5, "score": x[:, 2]})
     model = lightgbm.LGBMClassifier(n_estimators=6, num_leaves=4, min_child_samples=2, verbose=-1)
-    # int labels: onnxmltools cannot write bool ones (its error is passed on as a ConvertError)
+    # int labels here (bool ones: tests/convert/test_convert_labels.py)
     joblib.dump(model.fit(frame, (frame["age years"] > 40).astype(int)), tmp_path / "model.joblib")
     frame.to_csv(tmp_path / "train.csv", index=False)
     toml = _init(tmp_path, "model.joblib", "--sample", "train.csv")  # a table of named columns

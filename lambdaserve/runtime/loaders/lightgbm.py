@@ -71,6 +71,12 @@ def _columns(names: list[str], infos: list[str], pandas_categorical: Any) -> tup
     return tuple(columns)
 
 
+def _label_dtype(classes: tuple[Any, ...]) -> str:
+    if all(isinstance(c, bool) for c in classes):  # True/False labels: answered as JSON booleans
+        return "bool"
+    return "int64" if all(isinstance(c, int) for c in classes) else "string"
+
+
 def _signature(booster: Any, head: dict[str, str], classes: tuple[Any, ...] | None) -> Signature:
     names = [str(n) for n in booster.feature_name()]
     objective = head.get("objective", "").split(" ")[0]
@@ -78,8 +84,8 @@ def _signature(booster: Any, head: dict[str, str], classes: tuple[Any, ...] | No
         classes = tuple(range(max(int(head.get("num_class", "1")), 2)))
     outputs: tuple[TensorSpec, ...]
     if classes is not None:
-        outputs = (TensorSpec("label", "int64" if all(isinstance(c, int) for c in classes) else "string",
-                              (None,)), TensorSpec("probabilities", "float64", (None, len(classes))))
+        outputs = (TensorSpec("label", _label_dtype(classes), (None,)),
+                   TensorSpec("probabilities", "float64", (None, len(classes))))
     else:
         outputs = (TensorSpec("prediction", "float64", (None,)),)
     rest: dict[str, Any] = {"outputs": outputs, "feature_names": tuple(names), "classes": classes,
