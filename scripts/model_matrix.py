@@ -4,10 +4,15 @@ Each kind is made tiny in a temp folder (by the test suite's own model makers an
 examples/make_examples.py), then run through the installed `lambdaserve` as a user would:
 
   init (its pins) -> invoke --data ROWS (the project folder in this venv: the "local" answer)
-  -> build (its verdict: the proof of the package) -> serve --built + an HTTP POST of the same
-  ROWS (the "package" answer) -> deploy --target local --artifact ZIP (its smoke test)
+  -> serve (the project folder) + an HTTP POST of the same ROWS, records for a table, as curl
+  would send them -> build (its verdict: the proof of the package) -> serve --built + the same
+  POST (the "package" answer) -> deploy --target local --artifact ZIP (its smoke test)
   -> local answer == package answer (runtime.golden.compare: labels exactly, scores within
   its tolerance).
+
+Image kinds are built on the local Debian bookworm base (python 3.11), pushed by skopeo to a
+docker-registry this script starts on 127.0.0.1 (the test suite's base, cached under
+$LAMBDASERVE_TEST_CACHE): Lambda's own base, public.ecr.aws, is not reachable offline.
 
 It is a report, not a test: every cell says what happened, failures included. The table is
 printed and written to docs/model-matrix.md.
@@ -19,6 +24,7 @@ printed and written to docs/model-matrix.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -28,7 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +60,8 @@ class Kind:
     title: str
     make: Callable[[Path], tuple[list[str], Any]]  # folder -> (init's arguments, the request rows)
     skip: str = ""  # why this kind is not run here
+    image: bool = False  # package = "image": built on the local bookworm base (python 3.11)
+    after_init: Callable[[Path], None] | None = None  # what the user edits in init's toml
 
 
 @dataclass
@@ -61,6 +69,7 @@ class Row:
     title: str
     pins: str = ""
     local: str = ""
+    source: str = ""  # serve (the project folder) + POST
     build: str = ""
     served: str = ""
     deploy: str = ""
@@ -68,7 +77,8 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
     def cells(self) -> list[str]:
-        return [self.title, self.pins, self.build, self.served, self.deploy, self.same]
+        return [self.title, self.pins, self.local, self.source, self.build, self.served, self.deploy,
+                self.same]
 
 
 def _needs_kind(name: str, rows: Any) -> Maker:
@@ -85,9 +95,23 @@ Maker = Callable[[Path], tuple[list[str], Any]]  # folder -> (init's arguments, 
 def _example(name: str, model: str, rows: Any, predictor: str = "") -> Maker:
     def make(folder: Path) -> tuple[list[str], Any]:
         make_example(name, folder)
-        (folder / "lambdaserve.toml").unlink()  # init writes it, as for a user's own model
+        (folder / "lambdaserve.toml").rename(folder / EXAMPLE_TOML)  # init writes it, as for a user's model
         return ["--model", model] + (["--predictor", predictor] if predictor else []), rows
     return make
+
+
+EXAMPLE_TOML = "example.toml"
+
+
+def _declared_signature(project: Path) -> None:
+    """A TorchScript model records no inputs: copy the example's [signature] into init's toml,
+    as its user declares it."""
+    import tomlkit
+
+    toml = project / "lambdaserve.toml"
+    doc = tomlkit.parse(toml.read_text(encoding="utf-8"))
+    doc["signature"] = tomlkit.parse((project / EXAMPLE_TOML).read_text(encoding="utf-8"))["signature"]
+    toml.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
 def _made(maker: Callable[[Path], models.Made], sample: bool = False) -> Maker:
@@ -98,6 +122,22 @@ def _made(maker: Callable[[Path], models.Made], sample: bool = False) -> Maker:
             args += ["--sample", Path(made.extra["sample"]).name]
         return args, made.rows
     return make
+
+
+AL2_NUMPY = "numpy==2.2.6"  # the last numpy with cp311 manylinux2014 wheels: Amazon Linux 2's glibc 2.26
+
+
+def _numpy_for_python311(project: Path) -> None:
+    """init pins this venv's numpy, whose cp311 wheels need glibc 2.28; python3.11 runs on Amazon
+    Linux 2 (2.26), so its user pins an older numpy, as build's hint says."""
+    import tomlkit
+
+    toml = project / "lambdaserve.toml"
+    doc = tomlkit.parse(toml.read_text(encoding="utf-8"))
+    reqs = doc["function"]["requirements"]  # type: ignore[index]
+    doc["function"]["requirements"] = [AL2_NUMPY if str(r).startswith("numpy==") else str(r)  # type: ignore[index]
+                                       for r in reqs]  # type: ignore[union-attr]
+    toml.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
 def _lz4_forest(folder: Path) -> tuple[list[str], Any]:
@@ -119,8 +159,9 @@ KINDS_HERE: dict[str, Kind] = {
     "example-iris": Kind("sklearn iris forest, joblib (example)",
                          _example("iris", "model.joblib", IRIS_ROWS)),
     "example-iris-onnx": Kind("ONNX iris (example)", _example("iris-onnx", "model.onnx", IRIS_ROWS)),
-    "example-iris-torchscript": Kind("TorchScript iris MLP (example)",
-                                     _example("iris-torchscript", "model.pt", IRIS_ROWS)),
+    "example-iris-torchscript": Kind("TorchScript iris MLP (example), image on the local bookworm base",
+                                     _example("iris-torchscript", "model.pt", IRIS_ROWS), image=True,
+                                     after_init=_declared_signature),
     "example-iris-xgboost": Kind("XGBoost booster .ubj (example)",
                                  _example("iris-xgboost", "model.ubj", IRIS_ROWS)),
     "lightgbm-joblib": Kind("LightGBM LGBMClassifier, joblib", _needs_kind("lightgbm-joblib", IRIS_ROWS)),
@@ -128,14 +169,16 @@ KINDS_HERE: dict[str, Kind] = {
                                 _needs_kind("xgbregressor-joblib", models.diabetes()[2][:2])),
     "sklearn-table": Kind("sklearn Pipeline(ColumnTransformer) on a DataFrame with a string column, "
                           "init --sample", _made(models.sklearn_table, sample=True)),
-    "catboost": Kind("CatBoost classifier .cbm (string column)", _made(models.catboost_table)),
+    "catboost": Kind("CatBoost classifier .cbm (string column), image on the local bookworm base",
+                     _made(models.catboost_table), image=True, after_init=_numpy_for_python311),
     "custom-third-party": Kind("custom predictor importing PyYAML",
                                _needs_kind("custom-third-party", [[1.0, 2.0], [3.0, 4.5]])),
     "lz4-joblib": Kind("sklearn forest, joblib compress='lz4'", _lz4_forest),
     "text-model-joblib": Kind("a text file named model.joblib", _text_file),
-    "sentence-transformers": Kind("sentence-transformers custom predictor", lambda _f: ([], None),
-                                  skip="left for the text-models helper: sentence-transformers is not "
-                                       "installed here"),
+    # Its row (a sentence-transformers custom predictor in an image) is the text-image branch's.
+    "sentence-transformers": Kind("sentence-transformers custom predictor, image", lambda _f: ([], None),
+                                  skip="its machinery (a CPU torch for the image's Python) comes from "
+                                       "the text-image branch; not run by this script yet"),
 }
 
 
@@ -145,9 +188,11 @@ def _run(args: list[str], cwd: Path, timeout: float = STEP_TIMEOUT_S) -> subproc
 
 
 def _first_error(text: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("error:"):
-            return line[len("error:"):].strip()
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("error:"):  # with pip's own ERROR line, when it follows
+            detail = next((d for d in lines[i + 1:i + 6] if d.startswith("ERROR:")), "")
+            return " ".join((line[len("error:"):].strip(), detail)).strip()
     return (text.strip().splitlines() or ["(no output)"])[-1]
 
 
@@ -171,10 +216,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve_built_answer(project: Path, rows: Any) -> Any:
-    """Start `serve --built`, POST the rows to the URL its banner gives, stop it; the JSON answer."""
+def _served_answer(project: Path, rows: Any, *serve_args: str) -> Any:
+    """Start `serve` (with ``serve_args``, e.g. --built), POST the rows to the URL its banner gives
+    (records for a table, as `curl -d '{"data": [...]}'` sends them), stop it; the JSON answer."""
     port = _free_port()
-    proc = subprocess.Popen([LAMBDASERVE, "serve", "--built", "--port", str(port)], cwd=project,
+    proc = subprocess.Popen([LAMBDASERVE, "serve", *serve_args, "--port", str(port)], cwd=project,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"})
     try:
@@ -208,10 +254,22 @@ def _serve_built_answer(project: Path, rows: Any) -> Any:
                 proc.wait()
 
 
-def run_kind(key: str, kind: Kind, scratch: Path) -> Row:
+def _on_local_base(project: Path, base: str) -> None:
+    """Build the image on the local bookworm base (its python3 is 3.11) instead of Lambda's."""
+    import tomlkit
+
+    toml = project / "lambdaserve.toml"
+    doc = tomlkit.parse(toml.read_text(encoding="utf-8"))
+    doc["function"]["python"] = "3.11"  # type: ignore[index]
+    doc["function"]["package"] = "image"  # type: ignore[index]
+    doc.setdefault("build", tomlkit.table())["base_image"] = base
+    toml.write_text(tomlkit.dumps(doc), encoding="utf-8")
+
+
+def run_kind(key: str, kind: Kind, scratch: Path, base: str = "") -> Row:
     row = Row(kind.title)
     if kind.skip:
-        row.pins = row.build = row.served = row.deploy = row.same = "not run"
+        row.pins = row.local = row.source = row.build = row.served = row.deploy = row.same = "not run"
         row.notes.append(kind.skip)
         return row
     project = scratch / key
@@ -220,9 +278,16 @@ def run_kind(key: str, kind: Kind, scratch: Path) -> Row:
     done = _run(["init", *init_args], project)
     if done.returncode != 0:
         row.pins = f"init exit {done.returncode}: {_short(_first_error(done.stderr))}"
-        row.build = row.served = row.deploy = row.same = "—"
+        row.local = row.source = row.build = row.served = row.deploy = row.same = "—"
         print(f"[{key}] init: {row.pins}", file=sys.stderr)
         return row
+    if kind.after_init is not None:
+        kind.after_init(project)
+    if kind.image:
+        if not base:
+            row.build = row.served = "not run: no local base image (docker-registry, skopeo)"
+        else:
+            _on_local_base(project, base)
     wrote = next((line for line in done.stderr.splitlines() if line.startswith("wrote ")), "")
     found = re.search(r"package (\w+); requirements: (.*)\)$", wrote)
     package = found.group(1) if found else "?"
@@ -231,10 +296,21 @@ def run_kind(key: str, kind: Kind, scratch: Path) -> Row:
     invoked = _run(["invoke", "--data", json.dumps(rows)], project)
     try:
         local = _last_json(invoked.stdout)
-        row.local = _short(json.dumps(local))
+        row.local = f"exit {invoked.returncode}: " + _short(json.dumps(local), 70)
     except ValueError:
         local = None
-        row.local = f"invoke exit {invoked.returncode}: {_short(_first_error(invoked.stderr))}"
+        row.local = f"exit {invoked.returncode}: {_short(_first_error(invoked.stderr))}"
+    print(f"[{key}] invoke: {row.local}", file=sys.stderr)
+    try:
+        from_source = _served_answer(project, rows)
+        row.source = "200" + ("" if local is None or not compare(local, from_source)
+                              else ", NOT invoke's answer: " + _short("; ".join(compare(local, from_source))))
+    except (RuntimeError, OSError, ValueError) as exc:
+        row.source = _short(str(exc))
+    print(f"[{key}] serve + POST: {row.source}", file=sys.stderr)
+    if row.build:  # an image kind with no base to build on
+        row.deploy = row.same = "—"
+        return row
     built = _run(["build"], project)
     proved = next((line.strip() for line in built.stdout.splitlines()
                    if line.strip().startswith("proved")), "")
@@ -249,7 +325,7 @@ def run_kind(key: str, kind: Kind, scratch: Path) -> Row:
                   if line.startswith("warning: ")]
     print(f"[{key}] build: {row.build}", file=sys.stderr)
     try:
-        served = _serve_built_answer(project, rows)
+        served = _served_answer(project, rows, "--built")
         row.served = "200"
     except (RuntimeError, OSError, ValueError) as exc:
         served = None
@@ -274,8 +350,53 @@ def run_kind(key: str, kind: Kind, scratch: Path) -> Row:
     return row
 
 
-HEADER = ["model kind", "init's pins (package)", "build (proof)", "serve --built POST",
-          "deploy --target local", "local answer == package answer"]
+@contextlib.contextmanager
+def _local_base(root: Path, wanted: bool) -> Iterator[str]:
+    """A docker-registry on 127.0.0.1 holding the test suite's Debian bookworm base (python 3.11);
+    its reference, or "" when not wanted or the tools are missing. Stopped on the way out."""
+    import shutil
+
+    binary = shutil.which("docker-registry")
+    if not wanted or binary is None or shutil.which("skopeo") is None:
+        yield ""
+        return
+    from tests.package.conftest import BASE_LAYOUT, BASE_TAG, LocalRegistry, push_base
+
+    root.mkdir(parents=True)
+    host = f"127.0.0.1:{_free_port()}"
+    (root / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\nhttp:\n  addr: {host}\n")
+    with open(root / "registry.log", "wb") as log:
+        proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://{host}/v2/", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            try:
+                base = push_base(LocalRegistry(host, root), BASE_LAYOUT, BASE_TAG)
+            except BaseException as exc:  # pytest.fail's Outcome when skopeo or mmdebstrap fails
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                print(f"no local base image: {exc}", file=sys.stderr)
+                base = ""
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+HEADER = ["model kind", "init's pins (package)", "invoke --data ROWS", "serve + POST (records for a table)",
+          "build (proof)", "serve --built + POST", "deploy --target local", "local answer == package answer"]
 
 
 def table(rows: list[Row]) -> str:
@@ -291,8 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = args.only or list(KINDS_HERE)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="lambdaserve-matrix-") as scratch:
-        rows = [run_kind(key, KINDS_HERE[key], Path(scratch)) for key in chosen]
+    images = any(KINDS_HERE[key].image and not KINDS_HERE[key].skip for key in chosen)
+    with tempfile.TemporaryDirectory(prefix="lambdaserve-matrix-") as scratch, \
+            _local_base(Path(scratch) / "registry", images) as base:
+        rows = [run_kind(key, KINDS_HERE[key], Path(scratch), base) for key in chosen]
     text = table(rows)
     notes = [f"- **{row.title}**: {_short(note, 400)}" for row in rows for note in dict.fromkeys(row.notes)]
     print(text)

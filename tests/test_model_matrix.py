@@ -19,8 +19,9 @@ def test_the_matrix_reports_a_custom_predictor_from_init_to_a_local_deploy() -> 
     assert done.returncode == 0, done.stderr
     rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:]
             for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line}
-    pins, build, served, deploy, same = rows["custom predictor importing PyYAML"]
+    pins, invoked, source, build, served, deploy, same = rows["custom predictor importing PyYAML"]
     assert pins.startswith("pyyaml==") and pins.endswith("(zip)")
+    assert invoked.startswith("exit 0: {") and source == "200"  # the project folder: invoke, serve + POST
     assert build == "exit 0, proved, 1 golden" and served == "200"
     assert deploy == "exit 0, smoke test: 1 golden requests answered as recorded"
     assert same.rstrip(" |") == "yes"

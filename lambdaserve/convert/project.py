@@ -154,6 +154,10 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     finally:
         staging.unlink(missing_ok=True)
     rows_from = f"--data {data}" if data else "generated from the signature"
+    nulls = [c.name for c in signature.columns if c.dtype == "string" and c.nullable]
+    with_null = sum(any(rows[name][i] is None for name in nulls) for i in range(count))
+    if with_null:  # the graph feeds null as the pipeline does (convert/sklearn_nulls.py), checked here
+        rows_from += f"; {with_null} with null in {', '.join(nulls)}"
     summary = (f"Verified on {count} rows ({rows_from}): labels exactly, scores within {tolerance}.")
     target = config.project_dir / ONNX_CONFIG
     _write_config(config, onnx_path, target, summary)

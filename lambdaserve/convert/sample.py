@@ -11,6 +11,7 @@ from lambdaserve.runtime.signature import Signature
 
 GENERATED_ROWS = 64
 SCALES = (1.0, 5.0, 25.0, 0.1)
+NULL_EVERY = 4  # every 4th generated row leaves a nullable string column null
 
 
 def rows_from_file(path: Path, signature: Signature) -> dict[str, list[Any]]:
@@ -73,7 +74,8 @@ def generated_rows(signature: Signature, count: int = GENERATED_ROWS, seed: int 
 
 def _table_rows(signature: Signature, count: int, rng: Any,
                 scales: tuple[float, ...]) -> dict[str, list[Any]]:
-    """A table's rows: each category in turn (every one-hot column gets exercised), numbers as above."""
+    """A table's rows: each category in turn (every one-hot column gets exercised), numbers as above,
+    null in every NULL_EVERY-th row of a nullable string column."""
     import numpy as np
 
     out: dict[str, list[Any]] = {}
@@ -93,4 +95,6 @@ def _table_rows(signature: Signature, count: int, rng: Any,
             values = base + rng.normal(0.0, 1.0, size=count) * spread * max(abs(base), 1.0)
             out[c.name] = (np.rint(values).astype(np.int64) if c.dtype.startswith(("int", "uint"))
                            else values).tolist()
+        if c.dtype == "string" and c.nullable:  # a request may leave it null: check that answer too
+            out[c.name] = [None if i % NULL_EVERY == NULL_EVERY - 1 else v for i, v in enumerate(out[c.name])]
     return out

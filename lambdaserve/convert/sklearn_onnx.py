@@ -50,6 +50,11 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
             raise ConvertError("the model's signature does not say how many features a row has",
                                hint="Declare the input's shape in [signature] of lambdaserve.toml.")
         initial = [(signature.inputs[0].name, tensor([None, width]))]
+    nulls = null_string_columns(signature)
+    if nulls:  # the copy names NULL_STRING where the pipeline names NaN; the check runs rows with nulls
+        from lambdaserve.convert.sklearn_nulls import with_null_string
+
+        estimator, _ = with_null_string(estimator)
     options: dict[Any, Any] = {}
     if signature.classes is not None:
         options = {"zipmap": False}  # a plain probability tensor, not a list of dicts
@@ -63,7 +68,16 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
         onx = flat_prediction(onx)
     elif bool_classes(signature.classes):
         bool_labels(onx)
+    if nulls:
+        from lambdaserve.convert.sklearn_nulls import mark_graph
+
+        mark_graph(onx)
     return bytes(onx.SerializeToString())
+
+
+def null_string_columns(signature: Signature) -> list[str]:
+    """The string columns a request may leave null."""
+    return [c.name for c in signature.columns if c.dtype == "string" and c.nullable]
 
 
 def bool_classes(classes: Any) -> bool:

@@ -80,6 +80,20 @@ def test_trim_removes_what_is_never_imported_and_keeps_metadata(tmp_path):
                                    "static libraries"}
 
 
+def test_a_tests_package_the_library_imports_is_kept(tmp_path):
+    # numpy 2.2's numpy/testing/_private/utils.py: `from numpy._core.tests._natype import pd_NA`
+    root = tmp_path / "site"
+    for rel, text in {"np/_core/tests/_natype.py": "pd_NA = None\n", "np/_core/tests/test_a.py": "",
+                      "np/testing/utils.py": "from np._core.tests._natype import pd_NA\n",
+                      "np/linalg/tests/test_b.py": "import np.linalg.tests_helper\n",  # another name
+                      "np/linalg/tests/test_c.py": "from np.linalg.tests import test_b\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    trim_tree(root, python="3.12", architecture="x86_64", strip_tool="")
+    assert (root / "np/_core/tests/_natype.py").is_file()
+    assert not (root / "np/linalg/tests").exists()  # only its own modules name it
+
+
 def test_shared_objects_are_stripped_but_bundled_libs_are_not(tmp_path):
     strip = require_tool("strip")
     root = _layer(tmp_path / "site")

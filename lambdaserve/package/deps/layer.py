@@ -60,7 +60,7 @@ Log = Callable[[str], None]
 # Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
 Background = Callable[[Callable[[], object]], "Future[object]"]
 KEEP_LAYERS = 8  # shared by the projects of a user: a source and a sourceless layer for a few stacks
-LAYER_FORMAT = "5"  # bump when trimming or compiling changes, to invalidate cached layers
+LAYER_FORMAT = "6"  # bump when trimming or compiling changes, to invalidate cached layers
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
 SOURCES = "dependency sources (.py)"  # the trim category of build.sourceless_dependencies

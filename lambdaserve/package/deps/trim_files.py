@@ -125,9 +125,12 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
     python_tag = "cpython-" + python.replace(".", "")
     folders, _ = _walk(root)
     # Deepest first (a docs/ inside a tests/ is counted as docs), never a top-level folder.
-    for rel in sorted(folders, key=lambda r: r.split("/"), reverse=True):
+    candidates = [rel for rel in sorted(folders, key=lambda r: r.split("/"), reverse=True)
+                  if "/" in rel and _pruned(root / rel)]
+    imported = _imported_tests(root, candidates)
+    for rel in candidates:
         folder = root / rel
-        if "/" in rel and folder.is_dir() and _pruned(folder):
+        if rel not in imported and folder.is_dir():
             size, count = _tree_size(folder)
             report.add(PRUNED_DIRS.get(folder.name, "tests"), size, count)
             shutil.rmtree(folder)
@@ -143,6 +146,24 @@ def trim_tree(root: Path, *, python: str, architecture: str, runner: Runner = ru
     if strip:
         strip_shared_objects(root, report, architecture, runner, strip_tool)
     return report
+
+
+def _imported_tests(root: Path, candidates: list[str]) -> set[str]:
+    """The test packages among ``candidates`` that code outside them imports by name: numpy 2.2's
+    numpy.testing imports numpy._core.tests._natype, so that tests/ is part of the library."""
+    dotted = {rel.replace("/", "."): rel for rel in candidates
+              if PRUNED_DIRS.get(rel.rsplit("/", 1)[-1]) != "docs"}
+    if not dotted:
+        return set()
+    names = b"|".join(re.escape(n.encode()) for n in sorted(dotted))
+    pattern = re.compile(rb"(?<![\w.])(" + names + rb")(?!\w)")
+    inside = tuple(rel + "/" for rel in dotted.values())
+    found: set[str] = set()
+    for rel in _walk(root)[1]:
+        if rel.endswith(".py") and not rel.startswith(inside):
+            with open(os.path.join(root, rel), "rb") as fh:
+                found.update(m.decode() for m in pattern.findall(fh.read()))
+    return {dotted[name] for name in found}
 
 
 def _remove_unreferenced_libraries(root: Path, report: TrimReport, entries: list[str]) -> None:

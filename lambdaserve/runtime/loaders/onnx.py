@@ -37,6 +37,10 @@ _DTYPES = {
 }
 # skl2onnx's names for a classifier's outputs, and ours.
 _RENAME = {"output_label": "label", "output_probability": "probabilities"}
+# A graph made by `convert` from a pipeline that handles null strings says, in its metadata, which
+# string stands for null there (convert/sklearn_nulls.py); clients may not send that string.
+NULL_STRING_KEY = "lambdaserve.null_string"
+NULL_STRING = "\x00null"
 
 
 def _shape(node: Any) -> tuple[int | None, ...]:
@@ -62,7 +66,7 @@ def _signature(session: Any) -> Signature:
     return Signature(inputs=inputs, outputs=outputs, has_proba={"label", "probabilities"} <= names)
 
 
-def _table(own: Signature, declared: Signature) -> Signature:
+def _table(own: Signature, declared: Signature, null_string: str | None) -> Signature:
     """Declared columns for a graph with one [rows, 1] input per column (skl2onnx's named inputs)."""
     graph = {spec.name: spec for spec in own.inputs}
     names = {c.name for c in declared.columns}
@@ -72,16 +76,23 @@ def _table(own: Signature, declared: Signature) -> Signature:
             + ", ".join(f"{s.name} {list(s.shape)}" for s in own.inputs),
             hint="A table's ONNX graph takes one [rows, 1] input per column, named as the column.")
     # An ONNX string tensor has no null: "" would be scored as a category the model never saw, so a
-    # string column of the graph cannot be missing (a request's null is a 400 naming the column).
-    columns = tuple(replace(c, nullable=False) if c.dtype == "string" else c for c in declared.columns)
+    # string column of the graph cannot be missing (a request's null is a 400 naming the column),
+    # unless the graph names the string its steps read as null.
+    columns = tuple(replace(c, nullable=False) if c.dtype == "string" and null_string is None else c
+                    for c in declared.columns)
     return replace(own, inputs=tuple(c.tensor for c in columns), columns=columns, source="config")
 
 
-def _column_feed(values: list[Any], spec: TensorSpec) -> Any:
+def _column_feed(values: list[Any], spec: TensorSpec, null_string: str | None) -> Any:
     import numpy as np
 
     if spec.dtype == "string":
-        if any(v is None for v in values):  # _table makes string columns required; a direct call is refused
+        if null_string is not None:
+            if null_string in values:
+                raise RequestError(f"column {spec.name!r}: {null_string!r} is the converted model's own "
+                                   "marker for null", hint="Send null for a missing value.")
+            values = [null_string if v is None else v for v in values]
+        elif any(v is None for v in values):  # _table made the column required; a direct call is refused
             raise RequestError(f"column {spec.name!r}: null, but the ONNX graph's string input has no "
                                "missing value", hint="Send a string in every row.")
         array = np.asarray(values, dtype=object)
@@ -103,9 +114,10 @@ def _rows_of_dicts(value: Any) -> Any:
 class OnnxModel:
     framework = "onnx"
 
-    def __init__(self, session: Any, signature: Signature) -> None:
+    def __init__(self, session: Any, signature: Signature, null_string: str | None = None) -> None:
         self.session = session
         self.signature = signature
+        self._null_string = null_string
         self._graph_inputs = {node.name: _spec(node, node.name) for node in session.get_inputs()}
         self._graph_names = {_RENAME.get(o.name, o.name): o.name for o in session.get_outputs()}
         # Probabilities are on request only beside a label; a graph whose answer is a
@@ -118,7 +130,8 @@ class OnnxModel:
             raise RequestError("this model does not give probabilities",
                                hint="Ask without probabilities; the ONNX graph has no probability output.")
         if self.signature.columns:  # the graph's own dtype and [rows, 1] shape per column
-            feeds = {name: _column_feed(inputs[name], spec) for name, spec in self._graph_inputs.items()}
+            feeds = {name: _column_feed(inputs[name], spec, self._null_string)
+                     for name, spec in self._graph_inputs.items()}
         else:
             feeds = {spec.name: as_array(inputs[spec.name], spec.dtype) for spec in self.signature.inputs}
         wanted = list(self._graph_names) if probabilities else self._plain
@@ -162,7 +175,8 @@ def load(settings: RuntimeSettings) -> OnnxModel | onnx_text.TextOnnxModel:
         return onnx_text.load(session, path.parent)
     own = _signature(session)
     if declared is not None and declared.columns:
-        return OnnxModel(session, _table(own, declared))
+        null_string = session.get_modelmeta().custom_metadata_map.get(NULL_STRING_KEY)
+        return OnnxModel(session, _table(own, declared, null_string), null_string)
     if declared is not None:
         graph = {spec.name for spec in own.inputs}
         if {spec.name for spec in declared.inputs} != graph:
