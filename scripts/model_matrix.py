@@ -140,6 +140,11 @@ def _numpy_for_python311(project: Path) -> None:
     toml.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
+def _for_python311_with_signature(project: Path) -> None:
+    _declared_signature(project)
+    _numpy_for_python311(project)
+
+
 def _lz4_forest(folder: Path) -> tuple[list[str], Any]:
     import joblib
     from sklearn.ensemble import RandomForestClassifier
@@ -161,7 +166,7 @@ KINDS_HERE: dict[str, Kind] = {
     "example-iris-onnx": Kind("ONNX iris (example)", _example("iris-onnx", "model.onnx", IRIS_ROWS)),
     "example-iris-torchscript": Kind("TorchScript iris MLP (example), image on the local bookworm base",
                                      _example("iris-torchscript", "model.pt", IRIS_ROWS), image=True,
-                                     after_init=_declared_signature),
+                                     after_init=_for_python311_with_signature),
     "example-iris-xgboost": Kind("XGBoost booster .ubj (example)",
                                  _example("iris-xgboost", "model.ubj", IRIS_ROWS)),
     "lightgbm-joblib": Kind("LightGBM LGBMClassifier, joblib", _needs_kind("lightgbm-joblib", IRIS_ROWS)),
