@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from rich.console import Console
 
 from lambdaserve.cli.init_sample import (
     complete_signature,
+    declared_categories,
     golden_bodies,
     needs_pandas,
     read_sample,
@@ -107,7 +109,8 @@ def _settings(model: Path, framework: str, predictor: str) -> RuntimeSettings:
     )
 
 
-def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | None, list[str], str]:
+def _inspect(model: Path, framework: str, predictor: str,
+             sample: Path | None = None) -> tuple[Signature | None, list[str], str]:
     """Load the model as the runtime will, for its signature and framework versions."""
     try:
         loaded = load_model(_settings(model, framework, predictor))
@@ -116,10 +119,35 @@ def _inspect(model: Path, framework: str, predictor: str) -> tuple[Signature | N
             # These cannot always describe themselves: the user declares [signature].
             note = f"{exc.message.rstrip('.')}. Declare the inputs in [signature]."
             return None, _installed(framework), note
-        raise
-    reqs = [_requirement(n, v) for n, v in sorted(loaded.versions().items())]
+        lost = "no known categories" in exc.message
+        declared = _sample_categories(model, framework, sample) if lost else None
+        if declared is None:
+            raise
+        # XGBoost before 3.1 kept only codes; a Parquet sample's category columns give the values
+        loaded = load_model(replace(_settings(model, framework, predictor), signature=declared))
+        return replace(loaded.signature, source="model"), _versions(loaded), ""
     sig = loaded.signature if loaded.signature.source == "model" else None
-    return sig, reqs, ""
+    return sig, _versions(loaded), ""
+
+
+def _versions(loaded: Any) -> list[str]:
+    return [_requirement(n, v) for n, v in sorted(loaded.versions().items())]
+
+
+def _sample_categories(model: Path, framework: str, sample: Path | None) -> Signature | None:
+    """The model's columns with the sample's training categories, for an XGBoost model that lost them."""
+    if sample is None or framework not in ("xgboost", "sklearn"):
+        return None
+    import xgboost
+
+    if model.suffix.lower() in (".json", ".ubj"):
+        booster = xgboost.Booster()
+        booster.load_model(str(model))
+    else:  # a joblib'd XGBClassifier / XGBRegressor: the loader that failed has just unpickled it
+        import joblib
+
+        booster = joblib.load(model).get_booster()
+    return declared_categories([str(n) for n in booster.feature_names or ()], read_sample(sample))
 
 
 @click.command("init")
@@ -158,11 +186,11 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
     found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
-    signature, inspected, note = _inspect(model, framework, predictor)
+    signature, inspected, note = _inspect(model, framework, predictor, sample)
     requirements = _merged(found, inspected)
     golden: list[Any] = []
     if sample is not None:
-        frame = read_sample(sample)
+        frame = read_sample(sample)  # after loading: a predictor's traced imports are its own, not pandas'
         signature = complete_signature(signature, frame)
         if framework == "custom":  # the predictor's answer to the sample names its outputs
             signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)

@@ -90,6 +90,32 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
     return replace(signature, inputs=tuple(c.tensor for c in columns), columns=columns)
 
 
+def training_categories(frame: Any) -> dict[str, tuple[Any, ...]]:
+    """The categories of the sample's pandas ``category`` columns, in training order (their codes'
+    order), as a Parquet file keeps them; a CSV has no such columns, and its order is not guessed."""
+    import pandas as pd
+
+    return {str(name): tuple(_plain(v) for v in frame[name].cat.categories) for name in frame.columns
+            if isinstance(frame[name].dtype, pd.CategoricalDtype)}
+
+
+def declared_categories(names: list[str], frame: Any) -> Signature | None:
+    """A signature of an XGBoost model's columns ``names`` whose category columns carry the sample's
+    training categories (XGBoost before 3.1 kept only the codes); None when the sample has none of them."""
+    categories = training_categories(frame)
+    if not any(name in categories for name in names) or any(name not in frame.columns for name in names):
+        return None
+    columns = []
+    for name in names:
+        seen = replace(_from_series(name, frame[name]), nullable=True)  # XGBoost takes missing values
+        if name in categories:
+            values = categories[name]
+            dtype = "int64" if all(isinstance(v, int) for v in values) else "string"
+            seen = replace(seen, dtype=dtype, nullable=True, categories=values)
+        columns.append(seen)
+    return Signature.table(tuple(columns), source="config")
+
+
 def golden_bodies(frame: Any, signature: Signature, rows: int = 2) -> list[Any]:
     """The sample's first rows as one golden request (records of the model's columns), for build's
     proof and deploy's smoke test to send: real rows, where a zero row may be meaningless."""

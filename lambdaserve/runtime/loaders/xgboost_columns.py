@@ -92,5 +92,6 @@ def require_categories(columns: tuple[ColumnSpec, ...], types: list[str]) -> Non
             "them (saved by an XGBoost before 3.1) and lambdaserve.toml does not declare them",
             hint=f"Declare them in lambdaserve.toml, in training order (df[col].cat.categories): "
                  f"[signature] columns = [{{ name = \"{unknown[0]}\", dtype = \"string\", "
-                 "categories = [...] }, ...], or re-save the model with XGBoost >= 3.1.",
+                 "categories = [...] }, ...] (`lambdaserve init --sample train.parquet` writes them from the "
+                 "training frame's category columns), or re-save the model with XGBoost >= 3.1.",
         )
