@@ -128,8 +128,8 @@ AL2_NUMPY = "numpy==2.2.6"  # the last numpy with cp311 manylinux2014 wheels: Am
 
 
 def _numpy_for_python311(project: Path) -> None:
-    """init pins this venv's numpy, whose cp311 wheels need glibc 2.28; python3.11 runs on Amazon
-    Linux 2 (2.26), so its user pins an older numpy, as build's hint says."""
+    """numpy pinned to 2.2.6: init pins this venv's numpy, whose cp311 wheels need glibc 2.28, and
+    python3.11 runs on Amazon Linux 2 (glibc 2.26), as build's hint says."""
     import tomlkit
 
     toml = project / "lambdaserve.toml"
@@ -141,6 +141,8 @@ def _numpy_for_python311(project: Path) -> None:
 
 
 def _for_python311_with_signature(project: Path) -> None:
+    """[signature] copied from the example (TorchScript records no inputs); numpy pinned to 2.2.6 for
+    python3.11 (Amazon Linux 2's glibc 2.26)."""
     _declared_signature(project)
     _numpy_for_python311(project)
 
@@ -286,8 +288,9 @@ def run_kind(key: str, kind: Kind, scratch: Path, base: str = "") -> Row:
         row.local = row.source = row.build = row.served = row.deploy = row.same = "—"
         print(f"[{key}] init: {row.pins}", file=sys.stderr)
         return row
-    if kind.after_init is not None:
+    if kind.after_init is not None:  # what its user edits in init's toml, said in the notes
         kind.after_init(project)
+        row.notes.append("after init: " + " ".join((kind.after_init.__doc__ or "").split()))
     if kind.image:
         if not base:
             row.build = row.served = "not run: no local base image (docker-registry, skopeo)"
