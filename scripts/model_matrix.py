@@ -424,26 +424,36 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lambdaserve-matrix-") as scratch, \
             _local_base(Path(scratch) / "registry", images) as base:
         rows = [run_kind(key, KINDS_HERE[key], Path(scratch), base) for key in chosen]
-    text = table(rows)
-    notes = [f"- **{row.title}**: {_short(note, 400)}" for row in rows for note in dict.fromkeys(row.notes)]
+    text, notes = table(rows), notes_of(rows)
     print(text)
     if notes:
         print("\nNotes (build's warnings, and why a kind was not run):\n" + "\n".join(notes))
     if not args.no_write:
-        DOC.write_text(
-            "# The model matrix\n\nWhat the real CLI does with each model kind, made tiny in a temp folder. "
-            "Made by `.venv/bin/python scripts/model_matrix.py` "
-            f"({time.strftime('%Y-%m-%d', time.gmtime())}, {time.monotonic() - started:.0f} s on this "
-            f"machine at load {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores; caches of dependency "
-            "layers make later runs faster). \"local answer\" is `invoke --data ROWS` on the project "
-            "folder in the dev venv; "
-            "\"package answer\" is `serve --built` answering an HTTP POST of the same rows; they are "
-            "compared as deploy's smoke test compares golden answers (labels exactly, scores within "
-            "atol 1e-5 + rtol 1e-4).\n\n" + text + "\n\n"
-            + ("## Notes\n\n" + "\n".join(notes) + "\n" if notes else ""), encoding="utf-8")
+        write_doc(rows, time.monotonic() - started)
         print(f"\nwrote {DOC}", file=sys.stderr)
     return 0
 
+
+def notes_of(rows: list[Row]) -> list[str]:
+    return [f"- **{row.title}**: {_short(note, 400)}" for row in rows for note in dict.fromkeys(row.notes)]
+
+
+def write_doc(rows: list[Row], seconds: float, how: str = "") -> None:
+    notes = notes_of(rows)
+    DOC.write_text(
+        "# The model matrix\n\nWhat the real CLI does with each model kind, made tiny in a temp folder. "
+        "Made by `.venv/bin/python scripts/model_matrix.py` "
+        f"({time.strftime('%Y-%m-%d', time.gmtime())}, {seconds:.0f} s on this "
+        f"machine at load {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores{how}; caches of dependency "
+        "layers make later runs faster). \"local answer\" is `invoke --data ROWS` on the project "
+        "folder in the dev venv; \"serve + POST\" is `serve` on the project folder answering an HTTP POST "
+        "of the same rows (records for a table), as curl sends them; "
+        "\"package answer\" is `serve --built` answering the same POST; they are "
+        "compared as deploy's smoke test compares golden answers (labels exactly, scores within "
+        "atol 1e-5 + rtol 1e-4). Image kinds are built on the local Debian bookworm base (python 3.11) "
+        "pushed to a registry on 127.0.0.1: Lambda's own base (public.ecr.aws) is unreachable offline; "
+        "`deploy --target local` deploys zips only.\n\n" + table(rows) + "\n\n"
+        + ("## Notes\n\n" + "\n".join(notes) + "\n" if notes else ""), encoding="utf-8")
 
 if __name__ == "__main__":
     sys.exit(main())
