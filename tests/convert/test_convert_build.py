@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdaserve.cli.lock_cmd import lock_project
 from lambdaserve.config import load_config
 from lambdaserve.convert import convert_project
 from lambdaserve.package.deps.interpreters import Interpreter
@@ -20,6 +21,7 @@ def test_the_onnx_config_builds_a_zip_without_scikit_learn_under_45_mb(tmp_path:
                                                                       py312: Interpreter) -> None:
     project = make_example("iris", tmp_path / "iris")
     done = convert_project(load_config(project))
+    lock_project(load_config(done.config_path), echo=lambda _: None)  # as `convert` does after converting
     with cache_lock("deps"):
         built = build_zip(load_config(done.config_path), interpreter=py312, out_dir=tmp_path / "out",
                           cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels")
