@@ -26,7 +26,13 @@ class Say:
 
 
 def proved_line(proof: Proof, what: str) -> str:
-    """What the proof showed, in one line; says plainly when it showed nothing."""
+    """What the proof showed, in one line; says plainly when it showed nothing, or was reused."""
+    if proof.reused is not None:
+        golden = proof.golden.requests
+        return (f"  proof     REUSED, not run: {what} of the build of {proof.reused['zip_sha256'][:12]} "
+                f"({proof.reused['built']}) loaded the model and answered {len(golden)} golden "
+                f"request{'s' * (len(golden) != 1)} from {proof.source} ({proof.how}); no file that run "
+                "read has changed since; its answers are recorded in build.json")
     if not proof.ran:
         return f"  proved    nothing: {what} did not run here (see the warning below)"
     golden = proof.golden.requests

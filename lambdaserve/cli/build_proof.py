@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lambdaserve.cli import serve_artifact, serve_cmd
+from lambdaserve.cli import proof_reuse, serve_artifact, serve_cmd
 from lambdaserve.config import Config, runtime_env
 from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
@@ -47,17 +47,24 @@ PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_
 
 @dataclass
 class Proof:
-    ran: bool
+    ran: bool  # the package ran here in this build
     how: str  # what ran, for the summary: "python3.12 (/usr/bin/python3.12), namespace sandbox"
     golden: GoldenSet = field(default_factory=lambda: GoldenSet(()))
     source: str = ""  # where the golden requests came from
     notes: list[str] = field(default_factory=list)  # not errors: what was not checked, disagreements
+    # Not run: the proof of an earlier build whose run read nothing that changed (proof_reuse.py):
+    # that build's zip sha256 and time, and why it still holds.
+    reused: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # predictions_checked false: it loaded and answered /health, but no answer was compared
-        return {"ran": self.ran, "how": self.how, "golden_source": self.source,
-                "golden_requests": len(self.golden.requests),
-                "predictions_checked": self.ran and bool(self.golden.requests), "notes": self.notes}
+        checked = (self.ran or self.reused is not None) and bool(self.golden.requests)
+        out = {"ran": self.ran, "how": self.how, "golden_source": self.source,
+               "golden_requests": len(self.golden.requests), "predictions_checked": checked,
+               "notes": self.notes}
+        if self.reused is not None:
+            out["reused_from"] = self.reused
+        return out
 
 
 def given_bodies(config: Config, data: str | None) -> tuple[list[tuple[str, Any]], str]:
@@ -89,7 +96,7 @@ class _Package:
         self.config = config
         self.lines: list[str] = []
         self.spec = spec
-        keys = (PROOF_KEY,) if config.api.auth == "api_key" else ()
+        keys = _api_keys(config)
         self.function = Function(self.spec, log_sink=self.lines.append)
         self.gateway = ApiGateway(self.function, serve_cmd.api_settings(config, None, self.spec, keys),
                                   log=self.lines.append)
@@ -119,25 +126,63 @@ def _signature_bodies(metadata_body: bytes) -> tuple[list[tuple[str, Any]], bool
     return [("signature zero row", body)], signature.has_proba
 
 
+def _api_keys(config: Config) -> tuple[str, ...]:
+    return (PROOF_KEY,) if config.api.auth == "api_key" else ()
+
+
 def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None,
-              log: Callable[[str], None] = lambda _m: None) -> Proof:
-    """Run the zip and ask it the golden requests; BuildError (zip set aside) when it cannot serve."""
+              log: Callable[[str], None] = lambda _m: None, reuse: bool = True) -> Proof:
+    """Run the zip and ask it the golden requests; BuildError (zip set aside) when it cannot serve.
+
+    With ``reuse``, the proof of an earlier build is reused when nothing its run read has
+    changed (proof_reuse.py); a fresh proof is stored with the trace of its run."""
     bodies, source = given_bodies(config, data)
     sandbox = serve_cmd.default_sandbox(result.path)
     try:
-        spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)
-        package = _Package(config, spec)
+        planned = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1, extract=False)
     except BuildError as exc:  # no Python of the target version, another architecture
         return Proof(False, "", notes=[f"the package was not run here ({exc.message}): nothing proves it "
                                        "loads the model; deploy's smoke test is the first check"])
+    store = proof_reuse.store_for(config, result, planned, serve_cmd.api_settings(
+        config, None, planned, _api_keys(config)), bodies, source) if reuse else None
+    if store is not None:
+        stored, stale = store.lookup()
+        if stored is not None:
+            return _reused(stored.result, result, log)
+        if stale is not None:
+            log(f"proving again: {stale} since the last proof")
+    spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)
+    trace_file = ""
+    if store is not None:
+        spec, trace_file = proof_reuse.traced(spec, Path(result.code_root).parent)
+    package = _Package(config, spec)
     how = f"python{result.python} ({package.spec.python}), {sandbox} sandbox"
     log(f"proving the package: {result.path.name} as /var/task, {how}")
     try:
         with package.function:
-            return _ask(config, result.sha256, package, bodies, source, how)
+            proof = _ask(config, result.sha256, package, bodies, source, how)
+            if store is not None:  # the trace is complete: the worker has answered everything
+                proof_reuse.save_trace(store, package.function, spec, trace_file, {
+                    "golden": proof.golden.to_dict(), "how": how, "source": proof.source,
+                    "notes": proof.notes,
+                    "zip_sha256": result.sha256, "built": result.built})
+            return proof
     except BuildError:
         set_aside(result)
         raise
+
+
+def _reused(stored: dict[str, Any], result: ZipBuildResult, log: Callable[[str], None]) -> Proof:
+    """The stored proof for this zip: its answers, now recorded against this zip's sha256."""
+    golden = GoldenSet.from_dict(stored["golden"])
+    reused = {"zip_sha256": str(stored["zip_sha256"]), "built": str(stored["built"]),
+              "how": str(stored["how"]),
+              "why": "no file the proof's run read (opened, imported or mapped) has changed, nor the "
+                     "golden requests, the model, the dependencies or the function's settings"}
+    log(f"reusing the proof of the build of {reused['zip_sha256'][:12]} ({reused['built']}): no file "
+        "its run read has changed")
+    return Proof(False, str(stored["how"]), GoldenSet(golden.requests, result.sha256, golden.tolerance),
+                 str(stored["source"]), list(stored["notes"]), reused=reused)
 
 
 def prove_image(config: Config, build: ImageBuild, *, data: str | None = None,
@@ -204,26 +249,43 @@ def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]]) -
             found.append(f"the package ships {name} {version}; this venv has {here}: answers can differ")
     if not proof.golden.requests:
         return found
+    # The dev run's notes are kept while no file it read (by size and time) has changed.
+    store = proof_reuse.DevStore.for_run(config, proof.golden, sys.executable)
+    kept = store.lookup()
+    if kept is not None:
+        return found + kept
     try:
-        answers = _dev_answers(config, proof.golden.requests)
+        answers, read = _dev_answers(config, proof.golden.requests)
     except (LambdaServeError, ValueError, TypeError) as exc:  # ValueError: unreadable output
         return [*found, f"this venv cannot answer the golden requests ({exc}); only the package was "
                         "checked"]
+    notes = []
     for request, (status, body) in zip(proof.golden.requests, answers, strict=True):
         if status != request.status:
-            found.append(f"{request.name}: this venv answered {status}, the package {request.status}")
+            notes.append(f"{request.name}: this venv answered {status}, the package {request.status}")
             continue
         problems = compare(request.answer, body, proof.golden.tolerance)
         if problems:
-            found.append(f"{request.name}: this venv and the package answer differently: "
+            notes.append(f"{request.name}: this venv and the package answer differently: "
                          + "; ".join(problems[:3]))
-    return found
+    store.save(read, notes)
+    return found + notes
 
 
 # Runs in a fresh process of this venv's Python over the project folder: the user's model and
 # code never load into the CLI's process (no stale modules, no crash takes the build down).
+# It also says what it read (opened, listed, imported, mapped), so its notes can be kept.
 _DEV_SCRIPT = """
-import json, sys
+import json, os, sys
+read = set()
+
+def _hook(event, args):
+    if event in ("open", "ctypes.dlopen", "os.listdir", "os.scandir") and args:
+        where = args[0] if args[0] is not None else "."
+        if isinstance(where, (str, bytes, os.PathLike)):
+            read.add(os.path.abspath(os.fsdecode(os.fspath(where))))
+
+sys.addaudithook(_hook)
 from lambdaserve.runtime.app import Runtime
 from lambdaserve.runtime.settings import RuntimeSettings
 
@@ -236,13 +298,21 @@ out = []
 for event in json.loads(sys.argv[1]):
     answer = runtime.handle(event, Context())
     out.append([answer["statusCode"], json.loads(answer["body"])])
-sys.stdout.write("\\n" + json.dumps(out) + "\\n")
+for module in list(sys.modules.values()):
+    where = getattr(module, "__file__", None)
+    if isinstance(where, str):
+        read.update((os.path.abspath(where), os.path.dirname(os.path.abspath(where))))
+read.update(os.path.abspath(p or ".") for p in sys.path)
+with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+    read.update(p for p in (line.split(None, 5)[-1].strip() for line in fh) if p.startswith("/"))
+sys.stdout.write("\\n" + json.dumps({"answers": out, "read": sorted(read)}) + "\\n")
 """
 
 
 def _dev_answers(config: Config, requests: tuple[GoldenRequest, ...],
-                 runner: Runner = run_command) -> list[tuple[int, Any]]:
-    """The same requests answered by the project folder's model in this venv's Python."""
+                 runner: Runner = run_command) -> tuple[list[tuple[int, Any]], list[str]]:
+    """The same requests answered by the project folder's model in this venv's Python, and the
+    files and folders that run read."""
     events = [rest_event(IncomingRequest("POST", r.path, r.query, [("Content-Type", "application/json")],
                                          r.data()), resource=r.path, stage=config.api.stage)
               for r in requests]
@@ -252,14 +322,15 @@ def _dev_answers(config: Config, requests: tuple[GoldenRequest, ...],
     if done.returncode != 0 or not lines:
         cause, hint = cause_of((done.stderr or "") + (done.stdout or ""))
         raise BuildError(cause, hint=hint)
-    return [(int(status), body) for status, body in json.loads(lines[-1])]
+    raw = json.loads(lines[-1])
+    return [(int(status), body) for status, body in raw["answers"]], [str(p) for p in raw["read"]]
 
 
 def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None = None,
                      log: Callable[[str], None] = lambda _m: None) -> Proof:
     """The proof, the dev venv's comparison, then build.json: the build is good from here on."""
     proof = prove_zip(config, result, data=data, log=log)
-    if proof.ran:
+    if proof.ran or proof.reused is not None:
         proof.notes += compare_dev(config, proof, result.packages)
     proof.notes += libraries_lambda_lacks(config, result.dependency_root)  # what no run here can show
     record_build(result, proof=proof.to_dict(), golden=proof.golden.to_dict())

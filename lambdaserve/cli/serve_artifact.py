@@ -65,10 +65,12 @@ def describe(spec: FunctionSpec, zip_path: Path | None) -> str:
 
 
 def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: int = 2,
-             cache_dir: Path | None = None) -> FunctionSpec:
-    """The spec that runs the built zip; BuildError (with the fix) if no Python of its version."""
+             cache_dir: Path | None = None, extract: bool = True) -> FunctionSpec:
+    """The spec that runs the built zip; BuildError (with the fix) if no Python of its version.
+    ``extract`` False: the same spec without unpacking the zip (and no model staged)."""
     state = _state(config)
-    run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or state / "cache")
+    run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or state / "cache",
+                           extract_zip=extract)
     environment = artifact_env(config, "zip")  # a zip's, whatever function.package says
     binds: tuple[tuple[Path, str], ...] = ()
     if sandbox == "namespace":
@@ -78,7 +80,8 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: i
     else:
         environment[settings.ENV_MODEL_DIR] = str(run.model_dir)
     if config.model.s3_uri:  # the zip leaves it out: put model.path where the zip's model would be
-        _stage_model(config.model.path, run.model_dir)
+        if extract:
+            _stage_model(config.model.path, run.model_dir)
         environment = with_local_model(config, environment, environment[settings.ENV_MODEL_DIR])
     return wiring.function_spec(config, concurrency=concurrency, sandbox=sandbox, task_root=run.task_root,
                                 environment=environment, python=run.python,

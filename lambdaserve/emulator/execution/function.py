@@ -158,6 +158,10 @@ class Function:
         """Environments with a worker that is starting, idle or busy."""
         return self._pool.live_count()
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of the live environments' workers (e.g. to read /proc/PID/maps)."""
+        return self._pool.worker_pids()
+
     @property
     def memory_limit_kind(self) -> str:
         """How the memory cap is enforced: cgroup2, cgroup1 or watchdog."""

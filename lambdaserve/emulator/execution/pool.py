@@ -286,6 +286,10 @@ class Pool:
         env.kill()
         return init_failure_result(ready, rid, prelude, usage, self._emit)
 
+    def worker_pids(self) -> list[int]:
+        with self._cv:
+            return [env.pid for env in self._envs if env.state is not State.DEAD and env.pid]
+
     def live_count(self) -> int:
         with self._cv:
             return sum(1 for env in self._envs if env.state is not State.DEAD)

@@ -83,11 +83,14 @@ def lookup(store: Path, name: str, tree: TaskTree) -> tuple[dict[str, Any] | Non
 
 
 def save(store: Path, name: str, tree: TaskTree, used: Iterable[str], looked: Iterable[str],
-         modules: Iterable[str], listed: Iterable[str], result: Mapping[str, Any]) -> None:
-    """Store ``result`` with what the run depended on; written whole, then renamed into place."""
+         modules: Iterable[str], listed: Iterable[str], result: Mapping[str, Any],
+         outside: Iterable[str] = ()) -> None:
+    """Store ``result`` with what the run depended on; written whole, then renamed into place.
+    ``outside``: absolute paths the run read outside the task root (the interpreter's stdlib,
+    system libraries), recorded by size and modification time as make would."""
     files = {rel: _digest(tree.own(rel)) for rel in sorted(used) if _counts(rel)}
     entry = {"format": FORMAT, "files": files, "looked": sorted(looked), "modules": sorted(modules),
-             "listed": sorted(listed),
+             "listed": sorted(listed), "outside": {path: stat_signature(path) for path in sorted(outside)},
              "tree": tree.files(), "model": sorted(name for name, _ in tree.model_files),
              "result": dict(result)}
     store.mkdir(parents=True, exist_ok=True)
@@ -97,6 +100,16 @@ def save(store: Path, name: str, tree: TaskTree, used: Iterable[str], looked: It
     entries = sorted(store.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP_ENTRIES:]:
         old.unlink(missing_ok=True)
+
+
+def stat_signature(path: str) -> list[int]:
+    """[size, mtime in ns] of a file or folder (a folder's changes when an entry is added or
+    removed); [-1, -1] for nothing there, which must stay so."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return [-1, -1]
+    return [found.st_size if not os.path.isdir(path) else 0, found.st_mtime_ns]
 
 
 def _counts(rel: str) -> bool:
@@ -114,6 +127,9 @@ def _digest(path: Path | None) -> str | None:
 def _stale(entry: dict[str, Any], tree: TaskTree) -> str | None:
     if sorted(name for name, _ in tree.model_files) != entry["model"]:
         return "the model's files changed"
+    for path, signature in entry.get("outside", {}).items():
+        if stat_signature(path) != signature:
+            return f"{path} changed"
     for rel, digest in entry["files"].items():
         if _digest(tree.own(rel)) != digest:
             return f"{rel} changed"

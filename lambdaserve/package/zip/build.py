@@ -93,6 +93,11 @@ class ZipBuildResult:
     # the resolver, and why); and what the build did with the project's lock (deps.lock)
     pins: dict[str, dict[str, str]] = field(default_factory=dict)
     lock: dict[str, object] = field(default_factory=dict)
+    # What a reused proof is keyed on (cli/proof_reuse.py): the compiled runtime and user code
+    # the zip's code came from, and the shipped layer's id with the names of its files in the
+    # zip ("" when the layer has no id, so nothing is reused).
+    code_root: str = ""
+    dependency_files: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -227,7 +232,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         packages=layer.packages, largest=largest[:10], trimmed=trimmed, warnings=warnings,
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
         model_sha256=model_sha256, pins=pins, lock=locked.record(),
-        built=_first_built(previous, digest, wall_clock))
+        built=_first_built(previous, digest, wall_clock), code_root=str(code_dir),
+        dependency_files=_dependency_files(shipped, deps))
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
@@ -235,6 +241,14 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     if record:
         record_build(result)
     return result
+
+
+def _dependency_files(layer: DependencyLayer, deps: Sequence[Member]) -> str:
+    """The shipped layer's files in the zip: its id (unique to its tree) and the names kept."""
+    if layer.id is None:
+        return ""
+    names = hashlib.sha256("\n".join(sorted(m.name for m in deps)).encode()).hexdigest()
+    return f"{layer.id}:{names}"
 
 
 def _first_built(record: Path, sha256: str, wall_clock: Callable[[], float]) -> str:

@@ -71,9 +71,10 @@ def extract(zip_path: Path, dest: Path) -> Path:
     return dest
 
 
-def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command
-                     ) -> ArtifactRun:
-    """Extract the zip into ``dest`` and find what runs it: a Python of its version, awslambdaric."""
+def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command,
+                     extract_zip: bool = True) -> ArtifactRun:
+    """Extract the zip into ``dest`` and find what runs it: a Python of its version, awslambdaric.
+    With ``extract_zip`` False, only say where and with what it would run."""
     info = artifact_info(zip_path)
     version, arch = info["python"], info["architecture"]
     if MACHINE.get(arch) != platform.machine():
@@ -83,8 +84,8 @@ def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Run
     interpreter = find_interpreter(version, runner=runner)
     support = runtime_support_dir(version, arch, cache_dir, interpreter=interpreter, runner=runner)
     marker = dest.with_name(dest.name + ".sha256")  # outside: the task root holds the zip only
-    digest = file_sha256(zip_path)
-    if not (marker.is_file() and marker.read_text(encoding="utf-8") == digest):
+    digest = file_sha256(zip_path) if extract_zip else ""
+    if extract_zip and not (marker.is_file() and marker.read_text(encoding="utf-8") == digest):
         extract(zip_path, dest)
         marker.write_text(digest, encoding="utf-8")
     return ArtifactRun(task_root=dest, python=str(interpreter.path), extra_pythonpath=(support,),

@@ -5,6 +5,8 @@
    ``OSError: [Errno 38] Function not implemented``. Process and Pipe need no semaphore.
 2. No orphans: a worker started by the emulator dies with it (PR_SET_PDEATHSIG), set here
    rather than in a preexec_fn, which can deadlock a threaded parent between fork and exec.
+3. With LAMBDASERVE_TRACE_FILE set (build's proof only), what the worker reads is recorded
+   (lambdaserve_trace.py), so a later build can tell whether a changed file could change the run.
 """
 
 import errno
@@ -45,3 +47,14 @@ def _die_with_the_emulator() -> None:
 
 
 _die_with_the_emulator()
+
+
+def _trace() -> None:
+    # 3. build's proof records what the worker read (lambdaserve_trace.py) when asked to.
+    if os.environ.get("LAMBDASERVE_TRACE_FILE"):
+        import lambdaserve_trace
+
+        lambdaserve_trace.start()
+
+
+_trace()
