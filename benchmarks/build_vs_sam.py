@@ -15,10 +15,19 @@ built both ways from fresh copies, the two tools alternating round by round:
 "Cold" means a fresh project: no dependency layer (lambdaserve: a fresh per-user cache,
 LAMBDASERVE_CACHE_DIR, each round) and no .aws-sam (sam). The download caches are kept for both,
 equally: uv's and pip's caches hold the wheels after the first round, which is untimed for both.
-"Code-only" edits a file of the project that the function does not import and builds again
-(sam: its handler module, which it copies). "New project" (lambdaserve only) builds a second
-project with the same pins on the per-user cache the cold build filled (issue 20: layers are
-shared by a user's projects). Ratios are against sam build and against lambdaserve's own cold
+`build` proves every zip in the local Lambda. "Code-only" edits helpers.py, a file of the
+project the function never imports, and builds again (sam: its handler module, which it
+copies): the verified trim and the proof are reused, because no file their runs read changed.
+"Imported file" (lambdaserve only) then re-saves the model from a forest trained otherwise, a
+file the function reads (the default loader imports no project code): the trim is verified
+and the zip proved again. (A custom predictor package would make this an edit of its module,
+but here init's trace of a predictor runs in the dev venv, whose scikit-learn imports pandas
+and pyarrow, and build refuses requirements without them.)
+"New project" (lambdaserve only) builds a second project, another scikit-learn model
+(a Ridge regressor, default loader) with the same pins, on the per-user cache the cold build
+filled (issue 20: layers are shared by a user's projects); its ratio is to sam's cold build of
+the same round (the same pins: sam's work does not depend on the model).
+Ratios are against sam build and against lambdaserve's own cold
 build of the same round, medians of --runs rounds; also the CPU seconds each used (user + system
 of the tool and its children), which the machine's load moves far less than wall time.
 Targets (issue 20): code-only <= 0.15x the cold build; a new project on a cached stack <= 0.3x
@@ -73,6 +82,13 @@ path = "model.joblib"
 python = "3.12"
 requirements = {REQUIREMENTS!r}
 """.replace("'", '"')
+NEW_TOML = f"""name = "bench-new"
+[model]
+path = "model.joblib"
+[function]
+python = "3.12"
+requirements = {REQUIREMENTS!r}
+""".replace("'", '"')
 
 
 def sam_venv(folder: Path) -> Path:
@@ -91,6 +107,13 @@ def make_model(folder: Path) -> Path:
     return sklearn_classifier(folder).path
 
 
+def make_other_model(folder: Path) -> Path:
+    from tests.models import sklearn_regressor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return sklearn_regressor(folder).path
+
+
 def sam_project(root: Path, model: Path) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "template.yaml").write_text(TEMPLATE)
@@ -105,6 +128,24 @@ def lambdaserve_project(root: Path, model: Path) -> Path:
     (root / "lambdaserve.toml").write_text(TOML)
     shutil.copy(model, root / "model.joblib")
     (root / "helpers.py").write_text("VERSION = 1\n")  # the user's code a code-only change edits
+    return root
+
+
+def retrained(path: Path) -> None:
+    """The model file, re-saved from a forest trained otherwise: a file the function reads."""
+    import joblib
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tests.models import iris
+
+    x, y, _rows = iris()
+    joblib.dump(RandomForestClassifier(n_estimators=6, max_depth=3, random_state=1).fit(x, y), path)
+
+
+def new_project(root: Path, model: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "lambdaserve.toml").write_text(NEW_TOML)
+    shutil.copy(model, root / "model.joblib")
     return root
 
 
@@ -138,7 +179,8 @@ def main() -> None:
         scratch = Path(tmp)
         sam = sam_venv(args.sam_venv or scratch / "sam-venv")
         model = make_model(scratch / "model")
-        kinds = ("sam cold", "sam code-only", "ls cold", "ls code-only", "ls new project")
+        other = make_other_model(scratch / "other-model")
+        kinds = ("sam cold", "sam code-only", "ls cold", "ls code-only", "ls imported file", "ls new project")
         times: dict[str, list[float]] = {k: [] for k in kinds}
         for round_ in range(args.runs + 1):  # round 0 fills both download caches: not counted
             pair = [("sam", sam_project), ("ls", lambdaserve_project)]
@@ -156,12 +198,15 @@ def main() -> None:
                     times[f"{tool} cold"].append(cold)
                     times[f"{tool} code-only"].append(again)
                 if tool == "ls":
-                    other = make(scratch / f"ls-new-{round_}", model)
-                    new = timed(argv, other, user_env, "ls new project" if round_ else "")
-                    line += f", new project {new:6.2f} s"
+                    retrained(project / "model.joblib")
+                    edit = timed(argv, project, tool_env, "ls imported file" if round_ else "")
+                    second = new_project(scratch / f"ls-new-{round_}", other)
+                    new = timed(argv, second, user_env, "ls new project" if round_ else "")
+                    line += f", imported file {edit:6.2f} s, new project {new:6.2f} s"
                     if round_:
+                        times["ls imported file"].append(edit)
                         times["ls new project"].append(new)
-                    shutil.rmtree(other)
+                    shutil.rmtree(second)
                 print(f"round {round_}{'' if round_ else ' (untimed: fills the caches)'}: {line}, "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
                 shutil.rmtree(project)
@@ -176,14 +221,15 @@ def main() -> None:
               f"   (per round: {rounds})")
         lc, sc = statistics.median(CPU[f"ls {kind}"]), statistics.median(CPU[f"sam {kind}"])
         print(f"  {'':9s} CPU seconds: lambdaserve {lc:6.2f}   sam {sc:6.2f}   ratio {lc / sc:.2f}")
-    for kind, target in (("code-only", 0.15), ("new project", 0.3)):
+    for kind, target in (("code-only", 0.15), ("imported file", 0.0), ("new project", 0.3)):
         own = [a / b for a, b in zip(times[f"ls {kind}"], times["ls cold"], strict=True)]
         vs_sam = [a / b for a, b in zip(times[f"ls {kind}"], times["sam cold"], strict=True)]
         against = "its cold build" if kind == "code-only" else "sam build"
         cpu = statistics.median(CPU[f"ls {kind}"])
+        goal = f"target <= {target}x {against}" if target else "no target: it proves again"
         print(f"  lambdaserve {kind}: {med[f'ls {kind}']:6.2f} s = {statistics.median(own):.2f}x its cold "
               f"build (per round: {', '.join(f'{r:.2f}' for r in own)}), "
-              f"{statistics.median(vs_sam):.2f}x sam's cold build (target <= {target}x {against}); "
+              f"{statistics.median(vs_sam):.2f}x sam's cold build ({goal}); "
               f"CPU seconds {cpu:.2f} = {cpu / statistics.median(CPU['ls cold']):.2f}x its cold build, "
               f"{cpu / statistics.median(CPU['sam cold']):.2f}x sam's")
 

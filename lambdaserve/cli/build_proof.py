@@ -327,9 +327,9 @@ def _dev_answers(config: Config, requests: tuple[GoldenRequest, ...],
 
 
 def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None = None,
-                     log: Callable[[str], None] = lambda _m: None) -> Proof:
+                     log: Callable[[str], None] = lambda _m: None, reuse: bool = True) -> Proof:
     """The proof, the dev venv's comparison, then build.json: the build is good from here on."""
-    proof = prove_zip(config, result, data=data, log=log)
+    proof = prove_zip(config, result, data=data, log=log, reuse=reuse)
     if proof.ran or proof.reused is not None:
         proof.notes += compare_dev(config, proof, result.packages)
     proof.notes += libraries_lambda_lacks(config, result.dependency_root)  # what no run here can show
