@@ -27,6 +27,7 @@ from lambdaserve.config.env import ZIP_TASK_ROOT
 from lambdaserve.emulator.execution import FunctionSpec
 from lambdaserve.emulator.sandbox import ContainerImage, require_container_support
 from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.layer import shared_cache
 from lambdaserve.package.image import export_layout, load_build, unpack_rootfs
 from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings
@@ -69,7 +70,8 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: i
     """The spec that runs the built zip; BuildError (with the fix) if no Python of its version.
     ``extract`` False: the same spec without unpacking the zip (and no model staged)."""
     state = _state(config)
-    run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or state / "cache",
+    # awslambdaric for the zip's Python is made once per user (like the dependency layers)
+    run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or shared_cache(),
                            extract_zip=extract)
     environment = artifact_env(config, "zip")  # a zip's, whatever function.package says
     binds: tuple[tuple[Path, str], ...] = ()

@@ -99,6 +99,9 @@ def runtime_support_dir(version: str, architecture: str, cache_root: Path, *,
     """A folder holding awslambdaric built for python<version> (like /var/runtime), made once.
 
     With ``interpreter`` its modules are compiled too, as /var/runtime's are on Lambda.
+    ``cache_root`` is the user's cache, shared by their projects and by builds running at once:
+    each makes it in its own staging folder and renames it into place; a build that finds it
+    made by another meanwhile keeps that one (workers may be running from it).
     """
     name = f"python{version}-{architecture}-{AWSLAMBDARIC.replace('==', '-')}"
     folder = cache_root / "runtime" / name
@@ -106,15 +109,21 @@ def runtime_support_dir(version: str, architecture: str, cache_root: Path, *,
         return folder
     pip = pip or default_pip()
     pip_version(pip, runner)
-    staging = folder.with_name(name + ".partial")
+    staging = folder.with_name(f".{name}.{os.getpid()}.partial")
     _remove(staging)
     install_for_target([AWSLAMBDARIC], staging, python=version, architecture=architecture,
                        wheel_cache=cache_root / "wheels", pip=pip, runner=runner)
     if interpreter is not None:
         compile_tree(staging, interpreter, ddir="/var/runtime", runner=runner)
     (staging / ".complete").write_text(AWSLAMBDARIC + "\n", encoding="utf-8")
-    _remove(folder)
-    staging.rename(folder)
+    if folder.exists() and not (folder / ".complete").is_file():
+        _remove(folder)  # left half-made by a build of an older lambdaserve
+    try:
+        staging.rename(folder)
+    except OSError:  # made by another build meanwhile
+        if not (folder / ".complete").is_file():
+            raise
+        _remove(staging)
     return folder
 
 
