@@ -8,6 +8,7 @@ takes seconds; the proof runs it in the real local Lambda, as `serve --artifact`
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -267,6 +268,8 @@ def test_deploy_builds_and_proves_through_builds_own_path_and_says_the_same(tmp_
     keep = ("  sha256", "  zipped", "  unzipped", "  trimmed", "  largest", "  proved", "warning:")
     said = [line for line in built.output.splitlines() if line.startswith(keep)]
     assert any(line.startswith("  proved    the zip as /var/task") for line in said), built.output
+    # deploy would reuse build's proof (nothing changed) and say so: forget it, so deploy proves too
+    shutil.rmtree(project / ".lambdaserve" / "cache" / "proof")
     deployed = _deploy(project, "--dry-run")
     assert deployed.exit_code == 0, deployed.output
     missing = [line for line in said if line not in deployed.output.splitlines()]
