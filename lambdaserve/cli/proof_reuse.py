@@ -21,8 +21,10 @@ build says so and from which build. Any other change proves again. What no trace
 inputs that are not files (the clock, randomness, the network; the proof of a model that
 answers differently run to run is not stable anyway), files read only for other requests than
 the golden ones (the proof claims only those), a stdlib or system file rewritten with the same
-size and modification time, and changes to the machine below the files (the kernel, /proc).
-SnapStart functions (an init shared by forks) are always proved afresh.
+size and modification time, the host's PATH and LD_LIBRARY_PATH (in the key), and changes to
+the machine below the files (the kernel, /proc). A run that started a program (whose reads
+are not traced) or connected anywhere but the Runtime API is not stored, so always proved
+afresh; so are SnapStart functions (an init shared by forks).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import lambdaserve
 from lambdaserve.config import Config
 from lambdaserve.config.env import ZIP_TASK_ROOT
 from lambdaserve.emulator.execution import Function, FunctionSpec
+from lambdaserve.emulator.execution.worker_process import PASS_THROUGH
 from lambdaserve.package.deps.trim_reuse import TaskTree, key, lookup, save, stat_signature
 from lambdaserve.package.sources import model_files
 from lambdaserve.package.zip import ZipBuildResult
@@ -85,6 +88,7 @@ def store_for(config: Config, result: ZipBuildResult, spec: FunctionSpec, api: o
         "model": result.model_sha256,
         "dependencies": result.dependency_files,
         "tool": _tool_digest(),
+        "host": {name: os.environ.get(name) for name in PASS_THROUGH},  # the worker inherits them
     }
     tree = TaskTree(Path(result.code_root), tuple((f.name, f.path) for f in model_files(config)))
     return ProofStore(config.project_dir / ".lambdaserve" / "cache" / "proof", key(**inputs), tree)
@@ -109,6 +113,8 @@ def save_trace(found: ProofStore, function: Function, spec: FunctionSpec, trace_
         lines = Path(root + trace_file).read_text(encoding="utf-8", errors="surrogateescape").splitlines()
         maps = Path(f"/proc/{pids[0]}/maps").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
+        return False
+    if any(line.startswith("x ") for line in lines):  # it ran a program or used the network
         return False
     opened = [line[2:] for line in lines if line.startswith("o ")]
     listed = [line[2:] for line in lines if line.startswith("l ")]

@@ -22,4 +22,18 @@ def test_the_trace_records_what_the_worker_imported_and_the_function_does_not_se
     assert any(Path(p).name == "echo.py" and Path(p).parent == HANDLERS for p in opened) or any(
         p.startswith(str(HANDLERS / "__pycache__" / "echo.")) for p in opened)
     assert len(lines) == len(set(lines))  # each fact once
+    # the import system's own listings are not "listed" (its lookups are recorded by name):
+    # otherwise any file added next to an imported module would void a stored proof
+    assert f"l {HANDLERS}" not in lines
 
+
+
+def test_a_program_the_function_runs_is_marked_untraceable(tmp_path):
+    # its reads are not in the trace, so build must not reuse a proof of such a run
+    trace = tmp_path / "trace"
+    with running("spawn_child.handler", environment={"LAMBDASERVE_TRACE_FILE": str(trace)}) as function:
+        call(function, {})
+        (pid,) = function.worker_pids()
+        lines = Path(f"/proc/{pid}/root{trace}").read_text().splitlines()
+    assert "x subprocess.Popen" in lines
+    assert not [line for line in lines if line.startswith("x socket.connect")]  # the Runtime API is not

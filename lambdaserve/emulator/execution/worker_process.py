@@ -23,7 +23,7 @@ SANDBOX_BOOT = _SANDBOX / "boot.py"
 # The shim reads it, sets PR_SET_PDEATHSIG if its parent is still this process, and removes it.
 PARENT_PID_VARIABLE = "LAMBDASERVE_PARENT_PID"
 # Passed through from the parent because the worker needs them to find its libraries.
-_PASS_THROUGH = ("PATH", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
+PASS_THROUGH = ("PATH", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
 
 def interpreter(python: str) -> tuple[str, str]:
@@ -82,7 +82,7 @@ def worker_environment(
 
     Paths are as the worker sees them (``/var/task`` when the sandbox binds the task root there).
     """
-    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
+    env = {key: os.environ[key] for key in PASS_THROUGH if key in os.environ}
     env.update(user_env)
     env.update(lambda_variables(name=name, memory_mb=memory_mb, region=region,
                                 runtime_api=runtime_api, log_stream=log_stream))

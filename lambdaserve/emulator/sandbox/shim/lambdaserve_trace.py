@@ -8,6 +8,8 @@ complete whenever the emulator reads it, with no shutdown hook (workers are kill
              or loaded with ctypes
     l PATH   a folder listed outside the import system (a file added there could change the run)
     n NAME   a module name the import system looked for, found or not
+    x WHAT   something the trace cannot follow: a program run (its reads are not traced) or a
+             network connection (other than to the Runtime API); a run with one is not reusable
 
 Shared objects the dynamic linker mapped are read from /proc/PID/maps by the emulator.
 Stdlib only, valid on every Python Lambda runs.
@@ -22,6 +24,8 @@ from typing import Any
 
 VARIABLE = "LAMBDASERVE_TRACE_FILE"
 _IMPORT_SYSTEM = ("<frozen importlib._bootstrap", "<frozen zipimport")
+# Audit events of what the trace cannot follow (a fork can: it keeps this hook and file).
+_UNTRACEABLE = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.startfile")
 
 
 class _Looked:
@@ -55,9 +59,22 @@ def start() -> None:
         seen.add((kind, value))
         os.write(fd, f"{kind} {value}\n".encode("utf-8", "surrogateescape"))
 
+    runtime_api = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
+
+    def untraceable(event: str, args: tuple[Any, ...]) -> None:
+        if event == "socket.connect":
+            address = args[1] if len(args) > 1 else None
+            if isinstance(address, tuple) and ":".join(str(a) for a in address[:2]) == runtime_api:
+                return  # the worker's own Runtime API
+            write("x", f"{event} {address!r}")
+        else:
+            write("x", event)
+
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in ("open", "ctypes.dlopen") and args and isinstance(args[0], (str, bytes, os.PathLike)):
             write("o", os.path.abspath(os.fsdecode(os.fspath(args[0]))))
+        elif event in _UNTRACEABLE or event == "socket.connect":
+            untraceable(event, args)
         elif event in ("os.listdir", "os.scandir") and not _by_import_system():
             where = args[0] if args and args[0] is not None else "."
             if isinstance(where, (str, bytes, os.PathLike)):
