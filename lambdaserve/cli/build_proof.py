@@ -148,7 +148,7 @@ def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None
     if store is not None:
         stored, stale = store.lookup()
         if stored is not None:
-            return _reused(stored.result, result, log)
+            return _reused(stored, result, log)
         if stale is not None:
             log(f"proving again: {stale} since the last proof")
     spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)

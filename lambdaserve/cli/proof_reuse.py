@@ -41,10 +41,9 @@ from typing import Any
 import lambdaserve
 from lambdaserve.config import Config
 from lambdaserve.config.env import ZIP_TASK_ROOT
-from lambdaserve.emulator.execution import Function, FunctionSpec
-from lambdaserve.emulator.execution.worker_process import PASS_THROUGH
-from lambdaserve.package.deps.trim_reuse import TaskTree, key, lookup, save, stat_signature
-from lambdaserve.package.sources import model_files
+from lambdaserve.emulator.execution import PASS_THROUGH, Function, FunctionSpec
+from lambdaserve.package import model_files
+from lambdaserve.package.deps import StoredRun, TaskTree, run_key, stat_signature
 from lambdaserve.package.zip import ZipBuildResult
 from lambdaserve.runtime.golden import GoldenSet
 
@@ -55,28 +54,8 @@ _NOT_FILES = ("/proc/", "/sys/", "/dev/")
 FORMAT = "proof-1"
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A reusable proof: its answers and what the original run said about itself."""
-
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ProofStore:
-    """Where this project's proofs are kept, the key of this build's, and its task tree."""
-
-    store: Path
-    name: str
-    tree: TaskTree
-
-    def lookup(self) -> tuple[Stored | None, str | None]:
-        found, stale = lookup(self.store, self.name, self.tree)
-        return (Stored(found) if found is not None else None), stale
-
-
 def store_for(config: Config, result: ZipBuildResult, spec: FunctionSpec, api: object,
-              bodies: list[tuple[str, Any]], source: str) -> ProofStore | None:
+              bodies: list[tuple[str, Any]], source: str) -> StoredRun | None:
     """The store and key for this build's proof; None when it cannot be reused soundly."""
     if spec.snapstart or spec.sandbox == "container" or not result.dependency_files or not result.code_root:
         return None
@@ -91,7 +70,7 @@ def store_for(config: Config, result: ZipBuildResult, spec: FunctionSpec, api: o
         "host": {name: os.environ.get(name) for name in PASS_THROUGH},  # the worker inherits them
     }
     tree = TaskTree(Path(result.code_root), tuple((f.name, f.path) for f in model_files(config)))
-    return ProofStore(config.project_dir / ".lambdaserve" / "cache" / "proof", key(**inputs), tree)
+    return StoredRun(config.project_dir / ".lambdaserve" / "cache" / "proof", run_key(**inputs), tree)
 
 
 def traced(spec: FunctionSpec, host_scratch: Path) -> tuple[FunctionSpec, str]:
@@ -102,7 +81,7 @@ def traced(spec: FunctionSpec, host_scratch: Path) -> tuple[FunctionSpec, str]:
     return dataclasses.replace(spec, environment={**spec.environment, TRACE_VARIABLE: where}), where
 
 
-def save_trace(found: ProofStore, function: Function, spec: FunctionSpec, trace_file: str,
+def save_trace(found: StoredRun, function: Function, spec: FunctionSpec, trace_file: str,
                result: dict[str, Any]) -> bool:
     """Store ``result`` with the trace of the one worker that answered; False if none can be read."""
     pids = function.worker_pids()
@@ -137,7 +116,7 @@ def save_trace(found: ProofStore, function: Function, spec: FunctionSpec, trace_
             folders.add(rel)
         elif (host := paths.host(path)) is not None:
             outside.add(host)
-    save(found.store, found.name, found.tree, used, looked, _modules(used), folders, result, outside=outside)
+    found.save(used, looked, _modules(used), folders, result, outside=outside)
     return True
 
 
@@ -243,7 +222,7 @@ class DevStore:
     def for_run(cls, config: Config, golden: GoldenSet, python: str) -> DevStore:
         from lambdaserve.config import runtime_env
 
-        name = key(format=FORMAT, dev=True, python=python, env=sorted(runtime_env(config).items()),
+        name = run_key(format=FORMAT, dev=True, python=python, env=sorted(runtime_env(config).items()),
                    project=str(config.project_dir), tool=_tool_digest(),
                    golden=_plain({"requests": golden.to_dict()["requests"], "tolerance": golden.tolerance}))
         return cls(config.project_dir / ".lambdaserve" / "cache" / "proof" / "dev" / f"{name}.json")

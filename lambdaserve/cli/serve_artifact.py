@@ -27,7 +27,7 @@ from lambdaserve.config.env import ZIP_TASK_ROOT
 from lambdaserve.emulator.execution import FunctionSpec
 from lambdaserve.emulator.sandbox import ContainerImage, require_container_support
 from lambdaserve.errors import BuildError
-from lambdaserve.package.deps.layer import shared_cache
+from lambdaserve.package.deps import shared_cache
 from lambdaserve.package.image import export_layout, load_build, unpack_rootfs
 from lambdaserve.package.zip import prepare_artifact
 from lambdaserve.runtime import settings

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lambdaserve.package.diagnose import cause_of, package_failure
     from lambdaserve.package.hook_zip import build_hook_zip
     from lambdaserve.package.process import Runner, run_command
+    from lambdaserve.package.sources import model_files
 
 _EXPORTS = {
     "build_hook_zip": "lambdaserve.package.hook_zip",
@@ -25,6 +26,7 @@ _EXPORTS = {
     "package_failure": "lambdaserve.package.diagnose",
     "Runner": "lambdaserve.package.process",
     "run_command": "lambdaserve.package.process",
+    "model_files": "lambdaserve.package.sources",
 }
-__all__ = ["Runner", "build_hook_zip", "cause_of", "package_failure", "run_command"]
+__all__ = ["Runner", "build_hook_zip", "cause_of", "model_files", "package_failure", "run_command"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

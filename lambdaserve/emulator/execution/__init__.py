@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         PayloadTooLargeError,
         ThrottledError,
     )
+    from lambdaserve.emulator.execution.worker_process import PASS_THROUGH
 
 _EXPORTS = {
     "Function": "lambdaserve.emulator.execution.function",
@@ -21,6 +22,8 @@ _EXPORTS = {
     "InvokeResult": "lambdaserve.emulator.execution.function",
     "PayloadTooLargeError": "lambdaserve.emulator.execution.function",
     "ThrottledError": "lambdaserve.emulator.execution.function",
+    "PASS_THROUGH": "lambdaserve.emulator.execution.worker_process",
 }
-__all__ = ["Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError", "ThrottledError"]
+__all__ = ["PASS_THROUGH", "Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError",
+           "ThrottledError"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

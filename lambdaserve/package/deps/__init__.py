@@ -8,8 +8,10 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter, probe
+    from lambdaserve.package.deps.layer import shared_cache
     from lambdaserve.package.deps.lock import Closure, Environment, environment_of, lock_use, write_lock
     from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, tag_glibc
+    from lambdaserve.package.deps.trim_reuse import StoredRun, TaskTree, run_key, stat_signature
 
 _EXPORTS = {
     "Closure": "lambdaserve.package.deps.lock",
@@ -23,7 +25,13 @@ _EXPORTS = {
     "installed_wheels": "lambdaserve.package.deps.platforms",
     "probe": "lambdaserve.package.deps.interpreters",
     "tag_glibc": "lambdaserve.package.deps.platforms",
+    "shared_cache": "lambdaserve.package.deps.layer",
+    "StoredRun": "lambdaserve.package.deps.trim_reuse",
+    "TaskTree": "lambdaserve.package.deps.trim_reuse",
+    "run_key": "lambdaserve.package.deps.trim_reuse",
+    "stat_signature": "lambdaserve.package.deps.trim_reuse",
 }
 __all__ = ["Closure", "Environment", "environment_of", "lock_use", "write_lock",
-           "Interpreter", "RUNTIME_GLIBC", "find_interpreter", "installed_wheels", "probe", "tag_glibc"]
+           "Interpreter", "RUNTIME_GLIBC", "StoredRun", "TaskTree", "find_interpreter", "installed_wheels",
+           "probe", "run_key", "shared_cache", "stat_signature", "tag_glibc"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

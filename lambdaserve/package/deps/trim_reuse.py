@@ -58,10 +58,30 @@ class TaskTree:
         return sorted(set(found))
 
 
+@dataclass(frozen=True)
+class StoredRun:
+    """One stored result in ``store`` under ``name``, checked against ``tree`` (build's proof
+    reuse stores its runs this way too, cli/proof_reuse.py)."""
+
+    store: Path
+    name: str
+    tree: TaskTree
+
+    def lookup(self) -> tuple[dict[str, Any] | None, str | None]:
+        return lookup(self.store, self.name, self.tree)
+
+    def save(self, used: Iterable[str], looked: Iterable[str], modules: Iterable[str], listed: Iterable[str],
+             result: Mapping[str, Any], outside: Iterable[str] = ()) -> None:
+        save(self.store, self.name, self.tree, used, looked, modules, listed, result, outside)
+
+
 def key(**inputs: Any) -> str:
     """The name of a stored result: everything but the files that shaped the run."""
     payload = json.dumps({"format": FORMAT, **inputs}, sort_keys=True, default=list)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+run_key = key  # the name the package.deps facade gives it
 
 
 def lookup(store: Path, name: str, tree: TaskTree) -> tuple[dict[str, Any] | None, str | None]:
