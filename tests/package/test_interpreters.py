@@ -97,3 +97,35 @@ def test_a_broken_candidate_is_listed_in_the_refusal(tmp_path):
     with pytest.raises(BuildError) as info:
         find_interpreter("3.10", environ=_env(tmp_path, [broken.parent]), runner=runner)
     assert str(broken) in info.value.message
+
+
+class _OtherBuildFinishesFirst:
+    """A runner whose pip "installs" awslambdaric into --target, while another build (simulated)
+    puts its own complete folder in place first: the race two builds of one user can run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        if "--version" in args:
+            return subprocess.CompletedProcess(args, 0, "pip 26.0 from somewhere\n", "")
+        if "install" in args:
+            target = Path(args[args.index("--target") + 1])
+            (target / "awslambdaric").mkdir(parents=True)
+            (target / "awslambdaric" / "__init__.py").write_text("# ours\n")
+            (self.folder / "awslambdaric").mkdir(parents=True)
+            (self.folder / "awslambdaric" / "__init__.py").write_text("# theirs\n")
+            (self.folder / ".complete").write_text("done\n")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+
+def test_awslambdaric_made_by_another_build_meanwhile_is_kept_and_ours_discarded(tmp_path):
+    from lambdaserve.package.deps.interpreters import AWSLAMBDARIC, runtime_support_dir
+
+    folder = tmp_path / "runtime" / f"python3.12-x86_64-{AWSLAMBDARIC.replace('==', '-')}"
+    runner = _OtherBuildFinishesFirst(folder)
+    got = runtime_support_dir("3.12", "x86_64", tmp_path, pip=["pip"], runner=runner)
+    assert got == folder
+    # the other build's folder, which its workers may be running from, is not replaced
+    assert (got / "awslambdaric" / "__init__.py").read_text() == "# theirs\n"
+    assert [p.name for p in got.parent.iterdir()] == [got.name]  # our staging folder is gone
