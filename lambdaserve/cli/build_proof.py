@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -98,8 +99,8 @@ class _Package:
         self.spec = spec
         keys = _api_keys(config)
         self.function = Function(self.spec, log_sink=self.lines.append)
-        self.gateway = ApiGateway(self.function, serve_cmd.api_settings(config, None, self.spec, keys),
-                                  log=self.lines.append)
+        self.settings = serve_cmd.api_settings(config, None, self.spec, keys)
+        self.gateway = ApiGateway(self.function, self.settings, log=self.lines.append)
         self.headers = [("Content-Type", "application/json")] + ([("x-api-key", PROOF_KEY)] if keys else [])
 
     def ask(self, method: str, path: str, query: str = "", body: bytes = b"") -> tuple[int, bytes]:
@@ -107,6 +108,20 @@ class _Package:
         if answer is None:  # only with respond_early
             raise BuildError("the local API Gateway gave no answer", hint="This is a lambdaserve bug.")
         return answer.status, answer.body
+
+    def cold_start(self) -> tuple[int, bytes, float]:
+        """GET /health straight to the function, as the Invoke API would: the cold start is bounded
+        by the function's init limit and timeout, as on Lambda, not by API Gateway's wait (a torch
+        model's init can outlast 29 s on a busy machine); (status, body, seconds)."""
+        request = IncomingRequest("GET", "/health", "", self.headers, b"")
+        event = rest_event(request, resource="/health", stage=self.config.api.stage)
+        started = time.monotonic()
+        outcome = self.function.invoke(json.dumps(event).encode())
+        seconds = time.monotonic() - started
+        if outcome.function_error is not None:
+            return 502, outcome.payload + b"\n" + outcome.log_tail.encode(), seconds
+        answer = json.loads(outcome.payload)
+        return int(answer.get("statusCode", 502)), str(answer.get("body", "")).encode(), seconds
 
     def log(self, answer: bytes = b"") -> str:
         return "\n".join(self.lines) + "\n" + answer.decode("utf-8", "replace")
@@ -214,14 +229,23 @@ def prove_image(config: Config, build: ImageBuild, *, data: str | None = None,
 def _ask(config: Config, digest: str, package: _Package, bodies: list[tuple[str, Any]],
          source: str, how: str) -> Proof:
     reqs = config.function.requirements
-    status, body = package.ask("GET", "/health")
+    status, body, cold_s = package.cold_start()
     if status != 200:
         raise package_failure(package.log(body), reqs, what="load the model")
+    notes = []
+    waits = package.settings.wait_s
+    if cold_s > waits:
+        notes.append(f"the cold start (init + GET /health) took {cold_s:.0f} s here, longer than API Gateway "
+                     f"waits ({waits:.0f} s): after each cold start the first request would get its 504 "
+                     "(the function finishes starting and answers the next). On Lambda it is faster with "
+                     "more memory (CPU); convert --to onnx, provisioned concurrency or keep_warm avoid it")
+    status, body = package.ask("GET", "/health")  # warm now: through API Gateway, as clients come
+    if status != 200:
+        raise package_failure(package.log(body), reqs, what="answer /health")
     status, meta = package.ask("GET", "/metadata")
     made, has_proba = _signature_bodies(meta) if status == 200 else ([], False)
     if not bodies:
         bodies, source = made, "the signature"
-    notes = []
     if not bodies:
         notes.append(f"no golden requests, so no prediction was checked: the project has no {GOLDEN_FILE} "
                      "and its signature does not give every input's shape. Add one: write request bodies in "

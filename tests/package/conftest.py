@@ -246,8 +246,9 @@ def _image_project(root: Path, base_image: str) -> ImageProject:
     return project
 
 
-def cached_installer(config, requirements, scratch: Path) -> Path:  # build.image.DependencyInstaller
-    """H7's dependency layer, with its cache shared between test runs (pip runs once)."""
+def cached_installer(config, requirements, scratch: Path, *, glibc=None) -> Path:
+    """H7's dependency layer, with its cache shared between test runs (pip runs once); a
+    build.image.DependencyInstaller."""
     from lambdaserve.package.deps.interpreters import find_interpreter
     from lambdaserve.package.deps.layer import dependency_layer
 
@@ -255,6 +256,6 @@ def cached_installer(config, requirements, scratch: Path) -> Path:  # build.imag
     with cache_lock("deps"):
         layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
                                  cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels",
-                                 interpreter=find_interpreter(fn.python))
+                                 interpreter=find_interpreter(fn.python), glibc=glibc)
         layer.wait()  # its zip part is written in the background: finish before the lock goes
     return layer.root

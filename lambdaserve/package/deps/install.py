@@ -30,16 +30,19 @@ class LayerInstaller:
     wheel_cache: Path
     pip: Sequence[str] | None
     runner: Runner
+    glibc: tuple[int, int] | None = None  # an image base's, when not the Lambda runtime's
 
     def install(self, requirements: Sequence[str], target: Path, *, no_deps: bool = False,
                 constraints: Path | None = None) -> None:
         if self.uv is not None:
             install_with_uv(requirements, target, python=self.python, architecture=self.architecture,
-                            uv=self.uv, runner=self.runner, no_deps=no_deps, constraints=constraints)
+                            uv=self.uv, runner=self.runner, no_deps=no_deps, constraints=constraints,
+                            glibc=self.glibc)
         else:
             install_for_target(requirements, target, python=self.python, architecture=self.architecture,
                                wheel_cache=self.wheel_cache, pip=list(self.pip or default_pip()),
-                               runner=self.runner, no_deps=no_deps, constraints=constraints)
+                               runner=self.runner, no_deps=no_deps, constraints=constraints,
+                               glibc=self.glibc)
 
     def has_wheel(self, requirement: str, scratch: Path) -> bool:
         if self.uv is not None:

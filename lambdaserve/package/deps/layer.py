@@ -51,12 +51,13 @@ from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless
 from lambdaserve.package.deps.system_libs import supply_libraries
 from lambdaserve.package.deps.trim_files import TrimReport, strip_shared_objects, trim_tree
 from lambdaserve.package.deps.trim_imports import link_tree
-from lambdaserve.package.deps.uv import find_uv, uv_version
+from lambdaserve.package.deps.uv import UV_GLIBC_MINORS, find_uv, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priority, write_zip
 
 Log = Callable[[str], None]
+Glibc = tuple[int, int]
 # Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
 Background = Callable[[Callable[[], object]], "Future[object]"]
 KEEP_LAYERS = 8  # shared by the projects of a user: a source and a sourceless layer for a few stacks
@@ -126,11 +127,12 @@ _FINISHING_LOCK = threading.Lock()
 
 
 def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: str,
-              interpreter: Interpreter, sourceless: bool = False, constraints: Sequence[str] = ()) -> str:
+              interpreter: Interpreter, sourceless: bool = False, constraints: Sequence[str] = (),
+              glibc: Glibc | None = None) -> str:
     payload: dict[str, Any] = {
         # Sorted: the same pins listed in another order (another project) are the same layer.
         "format": LAYER_FORMAT, "requirements": sorted(requirements), "python": python,
-        "architecture": architecture, "platforms": platform_tags(python, architecture),
+        "architecture": architecture, "platforms": platform_tags(python, architecture, glibc),
         "pip": pip, "interpreter": interpreter.version}
     if sourceless:  # only when on: the source layers' keys stay what they were
         payload["sourceless"] = True
@@ -139,12 +141,17 @@ def layer_key(requirements: Sequence[str], python: str, architecture: str, pip: 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _installer(pip: Sequence[str] | None, python: str, architecture: str) -> str | None:
+def _installer(pip: Sequence[str] | None, python: str, architecture: str,
+               glibc: Glibc | None = None) -> str | None:
     """uv unless pip is asked for (an explicit ``pip``, or LAMBDASERVE_INSTALLER=pip) or uv
-    cannot target the runtime's glibc exactly (python3.11)."""
+    cannot target the runtime's glibc exactly (python3.11; an image base's glibc uv names no
+    target for). python3.11 stays with pip on any base: pip reads the pip configuration
+    (find-links, indexes) that holds a local CPU torch, which uv does not."""
     if pip is not None or os.environ.get("LAMBDASERVE_INSTALLER", "uv") == "pip":
         return None
-    return find_uv() if uv_supports(python, architecture) else None
+    if not uv_supports(python, architecture) or (glibc is not None and glibc[1] not in UV_GLIBC_MINORS):
+        return None
+    return find_uv()
 
 
 def current_pip_version(pip: Sequence[str] | None, runner: Runner) -> str:
@@ -163,18 +170,20 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
                      wheel_cache: Path, interpreter: Interpreter, pip: Sequence[str] | None = None,
                      runner: Runner = run_command, log: Log = lambda _msg: None,
                      sourceless: bool = False, background: Background | None = None,
-                     constraints: Sequence[str] = ()) -> DependencyLayer:
+                     constraints: Sequence[str] = (), glibc: Glibc | None = None) -> DependencyLayer:
     """The cached layer for these requirements, built (resolve, trim, compile, zip) on a miss.
 
     ``constraints`` (the lock's pins) fix the versions of what the requirements pull in; a pin
     with no wheel for the runtime is left to the resolver and recorded (``unavailable``).
+    ``glibc``: the image base's, when it is not the Lambda
+    runtime's (wheels up to it are taken).
     ``sourceless``: the bytecode-only variant, made from the (cached) source layer.
     ``background`` runs the zip part writing (default: a low-priority thread).
     """
     background = background or _in_background
-    uv = _installer(pip, python, architecture)
+    uv = _installer(pip, python, architecture, glibc)
     pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
-    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless, constraints)
+    key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless, constraints, glibc)
     folder = cache_dir / "deps" / key
     with _FINISHING_LOCK:
         finishing = _FINISHING.get(folder.resolve())
@@ -193,18 +202,19 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
             return _cached(folder, key) or dependency_layer(
                 requirements, python=python, architecture=architecture, cache_dir=cache_dir,
                 wheel_cache=wheel_cache, interpreter=interpreter, pip=pip, runner=runner, log=log,
-                sourceless=sourceless, background=background, constraints=constraints)
+                sourceless=sourceless, background=background, constraints=constraints, glibc=glibc)
         if folder.exists():  # what a killed build left (its lock died with it)
             shutil.rmtree(folder)
         if sourceless:
             source = dependency_layer(requirements, python=python, architecture=architecture,
                                       cache_dir=cache_dir, wheel_cache=wheel_cache, interpreter=interpreter,
                                       pip=pip, runner=runner, log=log, background=background,
-                                      constraints=constraints)
+                                      constraints=constraints, glibc=glibc)
             return _sourceless_layer(source, key, folder, interpreter, log, background, lock)
         return _install(requirements, folder, key, python=python, architecture=architecture, uv=uv,
                         pip_ver=pip_ver, wheel_cache=wheel_cache, interpreter=interpreter, pip=pip,
-                        runner=runner, log=log, background=background, lock=lock, constraints=constraints)
+                        runner=runner, log=log, background=background, lock=lock, constraints=constraints,
+                        glibc=glibc)
     except BaseException:
         lock.release()
         raise
@@ -231,19 +241,19 @@ def _cached(folder: Path, key: str) -> DependencyLayer | None:
 def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str, architecture: str,
              uv: str | None, pip_ver: str, wheel_cache: Path, interpreter: Interpreter,
              pip: Sequence[str] | None, runner: Runner, log: Log, background: Background,
-             lock: LayerLock, constraints: Sequence[str]) -> DependencyLayer:
+             lock: LayerLock, constraints: Sequence[str], glibc: Glibc | None = None) -> DependencyLayer:
     """Install, trim, strip and compile a source layer into ``folder`` (``lock`` held)."""
     root = folder / "site"
     if requirements:
         log(f"installing {len(requirements)} requirement(s) for python{python} {architecture} "
             f"with {pip_ver if uv is not None else 'pip ' + pip_ver}"
             + (f", {len(constraints)} dependencies pinned by the lock" if constraints else ""))
-    installer = LayerInstaller(uv, python, architecture, wheel_cache, pip, runner)
+    installer = LayerInstaller(uv, python, architecture, wheel_cache, pip, runner, glibc)
     unavailable = install_locked(requirements, constraints, root, folder, installer, log)
     log("trimming tests, docs, headers; stripping shared objects")
     trimmed = trim_tree(root, python=python, architecture=architecture, runner=runner, strip=False)
     wheels = installed_wheels(root)
-    warnings = glibc_warnings(wheels, python)
+    warnings = glibc_warnings(wheels, python, glibc)
     # The compile (target-Python processes) touches only .py files and __pycache__, so it runs
     # alongside the strip, and then alongside the background deflate of what the source and the
     # sourceless layers share (all but sources and bytecode); the sources and their __pycache__
@@ -422,8 +432,10 @@ def shared_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lambdaserve"
 
 
-def install_dependencies(config: Config, requirements: Sequence[str], scratch: Path) -> Path:
+def install_dependencies(config: Config, requirements: Sequence[str], scratch: Path, *,
+                         glibc: Glibc | None = None) -> Path:
     """The dependency folder for ``config``'s runtime (an image's /var/task), cached like the zip's.
+    ``glibc``: the image base's, when it is not Lambda's.
 
     Matches build.image's DependencyInstaller; ``scratch`` is unused because layers live in the
     user's shared cache, shared by zip and image builds of every project.
@@ -433,7 +445,7 @@ def install_dependencies(config: Config, requirements: Sequence[str], scratch: P
     layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
                              cache_dir=cache, wheel_cache=cache / "wheels",
                              interpreter=find_interpreter(fn.python),
-                             constraints=lock_use(config).constraints)
+                             constraints=lock_use(config).constraints, glibc=glibc)
     _KEPT.append(layer)  # only its folder is handed on: hold it (layer_lock) while this process lives
     return layer.root
 

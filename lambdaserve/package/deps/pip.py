@@ -41,41 +41,44 @@ def pip_version(pip: Sequence[str], runner: Runner = run_command) -> str:
     return f"{found[0]}.{found[1]}{match.group(3)}"
 
 
-def target_args(python: str, architecture: str) -> list[str]:
+def target_args(python: str, architecture: str, glibc: tuple[int, int] | None = None) -> list[str]:
     args = []
-    for tag in platform_tags(python, architecture):
+    for tag in platform_tags(python, architecture, glibc):
         args += ["--platform", tag]
     return args + ["--implementation", "cp", "--python-version", python, "--only-binary=:all:"]
 
 
 def install_for_target(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
                        wheel_cache: Path, pip: Sequence[str], runner: Runner = run_command,
-                       no_deps: bool = False, constraints: Path | None = None) -> None:
+                       no_deps: bool = False, constraints: Path | None = None,
+                       glibc: tuple[int, int] | None = None) -> None:
     """Install ``requirements`` (and their dependencies, unless ``no_deps``, at the versions the
-    ``constraints`` file pins) for the Lambda runtime into ``target``."""
+    ``constraints`` file pins) for the Lambda runtime (or an image base's ``glibc``) into ``target``."""
     if not requirements:
         target.mkdir(parents=True, exist_ok=True)
         return
     wheel_cache.mkdir(parents=True, exist_ok=True)
-    common = target_args(python, architecture) + (["--no-deps"] if no_deps else []) \
+    common = target_args(python, architecture, glibc) + (["--no-deps"] if no_deps else []) \
         + (["--constraint", str(constraints)] if constraints else [])
     env = {"PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     download = runner([*pip, "download", "--dest", str(wheel_cache), "--find-links", str(wheel_cache),
                        *common, *requirements], env=env, timeout=PIP_TIMEOUT)
     if download.returncode != 0:
-        raise _pip_error("resolve", requirements, python, architecture, download.stderr or download.stdout)
+        raise _pip_error("resolve", requirements, python, architecture, download.stderr or download.stdout,
+                         glibc)
     install = runner([*pip, "install", "--no-index", "--find-links", str(wheel_cache), "--target",
                       str(target), "--no-compile", "--no-warn-script-location", *common, *requirements],
                      env=env, timeout=PIP_TIMEOUT)
     if install.returncode != 0:
-        raise _pip_error("install", requirements, python, architecture, install.stderr or install.stdout)
+        raise _pip_error("install", requirements, python, architecture, install.stderr or install.stdout,
+                         glibc)
 
 
 def _pip_error(step: str, requirements: Sequence[str], python: str, architecture: str,
-               output: str) -> BuildError:
+               output: str, glibc: tuple[int, int] | None = None) -> BuildError:
     hint = ("Check the pins exist for this Python and architecture on PyPI "
             f"(cp{python.replace('.', '')}, manylinux {architecture}), wheels only.")
-    if python == "3.11":
+    if python == "3.11" and glibc is None:
         hint += (" python3.11 runs on Amazon Linux 2 (glibc 2.26): packages that only ship "
                  "manylinux_2_28 wheels (recent numpy, onnxruntime, torch) cannot be installed; "
                  "set function.python = \"3.12\".")

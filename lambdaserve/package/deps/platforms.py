@@ -27,14 +27,15 @@ _GLIBC_TAG = re.compile(r"manylinux_(\d+)_(\d+)_")
 _LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
-def platform_tags(python: str, architecture: str) -> list[str]:
-    """The --platform tags for pip: manylinux2014 plus manylinux_2_17 … the runtime's glibc."""
+def platform_tags(python: str, architecture: str, glibc: tuple[int, int] | None = None) -> list[str]:
+    """The --platform tags for pip: manylinux2014 plus manylinux_2_17 … the runtime's glibc (or
+    ``glibc``: an image's base that is not Lambda's has its own)."""
     if python not in RUNTIME_GLIBC or architecture not in MACHINE:
         raise BuildError(f"Lambda has no python{python} runtime on {architecture}",
                          hint=f"Use python {' | '.join(sorted(RUNTIME_GLIBC))} on x86_64 or arm64, "
                               "and rebuild the artifact.")
     machine = MACHINE[architecture]
-    _, top = RUNTIME_GLIBC[python]
+    _, top = glibc or RUNTIME_GLIBC[python]
     return [f"manylinux2014_{machine}"] + [f"manylinux_2_{minor}_{machine}" for minor in range(17, top + 1)]
 
 
@@ -74,9 +75,10 @@ def installed_wheels(target: Path) -> list[InstalledWheel]:
     return found
 
 
-def glibc_warnings(wheels: list[InstalledWheel], python: str) -> list[str]:
-    """One warning per wheel whose glibc is newer than the runtime's OS provides."""
-    have = RUNTIME_GLIBC[python]
+def glibc_warnings(wheels: list[InstalledWheel], python: str,
+                   glibc: tuple[int, int] | None = None) -> list[str]:
+    """One warning per wheel whose glibc is newer than the runtime's OS (or ``glibc``) provides."""
+    have = glibc or RUNTIME_GLIBC[python]
     warnings = []
     for wheel in wheels:
         if wheel.glibc is not None and wheel.glibc > have:
@@ -86,3 +88,27 @@ def glibc_warnings(wheels: list[InstalledWheel], python: str) -> list[str]:
                 f"{RUNTIME_OS[python]} (glibc {have[0]}.{have[1]}), which cannot load it; "
                 "use function.python = \"3.12\"")
     return warnings
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    line: str  # what build says went in
+    warnings: tuple[str, ...] = ()
+
+
+def torch_build(wheels: list[InstalledWheel]) -> TorchBuild | None:
+    """Which torch build was installed, if any: Lambda has no GPU, and a CUDA build (PyPI's Linux
+    torch pulls NVIDIA's libraries; the PyTorch index's +cuXXX bundles them) is gigabytes it
+    never uses."""
+    torch = next((w for w in wheels if w.name.lower() == "torch"), None)
+    if torch is None:
+        return None
+    nvidia = sorted(w.name for w in wheels if w.name.lower().replace("_", "-").startswith("nvidia-"))
+    label = torch.version.partition("+")[2]
+    if nvidia or label.startswith(("cu", "rocm")):
+        with_libs = f" with {', '.join(nvidia[:3])}{' ...' if len(nvidia) > 3 else ''}" if nvidia else ""
+        return TorchBuild(f"torch {torch.version}: a GPU build{with_libs}", (
+            f"torch {torch.version} is a GPU build{with_libs}: Lambda has no GPU, and these libraries "
+            "are gigabytes; pin the CPU build (PyTorch's CPU index or a local torch-X+cpu wheel in "
+            "pip's find-links)",))
+    return TorchBuild(f"torch {torch.version}: the CPU build (no CUDA libraries)")

@@ -57,28 +57,30 @@ def supports(python: str, architecture: str) -> bool:
     return RUNTIME_GLIBC[python][1] in UV_GLIBC_MINORS
 
 
-def python_platform(python: str, architecture: str) -> str:
-    """uv's target platform for a Lambda runtime, e.g. x86_64-manylinux_2_34 for python3.12."""
-    if not supports(python, architecture):
-        raise BuildError(f"uv cannot target python{python}'s glibc {RUNTIME_GLIBC[python][0]}."
-                         f"{RUNTIME_GLIBC[python][1]}", hint="Set LAMBDASERVE_INSTALLER=pip.")
-    return f"{MACHINE[architecture]}-manylinux_{RUNTIME_GLIBC[python][0]}_{RUNTIME_GLIBC[python][1]}"
+def python_platform(python: str, architecture: str, glibc: tuple[int, int] | None = None) -> str:
+    """uv's target platform for a Lambda runtime, e.g. x86_64-manylinux_2_34 for python3.12
+    (``glibc``: an image base's own)."""
+    usable = supports(python, architecture)  # first: the BuildError for a runtime Lambda does not offer
+    major, minor = glibc or RUNTIME_GLIBC[python]
+    if not usable or minor not in UV_GLIBC_MINORS:
+        raise BuildError(f"uv cannot target glibc {major}.{minor}", hint="Set LAMBDASERVE_INSTALLER=pip.")
+    return f"{MACHINE[architecture]}-manylinux_{major}_{minor}"
 
 
-def uv_args(python: str, architecture: str) -> list[str]:
-    return ["--python-platform", python_platform(python, architecture), "--python-version", python,
+def uv_args(python: str, architecture: str, glibc: tuple[int, int] | None = None) -> list[str]:
+    return ["--python-platform", python_platform(python, architecture, glibc), "--python-version", python,
             "--only-binary", ":all:", "--link-mode", "hardlink", "--no-progress"]
 
 
 def install_with_uv(requirements: Sequence[str], target: Path, *, python: str, architecture: str,
                     uv: str, runner: Runner = run_command, no_deps: bool = False,
-                    constraints: Path | None = None) -> None:
+                    constraints: Path | None = None, glibc: tuple[int, int] | None = None) -> None:
     """Install ``requirements`` (and their dependencies, unless ``no_deps``, at the versions the
     ``constraints`` file pins) for the Lambda runtime into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     if not requirements:
         return
-    done = runner([uv, "pip", "install", "--target", str(target), *uv_args(python, architecture),
+    done = runner([uv, "pip", "install", "--target", str(target), *uv_args(python, architecture, glibc),
                    *(["--no-deps"] if no_deps else []),
                    *(["--constraints", str(constraints)] if constraints else []), *requirements],
                   env=_env(), timeout=UV_TIMEOUT)

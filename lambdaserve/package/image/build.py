@@ -18,15 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lambdaserve.config import Config, artifact_env
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.lock import lock_use, provenance, target_name
-from lambdaserve.package.deps.platforms import installed_wheels
+from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, torch_build
 from lambdaserve.package.image.base import BaseImage, read_base
+from lambdaserve.package.image.base_glibc import base_glibc
 from lambdaserve.package.image.config import image_config, manifest, needs_ric, wants_oci
 from lambdaserve.package.image.contents import code_entries, model_entries
 from lambdaserve.package.image.layers import Layer, cached_layer, tree_entries
@@ -34,8 +35,15 @@ from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.registry.auth import CredentialProvider
 from lambdaserve.package.registry.oci import Descriptor, ImageRef, canonical_json, parse_ref, sha256_digest
 
-# (config, requirements, scratch folder) → a folder of packages installed for the target runtime.
-DependencyInstaller = Callable[[Config, Sequence[str], Path], Path]
+
+class DependencyInstaller(Protocol):
+    """(config, requirements, scratch folder, the base's glibc) → a folder of packages installed
+    for the target runtime."""
+
+    def __call__(self, config: Config, requirements: Sequence[str], scratch: Path, /, *,
+                 glibc: tuple[int, int] | None = None) -> Path: ...
+
+
 Log = Callable[[str], None]
 RECORD = "build.json"  # in the build folder, written only once the CLI proved the image serves
 FAILED = "image.json.failed"  # image.json of an image that failed its proof: never pushed as good
@@ -127,13 +135,21 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     blobs.mkdir(parents=True, exist_ok=True)
     (out / RECORD).unlink(missing_ok=True)  # until this image is proved, none is the last good one
     cache = out / "layer-cache.json"
-    log(f"base {config.base_image}: reading its manifest and config (its layers are not downloaded)")
+    log(f"base {config.base_image}: reading its manifest and config")
     base = read_base(config.base_image, config.function.architecture, base_credentials)
-
+    glibc, source = base_glibc(config.base_image, config.function.python, base,
+                               cache_dir=deps.shared_cache(), credentials=base_credentials)
     reqs = image_requirements(config, base)
+    wheels = f"manylinux wheels up to glibc {glibc[0]}.{glibc[1]} ({source})" if glibc else \
+        f"Lambda's python{config.function.python} wheels ({source})"
     log(f"dependencies: {len(reqs)} requirement(s) for python{config.function.python} "
-        f"{config.function.architecture}")
-    deps_dir = install_dependencies(config, reqs, out / "work")  # with the lock's pins (deps.layer)
+        f"{config.function.architecture}, {wheels}")
+    deps_dir = install_dependencies(config, reqs, out / "work",  # with the lock's pins (deps.layer)
+                                    glibc=None if glibc == RUNTIME_GLIBC[config.function.python] else glibc)
+    torch = torch_build(installed_wheels(deps_dir))
+    if torch is not None:
+        log(torch.line)
+        warnings += torch.warnings
     locked = lock_use(config)
     pins, pin_warnings = provenance(reqs, locked, [(w.name, w.version) for w in installed_wheels(deps_dir)],
                                     target_name(config.function.python, config.function.architecture))
