@@ -154,17 +154,24 @@ def bench(folder: Path, runs: int, scratch: Path) -> None:
 
 
 def _sandboxed_s(config: Config, spec: object) -> tuple[float, bytes]:
-    """A fresh environment of ``spec``: seconds to init and answer the first POST, and the answer."""
-    from lambdaserve.cli.build_proof import _Package  # the proof's own way to ask a package
+    """A fresh environment of ``spec``: seconds to init and answer the first POST, and the answer.
+    Invoked directly (an API Gateway proxy event), as the proof's cold start is: a torch init on a
+    busy machine outlasts API Gateway's 29 s, which would cut the timing short."""
+    from lambdaserve.cli.build_proof import _Package  # the proof's own way to run a package
+    from lambdaserve.emulator.fronts import IncomingRequest, rest_event
 
     package = _Package(config, spec)  # type: ignore[arg-type]
+    request = IncomingRequest("POST", config.api.path, "", [("Content-Type", "application/json")],
+                              json.dumps({"data": TEXTS}).encode())
+    event = json.dumps(rest_event(request, resource=config.api.path, stage=config.api.stage)).encode()
     started = time.monotonic()
     with package.function:
-        status, body = package.ask("POST", config.api.path, "", json.dumps({"data": TEXTS}).encode())
+        outcome = package.function.invoke(event)
     elapsed = time.monotonic() - started
-    if status != 200:
-        raise SystemExit(f"answered {status}: {package.log(body)[-2000:]}")
-    return elapsed, body
+    answer = json.loads(outcome.payload)
+    if outcome.function_error is not None or answer.get("statusCode") != 200:
+        raise SystemExit(f"answered {outcome.payload[:2000]!r}: {package.log()[-2000:]}")
+    return elapsed, str(answer["body"]).encode()
 
 
 def bench_image(project: Path, folder: Path, runs: int, scratch: Path) -> None:
