@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +22,39 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 
-@pytest.fixture(autouse=True)
-def _own_shared_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets its own per-user cache (layers shared by projects), as a fresh user would:
-    builds never read or fill the real ~/.cache/lambdaserve, and no test sees another's layers."""
-    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
+@pytest.fixture(scope="session", autouse=True)
+def session_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The per-user cache (dependency layers shared by projects) of this test session, as one
+    user's across their projects: layers are content-addressed (pins, Python, architecture,
+    layer format), so a build reuses what an earlier test made, and concurrent builds wait on
+    the layer's lock (layer_lock). Under the session's basetemp, which pytest makes afresh each
+    run: nothing an older version of our code built answers for this one, and builds never read
+    or fill the real ~/.cache/lambdaserve. Both xdist workers share the controller's basetemp.
+    Set for the whole session (os.environ), so module fixtures and CLI subprocesses use it too;
+    a test that asserts a cold build takes ``fresh_user_cache``."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # xdist gives each worker <controller's basetemp>/<worker id>
+    cache = root / "user-cache"
+    cache.mkdir(exist_ok=True)
+    before = os.environ.get("LAMBDASERVE_CACHE_DIR")
+    os.environ["LAMBDASERVE_CACHE_DIR"] = str(cache)
+    yield cache
+    if before is None:
+        os.environ.pop("LAMBDASERVE_CACHE_DIR", None)
+    else:
+        os.environ["LAMBDASERVE_CACHE_DIR"] = before
+
+
+@pytest.fixture
+def fresh_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A per-user cache of this test's own, empty, as a new user's: for tests that assert a
+    layer is built (pip runs, log lines, dependencies_cached false), its eviction, locks or
+    leftovers. In the session's shared cache another test may have made the layer already,
+    or (KEEP_LAYERS) evicted it between two builds."""
+    cache = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(cache))
+    return cache
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ import pytest
 
 REQUIRE_ALL = os.environ.get("LAMBDASERVE_REQUIRE_ALL") == "1"
 PLATFORM_SKIP = "platform:"
-# What tests build once and reuse across runs: Debian base images, pip's wheels, dependency layers.
+# What tests build once and reuse across runs: Debian base images, pip's wheels. Dependency layers
+# are the session's own (tests/conftest.py's session_user_cache), never an older run's.
 CACHE = Path(os.environ.get("LAMBDASERVE_TEST_CACHE") or Path.home() / ".cache" / "lambdaserve-test")
 
 

@@ -30,7 +30,6 @@ from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 from tests.examples import make_example
-from tests.helpers import CACHE, cache_lock
 
 pytestmark = pytest.mark.slow
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
@@ -122,9 +121,7 @@ def test_the_onnx_config_builds_a_zip_with_tokenizers_and_no_torch(tiny: Path, t
                                                                     py312: Interpreter) -> None:
     project = _copy(tiny, tmp_path / "p")
     done = convert_project(load_config(project))
-    with cache_lock("deps"):
-        built = build_zip(load_config(done.config_path), interpreter=py312, out_dir=tmp_path / "out",
-                          cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels")
+    built = build_zip(load_config(done.config_path), interpreter=py312, out_dir=tmp_path / "out")
     packages = {name.lower() for name, _ in built.packages}
     assert {"onnxruntime", "tokenizers", "numpy"} <= packages
     assert not packages & {"torch", "transformers", "sentence-transformers", "huggingface-hub"}

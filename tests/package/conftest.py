@@ -247,15 +247,9 @@ def _image_project(root: Path, base_image: str) -> ImageProject:
 
 
 def cached_installer(config, requirements, scratch: Path, *, glibc=None) -> Path:
-    """H7's dependency layer, with its cache shared between test runs (pip runs once); a
-    build.image.DependencyInstaller."""
-    from lambdaserve.package.deps.interpreters import find_interpreter
-    from lambdaserve.package.deps.layer import dependency_layer
+    """The product's installer (layer.install_dependencies; a build.image.DependencyInstaller):
+    the layer comes from the session's per-user cache (tests/conftest.py), so the image tests'
+    builds of one stack pip once."""
+    from lambdaserve.package.deps.layer import install_dependencies
 
-    fn = config.function
-    with cache_lock("deps"):
-        layer = dependency_layer(requirements, python=fn.python, architecture=fn.architecture,
-                                 cache_dir=CACHE / "deps", wheel_cache=CACHE / "wheels",
-                                 interpreter=find_interpreter(fn.python), glibc=glibc)
-        layer.wait()  # its zip part is written in the background: finish before the lock goes
-    return layer.root
+    return install_dependencies(config, requirements, scratch, glibc=glibc)

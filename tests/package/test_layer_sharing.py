@@ -1,6 +1,6 @@
 """Dependency layers are shared by every project of a user, and two builds at once both succeed.
 
-Each test has its own per-user cache (tests/conftest.py sets LAMBDASERVE_CACHE_DIR).
+Each test starts from an empty per-user cache (tests/conftest.py's fresh_user_cache).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lambdaserve.package.zip.build import build_zip
 from tests.package.test_zip_build import Recorder, make_project
 
 
-def test_a_second_project_on_the_same_pins_reuses_the_first_ones_layer(tmp_path, py312):
+def test_a_second_project_on_the_same_pins_reuses_the_first_ones_layer(tmp_path, py312, fresh_user_cache):
     first = build_zip(load_config(make_project(tmp_path / "one")), interpreter=py312)
     runner = Recorder()
     # Another project, the same pins (listed in another order would be the same layer too).
@@ -34,7 +34,7 @@ def test_two_builds_of_two_projects_at_once_both_succeed(tmp_path):
     # lock makes one wait for the other's layer; without it, one deletes the other's folder
     # as a killed build's leftovers.
     projects = [make_project(tmp_path / name) for name in ("one", "two")]
-    env = {**os.environ, "LAMBDASERVE_CACHE_DIR": str(tmp_path / "user-cache")}
+    env = {**os.environ, "LAMBDASERVE_CACHE_DIR": str(tmp_path / "user-cache")}  # fresh: neither has it
     builds = [subprocess.Popen([sys.executable, "-m", "lambdaserve.cli.main", "build"], cwd=project, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
               for project in projects]

@@ -22,6 +22,7 @@ from tests.package.test_zip_build import make_project
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the emulator unpacks the zips (prepare_artifact)."""
     return tmp_path_factory.mktemp("cache")
 
 
@@ -49,7 +50,7 @@ def _invoke(project: Path, zip_path: Path, dest: Path, cache: Path, rows: list[l
 
 def test_the_extracted_zip_answers_under_python312_with_awslambdaric(tmp_path, py312, cache):
     project = make_project(tmp_path / "p", requirements=())
-    built = build_zip(load_config(project), cache_dir=cache, interpreter=py312)
+    built = build_zip(load_config(project), interpreter=py312)
     answer = _invoke(project, built.path, tmp_path / "task", cache, [[1.0, 2.0], [3.0, 0.5]])
     assert answer == {"predictions": [0.5, 6.0]}
 
@@ -64,7 +65,7 @@ def test_iris_sklearn_zip_built_for_python312_predicts_like_sklearn(tmp_path, py
     (project / "lambdaserve.toml").write_text(
         'name = "iris"\n[model]\npath = "model.joblib"\nwarmup = false\n[function]\npython = "3.12"\n'
         'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n')
-    built = build_zip(load_config(project), cache_dir=cache, interpreter=py312)
+    built = build_zip(load_config(project), interpreter=py312)
     assert {"scikit-learn", "numpy", "scipy", "joblib"} <= {_dist(n) for n, _ in built.packages}
     assert built.unzipped_bytes < 250_000_000 and built.trimmed.removed["tests"] > 0
     answer = _invoke(project, built.path, tmp_path / "task", cache, made.rows)
@@ -75,7 +76,8 @@ def _dist(name: str) -> str:
     return name.replace("_", "-").lower()
 
 
-# build.trim_unimported on the same iris stack: the dependency layer above is reused.
+# build.trim_unimported on the same iris stack: its layer, like every build's here, is the session's
+# per-user one (tests/conftest.py), made once for all the iris tests of the suite.
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
              'requirements = ["scikit-learn==1.9.1", "numpy==2.4.6", "joblib==1.6.0"]\n'
              '[build]\ntrim_unimported = {trim}\nsourceless_dependencies = {sourceless}\n')
@@ -90,18 +92,18 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return project, made
 
 
-def _build(project: Path, trim: bool, cache_dir: Path, py: Interpreter, sourceless: bool = False,
+def _build(project: Path, trim: bool, py: Interpreter, sourceless: bool = False,
            **kwargs: Any) -> ZipBuildResult:
     (project / "lambdaserve.toml").write_text(IRIS_TOML.format(trim=str(trim).lower(),
                                                                sourceless=str(sourceless).lower()))
-    return build_zip(load_config(project), cache_dir=cache_dir, interpreter=py, **kwargs)
+    return build_zip(load_config(project), interpreter=py, **kwargs)
 
 
 @pytest.mark.slow
 def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, iris, cache, py312):
     project, made = iris
-    full = _build(project, False, cache, py312)
-    trimmed = _build(project, True, cache, py312)
+    full = _build(project, False, py312)
+    trimmed = _build(project, True, py312)
     removed = trimmed.trimmed.removed["unimported"]
     assert removed > 5_000_000 and trimmed.unzipped_bytes <= full.unzipped_bytes - removed
     names = set(zipfile.ZipFile(trimmed.path).namelist())
@@ -113,7 +115,7 @@ def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, i
             "numpy/_core/_simd.cpython-312-x86_64-linux-gnu.so"} <= names
     report = json.loads((trimmed.path.parent / "build.json").read_text())
     assert report["trim_unimported"] is True and report["trimmed"]["removed_bytes"]["unimported"] == removed
-    again = _build(project, True, cache, py312)  # traced afresh: the same inputs, the same bytes
+    again = _build(project, True, py312)  # traced afresh: the same inputs, the same bytes
     assert again.sha256 == trimmed.sha256
     answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
     assert answer["predictions"] == made.expected["label"].tolist()
@@ -126,8 +128,8 @@ def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, i
 @pytest.mark.slow
 def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, iris, cache, py312):
     project, made = iris
-    trimmed = _build(project, True, cache, py312)
-    slim = _build(project, True, cache, py312, sourceless=True)
+    trimmed = _build(project, True, py312)
+    slim = _build(project, True, py312, sourceless=True)
     assert not any("build." in w for w in slim.warnings) and slim.trimmed.removed["unimported"] > 5_000_000
     names = set(zipfile.ZipFile(slim.path).namelist())
     # Every dependency module is bytecode only, at the legacy place; the runtime keeps its sources.
@@ -140,7 +142,7 @@ def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(
     sources = slim.trimmed.removed["dependency sources (.py)"]
     assert sources > 5_000_000 and slim.unzipped_bytes == trimmed.unzipped_bytes - sources
     assert slim.dependency_key != trimmed.dependency_key
-    again = _build(project, True, cache, py312, sourceless=True)  # traced and verified afresh
+    again = _build(project, True, py312, sourceless=True)  # traced and verified afresh
     assert again.sha256 == slim.sha256 and again.dependencies_cached
     answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
     assert answer["predictions"] == made.expected["label"].tolist()
@@ -151,7 +153,7 @@ def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(
 
 
 @pytest.mark.slow
-def test_a_verifier_reporting_a_mismatch_restores_every_file_and_warns(iris, cache, py312):
+def test_a_verifier_reporting_a_mismatch_restores_every_file_and_warns(iris, py312):
     project, _ = iris
     seen: list[tuple[Probe, Probe]] = []
 
@@ -159,8 +161,8 @@ def test_a_verifier_reporting_a_mismatch_restores_every_file_and_warns(iris, cac
         seen.append((before, after))
         return "injected mismatch"
 
-    restored = _build(project, True, cache, py312, trim_verifier=mismatch)
-    untrimmed = _build(project, False, cache, py312)
+    restored = _build(project, True, py312, trim_verifier=mismatch)
+    untrimmed = _build(project, False, py312)
     (before, after), = seen
     # The second run did happen over the trimmed tree, and answered the same, before the veto.
     assert after.ok and after.responses == before.responses and after.modules == before.modules

@@ -170,7 +170,7 @@ def test_same_inputs_give_the_same_sha256_in_two_folders(tmp_path, wheels, py312
     assert _build(tmp_path / "one", wheels, py312).sha256 != first.sha256
 
 
-def test_code_only_rebuild_reuses_the_dependency_layer_without_pip(tmp_path, wheels, py312):
+def test_code_only_rebuild_reuses_the_dependency_layer_without_pip(tmp_path, wheels, py312, fresh_user_cache):
     project = make_project(tmp_path / "p")
     cold = Recorder()
     first = _build(project, wheels, py312, runner=cold)

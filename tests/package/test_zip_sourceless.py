@@ -61,7 +61,8 @@ def test_the_option_is_part_of_the_layer_key(py312):  # noqa: F811
     assert layer_key(["threadpoolctl==3.8.0"], "3.12", "x86_64", "26.0", py312, sourceless=True) != base
 
 
-def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312):  # noqa: F811
+def test_a_sourceless_zip_ships_dependencies_as_pyc_only_and_is_deterministic(tmp_path, wheels, py312,  # noqa: F811
+                                                                               fresh_user_cache):
     project = make_project(tmp_path / "p")
     full = _build(project, wheels, py312, False)
     compiled = zipfile.ZipFile(full.path).read("__pycache__/threadpoolctl.cpython-312.pyc")

@@ -18,7 +18,7 @@ from lambdaserve.cli.build_proof import golden_for
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
 from tests.cli.test_build_proof import FAILS_ON_PREDICT
-from tests.helpers import CACHE, require, require_tool
+from tests.helpers import require, require_tool
 from tests.package.conftest import _image_project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -26,11 +26,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
-def project(tmp_path: Path, base_image: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, base_image: str) -> Path:
     require(os.geteuid() == 0, "the container sandbox needs root")
     require_tool("umoci")
-    # the dependency layer (awslambdaric for python 3.11) is shared by these tests' builds
-    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(CACHE / "image-proof-user-cache"))
     root = _image_project(tmp_path / "project", base_image).root
     (root / "golden.json").write_text(json.dumps([[[1.0, 2.0], [3.0, 4.0]]]))
     return root

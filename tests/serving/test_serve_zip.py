@@ -24,7 +24,7 @@ from lambdaserve.emulator import Function
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.zip.build import build_zip
 from lambdaserve.runtime import settings
-from tests.helpers import CACHE, cache_lock, require
+from tests.helpers import require
 from tests.models import Made, sklearn_classifier
 
 IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython = "3.12"\n'
@@ -34,13 +34,12 @@ IRIS_TOML = ('name = "iris"\n[model]\npath = "model.joblib"\n[function]\npython 
 @pytest.fixture(scope="module")
 def iris_zip(tmp_path_factory: pytest.TempPathFactory,
              py312: Interpreter) -> Iterator[tuple[Path, Path, Made]]:
-    """(project, built zip, the framework's own predictions); pip's work is cached across runs."""
+    """(project, built zip, the framework's own predictions); its layer is the session's."""
     project = tmp_path_factory.mktemp("serve") / "iris"
     project.mkdir()
     made = sklearn_classifier(project)
     (project / "lambdaserve.toml").write_text(IRIS_TOML)
-    with cache_lock("serve-zip"):
-        built = build_zip(load_config(project), cache_dir=CACHE / "serve-zip", interpreter=py312)
+    built = build_zip(load_config(project), interpreter=py312)  # the session's layer (conftest)
     yield project, built.path, made
 
 
