@@ -73,19 +73,21 @@ def skip_on_platform(why: str) -> NoReturn:
 
 def share_runtime_support(project: Path, python: str = "3.12") -> None:
     """Give ``project`` the awslambdaric folder (/var/runtime's stand-in) that serving or proving
-    its zip runs with, built once per test run under CACHE/runtime-support.
+    its zip runs with: the per-user one (build and serve --built already use it), made once per
+    test session in the session's user cache (tests/conftest.py).
 
     It depends only on the Python version and the architecture, never on the project, and pip
-    making it costs ~4 s of CPU: a test about what a build proves need not pay that each time.
-    A project left without it builds its own, as a user's first build does.
+    making it costs ~4 s of CPU. Paths that still keep it per project (the local cloud's
+    deploys, cli/local_serve.py) get a link to it. A project left without it builds its own, as
+    a user's first build does.
     """
     from lambdaserve.package.deps.interpreters import find_interpreter, runtime_support_dir
+    from lambdaserve.package.deps.layer import shared_cache
     from lambdaserve.package.deps.platforms import MACHINE
 
     architecture = next(arch for arch, machine in MACHINE.items() if machine == os.uname().machine)
-    with cache_lock("runtime-support"):  # xdist workers: one pip, the others wait for it
-        folder = runtime_support_dir(python, architecture, CACHE / "runtime-support",
-                                     interpreter=find_interpreter(python))
+    # Concurrent makers (xdist workers) each stage their own copy and keep the first in place.
+    folder = runtime_support_dir(python, architecture, shared_cache(), interpreter=find_interpreter(python))
     runtime = project / ".lambdaserve" / "cache" / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
     (runtime / folder.name).symlink_to(folder, target_is_directory=True)
