@@ -15,7 +15,6 @@ from lambdaserve.config import load_config, runtime_env
 from lambdaserve.convert import convert_project
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
-from tests.helpers import CACHE, cache_lock
 
 pytest.importorskip("skl2onnx")
 ROWS = [[2.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [1.5, -1.0, 1.0], [-1.5, 1.0, 0.5]]  # far from the border
@@ -63,15 +62,12 @@ def test_bool_labels_convert_to_a_graph_answering_booleans(tmp_path: Path, kind:
     assert [(o.name, o.dtype) for o in model.signature.outputs][0] == ("label", "bool")
 
 
-@pytest.mark.slow  # pip resolves onnxruntime for python3.12 (the test cache after the first run)
-def test_builds_proof_records_the_converted_functions_true_and_false(tmp_path: Path, py312: object,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(CACHE / "convert-labels-user-cache"))
+@pytest.mark.slow  # pip resolves onnxruntime for python3.12 (once per session: tests/conftest.py)
+def test_builds_proof_records_the_converted_functions_true_and_false(tmp_path: Path, py312: object) -> None:
     project = _bool_project(tmp_path / "flag", "sklearn")
     (project / "golden.json").write_text(json.dumps([ROWS]))
     done = convert_project(load_config(project))
-    with cache_lock("convert-labels-user-cache"):
-        built = CliRunner().invoke(cli, ["build", "--config", str(done.config_path)])
+    built = CliRunner().invoke(cli, ["build", "--config", str(done.config_path)])
     assert built.exit_code == 0, built.output
     record = json.loads(next((project / ".lambdaserve" / "build").rglob("build.json")).read_text())
     answers = {r["query"]: r["answer"] for r in record["golden"]["requests"] if r["body"] == {"data": ROWS}}
