@@ -10,7 +10,8 @@ category codes, and mapping strings to LightGBM's codes is not in the graph.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from lambdaserve.convert.sklearn_onnx import bool_classes, bool_labels, flat_prediction
 from lambdaserve.errors import ConvertError
@@ -19,18 +20,37 @@ from lambdaserve.runtime.signature import Signature
 TARGET_OPSET = 15  # the highest onnxmltools' tree converters support
 _FEATURES = "lambdaserve_features"
 
+Framework = Literal["LightGBM", "XGBoost"]
+# Why --float64 cannot hold: each computes its trees' thresholds in float32.
+_FLOAT32 = {"LightGBM": "LightGBM's ONNX trees compare float32 values",
+            "XGBoost": "XGBoost computes in float32"}
+
+
+def _onnxmltools(framework: Framework, *, float64: bool) -> tuple[Callable[..., Any], Any]:
+    """onnxmltools' converter for the framework and its FloatTensorType, or a ConvertError saying how
+    to install them (or why --float64 is refused)."""
+    try:
+        from onnxmltools import convert_lightgbm, convert_xgboost
+        from onnxmltools.convert.common.data_types import FloatTensorType
+    except ImportError as exc:
+        raise ConvertError(f"converting {framework} models needs onnxmltools and onnx",
+                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
+    if float64:
+        raise ConvertError(f"{_FLOAT32[framework]}; --float64 is for scikit-learn",
+                           hint="Convert without --float64.")
+    return (convert_lightgbm if framework == "LightGBM" else convert_xgboost), FloatTensorType
+
+
+def _cannot(framework: Framework, exc: Exception) -> ConvertError:
+    """onnxmltools' own failure (RuntimeError, NotImplementedError, ...) in one line, with the way out."""
+    why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return ConvertError(f"onnxmltools cannot convert this {framework} model: {why}",
+                        hint="Keep the native model (it still builds).")
+
 
 def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> bytes:
     """The native model (a runtime LightGBMModel) as a serialized ONNX model."""
-    try:
-        from onnxmltools import convert_lightgbm
-        from onnxmltools.convert.common.data_types import FloatTensorType
-    except ImportError as exc:
-        raise ConvertError("converting LightGBM models needs onnxmltools and onnx",
-                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
-    if float64:
-        raise ConvertError("LightGBM's ONNX trees compare float32 values; --float64 is for scikit-learn",
-                           hint="Convert without --float64.")
+    convert_lightgbm, FloatTensorType = _onnxmltools("LightGBM", float64=float64)
     columns = signature.columns
     text = [c.name for c in columns if c.dtype in ("string", "bool")]
     if text:
@@ -56,9 +76,7 @@ def to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> byte
                                                       FloatTensorType([None, width]))],
                                zipmap=False, target_opset=TARGET_OPSET)
     except Exception as exc:  # onnxmltools raises RuntimeError, NotImplementedError, ...
-        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise ConvertError(f"onnxmltools cannot convert this LightGBM model: {why}",
-                           hint="Keep the native model (it still builds).") from exc
+        raise _cannot("LightGBM", exc) from exc
     if columns:
         _column_inputs(onx, [c.name for c in columns])
     _batch_label(onx)
@@ -75,15 +93,7 @@ XGBOOST_OBJECTIVES = ("binary:logistic", "multi:softprob", "reg:squarederror", "
 def xgboost_to_onnx(native: Any, signature: Signature, *, float64: bool = False) -> bytes:
     """An XGBoost Booster (a runtime XGBoostModel) as a serialized ONNX model; XGBoost computes in
     float32 itself, so the ONNX trees compare the same values."""
-    try:
-        from onnxmltools import convert_xgboost
-        from onnxmltools.convert.common.data_types import FloatTensorType
-    except ImportError as exc:
-        raise ConvertError("converting XGBoost models needs onnxmltools and onnx",
-                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
-    if float64:
-        raise ConvertError("XGBoost computes in float32; --float64 is for scikit-learn",
-                           hint="Convert without --float64.")
+    convert_xgboost, FloatTensorType = _onnxmltools("XGBoost", float64=float64)
     if native.objective not in XGBOOST_OBJECTIVES:  # labels-only objectives answer differently in ONNX
         raise ConvertError(f"XGBoost objective {native.objective!r} is not converted (converted: "
                            f"{', '.join(XGBOOST_OBJECTIVES)})",
@@ -105,9 +115,7 @@ def xgboost_to_onnx(native: Any, signature: Signature, *, float64: bool = False)
                                                               FloatTensorType([None, width]))],
                               target_opset=TARGET_OPSET)
     except Exception as exc:
-        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise ConvertError(f"onnxmltools cannot convert this XGBoost model: {why}",
-                           hint="Keep the native model (it still builds).") from exc
+        raise _cannot("XGBoost", exc) from exc
     _batch_label(onx)
     if signature.classes is None:
         onx = flat_prediction(onx)

@@ -136,3 +136,23 @@ def test_an_xgboost_model_with_category_columns_is_refused_not_mis_encoded(tmp_p
     with pytest.raises(ConvertError, match=r"XGBoost models with category columns \(city\)") as refused:
         xgboost_to_onnx(native, native.signature)
     assert "Keep the native model" in refused.value.hint
+
+
+@pytest.mark.parametrize("framework", ["LightGBM", "XGBoost"])
+def test_float64_is_refused_for_trees_naming_the_framework(tmp_path: Path, framework: str) -> None:
+    from lambdaserve.convert.trees_onnx import to_onnx, xgboost_to_onnx
+
+    if framework == "XGBoost":
+        pytest.importorskip("xgboost")
+        path, convert = models.xgboost_model(tmp_path).path, xgboost_to_onnx
+    else:
+        x = _rows()
+        path, convert = tmp_path / "model.txt", to_onnx
+        lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 2},
+                       lightgbm.Dataset(x, x[:, 0]), 2).save_model(str(path))
+    native = load_model(models.runtime_settings(path))
+    refusal = rf"^{framework}\b.*float32.*; --float64 is for scikit-learn"
+    with pytest.raises(ConvertError, match=refusal) as refused:
+        convert(native, native.signature, float64=True)
+    assert refused.value.hint == "Convert without --float64."
+    assert convert(native, native.signature)  # the same model converts without it
