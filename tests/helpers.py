@@ -11,11 +11,13 @@ import fcntl
 import importlib
 import os
 import shutil
+import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import AnyStr, NoReturn
 
 import pytest
 
@@ -69,6 +71,21 @@ def require_module(name: str) -> ModuleType:
 def skip_on_platform(why: str) -> NoReturn:
     """The one skip allowed under LAMBDASERVE_REQUIRE_ALL=1: the test cannot run on this OS or CPU."""
     pytest.skip(f"{PLATFORM_SKIP} {why}")
+
+
+def stop_process(proc: subprocess.Popen[AnyStr], *, sig: int = signal.SIGTERM,
+                 timeout: float = 30) -> AnyStr | None:
+    """Stop a process a test started: ``sig`` (serve stops on SIGTERM or SIGINT as on Ctrl-C), then
+    SIGKILL if it has not exited within ``timeout`` s, so no test leaves a server behind. Returns what
+    it wrote to a piped stderr (None if stderr was not a pipe); reading the pipes while waiting keeps a
+    chatty process from blocking on a full one."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[1]
 
 
 def share_runtime_support(project: Path, python: str = "3.12") -> None:

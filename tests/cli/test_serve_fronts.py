@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
 from lambdaserve.runtime import docs
+from tests.helpers import stop_process
 from tests.models import sklearn_classifier
 
 
@@ -57,12 +58,7 @@ def _call(port: int, method: str, path: str, body: object = None,
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.terminate()
-    try:
-        return proc.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[1]
+    return stop_process(proc) or ""
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.examples import make_example
-from tests.helpers import require_tool
+from tests.helpers import require_tool, stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -105,13 +105,7 @@ def _serve(project: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.terminate()
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err
+    return stop_process(proc) or ""
 
 
 def _assert_assets_came_from_the_function(err: str) -> None:

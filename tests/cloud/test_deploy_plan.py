@@ -20,7 +20,7 @@ from lambdaserve.errors import CloudError
 from lambdaserve.runtime.digest import file_sha256
 from tests.cloud.fakes import RecordingUI, Stubbed
 from tests.cloud.handmade import template, tiny_zip
-from tests.cloud.test_deploy_states import (
+from tests.cloud.stack_stubs import (
     CS_ARN,
     OUTPUTS,
     STACK,

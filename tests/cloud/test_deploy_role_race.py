@@ -9,13 +9,11 @@ import pytest
 from lambdaserve.cloud.stack.role_race import PROPAGATION_WAIT_S, REASON
 from lambdaserve.errors import CloudError
 from tests.cloud.fakes import RecordingUI, Stubbed
-from tests.cloud.test_deploy_states import (
-    STACK,
-    STACK_ID,
+from tests.cloud.stack_stubs import (
     change_set,
+    deleted,
     deployer,
     event,
-    events,
     executed,
     missing,
     request,
@@ -30,22 +28,12 @@ CANCELLED = event(3, "ApiStage", "CREATE_FAILED", "Resource creation cancelled",
                   kind="AWS::ApiGateway::Stage")
 
 
-def _deleted(s: Stubbed) -> None:
-    s.ok("describe_stack_events", events(RACE))  # the cursor starts after what was seen
-    s.ok("delete_stack", {}, {"StackName": STACK_ID})
-    s.ok("describe_stacks", stack("DELETE_IN_PROGRESS"))
-    s.ok("describe_stack_events", events(RACE, event(4, STACK, "DELETE_IN_PROGRESS",
-                                                     kind="AWS::CloudFormation::Stack")))
-    s.ok("describe_stacks", stack("DELETE_COMPLETE"))
-    s.ok("describe_stack_events", events())
-
-
 def test_a_first_create_that_races_the_role_is_deleted_and_created_again_once() -> None:
     s, ui = Stubbed(), RecordingUI(answers=[True])
     missing(s)
     change_set(s, "CREATE")
     executed(s, "ROLLBACK_COMPLETE", RACE, CANCELLED)
-    _deleted(s)
+    deleted(s, RACE, 4)  # the cursor starts after what was seen (RACE e2, CANCELLED e3)
     missing(s)  # read again: gone, so CREATE
     change_set(s, "CREATE")
     executed(s, "CREATE_COMPLETE")

@@ -15,7 +15,7 @@ import pytest
 from lambdaserve.cloud.stack.rollout import RolloutWatcher
 from lambdaserve.errors import CloudError
 from tests.cloud.fakes import RecordingUI, Stubbed
-from tests.cloud.test_deploy_states import STACK, STACK_ID, change_set, event, events, request, stack
+from tests.cloud.stack_stubs import STACK, STACK_ID, change_set, event, events, request, stack
 
 APP = "lambdaserve-demo-ServerlessDeploymentApplication-1"
 GROUP, DEPLOYMENT = "lambdaserve-demo-live", "d-A1B2C3D4E"

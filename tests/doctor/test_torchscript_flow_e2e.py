@@ -22,6 +22,7 @@ import pytest
 
 from tests import models
 from tests.cli.test_init_invoke_frameworks import _declare_signature
+from tests.helpers import stop_process
 
 pytestmark = [pytest.mark.slow]
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
@@ -83,10 +84,5 @@ def test_torchscript_blog_flow(tmp_path: Path) -> None:
         predictions = np.asarray(answer["predictions"])
         assert np.allclose(predictions, made.expected["logits"], rtol=1e-5, atol=1e-6)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
+        err = stop_process(proc, sig=signal.SIGINT) or ""
     assert '"POST /prod/model_x_inference/ HTTP/1.1" 200' in err

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import CACHE, cache_lock, require_tool
+from tests.helpers import CACHE, cache_lock, require_tool, stop_process
 
 if TYPE_CHECKING:
     from lambdaserve.package.image.build import ImageBuild
@@ -84,12 +84,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry
                 time.sleep(0.1)
         yield LocalRegistry(host, root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
         log.close()
 
 

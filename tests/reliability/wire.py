@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.helpers import stop_process
 
 LAMBDASERVE = str(Path(sys.executable).with_name("lambdaserve"))
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
@@ -175,12 +176,7 @@ def serving(project: Path, *, read_timeout_s: float = 1.0) -> Iterator[int]:
                 time.sleep(0.2)
         yield port
     finally:
-        proc.send_signal(signal.SIGTERM)  # serve stops as on Ctrl-C and kills its workers
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)  # serve stops as on Ctrl-C and kills its workers
         log.close()
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from lambdaserve.cli.main import cli
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import find_interpreter
 from tests.examples import make_example
-from tests.helpers import CACHE, cache_lock, require, require_tool
+from tests.helpers import CACHE, cache_lock, require, require_tool, stop_process
 from tests.package.conftest import LocalRegistry, free_port
 
 # A cold machine downloads scikit-learn, scipy and numpy for cp313 and builds a Debian base.
@@ -137,12 +136,7 @@ def _serving(project: Path, *options: str) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"{base}/prod/predict"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 
