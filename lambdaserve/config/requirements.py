@@ -1,6 +1,11 @@
-"""Requirement strings, read with ``packaging``: the one place lambdaserve parses them."""
+"""Requirement strings, read with ``packaging``: the one place lambdaserve parses them; and the
+version of a requirement installed in an environment (``importlib.metadata``)."""
 
 from __future__ import annotations
+
+import importlib.metadata
+import sys
+from collections.abc import Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -36,3 +41,31 @@ def pinned_version(requirement: str) -> str | None:
     if found is None or found.url or not is_pinned(requirement):
         return None
     return next(iter(found.specifier)).version
+
+
+# Distributions that install the same modules: either one meets the need (init pins xgboost-cpu,
+# most training environments have xgboost).
+SAME_MODULES = {"xgboost": "xgboost-cpu", "xgboost-cpu": "xgboost"}
+
+
+def installed_distribution(name: str,
+                           path: Sequence[str] | None = None) -> importlib.metadata.Distribution | None:
+    """The distribution ``name`` (or one installing the same modules) as installed in ``path``
+    (default: this interpreter's sys.path), or None."""
+    for candidate in (name, *([SAME_MODULES[name]] if name in SAME_MODULES else [])):
+        found = next(iter(importlib.metadata.distributions(name=candidate, path=list(path or sys.path))),
+                     None)
+        if found is not None:
+            return found
+    return None
+
+
+def release(dist: importlib.metadata.Distribution) -> str:
+    """Its version as a pin names it: torch's "+cpu" is a local tag, and ==2.13.0 matches it."""
+    return dist.version.split("+", 1)[0]
+
+
+def installed_version(name: str, path: Sequence[str] | None = None) -> str | None:
+    """The release of ``name`` installed in ``path`` (default: this interpreter's), or None."""
+    dist = installed_distribution(name, path)
+    return None if dist is None else release(dist)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lambdaserve.config import Config
+from lambdaserve.config.requirements import installed_version
 from lambdaserve.errors import LambdaServeError
 
 
@@ -78,6 +79,7 @@ class DoctorContext:
     now: float = field(default_factory=time.time)
     python: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)
     which: Callable[[str], str | None] = shutil.which
+    installed: Callable[[str], str | None] = installed_version  # a distribution's release here, or None
     required_actions: Sequence[str] = ()  # the deployer policy's actions (from cloud/policy.py)
     template_access_log: str | None = None  # the access-log format our template would deploy
     probes: Probes = field(default_factory=Probes)

@@ -9,6 +9,7 @@ from lambdaserve.doctor.checks import (
     ecr_auth,
     framework_skew,
     iam,
+    lock,
     multiprocessing_scan,
     package_size,
     pickle_format,
@@ -41,4 +42,5 @@ CHECKS: tuple[Check, ...] = (
     python_skew.CHECK,
     runtime_deprecation.CHECK,
     framework_skew.CHECK,
+    lock.CHECK,
 )

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
-from lambdaserve.package.deps.lock import read_lock
+from lambdaserve.config.lock_file import read_lock
 from lambdaserve.package.needs import check_model_needs
 from tests.examples import make_examples_script
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from lambdaserve.config import load_config, runtime_env
+from lambdaserve.config.lock_file import lock_use
 from lambdaserve.convert import Tolerance, compare, convert_project
 from lambdaserve.convert.project import ONNX_CONFIG
 from lambdaserve.errors import ConvertError
-from lambdaserve.package.deps.lock import lock_use
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 from tests import models

@@ -21,7 +21,7 @@ def _env(tmp_path):
 
 def test_every_check_is_registered_once_with_a_name_and_group():
     names = [c.name for c in CHECKS]
-    assert len(names) == len(set(names)) == 17
+    assert len(names) == len(set(names)) == 18
     assert all(c.group in ("environment", "aws", "code", "package", "performance") for c in CHECKS)
 
 

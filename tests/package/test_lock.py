@@ -19,19 +19,11 @@ from click.testing import CliRunner
 
 from lambdaserve.cli.main import cli
 from lambdaserve.config import load_config
+from lambdaserve.config.lock_file import LockUse, lock_use, read_lock
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.deps.layer import layer_key
-from lambdaserve.package.deps.lock import (
-    Environment,
-    LockUse,
-    closure,
-    lock_use,
-    provenance,
-    read_lock,
-    target_name,
-    write_lock,
-)
+from lambdaserve.package.deps.lock import Environment, closure, provenance, target_name, write_lock
 
 
 def installed(site: Path, name: str, ver: str, *requires: str) -> None:

@@ -9,7 +9,7 @@ from lambdaserve.facade import lazy_exports
 if TYPE_CHECKING:
     from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter, probe
     from lambdaserve.package.deps.layer import shared_cache
-    from lambdaserve.package.deps.lock import Closure, Environment, environment_of, lock_use, write_lock
+    from lambdaserve.package.deps.lock import Closure, Environment, environment_of, write_lock
     from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, tag_glibc
     from lambdaserve.package.deps.trim_reuse import StoredRun, TaskTree, run_key, stat_signature
 
@@ -17,7 +17,6 @@ _EXPORTS = {
     "Closure": "lambdaserve.package.deps.lock",
     "Environment": "lambdaserve.package.deps.lock",
     "environment_of": "lambdaserve.package.deps.lock",
-    "lock_use": "lambdaserve.package.deps.lock",
     "write_lock": "lambdaserve.package.deps.lock",
     "Interpreter": "lambdaserve.package.deps.interpreters",
     "RUNTIME_GLIBC": "lambdaserve.package.deps.platforms",
@@ -31,7 +30,7 @@ _EXPORTS = {
     "run_key": "lambdaserve.package.deps.trim_reuse",
     "stat_signature": "lambdaserve.package.deps.trim_reuse",
 }
-__all__ = ["Closure", "Environment", "environment_of", "lock_use", "write_lock",
+__all__ = ["Closure", "Environment", "environment_of", "write_lock",
            "Interpreter", "RUNTIME_GLIBC", "StoredRun", "TaskTree", "find_interpreter", "installed_wheels",
            "probe", "run_key", "shared_cache", "stat_signature", "tag_glibc"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

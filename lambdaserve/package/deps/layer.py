@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.config import Config
+from lambdaserve.config.lock_file import lock_use
 from lambdaserve.config.requirements import is_pinned, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.install import LayerInstaller, install_locked
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.layer_lock import LayerLock
-from lambdaserve.package.deps.lock import lock_use
 from lambdaserve.package.deps.pip import default_pip, pip_version
 from lambdaserve.package.deps.platforms import glibc_warnings, installed_wheels, platform_tags
 from lambdaserve.package.deps.pycompile import compile_tree, make_sourceless

@@ -15,54 +15,28 @@ until `lambdaserve lock` runs again.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import platform
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lambdaserve.config import Config
-from lambdaserve.config.requirements import parsed, pinned_version, requirement_name
+from lambdaserve.config.lock_file import LOCK_COMMAND, MADE_FOR, LockUse, Pin, normalised
+from lambdaserve.config.requirements import (
+    installed_distribution,
+    installed_version,
+    parsed,
+    pinned_version,
+    release,
+    requirement_name,
+)
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
-from lambdaserve.package.needs.resolve import SAME_MODULES
 from lambdaserve.package.process import Runner, run_command, tail
-
-LOCK_COMMAND = "lambdaserve lock"
-_FOR = "# for: "
-
-
-@dataclass(frozen=True)
-class Pin:
-    name: str  # canonical
-    version: str
-    via: tuple[str, ...]  # the requirements (canonical names) that pull it in
-
-    @property
-    def requirement(self) -> str:
-        return f"{self.name}=={self.version}"
-
-
-@dataclass(frozen=True)
-class Lock:
-    """A lock file read back: the requirements it was made for, and its pins by name."""
-
-    path: Path
-    made_for: tuple[str, ...]
-    pins: dict[str, Pin] = field(default_factory=dict)
-
-    def is_for(self, requirements: Iterable[str]) -> bool:
-        return self.made_for == _normalised(requirements)
-
-    @property
-    def constraints(self) -> list[str]:
-        return [pin.requirement for pin in self.pins.values()]
 
 
 @dataclass(frozen=True)
@@ -110,20 +84,6 @@ def marker_environment(python: str, architecture: str) -> dict[str, str]:
             "python_full_version": f"{python}.0", "python_version": python, "sys_platform": "linux"}
 
 
-def _distribution(name: str, path: Sequence[str] | None) -> importlib.metadata.Distribution | None:
-    # xgboost-cpu, pinned by init, is installed as xgboost in most training environments
-    for candidate in (name, *([SAME_MODULES[name]] if name in SAME_MODULES else [])):
-        found = next(iter(importlib.metadata.distributions(name=candidate, path=list(path or sys.path))),
-                     None)
-        if found is not None:
-            return found
-    return None
-
-
-def installed_version(dist: importlib.metadata.Distribution) -> str:
-    return dist.version.split("+", 1)[0]  # torch's "+cpu" is a local tag: ==2.13.0 matches it
-
-
 def closure(requirements: Sequence[str], python: str, architecture: str,
             path: Sequence[str] | None = None) -> Closure:
     """Every distribution the requirements pull in on the target (not the requirements themselves),
@@ -143,12 +103,12 @@ def closure(requirements: Sequence[str], python: str, architecture: str,
         if name in done and extras <= done[name]:
             continue
         done.setdefault(name, set()).update(extras)
-        dist = _distribution(name, path)
+        dist = installed_distribution(name, path)
         if dist is None:
             found.missing[name] = ()
             continue
         if name not in direct:
-            found.pins[name] = Pin(name, installed_version(dist), ())
+            found.pins[name] = Pin(name, release(dist), ())
         for raw in dist.requires or []:
             dep = parsed(raw)  # None: metadata pip itself would not read; nothing to pin from it
             if dep is not None and _applies(dep, env, extras):
@@ -177,19 +137,15 @@ def _roots(name: str, via: Mapping[str, set[str]], direct: set[str]) -> tuple[st
     return tuple(sorted(roots))
 
 
-def _normalised(requirements: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(str(p) if (p := parsed(r)) else r.strip() for r in requirements))
-
-
 def check_installed(requirements: Sequence[str], path: Sequence[str] | None = None) -> None:
     """BuildError when a pinned requirement is installed here at another version: the lock would
     pin the dependencies of a release the function does not ship."""
     wrong = []
     for req in requirements:
         version = pinned_version(req)
-        dist = _distribution(requirement_name(req), path)
-        if version is not None and dist is not None and installed_version(dist) != version:
-            wrong.append(f"{req} (installed here: {installed_version(dist)})")
+        here = installed_version(requirement_name(req), path)
+        if version is not None and here is not None and here != version:
+            wrong.append(f"{req} (installed here: {here})")
     if wrong:
         raise BuildError("this environment is not the one the requirements were pinned from: "
                          + ", ".join(wrong),
@@ -205,7 +161,7 @@ def lock_text(requirements: Sequence[str], found: Closure, python: str, architec
              f"# Read from Python {env.version} ({env.platform}); markers evaluated for "
              f"python{python} {architecture} on Lambda.",
              "# Commit it with lambdaserve.toml; after changing function.requirements, run it again.",
-             _FOR + json.dumps(list(_normalised(requirements)))]
+             MADE_FOR + json.dumps(list(normalised(requirements)))]
     if found.missing:
         lines.append("# not installed where this was made, so not pinned (the resolver chooses): "
                      + ", ".join(f"{n} (via {', '.join(v) or '?'})" for n, v in found.missing.items()))
@@ -223,69 +179,6 @@ def write_lock(target: Path, requirements: Sequence[str], python: str, architect
     partial.write_text(lock_text(requirements, found, python, architecture, env), encoding="utf-8")
     partial.replace(target)
     return found
-
-
-def read_lock(target: Path) -> Lock | None:
-    """The lock at ``target``, or None when there is none; BuildError for a line that is no pin."""
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    made_for: tuple[str, ...] = ()
-    pins = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        if raw.startswith(_FOR):
-            made_for = _made_for(target, number, raw[len(_FOR):])
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        version = pinned_version(line)
-        if version is None:
-            raise BuildError(f"{target.name}:{number}: {line!r} is not a pin (name==version)",
-                             hint=f"Run `{LOCK_COMMAND}` to write the file again.")
-        via = raw.split("# via", 1)[1].replace(",", " ").split() if "# via" in raw else []
-        name = requirement_name(line)
-        pins[name] = Pin(name, version, tuple(via))
-    return Lock(target, made_for, pins)
-
-
-def _made_for(target: Path, number: int, text: str) -> tuple[str, ...]:
-    try:
-        listed = json.loads(text)
-    except ValueError:
-        listed = None
-    if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
-        raise BuildError(f"{target.name}:{number}: the '# for:' line is not a JSON list of requirements",
-                         hint=f"Run `{LOCK_COMMAND}` to write the file again.")
-    return _normalised(listed)
-
-
-LockState = Literal["used", "missing", "stale"]
-
-
-@dataclass(frozen=True)
-class LockUse:
-    """What a build does with the project's lock: uses its pins, or says why not."""
-
-    path: Path
-    state: LockState
-    lock: Lock | None = None
-
-    @property
-    def constraints(self) -> list[str]:
-        return self.lock.constraints if self.lock is not None and self.state == "used" else []
-
-    def record(self) -> dict[str, object]:
-        return {"file": self.path.name, "state": self.state, "pins": len(self.constraints)}
-
-
-def lock_use(config: Config) -> LockUse:
-    """The project's lock (beside its lambdaserve.toml) and whether it fits function.requirements."""
-    path = config.lock_file
-    found = read_lock(path)
-    if found is None:
-        return LockUse(path, "missing")
-    return LockUse(path, "used" if found.is_for(config.function.requirements) else "stale", found)
 
 
 def target_name(python: str, architecture: str) -> str:

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lambdaserve.config import Config, artifact_env
+from lambdaserve.config.lock_file import lock_use
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
-from lambdaserve.package.deps.lock import lock_use, provenance, target_name
+from lambdaserve.package.deps.lock import provenance, target_name
 from lambdaserve.package.deps.platforms import RUNTIME_GLIBC, installed_wheels, torch_build
 from lambdaserve.package.image.base import BaseImage, read_base
 from lambdaserve.package.image.base_glibc import base_glibc

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from lambdaserve.config.requirements import requirement_name
+from lambdaserve.config.requirements import SAME_MODULES, installed_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
 from lambdaserve.runtime.loaders.detect import model_files
@@ -29,8 +29,6 @@ from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model
 PIP_NAMES = {"xgboost": "xgboost-cpu"}
 # Where a module's distribution is named otherwise, for when it is not installed here to ask.
 MODULE_DISTS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "skimage": "scikit-image"}
-# Distributions that install the same modules: either one meets the need.
-SAME_MODULES = {"xgboost": "xgboost-cpu", "xgboost-cpu": "xgboost"}
 # What the runtime's loader imports, beyond what the model file names (lambdaserve/runtime/loaders).
 LOADER_MODULES: Mapping[str, tuple[str, ...]] = {
     "sklearn": ("sklearn", "numpy"), "onnx": ("onnxruntime", "numpy"),
@@ -69,15 +67,6 @@ def _distribution(module: str) -> str | None:
     return PIP_NAMES.get(name, name)
 
 
-def _version(dist: str) -> str:
-    for name in (dist, *([SAME_MODULES[dist]] if dist in SAME_MODULES else [])):
-        try:
-            return importlib.metadata.version(name).split("+", 1)[0]  # torch's "+cpu" is a local tag
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return ""
-
-
 def is_external(module: str, local_roots: Sequence[Path]) -> bool:
     """A module that a requirement must provide: not the stdlib, lambdaserve or the project's code."""
     if not module or module in sys.stdlib_module_names or module in _PY2_BUILTINS:
@@ -99,7 +88,7 @@ def to_needs(found: Mapping[str, str], local_roots: Sequence[Path]) -> tuple[lis
         if dist is None:  # not a requirement we could name: it is reported, not guessed
             unmapped[module] = reason
             continue
-        by_dist.setdefault(dist, Need(dist, _version(dist), module, reason))
+        by_dist.setdefault(dist, Need(dist, installed_version(dist) or "", module, reason))
     return sorted(by_dist.values(), key=lambda n: n.distribution), unmapped
 
 

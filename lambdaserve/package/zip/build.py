@@ -24,6 +24,7 @@ from typing import Any
 
 import lambdaserve
 from lambdaserve.config import Config, artifact_env, with_local_model
+from lambdaserve.config.lock_file import lock_use
 from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package import sources
@@ -36,7 +37,7 @@ from lambdaserve.package.deps.layer import (
     layer_parts,
     shared_cache,
 )
-from lambdaserve.package.deps.lock import lock_use, provenance, target_name
+from lambdaserve.package.deps.lock import provenance, target_name
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.trim_files import TrimReport
