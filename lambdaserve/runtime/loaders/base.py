@@ -76,6 +76,18 @@ def as_array(rows: Any, dtype: str) -> np.ndarray:
     return np.asarray(rows, dtype=_NUMPY_DTYPES.get(dtype, dtype))
 
 
+def estimator_answer(estimator: Any, features: Any, *, classifier: bool,
+                     probabilities: bool) -> dict[str, Any]:
+    """A scikit-learn-API estimator's answer under the output names every loader gives: a
+    regressor's "prediction"; a classifier's "label", and "probabilities" when asked."""
+    if not classifier:
+        return {"prediction": estimator.predict(features)}
+    answer = {"label": estimator.predict(features)}
+    if probabilities:
+        answer["probabilities"] = estimator.predict_proba(features)
+    return answer
+
+
 def numpy_version() -> dict[str, str]:
     import numpy as np
 

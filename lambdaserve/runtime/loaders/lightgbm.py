@@ -17,6 +17,7 @@ from typing import Any
 from lambdaserve.errors import ModelLoadError, RequestError
 from lambdaserve.runtime.loaders import frame
 from lambdaserve.runtime.loaders.base import (
+    estimator_answer,
     load_failed,
     merge_signature,
     missing_framework,
@@ -128,12 +129,8 @@ class LightGBMModel:
         features = self._features(inputs)
         classes = self.signature.classes
         if self.estimator is not None:
-            if classes is None:
-                return {"prediction": self.estimator.predict(features)}
-            answer = {"label": self.estimator.predict(features)}
-            if probabilities:
-                answer["probabilities"] = self.estimator.predict_proba(features)
-            return answer
+            return estimator_answer(self.estimator, features, classifier=classes is not None,
+                                    probabilities=probabilities)
         raw = np.asarray(self.booster.predict(features))
         if classes is None:
             return {"prediction": raw}

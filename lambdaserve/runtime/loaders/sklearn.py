@@ -19,6 +19,7 @@ from lambdaserve.errors import ModelLoadError, RequestError
 from lambdaserve.runtime.loaders import frame
 from lambdaserve.runtime.loaders.base import (
     as_array,
+    estimator_answer,
     load_failed,
     merge_signature,
     missing_framework,
@@ -243,12 +244,8 @@ class SklearnModel:
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
             # numpy's warning before the overflow that _overflow_is_a_client_error answers with a 400
             warnings.filterwarnings("ignore", message="overflow encountered in cast", category=RuntimeWarning)
-            if not self._is_classifier:
-                return {"prediction": self.estimator.predict(features)}
-            answer = {"label": self.estimator.predict(features)}
-            if probabilities:
-                answer["probabilities"] = self.estimator.predict_proba(features)
-        return answer
+            return estimator_answer(self.estimator, features, classifier=self._is_classifier,
+                                    probabilities=probabilities)
 
     def versions(self) -> dict[str, str]:
         import sklearn

@@ -18,6 +18,7 @@ from lambdaserve.errors import RequestError
 from lambdaserve.runtime.loaders import frame
 from lambdaserve.runtime.loaders.base import (
     as_array,
+    estimator_answer,
     load_failed,
     merge_signature,
     missing_framework,
@@ -99,21 +100,14 @@ class XGBoostModel:
                                hint=f"Ask without probabilities; objective {self.objective} gives labels.")
         features = self._features(inputs)
         if self.estimator is not None:
-            return self._estimator_predict(features, probabilities)
+            return estimator_answer(self.estimator, features, classifier=self.signature.classes is not None,
+                                    probabilities=probabilities)
         # inplace_predict skips building a DMatrix; the answer is the same.
         raw = self.booster.inplace_predict(features, validate_features=False)
         if self.signature.classes is None:
             return {"prediction": raw}
         labels, proba = self._labels_and_proba(raw)
         return {"label": labels, "probabilities": proba} if probabilities else {"label": labels}
-
-    def _estimator_predict(self, features: Any, probabilities: bool) -> dict[str, Any]:
-        if self.signature.classes is None:
-            return {"prediction": self.estimator.predict(features)}
-        answer = {"label": self.estimator.predict(features)}
-        if probabilities:
-            answer["probabilities"] = self.estimator.predict_proba(features)
-        return answer
 
     def versions(self) -> dict[str, str]:
         import xgboost
