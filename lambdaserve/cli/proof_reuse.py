@@ -30,6 +30,7 @@ afresh; so are SnapStart functions (an init shared by forks).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -191,18 +192,14 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-_TOOL: list[str] = []  # computed once per process
-
-
+@functools.cache  # once per process
 def _tool_digest() -> str:
     """lambdaserve's own source: the proof, the emulator and the runtime the zip was built with."""
-    if not _TOOL:
-        digest = hashlib.sha256(lambdaserve.__version__.encode())
-        root = Path(lambdaserve.__file__).parent
-        for path in sorted(root.rglob("*.py")):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-        _TOOL.append(digest.hexdigest())
-    return _TOOL[0]
+    digest = hashlib.sha256(lambdaserve.__version__.encode())
+    root = Path(lambdaserve.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambdaserve.config.model import Config
+from lambdaserve.config.model import Config, PackageKind
 from lambdaserve.runtime import settings as s
 
 
@@ -62,7 +62,8 @@ ZIP_MODEL_DIR = "/var/task/model"
 IMAGE_MODEL_DIR = "/opt/ml/model"  # the classic Lambda image recipe's place
 
 
-def artifact_env(config: Config, package: str | None = None, *, hash_model: bool = True) -> dict[str, str]:
+def artifact_env(config: Config, package: PackageKind | None = None, *,
+                 hash_model: bool = True) -> dict[str, str]:
     """The runtime's variables inside a built artifact: ``package`` "zip" or "image" (default:
     function.package), since `build --package` can build the other kind. ``hash_model=False`` puts a
     same-length stand-in for an S3 model's hash (for sizing the variables without reading the model)."""

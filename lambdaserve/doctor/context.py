@@ -80,7 +80,7 @@ class DoctorContext:
     python: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)
     which: Callable[[str], str | None] = shutil.which
     installed: Callable[[str], str | None] = installed_version  # a distribution's release here, or None
-    required_actions: Sequence[str] = ()  # the deployer policy's actions (from cloud/policy.py)
+    required_actions: Sequence[str] = ()  # the deployer policy's actions (from cloud/iam/policy.py)
     template_access_log: str | None = None  # the access-log format our template would deploy
     probes: Probes = field(default_factory=Probes)
     _memo: dict[str, Any] = field(default_factory=dict)

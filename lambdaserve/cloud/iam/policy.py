@@ -21,7 +21,7 @@ from lambdaserve.cloud.store.artifact_ref import placeholder
 from lambdaserve.config import Config
 from lambdaserve.errors import CloudError
 
-# Calls lambdaserve deploy/destroy make directly (cloud/changeset.py, deploy.py, outputs.py, ...).
+# Calls lambdaserve deploy/destroy make directly (cloud/stack/changeset.py, deployer.py, outputs.py, ...).
 STACK_ACTIONS = (
     "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
     "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",

@@ -48,7 +48,7 @@ class FunctionSpec:
     init_timeout_s: float = 10.0
     idle_timeout_s: float = 300.0
     # Lambda's CPU share for the memory size (1,769 MB = 1.0) as a CFS quota per environment
-    # (emulator/cpu.py); None leaves the CPU unlimited.
+    # (emulator/sandbox/cpu.py); None leaves the CPU unlimited.
     cpu_vcpus: float | None = None
     # Environments initialising at once; 0 means one per CPU core. More start only as inits
     # finish, so a burst on a small machine measures the model, not 64 inits sharing 2 cores.

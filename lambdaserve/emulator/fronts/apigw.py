@@ -92,7 +92,7 @@ class ApiSettings:
         return routing.route_of(path, self._resources, trailing_slash=self.rest)
 
 
-# What lambdaserve's templates allow in CORS preflight (cloud/template_rest.py, template_http.py).
+# What lambdaserve's templates allow in CORS preflight (cloud/cfn/rest_api.py, http_api.py).
 REST_CORS_HEADERS = "content-type,authorization,x-api-key,x-amz-date,x-amz-security-token"
 HTTP_CORS_HEADERS = "content-type,authorization,x-amz-date,x-amz-security-token"
 CORS_METHODS = "GET,POST,OPTIONS"

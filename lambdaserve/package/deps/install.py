@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdaserve.config.lock_file import LOCK_COMMAND
 from lambdaserve.config.requirements import pinned_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_has_wheel
@@ -75,8 +76,8 @@ def install_locked(requirements: Sequence[str], constraints: Sequence[str], root
         missing = [pin for pin in pins if not installer.has_wheel(pin, scratch)]
         shutil.rmtree(scratch, ignore_errors=True)
         if not missing:  # not a pin without a wheel: pins that conflict with the requirements
-            raise BuildError(failed.message, hint=failed.hint + " If the lock no longer fits "
-                             "function.requirements, run `lambdaserve lock` again.") from failed
+            raise BuildError(failed.message, hint=f"{failed.hint} If the lock no longer fits "
+                             f"function.requirements, run `{LOCK_COMMAND}` again.".lstrip()) from failed
     log("no wheel for the runtime: " + ", ".join(missing) + "; the resolver chooses those")
     kept = [pin for pin in pins if pin not in missing]
     if root.exists():

@@ -10,7 +10,8 @@ It is a pip constraints file with a `# via` comment per line: build hands it to 
 constraints (it fixes versions, never adds a package), and since it lives with the project a
 teammate's build on another machine resolves the same versions without the training environment.
 Its header names the requirements it was made for: after they change it is stale and not used
-until `lambdaserve lock` runs again.
+until `lambdaserve lock` runs again. Reading it back, and that rule, is config/lock_file.py's, so
+that build and doctor judge a lock alike.
 """
 
 from __future__ import annotations
