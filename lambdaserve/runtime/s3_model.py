@@ -9,7 +9,9 @@ build (LAMBDASERVE_MODEL_SHA256) must match, so a replaced object never serves s
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
@@ -26,6 +28,7 @@ from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.sigv4 import EMPTY_SHA256, Credentials, sign
 
 CHUNK = 1 << 20
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 Opener = Callable[[urllib.request.Request], IO[bytes]]
 
 
@@ -110,11 +113,17 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
         raise ModelLoadError(
             f"cannot reach S3 at {url} for the model {where}: {exc.reason}",
             hint="A function in a VPC needs an S3 gateway endpoint or a NAT to reach S3.") from None
-    except OSError as exc:  # ENOSPC mid-way, when the length was not announced
+    except (OSError, http.client.HTTPException) as exc:
         partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:  # mid-way, when no length was announced
+            raise ModelLoadError(
+                f"cannot write the model {where} to {dest_dir}: {exc}",
+                hint="Raise function.ephemeral_storage (the size of /tmp) above the model's size.") from None
+        # a reset, a timeout or a body cut short while reading: not the disk's fault
         raise ModelLoadError(
-            f"cannot write the model {where} to {dest_dir}: {exc}",
-            hint="Raise function.ephemeral_storage (the size of /tmp) above the model's size.") from None
+            f"the download of the model {where} from {url} broke off: {type(exc).__name__}: {exc}",
+            hint="S3 or the network dropped the connection; the next init fetches it again. A function "
+                 "in a VPC needs an S3 gateway endpoint or a NAT to reach S3.") from None
     if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
         raise ModelLoadError(

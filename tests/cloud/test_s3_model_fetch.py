@@ -3,7 +3,9 @@ signature and IAM checks on: the role's one-object grant, a missing key, a repla
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import io
 import json
 import urllib.request
@@ -140,3 +142,37 @@ def test_a_model_larger_than_the_free_space_fails_before_writing(tmp_path: Path)
     assert not list(tmp_path.iterdir())
     assert seen[0].full_url == "https://b.s3.us-east-1.amazonaws.com/big.onnx"
     assert seen[0].get_header("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=a/")
+
+
+class _BrokenAnswer(_Answer):
+    """A body whose second read fails as ``error``: a connection reset, a cut-short body, a full disk."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(MODEL, len(MODEL))
+        self.error, self.reads = error, 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        if self.reads > 1:
+            raise self.error
+        return super().read(100)
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+                                   TimeoutError("The read operation timed out"),
+                                   http.client.IncompleteRead(b"x" * 100, len(MODEL) - 100)])
+def test_a_download_cut_off_mid_way_says_so_not_that_the_disk_is_full(tmp_path: Path,
+                                                                      error: BaseException) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"}
+    with pytest.raises(ModelLoadError, match="broke off") as err:
+        download("s3://b/m.onnx", SHA, tmp_path / "m.onnx", env, opener=lambda _request: _BrokenAnswer(error))
+    assert "ephemeral_storage" not in err.value.hint and "next init" in err.value.hint
+    assert not list(tmp_path.iterdir())  # no partial file left
+
+
+def test_a_disk_that_fills_mid_way_names_ephemeral_storage(tmp_path: Path) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"}
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(ModelLoadError, match="cannot write the model") as err:
+        download("s3://b/m.onnx", SHA, tmp_path / "m.onnx", env, opener=lambda _request: _BrokenAnswer(full))
+    assert "ephemeral_storage" in err.value.hint
