@@ -5,6 +5,7 @@ from __future__ import annotations
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import Json, get_att, ref, sub
 from lambdaserve.config import Config
+from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
 
 INTEGRATION = "ApiIntegration"
 
@@ -15,9 +16,8 @@ def http_resources(config: Config) -> dict[str, Json]:
                        "Description": f"lambdaserve inference API for {config.name}"}
     if config.api.cors_origins:
         api_props["CorsConfiguration"] = {
-            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST", "OPTIONS"],
-            "AllowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token"],
-            "MaxAge": 600}
+            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": list(CORS_METHODS),
+            "AllowHeaders": list(CORS_HEADERS["http"]), "MaxAge": CORS_MAX_AGE_S}
     resources: dict[str, Json] = {
         c.HTTP_API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": api_props},
         INTEGRATION: {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {

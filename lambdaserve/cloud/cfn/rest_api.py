@@ -5,6 +5,7 @@ from __future__ import annotations
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import Json, get_att, ref, sub
 from lambdaserve.config import Config
+from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
 
 ACCOUNT = "ApiGatewayAccount"
 ACCOUNT_ROLE = "ApiGatewayLogsRole"
@@ -72,10 +73,9 @@ def _cors_method(config: Config, resource_id: str) -> Json:
                             "Uri": integration_uri(config)}}}
     headers = {
         "Access-Control-Allow-Origin": f"'{origins[0]}'",
-        "Access-Control-Allow-Methods": "'GET,POST,OPTIONS'",
-        "Access-Control-Allow-Headers": "'content-type,authorization,x-api-key,x-amz-date,"
-                                        "x-amz-security-token'",
-        "Access-Control-Max-Age": "'600'",
+        "Access-Control-Allow-Methods": f"'{','.join(CORS_METHODS)}'",
+        "Access-Control-Allow-Headers": f"'{','.join(CORS_HEADERS['rest'])}'",
+        "Access-Control-Max-Age": f"'{CORS_MAX_AGE_S}'",
     }
     return {"Type": "AWS::ApiGateway::Method", "Properties": {
         "RestApiId": ref(c.API), "ResourceId": _resource_ref(resource_id), "HttpMethod": "OPTIONS",

@@ -39,6 +39,7 @@ from lambdaserve.cloud.store.artifact_ref import (
     ZipArtifact,
 )
 from lambdaserve.config import Config
+from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
 
 TRANSFORM = "AWS::Serverless-2016-10-31"
 # The logical IDs SAM gives what DeploymentPreference generates (the group: <function>DeploymentGroup).
@@ -146,10 +147,9 @@ def _rest_api(config: Config) -> Json:
                                      for kind in ("4XX", "5XX")}
     if len(config.api.cors_origins) == 1:
         props["Cors"] = {"AllowOrigin": f"'{config.api.cors_origins[0]}'",
-                         "AllowMethods": "'GET,POST,OPTIONS'",
-                         "AllowHeaders": "'content-type,authorization,x-api-key,x-amz-date,"
-                                         "x-amz-security-token'",
-                         "MaxAge": "'600'"}
+                         "AllowMethods": f"'{','.join(CORS_METHODS)}'",
+                         "AllowHeaders": f"'{','.join(CORS_HEADERS['rest'])}'",
+                         "MaxAge": f"'{CORS_MAX_AGE_S}'"}
     return {"Type": "AWS::Serverless::Api", "DependsOn": [ACCOUNT], "Properties": props}
 
 
@@ -166,9 +166,8 @@ def _http_api(config: Config) -> Json:
         props["Auth"] = {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
     if config.api.cors_origins:
         props["CorsConfiguration"] = {
-            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": ["GET", "POST", "OPTIONS"],
-            "AllowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token"],
-            "MaxAge": 600}
+            "AllowOrigins": list(config.api.cors_origins), "AllowMethods": list(CORS_METHODS),
+            "AllowHeaders": list(CORS_HEADERS["http"]), "MaxAge": CORS_MAX_AGE_S}
     return {"Type": "AWS::Serverless::HttpApi", "Properties": props}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
 from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
 from lambdaserve.emulator.fronts.events import API_ID, IncomingRequest, domain_name, http_event, rest_event
@@ -92,10 +93,10 @@ class ApiSettings:
         return routing.route_of(path, self._resources, trailing_slash=self.rest)
 
 
-# What lambdaserve's templates allow in CORS preflight (cloud/cfn/rest_api.py, http_api.py).
-REST_CORS_HEADERS = "content-type,authorization,x-api-key,x-amz-date,x-amz-security-token"
-HTTP_CORS_HEADERS = "content-type,authorization,x-amz-date,x-amz-security-token"
-CORS_METHODS = "GET,POST,OPTIONS"
+# What lambdaserve's templates allow in CORS preflight (config/cors.py, which cloud/cfn deploys).
+REST_CORS_HEADERS = ",".join(CORS_HEADERS["rest"])
+HTTP_CORS_HEADERS = ",".join(CORS_HEADERS["http"])
+CORS_ALLOW_METHODS = ",".join(CORS_METHODS)
 
 
 class ApiGateway:
@@ -185,17 +186,17 @@ class ApiGateway:
         if self.settings.rest:  # the OPTIONS mock: static headers, whatever the Origin
             return GatewayResponse(200, [("Content-Type", "application/json"),
                                          ("Access-Control-Allow-Origin", self.settings.cors_origins[0]),
-                                         ("Access-Control-Allow-Methods", CORS_METHODS),
+                                         ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
                                          ("Access-Control-Allow-Headers", REST_CORS_HEADERS),
-                                         ("Access-Control-Max-Age", "600")])
+                                         ("Access-Control-Max-Age", str(CORS_MAX_AGE_S))])
         # HTTP APIs answer preflight themselves, with CORS headers only for an allowed origin.
         origin = self._allowed_origin(req.header("origin"))
         if origin is None:
             return GatewayResponse(204, [])
         return GatewayResponse(204, [("Access-Control-Allow-Origin", origin),
-                                     ("Access-Control-Allow-Methods", CORS_METHODS),
+                                     ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
                                      ("Access-Control-Allow-Headers", HTTP_CORS_HEADERS),
-                                     ("Access-Control-Max-Age", "600")])
+                                     ("Access-Control-Max-Age", str(CORS_MAX_AGE_S))])
 
     def handle(self, req: IncomingRequest,
                respond_early: Callable[[GatewayResponse], None] | None = None) -> GatewayResponse | None:
