@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import click
 
 from lambdaserve.config import Config, load_config
+from lambdaserve.config.model import PackageKind
 from lambdaserve.errors import UsageError
 from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.zip import human
@@ -61,12 +62,12 @@ def build_with_tool(config: Config, push: str | None) -> None:
 
 
 # One builder per package type; each takes the loaded config, --data and --push, and prints its summary.
-BUILDERS: dict[str, Callable[[Config, str | None, str | None], None]] = {
+BUILDERS: dict[PackageKind, Callable[[Config, str | None, str | None], None]] = {
     "zip": build_zip_package, "image": build_image_package}
 
 
 @click.command("build")
-@click.option("--package", type=click.Choice(["zip", "image"]), default=None,
+@click.option("--package", type=click.Choice(get_args(PackageKind)), default=None,
               help="What to build; default: function.package from lambdaserve.toml.")
 @click.option("--builder", type=click.Choice(["daemonless", "docker"]), default="daemonless",
               show_default=True,
@@ -78,7 +79,8 @@ BUILDERS: dict[str, Callable[[Config, str | None, str | None], None]] = {
                    "default: golden.json in the project, else a zero row from the signature.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
-def build(package: str | None, builder: str, push: str | None, data: str | None, config_path: Path) -> None:
+def build(package: PackageKind | None, builder: str, push: str | None, data: str | None,
+          config_path: Path) -> None:
     """Build the package to deploy into .lambdaserve/build/, then prove it: the zip or image, run as
     Lambda would, must load the model and answer the golden requests (recorded in build.json for deploy)."""
     config = load_config(config_path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,8 @@ def test_a_layer_needing_libgomp_gets_the_pinned_providers_copy_in_lib(tmp_path:
     assert shipped.read_bytes() == vendored.read_bytes()  # the wheel's file as auditwheel made it
     assert record["path"] == "lib/libgomp.so.1"
     assert record["sha256"] == hashlib.sha256(vendored.read_bytes()).hexdigest()
-    assert record["source"].startswith("scikit-learn ") and vendored.name in record["source"]
+    # the provider's version, read from the wheel it came from
+    assert record["source"] == f"scikit-learn {version('scikit-learn')}: scikit_learn.libs/{vendored.name}"
     assert record["licence"] == "GPL-3.0-or-later WITH GCC-exception-3.1"
     notice = (site / record["notice"]).read_text()
     assert "GCC RUNTIME LIBRARY EXCEPTION" in notice and "libgomp" in notice

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.config.requirements import installed_version
 from lambdaserve.errors import BuildError
 from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.system_libraries import missing_libraries
@@ -83,18 +84,11 @@ def _vendored(site: Path, provider: Provider) -> Path | None:
                  if p.name.startswith(provider.prefix) and ".so" in p.name and p.is_file()), None)
 
 
-def _version(site: Path, distribution: str) -> str:
-    stem = distribution.replace("-", "_")
-    for info in sorted(site.glob(f"{stem}-*.dist-info")):
-        return info.name[len(stem) + 1:-len(".dist-info")]
-    return ""
-
-
 def _ship(root: Path, name: str, provider: Provider, source: Path, site: Path, how: str) -> dict[str, Any]:
     target = root / LIB_DIR / name
     target.parent.mkdir(exist_ok=True)
     shutil.copyfile(source, target)  # a copy: never stripped nor renamed inside, as auditwheel made it
-    version = _version(site, provider.distribution)
+    version = installed_version(provider.distribution, [str(site)]) or ""
     record: dict[str, Any] = {
         "name": name, "path": f"{LIB_DIR}/{name}",
         "sha256": file_sha256(target),
