@@ -8,12 +8,18 @@ from lambdaserve.config import Config
 from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
 
 ACCOUNT = "ApiGatewayAccount"
-ACCOUNT_ROLE = "ApiGatewayLogsRole"
+ACCOUNT_ROLE = "ApiGatewayLogsRole"  # retained on delete; destroy settles it (cloud/stack/logging_role.py)
+LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"  # AWS's managed policy for it
 API_KEY = "ApiKey"
 USAGE_PLAN = "ApiUsagePlan"
 USAGE_PLAN_KEY = "ApiUsagePlanKey"
 DEPLOYMENT_PREFIX = "ApiDeployment"
 ROOT = "ApiRoot"  # stands for the RestApi's RootResourceId in method names
+
+
+def logs_policy_arn(partition: str) -> str:
+    """The managed policy the logging role holds, the only one the deployer may attach or detach."""
+    return f"arn:{partition}:iam::aws:policy/{LOGS_POLICY}"
 
 
 def integration_uri(config: Config) -> Json:
@@ -129,8 +135,7 @@ def account_resources(after: tuple[str, ...] = (c.API, c.FUNCTION)) -> dict[str,
                       "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                           "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
                           "Action": "sts:AssumeRole"}]},
-                      "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/"
-                                                "AmazonAPIGatewayPushToCloudWatchLogs")]}}
+                      "ManagedPolicyArns": [sub(logs_policy_arn("${AWS::Partition}"))]}}
     # IAM is eventually consistent: a role used the moment it exists can be refused ("The role ARN
     # does not have required permissions set to API Gateway"). Waiting for the API and the function
     # (whose own creation waits for its role) gives the logging role that time on a first create.

@@ -16,6 +16,7 @@ from typing import Any
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.options import keep_warm_rule_name
 from lambdaserve.cloud.cfn.render import render_template
+from lambdaserve.cloud.cfn.rest_api import logs_policy_arn
 from lambdaserve.cloud.iam.actions import allows, covers, iam_action, policy_actions, template_actions
 from lambdaserve.cloud.store.artifact_ref import placeholder
 from lambdaserve.config import Config
@@ -49,7 +50,6 @@ WILDCARD_ACTIONS = frozenset({
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
 })
-APIGW_LOGS_POLICY = "arn:{p}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 def partition(region: str) -> str:
@@ -107,7 +107,7 @@ def _iam_statements(actions: set[str], p: str, account: str, stack: str,
     out = [_statement("StackRoles", plain, [roles])]
     if attach:
         out.append(_statement("StackRolesApiGatewayLoggingPolicyOnly", attach, [roles], {
-            "ArnEquals": {"iam:PolicyARN": APIGW_LOGS_POLICY.format(p=p)}}))
+            "ArnEquals": {"iam:PolicyARN": logs_policy_arn(p)}}))
     out.append(_statement("PassStackRolesToTheirServicesOnly", {"iam:PassRole"}, [roles], {
         "StringEquals": {"iam:PassedToService": list(services)}}))
     return out

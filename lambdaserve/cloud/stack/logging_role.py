@@ -13,10 +13,10 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from lambdaserve.cloud.aws import AwsClients, error_code
+from lambdaserve.cloud.cfn.rest_api import ACCOUNT_ROLE, LOGS_POLICY, logs_policy_arn
 from lambdaserve.cloud.ui import CloudUI
 
-LOGICAL_ID = "ApiGatewayLogsRole"  # cloud/cfn/rest_api.py's ACCOUNT_ROLE
-PUSH_POLICY = "arn:{p}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+LOGICAL_ID = ACCOUNT_ROLE  # the template's logging role
 
 
 def retained_role(clients: AwsClients, stack_id: str) -> str | None:
@@ -37,12 +37,12 @@ def settle_retained_role(clients: AwsClients, ui: CloudUI, role: str) -> bool:
         ui.info(f"kept IAM role {role}: API Gateway's CloudWatch role for the whole account in {region}, "
                 "through which every REST API there writes its logs. Once none needs it: "
                 f"aws iam detach-role-policy --role-name {role} --policy-arn "
-                f"{PUSH_POLICY.format(p=partition)} && aws iam delete-role --role-name {role}")
+                f"{logs_policy_arn(partition)} && aws iam delete-role --role-name {role}")
         return False
     try:
         attached = clients.call("iam", "list_attached_role_policies", RoleName=role)["AttachedPolicies"]
         for policy in attached:  # only the one the template attached: the deployer may detach no other
-            if str(policy["PolicyArn"]).endswith(":policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"):
+            if str(policy["PolicyArn"]).endswith(f":policy/{LOGS_POLICY}"):
                 clients.call("iam", "detach_role_policy", RoleName=role, PolicyArn=policy["PolicyArn"])
         clients.call("iam", "delete_role", RoleName=role)
     except ClientError as exc:
