@@ -144,3 +144,12 @@ def deleted(s: Stubbed, failure: dict, event_no: int) -> None:
          events(failure, event(event_no, STACK, "DELETE_IN_PROGRESS", kind="AWS::CloudFormation::Stack")))
     s.ok("describe_stacks", stack("DELETE_COMPLETE"))
     s.ok("describe_stack_events", events())
+
+
+def created(s: Stubbed) -> None:
+    """The plan finds no stack (deleted, or never made), then a CREATE change set runs to
+    CREATE_COMPLETE and deploy reads the stack's outputs."""
+    missing(s)
+    change_set(s, "CREATE")
+    executed(s, "CREATE_COMPLETE")
+    s.ok("describe_stacks", stack("CREATE_COMPLETE", outputs=True))
