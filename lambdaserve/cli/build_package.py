@@ -16,6 +16,7 @@ from lambdaserve.config import Config
 from lambdaserve.package.image import ImageBuild, build_image
 from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.zip import ZipBuildResult, build_zip, human
+from lambdaserve.runtime.limits import IMAGE_BYTES, MB, UNZIPPED_BYTES, ZIP_UPLOAD_BYTES
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def zip_built_and_proved(config: Config, say: Say, *,
                 f"in {result.seconds:.1f} s")
     say.summary(f"  sha256    {result.sha256}")
     say.summary(f"  zipped    {human(result.zipped_bytes)}"
-                + ("  (over 50 MB: deployed through S3)" if result.needs_s3 else ""))
-    say.summary(f"  unzipped  {human(result.unzipped_bytes)} of 250 MB, {result.entries} files")
+                + (f"  (over {ZIP_UPLOAD_BYTES // MB} MB: deployed through S3)" if result.needs_s3 else ""))
+    say.summary(f"  unzipped  {human(result.unzipped_bytes)} of {UNZIPPED_BYTES // MB} MB, "
+                f"{result.entries} files")
     layer = "reused" if result.dependencies_cached else "built"
     say.summary(f"  dependencies {layer} ({len(result.packages)} packages; compiled by {result.interpreter})")
     if result.trimmed.total:
@@ -81,7 +83,7 @@ def image_built_and_proved(config: Config, say: Say, *,
                 f"{built.base_manifest_digest})")
     for layer in built.layers:
         say.summary(f"  {layer.name:<13} {human(layer.size)}  {layer.digest}")
-    say.summary(f"  total     {human(built.size)} of 10 GB")
+    say.summary(f"  total     {human(built.size)} of {IMAGE_BYTES // (1000 * MB)} GB")
     say.summary(proved_line(proof, "the image"))
     for note in [*built.warnings, *proof.notes]:
         say.warn(note)
