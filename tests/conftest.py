@@ -12,6 +12,7 @@ from hypothesis import settings
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.layer import KEEP_LAYERS_ENV
 from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
 
 # Every hypothesis test is derandomized: the same examples on every run and machine, so a red
@@ -20,6 +21,10 @@ from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
 settings.register_profile("derandomized", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
+
+# More than the distinct dependency layers one run makes (a source and a sourceless layer per
+# stack: 22 in a run on 2026-12-07), each at most a few hundred MB under the basetemp.
+SESSION_KEEP_LAYERS = 64
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,19 +36,23 @@ def session_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     run: nothing an older version of our code built answers for this one, and builds never read
     or fill the real ~/.cache/lambdaserve. Both xdist workers share the controller's basetemp.
     Set for the whole session (os.environ), so module fixtures and CLI subprocesses use it too;
-    a test that asserts a cold build takes ``fresh_user_cache``."""
+    a test that asserts a cold build takes ``fresh_user_cache``.
+    It keeps every layer the session makes (SESSION_KEEP_LAYERS): with the default eight, the
+    ~20 stacks of a run evicted each other and were built again."""
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # xdist gives each worker <controller's basetemp>/<worker id>
     cache = root / "user-cache"
     cache.mkdir(exist_ok=True)
-    before = os.environ.get("LAMBDASERVE_CACHE_DIR")
-    os.environ["LAMBDASERVE_CACHE_DIR"] = str(cache)
+    chosen = {"LAMBDASERVE_CACHE_DIR": str(cache), KEEP_LAYERS_ENV: str(SESSION_KEEP_LAYERS)}
+    before = {name: os.environ.get(name) for name in chosen}
+    os.environ.update(chosen)
     yield cache
-    if before is None:
-        os.environ.pop("LAMBDASERVE_CACHE_DIR", None)
-    else:
-        os.environ["LAMBDASERVE_CACHE_DIR"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
@@ -51,9 +60,10 @@ def fresh_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     """A per-user cache of this test's own, empty, as a new user's: for tests that assert a
     layer is built (pip runs, log lines, dependencies_cached false), its eviction, locks or
     leftovers. In the session's shared cache another test may have made the layer already,
-    or (KEEP_LAYERS) evicted it between two builds."""
+    or (with a user's retention) evicted it between two builds."""
     cache = tmp_path_factory.mktemp("user-cache")
     monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(cache))
+    monkeypatch.delenv(KEEP_LAYERS_ENV, raising=False)  # a new user's default retention
     return cache
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.deps.layer import (
     COMMON_PART,
@@ -116,6 +117,29 @@ def test_the_sourceless_layer_takes_its_source_layer_while_that_is_finished_not_
     assert not any(n.endswith(".py") for n in slim_names if n.startswith("threadpoolctl"))
     # the shared part is the source layer's own file, linked, not a copy
     assert os.path.samefile(slim.root.parent / COMMON_PART, source.root.parent / COMMON_PART)
+
+
+def test_the_user_cache_keeps_as_many_layers_as_lambdaserve_keep_layers_says(tmp_path, py312, monkeypatch):
+    # Older layers of the user's other projects, least recently used first (the default, 8,
+    # would keep all three).
+    for age, name in enumerate(("newer", "older", "oldest")):
+        old = tmp_path / "deps" / name
+        old.mkdir(parents=True)
+        (old / "layer.json").write_text("{}")
+        os.utime(old, (1_000_000 - age, 1_000_000 - age))
+    monkeypatch.setenv("LAMBDASERVE_KEEP_LAYERS", "2")
+    layer = _layer(tmp_path, py312, Recorder())
+    layer.wait()  # the prune runs once the new layer is recorded
+    left = sorted(p.name for p in (tmp_path / "deps").iterdir() if (p / "layer.json").is_file())
+    assert left == sorted([layer.root.parent.name, "newer"])
+
+
+def test_a_keep_layers_value_that_is_no_count_fails_before_anything_installs(tmp_path, py312, monkeypatch):
+    monkeypatch.setenv("LAMBDASERVE_KEEP_LAYERS", "lots")
+    runner = Recorder()
+    with pytest.raises(BuildError, match="LAMBDASERVE_KEEP_LAYERS='lots'") as info:
+        _layer(tmp_path, py312, runner)
+    assert "1 or more" in info.value.hint and _installs(runner) == []
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="threads have their own nice value on Linux only")

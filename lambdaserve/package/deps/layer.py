@@ -61,6 +61,7 @@ Glibc = tuple[int, int]
 # Runs a layer's part writing off the caller's thread; a test passes one it can hold back.
 Background = Callable[[Callable[[], object]], "Future[object]"]
 KEEP_LAYERS = 8  # shared by the projects of a user: a source and a sourceless layer for a few stacks
+KEEP_LAYERS_ENV = "LAMBDASERVE_KEEP_LAYERS"  # how many to keep instead (each can be 200 MB on disk)
 LAYER_FORMAT = "6"  # bump when trimming or compiling changes, to invalidate cached layers
 COMMON_PART = "common.zip"  # a source layer's members that its sourceless layer ships too
 OWN_PART = "part.zip"  # a layer's other members: its sources (made on first use) or its legacy .pyc
@@ -181,6 +182,7 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     ``background`` runs the zip part writing (default: a low-priority thread).
     """
     background = background or _in_background
+    keep_layers()  # a bad LAMBDASERVE_KEEP_LAYERS fails here, before anything is built
     uv = _installer(pip, python, architecture, glibc)
     pip_ver = uv_version(uv, runner) if uv is not None else current_pip_version(pip, runner)
     key = layer_key(requirements, python, architecture, pip_ver, interpreter, sourceless, constraints, glibc)
@@ -325,6 +327,7 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
     exclusively while it was made) turns shared: other builds may use it now."""
     layer = _from_record(folder, key, record, cached=False)
     layer.hold = lock
+    keep = keep_layers()  # read here, not in the thread: a bad value is the caller's BuildError
 
     def finish() -> None:
         try:
@@ -333,7 +336,7 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
             partial.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
             partial.replace(folder / "layer.json")
             lock.share()
-            _prune(folder.parent, keep=KEEP_LAYERS)
+            _prune(folder.parent, keep=keep)
         except BaseException:
             lock.release()
             raise
@@ -394,6 +397,18 @@ def _prune(deps_dir: Path, keep: int) -> None:
             shutil.rmtree(old)
         finally:
             lock.release()
+
+
+def keep_layers() -> int:
+    """How many dependency layers the user's cache keeps: $LAMBDASERVE_KEEP_LAYERS, else KEEP_LAYERS."""
+    chosen = os.environ.get(KEEP_LAYERS_ENV, "").strip()
+    if not chosen:
+        return KEEP_LAYERS
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise BuildError(f"{KEEP_LAYERS_ENV}={chosen!r} is not a whole number of layers to keep",
+                         hint=f"Set it to 1 or more (default {KEEP_LAYERS}; a source and a sourceless "
+                              "layer per stack), or unset it.")
+    return int(chosen)
 
 
 def _load(folder: Path, key: str, cached: bool = True) -> DependencyLayer:
