@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+import urllib.request
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,8 @@ from hypothesis import settings
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.layer import KEEP_LAYERS_ENV
-from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require
+from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require, require_tool, stop_process
+from tests.package.conftest import BASE_LAYOUT, BASE_TAG, TRIXIE_LAYOUT, LocalRegistry, free_port, push_base
 
 # Every hypothesis test is derandomized: the same examples on every run and machine, so a red
 # run is a regression, not a dice roll. Examples that once failed are pinned with @example.
@@ -23,7 +27,8 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 # More than the distinct dependency layers one run makes (a source and a sourceless layer per
-# stack: 22 in a run on 2026-12-07), each at most a few hundred MB under the basetemp.
+# stack: 20 distinct in a run without the image and text modules, 2026-12-07), each at most a
+# few hundred MB, under the basetemp.
 SESSION_KEEP_LAYERS = 64
 
 
@@ -75,6 +80,49 @@ def py312() -> Interpreter:
     except BuildError as exc:
         require(False, f"needs a Python 3.12 interpreter: {exc.hint}")
         raise
+
+
+# The image tests' local registry and Debian base images, here rather than in tests/package's
+# conftest: a fixture imported into a second conftest (tests/serving's) is a second fixture, so
+# each xdist worker started a second registry and pushed the bases again for the serving modules.
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    binary = require_tool("docker-registry")
+    root = tmp_path_factory.mktemp("registry")
+    host = f"127.0.0.1:{free_port()}"
+    (root / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: {host}\n")
+    log = open(root / "registry.log", "wb")  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{host}/v2/", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("docker-registry did not start: " + (root / "registry.log").read_text())
+                time.sleep(0.1)
+        yield LocalRegistry(host, root)
+    finally:
+        stop_process(proc, timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def base_image(registry: LocalRegistry) -> str:
+    """``127.0.0.1:<port>/base/debian-python:bookworm`` (python 3.11) in the session's registry."""
+    return push_base(registry, BASE_LAYOUT, BASE_TAG)
+
+
+@pytest.fixture(scope="session")
+def trixie_base_image(registry: LocalRegistry) -> str:
+    """``127.0.0.1:<port>/base/debian-python:trixie`` (python 3.13) in the session's registry."""
+    return push_base(registry, TRIXIE_LAYOUT, "trixie")
 
 
 def _skip_reason(report: Any) -> str:

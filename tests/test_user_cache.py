@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdaserve.package.deps.layer import shared_cache
+from lambdaserve.package.deps.layer import KEEP_LAYERS, keep_layers, shared_cache
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +33,12 @@ def test_a_test_asserting_a_cold_build_gets_an_empty_cache_of_its_own(fresh_user
                                                                        session_user_cache: Path) -> None:
     assert shared_cache() == fresh_user_cache != session_user_cache
     assert list(fresh_user_cache.iterdir()) == []
+
+
+def test_the_session_keeps_every_layer_it_makes_and_a_fresh_cache_a_new_users_default(
+        session_user_cache: Path, request: pytest.FixtureRequest) -> None:
+    # The session's shared cache evicts nothing, so no stack is built twice in one run, whatever
+    # the order; a test asserting eviction gets a fresh cache, which keeps the product's default.
+    assert keep_layers() > 2 * 20 > KEEP_LAYERS  # a source and a sourceless layer for ~20 stacks
+    request.getfixturevalue("fresh_user_cache")
+    assert keep_layers() == KEEP_LAYERS

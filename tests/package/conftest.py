@@ -1,4 +1,5 @@
-"""Image test infrastructure: a local registry per session and Debian base images made here.
+"""Image test infrastructure: a local registry and Debian base images made here (their session
+fixtures, shared with tests/serving, are in tests/conftest.py).
 
 Each base (a Debian minbase + python3, libstdc++6 and pip, as an OCI index with one linux image
 and one attestation manifest, like public.ecr.aws's) is built once with mmdebstrap and
@@ -18,16 +19,14 @@ import platform
 import shutil
 import socket
 import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import CACHE, cache_lock, require_tool, stop_process
+from tests.helpers import CACHE, cache_lock, require_tool
 
 if TYPE_CHECKING:
     from lambdaserve.package.image.build import ImageBuild
@@ -58,34 +57,6 @@ class LocalRegistry:
         req = urllib.request.Request(f"http://{self.host}{path}", headers=headers)
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, dict(resp.headers), resp.read()
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    binary = require_tool("docker-registry")
-    root = tmp_path_factory.mktemp("registry")
-    host = f"127.0.0.1:{free_port()}"
-    (root / "config.yml").write_text(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: {host}\n")
-    log = open(root / "registry.log", "wb")  # noqa: SIM115 (closed in finally)
-    proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{host}/v2/", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("docker-registry did not start: " + (root / "registry.log").read_text())
-                time.sleep(0.1)
-        yield LocalRegistry(host, root)
-    finally:
-        stop_process(proc, timeout=10)
-        log.close()
 
 
 def _blob(layout: Path, data: bytes) -> dict[str, object]:
@@ -173,18 +144,6 @@ def push_base(registry: LocalRegistry, layout: Path, suite: str) -> str:
     if done.returncode != 0:
         pytest.fail("skopeo could not push the base image: " + done.stderr)
     return ref
-
-
-@pytest.fixture(scope="session")
-def base_image(registry: LocalRegistry) -> str:
-    """``127.0.0.1:<port>/base/debian-python:bookworm`` (python 3.11) in the session's registry."""
-    return push_base(registry, BASE_LAYOUT, BASE_TAG)
-
-
-@pytest.fixture(scope="session")
-def trixie_base_image(registry: LocalRegistry) -> str:
-    """``127.0.0.1:<port>/base/debian-python:trixie`` (python 3.13) in the session's registry."""
-    return push_base(registry, TRIXIE_LAYOUT, "trixie")
 
 
 PREDICTOR = '''"""A tiny linear model: the test's user code (a custom predictor)."""
