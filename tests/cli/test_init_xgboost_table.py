@@ -3,10 +3,13 @@ local Lambda: the columns and categories come from the model, pandas is pinned, 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,37 +25,62 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LAMBDASERVE, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.slow
-def test_init_an_xgboost_ubj_with_a_category_column_then_invoke_with_records(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Initialised:
+    folder: Path
+    made: models.Made
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Initialised:
+    """The booster and the project `init` made of it, once for the module; each test works on a
+    copy. init runs in this process, which has imported xgboost and pandas already (a fresh
+    interpreter re-imported them for each test); invoke and build stay real processes."""
     pytest.importorskip("xgboost")
     pytest.importorskip("pandas")
-    made = models.xgboost_table(tmp_path, "ubj")
-    done = _run(["init", "--model", str(made.path)], tmp_path)
-    assert done.returncode == 0, done.stderr
-    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    from click.testing import CliRunner
+
+    from lambdaserve.cli.main import cli
+
+    folder = tmp_path_factory.mktemp("xgboost-table")
+    made = models.xgboost_table(folder, "ubj")
+    with contextlib.chdir(folder):
+        done = CliRunner().invoke(cli, ["init", "--model", made.path.name], prog_name="lambdaserve")
+    assert done.exit_code == 0 and done.exception is None, done.output
+    return Initialised(folder, made)
+
+
+def _copy(initialised: Initialised, tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(initialised.folder, project)
+    return project
+
+
+@pytest.mark.slow
+def test_init_an_xgboost_ubj_with_a_category_column_then_invoke_with_records(initialised: Initialised,
+                                                                              tmp_path: Path) -> None:
+    project, made = _copy(initialised, tmp_path), initialised.made
+    raw = tomllib.loads((project / "lambdaserve.toml").read_text())
     assert raw["model"]["framework"] == "xgboost"
     assert raw["signature"]["columns"][2] == {"name": "city", "dtype": "string", "nullable": True,
                                               "categories": list(models.XGB_CITIES), "example": "Paris"}
     assert {r.split("==")[0] for r in raw["function"]["requirements"]} >= {"xgboost-cpu", "pandas"}
-    done = _run(["invoke", "--data", json.dumps(made.rows)], tmp_path)
+    done = _run(["invoke", "--data", json.dumps(made.rows)], project)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"predictions": made.expected["label"].tolist()}
-    done = _run(["invoke", "--data", json.dumps([{**made.rows[0], "city": "Rome"}])], tmp_path)
+    done = _run(["invoke", "--data", json.dumps([{**made.rows[0], "city": "Rome"}])], project)
     assert done.returncode == 4
     assert "column 'city': 'Rome' is not a category the model knows" in done.stderr
 
 
 @pytest.mark.slow
-def test_build_proves_the_zip_answers_records_as_xgboost_did_in_training(tmp_path: Path,
-                                                                         py312: Interpreter) -> None:
-    pytest.importorskip("xgboost")
-    pytest.importorskip("pandas")
-    made = models.xgboost_table(tmp_path, "ubj")
-    (tmp_path / "golden.json").write_text(json.dumps([{"data": made.rows}]))
-    assert _run(["init", "--model", str(made.path)], tmp_path).returncode == 0
-    done = _run(["build"], tmp_path)
+def test_build_proves_the_zip_answers_records_as_xgboost_did_in_training(
+        initialised: Initialised, tmp_path: Path, py312: Interpreter) -> None:
+    project, made = _copy(initialised, tmp_path), initialised.made
+    (project / "golden.json").write_text(json.dumps([{"data": made.rows}]))
+    done = _run(["build"], project)
     assert done.returncode == 0, done.stderr
-    record = json.loads((tmp_path / ".lambdaserve" / "build" / "build.json").read_text())
+    record = json.loads((project / ".lambdaserve" / "build" / "build.json").read_text())
     assert record["proof"]["ran"] is True
     answers = {r["name"]: r["answer"]["predictions"] for r in record["golden"]["requests"]}
     assert answers["golden.json #1"] == made.expected["label"].tolist()
