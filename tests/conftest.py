@@ -15,7 +15,6 @@ from hypothesis import settings
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
-from lambdaserve.package.deps.layer import KEEP_LAYERS_ENV
 from tests.helpers import PLATFORM_SKIP, REQUIRE_ALL, require, require_tool, stop_process
 from tests.package.conftest import BASE_LAYOUT, BASE_TAG, TRIXIE_LAYOUT, LocalRegistry, free_port, push_base
 
@@ -30,6 +29,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 # stack: 20 distinct in a run without the image and text modules, 2026-12-07), each at most a
 # few hundred MB, under the basetemp.
 SESSION_KEEP_LAYERS = 64
+# The product's setting (lambdaserve.package.deps.layer.KEEP_LAYERS_ENV), named as a user sets it:
+# importing layer.py here cost every pytest process ~0.5 CPU-s. tests/test_user_cache.py checks it.
+KEEP_LAYERS_ENV = "LAMBDASERVE_KEEP_LAYERS"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lambdaserve.package.deps import layer
 from lambdaserve.package.deps.layer import KEEP_LAYERS, keep_layers, shared_cache
+from tests import conftest
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,7 @@ def test_the_session_keeps_every_layer_it_makes_and_a_fresh_cache_a_new_users_de
         session_user_cache: Path, request: pytest.FixtureRequest) -> None:
     # The session's shared cache evicts nothing, so no stack is built twice in one run, whatever
     # the order; a test asserting eviction gets a fresh cache, which keeps the product's default.
+    assert conftest.KEEP_LAYERS_ENV == layer.KEEP_LAYERS_ENV
     assert keep_layers() > 2 * 20 > KEEP_LAYERS  # a source and a sourceless layer for ~20 stacks
     request.getfixturevalue("fresh_user_cache")
     assert keep_layers() == KEEP_LAYERS
