@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from lambdaserve.errors import ConfigError
+from lambdaserve.runtime.record import frozen_record
 from lambdaserve.runtime.signature import Signature
 
 DEFAULT_MODEL_DIR = "/opt/ml/model"  # as in the classic Lambda image recipe
@@ -40,7 +40,7 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RuntimeSettings:
     """The settings of one function (a docstring: else dataclass builds one with inspect at init)."""
 

@@ -7,8 +7,10 @@ Inference Protocol's names in lower case: fp32 is "float32" and so on.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from lambdaserve.runtime.record import frozen_record
 
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
@@ -23,7 +25,7 @@ OIP_DATATYPES = {
 
 # Every dataclass here has a docstring: without one, dataclass builds it from inspect.signature,
 # at import, inside the function's cold start.
-@dataclass(frozen=True)
+@frozen_record
 class TensorSpec:
     """One input or output tensor: its name, dtype and shape (None: a dynamic dimension)."""
 
@@ -45,7 +47,7 @@ class TensorSpec:
         return self.shape[1:]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ColumnSpec:
     """One named column of a table (a model trained on a DataFrame).
 
@@ -86,7 +88,7 @@ class ColumnSpec:
         return TensorSpec(self.name, self.dtype, (None,))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Signature:
     """What the model takes (inputs, or a table's columns) and gives (outputs), and where that came from."""
 
