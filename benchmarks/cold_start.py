@@ -193,7 +193,10 @@ def _base_env(mode: str, prefix: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(prefix)
     env["PYTHONUNBUFFERED"] = "1"  # the first answer is timed when it reaches the pipe
     if mode == "cached":
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # Empty, not removed: BareRuntimeApi lays these variables over os.environ, where a caller's
+        # PYTHONDONTWRITEBYTECODE=1 kept the awslambdaric sides from ever writing their .pyc
+        # (awslambdaric's own modules then compiled from source in every timed run, on both sides).
+        env["PYTHONDONTWRITEBYTECODE"] = ""
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
