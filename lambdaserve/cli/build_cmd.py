@@ -18,25 +18,35 @@ if TYPE_CHECKING:  # the proof loads the emulator: not for `build --help`
     from lambdaserve.cli.build_package import Say
 
 
-def _say() -> Say:
+def _say(timings: bool = False) -> Say:
     from lambdaserve.cli.build_package import Say
+    from lambdaserve.cli.step_clock import StepClock
+
+    def progress(msg: str) -> None:
+        click.echo(msg, err=True)
 
     return Say(summary=click.echo, warn=lambda msg: click.echo(f"warning: {msg}", err=True),
-               progress=lambda msg: click.echo(msg, err=True))
+               progress=StepClock(progress) if timings else progress)
 
 
-def build_zip_package(config: Config, data: str | None, push: str | None) -> None:
+def build_zip_package(config: Config, data: str | None, push: str | None, timings: bool = False) -> None:
     from lambdaserve.cli.build_package import zip_built_and_proved
 
-    zip_built_and_proved(config, _say(), data=data)
+    say = _say(timings)
+    zip_built_and_proved(config, say, data=data)
+    if timings:
+        say.progress("done")
 
 
-def build_image_package(config: Config, data: str | None, push: str | None) -> None:
+def build_image_package(config: Config, data: str | None, push: str | None, timings: bool = False) -> None:
     from lambdaserve.cli.build_package import image_built_and_proved
     from lambdaserve.cli.progress import layer_progress
     from lambdaserve.package.registry import push_image
 
-    built, _proof = image_built_and_proved(config, _say(), data=data)
+    say = _say(timings)
+    built, _proof = image_built_and_proved(config, say, data=data)
+    if timings:
+        say.progress("done")
     if push:
         with layer_progress() as progress:
             pushed = push_image(built, push, progress=progress)
@@ -61,8 +71,9 @@ def build_with_tool(config: Config, push: str | None) -> None:
         click.echo(f"Pushed {push} ({digest})")
 
 
-# One builder per package type; each takes the loaded config, --data and --push, and prints its summary.
-BUILDERS: dict[PackageKind, Callable[[Config, str | None, str | None], None]] = {
+# One builder per package type; each takes the loaded config, --data, --push and --timings, and prints
+# its summary.
+BUILDERS: dict[PackageKind, Callable[[Config, str | None, str | None, bool], None]] = {
     "zip": build_zip_package, "image": build_image_package}
 
 
@@ -79,8 +90,11 @@ BUILDERS: dict[PackageKind, Callable[[Config, str | None, str | None], None]] = 
                    "default: golden.json in the project, else a zero row from the signature.")
 @click.option("--config", "config_path", default=".", type=click.Path(path_type=Path),
               help="The project folder or its lambdaserve.toml.")
+@click.option("--timings", is_flag=True,
+              help="Prefix each step's line with the seconds (wall and CPU, this process and the programs "
+                   "it ran) since the build started, and say how long the step before it took.")
 def build(package: PackageKind | None, builder: str, push: str | None, data: str | None,
-          config_path: Path) -> None:
+          config_path: Path, timings: bool) -> None:
     """Build the package to deploy into .lambdaserve/build/, then prove it: the zip or image, run as
     Lambda would, must load the model and answer the golden requests (recorded in build.json for deploy)."""
     config = load_config(config_path)
@@ -96,7 +110,7 @@ def build(package: PackageKind | None, builder: str, push: str | None, data: str
         return
     # Both refuse a model need missing from requirements before anything installs: a package
     # without it would build, deploy and then fail every cold start.
-    BUILDERS[kind](config, data, push)
+    BUILDERS[kind](config, data, push, timings)
 
 
 COMMANDS = [build]

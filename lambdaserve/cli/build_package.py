@@ -9,9 +9,9 @@ trim notes, the build's warnings and the proof's notes. Only where the lines go 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lambdaserve.cli.build_proof import Proof, prove_and_record, prove_and_record_image
+from lambdaserve.cli.build_proof import Proof, TrimNotVerified, prove_and_record, prove_and_record_image
 from lambdaserve.config import Config
 from lambdaserve.package.image import ImageBuild, build_image
 from lambdaserve.package.needs import check_model_needs
@@ -49,8 +49,13 @@ def zip_built_and_proved(config: Config, say: Say, *,
     """Build the zip and prove it; BuildError (the zip set aside) when it cannot serve."""
     for note in check_model_needs(config):  # before anything installs
         say.warn(note)
-    result = build_zip(config, log=say.progress, record=False)  # build.json only once proved
-    proof = prove_and_record(config, result, data=data, log=say.progress)
+    # The trim is verified by the proof's run of the zip itself (one run of what ships); build.json
+    # is written only once proved.
+    result = build_zip(config, log=say.progress, record=False, defer_trim_check=True)
+    try:
+        proof = prove_and_record(config, result, data=data, log=say.progress)
+    except TrimNotVerified as exc:
+        result, proof = _built_again(config, say, result, exc, data)
     say.summary(f"Built {result.path} for python{result.python} {result.architecture} "
                 f"in {result.seconds:.1f} s")
     say.summary(f"  sha256    {result.sha256}")
@@ -69,6 +74,25 @@ def zip_built_and_proved(config: Config, say: Say, *,
     for note in result.trimmed.notes + result.warnings + proof.notes:
         say.warn(note)
     return result, proof
+
+
+def _built_again(config: Config, say: Say, first: ZipBuildResult, exc: TrimNotVerified,
+                 data: str | None) -> tuple[ZipBuildResult, Proof]:
+    """The zip built again after its proof could not verify its trim, and proved."""
+    if exc.retrim:  # the trim is verified by its own runs, as when nothing else runs the zip
+        say.progress(f"{exc.why}: building again with the trim verified by its own smoke runs")
+        result = build_zip(config, log=say.progress, record=False)
+    else:
+        why = (f"build.trim_unimported and build.sourceless_dependencies: {exc.why}; the zip was built again "
+               "without them (all files, with sources) and proved")
+        if first.trim_check is not None:
+            first.trim_check.refuse(why)  # the next build of the same inputs ships it untrimmed directly
+        say.progress(f"{exc.why}: building again without the trim and with the sources")
+        untrimmed = replace(config, build=replace(config.build, trim_unimported=False,
+                                                  sourceless_dependencies=False))
+        result = build_zip(untrimmed, log=say.progress, record=False)
+        result.warnings.append(why)
+    return result, prove_and_record(config, result, data=data, log=say.progress)
 
 
 def image_built_and_proved(config: Config, say: Say, *,

@@ -145,39 +145,74 @@ def _api_keys(config: Config) -> tuple[str, ...]:
     return (PROOF_KEY,) if config.api.auth == "api_key" else ()
 
 
+class TrimNotVerified(Exception):
+    """The proof's run of a zip whose trim it was to verify (``ZipBuildResult.trim_check``) failed,
+    or asked for something the trim left out, or could not be traced: that zip is not proved and
+    must be built again (``retrim``: with the trim verified by its own runs; else without it)."""
+
+    def __init__(self, why: str, *, retrim: bool = False) -> None:
+        super().__init__(why)
+        self.why, self.retrim = why, retrim
+
+
 def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None,
               log: Callable[[str], None] = lambda _m: None, reuse: bool = True) -> Proof:
     """Run the zip and ask it the golden requests; BuildError (zip set aside) when it cannot serve.
 
     With ``reuse``, the proof of an earlier build is reused when nothing its run read has
-    changed (proof_reuse.py); a fresh proof is stored with the trace of its run."""
+    changed (proof_reuse.py); a fresh proof is stored with the trace of its run.
+
+    With ``result.trim_check``, this run is also the trim's verifying run: it must succeed and
+    its trace must show it asked for nothing the trim left out (no file opened or mapped, no
+    module looked for, no folder listed); else TrimNotVerified, and the caller builds again."""
     bodies, source = given_bodies(config, data)
+    check = result.trim_check
     sandbox = serve_cmd.default_sandbox(result.path)
     try:
         planned = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1, extract=False)
     except BuildError as exc:  # no Python of the target version, another architecture
+        if check is not None:
+            raise TrimNotVerified(f"the zip cannot run here ({exc.message})", retrim=True) from None
         return Proof(False, "", notes=[f"the package was not run here ({exc.message}): nothing proves it "
                                        "loads the model; deploy's smoke test is the first check"])
     store = proof_reuse.store_for(config, result, planned, serve_cmd.api_settings(
         config, None, planned, _api_keys(config)), bodies, source) if reuse else None
     if store is not None:
         stored, stale = store.lookup()
-        if stored is not None:
+        if stored is not None:  # a run of this very tree passed (and checked its trim, if any)
+            if check is not None:
+                check.confirm()
             return _reused(stored, result, log)
         if stale is not None:
             log(f"proving again: {stale} since the last proof")
     spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)
     trace_file = ""
-    if store is not None:
+    if store is not None or check is not None:
         spec, trace_file = proof_reuse.traced(spec, Path(result.code_root).parent)
     package = _Package(config, spec)
     how = f"python{result.python} ({package.spec.python}), {sandbox} sandbox"
-    log(f"proving the package: {result.path.name} as /var/task, {how}")
+    log(f"proving the package: {result.path.name} as /var/task, {how}"
+        + ("; the same run verifies the trim" if check is not None else ""))
     try:
         with package.function:
-            proof = _ask(config, result.sha256, package, bodies, source, how)
-            if store is not None:  # the trace is complete: the worker has answered everything
-                proof_reuse.save_trace(store, package.function, spec, trace_file, {
+            try:
+                proof = _ask(config, result.sha256, package, bodies, source, how)
+            except BuildError as exc:
+                if check is None:
+                    raise
+                raise TrimNotVerified(f"the proof's run of the trimmed zip failed ({exc.message})") from None
+            trace = proof_reuse.read_trace(package.function, spec, trace_file) if trace_file else None
+            if check is not None:
+                if trace is None:
+                    raise TrimNotVerified("the proof's run could not be traced (it started a program or "
+                                          "used the network)", retrim=True)
+                touched = check.touched(trace.opened, trace.looked, trace.listed)
+                if touched is not None:
+                    raise TrimNotVerified(f"the proof's run of the trimmed zip asked for what the trim left "
+                                          f"out: {touched}")
+                check.confirm()
+            if store is not None and trace is not None:  # the worker has answered everything
+                proof_reuse.save_trace(store, trace, {
                     "golden": proof.golden.to_dict(), "how": how, "source": proof.source,
                     "notes": proof.notes,
                     "zip_sha256": result.sha256, "built": result.built})
@@ -355,6 +390,7 @@ def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None
     """The proof, the dev venv's comparison, then build.json: the build is good from here on."""
     proof = prove_zip(config, result, data=data, log=log, reuse=reuse)
     if proof.ran or proof.reused is not None:
+        log("comparing with the answers of this venv's model")
         proof.notes += compare_dev(config, proof, result.packages)
     proof.notes += libraries_lambda_lacks(config, result.dependency_root)  # what no run here can show
     record_build(result, proof=proof.to_dict(), golden=proof.golden.to_dict())

@@ -82,32 +82,42 @@ def traced(spec: FunctionSpec, host_scratch: Path) -> tuple[FunctionSpec, str]:
     return dataclasses.replace(spec, environment={**spec.environment, TRACE_VARIABLE: where}), where
 
 
-def save_trace(found: StoredRun, function: Function, spec: FunctionSpec, trace_file: str,
-               result: dict[str, Any]) -> bool:
-    """Store ``result`` with the trace of the one worker that answered; False if none can be read."""
+@dataclass(frozen=True)
+class Trace:
+    """What the one worker that answered read: task-root paths it opened or mapped (``opened``)
+    and listed (``listed``), the module names it looked for, and host paths outside the task root."""
+
+    opened: frozenset[str]
+    listed: frozenset[str]
+    looked: frozenset[str]
+    outside: frozenset[str]
+
+
+def read_trace(function: Function, spec: FunctionSpec, trace_file: str) -> Trace | None:
+    """The trace of the one worker that answered; None if none can be read, or if it ran a
+    program or used the network (what those read is not traced)."""
     pids = function.worker_pids()
     if len(pids) != 1:
-        return False
+        return None
     root = f"/proc/{pids[0]}/root"
     try:
         lines = Path(root + trace_file).read_text(encoding="utf-8", errors="surrogateescape").splitlines()
         maps = Path(f"/proc/{pids[0]}/maps").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return False
+        return None
     if any(line.startswith("x ") for line in lines):  # it ran a program or used the network
-        return False
+        return None
     opened = [line[2:] for line in lines if line.startswith("o ")]
     listed = [line[2:] for line in lines if line.startswith("l ")]
-    looked = {line[2:] for line in lines if line.startswith("n ")}
     opened += [parts[5] for parts in (line.split(None, 5) for line in maps) if len(parts) == 6
                and parts[5].startswith("/")]
     paths = _Paths(spec)
-    used: set[str] = set()
+    inside: set[str] = set()
     outside: set[str] = set()
     for path in opened:
         rel = paths.task(path)
         if rel is not None:
-            used |= _with_source(rel)
+            inside.add(rel)
         elif (host := paths.host(path)) is not None:
             outside.add(host)
     folders: set[str] = set()
@@ -117,8 +127,16 @@ def save_trace(found: StoredRun, function: Function, spec: FunctionSpec, trace_f
             folders.add(rel)
         elif (host := paths.host(path)) is not None:
             outside.add(host)
-    found.save(used, looked, _modules(used), folders, result, outside=outside)
-    return True
+    return Trace(frozenset(inside), frozenset(folders),
+                 frozenset(line[2:] for line in lines if line.startswith("n ")), frozenset(outside))
+
+
+def save_trace(found: StoredRun, trace: Trace, result: dict[str, Any]) -> None:
+    """Store ``result`` with ``trace``, the trace of the run that made it."""
+    used: set[str] = set()
+    for rel in trace.opened:
+        used |= _with_source(rel)
+    found.save(used, trace.looked, _modules(used), trace.listed, result, outside=trace.outside)
 
 
 @dataclass(frozen=True)

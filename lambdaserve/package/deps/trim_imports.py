@@ -98,12 +98,55 @@ def same_answers(before: Probe, after: Probe) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PendingCheck:
+    """A trim planned from the trace but not yet verified (``trim_unimported(defer=True)``): the
+    build's proof, one run of the shipped tree, is its verifying run. ``gone``: every file of
+    the untrimmed tree the shipped one lacks (task-root paths: the trimmed files, and with
+    ``sourceless`` the dependency sources and their __pycache__); ``confirm`` stores the result
+    for reuse once that run showed the trim changed nothing."""
+
+    gone: frozenset[str]
+    removed: frozenset[str]  # the trimmed files only: their modules must not have been looked for
+    confirm: Callable[[], None]
+    # Stores "no trim, sources kept" with this warning: the next build of the same inputs reuses it.
+    refuse: Callable[[str], None] = lambda _why: None
+
+    def touched(self, opened: Iterable[str], looked: Iterable[str], listed: Iterable[str]) -> str | None:
+        """What of the trim a run's trace shows it asked for (None: nothing): a file it left out
+        that the run opened or mapped, a module it left out that the run looked for, or a folder
+        the run listed that held a file it left out."""
+        for rel in sorted(set(opened) & self.gone):
+            return f"it opened {rel}, which the trim left out"
+        names = {_module_of(rel) for rel in self.removed}
+        for name in sorted(set(looked) & names):
+            return f"it imported or looked for {name}, which the trim left out"
+        # The task root is on sys.path: importlib.metadata and pkgutil list it to find
+        # distributions and modules, and there a .py-only swap shows m.pyc for m.py, which both
+        # read as the same module. So only a left-out file counts for a listing of the root.
+        folders = {os.path.dirname(rel) or "." for rel in self.removed}
+        folders |= {os.path.dirname(rel) for rel in self.gone - self.removed if "/" in rel}
+        for rel in sorted(set(listed) & folders):
+            return f"it listed {rel}, where the trim left files out"
+        return None
+
+
+def _module_of(rel: str) -> str:
+    """The module a file of the task root would be: a/b/__init__.py is a.b, a/b/c.cpython-312-x.so a.b.c."""
+    parts = rel.split("/")
+    parts[-1] = parts[-1].split(".", 1)[0]
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
 @dataclass
 class UnimportedTrim:
     removed: dict[str, int] = field(default_factory=dict)  # zip member name -> bytes
     subpackages: list[tuple[str, int]] = field(default_factory=list)  # dotted name -> bytes, largest first
     warnings: list[str] = field(default_factory=list)
     sourceless: bool = False  # the sourceless layer answered the same: ship it
+    pending: PendingCheck | None = None  # not verified yet: the proof's run must be (defer=True)
 
     @property
     def total(self) -> int:
@@ -257,7 +300,7 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                     trim: bool = True,
                     sourceless_root: Path | Callable[[], Path] | None = None,
                     reuse: Reuse | None = None,
-                    requirements: Sequence[str] = ()) -> UnimportedTrim:
+                    requirements: Sequence[str] = (), defer: bool = False) -> UnimportedTrim:
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
 
     A first run that fails is a BuildError with the cause and the fix (``diagnose``): the
@@ -270,6 +313,10 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
 
     With ``reuse``, a result stored for the same key is returned without any smoke run when no
     file the first run read has changed (trim_reuse.py); a fresh result is stored there.
+
+    ``defer``: with both options on, no verifying run here: the result is planned from the
+    trace and carries a ``PendingCheck`` that the caller's run of the shipped tree (build's proof)
+    must pass; only then is it stored for reuse (``pending.confirm``).
     """
     tree = trim_reuse.TaskTree(code_root, tuple(model_files))
     if reuse is not None:
@@ -284,11 +331,22 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     result, before = _traced(layer_root=layer_root, code_root=code_root, model_files=model_files,
                              scratch=scratch, interpreter=interpreter, env=env, runner=runner,
                              verifier=verifier, keep=keep, log=log, trim=trim,
-                             sourceless_root=sourceless_root, requirements=requirements)
-    if reuse is not None and before is not None and before.ok:
-        trim_reuse.save(reuse.store, reuse.name, tree, before.used, before.looked, before.modules,
-                        before.listed, {"removed": result.removed, "subpackages": result.subpackages,
-                         "warnings": result.warnings, "sourceless": result.sourceless})
+                             sourceless_root=sourceless_root, requirements=requirements,
+                             defer=defer and trim and sourceless_root is not None)
+
+    def store(kept: UnimportedTrim = result) -> None:
+        if reuse is not None and before is not None and before.ok:
+            trim_reuse.save(reuse.store, reuse.name, tree, before.used, before.looked, before.modules,
+                            before.listed, {"removed": kept.removed, "subpackages": kept.subpackages,
+                             "warnings": kept.warnings, "sourceless": kept.sourceless})
+
+    def refuse(why: str) -> None:
+        store(UnimportedTrim(warnings=[*result.warnings, why]))
+
+    if result.pending is not None:
+        result.pending = PendingCheck(result.pending.gone, result.pending.removed, store, refuse)
+    else:
+        store()
     return result
 
 
@@ -296,7 +354,7 @@ def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[st
             interpreter: Interpreter, env: Mapping[str, str], runner: Runner, verifier: Verifier,
             keep: Iterable[str], log: Callable[[str], None], trim: bool,
             sourceless_root: Path | Callable[[], Path] | None,
-            requirements: Sequence[str] = ()) -> tuple[UnimportedTrim, Probe | None]:
+            requirements: Sequence[str] = (), defer: bool = False) -> tuple[UnimportedTrim, Probe | None]:
     """trim_unimported's smoke runs: the result, and the first run's probe (None if none ran)."""
     result = UnimportedTrim()
     if scratch.exists():
@@ -332,6 +390,9 @@ def _traced(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[st
             return result, before
         given = sourceless_root if isinstance(sourceless_root, Path) else None
         tree = making.result() if making is not None else given
+        if defer and tree is not None:  # the proof's run of the shipped tree verifies it
+            _planned(result, smoke, before, layer_root, code_root, tree, keep, log)
+            return result, before
         if trim and tree is not None:
             # Both at once, one verifying run; only a mismatch pays for telling them apart.
             if _both(result, smoke, before, layer_root, code_root, tree, keep, log):
@@ -427,6 +488,19 @@ def _both(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path
         _keep_trim(result, removed, sizes)
     result.sourceless = True
     return True
+
+
+def _planned(result: UnimportedTrim, smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
+             sourceless_root: Path, keep: Iterable[str], log: Callable[[str], None]) -> None:
+    """Both options planned from the trace, left for the proof's run to verify (``PendingCheck``)."""
+    removed, sizes = _plan(smoke, before, layer_root, code_root, keep)
+    sources = _files(layer_root) - _files(sourceless_root)  # the .py and __pycache__ the swap drops
+    log(f"planned from the trace: {len(removed)} unimported files left out and the dependencies as .pyc "
+        "only; the proof's run of the zip verifies both")
+    if removed:
+        _keep_trim(result, removed, sizes)
+    result.sourceless = True
+    result.pending = PendingCheck(frozenset(removed) | frozenset(sources), frozenset(removed), lambda: None)
 
 
 def _files(root: Path) -> set[str]:

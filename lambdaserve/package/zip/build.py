@@ -43,6 +43,7 @@ from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
     SOURCELESS,
+    PendingCheck,
     Reuse,
     UnimportedTrim,
     Verifier,
@@ -99,6 +100,9 @@ class ZipBuildResult:
     # zip ("" when the layer has no id, so nothing is reused).
     code_root: str = ""
     dependency_files: str = ""
+    # The trim and bytecode-only layer planned but not yet verified (build_zip(defer_trim_check=True)):
+    # the proof's run of this zip must show it asked for nothing they left out. Not recorded.
+    trim_check: PendingCheck | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"path": str(self.path), "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
@@ -119,7 +123,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               runner: Runner = run_command, clock: Callable[[], float] = time.monotonic,
               wall_clock: Callable[[], float] = time.time,
               log: Callable[[str], None] = lambda _msg: None,
-              trim_verifier: Verifier = same_answers, record: bool = True) -> ZipBuildResult:
+              trim_verifier: Verifier = same_answers, record: bool = True,
+              defer_trim_check: bool = False) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
     Dependency layers and wheels live in ``cache_dir`` if given, else in the user's cache that
@@ -130,7 +135,10 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     ``record_build`` once the package has proved it serves.
 
     ``trim_verifier`` judges the smoke runs of build.trim_unimported's trimmed tree and
-    build.sourceless_dependencies' bytecode-only tree against the first run.
+    build.sourceless_dependencies' bytecode-only tree against the first run. With
+    ``defer_trim_check`` (both options on, the default check) that verifying run is left to the
+    caller's run of the zip itself, build's proof: the result's ``trim_check`` says what it must
+    not have asked for (and stores the trim for reuse once it passed).
     """
     started = clock()
     fn = config.function
@@ -200,7 +208,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
             env=env, runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
             sourceless_root=make_slim if sourceless else None, reuse=reuse,
-            requirements=fn.requirements)
+            requirements=fn.requirements, defer=defer_trim_check and trim_verifier is same_answers)
         warnings += unimported.warnings
         if unimported.sourceless and not made:  # a reused result: the sourceless layer is cached
             made.append(layer_for(True))
@@ -216,6 +224,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     partial = out_dir / f".{config.name}.zip.partial"
     comment = json.dumps({"lambdaserve": lambdaserve.__version__, "python": fn.python,
                           "architecture": fn.architecture, "handler": HANDLER}, sort_keys=True)
+    log(f"writing {final.name}: {len(members)} files")
     sizes = write_zip(partial, members, comment=comment)
     unzipped, largest = _sizes(sizes)
     if unzipped > limits.unzipped:
@@ -234,7 +243,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         trim_unimported=options.trim_unimported, sourceless_dependencies=options.sourceless_dependencies,
         model_sha256=model_sha256, pins=pins, lock=locked.record(),
         built=_first_built(previous, digest, wall_clock), code_root=str(code_dir),
-        dependency_files=_dependency_files(shipped, deps))
+        dependency_files=_dependency_files(shipped, deps), trim_check=unimported.pending)
     if result.needs_s3:
         result.warnings.append(f"the zip is {human(zipped)}, over Lambda's {human(limits.direct_upload)} "
                                "direct upload: it must be deployed from S3 (deploy uploads it there)")
