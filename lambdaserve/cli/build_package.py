@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from lambdaserve.cli import dev_compare
 from lambdaserve.cli.build_proof import Proof, TrimNotVerified, prove_and_record, prove_and_record_image
+from lambdaserve.cli.dev_compare import DevRun
 from lambdaserve.config import Config
 from lambdaserve.package.image import ImageBuild, build_image
 from lambdaserve.package.needs import check_model_needs
@@ -51,11 +53,17 @@ def zip_built_and_proved(config: Config, say: Say, *,
         say.warn(note)
     # The trim is verified by the proof's run of the zip itself (one run of what ships); build.json
     # is written only once proved.
-    result = build_zip(config, log=say.progress, record=False, defer_trim_check=True)
+    # The dev venv's run loads the model on the other core meanwhile (dev_compare.py).
+    dev = DevRun.start(config) if dev_compare.wanted(config) else None
     try:
-        proof = prove_and_record(config, result, data=data, log=say.progress)
-    except TrimNotVerified as exc:
-        result, proof = _built_again(config, say, result, exc, data)
+        result = build_zip(config, log=say.progress, record=False, defer_trim_check=True)
+        try:
+            proof = prove_and_record(config, result, data=data, log=say.progress, dev=dev)
+        except TrimNotVerified as exc:
+            result, proof = _built_again(config, say, result, exc, data, dev)
+    finally:
+        if dev is not None:
+            dev.stop()
     say.summary(f"Built {result.path} for python{result.python} {result.architecture} "
                 f"in {result.seconds:.1f} s")
     say.summary(f"  sha256    {result.sha256}")
@@ -77,7 +85,7 @@ def zip_built_and_proved(config: Config, say: Say, *,
 
 
 def _built_again(config: Config, say: Say, first: ZipBuildResult, exc: TrimNotVerified,
-                 data: str | None) -> tuple[ZipBuildResult, Proof]:
+                 data: str | None, dev: DevRun | None) -> tuple[ZipBuildResult, Proof]:
     """The zip built again after its proof could not verify its trim, and proved."""
     if exc.retrim:  # the trim is verified by its own runs, as when nothing else runs the zip
         say.progress(f"{exc.why}: building again with the trim verified by its own smoke runs")
@@ -92,7 +100,7 @@ def _built_again(config: Config, say: Say, first: ZipBuildResult, exc: TrimNotVe
                                                   sourceless_dependencies=False))
         result = build_zip(untrimmed, log=say.progress, record=False)
         result.warnings.append(why)
-    return result, prove_and_record(config, result, data=data, log=say.progress)
+    return result, prove_and_record(config, result, data=data, log=say.progress, dev=dev)
 
 
 def image_built_and_proved(config: Config, say: Say, *,

@@ -31,16 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.cli import proof_reuse, serve_artifact, serve_cmd
-from lambdaserve.config import Config, runtime_env
+from lambdaserve.cli.dev_compare import DevRun
+from lambdaserve.config import Config
 from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
 from lambdaserve.errors import BuildError, LambdaServeError, UsageError
-from lambdaserve.package import Runner, cause_of, package_failure, run_command
+from lambdaserve.package import cause_of, package_failure
 from lambdaserve.package.image import ImageBuild, record_image_build, set_aside_image
 from lambdaserve.package.zip import ZipBuildResult, record_build, set_aside
 from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.formats import zero_inputs
-from lambdaserve.runtime.golden import GOLDEN_FILE, GoldenRequest, GoldenSet, compare, requests_from_bodies
+from lambdaserve.runtime.golden import GOLDEN_FILE, GoldenSet, compare, requests_from_bodies
 from lambdaserve.runtime.signature import Signature
 
 PROOF_KEY = "lambdaserve-build-proof"  # the local API key, when api.auth = api_key
@@ -296,8 +297,10 @@ def _ask(config: Config, digest: str, package: _Package, bodies: list[tuple[str,
     return Proof(True, how, golden, source, notes)
 
 
-def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]]) -> list[str]:
-    """Where the dev venv (this process) and the package disagree: versions, then answers."""
+def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]],
+                dev: DevRun | None = None) -> list[str]:
+    """Where the dev venv (this process) and the package disagree: versions, then answers.
+    ``dev``: the dev venv's run, started early (dev_compare.py); stopped here when not needed."""
     found = []
     for name, version in packages:
         try:
@@ -312,9 +315,11 @@ def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]]) -
     store = proof_reuse.DevStore.for_run(config, proof.golden, sys.executable)
     kept = store.lookup()
     if kept is not None:
+        if dev is not None:
+            dev.stop()
         return found + kept
     try:
-        answers, read = _dev_answers(config, proof.golden.requests)
+        answers, read = (dev or DevRun.start(config)).answer(config, proof.golden.requests)
     except (LambdaServeError, ValueError, TypeError) as exc:  # ValueError: unreadable output
         return [*found, f"this venv cannot answer the golden requests ({exc}); only the package was "
                         "checked"]
@@ -331,67 +336,15 @@ def compare_dev(config: Config, proof: Proof, packages: list[tuple[str, str]]) -
     return found + notes
 
 
-# Runs in a fresh process of this venv's Python over the project folder: the user's model and
-# code never load into the CLI's process (no stale modules, no crash takes the build down).
-# It also says what it read (opened, listed, imported, mapped), so its notes can be kept.
-_DEV_SCRIPT = """
-import json, os, sys
-read = set()
-
-def _hook(event, args):
-    if event in ("open", "ctypes.dlopen", "os.listdir", "os.scandir") and args:
-        where = args[0] if args[0] is not None else "."
-        if isinstance(where, (str, bytes, os.PathLike)):
-            read.add(os.path.abspath(os.fsdecode(os.fspath(where))))
-
-sys.addaudithook(_hook)
-from lambdaserve.runtime.app import Runtime
-from lambdaserve.runtime.settings import RuntimeSettings
-
-class Context:
-    aws_request_id = "lambdaserve-dev-compare"
-    function_name = "lambdaserve-dev-compare"
-
-runtime = Runtime.from_settings(RuntimeSettings.from_env())
-out = []
-for event in json.loads(sys.argv[1]):
-    answer = runtime.handle(event, Context())
-    out.append([answer["statusCode"], json.loads(answer["body"])])
-for module in list(sys.modules.values()):
-    where = getattr(module, "__file__", None)
-    if isinstance(where, str):
-        read.update((os.path.abspath(where), os.path.dirname(os.path.abspath(where))))
-read.update(os.path.abspath(p or ".") for p in sys.path)
-with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-    read.update(p for p in (line.split(None, 5)[-1].strip() for line in fh) if p.startswith("/"))
-sys.stdout.write("\\n" + json.dumps({"answers": out, "read": sorted(read)}) + "\\n")
-"""
-
-
-def _dev_answers(config: Config, requests: tuple[GoldenRequest, ...],
-                 runner: Runner = run_command) -> tuple[list[tuple[int, Any]], list[str]]:
-    """The same requests answered by the project folder's model in this venv's Python, and the
-    files and folders that run read."""
-    events = [rest_event(IncomingRequest("POST", r.path, r.query, [("Content-Type", "application/json")],
-                                         r.data()), resource=r.path, stage=config.api.stage)
-              for r in requests]
-    done = runner([sys.executable, "-c", _DEV_SCRIPT, json.dumps(events)], env=runtime_env(config),
-                  cwd=config.project_dir, timeout=300)
-    lines = (done.stdout or "").strip().splitlines()
-    if done.returncode != 0 or not lines:
-        cause, hint = cause_of((done.stderr or "") + (done.stdout or ""))
-        raise BuildError(cause, hint=hint)
-    raw = json.loads(lines[-1])
-    return [(int(status), body) for status, body in raw["answers"]], [str(p) for p in raw["read"]]
-
-
 def prove_and_record(config: Config, result: ZipBuildResult, *, data: str | None = None,
-                     log: Callable[[str], None] = lambda _m: None, reuse: bool = True) -> Proof:
-    """The proof, the dev venv's comparison, then build.json: the build is good from here on."""
+                     log: Callable[[str], None] = lambda _m: None, reuse: bool = True,
+                     dev: DevRun | None = None) -> Proof:
+    """The proof, the dev venv's comparison, then build.json: the build is good from here on.
+    ``dev``: the dev venv's run if already started (it loads the model while the build works)."""
     proof = prove_zip(config, result, data=data, log=log, reuse=reuse)
     if proof.ran or proof.reused is not None:
         log("comparing with the answers of this venv's model")
-        proof.notes += compare_dev(config, proof, result.packages)
+        proof.notes += compare_dev(config, proof, result.packages, dev)
     proof.notes += libraries_lambda_lacks(config, result.dependency_root)  # what no run here can show
     record_build(result, proof=proof.to_dict(), golden=proof.golden.to_dict())
     return proof
