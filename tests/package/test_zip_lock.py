@@ -26,10 +26,11 @@ pytestmark = pytest.mark.slow
 
 
 def make_wheel(index: Path, name: str, ver: str, requires: tuple[str, ...] = (),
-               tag: str = "py3-none-any") -> None:
-    """A wheel in ``index``/files and its name's page in the simple index (PEP 503) beside it."""
+               tag: str = "py3-none-any", extra: dict[str, str] | None = None) -> None:
+    """A wheel in ``index``/files and its name's page in the simple index (PEP 503) beside it;
+    ``extra``: more files (path in the wheel -> text)."""
     dist = f"{name}-{ver}.dist-info"
-    files = {f"{name}/__init__.py": f"VERSION = {ver!r}\n",
+    files = {f"{name}/__init__.py": f"VERSION = {ver!r}\n", **(extra or {}),
              f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n"
                                  + "".join(f"Requires-Dist: {r}\n" for r in requires),
              f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n"}
