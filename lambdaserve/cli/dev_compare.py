@@ -21,8 +21,7 @@ from typing import Any
 from lambdaserve.config import Config, runtime_env
 from lambdaserve.emulator.fronts import IncomingRequest, rest_event
 from lambdaserve.errors import BuildError
-from lambdaserve.package import cause_of
-from lambdaserve.package.process import inherited_env
+from lambdaserve.package import cause_of, inherited_env
 from lambdaserve.runtime.golden import GoldenRequest
 
 ANSWER_TIMEOUT_S = 300

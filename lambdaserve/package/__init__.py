@@ -17,7 +17,7 @@ from lambdaserve.facade import lazy_exports
 if TYPE_CHECKING:
     from lambdaserve.package.diagnose import cause_of, package_failure
     from lambdaserve.package.hook_zip import build_hook_zip
-    from lambdaserve.package.process import Runner, run_command
+    from lambdaserve.package.process import Runner, inherited_env, run_command
     from lambdaserve.package.sources import model_files
 
 _EXPORTS = {
@@ -26,7 +26,9 @@ _EXPORTS = {
     "package_failure": "lambdaserve.package.diagnose",
     "Runner": "lambdaserve.package.process",
     "run_command": "lambdaserve.package.process",
+    "inherited_env": "lambdaserve.package.process",
     "model_files": "lambdaserve.package.sources",
 }
-__all__ = ["Runner", "build_hook_zip", "cause_of", "model_files", "package_failure", "run_command"]
+__all__ = ["Runner", "build_hook_zip", "cause_of", "inherited_env", "model_files", "package_failure",
+           "run_command"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

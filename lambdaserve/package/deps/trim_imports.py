@@ -132,7 +132,8 @@ class PendingCheck:
 
 
 def _module_of(rel: str) -> str:
-    """The module a file of the task root would be: a/b/__init__.py is a.b, a/b/c.cpython-312-x.so a.b.c."""
+    """The module a file of the task root would be: a package's __init__ names the package, an
+    extension module's name ends at its first dot."""
     parts = rel.split("/")
     parts[-1] = parts[-1].split(".", 1)[0]
     if parts[-1] == "__init__" and len(parts) > 1:
