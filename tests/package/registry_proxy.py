@@ -127,14 +127,16 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _read_body(self, limit: int | None = None) -> bytes:
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():  # Go clients stream so
-                data = b""
+                # A bytearray: `bytes +=` copied the whole body per chunk, quadratic in a layer's size
+                # (a 70 MB layer in 32 KB chunks: ~60 CPU-s, mostly the kernel zeroing fresh pages).
+                data = bytearray()
                 while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
                     data += self.rfile.read(size)
                     self.rfile.readline()
                 while self.rfile.readline().strip():  # trailers, up to the blank line
                     pass
                 proxy.log.bytes_received += len(data)
-                return data
+                return bytes(data)
             length = int(self.headers.get("Content-Length") or 0)
             data = self.rfile.read(length if limit is None else min(limit, length))
             proxy.log.bytes_received += len(data)
