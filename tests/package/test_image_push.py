@@ -25,8 +25,17 @@ def _skopeo(*args: str) -> dict:
     return json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
 
 
+@pytest.fixture(scope="module")
+def rootfs(built_image: ImageBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built image's root filesystem, unpacked once by umoci (the ~200 MB Debian base with it)
+    from the exported layout: the tests read it, the chroot one runs python in it."""
+    require_tool("umoci")
+    folder = tmp_path_factory.mktemp("unpacked")
+    return unpack_rootfs(export_layout(built_image, folder / "layout", tag="t"), folder / "bundle", tag="t")
+
+
 def test_push_then_skopeo_and_umoci_accept_it(built_image: ImageBuild, registry: LocalRegistry,
-                                              tmp_path: Path) -> None:
+                                              rootfs: Path, tmp_path: Path) -> None:
     build = built_image
     target = f"{registry.host}/team/linear:v1"
     seen: list[str] = []
@@ -53,7 +62,20 @@ def test_push_then_skopeo_and_umoci_accept_it(built_image: ImageBuild, registry:
 
     layout = tmp_path / "oci"
     _skopeo("copy", "--src-tls-verify=false", f"docker://{target}", f"oci:{layout}:v1")
-    rootfs = unpack_rootfs(layout, tmp_path / "bundle", tag="v1")
+    # What the registry gives back is the very config and layers built, so its root filesystem is
+    # the one umoci unpacked from the build (read below); umoci reads the pulled copy's manifest.
+    stat = subprocess.run([require_tool("umoci"), "stat", "--json", "--image", f"{layout}:v1"],
+                          capture_output=True, text=True, timeout=60)
+    assert stat.returncode == 0, stat.stderr
+    (entry,) = json.loads((layout / "index.json").read_text())["manifests"]
+    def blob(digest: str) -> dict:
+        return json.loads((layout / "blobs" / "sha256" / digest.split(":")[1]).read_text())
+    pulled = blob(entry["digest"])
+    assert [d["digest"] for d in pulled["layers"]] == [d.digest for d in build.base_layers] + [
+        layer.digest for layer in build.layers]
+    ours = json.loads(build.blob(build.config_digest).read_text())  # skopeo re-serialises it for OCI
+    assert {k: blob(pulled["config"]["digest"])[k] for k in ("config", "rootfs")} == {
+        k: ours[k] for k in ("config", "rootfs")}
     assert json.loads((rootfs / "opt/ml/model/weights.json").read_text()) == {"weights": [1.0, 2.0]}
     assert (rootfs / "var/task/lambdaserve/runtime/handler.py").is_file()
     assert list((rootfs / "var/task/lambdaserve/runtime/__pycache__").glob("handler.cpython-311.pyc"))
@@ -98,13 +120,10 @@ def test_base_in_another_registry_is_streamed_across(built_image: ImageBuild,
     assert inspect["Digest"] == build.manifest_digest
 
 
-def test_local_layout_runs_the_model_in_a_chroot(built_image: ImageBuild, tmp_path: Path) -> None:
+def test_local_layout_runs_the_model_in_a_chroot(built_image: ImageBuild, rootfs: Path) -> None:
     """The very bytes built: export, unpack with umoci, import the handler's model in a chroot."""
-    require_tool("umoci")
     require(os.geteuid() == 0, "chroot needs root")
     build = built_image
-    layout = export_layout(build, tmp_path / "layout", tag="t")
-    rootfs = unpack_rootfs(layout, tmp_path / "bundle", tag="t")
     env = json.loads(build.blob(build.config_digest).read_text())["config"]["Env"]
     script = ("import awslambdaric; from lambdaserve.runtime.loaders import load_model; "
               "from lambdaserve.runtime.settings import RuntimeSettings; "
