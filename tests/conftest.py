@@ -167,7 +167,6 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
 # time, not results.
 LONGEST_FIRST = (
     "tests/serving/test_iris_e2e.py",
-    "tests/package/test_dockerfile.py",
     "tests/cli/test_init_build_needs.py",
     "tests/convert/test_convert_text.py",
     "tests/package/test_zip_artifact.py",
@@ -180,6 +179,7 @@ LONGEST_FIRST = (
     "tests/cli/test_build_proof.py",
     "tests/serving/test_serve_zip.py",
     "tests/convert/test_convert.py",
+    "tests/package/test_dockerfile.py",
     "tests/serving/test_container_sandbox.py",
     "tests/cli/test_build_libraries.py",
     "tests/tune/test_tune_run.py",
