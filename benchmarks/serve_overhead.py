@@ -2,6 +2,12 @@
 same REST event handed to the same runtime in this process, both measured in this run.
 
     .venv/bin/python benchmarks/serve_overhead.py [--requests 500] [--api rest|http]
+    .venv/bin/python benchmarks/serve_overhead.py --requests 1000 --before DIR   # A/B
+
+With ``--before DIR`` (a checkout of the code to compare with, e.g. ``git worktree add DIR main``)
+two serves run as child processes, one importing lambdaserve from DIR and one from this tree,
+and every round calls both, so both see the same load; each gets its ratio, and the CPU each
+serve process spent per request (its own threads, not its worker) is printed beside it.
 
 Two floors are measured in the same run: a bare awslambdaric round trip (benchmarks/bare_runtime_api.py:
 the same handler, a one-thread Runtime API with nothing else) for `Function.invoke`, and a bare HTTP
@@ -19,8 +25,11 @@ import contextlib
 import http.client
 import io
 import json
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -167,11 +176,94 @@ def interleaved(calls: list[Callable[[], Any]], n: int) -> list[list[float]]:
     return out
 
 
+def serve_child(project: Path, api: str) -> None:
+    """``--child``: serve ``project`` with whichever lambdaserve this process imports; prints the
+    port, stops when stdin closes."""
+    config = load_config(project)
+    spec = spec_for(config, concurrency=1)
+    with Function(spec) as function:
+        gateway = ApiGateway(function, ApiSettings(kind=api, function_timeout_s=spec.timeout_s))
+        with EmulatorServer(gateway, InvokeApi({spec.name: function}), port=0).start() as server:
+            print(server.port, flush=True)
+            sys.stdin.read()
+
+
+class ChildServe:
+    """A serve in a child process importing lambdaserve from ``code`` first."""
+
+    def __init__(self, code: Path, project: Path, api: str) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])}
+        self.proc = subprocess.Popen([sys.executable, __file__, "--child", str(project), "--api", api],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def cpu_s(self) -> float:
+        """CPU time of the serve process's threads so far (its worker is another process)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def ab(args: argparse.Namespace) -> None:
+    """Serve from ``args.before`` against serve from this tree, interleaved in one run."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        config = make_project(Path(tmp))
+        spec = spec_for(config, concurrency=1)
+        sides = {"before": ChildServe(Path(args.before).resolve(), Path(tmp), args.api),
+                 "after": ChildServe(here, Path(tmp), args.api)}
+        event = json.dumps(api_event(args.api)).encode()
+        bare = BareRuntimeApi(spec.handler, config.project_dir, runtime_env(config))
+        bare_http = BareHttp()
+        clients = {name: HttpCall(side.port, "/prod/predict") for name, side in sides.items()}
+        http_floor = HttpCall(bare_http.port, "/prod/predict")
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                direct = direct_call(config, args.api)
+                calls: list[Callable[[], Any]] = [direct, lambda: bare.invoke(event), *clients.values(),
+                                                 http_floor]
+                interleaved(calls, 50)
+                cpu0 = {name: side.cpu_s() for name, side in sides.items()}
+                base, bare_times, before, after, floor = interleaved(calls, args.requests)
+                cpu = {name: (side.cpu_s() - cpu0[name]) / args.requests * 1e6
+                       for name, side in sides.items()}
+        finally:
+            for client in (*clients.values(), http_floor):
+                client.close()
+            bare_http.close()
+            bare.close()
+            for side in sides.values():
+                side.close()
+    p50_d, p99_d = percentile(base, 50), percentile(base, 99)
+    floor_ms = percentile(floor, 50) + percentile(bare_times, 50) - p50_d
+    print(f"requests: {args.requests} interleaved rounds, keep-alive, api={args.api}, load "
+          f"{os.getloadavg()[0]:.1f}; before = {args.before}")
+    print(f"direct p50 {p50_d:.3f} ms; floor (bare HTTP trip + bare awslambdaric hop) {floor_ms:.3f} ms")
+    for name, times in (("before", before), ("after", after)):
+        p50, p99 = percentile(times, 50), percentile(times, 99)
+        print(f"{name:6s} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  serve CPU {cpu[name]:5.0f} us/request  "
+              f"RATIO added p50 / floor {(p50 - p50_d) / floor_ms:.2f}  added p99 / floor "
+              f"{(p99 - p99_d) / floor_ms:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--api", choices=["rest", "http"], default="rest")
+    parser.add_argument("--before", help="a checkout to compare with, run interleaved (A/B)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        serve_child(Path(args.child), args.api)
+        return
+    if args.before:
+        ab(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         config = make_project(Path(tmp))
         spec = spec_for(config, concurrency=1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambdaserve.emulator.execution.runtime_api import Invocation, Lend, RuntimeApiServer, SendNext
+from lambdaserve.emulator.execution.runtime_api import GiveBack, Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
 from lambdaserve.emulator.execution.worker_process import Spawner, WorkerProcess, kill_group
 from lambdaserve.emulator.sandbox.memory import MemoryCap
@@ -73,6 +73,7 @@ class ExecutionEnvironment:
         self._proc: WorkerProcess | None = None
         self._parked: SendNext | None = None  # a worker's GET /next, answered by run()
         self._lend: Lend | None = None  # and how run() then reads the answer on its own thread
+        self._give_back: GiveBack | None = None  # the connection run(hold=True) kept lent
         self._server = RuntimeApiServer(self)
         self.log = WorkerLog(log_sink, f"lambdaserve-logs-{env_id}")
         self.init_log = self.log.init_log
@@ -158,6 +159,7 @@ class ExecutionEnvironment:
 
     def kill(self) -> None:
         """SIGKILL the worker's whole group and stop its server; idempotent."""
+        self.hand_back()  # its thread must not wait for ever
         with self._cv:
             parked = self._parked
             if self._state is not State.DEAD:
@@ -177,6 +179,7 @@ class ExecutionEnvironment:
     def _watch_exit(self) -> None:
         assert self._proc is not None
         code = self._proc.wait()
+        self.hand_back()
         self.log.drain()
         with self._cv:
             self._returncode = code
@@ -204,13 +207,16 @@ class ExecutionEnvironment:
                 return Outcome("exited", returncode=-9)
             return Outcome("timeout")
 
-    def run(self, invocation: Invocation, timeout_s: float) -> Outcome:
+    def run(self, invocation: Invocation, timeout_s: float, *, hold: bool = False) -> Outcome:
         """Hand the invocation to the worker and wait for its answer, its death or the deadline.
 
         A worker still finishing its last invocation gets this one with its next GET, as on
         Lambda; one that dies before taking it (e.g. crashing after its answer) yields
-        "undelivered", and one that never asks again times it out.
+        "undelivered", and one that never asks again times it out. With ``hold``, a connection
+        this thread read the answer from stays lent until ``hand_back()``: the worker's next GET
+        is then read by its own thread after the caller's work, not during it.
         """
+        self.hand_back()  # a caller that held the last one and forgot
         with self._cv:
             if self._state is State.INIT:
                 raise InvalidTransition(f"environment {self.env_id}: run before init finished")
@@ -228,7 +234,12 @@ class ExecutionEnvironment:
         if send is not None:  # from this thread: no Runtime API thread to wake for it
             self._deliver(invocation, send)
             if lend is not None:  # and the answer is read here too, from the same connection
-                lend(lambda: self._answered(invocation) or self._state is State.DEAD, deadline)
+                give_back = lend(lambda: self._answered(invocation) or self._state is State.DEAD, deadline)
+                if hold:
+                    with self._cv:
+                        self._give_back = give_back
+                else:
+                    give_back()
         with self._cv:
             self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
                               timeout=max(0.0, deadline - time.monotonic()))
@@ -246,6 +257,13 @@ class ExecutionEnvironment:
         self.last_used = self._clock()
         self.log.switch([], end_line=True)  # everything printed before the POST is in the pipe now
         return outcome or Outcome("timeout")
+
+    def hand_back(self) -> None:
+        """Give a connection that run(hold=True) kept lent back to its thread; idempotent."""
+        with self._cv:
+            give_back, self._give_back = self._give_back, None
+        if give_back is not None:
+            give_back()
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
         return self._state is State.DEAD

@@ -257,13 +257,18 @@ class Pool:
             trace_id=text.trace_id(), client_context=client_context,
         )
         started = self._clock()
-        outcome = env.run(invocation, budget_s) if budget_s > 0 else Outcome("timeout")
-        if outcome.kind == "undelivered":
-            if not last:
-                return None
-            outcome = Outcome("exited", returncode=env.returncode)
-        duration_ms = (self._clock() - started) * 1000 + extra_ms
-        return self._finish(env, invocation, outcome, duration_ms, cold, prelude)
+        try:
+            # The worker's next GET waits until the REPORT is made (hand_back), so its Runtime API
+            # thread does not take the GIL from this one in between.
+            outcome = env.run(invocation, budget_s, hold=True) if budget_s > 0 else Outcome("timeout")
+            if outcome.kind == "undelivered":
+                if not last:
+                    return None
+                outcome = Outcome("exited", returncode=env.returncode)
+            duration_ms = (self._clock() - started) * 1000 + extra_ms
+            return self._finish(env, invocation, outcome, duration_ms, cold, prelude)
+        finally:
+            env.hand_back()
 
     def _finish(
         self, env: ExecutionEnvironment, inv: Invocation, outcome: Outcome, duration_ms: float,

@@ -43,9 +43,13 @@ class Invocation:
 
 
 SendNext = Callable[[Invocation | None], None]  # answers one GET /next (None: shut down)
+GiveBack = Callable[[], None]
 # After a parked GET is answered: read the worker's next request on the calling thread, until
-# ``done()`` or the deadline (time.monotonic()); the connection then goes back to its thread.
-Lend = Callable[[Callable[[], bool], float], None]
+# ``done()`` or the deadline (time.monotonic()). Returns how to give the connection back to its
+# thread, which then reads the worker's next GET: the caller calls it once its own work for the
+# invocation is done, so that thread does not compete for the GIL with it meanwhile. (A
+# connection that broke or closed is given back at once; calling it again does nothing.)
+Lend = Callable[[Callable[[], bool], float], GiveBack]
 
 
 class Channel(Protocol):
@@ -55,7 +59,7 @@ class Channel(Protocol):
     goes out through ``send`` from the thread that hands it over, so no server thread waits in
     between. True means parked: the connection's thread then waits while the thread that sent
     the invocation calls ``lend`` to read the worker's answer itself (one thread wake-up fewer
-    on every invocation), and gives the connection back.
+    on every invocation), and gives the connection back when it is done.
     """
 
     def next_invocation(self) -> Invocation | None:  # blocks; None once the environment is gone
@@ -126,21 +130,23 @@ class _Handler(http11.Connection):
         if park(self._send_next, self._lend):
             self._returned.wait()  # the connection is lent until the answer is read
 
-    def _lend(self, done: Callable[[], bool], deadline: float) -> None:
+    def _lend(self, done: Callable[[], bool], deadline: float) -> GiveBack:
+        kept = False
         try:
             sock = self.connection
             while not done():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return
+                    break
                 if select.select([sock], [], [], min(left, _LEND_POLL_S))[0]:
                     req = http11.read_head(self.rfile)
                     if req is None:  # the worker closed it (or died): its thread ends
                         self.close_connection = True
-                        return
+                        break
                     self.close_connection = not req.keep_alive
                     self.handle_request(req)
-                    return
+                    kept = not self.close_connection  # given back when the caller is done
+                    break
         except http11.HttpError as exc:
             with contextlib.suppress(OSError):
                 self.refuse(exc.status, str(exc))
@@ -151,7 +157,9 @@ class _Handler(http11.Connection):
             self.server.channel.server_error(f"Runtime API error: {exc!r}")
             self.close_connection = True
         finally:
-            self._returned.set()
+            if not kept:
+                self._returned.set()
+        return self._returned.set
 
     def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after

@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-# Output stays live to within this pause, and a worker logging on every request does not wake
-# the reader thread every time: each invocation's end drains the pipe on the request's thread.
+# Output stays live to within this pause. The reader waits it out *before* reading: a worker
+# prints its request's log just before it posts the answer, and the invoking thread drains the
+# pipe right after, so the reader (woken by the print) does not hold the GIL, reading and
+# sinking lines, at the moment the answer arrives; at most it finds what is left.
 _BATCH_S = 0.01
 
 
@@ -75,11 +77,11 @@ class WorkerLog:
                 select.select([fd], [], [])
             except (OSError, ValueError):
                 return
+            time.sleep(_BATCH_S)
             with self._lock:
                 if not self._read_available(fd):
                     self._pipe.close()  # under the lock: drain never sees a reused fd
                     return
-            time.sleep(_BATCH_S)
 
     def _read_available(self, fd: int) -> bool:
         """Read what the pipe holds without blocking; False at end of file."""

@@ -118,6 +118,12 @@ class MemoryCap:
         v2 = self.kind == "cgroup2"
         if hwm_mb == 0:
             return self._cgroup_bytes("memory.peak" if v2 else "memory.max_usage_in_bytes") // (1024 * 1024)
+        # The cgroup's usage (anon + page cache + kernel) is one counter, cheap to read; memory.stat
+        # is made up on every read. Anon memory is part of usage, so usage at or under VmHWM (a
+        # worker without children, its usual case) settles it without memory.stat.
+        usage = self._cgroup_bytes("memory.current" if v2 else "memory.usage_in_bytes")
+        if usage // (1024 * 1024) <= hwm_mb:
+            return hwm_mb
         anon = self._cgroup_bytes("memory.stat", "anon" if v2 else "total_rss")
         return max(hwm_mb, anon // (1024 * 1024))
 
