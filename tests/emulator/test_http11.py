@@ -27,6 +27,30 @@ def test_head_keeps_order_case_and_repeats_and_folds_continuations():
     assert http11.read_head(_reader(b"")) is None  # the client closed
 
 
+@pytest.mark.parametrize(("line", "field"), [
+    (b"A:b\r\n", ("A", "b")),
+    (b"A: \tb c \t\r\n", ("A", "b c")),  # a tab inside a value is fine, around it trimmed
+    (b"A:\r\n", ("A", "")),
+    (b"A: caf\xe9\r\n", ("A", "caf\xe9")),  # obs-text, read as ISO-8859-1
+    (b"A: v\r\r\n", ("A", "v")),
+    (b"A: v\n", ("A", "v")),  # a bare LF ends a line too
+    (b"A: x:y\r\n", ("A", "x:y")),
+])
+def test_field_lines_read_in_one_match_as_line_by_line(line: bytes, field: tuple[str, str]):
+    # Well-formed lines take one regex match (the serve path's common case); a folded line after
+    # one still joins it, and what either way refuses stays refused.
+    req = http11.read_head(_reader(b"GET / HTTP/1.1\r\n" + line + b"B: 1\r\n\t2\r\n\r\n"))
+    assert req is not None and req.headers == [field, ("B", "1 2")]
+
+
+@pytest.mark.parametrize("line", [b"A : v\r\n", b"A: v\rw\r\n", b"A: \x7f\r\n", b"A: v\x00\r\n",
+                                  b"(A): v\r\n"])
+def test_field_lines_either_path_refuses_stay_refused(line: bytes):
+    with pytest.raises(http11.HttpError) as err:
+        http11.read_head(_reader(b"GET / HTTP/1.1\r\n" + line + b"\r\n"))
+    assert err.value.status == 400 and "Bad header line" in str(err.value)
+
+
 @pytest.mark.parametrize(("head", "status"), [
     (b"GET /\r\n\r\n", 400),
     (b"GET / HTTP/2.0\r\n\r\n", 505),

@@ -9,7 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State
+from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State, answer_first
 from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, RuntimeApiServer
 from lambdaserve.emulator.sandbox.memory import MemoryCap
 
@@ -122,3 +122,84 @@ def test_a_lent_connection_times_out_at_the_deadline_and_kill_frees_its_thread()
     finally:
         env.kill()
     assert env.state is State.DEAD
+
+
+def _stays_busy(env: ExecutionEnvironment, seconds: float) -> bool:
+    """True when the worker's GET sent meanwhile is still unread after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if env.state is not State.BUSY:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_held_connection_reads_the_next_get_only_after_hand_back():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    try:
+        with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
+            _get_next(worker)
+            _parked(env)
+            running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
+            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r1"
+            _post(worker, "r1", b'"one"')
+            assert _read_response(worker)[0] == 202
+            assert running.result(5) == Outcome("response", b'"one"')
+            _get_next(worker)  # the worker asks again at once, as awslambdaric does
+            assert _stays_busy(env, 0.3)  # its thread waits for the connection, not reading it
+            env.hand_back()
+            _parked(env)  # read and parked once given back
+            second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
+            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
+            _post(worker, "r2", b'"two"')
+            assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
+    finally:
+        env.kill()
+
+
+def test_inside_answer_first_the_connection_goes_back_when_the_block_ends():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+
+    def front() -> None:
+        with answer_first():  # as the HTTP front wraps each request it answers
+            assert env.run(Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True).kind == "response"
+            env.hand_back(after_answer=True)  # what the pool does once the REPORT is made
+            _get_next(worker)
+            assert _stays_busy(env, 0.3)  # the client's answer is not out yet: still lent
+
+    try:
+        with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
+            _get_next(worker)
+            _parked(env)
+            running = pool.submit(front)
+            _read_response(worker)
+            _post(worker, "r1", b'"one"')
+            assert _read_response(worker)[0] == 202
+            running.result(5)
+            _parked(env)  # given back when the block ended
+    finally:
+        env.kill()
+
+
+def test_kill_frees_the_thread_of_a_connection_still_held():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    before = set(threading.enumerate())
+    with ThreadPoolExecutor(1) as pool:
+        worker = _connect(server)
+        _get_next(worker)
+        _parked(env)
+        (thread,) = [t for t in set(threading.enumerate()) - before if "process_request" in t.name]
+        running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
+        _read_response(worker)
+        _post(worker, "r1", b'"one"')
+        assert _read_response(worker)[0] == 202 and running.result(5).kind == "response"
+        env.kill()  # never handed back: kill gives it back, or its thread would wait for ever
+        worker.close()  # as a killed worker's socket closes
+        thread.join(5)
+        assert not thread.is_alive() and env.state is State.DEAD

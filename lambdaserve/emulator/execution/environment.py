@@ -10,7 +10,7 @@ import enum
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,6 +39,24 @@ _ALLOWED = {
 
 class InvalidTransition(RuntimeError):
     """A bug in the emulator, never a user error."""
+
+
+_answering = threading.local()  # .later: give-backs waiting for this thread's answer to go out
+
+
+@contextlib.contextmanager
+def answer_first() -> Iterator[None]:
+    """Connections that invocations on this thread kept lent are given back when the block ends
+    (a front: once its client has the answer), not when each invocation ends, so the worker's
+    next GET is read after the answer went out rather than while it is being made."""
+    later: list[GiveBack] = []
+    _answering.later = later
+    try:
+        yield
+    finally:
+        _answering.later = None
+        for give_back in later:
+            give_back()
 
 
 OutcomeKind = Literal["ready", "response", "error", "init_error", "exited", "timeout", "undelivered"]
@@ -258,11 +276,17 @@ class ExecutionEnvironment:
         self.log.switch([], end_line=True)  # everything printed before the POST is in the pipe now
         return outcome or Outcome("timeout")
 
-    def hand_back(self) -> None:
-        """Give a connection that run(hold=True) kept lent back to its thread; idempotent."""
+    def hand_back(self, *, after_answer: bool = False) -> None:
+        """Give a connection that run(hold=True) kept lent back to its thread; idempotent.
+        ``after_answer``: inside ``answer_first()``, when that block ends."""
         with self._cv:
             give_back, self._give_back = self._give_back, None
-        if give_back is not None:
+        if give_back is None:
+            return
+        later: list[GiveBack] | None = getattr(_answering, "later", None)
+        if after_answer and later is not None:
+            later.append(give_back)
+        else:
             give_back()
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it

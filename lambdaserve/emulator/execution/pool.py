@@ -258,8 +258,8 @@ class Pool:
         )
         started = self._clock()
         try:
-            # The worker's next GET waits until the REPORT is made (hand_back), so its Runtime API
-            # thread does not take the GIL from this one in between.
+            # The worker's next GET waits until the REPORT is made, or a front's answer has gone
+            # out (hand_back), so its Runtime API thread does not take the GIL from this one then.
             outcome = env.run(invocation, budget_s, hold=True) if budget_s > 0 else Outcome("timeout")
             if outcome.kind == "undelivered":
                 if not last:
@@ -268,7 +268,7 @@ class Pool:
             duration_ms = (self._clock() - started) * 1000 + extra_ms
             return self._finish(env, invocation, outcome, duration_ms, cold, prelude)
         finally:
-            env.hand_back()
+            env.hand_back(after_answer=True)
 
     def _finish(
         self, env: ExecutionEnvironment, inv: Invocation, outcome: Outcome, duration_ms: float,

@@ -84,6 +84,7 @@ _INIT_ERROR = f"{PREFIX}/init/error"
 _RESTORE_NEXT = f"{PREFIX}/restore/next"
 _RESTORE_ERROR = f"{PREFIX}/restore/error"
 _ACCEPTED = b'{"status":"OK"}'
+_accepted_wire = ("", b"")  # (its Date, the whole 202 answer)
 # A lent connection is watched this often for an answer that came on another connection.
 _LEND_POLL_S = 0.05
 
@@ -180,9 +181,15 @@ class _Handler(http11.Connection):
             headers.append(("Lambda-Runtime-Cognito-Identity", invocation.cognito_identity))
         self._reply(200, invocation.payload, headers)
 
+    def _accepted(self) -> None:
+        global _accepted_wire
+        date = http11.http_date()
+        if _accepted_wire[0] != date:  # the same bytes all second: made once per second
+            _accepted_wire = (date, http11.response(202, [("Content-Type", "application/json")], _ACCEPTED))
+        self.send(_accepted_wire[1])
+
     def _post(self, req: http11.Request, body: bytes | None) -> None:
         channel = self.server.channel
-        error_type = req.header(ERROR_TYPE_HEADER) or "Runtime.Unknown"
         match = _INVOCATION.match(req.target)
         if match is None and req.target not in (_INIT_ERROR, _RESTORE_ERROR):
             self._status(404, "InvalidRequest", f"unknown path {req.target}")
@@ -191,8 +198,8 @@ class _Handler(http11.Connection):
             self._status(413, "RequestEntityTooLarge", "request body too large")
             return
         if match is None:
-            channel.post_init_error(body or b"", error_type)
-            self._reply(202, _ACCEPTED)
+            channel.post_init_error(body or b"", _error_type(req))
+            self._accepted()
             return
         request_id, kind = match.groups()
         if body is None:
@@ -206,11 +213,15 @@ class _Handler(http11.Connection):
         elif kind == "response":
             accepted = channel.post_response(request_id, body)
         else:
-            accepted = channel.post_error(request_id, body, error_type)
+            accepted = channel.post_error(request_id, body, _error_type(req))
         if accepted:
-            self._reply(202, _ACCEPTED)
+            self._accepted()
         else:
             self._status(400, "InvalidRequestID", f"{request_id} is not the current invocation")
+
+
+def _error_type(req: http11.Request) -> str:
+    return req.header(ERROR_TYPE_HEADER) or "Runtime.Unknown"
 
 
 class _Server(socketserver.ThreadingTCPServer):

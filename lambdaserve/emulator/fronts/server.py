@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from lambdaserve.emulator import http11
+from lambdaserve.emulator.execution.environment import answer_first
 from lambdaserve.emulator.fronts.events import IncomingRequest
 from lambdaserve.emulator.fronts.front import Front
 from lambdaserve.emulator.fronts.invoke_api import InvokeApi
@@ -69,7 +70,8 @@ class _Handler(http11.Connection):
     def handle_request(self, req: http11.Request) -> None:
         self._method = req.method
         try:
-            self._answer(req)
+            with answer_first():  # the worker's next GET is read after the answer is sent
+                self._answer(req)
         finally:
             self._method = ""  # an unreadable next request is no HEAD
 
