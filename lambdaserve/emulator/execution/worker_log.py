@@ -18,6 +18,7 @@ from typing import IO
 # pipe right after, so the reader (woken by the print) does not hold the GIL, reading and
 # sinking lines, at the moment the answer arrives; at most it finds what is left.
 _BATCH_S = 0.01
+_READ_BYTES = 65536
 
 
 class WorkerLog:
@@ -45,19 +46,21 @@ class WorkerLog:
     def switch(self, target: list[str], *, end_line: bool) -> None:
         """Drain the pipe, then send later lines to ``target``; ``end_line`` closes a pending
         print without a newline in the current log first."""
-        self.drain()
+        self.drain(quick=True)
         with self._lock:
             if end_line and self._partial:
                 self._take(b"\n")
             self._target = target
 
-    def drain(self) -> None:
-        """Take every byte the worker wrote so far, so a log tail misses nothing."""
+    def drain(self, *, quick: bool = False) -> None:
+        """Take every byte the worker wrote so far, so a log tail misses nothing; ``quick``: stop
+        at a short read (the pipe gave all it held) rather than read on to EAGAIN or end of file
+        (an invocation's switches, on the request's path)."""
         with self._lock:
             if self._pipe is None or self._pipe.closed:
                 return
             try:
-                self._read_available(self._pipe.fileno())
+                self._read_available(self._pipe.fileno(), quick)
             except (OSError, ValueError):
                 return
 
@@ -83,11 +86,11 @@ class WorkerLog:
                     self._pipe.close()  # under the lock: drain never sees a reused fd
                     return
 
-    def _read_available(self, fd: int) -> bool:
+    def _read_available(self, fd: int, quick: bool = False) -> bool:
         """Read what the pipe holds without blocking; False at end of file."""
         while True:
             try:
-                data = os.read(fd, 65536)
+                data = os.read(fd, _READ_BYTES)
             except BlockingIOError:
                 return True
             if not data:
@@ -95,3 +98,5 @@ class WorkerLog:
                     self._take(b"\n")
                 return False
             self._take(data)
+            if quick and len(data) < _READ_BYTES:  # a pipe read takes all it holds: empty now
+                return True
