@@ -203,3 +203,38 @@ def test_kill_frees_the_thread_of_a_connection_still_held():
         worker.close()  # as a killed worker's socket closes
         thread.join(5)
         assert not thread.is_alive() and env.state is State.DEAD
+
+
+def test_the_next_run_does_not_wait_for_a_slow_answer_on_another_thread():
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    answered, client_done = threading.Event(), threading.Event()
+
+    def slow_front() -> None:
+        with answer_first():
+            assert env.run(Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True).kind == "response"
+            env.hand_back(after_answer=True)
+            answered.set()
+            assert client_done.wait(10)  # e.g. a client reading a big answer slowly
+
+    try:
+        with _connect(server) as worker, ThreadPoolExecutor(2) as pool:
+            _get_next(worker)
+            _parked(env)
+            first = pool.submit(slow_front)
+            _read_response(worker)
+            _post(worker, "r1", b'"one"')
+            assert _read_response(worker)[0] == 202
+            assert answered.wait(5)
+            _get_next(worker)
+            second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
+            # r2 reaches the worker while the first request's block is still open
+            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
+            _post(worker, "r2", b'"two"')
+            assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
+            client_done.set()
+            first.result(5)
+    finally:
+        client_done.set()
+        env.kill()

@@ -41,22 +41,24 @@ class InvalidTransition(RuntimeError):
     """A bug in the emulator, never a user error."""
 
 
-_answering = threading.local()  # .later: give-backs waiting for this thread's answer to go out
+_answering = threading.local()  # .later: environments to hand back once this thread answered
 
 
 @contextlib.contextmanager
 def answer_first() -> Iterator[None]:
     """Connections that invocations on this thread kept lent are given back when the block ends
     (a front: once its client has the answer), not when each invocation ends, so the worker's
-    next GET is read after the answer went out rather than while it is being made."""
-    later: list[GiveBack] = []
+    next GET is read after the answer went out rather than while it is being made. The next
+    run() on such an environment, on any thread, gives it back first: a request waiting for the
+    environment never waits for a slow client of the one before."""
+    later: list[ExecutionEnvironment] = []
     _answering.later = later
     try:
         yield
     finally:
         _answering.later = None
-        for give_back in later:
-            give_back()
+        for env in later:
+            env.hand_back()
 
 
 OutcomeKind = Literal["ready", "response", "error", "init_error", "exited", "timeout", "undelivered"]
@@ -282,14 +284,13 @@ class ExecutionEnvironment:
     def hand_back(self, *, after_answer: bool = False) -> None:
         """Give a connection that run(hold=True) kept lent back to its thread; idempotent.
         ``after_answer``: inside ``answer_first()``, when that block ends."""
+        later: list[ExecutionEnvironment] | None = getattr(_answering, "later", None)
+        if after_answer and later is not None:
+            later.append(self)
+            return
         with self._cv:
             give_back, self._give_back = self._give_back, None
-        if give_back is None:
-            return
-        later: list[GiveBack] | None = getattr(_answering, "later", None)
-        if after_answer and later is not None:
-            later.append(give_back)
-        else:
+        if give_back is not None:
             give_back()
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
