@@ -234,19 +234,23 @@ def bench(name: str, folder: Path, runs: int, env: dict[str, str], floors: list[
     runtime_argv = [sys.executable, "-c", RUNTIME, event]
     runtime_env_ = {**env, **runtime_env(config)}
     baseline_argv = [sys.executable, "-c", BASELINES[name].format(dir=folder, row=row)]
-    sides: list[Side] = []
+    # (runtime side, floor side) per floor, keyed by the floor's name: until 2026-12-07 the sides
+    # were listed script first while the results were read back in the order of `floors`
+    # (awslambdaric first), so each row printed the other floor's numbers.
+    pairs: dict[str, tuple[Side, Side]] = {}
     if "script" in floors:
-        sides += [lambda: _run(runtime_argv, runtime_env_), lambda: _run(baseline_argv, env)]
+        pairs["script"] = (lambda: _run(runtime_argv, runtime_env_), lambda: _run(baseline_argv, env))
     if "awslambdaric" in floors:
         module = f"bare_{name.replace('-', '_')}"
         (task_root / f"{module}.py").write_text(bare_handler(name, folder), encoding="utf-8")
         # the runtime's task root is the example's folder, where a custom predictor's module is
-        sides += [lambda: _run_ric(RUNTIME_HANDLER, folder, runtime_env_, event.encode()),
-                  lambda: _run_ric(f"{module}.handler", task_root, env, event.encode())]
-    times = _interleaved(sides, runs)
+        pairs["awslambdaric"] = (lambda: _run_ric(RUNTIME_HANDLER, folder, runtime_env_, event.encode()),
+                                 lambda: _run_ric(f"{module}.handler", task_root, env, event.encode()))
+    order = list(pairs)
+    times = _interleaved([side for floor in order for side in pairs[floor]], runs)
     if not runs:  # --runs 0 --count: the untimed runs only, which compile the bytecode
         return {}
-    return {floor: _summary(times[2 * i], times[2 * i + 1]) for i, floor in enumerate(floors)}
+    return {floor: _summary(times[2 * i], times[2 * i + 1]) for i, floor in enumerate(order)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,12 @@ from lambdaserve.runtime.threads import configure_threads
 configure_threads()  # before anything can import a framework and size its pools
 
 from lambdaserve.runtime.app import Runtime  # noqa: E402
+from lambdaserve.runtime.loaders import import_framework  # noqa: E402
 from lambdaserve.runtime.settings import RuntimeSettings  # noqa: E402
 
-_RUNTIME = Runtime.from_settings(RuntimeSettings.from_env())
+_SETTINGS = RuntimeSettings.from_env()
+import_framework(_SETTINGS)  # from this shallow stack, not from inside from_settings: see its docstring
+_RUNTIME = Runtime.from_settings(_SETTINGS)
 
 
 def lambda_handler(event: Any, context: Any) -> Any:

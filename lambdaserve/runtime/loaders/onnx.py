@@ -143,6 +143,9 @@ class OnnxModel:
 
         return {"onnxruntime": onnxruntime.__version__, **numpy_version()}
 
+# imported at the handler's top level (see loaders.import_framework)
+IMPORTS = ("numpy", "onnxruntime")
+
 
 def _session(ort: Any, path: Path) -> Any:
     options = ort.SessionOptions()
