@@ -11,6 +11,8 @@ import textwrap
 import uuid
 from pathlib import Path
 
+import pytest
+
 from lambdaserve.runtime.app import Runtime
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.telemetry import Telemetry
@@ -163,6 +165,7 @@ def test_a_cold_start_imports_only_what_serving_a_packaged_model_needs(tmp_path)
     assert "lambdaserve.runtime.signature" in loaded and result["generated"] == []
 
 
+@pytest.mark.slow  # makes an ONNX model (scikit-learn + skl2onnx), then a fresh interpreter
 def test_an_onnx_cold_start_imports_numpy_from_the_handlers_top_level_not_from_inside_init(tmp_path):
     """numpy's import nests deep; started from inside Runtime.from_settings it crossed one of
     Python 3.11's 16 KiB frame chunks ~1,000 times (an mmap + munmap each, ~30 ms of a 170 ms cold
