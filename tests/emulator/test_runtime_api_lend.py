@@ -7,7 +7,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State, answer_first
 from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, RuntimeApiServer
@@ -25,6 +28,21 @@ class _Env(ExecutionEnvironment):
     def post_response(self, request_id: str, body: bytes) -> bool:
         self.answered_on.append(threading.current_thread().name)
         return super().post_response(request_id, body)
+
+
+Served = tuple[_Env, RuntimeApiServer]
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """An environment whose Runtime API server is started; killed (idempotent) at teardown."""
+    env = _Env()
+    server = RuntimeApiServer(env)
+    server.start()
+    try:
+        yield env, server
+    finally:
+        env.kill()
 
 
 def _read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
@@ -61,66 +79,52 @@ def _parked(env: ExecutionEnvironment) -> None:
         time.sleep(0.005)
 
 
-def test_the_answer_on_the_parked_connection_is_read_by_the_invoking_thread():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
-    try:
-        with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
-            _get_next(worker)
-            _parked(env)
-            running = pool.submit(env.run, Invocation("r1", b'{"n": 1}', 0, "arn", "trace"), 5.0)
-            status, headers, body = _read_response(worker)
-            assert status == 200 and headers["lambda-runtime-aws-request-id"] == "r1" and body == b'{"n": 1}'
-            _post(worker, "r1", b'"one"')
-            assert _read_response(worker)[0] == 202
-            assert running.result(5) == Outcome("response", b'"one"')
-            assert env.answered_on[0].startswith("front")  # not a Runtime API thread
-            # The connection went back to its own thread: the next GET parks as before.
-            _get_next(worker)
-            _parked(env)
-            second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
-            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
-            _post(worker, "r2", b'"two"')
-            assert _read_response(worker)[0] == 202
-            assert second.result(5) == Outcome("response", b'"two"')
-    finally:
-        env.kill()
+def test_the_answer_on_the_parked_connection_is_read_by_the_invoking_thread(served: Served) -> None:
+    env, server = served
+    with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
+        _get_next(worker)
+        _parked(env)
+        running = pool.submit(env.run, Invocation("r1", b'{"n": 1}', 0, "arn", "trace"), 5.0)
+        status, headers, body = _read_response(worker)
+        assert status == 200 and headers["lambda-runtime-aws-request-id"] == "r1" and body == b'{"n": 1}'
+        _post(worker, "r1", b'"one"')
+        assert _read_response(worker)[0] == 202
+        assert running.result(5) == Outcome("response", b'"one"')
+        assert env.answered_on[0].startswith("front")  # not a Runtime API thread
+        # The connection went back to its own thread: the next GET parks as before.
+        _get_next(worker)
+        _parked(env)
+        second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
+        assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
+        _post(worker, "r2", b'"two"')
+        assert _read_response(worker)[0] == 202
+        assert second.result(5) == Outcome("response", b'"two"')
 
 
-def test_an_answer_on_another_connection_ends_the_wait_at_once():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
-    try:
-        with _connect(server) as first, ThreadPoolExecutor(1) as pool:
-            _get_next(first)
-            _parked(env)
-            started = time.monotonic()
-            running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 10.0)
-            assert _read_response(first)[1]["lambda-runtime-aws-request-id"] == "r1"
-            with _connect(server) as second:  # e.g. the worker's client reconnected
-                _post(second, "r1", b'"late"')
-                assert _read_response(second)[0] == 202
-            assert running.result(5) == Outcome("response", b'"late"')
-            assert time.monotonic() - started < 2  # not the 10 s deadline
-    finally:
-        env.kill()
+def test_an_answer_on_another_connection_ends_the_wait_at_once(served: Served) -> None:
+    env, server = served
+    with _connect(server) as first, ThreadPoolExecutor(1) as pool:
+        _get_next(first)
+        _parked(env)
+        started = time.monotonic()
+        running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 10.0)
+        assert _read_response(first)[1]["lambda-runtime-aws-request-id"] == "r1"
+        with _connect(server) as second:  # e.g. the worker's client reconnected
+            _post(second, "r1", b'"late"')
+            assert _read_response(second)[0] == 202
+        assert running.result(5) == Outcome("response", b'"late"')
+        assert time.monotonic() - started < 2  # not the 10 s deadline
 
 
-def test_a_lent_connection_times_out_at_the_deadline_and_kill_frees_its_thread():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
-    try:
-        with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
-            _get_next(worker)
-            _parked(env)
-            started = time.monotonic()
-            outcome = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 0.3).result(5)
-            assert outcome == Outcome("timeout") and 0.25 < time.monotonic() - started < 2
-    finally:
-        env.kill()
+def test_a_lent_connection_times_out_at_the_deadline_and_kill_frees_its_thread(served: Served) -> None:
+    env, server = served
+    with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
+        _get_next(worker)
+        _parked(env)
+        started = time.monotonic()
+        outcome = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 0.3).result(5)
+        assert outcome == Outcome("timeout") and 0.25 < time.monotonic() - started < 2
+    env.kill()
     assert env.state is State.DEAD
 
 
@@ -134,35 +138,28 @@ def _stays_busy(env: ExecutionEnvironment, seconds: float) -> bool:
     return True
 
 
-def test_a_held_connection_reads_the_next_get_only_after_hand_back():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
-    try:
-        with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
-            _get_next(worker)
-            _parked(env)
-            running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
-            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r1"
-            _post(worker, "r1", b'"one"')
-            assert _read_response(worker)[0] == 202
-            assert running.result(5) == Outcome("response", b'"one"')
-            _get_next(worker)  # the worker asks again at once, as awslambdaric does
-            assert _stays_busy(env, 0.3)  # its thread waits for the connection, not reading it
-            env.hand_back()
-            _parked(env)  # read and parked once given back
-            second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
-            assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
-            _post(worker, "r2", b'"two"')
-            assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
-    finally:
-        env.kill()
+def test_a_held_connection_reads_the_next_get_only_after_hand_back(served: Served) -> None:
+    env, server = served
+    with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
+        _get_next(worker)
+        _parked(env)
+        running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
+        assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r1"
+        _post(worker, "r1", b'"one"')
+        assert _read_response(worker)[0] == 202
+        assert running.result(5) == Outcome("response", b'"one"')
+        _get_next(worker)  # the worker asks again at once, as awslambdaric does
+        assert _stays_busy(env, 0.3)  # its thread waits for the connection, not reading it
+        env.hand_back()
+        _parked(env)  # read and parked once given back
+        second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
+        assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
+        _post(worker, "r2", b'"two"')
+        assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
 
 
-def test_inside_answer_first_the_connection_goes_back_when_the_block_ends():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
+def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served: Served) -> None:
+    env, server = served
 
     def front() -> None:
         with answer_first():  # as the HTTP front wraps each request it answers
@@ -171,24 +168,19 @@ def test_inside_answer_first_the_connection_goes_back_when_the_block_ends():
             _get_next(worker)
             assert _stays_busy(env, 0.3)  # the client's answer is not out yet: still lent
 
-    try:
-        with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
-            _get_next(worker)
-            _parked(env)
-            running = pool.submit(front)
-            _read_response(worker)
-            _post(worker, "r1", b'"one"')
-            assert _read_response(worker)[0] == 202
-            running.result(5)
-            _parked(env)  # given back when the block ended
-    finally:
-        env.kill()
+    with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
+        _get_next(worker)
+        _parked(env)
+        running = pool.submit(front)
+        _read_response(worker)
+        _post(worker, "r1", b'"one"')
+        assert _read_response(worker)[0] == 202
+        running.result(5)
+        _parked(env)  # given back when the block ended
 
 
-def test_kill_frees_the_thread_of_a_connection_still_held():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
+def test_kill_frees_the_thread_of_a_connection_still_held(served: Served) -> None:
+    env, server = served
     before = set(threading.enumerate())
     with ThreadPoolExecutor(1) as pool:
         worker = _connect(server)
@@ -205,10 +197,8 @@ def test_kill_frees_the_thread_of_a_connection_still_held():
         assert not thread.is_alive() and env.state is State.DEAD
 
 
-def test_the_next_run_does_not_wait_for_a_slow_answer_on_another_thread():
-    env = _Env()
-    server = RuntimeApiServer(env)
-    server.start()
+def test_the_next_run_does_not_wait_for_a_slow_answer_on_another_thread(served: Served) -> None:
+    env, server = served
     answered, client_done = threading.Event(), threading.Event()
 
     def slow_front() -> None:
@@ -237,4 +227,3 @@ def test_the_next_run_does_not_wait_for_a_slow_answer_on_another_thread():
             first.result(5)
     finally:
         client_done.set()
-        env.kill()
