@@ -112,23 +112,22 @@ def read_trace(function: Function, spec: FunctionSpec, trace_file: str) -> Trace
     opened += [parts[5] for parts in (line.split(None, 5) for line in maps) if len(parts) == 6
                and parts[5].startswith("/")]
     paths = _Paths(spec)
-    inside: set[str] = set()
     outside: set[str] = set()
-    for path in opened:
-        rel = paths.task(path)
-        if rel is not None:
-            inside.add(rel)
-        elif (host := paths.host(path)) is not None:
-            outside.add(host)
-    folders: set[str] = set()
-    for path in listed:
-        rel = paths.task(path)
-        if rel is not None:
-            folders.add(rel)
-        elif (host := paths.host(path)) is not None:
-            outside.add(host)
-    return Trace(frozenset(inside), frozenset(folders),
-                 frozenset(line[2:] for line in lines if line.startswith("n ")), frozenset(outside))
+
+    def in_task(found: list[str]) -> frozenset[str]:
+        """The paths under /var/task, relative; a host path outside it goes to ``outside``."""
+        inside: set[str] = set()
+        for path in found:
+            rel = paths.task(path)
+            if rel is not None:
+                inside.add(rel)
+            elif (host := paths.host(path)) is not None:
+                outside.add(host)
+        return frozenset(inside)
+
+    files, folders = in_task(opened), in_task(listed)
+    return Trace(files, folders, frozenset(line[2:] for line in lines if line.startswith("n ")),
+                 frozenset(outside))
 
 
 def save_trace(found: StoredRun, trace: Trace, result: dict[str, Any]) -> None:
