@@ -83,14 +83,11 @@ def handler(event, context):
     rows = json.loads(event["body"])["data"]
     return {"statusCode": 200, "body": json.dumps({"label": MODEL.predict(rows).tolist()})}
 '''
-TOML = f"""name = "bench-sam"
-[model]
-path = "model.joblib"
-[function]
-python = "3.12"
-requirements = {REQUIREMENTS!r}
-""".replace("'", '"')
-NEW_TOML = f"""name = "bench-new"
+
+
+def _toml(name: str) -> str:
+    """The project's lambdaserve.toml: the same model file and pins, only the name differs."""
+    return f"""name = "{name}"
 [model]
 path = "model.joblib"
 [function]
@@ -133,7 +130,7 @@ def sam_project(root: Path, model: Path) -> Path:
 
 def lambdaserve_project(root: Path, model: Path) -> Path:
     root.mkdir(parents=True)
-    (root / "lambdaserve.toml").write_text(TOML)
+    (root / "lambdaserve.toml").write_text(_toml("bench-sam"))
     shutil.copy(model, root / "model.joblib")
     (root / "helpers.py").write_text("VERSION = 1\n")  # the user's code a code-only change edits
     return root
@@ -152,7 +149,7 @@ def retrained(path: Path) -> None:
 
 def new_project(root: Path, model: Path) -> Path:
     root.mkdir(parents=True)
-    (root / "lambdaserve.toml").write_text(NEW_TOML)
+    (root / "lambdaserve.toml").write_text(_toml("bench-new"))
     shutil.copy(model, root / "model.joblib")
     return root
 
