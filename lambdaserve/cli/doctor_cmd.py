@@ -33,6 +33,7 @@ from lambdaserve.doctor import (
     CHECKS,
     DoctorContext,
     Explanation,
+    Finding,
     Probes,
     Report,
     Severity,
@@ -71,16 +72,27 @@ def make_context(config: Config | None, project_dir: Path, probes: Probes, *,
     return ctx
 
 
+def _located(finding: Finding, project: Path) -> str:
+    """The message after the file (and line) it is about, as compilers and linters print them;
+    a file in the project is named from the project folder."""
+    if finding.file is None:
+        return finding.message
+    path = Path(finding.file)
+    name = path.relative_to(project).as_posix() if path.is_relative_to(project) else finding.file
+    return f"{name}{'' if finding.line is None else f':{finding.line}'}: {finding.message}"
+
+
 def preflight(config: Config, warn: Callable[[str], None] | None = None) -> Report:
     """deploy's preflight: the local checks only; raises while any is an error."""
     # Not the last build's records: deploy builds afresh, and build refuses what cannot fit.
     ctx = make_context(config, config.project_dir, Probes(), last_build=False)
     report = run_checks(ctx, CHECKS, local_only=True)
+    here = config.project_dir
     for finding in report.warnings:
         if warn is not None:
-            warn(f"doctor: {finding.message}" + (f" ({finding.hint})" if finding.hint else ""))
+            warn(f"doctor: {_located(finding, here)}" + (f" ({finding.hint})" if finding.hint else ""))
     if report.errors:
-        lines = "\n".join(f"  - {f.message}" + (f"\n    fix: {f.hint}" if f.hint else "")
+        lines = "\n".join(f"  - {_located(f, here)}" + (f"\n    fix: {f.hint}" if f.hint else "")
                           for f in report.errors)
         raise LambdaServeError(f"doctor found {len(report.errors)} problem(s) that would fail this deploy:\n"
                                f"{lines}", hint="Fix them, or pass --skip-doctor to deploy anyway.")

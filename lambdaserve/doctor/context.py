@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from lambdaserve.config import Config
 from lambdaserve.config.requirements import installed_version
+from lambdaserve.config.sources import user_code_files
 from lambdaserve.errors import LambdaServeError
 
 
@@ -113,11 +114,8 @@ class DoctorContext:
         return None if smoke is None else self.once("smoke", smoke)
 
     def user_files(self) -> list[Path]:
-        """The project's own Python files (not its caches, virtualenvs or build output)."""
-        skip = {".lambdaserve", ".venv", "venv", "env", "__pycache__", "node_modules", ".git", ".tox"}
-        found = []
-        for path in sorted(self.project_dir.rglob("*.py")):
-            parts = path.relative_to(self.project_dir).parts
-            if not any(p in skip or p.startswith(".") for p in parts[:-1]) and "site-packages" not in parts:
-                found.append(path)
-        return found
+        """The user's Python files that ship in the function, chosen as the package chooses them
+        (config/sources.py): never lambdaserve's cache, a virtualenv, site-packages or build output."""
+        if self.config is None:
+            return []
+        return [f.path for f in user_code_files(self.config) if f.path.suffix == ".py"]

@@ -5,40 +5,21 @@ The runtime is exactly ``lambdaserve/__init__.py``, ``lambdaserve/errors.py`` an
 ``api.docs = true`` the try-it page's vendored Swagger UI joins it, at the same relative place
 (``lambdaserve/vendor/swagger_ui/``) where ``lambdaserve.runtime.docs`` looks for it.
 
-User code rule: for a custom predictor ``pkg.module:Attr``, the top-level module ``pkg``
-is taken from the project folder, either the package folder ``pkg/`` or the file
-``pkg.py``, with everything under it except caches and hidden files. If it is not in the
-project folder it must come from a requirement. Other project files are not shipped.
+The user's code is the predictor's module, chosen by config/sources.py (doctor scans the same files).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import lambdaserve
 from lambdaserve.config import Config
+from lambdaserve.config.sources import MODEL_DIR, SourceFile, predictor_module, user_code_files
+from lambdaserve.config.sources import walk as _walk
 from lambdaserve.errors import BuildError
 
-MODEL_DIR = "model"  # the zip's model folder: /var/task/model (lambdaserve.config.ZIP_MODEL_DIR)
-RESERVED_TOP = {"lambdaserve", MODEL_DIR}
-_SKIP_DIRS = {"__pycache__", ".lambdaserve", ".git", ".venv", ".mypy_cache", ".pytest_cache"}
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    name: str  # posix path inside the package
-    path: Path
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel):
-            continue
-        if path.is_file() and path.suffix not in (".pyc", ".pyo"):
-            yield path
+__all__ = ["MODEL_DIR", "SourceFile", "docs_files", "model_files", "predictor_module", "runtime_files",
+           "user_code_files"]
 
 
 def runtime_files() -> list[SourceFile]:
@@ -64,30 +45,6 @@ def docs_files(config: Config) -> list[SourceFile]:
                          hint="Reinstall lambdaserve, or run scripts/vendor_swagger_ui.sh in a checkout.")
     root = Path(lambdaserve.__file__).resolve().parent
     return [SourceFile(p.relative_to(root.parent).as_posix(), p) for p in _walk(docs.ASSET_DIR)]
-
-
-def predictor_module(config: Config) -> str | None:
-    """The top-level module of model.predictor ('pkg' of 'pkg.mod:Attr'), if any."""
-    if not config.model.predictor:
-        return None
-    return config.model.predictor.split(":", 1)[0].split(".", 1)[0]
-
-
-def user_code_files(config: Config) -> list[SourceFile]:
-    """The predictor's package or module from the project folder; empty if it is not there."""
-    top = predictor_module(config)
-    if top is None:
-        return []
-    if top in RESERVED_TOP:
-        raise BuildError(f"model.predictor's module '{top}' clashes with the zip's own '{top}/' folder",
-                         hint="Rename your predictor's package (e.g. 'my_predictor').")
-    project = config.project_dir
-    folder, single = project / top, project / f"{top}.py"
-    if folder.is_dir():
-        return [SourceFile(f"{top}/" + p.relative_to(folder).as_posix(), p) for p in _walk(folder)]
-    if single.is_file():
-        return [SourceFile(f"{top}.py", single)]
-    return []
 
 
 def model_files(config: Config) -> list[SourceFile]:

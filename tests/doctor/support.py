@@ -10,12 +10,15 @@ from lambdaserve.doctor.finding import Check
 
 
 def project(root: Path, *, framework: str = "onnx", model: str = "model.onnx", extra: str = "",
-            requirements: str = '["onnxruntime==1.32.0"]', package: str = "zip") -> Path:
+            requirements: str = '["onnxruntime==1.32.0"]', package: str = "zip", predictor: str = "") -> Path:
+    """A project; with ``predictor`` ('module:Attr'), a custom one whose code is that module."""
     root.mkdir(parents=True, exist_ok=True)
     if not (root / model).exists():
         (root / model).write_bytes(b"not really a model")
+    framework = "custom" if predictor else framework
+    custom = f'predictor = "{predictor}"\n' if predictor else ""
     (root / "lambdaserve.toml").write_text(
-        f'name = "doc"\n[model]\npath = "{model}"\nframework = "{framework}"\n'
+        f'name = "doc"\n[model]\npath = "{model}"\nframework = "{framework}"\n{custom}'
         f'[function]\npython = "3.12"\npackage = "{package}"\nrequirements = {requirements}\n{extra}')
     return root
 

@@ -9,6 +9,7 @@ import pytest
 
 from lambdaserve.cli.doctor_probes import smoke_probe
 from lambdaserve.config import load_config
+from lambdaserve.config.sources import user_code_files
 from lambdaserve.doctor import Probes, Severity, SmokeRun
 from lambdaserve.doctor.checks import cold_start, multiprocessing_scan, smoke
 from lambdaserve.doctor.checks.multiprocessing_scan import scan_source
@@ -59,15 +60,46 @@ def test_scan_leaves_process_pipe_threads_and_zero_workers_alone():
     assert scan_source(textwrap.dedent(GOOD), "ok.py") == []
 
 
-def test_check_scans_the_project_but_not_its_virtualenv(tmp_path):
-    root = project(tmp_path)
-    (root / "train.py").write_text(textwrap.dedent(BAD))
-    (root / ".venv" / "lib").mkdir(parents=True)
-    (root / ".venv" / "lib" / "x.py").write_text(textwrap.dedent(BAD))
+def _scanned(found):
+    return {f.where() for f in found if f.severity is not Severity.OK}
+
+
+def test_check_scans_the_predictor_that_ships_and_names_file_and_line(tmp_path):
+    root = project(tmp_path / "p", predictor="scorer.model:Predictor")
+    (root / "scorer").mkdir()
+    (root / "scorer" / "__init__.py").write_text(textwrap.dedent(GOOD))
+    (root / "scorer" / "model.py").write_text("import multiprocessing\n\nq = multiprocessing.Queue()\n")
     found = multiprocessing_scan.CHECK.run(context(root))
-    assert {f.file for f in found} == {"train.py"}
-    (root / "train.py").write_text(textwrap.dedent(GOOD))
-    assert only(multiprocessing_scan.CHECK, context(root)).severity is Severity.OK
+    assert _scanned(found) == {"scorer/model.py:3"} and found[0].severity is Severity.ERROR
+    (root / "scorer" / "model.py").write_text(textwrap.dedent(GOOD))
+    finding = only(multiprocessing_scan.CHECK, context(root))
+    assert finding.severity is Severity.OK and "2 Python file(s) that ship" in finding.message
+
+
+def test_files_the_package_leaves_out_are_not_scanned(tmp_path, monkeypatch):
+    """Scripts beside the predictor, virtualenvs (by their pyvenv.cfg, whatever their name), hidden
+    folders, site-packages and lambdaserve's own cache, even inside the predictor's package."""
+    root = project(tmp_path / "p", predictor="scorer:Predictor")
+    bad = textwrap.dedent(BAD)
+    left_out = ["train.py", ".venv/lib/x.py", "scorer/env/lib/x.py", "scorer/.ipynb_checkpoints/x.py",
+                "scorer/lib/site-packages/scipy/x.py", "scorer/cache/deps/k/scipy/_lib/tests/test_x.py"]
+    for name in [*left_out, "scorer/__init__.py"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(bad)
+    (root / "scorer" / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(root / "scorer" / "cache"))
+    config = load_config(root)
+    shipped = [f.name for f in user_code_files(config)]
+    assert shipped == ["scorer/__init__.py"]  # the package's own selection
+    assert {where.split(":")[0] for where in _scanned(multiprocessing_scan.CHECK.run(context(root)))} == {
+        "scorer/__init__.py"}
+
+
+def test_a_project_without_code_of_its_own_has_nothing_to_scan(tmp_path):
+    root = project(tmp_path / "p")
+    (root / "train.py").write_text(textwrap.dedent(BAD))  # trains the model; never ships
+    finding = only(multiprocessing_scan.CHECK, context(root))
+    assert finding.severity is Severity.OK and "no Python of yours ships" in finding.message
 
 
 PREDICTOR = '''

@@ -26,15 +26,15 @@ def test_every_check_is_registered_once_with_a_name_and_group():
 
 
 def test_json_output_and_exit_code_on_errors(tmp_path):
-    root = project(tmp_path / "p")
-    (root / "train.py").write_text("import multiprocessing\nq = multiprocessing.Queue()\n")
+    root = project(tmp_path / "p", predictor="scorer:Predictor")
+    (root / "scorer.py").write_text("import multiprocessing\nq = multiprocessing.Queue()\n")
     result = CliRunner(env=_env(tmp_path)).invoke(
         cli, ["doctor", "--config", str(root), "--offline", "--no-smoke", "--json"])
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     assert report["errors"] == len(errors) >= 1
-    assert {"check": "multiprocessing", "file": "train.py", "line": 2}.items() <= errors[0].items()
+    assert {"check": "multiprocessing", "file": "scorer.py", "line": 2}.items() <= errors[0].items()
 
 
 def test_warnings_alone_exit_zero(tmp_path):
@@ -90,13 +90,20 @@ def test_remote_scans_the_functions_logs_on_moto(tmp_path):
         assert quiet.exit_code == 0 and "no known error" in quiet.stdout
 
 
-def test_deploy_runs_the_preflight_and_can_skip_it(tmp_path):
-    root = project(tmp_path / "p")
+def test_deploy_runs_the_preflight_and_names_file_and_line(tmp_path, monkeypatch):
+    """LAMBDASERVE_CACHE_DIR inside the project: the cached dependency layers' own multiprocessing
+    users (scipy's tests) do not ship as the user's code, so the preflight does not count them."""
+    root = project(tmp_path / "p", predictor="app:Predictor")
+    cache = root / "lambdaserve-cache"
+    scipy_test = cache / "deps" / "0123abcd" / "scipy" / "_lib" / "tests" / "test_ccallback.py"
+    scipy_test.parent.mkdir(parents=True)
+    scipy_test.write_text("import multiprocessing\nmultiprocessing.Pool(2)\nmultiprocessing.Queue()\n")
+    monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(cache))
     (root / "app.py").write_text("from multiprocessing import Pool\npool = Pool(2)\n")
     result = CliRunner(env=_env(tmp_path)).invoke(cli, ["deploy", "--config", str(root), "--yes"])
     assert result.exit_code == 1
     assert "doctor found 1 problem(s)" in result.output and "--skip-doctor" in result.output
-    assert "multiprocessing.Pool needs /dev/shm" in result.output
+    assert "app.py:2: multiprocessing.Pool needs /dev/shm" in result.output
     (root / "app.py").write_text("print('fine')\n")
     assert preflight(load_config(root)).errors == []
 

@@ -42,10 +42,10 @@ def test_an_after_restore_hook_anywhere_clears_them() -> None:
 
 
 def test_the_check_runs_only_for_snapstart_projects(tmp_path: Path) -> None:
-    plain = project(tmp_path / "plain")
+    plain = project(tmp_path / "plain", predictor="predictor:Predictor")
     (plain / "predictor.py").write_text(SHARED)
     assert [f.severity for f in snapstart_uniqueness.CHECK.run(context(plain))] == [Severity.SKIPPED]
-    snap = project(tmp_path / "snap", extra="snapstart = true\n")
+    snap = project(tmp_path / "snap", extra="snapstart = true\n", predictor="predictor:Predictor")
     (snap / "predictor.py").write_text(SHARED)
     found = snapstart_uniqueness.CHECK.run(context(snap))
     assert [f.severity for f in found] == [Severity.WARNING] * 3 and found[0].file == "predictor.py"

@@ -1,8 +1,9 @@
 """Check 6a: code that needs /dev/shm, which Lambda lacks ([Errno 38] Function not implemented).
 
-A static scan (ast) of the project's Python: multiprocessing's locks, queues, pools and
-managers, ProcessPoolExecutor, DataLoader(num_workers > 0), and n_jobs (joblib falls back
-to serial on Lambda, with a warning). Process and Pipe work, so they are not reported.
+A static scan (ast) of the Python that ships as the user's code (the predictor's module, as the
+package selects it; not scripts beside it, virtualenvs or lambdaserve's cache): multiprocessing's
+locks, queues, pools and managers, ProcessPoolExecutor, DataLoader(num_workers > 0), and n_jobs
+(joblib falls back to serial on Lambda, with a warning). Process and Pipe work, so they are not reported.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ast
 from pathlib import Path
 
 from lambdaserve.doctor.context import DoctorContext
-from lambdaserve.doctor.finding import Check, Finding, error, ok, warning
+from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warning
 
 SEMLOCK = frozenset({"Pool", "Queue", "JoinableQueue", "SimpleQueue", "Lock", "RLock", "Semaphore",
                      "BoundedSemaphore", "Event", "Condition", "Barrier", "Manager", "Value", "Array"})
@@ -96,12 +97,17 @@ def scan_source(text: str, label: str) -> list[Finding]:
 
 
 def run(ctx: DoctorContext) -> list[Finding]:
-    found: list[Finding] = []
+    if ctx.config is None:
+        return [skipped("no project")]
     files = ctx.user_files()
+    if not files:
+        return [ok(f"no Python of yours ships: the runtime's {ctx.config.model.framework} loader loads the "
+                   "model")]
+    found: list[Finding] = []
     for path in files:
         label = path.relative_to(ctx.project_dir).as_posix()
         found += scan_source(path.read_text(encoding="utf-8", errors="replace"), label)
-    return found or [ok(f"no /dev/shm users in {len(files)} Python file(s)")]
+    return found or [ok(f"no /dev/shm users in the {len(files)} Python file(s) that ship")]
 
 
 CHECK = Check("multiprocessing", "code", "multiprocessing, DataLoader workers and n_jobs in your code", run)

@@ -1,8 +1,9 @@
 """SnapStart: state drawn or opened at init is shared by every restored environment.
 
-A static scan (ast) of the project's Python, only for a SnapStart project: random draws, uuids and
-OS randomness, and network or database connections, made at init (module level, or in a
-predictor's ``load`` / ``__init__``). Each is reported as a warning unless the project has an
+A static scan (ast) of the Python that ships as the user's code (as the package selects it), only
+for a SnapStart project: random draws, uuids and OS randomness, and network or database
+connections, made at init (module level, or in a predictor's ``load`` / ``__init__``). Each is
+reported as a warning unless the project has an
 after-restore hook (a predictor's ``after_restore`` or ``snapshot_restore_py.register_after_restore``),
 which is where such state must be made again. The runtime reseeds ``random`` and numpy's and
 torch's global generators after each restore, but a value already drawn at init stays shared.
@@ -97,7 +98,7 @@ def run(ctx: DoctorContext) -> list[Finding]:
     files = [(p.relative_to(ctx.project_dir).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
              for p in ctx.user_files()]
     return scan(files) or [ok(f"no init-time randomness or connections left without an after-restore "
-                              f"hook in {len(files)} Python file(s)")]
+                              f"hook in the {len(files)} Python file(s) that ship")]
 
 
 CHECK = Check("snapstart-uniqueness", "code",

@@ -41,6 +41,7 @@ from typing import Any
 from lambdaserve.config import Config
 from lambdaserve.config.lock_file import lock_use
 from lambdaserve.config.requirements import is_pinned, requirement_name
+from lambdaserve.config.sources import shared_cache as shared_cache  # decided there: the doctor skips it too
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.install import LayerInstaller, install_locked
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
@@ -434,17 +435,6 @@ def tree_members(root: Path, prefix: str = "") -> list[Member]:
             members.append(Member(prefix + path.relative_to(root).as_posix(), source=path,
                                   executable=bool(path.stat().st_mode & 0o111)))
     return members
-
-
-def shared_cache() -> Path:
-    """This user's cache, shared by all their projects: dependency layers (deps/) and wheels.
-
-    $LAMBDASERVE_CACHE_DIR, else $XDG_CACHE_HOME/lambdaserve, else ~/.cache/lambdaserve.
-    """
-    chosen = os.environ.get("LAMBDASERVE_CACHE_DIR")
-    if chosen:
-        return Path(chosen)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lambdaserve"
 
 
 def install_dependencies(config: Config, requirements: Sequence[str], scratch: Path, *,
