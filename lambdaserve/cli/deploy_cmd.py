@@ -209,7 +209,8 @@ def deploy(target: str, profile: str | None, region: str | None, endpoint_url: s
     if not skip_doctor:  # every classic failure the doctor can see without AWS, before any AWS call
         from lambdaserve.cli.doctor_cmd import preflight
 
-        preflight(config, warn=ui.warn)  # ui.warn escapes: findings hold [brackets]
+        builds = (zip_path is None) if config.function.package != "image" else not dry_run
+        preflight(config, warn=ui.warn, build_follows=builds)  # ui.warn escapes: findings hold [brackets]
     with open_cloud(config, ui, target=target, profile=profile, region=region,
                     endpoint_url=endpoint_url, expect_state=False) as cloud:
         verb = "planning a deploy of" if dry_run else "deploying"

@@ -82,10 +82,13 @@ def _located(finding: Finding, project: Path) -> str:
     return f"{name}{'' if finding.line is None else f':{finding.line}'}: {finding.message}"
 
 
-def preflight(config: Config, warn: Callable[[str], None] | None = None) -> Report:
-    """deploy's preflight: the local checks only; raises while any is an error."""
+def preflight(config: Config, warn: Callable[[str], None] | None = None, *,
+              build_follows: bool = False) -> Report:
+    """deploy's preflight: the local checks only; raises while any is an error. ``build_follows``:
+    deploy builds next, and build's own warnings say what it would repeat (a missing lock)."""
     # Not the last build's records: deploy builds afresh, and build refuses what cannot fit.
     ctx = make_context(config, config.project_dir, Probes(), last_build=False)
+    ctx.build_follows = build_follows
     report = run_checks(ctx, CHECKS, local_only=True)
     here = config.project_dir
     for finding in report.warnings:

@@ -84,6 +84,7 @@ class DoctorContext:
     required_actions: Sequence[str] = ()  # the deployer policy's actions (from cloud/iam/policy.py)
     template_access_log: str | None = None  # the access-log format our template would deploy
     probes: Probes = field(default_factory=Probes)
+    build_follows: bool = False  # deploy's preflight, before its build: build names what floats
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def once(self, name: str, probe: Callable[[], Any]) -> Any:

@@ -77,3 +77,35 @@ def test_no_project_or_no_requirements_is_skipped(tmp_path):
 
 def test_the_lock_check_is_local_so_deploy_runs_it_first():
     assert lock.CHECK in CHECKS and lock.CHECK.local
+
+
+def test_before_a_build_a_missing_lock_is_left_to_builds_own_warning(tmp_path):
+    """deploy's preflight runs just before deploy builds; build names the versions that floated and
+    the fix, so the doctor does not say it first (test_deploy_lock_warning runs the real deploy)."""
+    root = project(tmp_path, requirements='["onnxruntime==1.32.0"]')
+    finding = only(lock.CHECK, context(root, build_follows=True))
+    assert finding.severity is Severity.SKIPPED and "the build that follows" in finding.message
+
+
+def test_before_a_build_pins_that_differ_here_are_still_named(tmp_path):
+    root = _locked(tmp_path)  # build does not compare the lock with this environment: doctor must
+    finding = only(lock.CHECK, context(root, build_follows=True, installed=lambda name: "99.0"))
+    assert finding.severity is Severity.WARNING and "99.0 here" in finding.message
+
+
+def test_deploy_tells_of_a_missing_lock_once(tmp_path):
+    """Without AWS credentials deploy stops at the cloud, after its preflight: the doctor's lock
+    warning shows only when no build follows (--artifact), as build's would otherwise be the second."""
+    root = project(tmp_path / "p", requirements='["onnxruntime==1.32.0"]')
+    (root / "built.zip").write_bytes(b"PK")
+    nowhere = str(tmp_path / "none")
+    env = {"HOME": str(tmp_path / "home"), "AWS_SHARED_CREDENTIALS_FILE": nowhere, "AWS_CONFIG_FILE": nowhere,
+           "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None,
+           "AWS_PROFILE": None, "AWS_REGION": None, "AWS_DEFAULT_REGION": None,
+           "DOCKER_CONFIG": str(tmp_path / "no-docker"), "SUDO_USER": None}
+    builds = CliRunner(env=env).invoke(cli, ["deploy", "--config", str(root), "--yes"])
+    given = CliRunner(env=env).invoke(cli, ["deploy", "--config", str(root), "--yes",
+                                            "--artifact", str(root / "built.zip")])
+    assert builds.exit_code == given.exit_code == 1  # no region or credentials: nothing was deployed
+    assert "doctor: " in builds.output and "lambdaserve.lock" not in builds.output, builds.output
+    assert " ".join(given.output.split()).count("no lambdaserve.lock") == 1, given.output

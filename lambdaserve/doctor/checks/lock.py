@@ -27,6 +27,9 @@ def run(ctx: DoctorContext) -> list[Finding]:
     except BuildError as exc:  # a line that is no pin: build stops on it too
         return [error(exc.message, exc.hint, file=str(config.lock_file))]
     name = use.path.name
+    if use.state != "used" and ctx.build_follows:  # one warning, not two: build's names what floated
+        return [skipped(f"{name} is {use.state}: the build that follows names the versions the resolver "
+                        "chose, with the fix")]
     train_here = (f"Run `{LOCK_COMMAND}` with the Python the model was trained with (`--python PATH` for "
                   f"another environment) and commit {name}.")
     if use.state == "missing":
