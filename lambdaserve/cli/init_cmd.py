@@ -14,12 +14,13 @@ import click
 from rich.console import Console
 
 from lambdaserve.cli.init_sample import (
+    answered,
     complete_signature,
     declared_categories,
     golden_bodies,
     needs_pandas,
     read_sample,
-    sample_call,
+    sample_rows,
 )
 from lambdaserve.config import CONFIG_FILE, FunctionConfig, load_config, lock_path
 from lambdaserve.config.render import render_config
@@ -77,14 +78,16 @@ def _requirement(name: str, version: str) -> str:
     return f"{_PIP_NAMES.get(name, name)}=={version}"
 
 
-def _needs(model: Path, framework: str, predictor: str) -> ModelNeeds:
-    """What the model itself needs (the file's references, the loader's and a predictor's imports)."""
+def _needs(model: Path, framework: str, predictor: str,
+           sample: dict[str, list[Any]] | None = None) -> ModelNeeds:
+    """What the model itself needs (the file's references, the loader's and a predictor's imports);
+    for a predictor, also what its one traced load saw (``sample``: rows its predict answers)."""
     model_dir = model if model.is_dir() else model.parent
     env = {rs.ENV_MODEL_DIR: str(model_dir), rs.ENV_FRAMEWORK: framework, rs.ENV_NAME: "init",
            rs.ENV_WARMUP: "0", **({} if model.is_dir() else {rs.ENV_MODEL_FILE: model.name}),
            **({rs.ENV_PREDICTOR: predictor} if predictor else {})}
     roots = [Path.cwd()] + ([model_dir] if model_dir != Path.cwd() else [])
-    return model_needs(model, framework, env=env, local_roots=roots)
+    return model_needs(model, framework, env=env, local_roots=roots, sample=sample)
 
 
 def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
@@ -185,16 +188,24 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                                "this folder, or run init in the folder that holds it.")
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
-    found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
-    signature, inspected, note = _inspect(model, framework, predictor, sample)
-    requirements = _merged(found, inspected)
+    frame = read_sample(sample) if sample is not None else None
     golden: list[Any] = []
-    if sample is not None:
-        frame = read_sample(sample)  # after loading: a predictor's traced imports are its own, not pandas'
-        signature = complete_signature(signature, frame)
-        if framework == "custom":  # the predictor's answer to the sample names its outputs
-            signature = sample_call(load_model(_settings(model, framework, predictor)), signature, frame)
+    if framework == "custom":  # loaded once, in the tracing run: this process never imports its stack
+        found = _needs(model, framework, predictor, None if frame is None else sample_rows(frame))
+        assert found.inspection is not None
+        if found.inspection.failure is not None:
+            raise found.inspection.failure
+        signature, note = found.inspection.signature, ""
+        inspected = [_requirement(n, v) for n, v in sorted(found.inspection.versions.items())]
+        if frame is not None:
+            signature = answered(complete_signature(signature, frame), found.inspection)
             golden = golden_bodies(frame, signature)  # what build proves the package answers
+    else:
+        found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
+        signature, inspected, note = _inspect(model, framework, predictor, sample)
+        if frame is not None:
+            signature = complete_signature(signature, frame)
+    requirements = _merged(found, inspected)
     # scikit-learn gets the training DataFrame rebuilt (LightGBM's loader pins pandas itself; a
     # custom predictor gets plain lists, CatBoost plain rows)
     if framework == "sklearn" and needs_pandas(signature) and not any(

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ConfigError
-from lambdaserve.runtime.loaders.base import model_name
-from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
+from lambdaserve.package.needs import Inspection
+from lambdaserve.runtime.loaders.base import user_columns
+from lambdaserve.runtime.signature import ColumnSpec, Signature
 
 
 def read_sample(path: Path) -> Any:
@@ -81,7 +82,7 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
         return replace(signature, inputs=tuple(c.tensor for c in sample.values()),
                        columns=tuple(sample.values()))
     # the user's name for each model column: LightGBM stores "age years" as "age_years"
-    users = {c.name: next((s for s in sample if model_name(s, (c.name,)) == c.name), None) for c in own}
+    users = user_columns(tuple(c.name for c in own), sample)
     missing = [name for name, user in users.items() if user is None]
     if missing:
         raise ConfigError(f"the sample lacks the model's column {missing[0]!r}",
@@ -132,29 +133,21 @@ def needs_pandas(signature: Signature | None) -> bool:
     return bool(signature and any(c.dtype in ("string", "bool") for c in signature.columns))
 
 
-def _output_spec(name: str, value: Any) -> TensorSpec:
-    import numpy as np
-
-    array = np.asarray(value)
-    kind = array.dtype.kind
-    dtype = {"f": "float64", "i": "int64", "u": "int64", "b": "bool"}.get(kind, "string")
-    return TensorSpec(name, dtype, (None, *array.shape[1:]))
-
-
-def sample_call(model: Any, signature: Signature, frame: Any, rows: int = 2) -> Signature:
-    """Call the loaded model on the sample's first rows, as the function will; its answer names the outputs.
-
-    A predictor that fails here would fail on every request: init stops and says so.
-    """
+def sample_rows(frame: Any, rows: int = 2) -> dict[str, list[Any]]:
+    """The sample's first rows by column, as plain values (NaN: None), for the predictor to answer."""
     head = frame.head(rows)
-    inputs = {c.name: [_plain(v) if v == v else None for v in head[c.name]] for c in signature.columns}
-    try:
-        answer = model.predict(inputs)
-    except Exception as exc:
+    return {str(name): [_plain(v) if v == v else None for v in head[name]] for name in head.columns}
+
+
+def answered(signature: Signature, inspection: Inspection) -> Signature:
+    """``signature`` with the outputs the predictor's answer to the sample's rows names (its traced
+    load answered them). A predictor that fails here would fail on every request: init stops and says so."""
+    if inspection.sample_error is not None:
+        rows = inspection.sample_rows
         raise ConfigError(
-            f"the predictor failed on the sample's first {len(head)} rows: {type(exc).__name__}: {exc}",
+            f"the predictor failed on the sample's first {rows} rows: {inspection.sample_error}",
             hint="predict(inputs) gets {column name: [one value per row]} for a table; "
-                 "fix predict, or the sample.") from exc
-    if not isinstance(answer, dict):
+                 "fix predict, or the sample.")
+    if inspection.sample_outputs is None:
         return signature
-    return replace(signature, outputs=tuple(_output_spec(str(k), v) for k, v in answer.items()))
+    return replace(signature, outputs=inspection.sample_outputs)

@@ -150,3 +150,12 @@ class Signature:
     @classmethod
     def from_json(cls, text: str) -> Signature:
         return cls.from_dict(json.loads(text))
+
+
+def answer_spec(name: str, value: Any) -> TensorSpec:
+    """The output spec of one named answer of a model to a few rows (dtype and per-row shape)."""
+    import numpy as np
+
+    array = np.asarray(value)
+    dtype = {"f": "float64", "i": "int64", "u": "int64", "b": "bool"}.get(array.dtype.kind, "string")
+    return TensorSpec(name, dtype, (None, *array.shape[1:]))

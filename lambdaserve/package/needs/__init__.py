@@ -15,10 +15,17 @@ from typing import TYPE_CHECKING
 from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
-    from lambdaserve.package.needs.find import ModelNeeds, check_model_needs, config_model_needs, model_needs
+    from lambdaserve.package.needs.find import (
+        Inspection,
+        ModelNeeds,
+        check_model_needs,
+        config_model_needs,
+        model_needs,
+    )
     from lambdaserve.package.needs.resolve import Need, unmapped_notes
 
 _EXPORTS = {
+    "Inspection": "lambdaserve.package.needs.find",
     "ModelNeeds": "lambdaserve.package.needs.find",
     "Need": "lambdaserve.package.needs.resolve",
     "check_model_needs": "lambdaserve.package.needs.find",
@@ -26,5 +33,6 @@ _EXPORTS = {
     "model_needs": "lambdaserve.package.needs.find",
     "unmapped_notes": "lambdaserve.package.needs.resolve",
 }
-__all__ = ["ModelNeeds", "Need", "check_model_needs", "config_model_needs", "model_needs", "unmapped_notes"]
+__all__ = ["Inspection", "ModelNeeds", "Need", "check_model_needs", "config_model_needs", "model_needs",
+           "unmapped_notes"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

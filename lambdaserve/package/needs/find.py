@@ -8,9 +8,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lambdaserve.config import Config, runtime_env
-from lambdaserve.errors import BuildError
+from lambdaserve.errors import BuildError, ModelLoadError
 from lambdaserve.package.needs.resolve import (
     Need,
     model_file_modules,
@@ -20,9 +21,23 @@ from lambdaserve.package.needs.resolve import (
     unmet_error,
 )
 from lambdaserve.package.process import Runner, run_command, tail
+from lambdaserve.runtime.signature import Signature, TensorSpec
 
 PROBE_SOURCE = Path(__file__).with_name("trace_probe.py")
 TRACE_TIMEOUT_S = 600.0  # a large model (a transformer) can take minutes to load on a laptop
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the one traced load of a custom predictor saw: init reads its signature and pins here
+    instead of loading the model (and importing its framework) a second time, in its own process."""
+
+    signature: Signature | None = None  # the predictor's own (source "model"); None: it declares none
+    versions: dict[str, str] = field(default_factory=dict)  # the known frameworks it imported
+    failure: ModelLoadError | None = None  # the load failed: the runtime's message and hint
+    sample_outputs: tuple[TensorSpec, ...] | None = None  # its answer to the sample's rows, as specs
+    sample_error: str | None = None  # predict raised on the sample's rows: "KeyError: 'Rome'"
+    sample_rows: int = 0
 
 
 @dataclass
@@ -30,18 +45,40 @@ class ModelNeeds:
     needs: list[Need] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be traced, and why
     unmapped: dict[str, str] = field(default_factory=dict)  # module -> why, not installed here
+    inspection: Inspection | None = None  # a custom predictor's traced load
 
     @property
     def requirements(self) -> list[str]:
         return [n.requirement for n in self.needs]
 
 
-def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *,
-                    runner: Runner = run_command) -> tuple[dict[str, str], list[str]]:
-    """{module: why} that a custom predictor's load + predict imported, traced in a subprocess."""
+def _inspection(raw: dict[str, Any]) -> Inspection:
+    failure = raw.get("failure")
+    if failure is not None:
+        where = f" (raised at {failure['where']})" if failure.get("where") else ""
+        return Inspection(failure=ModelLoadError(failure["message"] + where, hint=failure.get("hint", "")))
+    signature = Signature.from_dict(raw["signature"]) if raw.get("signature") else None
+    outputs = raw.get("sample_outputs")
+    own = signature is not None and signature.source == "model"
+    return Inspection(signature=signature if own else None, versions=dict(raw.get("versions") or {}),
+                      sample_outputs=None if outputs is None else tuple(map(TensorSpec.from_dict, outputs)),
+                      sample_error=raw.get("sample_error"), sample_rows=int(raw.get("sample_rows", 0)))
+
+
+def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *, runner: Runner = run_command,
+                    sample: Mapping[str, list[Any]] | None = None
+                    ) -> tuple[dict[str, str], list[str], Inspection]:
+    """{module: why} that a custom predictor's load + predict imported, traced in a subprocess, the
+    notes on what could not be traced, and what the load saw. ``sample``: column -> the first rows
+    of a sample, which predict answers too."""
     with tempfile.TemporaryDirectory(prefix="lambdaserve-trace-") as scratch:
         out = Path(scratch) / "trace.json"
-        done = runner([sys.executable, "-c", PROBE_SOURCE.read_text(encoding="utf-8"), str(out),
+        extra: list[str] = []
+        if sample is not None:
+            rows = Path(scratch) / "sample.json"
+            rows.write_text(json.dumps(dict(sample)), encoding="utf-8")
+            extra = ["--sample", str(rows)]
+        done = runner([sys.executable, "-c", PROBE_SOURCE.read_text(encoding="utf-8"), str(out), *extra,
                        *(str(r) for r in roots)], env=dict(env), cwd=roots[0] if roots else None,
                       timeout=TRACE_TIMEOUT_S)
         if not out.is_file():
@@ -59,20 +96,22 @@ def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *,
                      "predict was not traced (no [signature] gives every input's shape): modules it "
                      "imports lazily are not pinned; declare [signature] and run init again")
     step = "load + predict" if raw["predicted"] else "load"
-    return {m: f"the predictor's {step} imported {m}" for m in raw["modules"]}, notes
+    return {m: f"the predictor's {step} imported {m}" for m in raw["modules"]}, notes, _inspection(raw)
 
 
 def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_roots: Sequence[Path],
-                runner: Runner = run_command) -> ModelNeeds:
-    """What loading and predicting ``model`` needs, pinned to the versions installed here."""
+                runner: Runner = run_command, sample: Mapping[str, list[Any]] | None = None) -> ModelNeeds:
+    """What loading and predicting ``model`` needs, pinned to the versions installed here; for a
+    custom predictor also what its traced load saw (``sample``: rows its predict answers too)."""
     found = model_file_modules(model, framework)
     notes: list[str] = []
+    inspection = None
     if framework == "custom":
-        traced, notes = trace_predictor(env, local_roots, runner=runner)
+        traced, notes, inspection = trace_predictor(env, local_roots, runner=runner, sample=sample)
         for module, why in traced.items():
             found.setdefault(module, why)
     needs, unmapped = to_needs(found, local_roots)
-    return ModelNeeds(needs, notes, unmapped)
+    return ModelNeeds(needs, notes, unmapped, inspection)
 
 
 def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:

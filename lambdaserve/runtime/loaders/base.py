@@ -16,6 +16,8 @@ from lambdaserve.runtime.signature import Signature
 from lambdaserve.runtime.validation import kind_of
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import numpy as np
 
 # The pip extra that installs each framework, for the hint of a failed import.
@@ -170,6 +172,13 @@ def model_name(user: str, known: tuple[str, ...] | None) -> str:
         return user
     sanitised = user.replace(" ", "_")
     return sanitised if sanitised in known else user
+
+
+def user_columns(own: tuple[str, ...], names: Iterable[str]) -> dict[str, str | None]:
+    """The user's name among ``names`` (a sample's columns) for each of the model's columns ``own``;
+    None where the user has none."""
+    names = list(names)
+    return {c: next((s for s in names if model_name(s, (c,)) == c), None) for c in own}
 
 
 def _conflict(mine: tuple[int | None, ...], theirs: tuple[int | None, ...]) -> bool:
