@@ -101,8 +101,10 @@ def run(ctx: DoctorContext) -> list[Finding]:
         return [skipped("no project")]
     files = ctx.user_files()
     if not files:
-        return [ok(f"no Python of yours ships: the runtime's {ctx.config.model.framework} loader loads the "
-                   "model")]
+        model = ctx.config.model
+        return [ok("no Python of yours ships: " + (
+            f"model.predictor's module is not in the project folder ({model.predictor})" if model.predictor
+            else f"the runtime's {model.framework} loader loads the model"))]
     found: list[Finding] = []
     for path in files:
         label = path.relative_to(ctx.project_dir).as_posix()
