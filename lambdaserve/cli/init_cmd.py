@@ -114,12 +114,13 @@ def _settings(model: Path, framework: str, predictor: str) -> RuntimeSettings:
 
 def _inspect(model: Path, framework: str, predictor: str,
              sample: Path | None = None) -> tuple[Signature | None, list[str], str]:
-    """Load the model as the runtime will, for its signature and framework versions."""
+    """Load the model as the runtime will, for its signature and framework versions (not a custom
+    predictor's: its tracing run reports them, see init)."""
     try:
         loaded = load_model(_settings(model, framework, predictor))
     except ModelLoadError as exc:
-        if framework == "torchscript" or framework == "custom":
-            # These cannot always describe themselves: the user declares [signature].
+        if framework == "torchscript":
+            # It cannot always describe itself: the user declares [signature].
             note = f"{exc.message.rstrip('.')}. Declare the inputs in [signature]."
             return None, _installed(framework), note
         lost = "no known categories" in exc.message
