@@ -98,3 +98,15 @@ def test_a_predictor_that_fails_to_load_stops_init_with_its_line_and_no_tracebac
     assert "hint: Fix load(model_dir) in your predictor" in said
     assert "Traceback" not in done.output
     assert not (project / "lambdaserve.toml").exists()
+
+
+def test_a_predict_that_fails_on_a_zero_row_is_a_one_line_note(tmp_path: Path) -> None:
+    """A zero row may mean nothing to a predictor: init goes on, and says where predict failed."""
+    zero_fails = COUNTED.replace("self.scale * sum(row)", "self.scale / sum(row)")
+    project = _project(tmp_path, "init_zero_fails", zero_fails)
+    done = _init(project, "--predictor", "init_zero_fails:Predictor")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert ("predict failed here on a zero row, so its imports were traced only up to the failure: "
+            "ZeroDivisionError: float division by zero (raised at init_zero_fails.py:15)") in said, said
+    assert "Traceback" not in done.output

@@ -52,11 +52,16 @@ class ModelNeeds:
         return [n.requirement for n in self.needs]
 
 
+def _failed(raw: dict[str, Any]) -> str:
+    """What failed in the tracing run, in one line and the user's line that raised it: no traceback."""
+    failure = raw.get("failure") or {"message": raw["error"].strip().splitlines()[-1]}
+    return str(failure["message"]) + (f" (raised at {failure['where']})" if failure.get("where") else "")
+
+
 def _inspection(raw: dict[str, Any]) -> Inspection:
-    failure = raw.get("failure")
-    if failure is not None:
-        where = f" (raised at {failure['where']})" if failure.get("where") else ""
-        return Inspection(failure=ModelLoadError(failure["message"] + where, hint=failure.get("hint", "")))
+    if not raw["loaded"]:
+        hint = (raw.get("failure") or {}).get("hint", "")
+        return Inspection(failure=ModelLoadError(_failed(raw), hint=hint))
     signature = Signature.from_dict(raw["signature"]) if raw.get("signature") else None
     outputs = raw.get("sample_outputs")
     own = signature is not None and signature.source == "model"
@@ -88,11 +93,11 @@ def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *, runner: Ru
         raw = json.loads(out.read_text(encoding="utf-8"))
     notes = []
     if not raw["loaded"]:
-        notes.append("the predictor did not load here, so its imports were traced only up to the failure:\n"
-                     + raw["error"].strip())
+        notes.append(f"the predictor did not load here, so its imports were traced only up to the failure: "
+                     f"{_failed(raw)}")
     elif not raw["predicted"]:
-        notes.append(("predict failed here, so its imports were traced only up to the failure:\n"
-                      + raw["error"].strip()) if raw["error"] else
+        notes.append(f"predict failed here on a zero row, so its imports were traced only up to the failure: "
+                     f"{_failed(raw)}" if raw["error"] else
                      "predict was not traced (no [signature] gives every input's shape): modules it "
                      "imports lazily are not pinned; declare [signature] and run init again")
     step = "load + predict" if raw["predicted"] else "load"

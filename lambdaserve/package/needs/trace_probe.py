@@ -75,8 +75,7 @@ def main(argv: list[str]) -> int:
             result["predicted"] = True
     except BaseException as exc:  # noqa: BLE001 (reported to init or build, which decide)
         result["error"] = traceback.format_exc()[-3000:]
-        if not result["loaded"]:
-            result["failure"] = _failure(exc, roots)
+        result["failure"] = _failure(exc, roots)  # of load, or of predict on a zero row
     answer = None
     if result["loaded"] and sample is not None:
         failed, answer = _sample_call(model, sample)
