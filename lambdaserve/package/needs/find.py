@@ -116,7 +116,7 @@ def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_ro
         for module, why in traced.items():
             found.setdefault(module, why)
     needs, unmapped = to_needs(found, local_roots)
-    return ModelNeeds(needs, notes, unmapped, inspection)
+    return ModelNeeds(needs, notes, unmapped, inspection=inspection)
 
 
 def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:
