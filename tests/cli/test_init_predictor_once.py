@@ -10,6 +10,7 @@ import json
 import sys
 import textwrap
 import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -40,6 +41,8 @@ class Predictor:
             fh.write("loaded\\n")
 
     def predict(self, inputs):
+        import threadpoolctl  # noqa: F401 (imported by predict only: the sample's answer traces it)
+
         return {"total": [a * 2 for a in inputs["area"]]}
 '''
 FAILS = '''
@@ -84,6 +87,9 @@ def test_the_sample_is_answered_by_the_same_single_load(tmp_path: Path) -> None:
     raw = tomllib.loads((project / "lambdaserve.toml").read_text())
     assert raw["signature"]["outputs"] == [{"name": "total", "dtype": "float64", "shape": [-1]}]
     assert [c["name"] for c in raw["signature"]["columns"]] == ["city", "area"]
+    pin = f"threadpoolctl=={version('threadpoolctl')}"
+    assert raw["function"]["requirements"] == [pin]
+    assert f"{pin}: the predictor's load + predict imported threadpoolctl" in done.output
     golden = json.loads((project / "golden.json").read_text())
     assert golden == [[{"city": "Paris", "area": 31.5}, {"city": "Lyon", "area": 70.0}]]
 

@@ -80,6 +80,7 @@ def main(argv: list[str]) -> int:
     if result["loaded"] and sample is not None:
         failed, answer = _sample_call(model, sample)
         result.update(failed)
+        result["predicted"] = result["predicted"] or answer is not None  # predict's imports are traced
     tops = {name.split(".", 1)[0] for name in set(sys.modules) - before}
     # Only modules read from files: extension modules register synthetic ones (cython_runtime).
     result["modules"] = sorted(t for t in tops if getattr(sys.modules.get(t), "__file__", None)
