@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State, answer_first
+from lambdaserve.emulator.execution.after_answer import answer_first
+from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State
 from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, RuntimeApiServer
 from lambdaserve.emulator.sandbox.memory import MemoryCap
 

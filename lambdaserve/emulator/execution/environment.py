@@ -10,11 +10,12 @@ import enum
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from lambdaserve.emulator.execution.after_answer import after_answer as when_answered
 from lambdaserve.emulator.execution.runtime_api import GiveBack, Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
 from lambdaserve.emulator.execution.worker_process import Spawner, WorkerProcess, kill_group
@@ -39,26 +40,6 @@ _ALLOWED = {
 
 class InvalidTransition(RuntimeError):
     """A bug in the emulator, never a user error."""
-
-
-_answering = threading.local()  # .later: environments to hand back once this thread answered
-
-
-@contextlib.contextmanager
-def answer_first() -> Iterator[None]:
-    """Connections that invocations on this thread kept lent are given back when the block ends
-    (a front: once its client has the answer), not when each invocation ends, so the worker's
-    next GET is read after the answer went out rather than while it is being made. The next
-    run() on such an environment, on any thread, gives it back first: a request waiting for the
-    environment never waits for a slow client of the one before."""
-    later: list[ExecutionEnvironment] = []
-    _answering.later = later
-    try:
-        yield
-    finally:
-        _answering.later = None
-        for env in later:
-            env.hand_back()
 
 
 OutcomeKind = Literal["ready", "response", "error", "init_error", "exited", "timeout", "undelivered"]
@@ -96,6 +77,8 @@ class ExecutionEnvironment:
         self._parked: SendNext | None = None  # a worker's GET /next, answered by run()
         self._lend: Lend | None = None  # and how run() then reads the answer on its own thread
         self._give_back: GiveBack | None = None  # the connection run(hold=True) kept lent
+        self._settle: Callable[[], None] | None = None  # the last invocation's REPORT, made late
+        self._settling = threading.Lock()  # a REPORT is whole before the next START
         self._server = RuntimeApiServer(self)
         self.log = WorkerLog(log_sink, f"lambdaserve-logs-{env_id}")
         self.init_log = self.log.init_log
@@ -236,10 +219,10 @@ class ExecutionEnvironment:
         Lambda; one that dies before taking it (e.g. crashing after its answer) yields
         "undelivered", and one that never asks again times it out. With ``hold``, a connection
         this thread read the answer from stays lent until ``hand_back()``: the worker's next GET
-        is then read by its own thread after the caller's work, not during it.
+        is then read by its own thread after the caller's work, not during it, and the invocation's
+        log stays open until ``end_log()``.
         """
-        if self._give_back is not None:  # a caller that held the last one and forgot
-            self.hand_back()
+        self.hand_back()  # the last invocation's REPORT and connection, if they wait for a client
         with self._cv:
             if self._state is State.INIT:
                 raise InvalidTransition(f"environment {self.env_id}: run before init finished")
@@ -278,20 +261,37 @@ class ExecutionEnvironment:
             outcome = Outcome("exited", returncode=code if code is not None else -9)
         self.invocations += 1
         self.last_used = self._clock()
-        self.log.switch([], end_line=True)  # everything printed before the POST is in the pipe now
+        if not hold:
+            self.end_log()
         return outcome or Outcome("timeout")
 
-    def hand_back(self, *, after_answer: bool = False) -> None:
-        """Give a connection that run(hold=True) kept lent back to its thread; idempotent.
-        ``after_answer``: inside ``answer_first()``, when that block ends."""
-        later: list[ExecutionEnvironment] | None = getattr(_answering, "later", None)
-        if after_answer and later is not None:
-            later.append(self)
-            return
+    def end_log(self) -> None:
+        """Close the last invocation's log: everything it printed before its POST is in the pipe."""
+        self.log.switch([], end_line=True)
+
+    def settle_later(self, settle: Callable[[], None]) -> None:
+        """``settle`` (the last invocation's END and REPORT) runs at ``hand_back()``, before the
+        connection goes back: so before the worker's next GET is read and the next START."""
         with self._cv:
-            give_back, self._give_back = self._give_back, None
-        if give_back is not None:
-            give_back()
+            self._settle = settle
+
+    def hand_back(self, *, after_answer: bool = False) -> None:
+        """Make the REPORT that waits, then give a connection that run(hold=True) kept lent back
+        to its thread; idempotent. ``after_answer``: once the client has its answer (inside
+        ``answer_first()``), else now. A second caller waits until the first is done."""
+        if after_answer:
+            when_answered(self.hand_back)
+            return
+        with self._settling:
+            with self._cv:
+                settle, self._settle = self._settle, None
+                give_back, self._give_back = self._give_back, None
+            try:
+                if settle is not None:
+                    settle()
+            finally:
+                if give_back is not None:
+                    give_back()
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
         return self._state is State.DEAD

@@ -58,18 +58,51 @@ class FunctionSpec:
     snapstart: bool = False
 
 
-@dataclass(frozen=True)
 class InvokeResult:
-    request_id: str
-    payload: bytes  # the handler's JSON, or Lambda's error JSON
-    function_error: str | None  # "Unhandled" on handler error, timeout, crash, init failure
-    log_tail: str  # this invocation's log lines (START..REPORT); callers take the last 4 KB
-    duration_ms: float
-    billed_ms: int
-    init_duration_ms: float | None  # set on a cold start
-    max_memory_mb: int
-    cold_start: bool
-    timed_out: bool
+    """What one invocation answered. ``log_tail`` and ``max_memory_mb`` come from its REPORT,
+    which a front makes after its client has the answer (execution/after_answer.py): reading
+    either makes it now if it was not made yet."""
+
+    __slots__ = ("request_id", "payload", "function_error", "duration_ms", "billed_ms", "init_duration_ms",
+                 "cold_start", "timed_out", "_log_tail", "_max_memory_mb", "_report")
+
+    def __init__(
+        self, *, request_id: str, payload: bytes, function_error: str | None, duration_ms: float,
+        billed_ms: int, init_duration_ms: float | None, cold_start: bool, timed_out: bool,
+        log_tail: str = "", max_memory_mb: int = 0, report: Callable[[], tuple[str, int]] | None = None,
+    ) -> None:
+        self.request_id = request_id
+        self.payload = payload  # the handler's JSON, or Lambda's error JSON
+        self.function_error = function_error  # "Unhandled" on handler error, timeout, crash, init failure
+        self.duration_ms = duration_ms
+        self.billed_ms = billed_ms
+        self.init_duration_ms = init_duration_ms  # set on a cold start
+        self.cold_start = cold_start
+        self.timed_out = timed_out
+        self._log_tail = log_tail
+        self._max_memory_mb = max_memory_mb
+        self._report = report  # (log tail, Max Memory Used) once the REPORT is made; None: made
+
+    def _made(self) -> None:
+        if self._report is not None:
+            self._log_tail, self._max_memory_mb = self._report()
+            self._report = None
+
+    @property
+    def log_tail(self) -> str:
+        """This invocation's log lines (START..REPORT); callers take the last 4 KB."""
+        self._made()
+        return self._log_tail
+
+    @property
+    def max_memory_mb(self) -> int:
+        self._made()
+        return self._max_memory_mb
+
+    def __repr__(self) -> str:
+        return (f"InvokeResult(request_id={self.request_id!r}, function_error={self.function_error!r}, "
+                f"duration_ms={self.duration_ms:.2f}, cold_start={self.cold_start}, "
+                f"timed_out={self.timed_out}, payload={self.payload[:200]!r})")
 
 
 class ThrottledError(EmulatorError):

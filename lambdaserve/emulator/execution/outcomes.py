@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,6 +69,46 @@ def invocation_result(
     timed_out = outcome.kind == "timeout"
     _report(emit, log, rid, usage, timed_out, died)
     return _result(rid, body, error, prelude + log, usage, cold, timed_out)
+
+
+class LateReport:
+    """An answered invocation's END and REPORT, made once: when ``settle`` runs (after the client
+    has its answer, or before the environment's next invocation) or when its log is read first."""
+
+    def __init__(self, make: Callable[[], tuple[str, int]]) -> None:
+        self._make: Callable[[], tuple[str, int]] | None = make
+        self._made = ("", 0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> tuple[str, int]:
+        """(the log tail, Max Memory Used)."""
+        with self._lock:
+            make, self._make = self._make, None
+            if make is not None:  # never twice, even if it raised: END and REPORT are logged once
+                self._made = make()
+            return self._made
+
+    def settle(self) -> None:
+        self()
+
+
+def answered_result(outcome: Outcome, rid: str, duration_ms: float, init_ms: float | None, cold: bool,
+                    report: LateReport) -> InvokeResult:
+    """A response or an error the handler posted, before its REPORT is made."""
+    return InvokeResult(
+        request_id=rid, payload=outcome.body,
+        function_error=None if outcome.kind == "response" else "Unhandled",
+        duration_ms=duration_ms, billed_ms=text.billed_ms(duration_ms), init_duration_ms=init_ms,
+        cold_start=cold, timed_out=False, report=report,
+    )
+
+
+def answered_report(
+    rid: str, log: list[str], prelude: list[str], usage: Usage, emit: Emit
+) -> tuple[str, int]:
+    """The END and REPORT of an answered invocation: (its log tail, Max Memory Used)."""
+    _report(emit, log, rid, usage, False)
+    return "".join(line + "\n" for line in prelude + log), usage.max_memory_mb
 
 
 def init_failure_result(

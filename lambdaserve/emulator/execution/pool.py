@@ -16,7 +16,14 @@ from lambdaserve.emulator.execution.function import (
     PayloadTooLargeError,
     ThrottledError,
 )
-from lambdaserve.emulator.execution.outcomes import Usage, init_failure_result, invocation_result
+from lambdaserve.emulator.execution.outcomes import (
+    LateReport,
+    Usage,
+    answered_report,
+    answered_result,
+    init_failure_result,
+    invocation_result,
+)
 from lambdaserve.emulator.execution.runtime_api import Invocation
 from lambdaserve.emulator.execution.snapshot import TEMPLATE_MODULE, Snapshot
 from lambdaserve.emulator.execution.worker_process import Spawner, interpreter, kill_group
@@ -266,9 +273,30 @@ class Pool:
                     return None
                 outcome = Outcome("exited", returncode=env.returncode)
             duration_ms = (self._clock() - started) * 1000 + extra_ms
+            if outcome.kind in ("response", "error"):  # for parity: the REPORT after the answer
+                return self._answered(env, invocation, outcome, duration_ms, cold, prelude)
+            env.end_log()
             return self._finish(env, invocation, outcome, duration_ms, cold, prelude)
         finally:
             env.hand_back(after_answer=True)
+
+    def _answered(
+        self, env: ExecutionEnvironment, inv: Invocation, outcome: Outcome, duration_ms: float,
+        cold: bool, prelude: list[str],
+    ) -> InvokeResult:
+        """The handler answered: its END and REPORT wait until the client has the answer, as
+        Lambda writes them (env.hand_back), unless its log tail is read before."""
+        init_ms = env.init_duration_ms if cold else None
+
+        def make() -> tuple[str, int]:
+            env.end_log()
+            usage = Usage(duration_ms, self.spec.memory_mb, env.cap.peak_mb(env.pid), init_ms,
+                          restored=self._snapshot is not None)
+            return answered_report(inv.request_id, inv.log, prelude, usage, self._emit)
+
+        report = LateReport(make)
+        env.settle_later(report.settle)
+        return answered_result(outcome, inv.request_id, duration_ms, init_ms, cold, report)
 
     def _finish(
         self, env: ExecutionEnvironment, inv: Invocation, outcome: Outcome, duration_ms: float,

@@ -17,11 +17,13 @@ for a throttled invoke is our reading of the guide, not checked against a live A
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from lambdaserve.emulator.execution.after_answer import after_answer
 from lambdaserve.emulator.fronts import proxy_response as proxy  # its field checks are ALB's too
 from lambdaserve.emulator.fronts.events import IncomingRequest, alb_event
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
@@ -127,7 +129,7 @@ class LoadBalancer:
         elapsed = (time.perf_counter() - started) * 1000
         line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
                 f"{len(response.body)} {elapsed:.1f} ms")
-        self._log(line + (f' error="{reason}"' if reason else ""))
+        after_answer(functools.partial(self._log, line + (f' error="{reason}"' if reason else "")))
         return response
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Literal
 
 from lambdaserve.config.cors import CORS_HEADERS, CORS_MAX_AGE_S, CORS_METHODS
+from lambdaserve.emulator.execution.after_answer import after_answer
 from lambdaserve.emulator.fronts import routing
 from lambdaserve.emulator.fronts.deadline import DeadlineWatcher
 from lambdaserve.emulator.fronts.events import API_ID, IncomingRequest, domain_name, http_event, rest_event
@@ -256,9 +257,13 @@ class ApiGateway:
         id_header = "x-amzn-RequestId" if self.settings.rest else "Apigw-Requestid"
         response.headers.append((id_header, req.request_id))
         elapsed = (time.perf_counter() - started) * 1000
-        line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
-                f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
-        self._log(line + (f' integrationError="{reason}"' if reason else ""))
+
+        def log() -> None:
+            line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
+                    f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
+            self._log(line + (f' integrationError="{reason}"' if reason else ""))
+
+        after_answer(log)  # as an access log is written: after the REPORT, once the client has it
         return response
 
     # -- the integration --------------------------------------------------------------------

@@ -14,10 +14,12 @@ function's timeout; there is no gateway deadline in between.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
 
+from lambdaserve.emulator.execution.after_answer import after_answer
 from lambdaserve.emulator.fronts.events import IncomingRequest, function_url_event
 from lambdaserve.emulator.fronts.invoker import Invoker, error_status
 from lambdaserve.emulator.fronts.proxy_response import GatewayResponse, MalformedProxyResponse, parse_http
@@ -79,7 +81,7 @@ class FunctionUrl:
         elapsed = (time.perf_counter() - started) * 1000
         line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
                 f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
-        self._log(line + (f' error="{reason}"' if reason else ""))
+        after_answer(functools.partial(self._log, line + (f' error="{reason}"' if reason else "")))
         return response
 
     def close(self) -> None:

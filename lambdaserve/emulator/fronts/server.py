@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from lambdaserve.emulator import http11
-from lambdaserve.emulator.execution.environment import answer_first
+from lambdaserve.emulator.execution.after_answer import answer_first
 from lambdaserve.emulator.fronts.events import IncomingRequest
 from lambdaserve.emulator.fronts.front import Front
 from lambdaserve.emulator.fronts.invoke_api import InvokeApi
@@ -69,10 +69,17 @@ class _Handler(http11.Connection):
 
     def handle_request(self, req: http11.Request) -> None:
         self._method = req.method
+        settling = self.server.settling
         try:
-            with answer_first():  # the worker's next GET is read after the answer is sent
-                self._answer(req)
+            # END, REPORT and the access line are made once the answer is sent, and the
+            # worker's next GET is read after that (execution/after_answer.py).
+            with answer_first():
+                try:
+                    self._answer(req)
+                finally:
+                    settling.begin()
         finally:
+            settling.end()
             self._method = ""  # an unreadable next request is no HEAD
 
     def _answer(self, req: http11.Request) -> None:
@@ -110,6 +117,31 @@ def _without_transfer_encoding(req: http11.Request) -> list[tuple[str, str]]:
 
 
 _REFUSALS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+# How long close() waits for answered requests to write their END, REPORT and access lines.
+SETTLE_WAIT_S = 5.0
+
+
+class _Settling:
+    """Counts connections whose answer is out and whose log lines are still being made, so
+    close() lets them finish (connection threads are daemons, not joined)."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._count = 0
+
+    def begin(self) -> None:
+        with self._cv:
+            self._count += 1
+
+    def end(self) -> None:
+        with self._cv:
+            self._count -= 1
+            if self._count == 0:
+                self._cv.notify_all()
+
+    def wait(self, timeout_s: float) -> None:
+        with self._cv:
+            self._cv.wait_for(lambda: self._count <= 0, timeout=timeout_s)
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -123,6 +155,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.invoke_api = invoke_api
         self.read_timeout_s = read_timeout_s  # http11.Connection applies it to every client socket
         self.log = log
+        self.settling = _Settling()
         super().__init__(address, _Handler)
 
 
@@ -166,6 +199,7 @@ class EmulatorServer:
             self._thread.join(5)
             self._thread = None
         self._server.server_close()
+        self._server.settling.wait(SETTLE_WAIT_S)
         self._invoke_api.drain()
         self._gateway.close()
 
