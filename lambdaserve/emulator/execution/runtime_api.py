@@ -47,8 +47,9 @@ GiveBack = Callable[[], None]
 # After a parked GET is answered: read the worker's next request on the calling thread, until
 # ``done()`` or the deadline (time.monotonic()). Returns how to give the connection back to its
 # thread, which then reads the worker's next GET: the caller calls it once its own work for the
-# invocation is done, so that thread does not compete for the GIL with it meanwhile. (A
-# connection that broke or closed is given back at once; calling it again does nothing.)
+# invocation is done, so that thread does not compete for the GIL with it meanwhile. The 202 the
+# worker waits for before that GET is sent at the give-back too. (A connection that broke or
+# closed is given back at once; calling it again does nothing.)
 Lend = Callable[[Callable[[], bool], float], GiveBack]
 
 
@@ -95,6 +96,8 @@ class _Handler(http11.Connection):
     def setup(self) -> None:
         super().setup()
         self._returned = threading.Event()
+        self._lending = False  # a lent connection's 202 waits for the give-back
+        self._held_ack: bytes | None = None
 
     def _reply(self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> None:
         self.send(http11.response(status, [("Content-Type", "application/json"), *(headers or [])], body))
@@ -133,6 +136,7 @@ class _Handler(http11.Connection):
 
     def _lend(self, done: Callable[[], bool], deadline: float) -> GiveBack:
         kept = False
+        self._lending = True
         try:
             sock = self.connection
             while not done():
@@ -158,9 +162,20 @@ class _Handler(http11.Connection):
             self.server.channel.server_error(f"Runtime API error: {exc!r}")
             self.close_connection = True
         finally:
+            self._lending = False
             if not kept:
-                self._returned.set()
-        return self._returned.set
+                self._give_back()
+        return self._give_back
+
+    def _give_back(self) -> None:
+        # The worker's 202 goes out here, not as its answer is read: the worker waits for it
+        # before its next GET, which is read only now anyway, and the caller's own work for the
+        # answer (a front sending it to its client) does not share the CPU with the worker's.
+        ack, self._held_ack = self._held_ack, None
+        if ack is not None:
+            with contextlib.suppress(OSError):  # the worker was killed meanwhile
+                self.send(ack)
+        self._returned.set()
 
     def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after
@@ -186,7 +201,10 @@ class _Handler(http11.Connection):
         date = http11.http_date()
         if _accepted_wire[0] != date:  # the same bytes all second: made once per second
             _accepted_wire = (date, http11.response(202, [("Content-Type", "application/json")], _ACCEPTED))
-        self.send(_accepted_wire[1])
+        if self._lending:
+            self._held_ack = _accepted_wire[1]
+        else:
+            self.send(_accepted_wire[1])
 
     def _post(self, req: http11.Request, body: bytes | None) -> None:
         channel = self.server.channel
