@@ -152,11 +152,11 @@ def test_a_held_connection_reads_the_next_get_only_after_hand_back(served: Serve
         running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
         assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r1"
         _post(worker, "r1", b'"one"')
-        assert running.result(5) == Outcome("response", b'"one"')  # read before its 202 went out
+        assert running.result(5) == Outcome("response", b'"one"')
         _get_next(worker)  # were the worker to ask again at once
         assert _stays_busy(env, 0.3)  # its thread waits for the connection, not reading it
         env.hand_back()
-        assert _read_response(worker)[0] == 202  # the 202 goes out with the connection
+        assert _read_response(worker)[0] == 202  # outside a front's answer_first(): sent at once
         _parked(env)  # read and parked once given back
         second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
         assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
@@ -166,6 +166,7 @@ def test_a_held_connection_reads_the_next_get_only_after_hand_back(served: Serve
 
 def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served: Served) -> None:
     env, server = served
+    answered = threading.Event()
 
     def front() -> None:
         with answer_first():  # as the HTTP front wraps each request it answers
@@ -173,6 +174,7 @@ def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served
             env.hand_back(after_answer=True)  # what the pool does once the REPORT is made
             _get_next(worker)
             assert _stays_busy(env, 0.3)  # the client's answer is not out yet: still lent
+            answered.set()  # the front's answer is out: the block ends
 
     with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
         _get_next(worker)
@@ -181,6 +183,7 @@ def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served
         _read_response(worker)
         _post(worker, "r1", b'"one"')
         assert _read_response(worker)[0] == 202
+        assert answered.is_set()  # the worker's 202 waited for the front's answer too
         running.result(5)
         _parked(env)  # given back when the block ended
 
@@ -198,7 +201,7 @@ def test_kill_frees_the_thread_of_a_connection_still_held(served: Served) -> Non
         _post(worker, "r1", b'"one"')
         assert running.result(5).kind == "response"
         env.kill()  # never handed back: kill gives it back, or its thread would wait for ever
-        assert _read_response(worker)[0] == 202  # with the 202 it held
+        assert _read_response(worker)[0] == 202
         worker.close()  # as a killed worker's socket closes
         thread.join(5)
         assert not thread.is_alive() and env.state is State.DEAD

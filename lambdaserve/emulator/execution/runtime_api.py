@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from lambdaserve.emulator import http11
+from lambdaserve.emulator.execution.after_answer import after_answer
 from lambdaserve.emulator.execution.lambda_text import response_too_large_payload
 from lambdaserve.runtime.limits import SYNC_RESPONSE_BYTES
 
@@ -48,8 +49,9 @@ GiveBack = Callable[[], None]
 # ``done()`` or the deadline (time.monotonic()). Returns how to give the connection back to its
 # thread, which then reads the worker's next GET: the caller calls it once its own work for the
 # invocation is done, so that thread does not compete for the GIL with it meanwhile. The 202 the
-# worker waits for before that GET is sent at the give-back too. (A connection that broke or
-# closed is given back at once; calling it again does nothing.)
+# worker waits for before that GET goes out after a front's answer (at the latest, with the
+# give-back). (A connection that broke or closed is given back at once; calling it again does
+# nothing.)
 Lend = Callable[[Callable[[], bool], float], GiveBack]
 
 
@@ -167,14 +169,19 @@ class _Handler(http11.Connection):
                 self._give_back()
         return self._give_back
 
+    def _send_held_ack(self) -> None:
+        # The worker's 202 goes out once a front's client has its answer, not as the worker's
+        # answer is read, so the worker's wake-up does not share the CPU with the front's work for
+        # the answer; first among the work after it, so that the worker's next GET is there by
+        # the give-back. Whoever comes first sends it (the give-back does too), and only once.
+        with self._write_lock:
+            ack, self._held_ack = self._held_ack, None
+            if ack is not None:
+                with contextlib.suppress(OSError):  # the worker was killed meanwhile
+                    self.connection.sendall(ack)
+
     def _give_back(self) -> None:
-        # The worker's 202 goes out here, not as its answer is read: the worker waits for it
-        # before its next GET, which is read only now anyway, and the caller's own work for the
-        # answer (a front sending it to its client) does not share the CPU with the worker's.
-        ack, self._held_ack = self._held_ack, None
-        if ack is not None:
-            with contextlib.suppress(OSError):  # the worker was killed meanwhile
-                self.send(ack)
+        self._send_held_ack()
         self._returned.set()
 
     def _send_next(self, invocation: Invocation | None) -> None:
@@ -203,6 +210,7 @@ class _Handler(http11.Connection):
             _accepted_wire = (date, http11.response(202, [("Content-Type", "application/json")], _ACCEPTED))
         if self._lending:
             self._held_ack = _accepted_wire[1]
+            after_answer(self._send_held_ack)  # at once outside a front's answer_first()
         else:
             self.send(_accepted_wire[1])
 
