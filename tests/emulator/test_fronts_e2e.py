@@ -7,7 +7,6 @@ import http.client
 import json
 import re
 import threading
-import time
 from pathlib import Path
 
 import boto3
@@ -61,30 +60,19 @@ def test_event_reaches_the_worker_in_the_api_shape(stack):
     assert json.loads(event["body"]) == {"hello": "world"}
 
 
-def _logged(lines: list[str], text: str) -> bool:
-    """Whether a line holding ``text`` is logged within 10 s: the access line, like END and REPORT,
-    is written once the client has its answer (as an access log is), so it may trail the answer."""
-    deadline = time.monotonic() + 10
-    while not any(text in line for line in lines):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_exception_in_handler_gives_5xx_and_the_reason_in_the_log(stack):
     kind, server, lines = stack
     status, body = _post(server, "/prod/predict", {"raise": "shape mismatch"})
     assert status == (502 if kind == "rest" else 500)
     assert json.loads(body)["message"].lower() == "internal server error"
-    assert _logged(lines, "customer function error: ValueError: shape mismatch"), lines
+    assert any("customer function error: ValueError: shape mismatch" in line for line in lines)
 
 
 def test_malformed_response_gives_5xx_and_the_reason_in_the_log(stack):
     kind, server, lines = stack
     status, _ = _post(server, "/prod/predict", {"respond": {"statusCode": 200, "body": {"not": "a string"}}})
     assert status == (502 if kind == "rest" else 500)
-    assert _logged(lines, "Malformed Lambda proxy response: body must be a string"), lines
+    assert any("Malformed Lambda proxy response: body must be a string" in line for line in lines)
 
 
 def test_function_timeout_is_a_function_error_then_the_next_request_is_served(stack):
@@ -152,4 +140,4 @@ def test_request_over_lambdas_6_mb_is_refused_by_lambda_not_the_gateway(stack):
     status, _ = _post(server, "/prod/predict", {"pad": "x" * (7 * 1024 * 1024)})
     # for parity: under API Gateway's 10 MB but over Lambda's 6 MB: Lambda's 413 reaches the client
     assert status == 413
-    assert _logged(lines, "413: RequestEntityTooLargeException"), lines
+    assert any("413: RequestEntityTooLargeException" in line for line in lines)

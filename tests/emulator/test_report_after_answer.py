@@ -183,3 +183,13 @@ def test_closing_the_server_lets_answered_requests_finish_their_log_lines():
         release.set()
         releaser.join(10)
         function.close()
+
+
+def test_a_failed_invocation_has_its_whole_log_before_its_answer():
+    lines: list[str] = []
+    with Function(spec("raise_in_handler.handler"), log_sink=lines.append) as function, answer_first():
+        result = function.invoke(b"{}")
+        assert result.function_error == "Unhandled"
+        # whoever reads the log for the cause of a failed answer (deploy's smoke test) finds it there
+        assert lines[-1].startswith(f"REPORT RequestId: {result.request_id}\t")
+        assert any(line.startswith("[ERROR] ValueError: bad input") for line in lines[:-2]), lines

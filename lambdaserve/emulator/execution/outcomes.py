@@ -94,10 +94,9 @@ class LateReport:
 
 def answered_result(outcome: Outcome, rid: str, duration_ms: float, init_ms: float | None, cold: bool,
                     report: LateReport) -> InvokeResult:
-    """A response or an error the handler posted, before its REPORT is made."""
+    """A response the handler posted, before its REPORT is made."""
     return InvokeResult(
-        request_id=rid, payload=outcome.body,
-        function_error=None if outcome.kind == "response" else "Unhandled",
+        request_id=rid, payload=outcome.body, function_error=None,
         duration_ms=duration_ms, billed_ms=text.billed_ms(duration_ms), init_duration_ms=init_ms,
         cold_start=cold, timed_out=False, report=report,
     )

@@ -273,8 +273,10 @@ class Pool:
                     return None
                 outcome = Outcome("exited", returncode=env.returncode)
             duration_ms = (self._clock() - started) * 1000 + extra_ms
-            if outcome.kind in ("response", "error"):  # for parity: the REPORT after the answer
+            if outcome.kind == "response":  # for parity: the REPORT after the answer
                 return self._answered(env, invocation, outcome, duration_ms, cold, prelude)
+            # A failure's log (the traceback the runtime printed, END, REPORT) is whole before its
+            # answer, so whoever reads the log for its cause on that answer finds it.
             env.end_log()
             return self._finish(env, invocation, outcome, duration_ms, cold, prelude)
         finally:
@@ -284,8 +286,8 @@ class Pool:
         self, env: ExecutionEnvironment, inv: Invocation, outcome: Outcome, duration_ms: float,
         cold: bool, prelude: list[str],
     ) -> InvokeResult:
-        """The handler answered: its END and REPORT wait until the client has the answer, as
-        Lambda writes them (env.hand_back), unless its log tail is read before."""
+        """The handler answered: the rest of its log (what it printed, END, REPORT) waits until the
+        client has the answer, as Lambda writes it (env.hand_back), unless its log tail is read first."""
         init_ms = env.init_duration_ms if cold else None
 
         def make() -> tuple[str, int]:

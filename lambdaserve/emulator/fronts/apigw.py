@@ -263,7 +263,12 @@ class ApiGateway:
                     f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
             self._log(line + (f' integrationError="{reason}"' if reason else ""))
 
-        after_answer(log)  # as an access log is written: after the REPORT, once the client has it
+        # As an access log is written: after the REPORT, once the client has its answer; a line
+        # that says why something failed is written before that answer, as the failure's log is.
+        if reason:
+            log()
+        else:
+            after_answer(log)
         return response
 
     # -- the integration --------------------------------------------------------------------

@@ -81,7 +81,10 @@ class FunctionUrl:
         elapsed = (time.perf_counter() - started) * 1000
         line = (f'{req.source_ip} "{req.method} {req.path} {req.protocol}" {response.status} '
                 f"{len(response.body)} {elapsed:.1f} ms requestId={req.request_id}")
-        after_answer(functools.partial(self._log, line + (f' error="{reason}"' if reason else "")))
+        if reason:  # as the failure's log: before the answer (apigw.py says why)
+            self._log(f'{line} error="{reason}"')
+        else:
+            after_answer(functools.partial(self._log, line))
         return response
 
     def close(self) -> None:
