@@ -7,7 +7,10 @@ same REST event handed to the same runtime in this process, both measured in thi
 With ``--before DIR`` (a checkout of the code to compare with, e.g. ``git worktree add DIR main``)
 two serves run as child processes, one importing lambdaserve from DIR and one from this tree,
 and every round calls both, so both see the same load; each gets its ratio, and the CPU each
-serve process spent per request (its own threads, not its worker) is printed beside it.
+serve process spent per request (its own threads, not its worker) is printed beside it. A/B mode
+also measures the bare HTTP server in a child process and prints the ratios against that floor
+(PROCESS FLOOR): a trip to a child process costs more than one to a thread of this process, and
+the RATIO line's floor is the latter while the serves are the former.
 
 Two floors are measured in the same run: a bare awslambdaric round trip (benchmarks/bare_runtime_api.py:
 the same handler, a one-thread Runtime API with nothing else) for `Function.invoke`, and a bare HTTP
@@ -183,12 +186,45 @@ class BareHttp:
         self._thread.join(5)
 
 
-def interleaved(calls: list[Callable[[], Any]], n: int) -> list[list[float]]:
-    """Alternate the calls so all see the same load (the machine is shared)."""
+def bare_http_child() -> None:
+    """``--bare-http``: the HTTP floor's server in a process of its own; prints the port, stops
+    when stdin closes."""
+    server = BareHttp()
+    print(server.port, flush=True)
+    sys.stdin.read()
+
+
+class ChildBareHttp:
+    """The bare HTTP server in a child process: the A/B serves are child processes, and a trip
+    to another process costs more than one to a thread of this one (another address space)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--bare-http"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def interleaved(
+    calls: list[Callable[[], Any]], n: int, swap: tuple[int, int] | None = None
+) -> list[list[float]]:
+    """Alternate the calls so all see the same load (the machine is shared). ``swap``: two calls
+    that change places every other round, so neither always runs right after the other (the
+    second of two serves finds the code both run warm in the CPU's caches)."""
     out: list[list[float]] = [[] for _ in calls]
-    for _ in range(n):
-        for times, call in zip(out, calls, strict=True):
-            times += timed(call, 1)
+    order = list(range(len(calls)))
+    for round_ in range(n):
+        if swap is not None and round_ % 2:
+            i, j = swap
+            order[i], order[j] = order[j], order[i]
+        for index in order:
+            out[index] += timed(calls[index], 1)
+        order = list(range(len(calls)))
     return out
 
 
@@ -235,37 +271,45 @@ def ab(args: argparse.Namespace) -> None:
                  "after": ChildServe(here, Path(tmp), args.api)}
         event = json.dumps(api_event(args.api)).encode()
         bare = BareRuntimeApi(spec.handler, config.project_dir, runtime_env(config))
-        bare_http = BareHttp()
+        bare_http, bare_http_proc = BareHttp(), ChildBareHttp()
         clients = {name: HttpCall(side.port, "/prod/predict") for name, side in sides.items()}
         http_floor = HttpCall(bare_http.port, "/prod/predict")
+        http_floor_proc = HttpCall(bare_http_proc.port, "/prod/predict")
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 direct = direct_call(config, args.api)
                 calls: list[Callable[[], Any]] = [direct, lambda: bare.invoke(event), *clients.values(),
-                                                 http_floor]
+                                                 http_floor, http_floor_proc]
                 interleaved(calls, 50)
                 cpu0 = {name: side.cpu_s() for name, side in sides.items()}
-                base, bare_times, before, after, floor = interleaved(calls, args.requests)
+                base, bare_times, before, after, floor, floor_proc = interleaved(
+                    calls, args.requests, swap=None if args.fixed_order else (2, 3))
                 cpu = {name: (side.cpu_s() - cpu0[name]) / args.requests * 1e6
                        for name, side in sides.items()}
         finally:
-            for client in (*clients.values(), http_floor):
+            for client in (*clients.values(), http_floor, http_floor_proc):
                 client.close()
             bare_http.close()
+            bare_http_proc.close()
             bare.close()
             for side in sides.values():
                 side.close()
     p50_d, p99_d = percentile(base, 50), percentile(base, 99)
     floor_ms = percentile(floor, 50) + percentile(bare_times, 50) - p50_d
-    print(f"requests: {args.requests} interleaved rounds, keep-alive, api={args.api}, load "
-          f"{os.getloadavg()[0]:.1f}; before = {args.before}")
-    print(f"direct p50 {p50_d:.3f} ms; floor (bare HTTP trip + bare awslambdaric hop) {floor_ms:.3f} ms")
+    print(f"requests: {args.requests} interleaved rounds "
+          f"({'fixed order' if args.fixed_order else 'the two serves swapped every other round'}), "
+          f"keep-alive, api={args.api}, load {os.getloadavg()[0]:.1f}; before = {args.before}")
+    floor_proc_ms = percentile(floor_proc, 50) + percentile(bare_times, 50) - p50_d
+    print(f"direct p50 {p50_d:.3f} ms; floor (bare HTTP trip + bare awslambdaric hop) {floor_ms:.3f} ms; "
+          f"with the bare HTTP server in a process of its own, as these serves are, {floor_proc_ms:.3f} ms")
     for name, times in (("before", before), ("after", after)):
         p50, p99 = percentile(times, 50), percentile(times, 99)
         print(f"{name:6s} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  serve CPU {cpu[name]:5.0f} us/request  "
               f"RATIO added p50 / floor {(p50 - p50_d) / floor_ms:.2f}  added p99 / floor "
               f"{(p99 - p99_d) / floor_ms:.2f}")
         print(f"{name:6s} {paired(times, base, bare_times, floor)}")
+        print(f"{name:6s} PROCESS FLOOR added p50 / floor {(p50 - p50_d) / floor_proc_ms:.2f}  added p99 / "
+              f"floor {(p99 - p99_d) / floor_proc_ms:.2f}  {paired(times, base, bare_times, floor_proc)}")
 
 
 def main() -> None:
@@ -273,8 +317,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--api", choices=["rest", "http"], default="rest")
     parser.add_argument("--before", help="a checkout to compare with, run interleaved (A/B)")
+    parser.add_argument("--fixed-order", action="store_true",
+                        help="call in the same order every round, as before 2026-12-07's fifth pass")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-http", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_http:
+        bare_http_child()
+        return
     if args.child:
         serve_child(Path(args.child), args.api)
         return
@@ -302,7 +352,11 @@ def main() -> None:
                     calls: list[Callable[[], Any]] = [direct, lambda: bare.invoke(event), lambda_only,
                                                      HttpCall(server.port, "/prod/predict"), http_floor]
                     interleaved(calls, 50)  # cold start and warm-up stay out of the numbers
-                    base, bare_times, invoked, served, floor = interleaved(calls, args.requests)
+                    # Function.invoke and serve use the same worker: swapped every other round, so
+                    # serve does not always find that worker's data warm from the call before it
+                    # (the bare hop never does); --fixed-order measures as before.
+                    base, bare_times, invoked, served, floor = interleaved(
+                        calls, args.requests, swap=None if args.fixed_order else (2, 3))
                 finally:
                     http_floor.close()
                     bare_http.close()
@@ -310,8 +364,9 @@ def main() -> None:
     rows = [("direct in-process handler", base), ("bare awslambdaric trip", bare_times),
             ("Function.invoke (no front)", invoked), ("through serve over HTTP", served),
             ("bare HTTP trip (canned)", floor)]
-    print(f"requests: {args.requests} sequential rounds (interleaved), keep-alive, api={args.api}, "
-          "1 environment")
+    print(f"requests: {args.requests} sequential rounds (interleaved, "
+          f"{'fixed order' if args.fixed_order else 'Function.invoke and serve swapped every other round'}), "
+          f"keep-alive, api={args.api}, 1 environment, load {os.getloadavg()[0]:.1f}")
     for name, times in rows:
         print(f"{name:27s} p50 {percentile(times, 50):7.3f} ms  p99 {percentile(times, 99):7.3f} ms  "
               f"mean {statistics.mean(times):.3f}")
