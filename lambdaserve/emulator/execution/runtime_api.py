@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from lambdaserve.emulator import http11
-from lambdaserve.emulator.execution.after_answer import after_answer
 from lambdaserve.emulator.execution.lambda_text import response_too_large_payload
 from lambdaserve.runtime.limits import SYNC_RESPONSE_BYTES
 
@@ -48,10 +47,8 @@ GiveBack = Callable[[], None]
 # After a parked GET is answered: read the worker's next request on the calling thread, until
 # ``done()`` or the deadline (time.monotonic()). Returns how to give the connection back to its
 # thread, which then reads the worker's next GET: the caller calls it once its own work for the
-# invocation is done, so that thread does not compete for the GIL with it meanwhile. The 202 the
-# worker waits for before that GET goes out after a front's answer (at the latest, with the
-# give-back). (A connection that broke or closed is given back at once; calling it again does
-# nothing.)
+# invocation is done, so that thread does not compete for the GIL with it meanwhile. (A
+# connection that broke or closed is given back at once; calling it again does nothing.)
 Lend = Callable[[Callable[[], bool], float], GiveBack]
 
 
@@ -98,8 +95,6 @@ class _Handler(http11.Connection):
     def setup(self) -> None:
         super().setup()
         self._returned = threading.Event()
-        self._lending = False  # a lent connection's 202 waits for the give-back
-        self._held_ack: bytes | None = None
 
     def _reply(self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> None:
         self.send(http11.response(status, [("Content-Type", "application/json"), *(headers or [])], body))
@@ -138,7 +133,6 @@ class _Handler(http11.Connection):
 
     def _lend(self, done: Callable[[], bool], deadline: float) -> GiveBack:
         kept = False
-        self._lending = True
         try:
             sock = self.connection
             while not done():
@@ -164,25 +158,9 @@ class _Handler(http11.Connection):
             self.server.channel.server_error(f"Runtime API error: {exc!r}")
             self.close_connection = True
         finally:
-            self._lending = False
             if not kept:
-                self._give_back()
-        return self._give_back
-
-    def _send_held_ack(self) -> None:
-        # The worker's 202 goes out once a front's client has its answer, not as the worker's
-        # answer is read, so the worker's wake-up does not share the CPU with the front's work for
-        # the answer; first among the work after it, so that the worker's next GET is there by
-        # the give-back. Whoever comes first sends it (the give-back does too), and only once.
-        with self._write_lock:
-            ack, self._held_ack = self._held_ack, None
-            if ack is not None:
-                with contextlib.suppress(OSError):  # the worker was killed meanwhile
-                    self.connection.sendall(ack)
-
-    def _give_back(self) -> None:
-        self._send_held_ack()
-        self._returned.set()
+                self._returned.set()
+        return self._returned.set
 
     def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after
@@ -208,11 +186,7 @@ class _Handler(http11.Connection):
         date = http11.http_date()
         if _accepted_wire[0] != date:  # the same bytes all second: made once per second
             _accepted_wire = (date, http11.response(202, [("Content-Type", "application/json")], _ACCEPTED))
-        if self._lending:
-            self._held_ack = _accepted_wire[1]
-            after_answer(self._send_held_ack)  # at once outside a front's answer_first()
-        else:
-            self.send(_accepted_wire[1])
+        self.send(_accepted_wire[1])
 
     def _post(self, req: http11.Request, body: bytes | None) -> None:
         channel = self.server.channel
