@@ -87,6 +87,15 @@ def zip_built_and_proved(config: Config, say: Say, *,
 def _built_again(config: Config, say: Say, first: ZipBuildResult, exc: TrimNotVerified,
                  data: str | None, dev: DevRun | None) -> tuple[ZipBuildResult, Proof]:
     """The zip built again after its proof could not verify its trim, and proved."""
+    borrowed = first.trim_check.borrowed if first.trim_check is not None else ()
+    if borrowed and not exc.retrim:  # another project's plan: this project traces its own, once
+        say.progress(f"{exc.why}: the trim borrowed from {', '.join(borrowed[:3])} does not fit this "
+                     "project; building again with a trim planned from its own trace")
+        result = build_zip(config, log=say.progress, record=False, defer_trim_check=True, borrow_trim=False)
+        try:
+            return result, prove_and_record(config, result, data=data, log=say.progress, dev=dev)
+        except TrimNotVerified as again:
+            return _built_again(config, say, result, again, data, dev)
     if exc.retrim:  # the trim is verified by its own runs, as when nothing else runs the zip
         say.progress(f"{exc.why}: building again with the trim verified by its own smoke runs")
         result = build_zip(config, log=say.progress, record=False)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import BuildError
-from lambdaserve.package.deps import trim_reuse
+from lambdaserve.package.deps import trim_reuse, trim_share
 from lambdaserve.package.deps.interpreters import Interpreter
 from lambdaserve.package.diagnose import package_failure
 from lambdaserve.package.process import Runner, run_command, tail
@@ -111,6 +111,9 @@ class PendingCheck:
     confirm: Callable[[], None]
     # Stores "no trim, sources kept" with this warning: the next build of the same inputs reuses it.
     refuse: Callable[[str], None] = lambda _why: None
+    # The projects whose verified runs the plan was borrowed from (trim_share.py); empty when it
+    # was planned from this project's own trace. A borrowed plan that fails is traced afresh.
+    borrowed: tuple[str, ...] = ()
 
     def touched(self, opened: Iterable[str], looked: Iterable[str], listed: Iterable[str]) -> str | None:
         """What of the trim a run's trace shows it asked for (None: nothing): a file it left out
@@ -144,6 +147,7 @@ def _module_of(rel: str) -> str:
 @dataclass
 class UnimportedTrim:
     removed: dict[str, int] = field(default_factory=dict)  # zip member name -> bytes
+    planned: dict[str, int] = field(default_factory=dict)  # subpackage folder or extension -> bytes
     subpackages: list[tuple[str, int]] = field(default_factory=list)  # dotted name -> bytes, largest first
     warnings: list[str] = field(default_factory=list)
     sourceless: bool = False  # the sourceless layer answered the same: ship it
@@ -291,7 +295,12 @@ def reuse_key(layer_id: str, interpreter: Interpreter, env: Mapping[str, str], *
     """Everything a stored result depends on besides the files the smoke run read."""
     return trim_reuse.key(layer=layer_id, interpreter=[str(interpreter.path), interpreter.version],
                           env=sorted(env.items()), trim=trim, sourceless=sourceless, keep=sorted(keep),
-                          probe=hashlib.sha256(PROBE_SOURCE.read_bytes()).hexdigest())
+                          probe=probe_digest())
+
+
+def probe_digest() -> str:
+    """The smoke run's probe itself: a stored or shared result holds only for the same probe."""
+    return hashlib.sha256(PROBE_SOURCE.read_bytes()).hexdigest()
 
 
 def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[tuple[str, Path]],
@@ -301,7 +310,9 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                     trim: bool = True,
                     sourceless_root: Path | Callable[[], Path] | None = None,
                     reuse: Reuse | None = None,
-                    requirements: Sequence[str] = (), defer: bool = False) -> UnimportedTrim:
+                    requirements: Sequence[str] = (), defer: bool = False,
+                    share: trim_share.Shared | None = None, borrow: bool = True,
+                    project: str = "") -> UnimportedTrim:
     """Trace, trim, verify; the files of ``layer_root`` to leave out of the zip (none if unsafe).
 
     A first run that fails is a BuildError with the cause and the fix (``diagnose``): the
@@ -318,6 +329,11 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     ``defer``: with both options on, no verifying run here: the result is planned from the
     trace and carries a ``PendingCheck`` that the caller's run of the shipped tree (build's proof)
     must pass; only then is it stored for reuse (``pending.confirm``).
+
+    ``share``: the user's plans for this layer and these settings, verified by other projects'
+    own runs (trim_share.py). With ``defer`` and ``borrow``, a project with no stored result of
+    its own plans from there instead of tracing (``pending.borrowed`` names whose); a verified
+    plan of its own trace (``project``: its name) is added there.
     """
     tree = trim_reuse.TaskTree(code_root, tuple(model_files))
     if reuse is not None:
@@ -329,6 +345,10 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
                                   warnings=list(stored["warnings"]), sourceless=bool(stored["sourceless"]))
         if stale is not None:
             log(f"verifying the trim again: {stale}")
+    if share is not None and borrow and defer and trim and sourceless_root is not None:
+        found = trim_share.lookup(share)
+        if found is not None:
+            return _borrowed(found, layer_root, sourceless_root, log)
     result, before = _traced(layer_root=layer_root, code_root=code_root, model_files=model_files,
                              scratch=scratch, interpreter=interpreter, env=env, runner=runner,
                              verifier=verifier, keep=keep, log=log, trim=trim,
@@ -344,10 +364,33 @@ def trim_unimported(*, layer_root: Path, code_root: Path, model_files: Sequence[
     def refuse(why: str) -> None:
         store(UnimportedTrim(warnings=[*result.warnings, why]))
 
-    if result.pending is not None:
-        result.pending = PendingCheck(result.pending.gone, result.pending.removed, store, refuse)
-    else:
+    def verified() -> None:
         store()
+        if share is not None and trim and result.sourceless and before is not None and before.ok:
+            trim_share.merge(share, result.removed, result.planned, project)
+
+    if result.pending is not None:
+        result.pending = PendingCheck(result.pending.gone, result.pending.removed, verified, refuse)
+    else:
+        verified()
+    return result
+
+
+def _borrowed(found: trim_share.Borrowed, layer_root: Path, sourceless_root: Path | Callable[[], Path],
+              log: Callable[[str], None]) -> UnimportedTrim:
+    """Both options planned from other projects' verified runs over this very layer, left for the
+    proof's run of the shipped zip to verify, as a plan from the project's own trace is."""
+    tree = sourceless_root() if callable(sourceless_root) else sourceless_root
+    sources = _files(layer_root) - _files(tree)  # the .py and __pycache__ the .pyc-only swap drops
+    names = ", ".join(found.projects[:3]) + (f" and {len(found.projects) - 3} more"
+                                             if len(found.projects) > 3 else "")
+    log(f"planned from the verified runs of {names} over the same dependency layer (no trace of its "
+        f"own): {len(found.removed)} unimported files left out and the dependencies as .pyc only; the "
+        "proof's run of the zip verifies both")
+    result = UnimportedTrim(sourceless=True)
+    _keep_trim(result, dict(found.removed), dict(found.planned))
+    result.pending = PendingCheck(frozenset(found.removed) | frozenset(sources), frozenset(found.removed),
+                                  lambda: None, borrowed=tuple(found.projects))
     return result
 
 
@@ -456,6 +499,7 @@ def _plan(smoke: _Smoke, before: Probe, layer_root: Path, code_root: Path,
 
 def _keep_trim(result: UnimportedTrim, removed: dict[str, int], sizes: dict[str, int]) -> None:
     result.removed = removed
+    result.planned = sizes
     result.subpackages = sorted(((_dotted(rel), size) for rel, size in sizes.items()),
                                 key=lambda kv: (-kv[1], kv[0]))
 

@@ -42,15 +42,18 @@ from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
+    KEEP,
     SOURCELESS,
     PendingCheck,
     Reuse,
     UnimportedTrim,
     Verifier,
+    probe_digest,
     reuse_key,
     same_answers,
     trim_unimported,
 )
+from lambdaserve.package.deps.trim_share import Shared, share_key
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import Member, part_members, write_zip
 from lambdaserve.runtime.digest import file_sha256
@@ -124,7 +127,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               wall_clock: Callable[[], float] = time.time,
               log: Callable[[str], None] = lambda _msg: None,
               trim_verifier: Verifier = same_answers, record: bool = True,
-              defer_trim_check: bool = False) -> ZipBuildResult:
+              defer_trim_check: bool = False, borrow_trim: bool = True) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
     Dependency layers and wheels live in ``cache_dir`` if given, else in the user's cache that
@@ -138,7 +141,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     build.sourceless_dependencies' bytecode-only tree against the first run. With
     ``defer_trim_check`` (both options on, the default check) that verifying run is left to the
     caller's run of the zip itself, build's proof: the result's ``trim_check`` says what it must
-    not have asked for (and stores the trim for reuse once it passed).
+    not have asked for (and stores the trim for reuse once it passed). Then, with ``borrow_trim``,
+    a project with no verified trim of its own plans it from the user's other projects' verified
+    runs over the same layer (trim_share.py) instead of tracing; ``trim_check.borrowed`` says so.
     """
     started = clock()
     fn = config.function
@@ -198,12 +203,19 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     elif options.trim_unimported or sourceless:  # either option is checked by the smoke
         env = with_local_model(config, artifact_env(config, "zip"))  # the smoke run reads model_files
         # A result verified by the default check is reused while nothing its trace read changed.
-        reuse = Reuse(cache_dir / "trim", reuse_key(layer.id, interpreter, env, trim=options.trim_unimported,
-                                                    sourceless=sourceless)) \
-            if layer.id is not None and trim_verifier is same_answers else None
+        reuse, share = None, None
+        if layer.id is not None and trim_verifier is same_answers:
+            reuse = Reuse(cache_dir / "trim", reuse_key(layer.id, interpreter, env,
+                                                        trim=options.trim_unimported, sourceless=sourceless))
+            # Plans verified by the user's other projects over this very layer (its id): shared.
+            share = Shared(layers / "trims", share_key(
+                layer_id=layer.id, interpreter=[str(interpreter.path), interpreter.version], env=env,
+                model_files=[f.name for f in sources.model_files(config)], trim=options.trim_unimported,
+                sourceless=sourceless, keep=KEEP, probe=probe_digest()))
         unimported = trim_unimported(
             layer_root=layer.root, code_root=code_dir,
             model_files=[(f.name, f.path) for f in sources.model_files(config)],
+            share=share, borrow=borrow_trim, project=config.name,
             # its own scratch: two builds sharing a cache must not lay their task roots over each other
             scratch=Path(tempfile.mkdtemp(prefix="trace-", dir=cache_dir)), interpreter=interpreter,
             env=env, runner=runner, verifier=trim_verifier, log=log, trim=options.trim_unimported,
