@@ -186,7 +186,10 @@ def prove_zip(config: Config, result: ZipBuildResult, *, data: str | None = None
             return _reused(stored, result, log)
         if stale is not None:
             log(f"proving again: {stale} since the last proof")
-    spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1)
+    # The layer's and code's files the zip holds unchanged are linked, not unzipped (read-only run).
+    trees = [Path(root) for root in (result.dependency_root, result.code_root) if root]
+    spec = serve_artifact.zip_spec(config, result.path, sandbox=sandbox, concurrency=1, trees=trees,
+                                   sha256=result.sha256)
     trace_file = ""
     if store is not None or check is not None:
         spec, trace_file = proof_reuse.traced(spec, Path(result.code_root).parent)

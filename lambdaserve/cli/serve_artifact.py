@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,13 +66,17 @@ def describe(spec: FunctionSpec, zip_path: Path | None) -> str:
 
 
 def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: int = 2,
-             cache_dir: Path | None = None, extract: bool = True) -> FunctionSpec:
+             cache_dir: Path | None = None, extract: bool = True, trees: Sequence[Path] = (),
+             sha256: str | None = None) -> FunctionSpec:
     """The spec that runs the built zip; BuildError (with the fix) if no Python of its version.
-    ``extract`` False: the same spec without unpacking the zip (and no model staged)."""
+    ``extract`` False: the same spec without unpacking the zip (and no model staged). ``trees``:
+    folders holding the zip's files, linked when identical (prepare_artifact), for the namespace
+    sandbox only, whose task root is read-only. ``sha256``: the zip's, if known."""
     state = _state(config)
     # awslambdaric for the zip's Python is made once per user (like the dependency layers)
     run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or shared_cache(),
-                           extract_zip=extract)
+                           extract_zip=extract, trees=trees if sandbox == "namespace" else (),
+                           sha256=sha256)
     environment = artifact_env(config, "zip")  # a zip's, whatever function.package says
     binds: tuple[tuple[Path, str], ...] = ()
     if sandbox == "namespace":

@@ -2,14 +2,25 @@
 
 Lambda's managed runtime puts awslambdaric in /var/runtime; here a cached folder of
 awslambdaric installed for the artifact's Python plays that part (``extra_pythonpath``).
+
+A run that mounts the task root read-only (build's proof, in the namespace sandbox) may take
+files from ``trees``, folders that hold the zip's files at the same names (the cached dependency
+layer the zip's parts were written from, the compiled code): each is hard-linked instead of
+unzipped only when its size, executable bit and CRC-32 are the zip entry's own, so the run reads
+the bytes that ship; anything else is unzipped. Inflating a stack's ~150 MB cost more than the
+check. Such a tree is never handed to a run that could write through the links.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
+import stat
 import zipfile
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -48,8 +59,9 @@ def artifact_info(zip_path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in info.items()}
 
 
-def extract(zip_path: Path, dest: Path) -> Path:
-    """Unpack ``zip_path`` into ``dest`` (replacing what was there) with the zip's file modes."""
+def extract(zip_path: Path, dest: Path, trees: Sequence[Path] = ()) -> Path:
+    """Unpack ``zip_path`` into ``dest`` (replacing what was there) with the zip's file modes;
+    a file of ``trees`` that is the entry's (``_same``) is hard-linked instead (read-only runs)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -64,17 +76,41 @@ def extract(zip_path: Path, dest: Path) -> Path:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
+            mode = (info.external_attr >> 16) & 0o777
+            if any(_linked(info, tree.joinpath(*name.parts), target, mode) for tree in trees):
+                continue
             with zf.open(info) as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
-            mode = (info.external_attr >> 16) & 0o777
             target.chmod(mode or 0o644)
     return dest
 
 
+def _linked(info: zipfile.ZipInfo, source: Path, target: Path, mode: int) -> bool:
+    """Hard-link ``source`` at ``target`` if it holds the entry's bytes (size and CRC-32, read
+    whole) with its executable bit; False (nothing done) otherwise."""
+    try:
+        found = os.stat(source)
+        if not stat.S_ISREG(found.st_mode) or found.st_size != info.file_size \
+                or bool(found.st_mode & 0o111) != bool(mode & 0o111):
+            return False
+        crc = 0
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                crc = zlib.crc32(chunk, crc)
+        if crc != info.CRC:
+            return False
+        os.link(source, target)
+    except OSError:  # gone meanwhile, another file system
+        return False
+    return True
+
+
 def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command,
-                     extract_zip: bool = True) -> ArtifactRun:
+                     extract_zip: bool = True, trees: Sequence[Path] = (),
+                     sha256: str | None = None) -> ArtifactRun:
     """Extract the zip into ``dest`` and find what runs it: a Python of its version, awslambdaric.
-    With ``extract_zip`` False, only say where and with what it would run."""
+    With ``extract_zip`` False, only say where and with what it would run. ``trees``: only for a
+    run that mounts ``dest`` read-only (see the module's doc). ``sha256``: the zip's, if known."""
     info = artifact_info(zip_path)
     version, arch = info["python"], info["architecture"]
     if MACHINE.get(arch) != platform.machine():
@@ -84,10 +120,13 @@ def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Run
     interpreter = find_interpreter(version, runner=runner)
     support = runtime_support_dir(version, arch, cache_dir, interpreter=interpreter, runner=runner)
     marker = dest.with_name(dest.name + ".sha256")  # outside: the task root holds the zip only
-    digest = file_sha256(zip_path) if extract_zip else ""
-    if extract_zip and not (marker.is_file() and marker.read_text(encoding="utf-8") == digest):
-        extract(zip_path, dest)
-        marker.write_text(digest, encoding="utf-8")
+    digest = (sha256 or file_sha256(zip_path)) if extract_zip else ""
+    # A tree with links in it is taken only by a run that may have them (read-only).
+    accepted = {digest, f"{digest} linked"} if trees else {digest}
+    if extract_zip and not (marker.is_file() and marker.read_text(encoding="utf-8") in accepted):
+        marker.unlink(missing_ok=True)  # until the tree is whole
+        extract(zip_path, dest, trees)
+        marker.write_text(f"{digest} linked" if trees else digest, encoding="utf-8")
     return ArtifactRun(task_root=dest, python=str(interpreter.path), extra_pythonpath=(support,),
                        python_version=version, architecture=arch)
 
