@@ -13,6 +13,7 @@ import os
 import zipfile
 from pathlib import Path
 
+from lambdaserve.package.deps.layer import shared_cache
 from lambdaserve.package.process import run_command
 from lambdaserve.package.zip.extract import extract, prepare_artifact
 from lambdaserve.package.zip.writer import Member, write_zip
@@ -62,9 +63,25 @@ def test_a_linked_task_root_is_unzipped_afresh_for_a_run_that_takes_no_links(tmp
     tree = _tree(tmp_path / "layer")
     comment = json.dumps({"python": "3.12", "architecture": "x86_64"})
     zipped = _zip(tmp_path / "f.zip", tree, comment)
-    cache = tmp_path / "cache"
+    cache = shared_cache()  # the session's: awslambdaric for python3.12 is made once
     run = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command, trees=[tree])
     assert _same_inode(run.task_root / "pkg" / "data.bin", tree / "pkg" / "data.bin")
     again = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command)
     assert not _same_inode(again.task_root / "pkg" / "data.bin", tree / "pkg" / "data.bin")
     assert (again.task_root / "pkg" / "data.bin").read_bytes() == FILES["pkg/data.bin"]
+
+
+def test_a_file_rewritten_after_its_crc_was_kept_is_read_again(tmp_path):
+    tree = _tree(tmp_path / "layer")
+    zipped = _zip(tmp_path / "f.zip", tree)
+    extract(zipped, tmp_path / "task", [tree])
+    assert (tmp_path / "layer.crc.json").is_file()  # kept beside the tree for the next build
+    assert _same_inode(tmp_path / "task" / "pkg" / "__init__.py", tree / "pkg" / "__init__.py")
+    # Rewritten in place (same size, same inode): its modification time moved, so its CRC is read.
+    with open(tree / "pkg" / "__init__.py", "r+b") as fh:
+        fh.write(b"A = 7\n")
+    os.utime(tree / "pkg" / "__init__.py", ns=(1, os.stat(tree / "pkg" / "__init__.py").st_mtime_ns + 10**9))
+    task = extract(zipped, tmp_path / "task", [tree])
+    assert not _same_inode(task / "pkg" / "__init__.py", tree / "pkg" / "__init__.py")
+    assert (task / "pkg" / "__init__.py").read_bytes() == FILES["pkg/__init__.py"]
+    assert _same_inode(task / "pkg" / "data.bin", tree / "pkg" / "data.bin")

@@ -8,7 +8,9 @@ files from ``trees``, folders that hold the zip's files at the same names (the c
 layer the zip's parts were written from, the compiled code): each is hard-linked instead of
 unzipped only when its size, executable bit and CRC-32 are the zip entry's own, so the run reads
 the bytes that ship; anything else is unzipped. Inflating a stack's ~150 MB cost more than the
-check. Such a tree is never handed to a run that could write through the links.
+check. A file's CRC-32 is read once and kept beside its tree (TREE.crc.json) by size,
+modification time and inode, as make would: a file written since is read again. Such a tree
+is never handed to a run that could write through the links.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def extract(zip_path: Path, dest: Path, trees: Sequence[Path] = ()) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
+    linkable = [_Tree(tree) for tree in trees]
     with zipfile.ZipFile(zip_path) as zf:
         for info in zf.infolist():
             name = PurePosixPath(info.filename)
@@ -77,32 +80,66 @@ def extract(zip_path: Path, dest: Path, trees: Sequence[Path] = ()) -> Path:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             mode = (info.external_attr >> 16) & 0o777
-            if any(_linked(info, tree.joinpath(*name.parts), target, mode) for tree in trees):
+            if any(tree.linked(info, target, mode) for tree in linkable):
                 continue
             with zf.open(info) as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
             target.chmod(mode or 0o644)
+    for tree in linkable:
+        tree.save()
     return dest
 
 
-def _linked(info: zipfile.ZipInfo, source: Path, target: Path, mode: int) -> bool:
-    """Hard-link ``source`` at ``target`` if it holds the entry's bytes (size and CRC-32, read
-    whole) with its executable bit; False (nothing done) otherwise."""
-    try:
-        found = os.stat(source)
-        if not stat.S_ISREG(found.st_mode) or found.st_size != info.file_size \
-                or bool(found.st_mode & 0o111) != bool(mode & 0o111):
+class _Tree:
+    """A folder whose files ``extract`` may link, with the CRC-32 of each file read so far."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.record = root.with_name(root.name + ".crc.json")
+        try:
+            known = json.loads(self.record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        self.known: dict[str, list[int]] = known if isinstance(known, dict) else {}
+        self.changed = False
+
+    def linked(self, info: zipfile.ZipInfo, target: Path, mode: int) -> bool:
+        """Hard-link the tree's file at ``target`` if it holds the entry's bytes (size and CRC-32)
+        with its executable bit; False (nothing done) otherwise."""
+        source = os.path.join(self.root, info.filename)
+        try:
+            found = os.stat(source)
+            if not stat.S_ISREG(found.st_mode) or found.st_size != info.file_size \
+                    or bool(found.st_mode & 0o111) != bool(mode & 0o111) \
+                    or self._crc(info.filename, source, found) != info.CRC:
+                return False
+            os.link(source, target)
+        except OSError:  # gone meanwhile, another file system
             return False
+        return True
+
+    def _crc(self, rel: str, source: str, found: os.stat_result) -> int:
+        signature = [found.st_size, found.st_mtime_ns, found.st_ino]
+        kept = self.known.get(rel)
+        if isinstance(kept, list) and len(kept) == 4 and kept[:3] == signature:
+            return int(kept[3])
         crc = 0
         with open(source, "rb") as fh:
             while chunk := fh.read(1 << 20):
                 crc = zlib.crc32(chunk, crc)
-        if crc != info.CRC:
-            return False
-        os.link(source, target)
-    except OSError:  # gone meanwhile, another file system
-        return False
-    return True
+        self.known[rel] = [*signature, crc]
+        self.changed = True
+        return crc
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        partial = self.record.with_name(f".{self.record.name}.{os.getpid()}.partial")
+        try:  # written whole, then renamed: two builds at once each leave a whole record
+            partial.write_text(json.dumps(self.known), encoding="utf-8")
+            partial.replace(self.record)
+        except OSError:  # a read-only cache: the CRCs are read again next time
+            partial.unlink(missing_ok=True)
 
 
 def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command,
