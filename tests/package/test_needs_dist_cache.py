@@ -23,6 +23,7 @@ def _dist(site: Path, name: str, module: str) -> None:
 
 def test_the_module_map_is_kept_until_a_distribution_is_installed(tmp_path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("LAMBDASERVE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)  # a project folder: on sys.path under `python -m`, never in the key
     site = tmp_path / "site"
     _dist(site, "fakedist", "fakemod")
     os.utime(site, ns=(10**18, 10**18))  # a fixed time, so the install below surely moves it

@@ -64,9 +64,15 @@ def _module_dists() -> dict[str, list[str]]:
     from lambdaserve.package.deps.layer import shared_cache
     from lambdaserve.package.deps.trim_reuse import stat_signature
 
-    signature = {"python": sys.executable, "path": {p: stat_signature(p or ".") for p in sys.path}}
+    # The working folder (the project, on sys.path under `python -m`) changes with every build:
+    # it is left out of the key, and the map is not kept while it holds a distribution itself.
+    here = os.getcwd()
+    path = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    if any(name.endswith((".dist-info", ".egg-info")) for name in os.listdir(here)):
+        return {m: list(d) for m, d in importlib.metadata.packages_distributions().items()}
+    signature = {"python": sys.executable, "path": {p: stat_signature(p) for p in path}}
     record = shared_cache() / "module-distributions" / (
-        hashlib.sha256(json.dumps([sys.executable, sys.path]).encode()).hexdigest()[:32] + ".json")
+        hashlib.sha256(json.dumps([sys.executable, path]).encode()).hexdigest()[:32] + ".json")
     try:
         kept = json.loads(record.read_text(encoding="utf-8"))
         if kept["signature"] == json.loads(json.dumps(signature)):
