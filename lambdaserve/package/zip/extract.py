@@ -15,6 +15,7 @@ is never handed to a run that could write through the links.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -102,10 +103,13 @@ class _Tree:
             known = {}
         self.known: dict[str, list[int]] = known if isinstance(known, dict) else {}
         self.changed = False
+        self.apart = False  # on another file system than the task root: nothing can be linked
 
     def linked(self, info: zipfile.ZipInfo, target: Path, mode: int) -> bool:
         """Hard-link the tree's file at ``target`` if it holds the entry's bytes (size and CRC-32)
         with its executable bit; False (nothing done) otherwise."""
+        if self.apart:
+            return False
         source = os.path.join(self.root, info.filename)
         try:
             found = os.stat(source)
@@ -114,7 +118,8 @@ class _Tree:
                     or self._crc(info.filename, source, found) != info.CRC:
                 return False
             os.link(source, target)
-        except OSError:  # gone meanwhile, another file system
+        except OSError as exc:  # gone meanwhile, or another file system
+            self.apart = exc.errno == errno.EXDEV
             return False
         return True
 
