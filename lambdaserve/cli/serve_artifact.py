@@ -75,7 +75,7 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: i
     state = _state(config)
     # awslambdaric for the zip's Python is made once per user (like the dependency layers)
     run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or shared_cache(),
-                           extract_zip=extract, trees=trees if sandbox == "namespace" else (),
+                           extract_zip=extract, trees=trees, read_only=sandbox == "namespace",
                            sha256=sha256)
     environment = artifact_env(config, "zip")  # a zip's, whatever function.package says
     binds: tuple[tuple[Path, str], ...] = ()

@@ -59,14 +59,19 @@ def test_only_files_identical_to_their_entries_are_linked(tmp_path):
     assert os.stat(task / "pkg" / "run.sh").st_mode & 0o111  # the zip's mode, not the tree's
 
 
-def test_a_linked_task_root_is_unzipped_afresh_for_a_run_that_takes_no_links(tmp_path, py312):
+def test_a_linked_task_root_is_unzipped_afresh_for_a_run_that_could_write(tmp_path, py312):
     tree = _tree(tmp_path / "layer")
     comment = json.dumps({"python": "3.12", "architecture": "x86_64"})
     zipped = _zip(tmp_path / "f.zip", tree, comment)
     cache = shared_cache()  # the session's: awslambdaric for python3.12 is made once
-    run = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command, trees=[tree])
+    run = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command, trees=[tree],
+                           read_only=True)
     assert _same_inode(run.task_root / "pkg" / "data.bin", tree / "pkg" / "data.bin")
-    again = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command)
+    # Another read-only run (serve --built in the namespace sandbox) takes it as it is.
+    kept = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command, read_only=True)
+    assert _same_inode(kept.task_root / "pkg" / "data.bin", tree / "pkg" / "data.bin")
+    # A run that could write (the process sandbox) never gets links, whatever trees it is given.
+    again = prepare_artifact(zipped, tmp_path / "task", cache_dir=cache, runner=run_command, trees=[tree])
     assert not _same_inode(again.task_root / "pkg" / "data.bin", tree / "pkg" / "data.bin")
     assert (again.task_root / "pkg" / "data.bin").read_bytes() == FILES["pkg/data.bin"]
 

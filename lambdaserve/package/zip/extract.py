@@ -64,7 +64,7 @@ def artifact_info(zip_path: Path) -> dict[str, str]:
 
 def extract(zip_path: Path, dest: Path, trees: Sequence[Path] = ()) -> Path:
     """Unpack ``zip_path`` into ``dest`` (replacing what was there) with the zip's file modes;
-    a file of ``trees`` that is the entry's (``_same``) is hard-linked instead (read-only runs)."""
+    a file of ``trees`` that is the entry's (``_Tree.linked``) is hard-linked instead (read-only runs)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -148,11 +148,12 @@ class _Tree:
 
 
 def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command,
-                     extract_zip: bool = True, trees: Sequence[Path] = (),
+                     extract_zip: bool = True, trees: Sequence[Path] = (), read_only: bool = False,
                      sha256: str | None = None) -> ArtifactRun:
     """Extract the zip into ``dest`` and find what runs it: a Python of its version, awslambdaric.
-    With ``extract_zip`` False, only say where and with what it would run. ``trees``: only for a
-    run that mounts ``dest`` read-only (see the module's doc). ``sha256``: the zip's, if known."""
+    With ``extract_zip`` False, only say where and with what it would run. ``read_only``: the run
+    mounts ``dest`` read-only, so a task root with links (from ``trees``, see the module's doc)
+    may be made or taken; otherwise the zip is unzipped. ``sha256``: the zip's, if known."""
     info = artifact_info(zip_path)
     version, arch = info["python"], info["architecture"]
     if MACHINE.get(arch) != platform.machine():
@@ -164,11 +165,12 @@ def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Run
     marker = dest.with_name(dest.name + ".sha256")  # outside: the task root holds the zip only
     digest = (sha256 or file_sha256(zip_path)) if extract_zip else ""
     # A tree with links in it is taken only by a run that may have them (read-only).
-    accepted = {digest, f"{digest} linked"} if trees else {digest}
+    accepted = {digest, f"{digest} linked"} if read_only else {digest}
     if extract_zip and not (marker.is_file() and marker.read_text(encoding="utf-8") in accepted):
         marker.unlink(missing_ok=True)  # until the tree is whole
-        extract(zip_path, dest, trees)
-        marker.write_text(f"{digest} linked" if trees else digest, encoding="utf-8")
+        linking = trees if read_only else ()
+        extract(zip_path, dest, linking)
+        marker.write_text(f"{digest} linked" if linking else digest, encoding="utf-8")
     return ArtifactRun(task_root=dest, python=str(interpreter.path), extra_pythonpath=(support,),
                        python_version=version, architecture=arch)
 
