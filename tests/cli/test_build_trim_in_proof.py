@@ -89,6 +89,7 @@ def _build(project: Path) -> Result:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("fresh_user_cache")  # another test's verified plan for this layer would be borrowed
 def test_a_trim_the_golden_requests_need_is_caught_by_the_proof_and_the_zip_rebuilt_without_it(
         tmp_path, lstrim_index, py312):
     project = make_project(tmp_path / "p", requirements=("lstrim==1.0",))
@@ -117,6 +118,7 @@ def test_a_trim_the_golden_requests_need_is_caught_by_the_proof_and_the_zip_rebu
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("fresh_user_cache")  # its own trace, not a plan another test shared
 def test_a_trim_the_golden_requests_do_not_touch_is_verified_by_the_proof_alone(tmp_path, lstrim_index,
                                                                                 py312):
     project = make_project(tmp_path / "p", requirements=("lstrim==1.0",))
