@@ -26,9 +26,9 @@ from lambdaserve.config import CONFIG_FILE, FunctionConfig, load_config, lock_pa
 from lambdaserve.config.render import render_config
 from lambdaserve.config.requirements import requirement_name
 from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
-from lambdaserve.errors import ConfigError, LambdaServeError, ModelLoadError
+from lambdaserve.errors import BuildError, ConfigError, LambdaServeError, ModelLoadError
 from lambdaserve.package.deps import write_lock
-from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes
+from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes, unshipped, unshipped_problem
 from lambdaserve.runtime import settings as rs
 from lambdaserve.runtime.golden import GOLDEN_FILE
 from lambdaserve.runtime.loaders import load_model
@@ -88,6 +88,19 @@ def _needs(model: Path, framework: str, predictor: str,
            **({rs.ENV_PREDICTOR: predictor} if predictor else {})}
     roots = [Path.cwd()] + ([model_dir] if model_dir != Path.cwd() else [])
     return model_needs(model, framework, env=env, local_roots=roots, sample=sample)
+
+
+def _left_out(found: ModelNeeds, model: Path, framework: str, predictor: str) -> tuple[str, str] | None:
+    """(message, hint) when the model needs a module of the project the package would not ship: a
+    pickle referencing it cannot load here either (refused now); a predictor is warned about."""
+    left = unshipped(found.local, model_path=model, predictor=predictor or None)
+    if not left:
+        return None
+    problem = unshipped_problem(left, project_dir=Path.cwd().resolve(), model_path=model,
+                                predictor=predictor or None)
+    if framework != "custom":
+        raise BuildError(*problem)
+    return problem
 
 
 def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
@@ -193,6 +206,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     golden: list[Any] = []
     if framework == "custom":  # loaded once, in the tracing run: this process never imports its stack
         found = _needs(model, framework, predictor, None if frame is None else sample_rows(frame))
+        left_out = _left_out(found, model, framework, predictor)
         assert found.inspection is not None
         if found.inspection.failure is not None:
             raise found.inspection.failure
@@ -203,6 +217,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
             golden = golden_bodies(frame, signature)  # what build proves the package answers
     else:
         found = _needs(model, framework, predictor)  # before loading: a file that is no model says so here
+        left_out = _left_out(found, model, framework, predictor)
         signature, inspected, note = _inspect(model, framework, predictor, sample)
         if frame is not None:
             signature = complete_signature(signature, frame)
@@ -236,6 +251,9 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
     for line in note.splitlines():
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")
+    if left_out:
+        console.print(f"warning: {left_out[0]}\nhint: {left_out[1]}", markup=False, soft_wrap=True,
+                      style="yellow")
     if framework == "custom":
         _golden_note(console, golden)
     example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"

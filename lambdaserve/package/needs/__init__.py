@@ -6,6 +6,7 @@ init pins it (``model_needs``); build refuses a package whose requirements miss 
 pickle_refs.py  the globals a pickle/joblib/skops file names, read without loading it
 resolve.py      modules -> pinned distributions with reasons; what requirements install
 find.py         the entry points; trace_probe.py traces a custom predictor in a subprocess
+local_code.py   the project's own modules the model needs, and whether the package ships them
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         config_model_needs,
         model_needs,
     )
+    from lambdaserve.package.needs.local_code import unshipped, unshipped_problem
     from lambdaserve.package.needs.resolve import Need, unmapped_notes
 
 _EXPORTS = {
@@ -32,7 +34,9 @@ _EXPORTS = {
     "config_model_needs": "lambdaserve.package.needs.find",
     "model_needs": "lambdaserve.package.needs.find",
     "unmapped_notes": "lambdaserve.package.needs.resolve",
+    "unshipped": "lambdaserve.package.needs.local_code",
+    "unshipped_problem": "lambdaserve.package.needs.local_code",
 }
 __all__ = ["Inspection", "ModelNeeds", "Need", "check_model_needs", "config_model_needs", "model_needs",
-           "unmapped_notes"]
+           "unmapped_notes", "unshipped", "unshipped_problem"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

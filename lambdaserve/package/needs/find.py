@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdaserve.config import Config, runtime_env
 from lambdaserve.errors import BuildError, ModelLoadError
+from lambdaserve.package.needs.local_code import LocalModule, local_modules, unshipped, unshipped_error
 from lambdaserve.package.needs.resolve import (
     Need,
     model_file_modules,
@@ -46,6 +47,7 @@ class ModelNeeds:
     notes: list[str] = field(default_factory=list)  # what could not be traced, and why
     unmapped: dict[str, str] = field(default_factory=dict)  # module -> why, not installed here
     inspection: Inspection | None = None  # a custom predictor's traced load
+    local: list[LocalModule] = field(default_factory=list)  # the project's own modules it needs
 
     @property
     def requirements(self) -> list[str]:
@@ -116,7 +118,7 @@ def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_ro
         for module, why in traced.items():
             found.setdefault(module, why)
     needs, unmapped = to_needs(found, local_roots)
-    return ModelNeeds(needs, notes, unmapped, inspection=inspection)
+    return ModelNeeds(needs, notes, unmapped, inspection=inspection, local=local_modules(found, local_roots))
 
 
 def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:
@@ -129,8 +131,14 @@ def config_model_needs(config: Config, *, runner: Runner = run_command) -> Model
 
 def check_model_needs(config: Config, *, runner: Runner = run_command) -> list[str]:
     """BuildError naming each distribution the model needs that function.requirements would not
-    install; else the notes about what could not be checked (as warnings)."""
+    install, or a module of the project it needs that the package would not ship; else the notes
+    about what could not be checked (as warnings)."""
     found = config_model_needs(config, runner=runner)
+    predictor = config.model.predictor or None
+    left = unshipped(found.local, model_path=config.model.path, predictor=predictor)
+    if left:
+        raise unshipped_error(left, project_dir=config.project_dir, model_path=config.model.path,
+                              predictor=predictor)
     requirements = config.function.requirements
     missing = unmet(found.needs, requirements)
     if missing:
