@@ -9,6 +9,7 @@ and the model's framework); otherwise the host's runs it and the banner says why
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,10 +87,12 @@ def for_project(config: Config, *, runner: Runner = run_command,
                   env={"PYTHONPATH": str(_LAMBDASERVE_ROOT)}, timeout=120)
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["it failed"])[-1][:200]
+        # pip names, not import names: `pip install sklearn` is not scikit-learn
+        install = " ".join(["awslambdaric", *(shlex.quote(r) for r in config.function.requirements)])
         return WorkerPython(host.path, host.version, target, note=(
             f"Python {found.version} ({found.path}) cannot import what the function needs "
-            f"({reason}), so this venv's Python {host.version} runs it instead. Install "
-            f"{', '.join(modules)} for Python {target}, or `lambdaserve build` then "
+            f"({reason}), so this venv's Python {host.version} runs it instead. Install it there "
+            f"({found.path} -m pip install {install}), or `lambdaserve build` then "
             f"`lambdaserve serve --artifact` to run the zip under Python {target}."))
     return WorkerPython(str(found.path), found.version, target, extra_pythonpath=(_LAMBDASERVE_ROOT,))
 

@@ -71,6 +71,17 @@ def test_a_target_that_cannot_import_the_framework_leaves_the_host_with_a_warnin
                                f"not python{OTHER} as lambdaserve.toml targets")
 
 
+def test_the_fix_names_distributions_to_pip_install_not_import_names(config):
+    pinned = dataclasses.replace(config, function=dataclasses.replace(
+        config.function, requirements=("scikit-learn==1.9.1", "pyyaml==6.0.4")))
+    runner = Calls(1, "ModuleNotFoundError: No module named 'awslambdaric'")
+    worker = worker_python.for_project(pinned, runner=runner, find=_found(f"{OTHER}.2"))
+    assert runner.argv[0][-1] == "import awslambdaric, sklearn, yaml"  # what it checks: modules
+    # what it tells to install: distributions (`pip install sklearn` is not scikit-learn)
+    assert (f"/opt/python{OTHER}/bin/python{OTHER} -m pip install awslambdaric scikit-learn==1.9.1 "
+            "pyyaml==6.0.4)") in worker.note
+
+
 def test_no_target_interpreter_at_all_is_said_with_the_install_command(config):
     worker = worker_python.for_project(config, runner=Calls(0), find=_missing)
     assert worker.path == sys.executable

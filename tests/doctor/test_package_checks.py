@@ -79,7 +79,11 @@ def test_pickle_models_suggest_skops(tmp_path):
 
 def test_python_skew(tmp_path):
     root = project(tmp_path)
-    assert only(python_skew.CHECK, context(root, python=(3, 11))).severity is Severity.WARNING
+    skew = only(python_skew.CHECK, context(root, python=(3, 11)))
+    assert skew.severity is Severity.WARNING
+    # invoke of the project folder may run on this Python (no python3.12 with the requirements):
+    # the hint names what surely runs the target's, the built zip
+    assert "`lambdaserve invoke --built`" in skew.hint and "it runs the target Python" not in skew.hint
     assert only(python_skew.CHECK, context(root, python=(3, 12))).severity is Severity.OK
 
 

@@ -14,8 +14,11 @@ def run(ctx: DoctorContext) -> list[Finding]:
     if here != target:
         return [warning(f"this environment is Python {here}, the function runs python{target}: pickled "
                         "models and compiled code may not load across versions",
-                        f'Set function.python = "{here}" if Lambda offers it, or test with `lambdaserve '
-                        "invoke` (it runs the target Python).", file=str(ctx.config.source))]
+                        # invoke runs the project folder on this Python unless python{target} is
+                        # installed with the requirements (cli/worker_python.py): the zip is sure
+                        f'Set function.python = "{here}" if Lambda offers it, or run the model under '
+                        f"python{target}: `lambdaserve build` proves the zip with it, and `lambdaserve "
+                        "invoke --built` runs that zip.", file=str(ctx.config.source))]
     return [ok(f"Python {here} here and in the function")]
 
 
