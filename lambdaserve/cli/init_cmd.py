@@ -246,6 +246,11 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                   markup=False, soft_wrap=True)
     for need in found.needs:
         console.print(f"  {need.requirement}: {need.reason}", markup=False, soft_wrap=True)
+    named = {n.requirement for n in found.needs}
+    for requirement in requirements:  # what loading the model here reported beyond the file's own needs
+        if requirement not in named:
+            console.print(f"  {requirement}: the runtime's {framework} loader used it for this model, "
+                          "loaded here", markup=False, soft_wrap=True)
     _write_lock(console, target, requirements, python)
     for line in found.notes + unmapped_notes(found.unmapped):
         console.print(f"note: {line}", markup=False, soft_wrap=True, style="yellow")

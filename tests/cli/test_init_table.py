@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -168,6 +169,8 @@ def test_init_a_lightgbm_model_txt_with_a_sample_then_invoke_with_the_users_name
     assert raw["signature"]["columns"][0] == {"name": "age years", "dtype": "int64", "nullable": True,
                                               "example": 25}
     assert {r.split("==")[0] for r in raw["function"]["requirements"]} >= {"lightgbm", "pandas"}
+    for pin in raw["function"]["requirements"]:  # each with its reason, also those only loading reported
+        assert re.search(rf"(?m)^  {re.escape(pin)}: \S", done.stderr), (pin, done.stderr)
     done = _run(["invoke", "--data", json.dumps(made.rows)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"predictions": made.expected["label"].tolist()}
