@@ -103,6 +103,15 @@ def _left_out(found: ModelNeeds, model: Path, framework: str, predictor: str) ->
     return problem
 
 
+def _example(signature: Signature | None) -> str:
+    """Rows for init's `next:` line: a record, one value per row (a text model), or rows of values."""
+    if signature is not None and signature.columns:
+        return json.dumps([example_row(signature.columns)])
+    if signature is not None and len(signature.inputs) == 1 and len(signature.inputs[0].shape) == 1:
+        return '["..."]' if signature.inputs[0].dtype == "string" else "[...]"
+    return "[[...]]"
+
+
 def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
     """The model's needs, plus what loading it here reported (the same names pinned once)."""
     names = {n.distribution for n in found.needs}
@@ -261,8 +270,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
                       style="yellow")
     if framework == "custom":
         _golden_note(console, golden)
-    example = json.dumps([example_row(signature.columns)]) if signature and signature.columns else "[[...]]"
-    console.print(f"next: lambdaserve invoke --data '{example}'   or   lambdaserve serve",
+    console.print(f"next: lambdaserve invoke --data '{_example(signature)}'   or   lambdaserve serve",
                   markup=False, soft_wrap=True)
 
 
