@@ -21,6 +21,8 @@ _MISSING = (
     re.compile(r"needs the module '([\w.]+)'"),
     re.compile(r"needs ([\w.]+), which is not installed"),
 )
+# A file the code opened under the task root: the package holds no such file.
+_MISSING_TASK_FILE = re.compile(r"No such file or directory: '/var/task/([^']+)'")
 _ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit)\b[^\n]*", re.MULTILINE)
 MAX_CAUSE = 600
 
@@ -118,5 +120,13 @@ def package_failure(text: str, requirements: Sequence[str], *, what: str,
             f"distribution provides here either ({cause})",
             hint=hint or f"Install the package that provides '{module}' where you trained the model, "
                          "then add it, pinned, to function.requirements in lambdaserve.toml.")
+    missing_file = _MISSING_TASK_FILE.search(text)
+    if missing_file is not None and not missing_file.group(1).startswith("model/"):
+        name = missing_file.group(1)
+        return BuildError(
+            f"the package cannot {what}: {cause}",
+            hint=f"From the project folder the package holds only the predictor's module and the model "
+                 f"folder, so {name} is not in it: put {name} in the model folder and read it from there "
+                 f"(Path(model_dir) / \"{name.rsplit('/', 1)[-1]}\" in load).")
     return BuildError(f"the package cannot {what}: {cause}",
                       hint=hint or "Run `lambdaserve serve --artifact` to see the function's whole log.")

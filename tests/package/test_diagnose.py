@@ -66,3 +66,18 @@ def test_a_log_without_errors_has_no_cause_unless_the_last_line_is_wanted():
     log = 'START RequestId: 1\n127.0.0.1 "POST /prod/predict HTTP/1.1" 200 145 52.9 ms\nEND RequestId: 1'
     assert cause_of(log, last_line=False) == ("", "")
     assert cause_of(log) == ("END RequestId: 1", "")
+
+
+def test_a_data_file_read_beside_the_predictor_is_named_with_where_to_put_it():
+    # the runtime's log line when a predictor's load fails (runtime/app.py)
+    logged = ('{"level":"ERROR","message":"the model did not load","function":"m",'
+              '"error_type":"ModelLoadError","error":"price_predictor:Predictor.load(\'/var/task/model\') '
+              'failed: FileNotFoundError: [Errno 2] No such file or directory: \'/var/task/rates.json\'",'
+              '"hint":"Fix load(model_dir) in your predictor; the original error is chained to this one."}')
+    error = package_failure(logged, [], what="load the model", distributions=lambda: {})
+    assert error.message.endswith("No such file or directory: '/var/task/rates.json'")
+    assert "put rates.json in the model folder" in error.hint
+    assert 'Path(model_dir) / "rates.json"' in error.hint
+    # a file missing from the model folder itself is the loader's business: its own hint stays
+    inside = logged.replace("/var/task/rates.json", "/var/task/model/rates.json")
+    assert package_failure(inside, [], what="load the model").hint.startswith("Fix load(model_dir)")
