@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import replace
@@ -33,6 +34,7 @@ from lambdaserve.runtime import settings as rs
 from lambdaserve.runtime.golden import GOLDEN_FILE
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
+from lambdaserve.runtime.loaders.log import loader_log
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature
 from lambdaserve.runtime.table import example_row
@@ -119,6 +121,37 @@ def _merged(found: ModelNeeds, inspected: list[str]) -> list[str]:
     return sorted(found.requirements + extra, key=str.lower)
 
 
+class _ConsoleWarnings(logging.Handler):
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.console.print(f"warning: {record.getMessage()}", markup=False, soft_wrap=True, style="yellow")
+
+
+def _loader_warnings_to(console: Console) -> None:
+    """The loaders' warnings (a pickle runs code...) as init's own lines while the command runs: their
+    JSON lines are for CloudWatch, not for a terminal."""
+    log = loader_log()  # with its JSON handler, which must stay (the loaders add it when it is gone)
+    muted = log.handlers[:]
+    shown = _ConsoleWarnings(console)
+
+    def mute(_record: logging.LogRecord) -> bool:
+        return False
+
+    for handler in muted:
+        handler.addFilter(mute)
+    log.addHandler(shown)
+
+    def restore() -> None:
+        log.removeHandler(shown)
+        for handler in muted:
+            handler.removeFilter(mute)
+
+    click.get_current_context().call_on_close(restore)
+
+
 def _default_name(model: Path) -> str:
     stem = model.stem if model.is_file() else model.name
     name = re.sub(r"[^A-Za-z0-9-]+", "-", stem).strip("-") or "model"
@@ -195,6 +228,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
          sample: Path | None) -> None:
     """Inspect MODEL and write lambdaserve.toml in the current folder."""
     console = Console(stderr=True, highlight=False)
+    _loader_warnings_to(console)
     target = Path.cwd() / CONFIG_FILE
     if target.is_dir():
         raise ConfigError(f"{target} is a folder, not a file",

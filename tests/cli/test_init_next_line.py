@@ -28,3 +28,6 @@ def test_a_text_pipeline_is_shown_one_string_per_row(tmp_path: Path) -> None:
     assert 'inputs = [\n  { name = "input", dtype = "string", shape = [-1] },' in (
         tmp_path / "lambdaserve.toml").read_text()
     assert "next: lambdaserve invoke --data '[\"...\"]'" in result.stderr
+    # the loader's pickle warning in init's words, not the function's JSON log line
+    assert "warning: loading model.joblib with pickle: a pickle runs any code" in result.stderr
+    assert '{"level"' not in result.stderr
