@@ -13,7 +13,9 @@ framework versions, the answer's outputs on the sample, and a load failure's mes
 from __future__ import annotations
 
 import json
+import os
 import sys
+import sysconfig
 import traceback
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,20 @@ def _sample_call(model: Any, rows: dict[str, list[Any]]) -> tuple[dict[str, Any]
         return {"sample_error": f"{type(exc).__name__}: {exc}", "sample_rows": rows_given}, None
 
 
+def _own_module(top: str) -> bool:
+    """A top-level module a requirement could provide. Not: synthetic ones extension modules
+    register (cython_runtime), another module's alias (scipy's Cython modules also register as
+    _cyutility, _csparsetools; decimal as _decimal), the stdlib's generated _sysconfigdata_*."""
+    module = sys.modules.get(top)
+    file = getattr(module, "__file__", None) or ""
+    if not file and not getattr(module, "__path__", None):
+        return False
+    if str(getattr(module, "__name__", top)).split(".", 1)[0] != top:
+        return False
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return not (file.startswith(stdlib + os.sep) and "-packages" + os.sep not in file)
+
+
 def main(argv: list[str]) -> int:
     sample: dict[str, list[Any]] | None = None
     roots = argv[2:]
@@ -82,9 +98,7 @@ def main(argv: list[str]) -> int:
         result.update(failed)
         result["predicted"] = result["predicted"] or answer is not None  # predict's imports are traced
     tops = {name.split(".", 1)[0] for name in set(sys.modules) - before}
-    # Only modules read from files: extension modules register synthetic ones (cython_runtime).
-    result["modules"] = sorted(t for t in tops if getattr(sys.modules.get(t), "__file__", None)
-                               or getattr(sys.modules.get(t), "__path__", None))
+    result["modules"] = sorted(t for t in tops if _own_module(t))
     if answer is not None:  # after the trace: describing the answer imports numpy, the predictor did not
         from lambdaserve.runtime.signature import answer_spec
 
