@@ -71,6 +71,10 @@ class LocalCloud:
         self.stop()
 
 
+def _not_unsupported_resource(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("No Moto CloudFormation support for")
+
+
 def start_local_cloud(environ: Mapping[str, str] | None = None, *, port: int = 0,
                       probe_default: bool = True) -> LocalCloud:
     """Reuse the configured or default moto server, or start one on 127.0.0.1:``port`` (0: any)."""
@@ -94,6 +98,7 @@ def start_local_cloud(environ: Mapping[str, str] | None = None, *, port: int = 0
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per AWS call is noise
     # moto warns about each resource type it only pretends to create (Stage, Account): not ours to fix
     warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
+    logging.getLogger("moto").addFilter(_not_unsupported_resource)  # the same, logged by newer motos
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     try:
         server.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -41,6 +42,20 @@ def test_a_cloud_started_here_starts_empty_though_moto_keeps_state_per_process()
         assert buckets(cloud) == ["left"]
     with start_local_cloud({}, probe_default=False) as cloud:
         assert buckets(cloud) == []
+
+
+def test_resource_types_moto_only_pretends_to_create_are_not_warned_about(caplog):
+    from lambdaserve.cloud.aws import AwsClients
+
+    # deploy's template holds AWS::ApiGateway::Account and ::Stage, which moto does not model
+    role = "arn:aws:iam::123456789012:role/r"
+    template = {"Resources": {"Account": {"Type": "AWS::ApiGateway::Account",
+                                          "Properties": {"CloudWatchRoleArn": role}}}}
+    with caplog.at_level(logging.WARNING), start_local_cloud({}, probe_default=False) as cloud:
+        clients = AwsClients(cloud.session(), "us-east-1", cloud.endpoint_url)
+        clients.call("cloudformation", "create_stack", StackName="s", TemplateBody=json.dumps(template))
+        clients.call("cloudformation", "describe_stacks", StackName="s")
+    assert not [r for r in caplog.records if "No Moto CloudFormation support" in r.getMessage()]
 
 
 def test_reuses_the_configured_endpoint():
