@@ -16,6 +16,7 @@ from typing import Any
 from lambdaserve.cli import serve_cmd, wiring
 from lambdaserve.cli.cloud_session import CloudSession
 from lambdaserve.cloud.cfn import ALIAS_NAME
+from lambdaserve.cloud.local import ENV_ENDPOINT
 from lambdaserve.cloud.stack import SmokeResult, alias_version, restore_previous, smoke_failure, smoke_test
 from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY, zip_key
 from lambdaserve.config import Config
@@ -100,4 +101,8 @@ def serve_deployed(config: Config, cloud: CloudSession, outputs: dict[str, str],
     """Fetch the deployed zip and configuration from the local cloud and serve them until Ctrl-C."""
     spec, what = deployed_spec(config, cloud, outputs)
     log(f"serving {what} from the local cloud")
+    if cloud.local is not None and cloud.local.started_here:  # it lives as long as this command
+        log(f"while it serves, other commands reach this local cloud with {ENV_ENDPOINT}="
+            f"{cloud.local.endpoint_url}, e.g. `{ENV_ENDPOINT}={cloud.local.endpoint_url} lambdaserve "
+            "status --target local` (logs, rollback and destroy likewise)")
     serve_cmd.run(config, spec, host=host, port=port, api=None)

@@ -114,8 +114,8 @@ def test_deploy_to_the_local_cloud_then_curl_the_deployed_function(tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if k != ENV_ENDPOINT}
     cli = Path(sys.executable).with_name("lambdaserve")
     process = subprocess.Popen([str(cli), "deploy", "--target", "local", "--yes", "--port", "0"],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True)
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)  # its progress lines (stderr) too
     try:
         assert process.stdout is not None
         lines = []
@@ -134,6 +134,14 @@ def test_deploy_to_the_local_cloud_then_curl_the_deployed_function(tmp_path: Pat
         assert _get(f"{base}/prod/health")[1]["status"] == "ok"
         status, body = _get(f"{base}/prod/predict", json.dumps({"data": [[1.5, 2.0]]}).encode())
         assert status == 200 and body == {"predictions": [[3.0, 4.0]]}
+        # the cloud deploy started lives in its process: the line it prints lets status reach it
+        reach = re.search(rf"{ENV_ENDPOINT}=(http://127\.0\.0\.1:\d+) lambdaserve status", "".join(lines))
+        assert reach, "".join(lines)
+        status_run = subprocess.run([str(cli), "status", "--target", "local"], cwd=tmp_path, text=True,
+                                    env={**env, ENV_ENDPOINT: reach.group(1)}, capture_output=True,
+                                    timeout=120)
+        assert status_run.returncode == 0, status_run.stderr
+        assert "lambdaserve-doubler: CREATE_COMPLETE" in status_run.stdout + status_run.stderr
     finally:
         process.send_signal(signal.SIGTERM)
         try:
