@@ -30,7 +30,7 @@ def test_aliases_and_generated_stdlib_modules_are_not_needs(tmp_path: Path) -> N
     (tmp_path / "scipy_predictor.py").write_text(textwrap.dedent(PREDICTOR))
     env = {rs.ENV_MODEL_DIR: str(tmp_path / "model"), rs.ENV_FRAMEWORK: "custom", rs.ENV_NAME: "t",
            rs.ENV_WARMUP: "0", rs.ENV_PREDICTOR: "scipy_predictor:Predictor"}
-    traced, notes = trace_predictor(env, [tmp_path])
+    traced, _notes, _inspection = trace_predictor(env, [tmp_path])
     assert "scipy" in traced and "numpy" in traced, traced
     odd = [m for m in traced if m.startswith(("_sysconfigdata", "_cyutility", "_csparsetools"))]
     assert odd == [], traced
