@@ -210,7 +210,8 @@ def _changed_since(config: Config, zip_path: Path) -> str | None:
     """A file the zip is made of (lambdaserve.toml, the lock, the predictor's code, the model)
     modified after the zip was written, by its path in the project; None when there is none."""
     from lambdaserve.config import lock_path
-    from lambdaserve.package import model_files, user_code_files
+    from lambdaserve.config.sources import user_code_files
+    from lambdaserve.package import model_files
 
     built = zip_path.stat().st_mtime
     inputs = [config.source, lock_path(config.source)]

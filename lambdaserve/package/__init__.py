@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lambdaserve.package.diagnose import cause_of, package_failure
     from lambdaserve.package.hook_zip import build_hook_zip
     from lambdaserve.package.process import Runner, inherited_env, run_command
-    from lambdaserve.package.sources import model_files, user_code_files
+    from lambdaserve.package.sources import model_files
 
 _EXPORTS = {
     "build_hook_zip": "lambdaserve.package.hook_zip",
@@ -28,8 +28,7 @@ _EXPORTS = {
     "run_command": "lambdaserve.package.process",
     "inherited_env": "lambdaserve.package.process",
     "model_files": "lambdaserve.package.sources",
-    "user_code_files": "lambdaserve.package.sources",
 }
 __all__ = ["Runner", "build_hook_zip", "cause_of", "inherited_env", "model_files", "package_failure",
-           "run_command", "user_code_files"]
+           "run_command"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

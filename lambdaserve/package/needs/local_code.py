@@ -1,7 +1,7 @@
 """The project's own modules a model needs, and whether the package ships them.
 
 From the project folder a zip or an image takes only the model (under model/) and a custom
-predictor's top-level module (package/sources.py). In the function, a custom predictor also
+predictor's top-level module (config/sources.py). In the function, a custom predictor also
 imports from the model folder (runtime/loaders/custom.py appends it to sys.path); nothing else
 of the project is there. `invoke` and `serve` of the project folder import the rest from the
 folder, so a model that needs another module of the project answers there and cannot load once
