@@ -80,8 +80,13 @@ class Runtime:
             self.routes.update({route: ("GET",) for route in docs.ROUTES if route != settings.api_path})
 
     @classmethod
-    def from_settings(cls, settings: RuntimeSettings, telemetry: Telemetry | None = None) -> Runtime:
-        """Load the model (threads sized first), warm it up, and log how long each step took."""
+    def from_settings(cls, settings: RuntimeSettings, telemetry: Telemetry | None = None,
+                      framework: str | None = None) -> Runtime:
+        """Load the model (threads sized first), warm it up, and log how long each step took.
+
+        ``framework``: the settings' framework, already resolved (``import_framework``); None
+        resolves it while loading.
+        """
         clock = time.perf_counter
         start = clock()
         threads = configure_threads()
@@ -99,7 +104,7 @@ class Runtime:
                 from lambdaserve.runtime.s3_model import fetched
 
                 settings = fetched(settings)  # a model kept in S3 lands in /tmp first
-            model = load_model(settings)
+            model = load_model(settings, framework)
         except LambdaServeError as exc:  # Lambda reports only str(exc): the fix goes to the log
             telemetry.log(
                 "ERROR", "the model did not load", error_type=type(exc).__name__, error=exc.message,

@@ -38,32 +38,40 @@ def resolve_framework(settings: RuntimeSettings) -> str:
     return framework
 
 
-def load_model(settings: RuntimeSettings) -> Model:
-    """Load the model the settings point at, with its signature (config overrides the model's)."""
-    framework = resolve_framework(settings)
+def load_model(settings: RuntimeSettings, framework: str | None = None) -> Model:
+    """Load the model the settings point at, with its signature (config overrides the model's).
+
+    ``framework``: what ``resolve_framework(settings)`` already answered (``import_framework``
+    returns it), so the model folder is not listed twice; None resolves it here.
+    """
+    framework = framework or resolve_framework(settings)
     loader = importlib.import_module(f"lambdaserve.runtime.loaders.{framework}")
     model: Model = loader.load(settings)
     return model
 
 
-def import_framework(settings: RuntimeSettings) -> None:
-    """Import the framework's modules (the loader's ``IMPORTS``) now, from a shallow call stack.
+def import_framework(settings: RuntimeSettings) -> str | None:
+    """Import the framework's modules (the loader's ``IMPORTS``) now; the resolved framework's name.
 
-    Called at the handler's top level, before ``Runtime.from_settings``. Python 3.11 keeps its
-    frames in 16 KiB chunks that it maps and unmaps as the stack crosses a chunk's edge; numpy's
-    import nests deep, and from inside ``from_settings`` -> ``load_model`` -> the loader it
-    crossed an edge ~1,000 times (one mmap + munmap each, kernel time callgrind does not see):
-    ~30 ms of a 170 ms cold start. Anything that fails here is left for ``load_model`` to report
-    with its hint.
+    Called by the handler before ``Runtime.from_settings``, which takes the name back (resolving
+    "auto" lists the model folder; once is enough). None when it cannot be resolved yet (a model
+    still in S3) or fails: ``load_model`` then resolves it and reports any error with its hint, as
+    does an import that fails here.
+
+    Why first: numpy's import nests deep, and from inside ``from_settings`` -> ``load_model`` ->
+    the loader its calls crossed a 16 KiB frame-stack chunk's edge ~1,000 times (an mmap and a
+    munmap each; ~30 ms of a 170 ms cold start). The handler now also runs its whole init in one
+    roomy chunk (runtime/stack.py), where no depth crosses an edge.
     """
     try:
         framework = resolve_framework(settings)
         loader = importlib.import_module(f"lambdaserve.runtime.loaders.{framework}")
     except (LambdaServeError, ImportError):
-        return
+        return None
     names: tuple[str, ...] = getattr(loader, "IMPORTS", ())
     for name in names:
         try:
             importlib.import_module(name)
         except ImportError:
-            return
+            break
+    return framework
