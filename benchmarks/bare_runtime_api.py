@@ -55,7 +55,8 @@ class BareRuntimeApi:
         port = self._listener.getsockname()[1]
         env = {**os.environ, **environment, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
                "_HANDLER": handler, "LAMBDA_TASK_ROOT": str(task_root),
-               "PYTHONPATH": str(task_root), "PYTHONUNBUFFERED": "1"}
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(task_root), environment.get("PYTHONPATH")])),
+               "PYTHONUNBUFFERED": "1"}
         self._proc = subprocess.Popen([sys.executable, "-m", "awslambdaric", handler], env=env,
                                       cwd=task_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._counter = 0
