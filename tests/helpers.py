@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -66,6 +67,16 @@ def require_module(name: str) -> ModuleType:
         if REQUIRE_ALL:
             pytest.fail(message + " (LAMBDASERVE_REQUIRE_ALL=1)")
         pytest.skip(message)
+
+
+def require_installed(*names: str) -> None:
+    """At a module's top, instead of ``pytest.importorskip``: skip the module (a failure under
+    LAMBDASERVE_REQUIRE_ALL=1, see tests/conftest.py) unless each module is installed, without
+    importing it. Both xdist workers collect every test module, so an import here cost each of them
+    the framework's import (skl2onnx and scikit-learn ~3 CPU-s) even where no test of it runs."""
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            pytest.skip(f"needs the Python module {name}", allow_module_level=True)
 
 
 def skip_on_platform(why: str) -> NoReturn:

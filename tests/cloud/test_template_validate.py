@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint
-from samtranslator.translator.transform import transform
 
 from lambdaserve.cloud.cfn import common as c
 from lambdaserve.cloud.cfn.common import api_paths
@@ -21,6 +19,10 @@ REGIONS = ["us-east-1", "eu-west-1"]
 
 
 def lint_errors(text: str) -> list[str]:
+    # Imported here, not at the top: collecting this module (both xdist workers collect every
+    # module) then costs nothing; importing cfn-lint costs ~6 CPU-s, paid only where it lints.
+    from cfnlint.api import ManualArgs, lint
+
     # cfn-lint's SAM transform sets os.environ["AWS_DEFAULT_REGION"] and leaves it: a later test in
     # this process (region resolution) would then find a region where none is configured.
     before = os.environ.get("AWS_DEFAULT_REGION")
@@ -48,6 +50,8 @@ class ManagedPolicies:
 
 def translate(sam: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     # The translator reads the region from boto3's default session, i.e. the environment.
+    from samtranslator.translator.transform import transform  # ~1.4 CPU-s, as cfn-lint above
+
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return transform(copy.deepcopy(sam), {}, ManagedPolicies())
 

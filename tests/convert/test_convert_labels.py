@@ -15,8 +15,9 @@ from lambdaserve.config import load_config, runtime_env
 from lambdaserve.convert import convert_project
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
+from tests.helpers import require_installed
 
-pytest.importorskip("skl2onnx")
+require_installed("skl2onnx")
 ROWS = [[2.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [1.5, -1.0, 1.0], [-1.5, 1.0, 0.5]]  # far from the border
 
 

@@ -16,9 +16,9 @@ from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.onnx import NULL_STRING
 from lambdaserve.runtime.settings import RuntimeSettings
+from tests.helpers import require_installed
 
-pytest.importorskip("pandas")
-pytest.importorskip("skl2onnx")
+require_installed("pandas", "skl2onnx")
 
 TRAIN = {"age": [22, 35, 58, 41, 29, 63, 47, 33], "income": [2e4, 4e4, 9e4, 5e4, 3e4, 8e4, 6e4, 3.5e4],
          "city": ["Paris", None, "Lyon", "Paris", "Nice", None, "Lyon", "Paris"]}

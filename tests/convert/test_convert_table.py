@@ -17,9 +17,9 @@ from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 from tests import models
+from tests.helpers import require_installed
 
-pytest.importorskip("pandas")
-pytest.importorskip("skl2onnx")
+require_installed("pandas", "skl2onnx")
 
 
 def _answer(config_file: Path, records: list[dict[str, object]]) -> dict[str, np.ndarray]:

@@ -12,9 +12,9 @@ from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import detect_framework, load_model
 from lambdaserve.runtime.signature import ColumnSpec
 from tests import models
+from tests.helpers import require_installed
 
-pytest.importorskip("catboost")
-pytest.importorskip("pandas")
+require_installed("catboost", "pandas")
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["model.cbm", "sklearn-api-joblib"])

@@ -14,9 +14,9 @@ from lambdaserve.runtime.loaders import detect_framework, load_model
 from lambdaserve.runtime.loaders.lightgbm import SHARED_LIBRARIES
 from lambdaserve.runtime.signature import ColumnSpec
 from tests import models
+from tests.helpers import require_installed
 
-pytest.importorskip("lightgbm")
-pytest.importorskip("pandas")
+require_installed("lightgbm", "pandas")
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["model.txt", "sklearn-api-joblib"])

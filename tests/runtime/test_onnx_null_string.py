@@ -12,9 +12,9 @@ from lambdaserve.errors import RequestError
 from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from tests import models
+from tests.helpers import require_installed
 
-pytest.importorskip("skl2onnx")
-pytest.importorskip("pandas")
+require_installed("skl2onnx", "pandas")
 
 COLUMNS = [{"name": "age", "dtype": "float64", "nullable": True},
            {"name": "income", "dtype": "float64", "nullable": True},

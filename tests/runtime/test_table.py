@@ -16,9 +16,10 @@ from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.signature import ColumnSpec, Signature, TensorSpec
 from lambdaserve.runtime.telemetry import Telemetry
 from tests import models
+from tests.helpers import require_installed
 from tests.runtime.support import Context, answer, http_event, log_lines, settings
 
-pytest.importorskip("pandas")
+require_installed("pandas")
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ from lambdaserve.runtime.loaders.frame import dataframe
 from lambdaserve.runtime.signature import ColumnSpec
 from lambdaserve.runtime.telemetry import Telemetry
 from tests import models
+from tests.helpers import require_installed
 from tests.runtime.support import Context, answer, http_event, settings
 
-pytest.importorskip("xgboost")
-pytest.importorskip("pandas")
+require_installed("xgboost", "pandas")
 
 CITY = ColumnSpec("city", "string", nullable=True, categories=models.XGB_CITIES, example="Paris")
 
