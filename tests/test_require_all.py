@@ -73,10 +73,22 @@ def test_never_collected():
     pass
 '''
 
+# tests.helpers.require_installed, the import-free module-level check
+MODULE_NOT_INSTALLED = '''
+from tests.helpers import require_installed
+
+require_installed("pytest", "no_such_module_for_lambdaserve")
+
+
+def test_never_collected_either():
+    pass
+'''
+
 
 def _outcomes(tmp_path: Path, require_all: bool, *extra: str) -> dict[str, str]:
     (tmp_path / "test_cases.py").write_text(textwrap.dedent(CASES))
     (tmp_path / "test_module_skip.py").write_text(textwrap.dedent(MODULE_SKIP))
+    (tmp_path / "test_module_not_installed.py").write_text(textwrap.dedent(MODULE_NOT_INSTALLED))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the project's settings
     xml = tmp_path / "junit.xml"
     env = {k: v for k, v in os.environ.items() if k != "LAMBDASERVE_REQUIRE_ALL"}
@@ -86,7 +98,8 @@ def _outcomes(tmp_path: Path, require_all: bool, *extra: str) -> dict[str, str]:
         [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-c",
          str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), f"--basetemp={tmp_path / 'bt'}",
          f"--junitxml={xml}", "--continue-on-collection-errors", "-q", *extra,
-         str(tmp_path / "test_cases.py"), str(tmp_path / "test_module_skip.py")],
+         str(tmp_path / "test_cases.py"), str(tmp_path / "test_module_skip.py"),
+         str(tmp_path / "test_module_not_installed.py")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     outcomes = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
@@ -104,6 +117,7 @@ def test_without_require_all_skips_stay_skips(tmp_path):
         assert outcomes[name] == "skipped", name
     assert outcomes["test_xfail"] == "skipped"  # JUnit's word for an xfail
     assert "test_never_collected" not in outcomes
+    assert "test_never_collected_either" not in outcomes  # require_installed skipped its module
 
 
 @pytest.mark.parametrize("extra", [(), ("-n", "2")], ids=["one-process", "xdist"])
@@ -117,5 +131,6 @@ def test_under_require_all_every_skip_fails_but_platform_skips(tmp_path, extra):
     assert outcomes["test_xfail"] == "skipped"  # an xfail ran: it is not a skip
     # the module-level importorskip fails its collection instead of vanishing (which, without
     # --continue-on-collection-errors, stops the whole run)
-    module = [name for name in outcomes if "module_skip" in name]
-    assert module and all(outcomes[name] == "error" for name in module), outcomes
+    for file in ("module_skip", "module_not_installed"):
+        module = [name for name in outcomes if file in name]
+        assert module and all(outcomes[name] == "error" for name in module), outcomes

@@ -20,9 +20,9 @@ from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 from tests import models
+from tests.helpers import require_installed
 
-lightgbm = pytest.importorskip("lightgbm")
-pytest.importorskip("onnxmltools")
+require_installed("lightgbm", "onnxmltools")
 
 
 def _init(project: Path, model: str, *more: str) -> Path:
@@ -49,6 +49,8 @@ def _rows(n: int = 64) -> np.ndarray:
 @pytest.mark.parametrize("objective", ["binary", "multiclass", "regression"])
 def test_a_booster_from_model_txt_converts_and_serves_lightgbms_answers(tmp_path: Path,
                                                                         objective: str) -> None:
+    import lightgbm
+
     x = _rows()
     y = {"binary": x[:, 0] > 0.5, "multiclass": (x[:, 0] * 3).astype(int),
          "regression": x[:, 1] * 3}[objective]
@@ -75,6 +77,7 @@ def test_a_booster_from_model_txt_converts_and_serves_lightgbms_answers(tmp_path
 @pytest.mark.slow
 def test_an_lgbm_classifier_on_named_columns_converts_with_one_input_per_column(tmp_path: Path) -> None:
     import joblib
+    import lightgbm
     import pandas as pd
 
     x = _rows(80)
@@ -146,6 +149,8 @@ def test_float64_is_refused_for_trees_naming_the_framework(tmp_path: Path, frame
         pytest.importorskip("xgboost")
         path, convert = models.xgboost_model(tmp_path).path, xgboost_to_onnx
     else:
+        import lightgbm
+
         x = _rows()
         path, convert = tmp_path / "model.txt", to_onnx
         lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 2},

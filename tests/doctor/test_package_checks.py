@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sklearn
-
 from lambdaserve.doctor import PackageInfo, Probes, Severity, WheelInfo
 from lambdaserve.doctor.checks import framework_skew, package_size, pickle_format, python_skew, wheel_tags
 from lambdaserve.doctor.checks.framework_skew import saved_version, sklearn_pin
@@ -88,6 +86,8 @@ def test_python_skew(tmp_path):
 
 
 def test_the_pickled_sklearn_version_is_read_without_unpickling(tmp_path):
+    import sklearn  # here, not at the top: collecting the module then imports no framework
+
     made = models.sklearn_classifier(tmp_path, "pickle")
     assert saved_version(made.path.read_bytes()) == sklearn.__version__
 
@@ -100,6 +100,8 @@ def test_the_sklearn_pin_is_read_with_any_spelling_of_the_name():
 
 
 def test_framework_skew(tmp_path):
+    import sklearn
+
     made = models.sklearn_classifier(tmp_path, "pickle")
     here = sklearn.__version__
     major, minor = here.split(".")[:2]
