@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 from pathlib import Path
@@ -18,16 +19,30 @@ from tests.cloud.test_template_golden import VARIANTS, make_config, rendered
 REGIONS = ["us-east-1", "eu-west-1"]
 
 
-def lint_errors(text: str) -> list[str]:
-    # Imported here, not at the top: collecting this module (both xdist workers collect every
-    # module) then costs nothing; importing cfn-lint costs ~6 CPU-s, paid only where it lints.
-    from cfnlint.api import ManualArgs, lint
+@functools.cache
+def _linter() -> Any:
+    """One cfn-lint Runner per process, as cfn-lint's CLI uses one for every template it is given:
+    making one loads its ~300 rules and their JSON resources, ~0.45 CPU-s, which
+    ``cfnlint.api.lint`` paid again on each of this suite's ~50 templates. Imported here, not at
+    the top: collecting this module (both xdist workers collect every module) then costs nothing;
+    importing cfn-lint costs ~6 CPU-s, paid only where it lints."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
 
+    return Runner(ConfigMixIn(regions=REGIONS))
+
+
+def lint_errors(text: str) -> list[str]:
+    from cfnlint.decode.decode import decode_str
+
+    template, errors = decode_str(text)  # what cfnlint.api.lint does, with the Runner kept
+    if errors or template is None:
+        return [f"{m.rule.id} {m.message}" for m in errors]
     # cfn-lint's SAM transform sets os.environ["AWS_DEFAULT_REGION"] and leaves it: a later test in
     # this process (region resolution) would then find a region where none is configured.
     before = os.environ.get("AWS_DEFAULT_REGION")
     try:
-        matches = lint(text, config=ManualArgs(regions=REGIONS))
+        matches = list(_linter().validate_template(template))
     finally:
         if before is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
