@@ -33,7 +33,7 @@ from lambdaserve.config.schema import BY_NAME, FRAMEWORKS, SECTIONS, Field
 from lambdaserve.config.snapstart import check_snapstart
 from lambdaserve.errors import ConfigError, ModelLoadError
 from lambdaserve.runtime.loaders.detect import detect_framework
-from lambdaserve.runtime.signature import DTYPES, ColumnSpec, Signature, TensorSpec
+from lambdaserve.runtime.signature import DTYPES, UNKNOWN_CATEGORY, ColumnSpec, Signature, TensorSpec
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,47}$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -151,7 +151,7 @@ def _signature(flat: dict[str, Any], path: Path) -> Signature | None:
     return Signature(inputs=tuple(specs["inputs"]), outputs=tuple(specs["outputs"]), source="config")
 
 
-_COLUMN_KEYS = ("name", "dtype", "nullable", "categories", "example")
+_COLUMN_KEYS = ("name", "dtype", "nullable", "categories", "example", "unknown")
 
 
 def _columns(flat: dict[str, Any], path: Path) -> tuple[ColumnSpec, ...]:
@@ -171,6 +171,9 @@ def _columns(flat: dict[str, Any], path: Path) -> tuple[ColumnSpec, ...]:
             raise _fail(path, field, item, "nullable must be true or false")
         if not isinstance(item.get("categories", []), list):
             raise _fail(path, field, item, "categories must be a list of the values seen in training")
+        if item.get("unknown", "refuse") not in UNKNOWN_CATEGORY:
+            raise _fail(path, field, item, "unknown must be " + " or ".join(repr(u) for u in UNKNOWN_CATEGORY)
+                        + ": what the model does with a category it did not see in training")
         out.append(ColumnSpec.from_dict(item))
     names = [c.name for c in out]
     if len(set(names)) != len(names):

@@ -101,7 +101,9 @@ _SIGNATURE = (
     Field("signature", "columns", list, [],
           "A table of named columns instead of inputs, e.g. [{ name = 'city', dtype = 'string', "
           "categories = ['Lyon', 'Paris'] }, { name = 'age', dtype = 'int64', nullable = true }]: "
-          "requests send records, rows in this order, or one OIP tensor per column."),
+          "requests send records, rows in this order, or one OIP tensor per column. A category "
+          "outside the list is refused, or with unknown = 'missing' scored as missing (the model's "
+          "own behaviour, read from the model where it can be)."),
 )
 
 FIELDS: tuple[Field, ...] = (

@@ -30,8 +30,9 @@ def _column_schema(column: ColumnSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {}
     if kind is not None:
         schema["type"] = [kind, "null"] if column.nullable else kind
-    if column.categories is not None:
-        schema["enum"] = [*column.categories, *([None] if column.nullable else [])]
+    allowed = column.allowed  # where the model scores any value, its categories are no enum
+    if allowed is not None:
+        schema["enum"] = [*allowed, *([None] if column.nullable else [])]
     example = table.example_row((column,))[column.name]
     schema["examples"] = [example]
     schema["description"] = f"{column.dtype}" + (", nullable" if column.nullable else "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import field
-from typing import Any
+from typing import Any, Literal
 
 from lambdaserve.runtime.record import frozen_record
 
@@ -21,6 +21,11 @@ OIP_DATATYPES = {
     "int16": "INT16", "int32": "INT32", "int64": "INT64", "uint8": "UINT8",
     "uint16": "UINT16", "uint32": "UINT32", "uint64": "UINT64", "bool": "BOOL", "string": "BYTES",
 }
+
+# What the model does with a value outside a column's training categories: refuses it (a scikit-learn
+# encoder with handle_unknown="error", XGBoost), or scores it as a missing value (LightGBM).
+UnknownCategory = Literal["refuse", "missing"]
+UNKNOWN_CATEGORY: tuple[UnknownCategory, ...] = ("refuse", "missing")
 
 
 # Every dataclass here has a docstring: without one, dataclass builds it from inspect.signature,
@@ -51,9 +56,12 @@ class TensorSpec:
 class ColumnSpec:
     """One named column of a table (a model trained on a DataFrame).
 
-    ``categories``: the only values the model accepts (seen in training, where the model
-    refuses others); ``None`` accepts any value of the dtype. ``nullable``: null is allowed
-    (it reaches the model as a missing value). ``example``: a value from the training sample.
+    ``categories``: the values seen in training, in training order; ``None`` accepts any value
+    of the dtype. ``unknown``: what the model does with any other value, and so what a request
+    gets: "refuse" (a 400 naming the allowed values) or "missing" (scored as a missing value,
+    as the model itself scores it). ``nullable``: null is allowed (it reaches the model as a
+    missing value), and a record may leave the column out. ``example``: a value from the
+    training sample.
     """
 
     name: str
@@ -61,6 +69,12 @@ class ColumnSpec:
     nullable: bool = False
     categories: tuple[Any, ...] | None = None
     example: Any = None
+    unknown: UnknownCategory = "refuse"
+
+    @property
+    def allowed(self) -> tuple[Any, ...] | None:
+        """The only values a request may hold (the model refuses others); None: any of the dtype."""
+        return self.categories if self.unknown == "refuse" else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "dtype": self.dtype}
@@ -68,6 +82,8 @@ class ColumnSpec:
             out["nullable"] = True
         if self.categories is not None:
             out["categories"] = list(self.categories)
+        if self.unknown != "refuse":  # left out, as signatures written before it say: refuse
+            out["unknown"] = self.unknown
         if self.example is not None:
             out["example"] = self.example
         return out
@@ -80,6 +96,8 @@ class ColumnSpec:
             nullable=bool(raw.get("nullable", False)),
             categories=tuple(categories) if categories is not None else None,
             example=raw.get("example"),
+            # a signature written before "unknown" existed refused every unknown category
+            unknown="missing" if raw.get("unknown") == "missing" else "refuse",
         )
 
     @property

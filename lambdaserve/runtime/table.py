@@ -4,7 +4,8 @@ A request gives the table as records (``[{"city": "Paris", "age": 30}]``), as ro
 columns' order (``[["Paris", 30]]``), as one list per column (``{"city": [...], "age": [...]}``)
 or as Open Inference Protocol tensors, one per column (BYTES for strings). Every form becomes
 ``{column name: [one value per row]}`` in the signature's column order, each value checked
-against its column with a message that names the column and, for categories, the allowed values.
+against its column with a message that names the column and, for categories the model refuses
+others of, the allowed values.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def describe(column: ColumnSpec) -> str:
         listed = ", ".join(shown(c) for c in column.categories[:MAX_LISTED])
         extra = len(column.categories) - MAX_LISTED
         more = f" and {extra} more" if extra > 0 else ""
-        text += f", one of {listed}{more}"
+        if column.allowed is not None:
+            text += f", one of {listed}{more}"
+        else:
+            text += f", seen in training: {listed}{more} (any other is scored as missing, as the model does)"
     return text + (" or null" if column.nullable else "")
 
 
@@ -67,9 +71,12 @@ def check_value(column: ColumnSpec, value: Any, where: str) -> Any:
         raise _bad(f"{at}: {shown(value)} is not true or false")
     elif kind == "string" and not isinstance(value, str):
         raise _bad(f"{at}: {shown(value)} is not a string", hint=f"The column is {describe(column)}.")
-    if column.categories is not None and value not in column.categories:
+    # Parity with the model: only a model that refuses an unknown category gets it refused here;
+    # LightGBM and XGBoost score it as missing (frame.dataframe codes it NaN, as they do).
+    allowed = column.allowed
+    if allowed is not None and value not in allowed:
         raise _bad(f"{at}: {shown(value)} is not a category the model knows",
-                   hint=f"Allowed ({len(column.categories)}, seen in training): {describe(column)}.")
+                   hint=f"Allowed ({len(allowed)}, seen in training): {describe(column)}.")
     return value
 
 

@@ -17,6 +17,8 @@ COLUMNS = (
     ColumnSpec("income", "float64", nullable=True, example=30000.5),
     ColumnSpec("city", "string", categories=("Lyon", "Paris"), example="Paris"),
     ColumnSpec("member", "bool", example=True),
+    # a LightGBM category column: an unseen value is scored as missing, as the model scores it
+    ColumnSpec("region", "string", nullable=True, categories=("N", "S"), example="N", unknown="missing"),
 )
 
 
@@ -40,7 +42,7 @@ def test_init_writes_columns_that_load_back_and_reach_the_runtime(project: Path)
     config = load_config(path)
     assert config.signature is not None
     assert config.signature.columns == COLUMNS
-    assert [t.name for t in config.signature.inputs] == ["age", "income", "city", "member"]
+    assert [t.name for t in config.signature.inputs] == ["age", "income", "city", "member", "region"]
     settings = RuntimeSettings.from_env(runtime_env(config))
     assert settings.signature is not None and settings.signature.columns == COLUMNS
 
@@ -50,6 +52,8 @@ def test_init_writes_columns_that_load_back_and_reach_the_runtime(project: Path)
     ('columns = [{ name = "city", kind = "string" }]\n', "has unknown key 'kind'"),
     ('columns = [{ name = "a" }, { name = "a" }]\n', "column 'a' is declared twice"),
     ('columns = [{ name = "a", nullable = "yes" }]\n', "nullable must be true or false"),
+    ('columns = [{ name = "a", categories = ["x"], unknown = "ignore" }]\n',
+     "unknown must be 'refuse' or 'missing'"),
     ('columns = [{ name = "a" }]\ninputs = [{ name = "input" }]\n', "declares both inputs and columns"),
 ])
 def test_a_wrong_column_is_refused_with_what_is_wrong(project: Path, text: str, message: str) -> None:

@@ -27,7 +27,8 @@ def test_lightgbm_serves_its_category_column_and_missing_values(tmp_path: Path, 
     assert model.signature.columns == (
         ColumnSpec("age_years", "float64", nullable=True),
         ColumnSpec("income", "float64", nullable=True),
-        ColumnSpec("city", "string", nullable=True, categories=("Lyon", "Nice", "Paris"), example="Lyon"),
+        ColumnSpec("city", "string", nullable=True, categories=("Lyon", "Nice", "Paris"), example="Lyon",
+                   unknown="missing"),
     )
     rows = [{"age_years" if k == "age years" else k: v for k, v in r.items()} for r in made.rows]
     request = read_request({"data": rows}, model.signature, default_probabilities=True)

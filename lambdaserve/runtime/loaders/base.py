@@ -158,6 +158,10 @@ def declared_table(own: Signature, declared: Signature) -> Signature:
     narrow = {c.name for c in own.columns if c.dtype == "float32"}
     declared_columns = tuple(replace(c, dtype="float32") if as_model[c.name] in narrow
                              and kind_of(c.dtype) == "number" else c for c in declared.columns)
+    # What the model does with an unknown category is the model's fact, not the declaration's.
+    unknown = {c.name: c.unknown for c in own.columns}
+    declared_columns = tuple(replace(c, unknown=unknown[as_model[c.name]]) if as_model[c.name] in unknown
+                             else c for c in declared_columns)
     if known is not None:  # the model gets its columns in training order
         by_name = {as_model[c.name]: c for c in declared_columns}
         columns = tuple(by_name[n] for n in known)

@@ -51,9 +51,14 @@ def dataframe(inputs: dict[str, list[Any]], columns: tuple[ColumnSpec, ...], *,
     names = names or [c.name for c in columns]
     data = {}
     for name, c in zip(names, columns, strict=True):
-        values = _column(c, inputs[c.name])
         if categorical and c.categories is not None:
-            values = pd.Categorical(values, categories=list(c.categories))
+            # a category the model never saw is missing to it (the request only holds one where the
+            # model scores it so, as LightGBM does): NaN, as pandas will require
+            known = set(c.categories)
+            values = pd.Categorical([v if v in known else None for v in inputs[c.name]],
+                                    categories=list(c.categories))
+        else:
+            values = _column(c, inputs[c.name])
         data[name] = values
     return pd.DataFrame(data, columns=names)
 

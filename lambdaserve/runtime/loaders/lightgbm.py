@@ -63,7 +63,9 @@ def _columns(names: list[str], infos: list[str], pandas_categorical: Any) -> tup
     for i, name in enumerate(names):
         if i in by_index:
             values = [v.item() if hasattr(v, "item") else v for v in by_index[i]]
+            # LightGBM scores a category it did not see in training as missing: so is it served
             columns.append(ColumnSpec(name, _value_dtype(values), nullable=True, categories=tuple(values),
+                                      unknown="missing",
                                       example=values[0] if values else None))
         elif i in categorical:  # trained on integer codes, not a category column
             columns.append(ColumnSpec(name, "int64", nullable=True))

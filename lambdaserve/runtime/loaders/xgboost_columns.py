@@ -63,6 +63,10 @@ def model_columns(booster: Any) -> tuple[ColumnSpec, ...] | None:
         if kind == "c":
             values = stored[i] if i < len(stored) else None
             dtype = "int64" if values and all(isinstance(v, int) for v in values) else "string"
+            # unknown stays "refuse": XGBoost 3.2 refuses a category past its sorted training ones
+            # ("not in the training set") and scores any other unseen one as the next training
+            # category in sorted order; a model saved before 3.1 scores the request frame's own
+            # codes. Refusing is the only one of these that is not a silently different answer.
             columns.append(ColumnSpec(str(name), dtype, nullable=True, categories=values,
                                       example=values[0] if values else None))
         elif kind == "int":
