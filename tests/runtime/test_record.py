@@ -18,7 +18,8 @@ COLUMN = ColumnSpec("city", "string", True, ("Oslo", "Rome"), "Oslo")
 # One value per field, in field order: every record the runtime ships, and a second value of each.
 SAMPLES: dict[type, list[tuple[Any, ...]]] = {
     TensorSpec: [("x", "int8", (None, 3)), ("x", "int8", (None, 4))],
-    ColumnSpec: [("city", "string", True, ("Oslo", "Rome"), "Oslo"), ("city", "string", False, None, None)],
+    ColumnSpec: [("city", "string", True, ("Oslo", "Rome"), "Oslo", "missing"),
+                 ("city", "string", False, None, None, "refuse")],
     Signature: [((TENSOR,), (TENSOR,), ("a",), (0, 1), True, "config", {"k": 1}, (COLUMN,)),
                 ((TENSOR,), (), None, None, False, "model", {}, ())],
     RuntimeSettings: [(Path("/m"), "model.onnx", "onnx", None, "iris", "/predict", True, False, None, (),
