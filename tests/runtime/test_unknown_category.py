@@ -16,9 +16,10 @@ from lambdaserve.runtime.formats import read_request
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.signature import ColumnSpec, Signature
 from tests import models
+from tests.helpers import require_installed
 from tests.runtime.support import Context, answer, http_event, settings
 
-pd = pytest.importorskip("pandas")
+require_installed("lightgbm", "xgboost", "sklearn", "pandas")
 
 CITIES = ["Paris", "Lyon", "Nice"] * 20
 AGES = [20.0 + (i * 7) % 50 for i in range(len(CITIES))]
@@ -29,10 +30,14 @@ RECORDS: list[dict[str, Any]] = [{"city": "Marseille", "age": 50.0}, {"city": "L
 
 
 def _train() -> Any:
+    import pandas as pd
+
     return pd.DataFrame({"city": pd.Categorical(CITIES), "age": AGES})
 
 
 def _asked() -> Any:
+    import pandas as pd
+
     # as a user builds it locally: the request's own categories, not the training ones
     rows = [{"city": r.get("city"), "age": r["age"]} for r in RECORDS]
     frame = pd.DataFrame(rows)
@@ -41,7 +46,8 @@ def _asked() -> Any:
 
 
 def _lightgbm(folder: Path) -> tuple[Any, Path]:
-    lightgbm = pytest.importorskip("lightgbm")
+    import lightgbm
+
     model = lightgbm.LGBMClassifier(n_estimators=8, min_child_samples=2, min_data_per_group=1,
                                     cat_smooth=1.0, verbose=-1).fit(_train(), LABELS)
     model.booster_.save_model(folder / "model.txt")
@@ -75,7 +81,7 @@ def test_lightgbm_scores_an_unseen_category_as_missing_and_so_does_the_function(
 
 
 def test_a_model_that_refuses_an_unseen_category_gets_a_400_naming_it(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn")
+    import pandas as pd
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -111,7 +117,9 @@ def test_signatures_written_before_unknown_existed_still_refuse() -> None:
 
 
 def test_xgboost_which_refuses_an_unseen_category_gets_a_400_naming_it(tmp_path: Path) -> None:
-    xgb = pytest.importorskip("xgboost")
+    import pandas as pd
+    import xgboost as xgb
+
     local = xgb.XGBClassifier(n_estimators=3, max_depth=3, learning_rate=1.0, min_child_weight=0,
                               enable_categorical=True, tree_method="hist", n_jobs=1).fit(_train(), LABELS)
     local.get_booster().save_model(str(tmp_path / "model.json"))
