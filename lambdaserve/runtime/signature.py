@@ -23,7 +23,8 @@ OIP_DATATYPES = {
 }
 
 # What the model does with a value outside a column's training categories: refuses it (a scikit-learn
-# encoder with handle_unknown="error", XGBoost), or scores it as a missing value (LightGBM).
+# encoder with handle_unknown="error", XGBoost), or scores it as a missing value (LightGBM,
+# HistGradientBoosting).
 UnknownCategory = Literal["refuse", "missing"]
 UNKNOWN_CATEGORY: tuple[UnknownCategory, ...] = ("refuse", "missing")
 

@@ -132,3 +132,23 @@ def test_xgboost_which_refuses_an_unseen_category_gets_a_400_naming_it(tmp_path:
     status, body = answer(rt.handle(http_event({"data": [{"city": "Zurich", "age": 50.0}]}), Context()))
     assert status == 400
     assert "column 'city': 'Zurich' is not a category the model knows" in body["error"]["message"]
+
+
+def test_hist_gradient_boosting_serves_its_category_column_scoring_an_unseen_one_as_missing(
+        tmp_path: Path) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    local = HistGradientBoostingClassifier(max_iter=5, categorical_features="from_dtype")
+    local.fit(_train(), LABELS)
+    models._save_sklearn(local, tmp_path / "model.joblib", "joblib")
+    served = load_model(models.runtime_settings(tmp_path / "model.joblib"))
+    assert served.signature.columns == (
+        ColumnSpec("city", "string", nullable=True, categories=("Lyon", "Nice", "Paris"), example="Lyon",
+                   unknown="missing"),
+        ColumnSpec("age", "float64", nullable=True))
+    expected = local.predict_proba(_asked())
+    assert not np.allclose(expected[0], expected[1])  # Marseille is not scored as Lyon
+    request = read_request({"data": RECORDS}, served.signature, default_probabilities=True)
+    assert np.allclose(served.predict(request.inputs, probabilities=True)["probabilities"], expected)
+    status, body = answer(Runtime(served, settings()).handle(http_event({"data": RECORDS}), Context()))
+    assert status == 200 and body["predictions"] == local.predict(_asked()).tolist()

@@ -10,6 +10,7 @@ the column may be missing. Columns no encoder claims are numbers until a sample 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from lambdaserve.runtime.signature import ColumnSpec
@@ -59,12 +60,32 @@ def _found(est: Any, names: list[str] | None, nullable: bool) -> Iterator[Column
         step_names = [str(n) for n in own] if own is not None else names
         if step_names is None:
             continue
+        yield from _gradient_boosting(step, step_names)
         if type(step).__name__ in ("SimpleImputer", "KNNImputer", "IterativeImputer"):
             nullable = True
             yield from (ColumnSpec(n, "float64", nullable=True) for n in step_names) if _numeric(step) else ()
         if hasattr(step, "categories_") and len(step.categories_) == len(step_names):
             yield from _encoded(step_names, step, nullable)
         names = step_names  # an imputer keeps its columns; an encoder's categories must match them
+
+
+def _gradient_boosting(est: Any, names: list[str]) -> Iterator[ColumnSpec]:
+    """A HistGradientBoosting model's category columns (categorical_features, "from_dtype" for a
+    DataFrame's category columns): it codes them with an OrdinalEncoder in ``_preprocessor`` that
+    turns a category unseen in training into NaN, scored as missing; its numbers take NaN too."""
+    mask = getattr(est, "is_categorical_", None)
+    parts = getattr(getattr(est, "_preprocessor", None), "transformers_", None)
+    if mask is None or not isinstance(parts, list) or len(mask) != len(names) or not any(mask):
+        return
+    encoder = next((part for _, part, _ in parts if hasattr(part, "categories_")), None)
+    coded = [n for n, categorical in zip(names, mask, strict=True) if categorical]
+    if encoder is None or len(encoder.categories_) != len(coded):
+        return
+    for name, cats in zip(coded, encoder.categories_, strict=True):
+        values = [v.item() if hasattr(v, "item") else v for v in cats if not _is_missing(v)]
+        yield ColumnSpec(name, _dtype(cats), nullable=True, categories=tuple(values),
+                         example=values[0] if values else None, unknown="missing")
+    yield from (ColumnSpec(n, "float64", nullable=True) for n in names if n not in coded)
 
 
 def _numeric(imputer: Any) -> bool:
@@ -90,7 +111,7 @@ def model_columns(est: Any) -> tuple[ColumnSpec, ...] | None:
         if spec.name not in specs or spec.categories is not None or spec.dtype != "float64":
             previous = specs.get(spec.name)
             nullable = spec.nullable or (previous.nullable if previous else False)
-            specs[spec.name] = ColumnSpec(spec.name, spec.dtype, nullable, spec.categories, spec.example)
+            specs[spec.name] = replace(spec, nullable=nullable)
     columns = tuple(specs.get(str(n), ColumnSpec(str(n), "float64")) for n in names)
     if all(c.dtype != "string" and c.categories is None for c in columns):
         return None  # numbers only: the matrix signature (rows or records) already serves it
