@@ -56,7 +56,8 @@ def zip_built_and_proved(config: Config, say: Say, *,
     # The dev venv's run loads the model on the other core meanwhile (dev_compare.py).
     dev = DevRun.start(config) if dev_compare.wanted(config) else None
     try:
-        result = build_zip(config, log=say.progress, record=False, defer_trim_check=True)
+        result = build_zip(config, log=say.progress, record=False, defer_trim_check=True,
+                           prepare_runtime=True)
         try:
             proof = prove_and_record(config, result, data=data, log=say.progress, dev=dev)
         except TrimNotVerified as exc:

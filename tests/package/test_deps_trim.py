@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import markupsafe
+import pytest
 
-from lambdaserve.package.deps.trim_files import trim_tree
+from lambdaserve.package.deps.trim_files import _imported_tests, trim_tree
 from tests.helpers import require_tool
 
 SPEEDUPS = next(Path(markupsafe.__file__).parent.glob("_speedups.*.so"))  # has debug info: strippable
@@ -92,6 +93,26 @@ def test_a_tests_package_the_library_imports_is_kept(tmp_path):
     trim_tree(root, python="3.12", architecture="x86_64", strip_tool="")
     assert (root / "np/_core/tests/_natype.py").is_file()
     assert not (root / "np/linalg/tests").exists()  # only its own modules name it
+
+
+NAMED = ["np/_core/tests", "np/linalg/tests", "lib/test", "lib/tests"]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("from np._core.tests._natype import x", {"np/_core/tests"}),
+    ("np.linalg.tests", {"np/linalg/tests"}),  # at the very start of the file
+    ("x = 'np.linalg.tests'\nimport lib.test", {"np/linalg/tests", "lib/test"}),
+    ("import lib.tests as t, lib.test", {"lib/tests", "lib/test"}),  # "test" and "tests" both end names
+    ("import np.linalg.testsuite, np.linalg.tests_helper", set()),  # a name character follows
+    ("import xnp.linalg.tests, _np.linalg.tests, a.np.linalg.tests", set()),  # not the whole name
+    ("import np._core.tests.np.linalg.tests", {"np/_core/tests"}),  # the outer name only
+])
+def test_a_tests_package_is_named_only_as_a_whole_dotted_name(tmp_path, text, kept):
+    # The one-regex scan this replaced gave these answers; the faster scan must give the same.
+    root = tmp_path / "site"
+    (root / "user").mkdir(parents=True)
+    (root / "user" / "code.py").write_text(text)
+    assert _imported_tests(root, NAMED) == kept
 
 
 def test_shared_objects_are_stripped_but_bundled_libs_are_not(tmp_path):

@@ -129,3 +129,64 @@ def test_awslambdaric_made_by_another_build_meanwhile_is_kept_and_ours_discarded
     # the other build's folder, which its workers may be running from, is not replaced
     assert (got / "awslambdaric" / "__init__.py").read_text() == "# theirs\n"
     assert [p.name for p in got.parent.iterdir()] == [got.name]  # our staging folder is gone
+
+
+class _Installs:
+    """A runner that "installs" awslambdaric into --target (uv's or pip's), recording each call,
+    optionally holding the install until ``release`` is set."""
+
+    def __init__(self, hold: bool = False) -> None:
+        import threading
+
+        self.calls: list[list[str]] = []
+        self.started, self.release = threading.Event(), threading.Event()
+        if not hold:
+            self.release.set()
+
+    def __call__(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        self.calls.append(list(args))
+        if "--version" in args:
+            return subprocess.CompletedProcess(args, 0, "pip 26.0 from somewhere\n", "")
+        if "install" in args:
+            self.started.set()
+            assert self.release.wait(30)
+            target = Path(args[args.index("--target") + 1])
+            (target / "awslambdaric").mkdir(parents=True)
+            (target / "awslambdaric" / "__init__.py").write_text("# made\n")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+
+def test_awslambdaric_is_installed_by_uv_where_the_layers_use_it(tmp_path, monkeypatch):
+    from lambdaserve.package.deps.interpreters import AWSLAMBDARIC, runtime_support_dir
+    from lambdaserve.package.deps.uv import find_uv
+
+    monkeypatch.delenv("LAMBDASERVE_INSTALLER", raising=False)
+    uv = find_uv()
+    require(uv is not None, "needs uv")
+    runner = _Installs()
+    got = runtime_support_dir("3.12", "x86_64", tmp_path, runner=runner)
+    assert (got / "awslambdaric" / "__init__.py").is_file() and (got / ".complete").is_file()
+    [install] = [c for c in runner.calls if "install" in c]
+    assert install[:3] == [uv, "pip", "install"] and AWSLAMBDARIC in install
+    assert not any("download" in c for c in runner.calls)  # pip's two steps are not run
+    monkeypatch.setenv("LAMBDASERVE_INSTALLER", "pip")  # the user's choice holds here too
+    runner = _Installs()
+    runtime_support_dir("3.12", "x86_64", tmp_path / "other", runner=runner)
+    assert [c[1:3] for c in runner.calls if "install" in c] == [["-m", "pip"]]
+
+
+def test_a_second_caller_waits_for_the_runtime_support_being_made_in_this_process(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lambdaserve.package.deps.interpreters import runtime_support_dir
+
+    first, second = _Installs(hold=True), _Installs()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        making = pool.submit(runtime_support_dir, "3.12", "x86_64", tmp_path, pip=["pip"], runner=first)
+        assert first.started.wait(30)  # the first is installing into its staging folder
+        waiting = pool.submit(runtime_support_dir, "3.12", "x86_64", tmp_path, pip=["pip"], runner=second)
+        first.release.set()
+        assert waiting.result(30) == making.result(30)
+    # the second neither installed nor removed the first's staging folder (it has the same pid)
+    assert second.calls == []
+    assert [p.name for p in making.result().parent.iterdir()] == [making.result().name]

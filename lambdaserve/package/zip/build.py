@@ -28,7 +28,7 @@ from lambdaserve.config.lock_file import lock_use
 from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package import sources
-from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
+from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter, start_runtime_support
 from lambdaserve.package.deps.layer import (
     SOURCES,
     DependencyLayer,
@@ -127,7 +127,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
               wall_clock: Callable[[], float] = time.time,
               log: Callable[[str], None] = lambda _msg: None,
               trim_verifier: Verifier = same_answers, record: bool = True,
-              defer_trim_check: bool = False, borrow_trim: bool = True) -> ZipBuildResult:
+              defer_trim_check: bool = False, borrow_trim: bool = True,
+              prepare_runtime: bool = False) -> ZipBuildResult:
     """Build the zip into ``out_dir`` (default <project>/.lambdaserve/build); ``log`` gets progress.
 
     Dependency layers and wheels live in ``cache_dir`` if given, else in the user's cache that
@@ -144,6 +145,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     not have asked for (and stores the trim for reuse once it passed). Then, with ``borrow_trim``,
     a project with no verified trim of its own plans it from the user's other projects' verified
     runs over the same layer (trim_share.py) instead of tracing; ``trim_check.borrowed`` says so.
+
+    ``prepare_runtime``: the caller runs the zip next (build's proof, in the user's cache's
+    awslambdaric for the target): that is made meanwhile, on a thread, if it is not yet.
     """
     started = clock()
     fn = config.function
@@ -161,6 +165,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
         raise BuildError(f"{interpreter.path} is Python {interpreter.version}, "
                          f"the function is python{fn.python}",
                          hint=f"Pass a Python {fn.python} interpreter, or set function.python.")
+    if prepare_runtime and MACHINE[fn.architecture] == interpreter.machine:
+        start_runtime_support(fn.python, fn.architecture, shared_cache(), interpreter=interpreter)
     options = config.build
     locked = lock_use(config)
 
