@@ -26,9 +26,10 @@ from lambdaserve.package.deps.layer import (
     DependencyLayer,
     dependency_layer,
     layer_parts,
+    zip_members,
 )
 from lambdaserve.package.deps.trim_imports import link_tree
-from lambdaserve.package.zip.writer import lower_priority
+from lambdaserve.package.zip.writer import lower_priority, write_zip
 from tests.package.test_zip_build import Recorder
 
 REQUIREMENTS = ["threadpoolctl==3.8.0"]
@@ -117,6 +118,28 @@ def test_the_sourceless_layer_takes_its_source_layer_while_that_is_finished_not_
     assert not any(n.endswith(".py") for n in slim_names if n.startswith("threadpoolctl"))
     # the shared part is the source layer's own file, linked, not a copy
     assert os.path.samefile(slim.root.parent / COMMON_PART, source.root.parent / COMMON_PART)
+
+
+def test_a_zip_of_a_fresh_layer_does_not_wait_for_its_parts_and_is_the_same_bytes(tmp_path, py312):
+    # build_zip's cold path: the zip is written while the layer's parts are still held back
+    # (it deflates the files itself, through the deflates the parts share); it must be the
+    # very zip a later build copies raw from the finished parts.
+    runner, held = Recorder(), HeldBack()
+    _layer(tmp_path, py312, runner, background=held)
+    slim = _layer(tmp_path, py312, runner, sourceless=True, background=held)
+    members, deflates = zip_members(slim)
+    assert deflates is not None and all(m.part is None for m in members)
+    write_zip(tmp_path / "fresh.zip", members, comment="c", deflates=deflates)
+    assert not (slim.root.parent / "layer.json").exists()  # written with the parts still held
+    held.release()
+    slim.wait()
+    cached = _layer(tmp_path, py312, Recorder(), sourceless=True)
+    assert cached.cached
+    members, deflates = zip_members(cached)
+    assert deflates is None and all(m.part is not None for m in members)
+    write_zip(tmp_path / "cached.zip", members, comment="c")
+    assert (tmp_path / "fresh.zip").read_bytes() == (tmp_path / "cached.zip").read_bytes()
+    assert sorted(_zipped([tmp_path / "fresh.zip"])) == sorted(_tree(slim.root))
 
 
 def test_the_user_cache_keeps_as_many_layers_as_lambdaserve_keep_layers_says(tmp_path, py312, monkeypatch):

@@ -55,7 +55,14 @@ from lambdaserve.package.deps.trim_imports import link_tree
 from lambdaserve.package.deps.uv import UV_GLIBC_MINORS, find_uv, uv_version
 from lambdaserve.package.deps.uv import supports as uv_supports
 from lambdaserve.package.process import Runner, run_command
-from lambdaserve.package.zip.writer import BACKGROUND_NICE, Member, lower_priority, write_zip
+from lambdaserve.package.zip.writer import (
+    BACKGROUND_NICE,
+    Deflates,
+    Member,
+    lower_priority,
+    part_members,
+    write_zip,
+)
 
 Log = Callable[[str], None]
 Glibc = tuple[int, int]
@@ -115,6 +122,10 @@ class DependencyLayer:
     hold: LayerLock | None = field(default=None, repr=False, compare=False)  # see layer_lock.py
     pending: Future[object] | None = None  # a fresh layer's zip part, still being deflated
     record: dict[str, Any] = field(default_factory=dict, repr=False)  # what layer.json holds
+    # A fresh sourceless layer's parts being written in the background: (part, its members, done),
+    # and the deflates they share with a zip written meanwhile (zip_members).
+    making: tuple[tuple[Path, list[Member], Future[object]], ...] = field(default=(), repr=False)
+    deflates: Deflates | None = field(default=None, repr=False, compare=False)
 
     def wait(self) -> None:
         """Return once the layer's zip parts and layer.json are written; re-raise what failed there."""
@@ -266,8 +277,9 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
         compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
         strip_shared_objects(root, trimmed, architecture, runner)
         libraries = supply_libraries(root, installer.alone())
-        common = background(lambda: write_zip(folder / COMMON_PART, _shared_members(root),
-                                                  nice=BACKGROUND_NICE))
+        shared, deflates = _shared_members(root), Deflates()
+        common = background(lambda: write_zip(folder / COMMON_PART, shared, nice=BACKGROUND_NICE,
+                                              deflates=deflates))
         failed = compiling.result()
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
@@ -276,7 +288,10 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings, "id": secrets.token_hex(8),
               "packages": [[w.name, w.version] for w in wheels], "libraries": libraries,
               "unavailable": unavailable}
-    return _publish(folder, key, record, common, background, lock)
+    layer = _publish(folder, key, record, common, background, lock)
+    # A sourceless layer made from this one by this build lists them (zip_members).
+    layer.making, layer.deflates = ((folder / COMMON_PART, shared, common),), deflates
+    return layer
 
 
 def _is_source(name: str) -> bool:
@@ -307,6 +322,22 @@ def layer_parts(layer: DependencyLayer) -> list[Path]:
         write_zip(partial, [m for m in tree_members(layer.root) if _is_source(m.name)])
         partial.replace(layer.part)
     return [layer.part.with_name(COMMON_PART), layer.part]
+
+
+def zip_members(layer: DependencyLayer) -> tuple[list[Member], Deflates | None]:
+    """The layer's files as members of a zip, and the deflates to write them with.
+
+    A fresh sourceless layer (whose parts this process is still deflating, at low priority):
+    the files of each part not yet written, deflated through the deflates the parts share, so a
+    zip need not wait for the parts (nor for files it leaves out) and no file is deflated twice.
+    The members are the parts' own lists, so the zip is the same bytes as one copied from them.
+    Else the members are copied raw from the parts (layer_parts)."""
+    if not (layer.sourceless and layer.making):  # a source layer's own part is made on first use
+        return [m for part in layer_parts(layer) for m in part_members(part)], None
+    members: list[Member] = []
+    for part, listed, done in layer.making:
+        members += part_members(part) if done.done() and done.exception() is None else listed
+    return members, layer.deflates
 
 
 def _in_background(work: Callable[[], object]) -> Future[object]:
@@ -366,19 +397,32 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpret
     record["sourceless"] = True
     record["id"] = secrets.token_hex(8)  # this tree's, not its source's
 
+    # The tree is what the smoke run needs; its parts are written in the background: the legacy
+    # .pyc (and any source that did not compile) deflated while the source layer's common part
+    # may still be, then that part linked in (the same bytes, never copied).
+    own = [m for m in tree_members(site) if _is_source(m.name)]
+    deflates = source.deflates or Deflates()
+    writing = background(lambda: write_zip(folder / OWN_PART, own, nice=BACKGROUND_NICE, deflates=deflates))
+
     def parts() -> None:
-        # The tree is what the smoke run needs; its parts are written in the background: the
-        # legacy .pyc (and any source that did not compile) deflated while the source layer's
-        # common part may still be, then that part linked in (the same bytes, never copied).
-        write_zip(folder / OWN_PART, [m for m in tree_members(site) if _is_source(m.name)],
-                  nice=BACKGROUND_NICE)
+        writing.result()
         source.wait()
         try:
             os.link(source.part.with_name(COMMON_PART), folder / COMMON_PART)
         except OSError:
             shutil.copyfile(source.part.with_name(COMMON_PART), folder / COMMON_PART)
 
-    return _publish(folder, key, record, background(parts), background, lock)
+    layer = _publish(folder, key, record, background(parts), background, lock)
+    common = source.making[0] if source.making else (source.part.with_name(COMMON_PART), [], _done())
+    layer.making, layer.deflates = (common, (folder / OWN_PART, own, writing)), deflates
+    return layer
+
+
+def _done() -> Future[object]:
+    """A part already written (a cached source layer's common part)."""
+    done: Future[object] = Future()
+    done.set_result(None)
+    return done
 
 
 def _prune(deps_dir: Path, keep: int) -> None:

@@ -34,8 +34,8 @@ from lambdaserve.package.deps.layer import (
     DependencyLayer,
     check_requirements,
     dependency_layer,
-    layer_parts,
     shared_cache,
+    zip_members,
 )
 from lambdaserve.package.deps.lock import provenance, target_name
 from lambdaserve.package.deps.platforms import MACHINE
@@ -232,8 +232,10 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
             made.append(layer_for(True))
     slim = made[0] if made else None
     shipped = slim if slim is not None and unimported.sourceless else layer
-    deps = [m for part in layer_parts(shipped) for m in part_members(part)
-            if not _trimmed_away(m.name, unimported.removed)]
+    # A fresh layer's files are deflated for this zip as its parts are written (zip_members): the
+    # zip does not wait for the files it leaves out, which the parts go on deflating meanwhile.
+    layer_members, deflates = zip_members(shipped)
+    deps = [m for m in layer_members if not _trimmed_away(m.name, unimported.removed)]
     trimmed = _with_unimported(shipped.trimmed, unimported)
     model, model_sha256 = _model_members(config, cache_dir / "model")
     members = deps + code + model
@@ -243,7 +245,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     comment = json.dumps({"lambdaserve": lambdaserve.__version__, "python": fn.python,
                           "architecture": fn.architecture, "handler": HANDLER}, sort_keys=True)
     log(f"writing {final.name}: {len(members)} files")
-    sizes = write_zip(partial, members, comment=comment)
+    sizes = write_zip(partial, members, comment=comment, deflates=deflates)
     unzipped, largest = _sizes(sizes)
     if unzipped > limits.unzipped:
         partial.unlink()

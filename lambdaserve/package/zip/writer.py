@@ -9,6 +9,10 @@ Files are deflated on a thread per core, ahead of the writer (zlib lets go of th
 it compresses), and written in name order: the same bytes as one thread would give, in about
 half the time on two cores. A background write (``nice``) runs its threads at a lower
 priority, so it only takes CPU that the build's critical path leaves idle.
+
+Zips written at the same time from the same files can share their deflates (``Deflates``): a
+fresh dependency layer's parts, written in the background, and the build's zip, which then
+need not wait for the parts (nor for the files it does not ship).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +100,45 @@ def _deflate(source: Path) -> _Deflated:
     return crc, usize, chunks
 
 
+class Deflates:
+    """Files deflated by the zips written in this process with it, by file (inode, size, time):
+    a file deflates to the same bytes whichever zip it goes in, so each is deflated once, by
+    the first writer to reach it; another that reaches it meanwhile waits for that one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done: dict[tuple[int, ...], _Deflated] = {}
+        self._running: dict[tuple[int, ...], threading.Event] = {}
+
+    @property
+    def files(self) -> int:
+        """How many files were deflated."""
+        with self._lock:
+            return len(self._done)
+
+    def deflate(self, source: Path) -> _Deflated:
+        st = os.stat(source)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        while True:
+            with self._lock:
+                if key in self._done:
+                    return self._done[key]
+                running = self._running.get(key)
+                if running is None:
+                    running = self._running[key] = threading.Event()
+                    break
+            running.wait()  # then the result is there, or that writer failed and this one tries
+        try:
+            done = _deflate(source)
+            with self._lock:
+                self._done[key] = done
+            return done
+        finally:
+            with self._lock:
+                del self._running[key]
+            running.set()
+
+
 def _write_deflated(out: BinaryIO, name: bytes, deflated: _Deflated, mode: int) -> _Entry:
     crc, usize, chunks = deflated
     offset = out.tell()
@@ -106,19 +149,20 @@ def _write_deflated(out: BinaryIO, name: bytes, deflated: _Deflated, mode: int) 
     return _Entry(name, zipfile.ZIP_DEFLATED, crc, csize, usize, mode, offset)
 
 
-def _ahead(pool: ThreadPoolExecutor, sources: list[Path], window: int) -> Iterator[_Deflated]:
+def _ahead(pool: ThreadPoolExecutor, sources: list[Path], window: int,
+           deflate: Callable[[Path], _Deflated] = _deflate) -> Iterator[_Deflated]:
     """Each source deflated, in order, at most ``window`` files ahead of the writer (bounded memory)."""
     pending: collections.deque[Future[_Deflated]] = collections.deque()
     todo = iter(sources)
     for source in todo:
-        pending.append(pool.submit(_deflate, source))
+        pending.append(pool.submit(deflate, source))
         if len(pending) >= window:
             break
     while pending:
         done = pending.popleft().result()
         nxt = next(todo, None)
         if nxt is not None:
-            pending.append(pool.submit(_deflate, nxt))
+            pending.append(pool.submit(deflate, nxt))
         yield done
 
 
@@ -149,10 +193,12 @@ def _directories(names: Iterable[str]) -> set[str]:
     return dirs
 
 
-def write_zip(path: Path, members: Iterable[Member], comment: str = "", nice: int = 0) -> dict[str, int]:
+def write_zip(path: Path, members: Iterable[Member], comment: str = "", nice: int = 0,
+              deflates: Deflates | None = None) -> dict[str, int]:
     """Write ``members`` (plus their parent directories) sorted by name; return each file's size.
 
     ``nice``: how much to lower the deflate threads' priority (the caller's thread is its own).
+    ``deflates``: deflate each file through it, sharing the work with other zips that do.
     """
     by_name: dict[str, Member] = {}
     for member in members:
@@ -171,7 +217,8 @@ def write_zip(path: Path, members: Iterable[Member], comment: str = "", nice: in
     workers = min(os.cpu_count() or 1, 8)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaserve-deflate",
                               initializer=lower_priority, initargs=(nice,))
-    deflated = _ahead(pool, sources, window=4 * workers)
+    deflated = _ahead(pool, sources, window=4 * workers,
+                      deflate=deflates.deflate if deflates is not None else _deflate)
     try:
         with path.open("wb") as out:
             for name in names:
