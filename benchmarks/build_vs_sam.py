@@ -1,6 +1,6 @@
 """Cold and code-only zip builds: `lambdaserve build` against `sam build`, same model, same run.
 
-    .venv/bin/python benchmarks/build_vs_sam.py [--runs 3] [--sam-venv DIR]
+    .venv/bin/python benchmarks/build_vs_sam.py [--runs 3] [--sam-venv DIR] [--cold-only]
 
 The scikit-learn iris project (scikit-learn, numpy, joblib pinned; python3.12 x86_64) is
 built both ways from fresh copies, the two tools alternating round by round:
@@ -185,6 +185,8 @@ def main() -> None:
                              "lambdaserve | tar -x -C DIR`): its builds run too, interleaved, as 'before'")
     parser.add_argument("--dont-write-bytecode", action="store_true",
                         help="keep PYTHONDONTWRITEBYTECODE from this shell (default: dropped for both tools)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold builds (issue 9's ratio), not the rebuilds or the new project")
     parser.add_argument("--no-warmup", action="store_true",
                         help="skip the untimed round 0 (uv's and pip's download caches already warm)")
     parser.add_argument("--new-project-only", action="store_true",
@@ -220,7 +222,7 @@ def main() -> None:
                 argv = [str(sam), "build", "--skip-pull-image"] if tool == "sam" else lambdaserve
                 tool_env = env if tool == "sam" else ls_env
                 line = []
-                for step in ("cold", "code-only", "imported file"):
+                for step in ("cold",) if args.cold_only else ("cold", "code-only", "imported file"):
                     if step == "code-only":
                         code = project / ("src/app.py" if tool == "sam" else "helpers.py")
                         code.write_text(code.read_text() + "\n# a code-only change\n")
@@ -232,7 +234,7 @@ def main() -> None:
                     line.append(f"{step} {took:6.2f} s")
                     if round_:
                         times.setdefault(f"{tool} {step}", []).append(took)
-                if tool != "sam":
+                if tool != "sam" and not args.cold_only:
                     second = new_project(scratch / f"{tool}-new-{round_}", other)
                     took = timed(argv, second, ls_env, f"{tool} new project" if round_ else "")
                     line.append(f"new project {took:6.2f} s")
@@ -243,7 +245,7 @@ def main() -> None:
                       f"{', '.join(line)}, load {os.getloadavg()[0]:.1f}", flush=True)
                 shutil.rmtree(project)
                 shutil.rmtree(scratch / f"user-cache-{tool}-{round_}", ignore_errors=True)
-    report(times, [t for t in tools if t != "sam"], args.runs)
+    report(times, [t for t in tools if t != "sam"], args.runs, cold_only=args.cold_only)
 
 
 def new_projects(args: argparse.Namespace, tools: list[str], scratch: Path, sam: Path, model: Path,
@@ -282,10 +284,22 @@ def new_projects(args: argparse.Namespace, tools: list[str], scratch: Path, sam:
               f"{statistics.median(CPU['sam cold']):.2f} CPU-s); load {os.getloadavg()[0]:.1f}")
 
 
-def report(times: dict[str, list[float]], ls_tools: list[str], runs: int) -> None:
+def report(times: dict[str, list[float]], ls_tools: list[str], runs: int, cold_only: bool = False) -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"\nmedians of {runs} rounds ({SAM_CLI}, uv/pip caches warm for all; "
           f"load {os.getloadavg()[0]:.1f}):")
+    if cold_only:
+        for tool in ls_tools:
+            cold = f"{tool} cold"
+            rounds = [a / b for a, b in zip(times[cold], times["sam cold"], strict=True)]
+            print(f"  {tool:9s} cold {med[cold]:6.2f} s   sam build {med['sam cold']:6.2f} s   rounds "
+                  f"{', '.join(f'{r:.2f}' for r in rounds)}; CPU seconds {statistics.median(CPU[cold]):6.2f} "
+                  f"vs sam {statistics.median(CPU['sam cold']):6.2f}")
+        for tool in ls_tools:
+            ratio = _ratio(times, f"{tool} cold", "sam cold")
+            print(f"issue 20 ({tool}): cold build / sam build = {ratio:.2f} "
+                  f"(issue 9: <= 1.0; CPU {_cpu_ratio(f'{tool} cold'):.2f}); load {os.getloadavg()[0]:.1f}")
+        return
     for tool in ls_tools:
         for kind in ("cold", "code-only"):
             ls, sm = med[f"{tool} {kind}"], med[f"sam {kind}"]
