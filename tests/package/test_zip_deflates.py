@@ -61,3 +61,34 @@ def test_a_file_changed_since_it_was_deflated_is_deflated_again(tmp_path):
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         assert zf.read("pkg0/m000.bin") == b"another content, another size"
     assert deflates.files == 2
+
+
+def test_a_normal_priority_zip_does_not_wait_for_a_file_a_background_zip_is_deflating(tmp_path):
+    # The background (niced) writer is stuck inside one file's deflate; the build's zip, at normal
+    # priority, deflates that file itself instead of waiting, and is still the same bytes.
+    import threading
+
+    from lambdaserve.package.zip.writer import _deflate
+
+    root = tmp_path / "tree"
+    paths = _files(root, 6)
+    stuck, release = threading.Event(), threading.Event()
+
+    def slow_on_the_first(source: Path):  # type: ignore[no-untyped-def]
+        if source == paths[0] and threading.current_thread().name.startswith("lambdaserve-deflate") \
+                and not stuck.is_set():
+            stuck.set()
+            assert release.wait(60)
+        return _deflate(source)
+
+    deflates = Deflates(slow_on_the_first)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        background = pool.submit(write_zip, tmp_path / "part.zip", _members(root, paths[:1]),
+                                 nice=BACKGROUND_NICE, deflates=deflates)
+        assert stuck.wait(30)
+        write_zip(tmp_path / "zip.zip", _members(root, paths), deflates=deflates)  # returns while stuck
+        assert not background.done()
+        release.set()
+        background.result(30)
+    write_zip(tmp_path / "alone.zip", _members(root, paths))
+    assert (tmp_path / "zip.zip").read_bytes() == (tmp_path / "alone.zip").read_bytes()

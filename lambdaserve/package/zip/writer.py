@@ -106,9 +106,12 @@ def _deflate(source: Path) -> _Deflated:
 class Deflates:
     """Files deflated by the zips written in this process with it, by file (inode, size, time):
     a file deflates to the same bytes whichever zip it goes in, so each is deflated once, by
-    the first writer to reach it; another that reaches it meanwhile waits for that one."""
+    the first writer to reach it. A low-priority writer that reaches a file another is deflating
+    waits for it; a normal-priority one deflates it too rather than wait on a low-priority thread
+    (which a busy machine may not run for seconds). ``deflate_file``: how a file is deflated."""
 
-    def __init__(self) -> None:
+    def __init__(self, deflate_file: Callable[[Path], _Deflated] | None = None) -> None:
+        self._deflate_file = deflate_file or _deflate
         self._lock = threading.Lock()
         self._done: dict[tuple[int, ...], _Deflated] = {}
         self._running: dict[tuple[int, ...], threading.Event] = {}
@@ -119,7 +122,7 @@ class Deflates:
         with self._lock:
             return len(self._done)
 
-    def deflate(self, source: Path) -> _Deflated:
+    def deflate(self, source: Path, wait: bool = True) -> _Deflated:
         st = os.stat(source)
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         while True:
@@ -130,9 +133,11 @@ class Deflates:
                 if running is None:
                     running = self._running[key] = threading.Event()
                     break
+            if not wait:
+                return self._deflate_file(source)  # the same bytes the other writer will have
             running.wait()  # then the result is there, or that writer failed and this one tries
         try:
-            done = _deflate(source)
+            done = self._deflate_file(source)
             with self._lock:
                 self._done[key] = done
             return done
@@ -220,8 +225,9 @@ def write_zip(path: Path, members: Iterable[Member], comment: str = "", nice: in
     workers = min(os.cpu_count() or 1, 8)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaserve-deflate",
                               initializer=lower_priority, initargs=(nice,))
-    deflated = _ahead(pool, sources, window=4 * workers,
-                      deflate=deflates.deflate if deflates is not None else _deflate)
+    shared = deflates
+    deflated = _ahead(pool, sources, window=4 * workers, deflate=_deflate if shared is None
+                      else lambda source: shared.deflate(source, wait=nice > 0))
     try:
         with path.open("wb") as out:
             for name in names:
