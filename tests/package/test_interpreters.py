@@ -190,3 +190,14 @@ def test_a_second_caller_waits_for_the_runtime_support_being_made_in_this_proces
     # the second neither installed nor removed the first's staging folder (it has the same pid)
     assert second.calls == []
     assert [p.name for p in making.result().parent.iterdir()] == [making.result().name]
+
+
+def test_start_runtime_support_makes_awslambdaric_on_a_thread_while_the_caller_goes_on(tmp_path, py312):
+    # build_zip(prepare_runtime=True) starts it before installing the layer; the proof then finds it
+    # made (or waits for it) instead of installing it after the zip is written.
+    from lambdaserve.package.deps.interpreters import runtime_support_dir, start_runtime_support
+
+    made = start_runtime_support("3.12", "x86_64", tmp_path, interpreter=py312)
+    folder = runtime_support_dir("3.12", "x86_64", tmp_path, interpreter=py312)  # waits, or finds it
+    assert made.result(300) == folder and (folder / ".complete").is_file()
+    assert list(folder.glob("awslambdaric/__pycache__/*.cpython-312.pyc"))  # compiled for the target

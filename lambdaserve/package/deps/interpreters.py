@@ -97,11 +97,16 @@ def find_interpreter(version: str, *, environ: Mapping[str, str] | None = None,
 AWSLAMBDARIC = "awslambdaric==4.2.2"
 
 
+AUTO = "auto"  # runtime_support_dir's uv: decided as for the dependency layers
+
+
 def runtime_support_dir(version: str, architecture: str, cache_root: Path, *,
                         interpreter: Interpreter | None = None, pip: list[str] | None = None,
-                        runner: Runner = run_command) -> Path:
+                        runner: Runner = run_command, uv: str | None = AUTO) -> Path:
     """A folder holding awslambdaric built for python<version> (like /var/runtime), made once.
 
+    Installed by ``uv`` (default: the uv the dependency layers would use; None: pip) unless
+    ``pip`` is given.
     With ``interpreter`` its modules are compiled too, as /var/runtime's are on Lambda.
     ``cache_root`` is the user's cache, shared by their projects and by builds running at once:
     each makes it in its own staging folder and renames it into place; a build that finds it
@@ -122,7 +127,9 @@ def runtime_support_dir(version: str, architecture: str, cache_root: Path, *,
     if not mine:
         return making.result()
     try:
-        made = _make_runtime_support(folder, version, architecture, cache_root, interpreter, pip, runner)
+        if uv == AUTO:
+            uv = _uv_for(version, architecture) if pip is None else None
+        made = _make_runtime_support(folder, version, architecture, cache_root, interpreter, pip, uv, runner)
         making.set_result(made)
         return made
     except BaseException as exc:
@@ -142,19 +149,23 @@ def start_runtime_support(version: str, architecture: str, cache_root: Path, *,
                           interpreter: Interpreter | None = None) -> Future[Path]:
     """``runtime_support_dir`` on a thread of its own: a build makes awslambdaric for its proof's
     run while it installs and trims, instead of after the zip is written."""
+    # uv is found here, not on the thread: find_uv reads sysconfig, whose first use is not
+    # thread-safe (a build running it on two threads at once crashed with EXE None).
+    uv = _uv_for(version, architecture)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-runtime-support")
-    future = pool.submit(runtime_support_dir, version, architecture, cache_root, interpreter=interpreter)
+    future = pool.submit(runtime_support_dir, version, architecture, cache_root, interpreter=interpreter,
+                         uv=uv)
     pool.shutdown(wait=False)  # the thread ends with the task
     return future
 
 
 def _make_runtime_support(folder: Path, version: str, architecture: str, cache_root: Path,
-                          interpreter: Interpreter | None, pip: list[str] | None, runner: Runner) -> Path:
+                          interpreter: Interpreter | None, pip: list[str] | None, uv: str | None,
+                          runner: Runner) -> Path:
     name = folder.name
     staging = folder.with_name(f".{name}.{os.getpid()}.partial")
     _remove(staging)
-    uv = _uv_for(version, architecture) if pip is None else None
-    if uv is not None:  # as the dependency layers: uv installs in a fraction of pip's time
+    if uv is not None and pip is None:  # as the layers: uv installs in a fraction of pip's time
         install_with_uv([AWSLAMBDARIC], staging, python=version, architecture=architecture, uv=uv,
                         runner=runner)
     else:
