@@ -288,10 +288,9 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
     record = {"trimmed": trimmed.to_dict(), "warnings": warnings, "id": secrets.token_hex(8),
               "packages": [[w.name, w.version] for w in wheels], "libraries": libraries,
               "unavailable": unavailable}
-    layer = _publish(folder, key, record, common, background, lock)
     # A sourceless layer made from this one by this build lists them (zip_members).
-    layer.making, layer.deflates = ((folder / COMMON_PART, shared, common),), deflates
-    return layer
+    return _publish(folder, key, record, common, background, lock,
+                    making=((folder / COMMON_PART, shared, common),), deflates=deflates)
 
 
 def _is_source(name: str) -> bool:
@@ -353,17 +352,22 @@ def _in_background(work: Callable[[], object]) -> Future[object]:
 
 
 def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[object],
-             background: Background, lock: LayerLock) -> DependencyLayer:
+             background: Background, lock: LayerLock,
+             making: tuple[tuple[Path, list[Member], Future[object]], ...] = (),
+             deflates: Deflates | None = None) -> DependencyLayer:
     """The layer in ``folder``, whose tree is complete; once ``parts`` (writing its zip parts)
     is done, layer.json is written, which makes the folder a cached layer, and ``lock`` (held
-    exclusively while it was made) turns shared: other builds may use it now."""
+    exclusively while it was made) turns shared: other builds may use it now. ``making`` and
+    ``deflates``: what zip_members uses until then (the deflated data is let go after)."""
     layer = _from_record(folder, key, record, cached=False)
     layer.hold = lock
+    layer.making, layer.deflates = making, deflates
     keep = keep_layers()  # read here, not in the thread: a bad value is the caller's BuildError
 
     def finish() -> None:
         try:
             parts.result()
+            layer.making, layer.deflates = (), None  # zips copy the parts now; a writer keeps its own
             partial = folder / "layer.json.partial"
             partial.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
             partial.replace(folder / "layer.json")
@@ -412,10 +416,9 @@ def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpret
         except OSError:
             shutil.copyfile(source.part.with_name(COMMON_PART), folder / COMMON_PART)
 
-    layer = _publish(folder, key, record, background(parts), background, lock)
     common = source.making[0] if source.making else (source.part.with_name(COMMON_PART), [], _done())
-    layer.making, layer.deflates = (common, (folder / OWN_PART, own, writing)), deflates
-    return layer
+    return _publish(folder, key, record, background(parts), background, lock,
+                    making=(common, (folder / OWN_PART, own, writing)), deflates=deflates)
 
 
 def _done() -> Future[object]:
