@@ -20,7 +20,9 @@ A layer is built in its own folder, and ``layer.json`` is written last: a folder
 threads from the moment their files are final (the common part as soon as the shared objects
 are stripped, while the .pyc compile runs), and the layer is handed back once its tree is
 ready (``DependencyLayer.wait`` for the parts): the compile and the smoke runs that come next
-leave CPU idle, which the deflate takes.
+leave CPU idle, which the deflate takes. A zip written while a fresh sourceless layer's parts
+are still being deflated does not wait for them (``zip_members``): it deflates the files it
+ships through the same ``Deflates``, and the files it leaves out are deflated during its proof.
 """
 
 from __future__ import annotations
