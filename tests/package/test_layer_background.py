@@ -28,6 +28,7 @@ from lambdaserve.package.deps.layer import (
     layer_parts,
     zip_members,
 )
+from lambdaserve.package.deps.layer_lock import LayerLock
 from lambdaserve.package.deps.trim_imports import link_tree
 from lambdaserve.package.zip.writer import lower_priority, write_zip
 from tests.package.test_zip_build import Recorder
@@ -199,3 +200,31 @@ def test_link_tree_replaces_an_existing_name_without_writing_through_it(tmp_path
     assert (dest / "pkg" / "mod.py").read_text() == "new"
     assert os.path.samefile(dest / "pkg" / "mod.py", source / "pkg" / "mod.py")
     assert cached.read_text() == "cached layer's bytes"
+
+
+def test_a_build_waiting_on_a_layer_being_made_gets_it_while_the_maker_keeps_using_it(tmp_path, py312):
+    # The maker (another build) holds the layer's lock exclusively while it makes it, then turns it
+    # shared and keeps it for its process's life. A waiter must get the layer then, not wait for an
+    # exclusive lock that would come only when the maker's process exits.
+    made = _layer(tmp_path, py312, Recorder())
+    made.wait()  # its parts written and recorded: no longer a layer this process is finishing
+    folder = made.root.parent
+    record = folder / "layer.json"
+    assert made.hold is not None
+    made.hold.release()
+    record.rename(folder / "layer.json.made")  # as it is while the maker is still making it
+    maker = LayerLock.exclusive(folder.with_name(folder.name + ".lock"))
+    runner = Recorder()
+    got: list[DependencyLayer] = []
+    waiter = threading.Thread(target=lambda: got.append(_layer(tmp_path, py312, runner)), daemon=True)
+    waiter.start()
+    waiter.join(1)
+    assert waiter.is_alive() and not got  # it waits for the maker
+    (folder / "layer.json.made").rename(record)
+    maker.share()  # made: the maker keeps using it
+    waiter.join(60)
+    still_waiting = waiter.is_alive()
+    maker.release()
+    waiter.join(120)
+    assert not still_waiting, "the waiter outlasted the making, waiting for an exclusive lock"
+    assert got and got[0].cached and not _installs(runner)

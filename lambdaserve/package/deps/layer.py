@@ -211,7 +211,10 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     lock = LayerLock.try_exclusive(_lock_file(folder))
     if lock is None:
         log("waiting for another build that is making the same dependency layer")
-        lock = LayerLock.exclusive(_lock_file(folder))
+        made = _wait_for_maker(folder, key)
+        if isinstance(made, DependencyLayer):
+            return made
+        lock = made
     try:
         if (folder / "layer.json").is_file():  # made by that build meanwhile
             lock.release()
@@ -234,6 +237,23 @@ def dependency_layer(requirements: Sequence[str], *, python: str, architecture: 
     except BaseException:
         lock.release()
         raise
+
+
+def _wait_for_maker(folder: Path, key: str) -> DependencyLayer | LayerLock:
+    """The layer another build was making, once it is made; or the exclusive lock, if that build
+    died first. A shared wait, never an exclusive one: the maker keeps a shared hold for as long
+    as its process uses the layer (a long-lived process: serve, a test worker), so waiting to hold
+    it exclusively would outlast the making."""
+    lock_file = _lock_file(folder)
+    while True:
+        LayerLock.shared(lock_file).release()  # granted once the maker turned its lock shared or died
+        cached = _cached(folder, key)
+        if cached is not None:
+            return cached
+        lock = LayerLock.try_exclusive(lock_file)
+        if lock is not None:
+            return lock
+        os.sched_yield()  # another waiter holds it shared for a moment: look again
 
 
 def _lock_file(folder: Path) -> Path:
@@ -319,7 +339,8 @@ def layer_parts(layer: DependencyLayer) -> list[Path]:
     own part, its sources and bytecode, is made on first use and then cached)."""
     layer.wait()
     if not layer.part.is_file():
-        partial = layer.part.with_suffix(".partial")
+        # A name of its own: another build may be making the same part at this moment.
+        partial = layer.part.with_name(f"{layer.part.stem}.{secrets.token_hex(4)}.partial")
         write_zip(partial, [m for m in tree_members(layer.root) if _is_source(m.name)])
         partial.replace(layer.part)
     return [layer.part.with_name(COMMON_PART), layer.part]
