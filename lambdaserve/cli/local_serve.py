@@ -15,8 +15,8 @@ from typing import Any
 
 from lambdaserve.cli import serve_cmd, wiring
 from lambdaserve.cli.cloud_session import CloudSession
+from lambdaserve.cloud import ENV_ENDPOINT
 from lambdaserve.cloud.cfn import ALIAS_NAME
-from lambdaserve.cloud.local import ENV_ENDPOINT
 from lambdaserve.cloud.stack import SmokeResult, alias_version, restore_previous, smoke_failure, smoke_test
 from lambdaserve.cloud.store import PARAM_BUCKET, PARAM_KEY, zip_key
 from lambdaserve.config import Config

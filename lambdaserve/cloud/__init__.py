@@ -18,13 +18,14 @@ from lambdaserve.facade import lazy_exports
 
 if TYPE_CHECKING:
     from lambdaserve.cloud.aws import AwsClients, explain, make_session
-    from lambdaserve.cloud.local import LOCAL_REGION, LocalCloud, start_local_cloud
+    from lambdaserve.cloud.local import ENV_ENDPOINT, LOCAL_REGION, LocalCloud, start_local_cloud
     from lambdaserve.cloud.region import resolve_region
     from lambdaserve.cloud.ui import CloudUI
 
 _EXPORTS = {
     "AwsClients": "lambdaserve.cloud.aws",
     "CloudUI": "lambdaserve.cloud.ui",
+    "ENV_ENDPOINT": "lambdaserve.cloud.local",
     "LOCAL_REGION": "lambdaserve.cloud.local",
     "LocalCloud": "lambdaserve.cloud.local",
     "explain": "lambdaserve.cloud.aws",
@@ -35,6 +36,7 @@ _EXPORTS = {
 __all__ = [
     "AwsClients",
     "CloudUI",
+    "ENV_ENDPOINT",
     "LOCAL_REGION",
     "LocalCloud",
     "explain",

@@ -120,6 +120,8 @@ def runtime_support_dir(version: str, architecture: str, cache_root: Path, *,
     with _MAKING_LOCK:
         making = _MAKING.get(folder)
         if making is None:
+            if (folder / ".complete").is_file():  # made by a caller that finished since we looked
+                return folder
             making = _MAKING[folder] = Future()
             mine = True
         else:
