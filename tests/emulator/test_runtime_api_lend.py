@@ -7,8 +7,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from typing import Any
 
 import pytest
 
@@ -80,16 +82,25 @@ def _parked(env: ExecutionEnvironment) -> None:
         time.sleep(0.005)
 
 
+def _hand_r1(worker: socket.socket, pool: ThreadPoolExecutor, call: Callable[..., Any],
+             *args: Any) -> tuple[Future[Any], tuple[int, dict[str, str], bytes]]:
+    """Submit ``call`` (which hands r1 to the parked worker); on the worker, read r1 and answer
+    it "one", checking the Runtime API's 202. The call's future and what the worker read."""
+    running = pool.submit(call, *args)
+    read = _read_response(worker)
+    _post(worker, "r1", b'"one"')
+    assert _read_response(worker)[0] == 202
+    return running, read
+
+
 def test_the_answer_on_the_parked_connection_is_read_by_the_invoking_thread(served: Served) -> None:
     env, server = served
     with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
         _get_next(worker)
         _parked(env)
-        running = pool.submit(env.run, Invocation("r1", b'{"n": 1}', 0, "arn", "trace"), 5.0)
-        status, headers, body = _read_response(worker)
+        running, (status, headers, body) = _hand_r1(
+            worker, pool, env.run, Invocation("r1", b'{"n": 1}', 0, "arn", "trace"), 5.0)
         assert status == 200 and headers["lambda-runtime-aws-request-id"] == "r1" and body == b'{"n": 1}'
-        _post(worker, "r1", b'"one"')
-        assert _read_response(worker)[0] == 202
         assert running.result(5) == Outcome("response", b'"one"')
         assert env.answered_on[0].startswith("front")  # not a Runtime API thread
         # The connection went back to its own thread: the next GET parks as before.
@@ -144,10 +155,9 @@ def test_a_held_connection_reads_the_next_get_only_after_hand_back(served: Serve
     with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
         _get_next(worker)
         _parked(env)
-        running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
-        assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r1"
-        _post(worker, "r1", b'"one"')
-        assert _read_response(worker)[0] == 202
+        running, (_, headers, _) = _hand_r1(worker, pool, partial(env.run, hold=True),
+                                            Invocation("r1", b"{}", 0, "arn", "trace"), 5.0)
+        assert headers["lambda-runtime-aws-request-id"] == "r1"
         assert running.result(5) == Outcome("response", b'"one"')
         _get_next(worker)  # the worker asks again at once, as awslambdaric does
         assert _stays_busy(env, 0.3)  # its thread waits for the connection, not reading it
@@ -172,10 +182,7 @@ def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served
     with _connect(server) as worker, ThreadPoolExecutor(1) as pool:
         _get_next(worker)
         _parked(env)
-        running = pool.submit(front)
-        _read_response(worker)
-        _post(worker, "r1", b'"one"')
-        assert _read_response(worker)[0] == 202
+        running, _ = _hand_r1(worker, pool, front)
         running.result(5)
         _parked(env)  # given back when the block ended
 
@@ -188,10 +195,9 @@ def test_kill_frees_the_thread_of_a_connection_still_held(served: Served) -> Non
         _get_next(worker)
         _parked(env)
         (thread,) = [t for t in set(threading.enumerate()) - before if "process_request" in t.name]
-        running = pool.submit(env.run, Invocation("r1", b"{}", 0, "arn", "trace"), 5.0, hold=True)
-        _read_response(worker)
-        _post(worker, "r1", b'"one"')
-        assert _read_response(worker)[0] == 202 and running.result(5).kind == "response"
+        running, _ = _hand_r1(worker, pool, partial(env.run, hold=True),
+                              Invocation("r1", b"{}", 0, "arn", "trace"), 5.0)
+        assert running.result(5).kind == "response"
         env.kill()  # never handed back: kill gives it back, or its thread would wait for ever
         worker.close()  # as a killed worker's socket closes
         thread.join(5)
@@ -213,10 +219,7 @@ def test_the_next_run_does_not_wait_for_a_slow_answer_on_another_thread(served: 
         with _connect(server) as worker, ThreadPoolExecutor(2) as pool:
             _get_next(worker)
             _parked(env)
-            first = pool.submit(slow_front)
-            _read_response(worker)
-            _post(worker, "r1", b'"one"')
-            assert _read_response(worker)[0] == 202
+            first, _ = _hand_r1(worker, pool, slow_front)
             assert answered.wait(5)
             _get_next(worker)
             second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
