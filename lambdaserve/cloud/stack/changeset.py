@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from botocore.exceptions import ClientError
 
@@ -20,12 +20,19 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
+# CloudFormation's documented ResourceChange values; "" is a Replacement outside a Modify.
+ChangeAction = Literal["Add", "Modify", "Remove", "Import", "Dynamic"]
+Replacement = Literal["True", "False", "Conditional", ""]
+# A FAILED change set raises; NO_CHANGES is our own, for "nothing to do".
+ChangeSetStatus = Literal["CREATE_COMPLETE", "NO_CHANGES"]
+
+
 @dataclass(frozen=True)
 class Change:
-    action: str  # Add | Modify | Remove | Import | Dynamic
+    action: ChangeAction
     logical_id: str
     resource_type: str
-    replacement: str  # True | False | Conditional | "" (not a Modify)
+    replacement: Replacement
     physical_id: str = ""
 
 
@@ -33,7 +40,7 @@ class Change:
 class ChangeSet:
     arn: str
     stack_id: str
-    status: str  # CREATE_COMPLETE | FAILED | NO_CHANGES (our own, for "nothing to do")
+    status: ChangeSetStatus
     reason: str
     changes: tuple[Change, ...]
 
@@ -77,8 +84,8 @@ def create_change_set(clients: AwsClients, *, stack: str, name: str, template: M
             raise CloudError(f"the change set failed: {reason}",
                              hint="Fix the template or its parameters; `lambdaserve template` shows it.")
         if status == "CREATE_COMPLETE":
-            return ChangeSet(arn, str(found.get("StackId", created.get("StackId", ""))), status, reason,
-                             tuple(_changes(clients, arn, found)))
+            stack_id = str(found.get("StackId", created.get("StackId", "")))
+            return ChangeSet(arn, stack_id, "CREATE_COMPLETE", reason, tuple(_changes(clients, arn, found)))
         if waited >= timeout:
             raise CloudError(f"the change set {name} is still {status} after {int(waited)} s",
                              hint="Look at it in the CloudFormation console.")
@@ -94,12 +101,27 @@ def _changes(clients: AwsClients, arn: str, first: dict[str, Any]) -> list[Chang
     changes = []
     for item in raw:
         rc = item.get("ResourceChange", {})
-        changes.append(Change(action=str(rc.get("Action", "")),
+        changes.append(Change(action=_action(rc.get("Action")),
                               logical_id=str(rc.get("LogicalResourceId", "")),
                               resource_type=str(rc.get("ResourceType", "")),
-                              replacement=str(rc.get("Replacement", "")),
+                              replacement=_replacement(rc.get("Replacement", "")),
                               physical_id=str(rc.get("PhysicalResourceId", ""))))
     return changes
+
+
+def _action(value: object) -> ChangeAction:
+    for known in get_args(ChangeAction):
+        if value == known:
+            return known  # type: ignore[no-any-return]
+    # A value CloudFormation added after us: shown as a change whose effect is decided at run time.
+    return "Dynamic"
+
+
+def _replacement(value: object) -> Replacement:
+    for known in get_args(Replacement):
+        if value == known:
+            return known  # type: ignore[no-any-return]
+    return "Conditional"  # unknown: the cautious reading, it may replace
 
 
 def execute_change_set(clients: AwsClients, arn: str) -> None:
