@@ -5,6 +5,7 @@ from lambdaserve.config.load import find_config, load_config, parse_config
 from lambdaserve.config.model import (
     CONFIG_FILE,
     ApiConfig,
+    Architecture,
     BuildConfig,
     Config,
     DeployConfig,
@@ -14,7 +15,7 @@ from lambdaserve.config.model import (
 )
 
 __all__ = [
-    "CONFIG_FILE", "ApiConfig", "BuildConfig", "Config", "DeployConfig", "FunctionConfig",
+    "CONFIG_FILE", "ApiConfig", "Architecture", "BuildConfig", "Config", "DeployConfig", "FunctionConfig",
     "IMAGE_MODEL_DIR", "ModelConfig", "ZIP_MODEL_DIR", "artifact_env", "find_config", "load_config",
     "lock_path", "parse_config", "runtime_env", "with_local_model",
 ]

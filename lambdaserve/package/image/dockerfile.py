@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lambdaserve.config import IMAGE_MODEL_DIR
+from lambdaserve.config import IMAGE_MODEL_DIR, Architecture
 from lambdaserve.package.image.config import HANDLER, RIC_ENTRYPOINT, TASK_ROOT
 from lambdaserve.package.registry.oci import PLATFORM_ARCH
 
@@ -26,7 +26,7 @@ PIP_INSTALL = 'RUN pip install --default-timeout=200 --no-cache-dir --no-deps --
 class DockerfileSpec:
     name: str
     base_image: str
-    architecture: str  # x86_64 | arm64
+    architecture: Architecture
     packages: Sequence[tuple[str, str]]  # (distribution, exact version), dependencies included
     env: Mapping[str, str]  # the runtime's variables (config.artifact_env)
     runs_ric: bool  # the base has no Lambda bootstrap: run awslambdaric ourselves
