@@ -46,6 +46,7 @@ from lambdaserve.emulator.execution import PASS_THROUGH, Function, FunctionSpec
 from lambdaserve.package import model_files
 from lambdaserve.package.deps import StoredRun, TaskTree, run_key, stat_signature
 from lambdaserve.package.zip import ZipBuildResult
+from lambdaserve.runtime.atomic import replace_text
 from lambdaserve.runtime.golden import GoldenSet
 
 TRACE_VARIABLE = "LAMBDASERVE_TRACE_FILE"  # read (and removed) by the emulator's shim
@@ -254,9 +255,7 @@ class DevStore:
         entry = {"read": {p: stat_signature(p) for p in sorted(read) if not p.startswith(_NOT_FILES)},
                  "notes": notes}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(entry, sort_keys=True), encoding="utf-8")
-        partial.replace(self.path)
+        replace_text(self.path, json.dumps(entry, sort_keys=True))
         entries = sorted(self.path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[8:]:  # a few projects' worth, as the proofs
             old.unlink(missing_ok=True)

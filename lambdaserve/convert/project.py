@@ -29,6 +29,7 @@ from lambdaserve.convert.text_onnx import (
 )
 from lambdaserve.convert.tolerance import Tolerance, compare
 from lambdaserve.errors import ConvertError
+from lambdaserve.runtime.atomic import Replacing
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.settings import RuntimeSettings
 
@@ -129,9 +130,8 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
     rows = rows_from_file(data, signature) if data else generated_rows(signature)
     count = len(next(iter(rows.values())))
     onnx_path = output or config.model.path.with_suffix(".onnx")
-    staging = onnx_path.with_name(f".{onnx_path.name}.partial")
-    staging.write_bytes(_onnx_bytes(config, native, float64))
-    try:
+    with Replacing(onnx_path) as staging:  # renamed into place only once verified
+        staging.write_bytes(_onnx_bytes(config, native, float64))
         converted = load_model(dataclasses.replace(settings, model_dir=staging.parent,
                                                    model_file=staging.name, framework="onnx"))
         probabilities = signature.has_proba
@@ -150,9 +150,6 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
                       "Check for operators whose ONNX version differs (e.g. in-place ops, float64), or "
                       "loosen --atol/--rtol if acceptable.")
                 + " Nothing was written; the native model is unchanged.")
-        staging.replace(onnx_path)
-    finally:
-        staging.unlink(missing_ok=True)
     rows_from = f"--data {data}" if data else "generated from the signature"
     nulls = [c.name for c in signature.columns if c.dtype == "string" and c.nullable]
     with_null = sum(any(rows[name][i] is None for name in nulls) for i in range(count))

@@ -24,6 +24,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from lambdaserve.errors import ModelLoadError
+from lambdaserve.runtime.atomic import Replacing
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.sigv4 import EMPTY_SHA256, Credentials, sign
 
@@ -98,15 +99,15 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
     open_url: Opener = opener or (lambda req: urllib.request.urlopen(req, timeout=60))  # noqa: S310
     dest_dir = dest.parent
     dest_dir.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".partial")
     digest = hashlib.sha256()
-    try:
-        with open_url(urllib.request.Request(url, headers=headers)) as answer:
+    try:  # the partial file is removed on any error, and renamed onto dest once its hash matches
+        with open_url(urllib.request.Request(url, headers=headers)) as answer, Replacing(dest) as partial:
             _check_room(answer, dest_dir, where)
             with partial.open("wb") as out:
                 while chunk := answer.read(CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
+            _check_hash(digest.hexdigest(), sha256, where)
     except urllib.error.HTTPError as exc:
         raise _refusal(exc, where) from None
     except urllib.error.URLError as exc:
@@ -114,7 +115,6 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
             f"cannot reach S3 at {url} for the model {where}: {exc.reason}",
             hint="A function in a VPC needs an S3 gateway endpoint or a NAT to reach S3.") from None
     except (OSError, http.client.HTTPException) as exc:
-        partial.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno in _DISK_FULL:  # mid-way, when no length was announced
             raise ModelLoadError(
                 f"cannot write the model {where} to {dest_dir}: {exc}",
@@ -124,14 +124,15 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
             f"the download of the model {where} from {url} broke off: {type(exc).__name__}: {exc}",
             hint="S3 or the network dropped the connection; the next init fetches it again. A function "
                  "in a VPC needs an S3 gateway endpoint or a NAT to reach S3.") from None
-    if digest.hexdigest() != sha256:
-        partial.unlink(missing_ok=True)
+    return dest
+
+
+def _check_hash(got: str, sha256: str, where: str) -> None:
+    if got != sha256:
         raise ModelLoadError(
-            f"the model {where} has sha256 {digest.hexdigest()}, but this version was built with {sha256}",
+            f"the model {where} has sha256 {got}, but this version was built with {sha256}",
             hint="The object was replaced after this version was deployed: run `lambdaserve deploy` "
                  "again, or put back the model this version was built with.")
-    partial.replace(dest)
-    return dest
 
 
 def _check_room(answer: Any, dest_dir: Path, where: str) -> None:

@@ -38,6 +38,7 @@ from lambdaserve.config.requirements import (
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC
 from lambdaserve.package.process import Runner, run_command, tail
+from lambdaserve.runtime.atomic import replace_text
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,7 @@ def write_lock(target: Path, requirements: Sequence[str], python: str, architect
     env = env or Environment.this()
     check_installed(requirements, env.path)
     found = closure(requirements, python, architecture, env.path)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(lock_text(requirements, found, python, architecture, env), encoding="utf-8")
-    partial.replace(target)
+    replace_text(target, lock_text(requirements, found, python, architecture, env))
     return found
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambdaserve.runtime.atomic import replace_text
 from lambdaserve.runtime.digest import file_sha256
 
 FORMAT = "1"  # bump when the probe or what a result holds changes
@@ -114,9 +115,7 @@ def save(store: Path, name: str, tree: TaskTree, used: Iterable[str], looked: It
              "tree": tree.files(), "model": sorted(name for name, _ in tree.model_files),
              "result": dict(result)}
     store.mkdir(parents=True, exist_ok=True)
-    partial = store / f".{name}.{os.getpid()}.partial"
-    partial.write_text(json.dumps(entry, sort_keys=True), encoding="utf-8")
-    partial.replace(store / f"{name}.json")
+    replace_text(store / f"{name}.json", json.dumps(entry, sort_keys=True))
     entries = sorted(store.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP_ENTRIES:]:
         old.unlink(missing_ok=True)

@@ -35,6 +35,7 @@ from lambdaserve.package.image.layers import Layer, cached_layer, tree_entries
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.registry.auth import CredentialProvider
 from lambdaserve.package.registry.oci import Descriptor, ImageRef, canonical_json, parse_ref, sha256_digest
+from lambdaserve.runtime.atomic import replace_text
 
 
 class DependencyInstaller(Protocol):
@@ -182,9 +183,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
 def record_image_build(build: ImageBuild, **extra: object) -> Path:
     """Write build.json in the build folder: the image, plus ``extra`` (the CLI's proof and golden)."""
     path = build.out_dir / RECORD
-    partial = path.with_name(f".{RECORD}.partial")
-    partial.write_text(json.dumps({"image": build.record(), **extra}, indent=1), encoding="utf-8")
-    partial.replace(path)
+    replace_text(path, json.dumps({"image": build.record(), **extra}, indent=1))
     return path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
 from lambdaserve.errors import BuildError
+from lambdaserve.runtime.atomic import Replacing
 
 GZIP_LEVEL = 6  # zlib's default: the usual size/speed trade-off
 CACHE_VERSION = "1"
@@ -133,8 +134,8 @@ def _tarinfo(entry: LayerEntry) -> tarfile.TarInfo:
 def write_layer(entries: Iterable[LayerEntry], blobs_dir: Path, name: LayerName) -> Layer:
     """Write the layer blob into ``blobs_dir`` (named by its digest) and describe it."""
     blobs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = blobs_dir / f".{name}.partial"
-    with open(tmp, "wb") as raw:
+    blob = Replacing(blobs_dir / name)  # renamed to its digest once written
+    with blob as partial, open(partial, "wb") as raw:
         compressed = _Hashing(raw)
         with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0,
                            compresslevel=GZIP_LEVEL) as gz:
@@ -148,11 +149,10 @@ def write_layer(entries: Iterable[LayerEntry], blobs_dir: Path, name: LayerName)
                             tar.addfile(info, fh)
                     else:
                         tar.addfile(info)
-    digest = "sha256:" + compressed.sha.hexdigest()
-    final = blobs_dir / digest.split(":", 1)[1]
-    os.replace(tmp, final)
+        digest = "sha256:" + compressed.sha.hexdigest()
+        blob.target = blobs_dir / digest.split(":", 1)[1]
     return Layer(digest=digest, diff_id="sha256:" + plain.sha.hexdigest(), size=compressed.count,
-                 path=final, name=name)
+                 path=blob.target, name=name)
 
 
 def cached_layer(entries: list[LayerEntry], blobs_dir: Path, cache_file: Path, name: LayerName) -> Layer:

@@ -25,25 +25,21 @@ from lambdaserve.package.process import Runner, run_command, tail
 from lambdaserve.package.registry.auth import CredentialProvider
 from lambdaserve.package.registry.client import RegistryClient
 from lambdaserve.package.registry.oci import OCI_MANIFEST, canonical_json, sha256_digest
+from lambdaserve.runtime.atomic import Replacing
 
 
 def _download(client: RegistryClient, repository: str, digest: str, dest: Path) -> None:
-    partial = dest.with_name(dest.name + ".partial")
     sha = hashlib.sha256()
     _, stream = client.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
     body = cast(HTTPResponse, stream)
-    try:
+    with body, Replacing(dest) as partial:  # renamed onto dest once its digest matches
         with open(partial, "wb") as out:
             while chunk := body.read(1 << 20):
                 sha.update(chunk)
                 out.write(chunk)
-    finally:
-        body.close()
-    if "sha256:" + sha.hexdigest() != digest:
-        partial.unlink()
-        raise BuildError(f"base layer {digest} downloaded with the wrong content",
-                         hint="The registry or a proxy altered it; try again.")
-    os.replace(partial, dest)
+        if "sha256:" + sha.hexdigest() != digest:
+            raise BuildError(f"base layer {digest} downloaded with the wrong content",
+                             hint="The registry or a proxy altered it; try again.")
 
 
 def export_layout(build: ImageBuild, layout: Path, *, tag: str = "latest",

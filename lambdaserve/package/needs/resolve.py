@@ -10,6 +10,7 @@ requirements.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -25,6 +26,7 @@ from packaging.utils import canonicalize_name
 from lambdaserve.config.requirements import SAME_MODULES, installed_version, requirement_name
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
+from lambdaserve.runtime.atomic import replace_text
 from lambdaserve.runtime.loaders.detect import model_files
 from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model
 
@@ -80,13 +82,9 @@ def _module_dists() -> dict[str, list[str]]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     found = {m: list(d) for m, d in importlib.metadata.packages_distributions().items()}
-    partial = record.with_name(f".{record.name}.{os.getpid()}.partial")
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache: read afresh next time
         record.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"signature": signature, "dists": found}), encoding="utf-8")
-        partial.replace(record)
-    except OSError:  # a read-only cache: read afresh next time
-        partial.unlink(missing_ok=True)
+        replace_text(record, json.dumps({"signature": signature, "dists": found}))
     return found
 
 

@@ -56,6 +56,7 @@ from lambdaserve.package.deps.trim_imports import (
 from lambdaserve.package.deps.trim_share import Shared, share_key
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.zip.writer import Member, part_members, write_zip
+from lambdaserve.runtime.atomic import Replacing, replace_text
 from lambdaserve.runtime.digest import file_sha256
 from lambdaserve.runtime.limits import MB, UNZIPPED_BYTES, ZIP_UPLOAD_BYTES
 
@@ -241,16 +242,14 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     members = deps + code + model
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{config.name}.zip"
-    partial = out_dir / f".{config.name}.zip.partial"
     comment = json.dumps({"lambdaserve": lambdaserve.__version__, "python": fn.python,
                           "architecture": fn.architecture, "handler": HANDLER}, sort_keys=True)
     log(f"writing {final.name}: {len(members)} files")
-    sizes = write_zip(partial, members, comment=comment, deflates=deflates)
-    unzipped, largest = _sizes(sizes)
-    if unzipped > limits.unzipped:
-        partial.unlink()
-        raise _too_big(unzipped, largest, limits)
-    partial.replace(final)
+    with Replacing(final) as partial:
+        sizes = write_zip(partial, members, comment=comment, deflates=deflates)
+        unzipped, largest = _sizes(sizes)
+        if unzipped > limits.unzipped:
+            raise _too_big(unzipped, largest, limits)
     zipped = final.stat().st_size
     digest = file_sha256(final)
     result = ZipBuildResult(
@@ -299,9 +298,7 @@ RECORD = "build.json"
 def record_build(result: ZipBuildResult, **extra: object) -> Path:
     """Write build.json next to the zip: the result, plus ``extra`` (the CLI's proof and golden)."""
     path = result.path.with_name(RECORD)
-    partial = path.with_name(f".{RECORD}.partial")
-    partial.write_text(json.dumps({**result.to_dict(), **extra}, indent=1), encoding="utf-8")
-    partial.replace(path)
+    replace_text(path, json.dumps({**result.to_dict(), **extra}, indent=1))
     return path
 
 
@@ -387,9 +384,8 @@ def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:
     part = cache / f"{digest.hexdigest()[:32]}.zip"
     if not part.is_file():
         cache.mkdir(parents=True, exist_ok=True)
-        partial = part.with_suffix(".partial")
-        write_zip(partial, [Member(f.name, source=f.path) for f in files])
-        partial.replace(part)
+        with Replacing(part) as partial:
+            write_zip(partial, [Member(f.name, source=f.path) for f in files])
         for old in cache.glob("*.zip"):  # one model per project: earlier parts are dead weight
             if old != part:
                 old.unlink()

@@ -15,6 +15,7 @@ is never handed to a run that could write through the links.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -32,6 +33,7 @@ from lambdaserve.package.deps.interpreters import find_interpreter, runtime_supp
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.sources import MODEL_DIR
+from lambdaserve.runtime.atomic import replace_text
 from lambdaserve.runtime.digest import file_sha256
 
 
@@ -139,12 +141,9 @@ class _Tree:
     def save(self) -> None:
         if not self.changed:
             return
-        partial = self.record.with_name(f".{self.record.name}.{os.getpid()}.partial")
-        try:  # written whole, then renamed: two builds at once each leave a whole record
-            partial.write_text(json.dumps(self.known), encoding="utf-8")
-            partial.replace(self.record)
-        except OSError:  # a read-only cache: the CRCs are read again next time
-            partial.unlink(missing_ok=True)
+        # written whole, then renamed: two builds at once each leave a whole record
+        with contextlib.suppress(OSError):  # a read-only cache: the CRCs are read again next time
+            replace_text(self.record, json.dumps(self.known))
 
 
 def prepare_artifact(zip_path: Path, dest: Path, *, cache_dir: Path, runner: Runner = run_command,

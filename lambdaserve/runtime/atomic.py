@@ -1,0 +1,54 @@
+"""Write a file whole or not at all: under a partial name of its own beside it, then renamed onto it.
+
+A reader (a later build, another process, an init fetching the model) finds the old file or the
+new one, never half of one. Each writer's partial name is unique (the process and a random part),
+so two writers of the same target at once (two builds, two threads) never truncate each other's
+file: the last rename wins, whole. Stdlib only: the runtime's S3 model fetch uses it too.
+
+No fsync: every file written this way is a build record or a cache that a later run checks again
+or makes anew, or a user's file a command writes again (lambdaserve.lock, a converted model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from types import TracebackType
+
+PARTIAL = ".partial"
+
+
+class Replacing:
+    """``with Replacing(target) as partial:`` write the file ``partial`` (not made yet, in
+    ``target``'s folder); when the block ends without an error it is renamed onto ``target``,
+    else it is removed and ``target`` is as it was. ``target`` may be set inside the block to
+    another name in the same folder (a blob named by the digest of what was written)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}{PARTIAL}")
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if error is None:
+            try:
+                os.replace(self.path, self.target)  # atomic within one file system
+                return
+            except BaseException:
+                self._remove()
+                raise
+        self._remove()
+
+    def _remove(self) -> None:
+        with contextlib.suppress(OSError):  # the error that brought us here is the one to tell
+            self.path.unlink(missing_ok=True)
+
+
+def replace_text(target: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` whole or not at all."""
+    with Replacing(target) as partial:
+        partial.write_text(text, encoding="utf-8")
