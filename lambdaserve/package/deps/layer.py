@@ -65,6 +65,7 @@ from lambdaserve.package.zip.writer import (
     part_members,
     write_zip,
 )
+from lambdaserve.runtime.atomic import Replacing, replace_text
 
 Log = Callable[[str], None]
 Glibc = tuple[int, int]
@@ -339,10 +340,8 @@ def layer_parts(layer: DependencyLayer) -> list[Path]:
     own part, its sources and bytecode, is made on first use and then cached)."""
     layer.wait()
     if not layer.part.is_file():
-        # A name of its own: another build may be making the same part at this moment.
-        partial = layer.part.with_name(f"{layer.part.stem}.{secrets.token_hex(4)}.partial")
-        write_zip(partial, [m for m in tree_members(layer.root) if _is_source(m.name)])
-        partial.replace(layer.part)
+        with Replacing(layer.part) as partial:  # another build may be making it at this moment
+            write_zip(partial, [m for m in tree_members(layer.root) if _is_source(m.name)])
     return [layer.part.with_name(COMMON_PART), layer.part]
 
 
@@ -391,9 +390,7 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
         try:
             parts.result()
             layer.making, layer.deflates = (), None  # zips copy the parts now; a writer keeps its own
-            partial = folder / "layer.json.partial"
-            partial.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-            partial.replace(folder / "layer.json")
+            replace_text(folder / "layer.json", json.dumps(record, indent=1, sort_keys=True))
             lock.share()
             _prune(folder.parent, keep=keep)
         except BaseException:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from lambdaserve.package.deps.platforms import MACHINE
 from lambdaserve.package.process import Runner, run_command
+from lambdaserve.runtime.atomic import Replacing
 
 PRUNED_DIRS = {"tests": "tests", "docs": "docs", "doc": "docs"}
 PRUNED_SUFFIXES = {
@@ -268,9 +269,8 @@ def _own_copy(path: Path) -> None:
     """Give a hard-linked file (uv links the installed files from its cache) an inode of its
     own: strip rewrites a file with several links in place, which would strip uv's cache."""
     if path.stat().st_nlink > 1:
-        fresh = path.with_name(f".{path.name}.lambdaserve-copy")
-        shutil.copy2(path, fresh)
-        fresh.replace(path)
+        with Replacing(path) as fresh:
+            shutil.copy2(path, fresh)
 
 
 def _is_elf(path: Path) -> bool:

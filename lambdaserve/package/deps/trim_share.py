@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.package.deps import trim_reuse
+from lambdaserve.runtime.atomic import replace_text
 
 FORMAT = "share-1"
 KEEP_ENTRIES = 16  # one per (layer, settings): a few stacks' worth
@@ -102,10 +103,8 @@ def merge(shared: Shared, removed: Mapping[str, int], planned: Mapping[str, int]
         shared.path.unlink(missing_ok=True)
         return
     shared.store.mkdir(parents=True, exist_ok=True)
-    partial = shared.store / f".{shared.name}.{os.getpid()}.partial"
     entry: dict[str, Any] = {"format": FORMAT, "removed": kept, "planned": folders, "projects": projects}
-    partial.write_text(json.dumps(entry, sort_keys=True), encoding="utf-8")
-    partial.replace(shared.path)
+    replace_text(shared.path, json.dumps(entry, sort_keys=True))
     entries = sorted(shared.store.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP_ENTRIES:]:
         old.unlink(missing_ok=True)
