@@ -69,12 +69,11 @@ def _imports(node: ast.Import | ast.ImportFrom) -> dict[str, ast.AST | _Imported
     return {(a.asname or a.name): _Imported(f"{node.module}.{a.name}") if ours else node for a in node.names}
 
 
-@cache
-def _top_level_names(module: Path) -> dict[str, ast.AST | _Imported]:
-    """What a module defines at its top (defs, classes, assignments, imports, lazy exports)."""
-    tree = ast.parse(module.read_text(encoding="utf-8"))
+def _defined(body: list[ast.stmt]) -> dict[str, ast.AST | _Imported]:
+    """The names a module's or a class's body defines: defs, classes, assignments (and the
+    names an ``__all__`` lists, a lazy facade's exports)."""
     names: dict[str, ast.AST | _Imported] = {}
-    for node in tree.body:
+    for node in body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names[node.name] = node
         elif isinstance(node, ast.Assign | ast.AnnAssign):
@@ -83,7 +82,16 @@ def _top_level_names(module: Path) -> dict[str, ast.AST | _Imported]:
             if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value:
                 names.update({e.value: node for e in ast.walk(node.value)
                               if isinstance(e, ast.Constant) and isinstance(e.value, str)})
-        elif isinstance(node, ast.Import | ast.ImportFrom):
+    return names
+
+
+@cache
+def _top_level_names(module: Path) -> dict[str, ast.AST | _Imported]:
+    """What a module defines at its top (defs, classes, assignments, imports, lazy exports)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    names = _defined(tree.body)
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
             names.update(_imports(node))
         elif isinstance(node, ast.If):  # if TYPE_CHECKING: imports
             for inner in node.body:
@@ -92,15 +100,9 @@ def _top_level_names(module: Path) -> dict[str, ast.AST | _Imported]:
     return names
 
 
-def _members(cls: ast.ClassDef) -> dict[str, ast.AST]:
+def _members(cls: ast.ClassDef) -> dict[str, ast.AST | _Imported]:
     """A class's own names: its defs and class attributes, and what its methods set on self."""
-    names: dict[str, ast.AST] = {}
-    for node in cls.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names[node.name] = node
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update({t.id: node for t in targets if isinstance(t, ast.Name)})
+    names = _defined(cls.body)
     for node in ast.walk(cls):
         if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
                 and isinstance(node.value, ast.Name) and node.value.id == "self"):
