@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from lambdaserve.cli.main import cli
 from lambdaserve.cloud.aws import CallRecorder
 from lambdaserve.cloud.stack import plan as p
+from lambdaserve.cloud.stack import steps as st
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
 from lambdaserve.cloud.stack.events import describe_stack
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact, parameter_values
@@ -59,7 +60,7 @@ def test_dry_run_changes_nothing_and_the_executed_plan_does_what_it_printed(endp
     deployer = Deployer(clients, RecordingUI(), sleep=Sleeps(), poll=0)
     assert deployer.execute(plan, request).outcome == "created"
     upload = plan.steps[1]
-    assert isinstance(upload, p.UploadArtifact)
+    assert isinstance(upload, st.UploadArtifact)
     assert object_exists(clients, BUCKET, upload.artifact.key)
     deployed = describe_stack(clients, STACK)
     assert deployed is not None and deployed["StackStatus"] == "CREATE_COMPLETE"
@@ -70,10 +71,10 @@ def test_dry_run_changes_nothing_and_the_executed_plan_does_what_it_printed(endp
     assert _writes(recorder) == []
     assert {c.operation for c in recorder.calls} >= {"GetTemplate", "DescribeStacks", "HeadObject"}
     assert [type(s).__name__ for s in plan.steps] == ["UploadArtifact", "CreateChangeSet", "ExecuteChangeSet"]
-    assert plan.steps[1] == p.CreateChangeSet(STACK, "UPDATE")
+    assert plan.steps[1] == st.CreateChangeSet(STACK, "UPDATE")
     assert [(c.action, c.logical_id) for c in plan.changes or ()] == [("Modify", "Function")]
     new_upload = plan.steps[0]
-    assert isinstance(new_upload, p.UploadArtifact)
+    assert isinstance(new_upload, st.UploadArtifact)
     assert not object_exists(clients, BUCKET, new_upload.artifact.key)
     assert describe_stack(clients, STACK) == deployed  # same status, same last update
     assert clients.call("lambda", "get_function_configuration", FunctionName="dry")["MemorySize"] == 512
@@ -109,7 +110,7 @@ def test_image_steps_plan_the_repository_then_the_executor_creates_it_and_pushes
     recorder = CallRecorder()
     clients = moto_clients(endpoint, recorder=recorder)
     steps = p.plan_image_push(clients, "lambdaserve/dryimage")
-    assert steps == [p.CreateRepository("lambdaserve/dryimage"), p.PushImage("lambdaserve/dryimage", "")]
+    assert steps == [st.CreateRepository("lambdaserve/dryimage"), st.PushImage("lambdaserve/dryimage", "")]
     assert _writes(recorder) == []
     assert p.plan_image_push(clients, "lambdaserve/dryimage") == steps  # still nothing created
 
@@ -123,7 +124,7 @@ def test_image_steps_plan_the_repository_then_the_executor_creates_it_and_pushes
     uri = clients.call("ecr", "describe_repositories",
                        repositoryNames=["lambdaserve/dryimage"])["repositories"][0]["repositoryUri"]
     assert pushed_to == [uri] and image.image_uri == f"{uri}@sha256:{'a' * 64}"
-    assert p.plan_image_push(clients, "lambdaserve/dryimage") == [p.PushImage("lambdaserve/dryimage", uri)]
+    assert p.plan_image_push(clients, "lambdaserve/dryimage") == [st.PushImage("lambdaserve/dryimage", uri)]
 
 
 def test_cli_dry_run_of_an_image_project_plans_the_push_and_creates_no_repository(endpoint, tmp_path):
@@ -141,4 +142,4 @@ def test_cli_dry_run_of_an_image_project_plans_the_push_and_creates_no_repositor
     assert "ImageUri is known only after the push" in result.output
     assert "+ Add Function (AWS::Lambda::Function)" in result.output
     clients = moto_clients(endpoint)
-    assert p.plan_image_push(clients, "lambdaserve/dryimg")[0] == p.CreateRepository("lambdaserve/dryimg")
+    assert p.plan_image_push(clients, "lambdaserve/dryimg")[0] == st.CreateRepository("lambdaserve/dryimg")

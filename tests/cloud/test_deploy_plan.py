@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.cloud.stack import plan as p
+from lambdaserve.cloud.stack import steps as st
 from lambdaserve.cloud.stack.changeset import Change
 from lambdaserve.cloud.stack.deployer import Deployer
 from lambdaserve.cloud.stack.preview import template_changes
@@ -37,7 +38,7 @@ BUCKET = bucket_name("123456789012", "us-east-1")
 API_URL = OUTPUTS[0]["OutputValue"]
 
 
-def _zip_steps(s: Stubbed, path: Path, *, bucket: bool = True, uploaded: bool = False) -> list[p.Step]:
+def _zip_steps(s: Stubbed, path: Path, *, bucket: bool = True, uploaded: bool = False) -> list[st.Step]:
     if bucket:
         s.ok("head_bucket", {}, {"Bucket": BUCKET}, service="s3")
     else:
@@ -64,7 +65,7 @@ def test_dry_run_of_a_rollback_complete_stack_plans_the_delete_and_deletes_nothi
     s.assert_done()  # head_bucket, head_object, describe_stacks: nothing else was called
     assert _kinds(plan) == ["DeleteFailedStack", "UploadArtifact", "CreateChangeSet", "ExecuteChangeSet",
                             "SmokeTest"]
-    assert plan.steps[2] == p.CreateChangeSet(STACK, "CREATE")  # recreated, so every resource is new
+    assert plan.steps[2] == st.CreateChangeSet(STACK, "CREATE")  # recreated, so every resource is new
     lines = plan.lines()
     assert lines[0] == f"plan for stack {STACK} (ROLLBACK_COMPLETE):"
     assert lines[1].startswith(f"  1. delete stack {STACK} (ROLLBACK_COMPLETE): its first create failed")
@@ -89,8 +90,8 @@ def test_dry_run_of_update_rollback_failed_plans_continue_rollback_and_previews_
     plan = p.plan_deploy(s.clients, new, preview=True)
     s.assert_done()
     assert _kinds(plan) == ["ContinueRollback", "CreateChangeSet", "ExecuteChangeSet", "SmokeTest"]
-    assert plan.steps[1] == p.CreateChangeSet(STACK, "UPDATE")
-    assert plan.steps[3] == p.SmokeTest(API_URL)
+    assert plan.steps[1] == st.CreateChangeSet(STACK, "UPDATE")
+    assert plan.steps[3] == st.SmokeTest(API_URL)
     assert f"  1. continue the update rollback of stack {STACK} (UPDATE_ROLLBACK_FAILED)" in plan.lines()
     # new code (a changed ArtifactKey) modifies the function; the extra log group goes
     assert plan.changes == (Change("Modify", "Function", "AWS::Lambda::Function", ""),
@@ -103,9 +104,9 @@ def test_a_stack_rolling_back_its_first_create_plans_the_wait_then_the_delete():
     s.ok("describe_stacks", stack("ROLLBACK_IN_PROGRESS"))
     plan = p.plan_deploy(s.clients, request())
     s.assert_done()
-    assert plan.steps[:3] == (p.WaitForStack(STACK, STACK_ID, "ROLLBACK_IN_PROGRESS"),
-                              p.DeleteFailedStack(STACK, STACK_ID, "ROLLBACK_COMPLETE"),
-                              p.CreateChangeSet(STACK, "CREATE"))
+    assert plan.steps[:3] == (st.WaitForStack(STACK, STACK_ID, "ROLLBACK_IN_PROGRESS"),
+                              st.DeleteFailedStack(STACK, STACK_ID, "ROLLBACK_COMPLETE"),
+                              st.CreateChangeSet(STACK, "CREATE"))
     assert any("reads it again after the wait" in note for note in plan.notes)
     assert plan.changes is None  # no preview asked for: no GetTemplate call either
 

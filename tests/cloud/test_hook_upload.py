@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.cli.hook_artifact import HOOK_ZIP_NAME, plan_hook_upload
-from lambdaserve.cloud.stack.plan import CreateBucket, UploadArtifact, plan_zip_upload
+from lambdaserve.cloud.stack.plan import plan_zip_upload
+from lambdaserve.cloud.stack.steps import CreateBucket, UploadArtifact
 from lambdaserve.cloud.store.buckets import bucket_name
 from lambdaserve.config import parse_config
 from lambdaserve.errors import BuildError, CloudError

@@ -7,7 +7,8 @@ from pathlib import Path
 from lambdaserve.cloud.aws import CallRecorder
 from lambdaserve.cloud.iam.actions import allows_on, iam_action
 from lambdaserve.cloud.iam.policy import deployer_policy
-from lambdaserve.cloud.stack.plan import UploadModel, plan_model_upload
+from lambdaserve.cloud.stack.plan import plan_model_upload
+from lambdaserve.cloud.stack.steps import UploadModel
 from lambdaserve.cloud.store.model_object import put_model
 from tests.cloud.fakes import moto_clients, moto_server
 from tests.cloud.test_template_golden import make_config

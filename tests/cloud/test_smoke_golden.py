@@ -112,7 +112,7 @@ def test_the_function_log_cause_is_its_last_error_lines_read_from_cloudwatch():
 
 
 def test_the_plan_says_the_smoke_test_posts_the_golden_requests():
-    from lambdaserve.cloud.stack.plan import SmokeTest
+    from lambdaserve.cloud.stack.steps import SmokeTest
 
     assert SmokeTest("", 2).describe() == ("smoke test: GET <ApiUrl>/health, then POST 2 golden requests "
                                            "and compare the answers")

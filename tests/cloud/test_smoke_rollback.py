@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from lambdaserve.cloud.stack.deployer import Deployer, DeployRequest
-from lambdaserve.cloud.stack.plan import Plan, SmokeTest, plan_deploy
+from lambdaserve.cloud.stack.plan import Plan, plan_deploy
 from lambdaserve.cloud.stack.rollback import alias_version, restore_previous
+from lambdaserve.cloud.stack.steps import SmokeTest
 from lambdaserve.cloud.store.artifact_ref import parameter_values
 from lambdaserve.cloud.store.buckets import bucket_name, ensure_bucket, upload_zip
 from lambdaserve.errors import CloudError

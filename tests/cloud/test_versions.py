@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lambdaserve.cloud.stack.plan import PruneVersions, prune_step
+from lambdaserve.cloud.stack.plan import prune_step
+from lambdaserve.cloud.stack.steps import PruneVersions
 from lambdaserve.cloud.stack.versions import serving_versions, versions_to_delete
 from tests.cloud.test_template_golden import VARIANTS, rendered
 

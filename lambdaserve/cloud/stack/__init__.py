@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.outputs import stack_outputs
     from lambdaserve.cloud.stack.plan import (
         Plan,
-        Step,
         plan_deploy,
         plan_image_push,
         plan_model_upload,
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from lambdaserve.cloud.stack.rollout import LOCAL_SHIFT_SPEED, RolloutWatcher, Verdict, shift_schedule
     from lambdaserve.cloud.stack.smoke import SmokeResult, smoke_test, urllib_get, urllib_post
     from lambdaserve.cloud.stack.status import app_status
+    from lambdaserve.cloud.stack.steps import Step
 
 _EXPORTS = {
     "Change": "lambdaserve.cloud.stack.changeset",
@@ -56,7 +56,7 @@ _EXPORTS = {
     "roll_back": "lambdaserve.cloud.stack.rollback",
     "SmokeResult": "lambdaserve.cloud.stack.smoke",
     "StackEvent": "lambdaserve.cloud.stack.events",
-    "Step": "lambdaserve.cloud.stack.plan",
+    "Step": "lambdaserve.cloud.stack.steps",
     "app_status": "lambdaserve.cloud.stack.status",
     "destroy_stack": "lambdaserve.cloud.stack.destroy",
     "plan_deploy": "lambdaserve.cloud.stack.plan",

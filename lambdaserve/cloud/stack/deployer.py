@@ -22,11 +22,11 @@ from lambdaserve.cloud.stack.plan import (
     DeployRequest,
     Plan,
     StackPlan,
-    Step,
     plan_deploy,
     plan_stack,
 )
 from lambdaserve.cloud.stack.smoke import HttpGet, HttpPost
+from lambdaserve.cloud.stack.steps import Step
 from lambdaserve.cloud.store.artifact_ref import ImageArtifact
 from lambdaserve.cloud.ui import CloudUI
 

@@ -19,6 +19,7 @@ from lambdaserve.cloud.aws import AwsClients, Sleep
 from lambdaserve.cloud.ops.preflight import recent_log_text
 from lambdaserve.cloud.stack import changeset as cs
 from lambdaserve.cloud.stack import plan as p
+from lambdaserve.cloud.stack import steps as st
 from lambdaserve.cloud.stack.events import EventCursor, wait_for_stack
 from lambdaserve.cloud.stack.outputs import stack_outputs
 from lambdaserve.cloud.stack.role_race import PROPAGATION_WAIT_S, is_role_race
@@ -77,57 +78,57 @@ class Executor:
             raise CloudError("the plan has no change set to execute", hint="This is a lambdaserve bug.")
         return run.result
 
-    def push(self, steps: Sequence[p.Step]) -> ImageArtifact:
+    def push(self, steps: Sequence[st.Step]) -> ImageArtifact:
         """Only the image steps (create the repository, push): the template needs the digest first."""
         run = self._run(steps, _Run(None))
         if run.image is None:
             raise CloudError("the image steps pushed no image", hint="This is a lambdaserve bug.")
         return run.image
 
-    def _run(self, steps: Sequence[p.Step], run: _Run) -> _Run:
+    def _run(self, steps: Sequence[st.Step], run: _Run) -> _Run:
         for step in steps:
             self._do(step, run)
             if run.result is not None and run.result.outcome in ("up-to-date", "cancelled"):
                 break
         return run
 
-    def _do(self, step: p.Step, run: _Run) -> None:
-        if isinstance(step, p.WaitForStack):
+    def _do(self, step: st.Step, run: _Run) -> None:
+        if isinstance(step, st.WaitForStack):
             self.ui.info(f"stack {step.stack} is {step.status}; waiting for it to finish")
             self._wait(step.stack_id)
             run.recovered = True
-        elif isinstance(step, p.DeleteFailedStack | p.ContinueRollback):
+        elif isinstance(step, st.DeleteFailedStack | st.ContinueRollback):
             if run.recovered:  # planned after a wait: the state the wait ends in decides (see _settle)
                 return
-            if isinstance(step, p.DeleteFailedStack):
+            if isinstance(step, st.DeleteFailedStack):
                 self._delete_failed(step, self._request(run))
             else:
                 self._continue_rollback(step)
             run.recovered = True
-        elif isinstance(step, p.CreateBucket):
+        elif isinstance(step, st.CreateBucket):
             create_bucket(self.clients, step.name, self.ui.info)
-        elif isinstance(step, p.UploadArtifact):
+        elif isinstance(step, st.UploadArtifact):
             put_zip(self.clients, step.artifact, Path(step.path), self.ui.info)
-        elif isinstance(step, p.UploadModel):
+        elif isinstance(step, st.UploadModel):
             put_model(self.clients, step.bucket, step.key, Path(step.path), step.sha256, self.ui.info)
-        elif isinstance(step, p.CreateRepository):
+        elif isinstance(step, st.CreateRepository):
             run.repository_uri = create_repository(self.clients, step.name, self.ui.info)
-        elif isinstance(step, p.PushImage):
+        elif isinstance(step, st.PushImage):
             if self.push_image is None:
                 raise CloudError("no image pusher was given", hint="This is a lambdaserve bug.")
             run.image = self.push_image(step.uri or run.repository_uri)
-        elif isinstance(step, p.UploadTemplate):
+        elif isinstance(step, st.UploadTemplate):
             cs.put_template(self.clients, step.upload)
-        elif isinstance(step, p.CreateChangeSet):
+        elif isinstance(step, st.CreateChangeSet):
             self._create_change_set(step, run)
-        elif isinstance(step, p.ExecuteChangeSet):
+        elif isinstance(step, st.ExecuteChangeSet):
             self._execute(run)
-        elif isinstance(step, p.PruneVersions):
+        elif isinstance(step, st.PruneVersions):
             if run.result is not None and run.result.outcome in ("created", "updated"):
                 deleted = prune_versions(self.clients, step.function, step.alias, step.keep, self.ui.warn)
                 if deleted:
                     self.ui.info(f"deleted old versions {', '.join(deleted)} of {step.function}")
-        elif isinstance(step, p.SmokeTest):
+        elif isinstance(step, st.SmokeTest):
             self._smoke(step, run)
 
     @staticmethod
@@ -153,7 +154,7 @@ class Executor:
         raise CloudError(f"stack {request.stack} did not settle",
                          hint="Check it in the CloudFormation console.")
 
-    def _delete_failed(self, step: p.DeleteFailedStack, request: p.DeployRequest) -> None:
+    def _delete_failed(self, step: st.DeleteFailedStack, request: p.DeployRequest) -> None:
         self.ui.warn(f"stack {step.stack} is {step.status}: its first create failed and it "
                      "cannot be updated; it must be deleted and created again")
         question = f"Delete the failed stack {step.stack} and recreate it?"
@@ -167,7 +168,7 @@ class Executor:
             raise CloudError(f"deleting {step.stack} ended in {result.status}: {result.reasons()}",
                              hint="Delete it in the CloudFormation console, then deploy again.")
 
-    def _continue_rollback(self, step: p.ContinueRollback) -> None:
+    def _continue_rollback(self, step: st.ContinueRollback) -> None:
         self.ui.warn(f"stack {step.stack} is UPDATE_ROLLBACK_FAILED; continuing the rollback")
         cursor = EventCursor(self.clients, step.stack_id)
         self.clients.call("cloudformation", "continue_update_rollback", StackName=step.stack_id)
@@ -179,7 +180,7 @@ class Executor:
                                   "`aws cloudformation continue-update-rollback --resources-to-skip`"
                                   "), then deploy again.")
 
-    def _create_change_set(self, step: p.CreateChangeSet, run: _Run) -> None:
+    def _create_change_set(self, step: st.CreateChangeSet, run: _Run) -> None:
         request = self._request(run)
         run.change_type = self._settle(request) if run.recovered else step.change_type
         change_set = cs.create_change_set(
@@ -251,11 +252,11 @@ class Executor:
                 raise CloudError(f"deleting {request.stack} ended in {deleted.status}: {deleted.reasons()}",
                                  hint="Delete it in the CloudFormation console, then deploy again.")
         run.recovered = True  # the change set's type is read from the stack as it is now
-        self._create_change_set(p.CreateChangeSet(request.stack, "CREATE"), run)
+        self._create_change_set(st.CreateChangeSet(request.stack, "CREATE"), run)
         if run.result is None:
             self._execute(run, retry=True)
 
-    def _smoke(self, step: p.SmokeTest, run: _Run) -> None:
+    def _smoke(self, step: st.SmokeTest, run: _Run) -> None:
         request, done = self._request(run), run.result
         if done is None or not run.outputs.get("ApiUrl"):
             return
