@@ -9,6 +9,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from tests.emulator.lambda_helpers import HANDLERS, call, running
 
 _OWNER = textwrap.dedent(f"""
@@ -34,27 +36,17 @@ def _gone(pid: int, within_s: float = 5.0) -> bool:
     return False
 
 
-def test_a_sigkilled_owner_takes_its_workers_along():
+@pytest.mark.parametrize("sig", [
+    signal.SIGKILL,  # no atexit, no close(): only PR_SET_PDEATHSIG is left
+    signal.SIGINT,  # Ctrl-C: KeyboardInterrupt, then atexit closes the Function
+], ids=["sigkilled", "interrupted"])
+def test_an_owner_that_ends_takes_its_workers_along(sig: signal.Signals) -> None:
     owner = subprocess.Popen([sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout is not None
         worker_pid = int(owner.stdout.readline())
         os.kill(worker_pid, 0)  # alive while the owner lives
-        owner.send_signal(signal.SIGKILL)  # no atexit, no close(): only PR_SET_PDEATHSIG is left
-        owner.wait(timeout=10)
-        assert _gone(worker_pid)
-    finally:
-        if owner.poll() is None:
-            owner.kill()
-            owner.wait()
-
-
-def test_an_interrupted_owner_closes_its_workers():
-    owner = subprocess.Popen([sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert owner.stdout is not None
-        worker_pid = int(owner.stdout.readline())
-        owner.send_signal(signal.SIGINT)  # Ctrl-C: KeyboardInterrupt, then atexit closes the Function
+        owner.send_signal(sig)
         owner.wait(timeout=10)
         assert _gone(worker_pid)
     finally:
