@@ -32,7 +32,7 @@ from typing import Any
 
 from lambdaserve.cli import proof_reuse, serve_artifact, serve_cmd
 from lambdaserve.cli.dev_compare import DevRun
-from lambdaserve.config import Config
+from lambdaserve.config import BUILD_RECORD, Config
 from lambdaserve.emulator.execution import Function, FunctionSpec
 from lambdaserve.emulator.fronts import ApiGateway, IncomingRequest, rest_event
 from lambdaserve.errors import BuildError, LambdaServeError, UsageError
@@ -393,10 +393,10 @@ def golden_for(config: Config, built: Path) -> tuple[GoldenSet | None, str]:
         from lambdaserve.package.image import load_build
 
         digest, name = load_build(built).manifest_digest, f"the image in {built}"
-        record = built / "build.json"
+        record = built / BUILD_RECORD
     else:
         digest, name = file_sha256(built), built.name
-        record = built.with_name("build.json")
+        record = built.with_name(BUILD_RECORD)
     try:
         raw = json.loads(record.read_text(encoding="utf-8"))
         golden = GoldenSet.from_dict(raw["golden"])

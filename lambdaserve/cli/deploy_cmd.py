@@ -46,7 +46,7 @@ from lambdaserve.cloud.store import (
     placeholder,
     repository_name,
 )
-from lambdaserve.config import Config, load_config
+from lambdaserve.config import BUILD_RECORD, Config, load_config
 from lambdaserve.config.model import TrafficShift
 from lambdaserve.config.schema import TRAFFIC_SHIFTS
 from lambdaserve.errors import CloudError
@@ -123,7 +123,7 @@ def _image_pusher(config: Config, cloud: CloudSession, ui: TerminalUI) -> Callab
 def _release(artifact: ZipArtifact, path: Path, ui: TerminalUI) -> Release | None:
     """The model hash and build time from the build.json written next to this zip, if it is this zip's."""
     try:
-        record = json.loads((path.parent / "build.json").read_text(encoding="utf-8"))
+        record = json.loads((path.parent / BUILD_RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
     if (not isinstance(record, dict) or record.get("sha256") != artifact.sha256
@@ -160,7 +160,7 @@ def _artifact(config: Config, cloud: CloudSession, ui: TerminalUI, deployer: Dep
         return placeholder("image"), steps, (PARAM_IMAGE_URI,), None, None
     # the template pins the digest, so the push runs before the stack is planned
     image = deployer.push(steps)
-    return image, [], (), None, config.project_dir / ".lambdaserve" / "build" / "image"
+    return image, [], (), None, config.build_dir / "image"
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from lambdaserve.config import Config, runtime_env
+from lambdaserve.config import BUILD_RECORD, Config, runtime_env
 from lambdaserve.emulator.fronts import IncomingRequest, rest_event
 from lambdaserve.errors import BuildError
 from lambdaserve.package import cause_of, inherited_env
@@ -36,7 +36,7 @@ def wanted(config: Config) -> bool:
     from lambdaserve.runtime.golden import GoldenSet
 
     try:
-        record = json.loads((config.project_dir / ".lambdaserve" / "build" / "build.json").read_text("utf-8"))
+        record = json.loads((config.build_dir / BUILD_RECORD).read_text("utf-8"))
         golden = GoldenSet.from_dict(record["golden"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return True

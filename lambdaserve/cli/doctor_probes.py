@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdaserve.cloud import AwsClients, explain, make_session
-from lambdaserve.config import Config
+from lambdaserve.config import BUILD_RECORD, Config
 from lambdaserve.doctor import PackageInfo, Probes, ProbeUnavailable, SmokeRun, WheelInfo
 from lambdaserve.errors import LambdaServeError
 from lambdaserve.runtime.golden import GoldenRequest, GoldenSet, check
@@ -117,8 +117,8 @@ def add_local_probes(probes: Probes, config: Config) -> None:
     """Readers of the last build (sizes, wheels) from build's own records."""
     from lambdaserve.package.deps import RUNTIME_GLIBC, installed_wheels
 
-    build_dir = config.project_dir / ".lambdaserve" / "build"
-    cache = config.project_dir / ".lambdaserve" / "cache" / "deps"
+    build_dir = config.build_dir
+    cache = config.state_dir / "cache" / "deps"
 
     def package() -> PackageInfo | None:
         if config.function.package == "image":
@@ -128,14 +128,14 @@ def add_local_probes(probes: Probes, config: Config) -> None:
             raw = json.loads(record.read_text())
             size = sum(d.get("size", 0) for d in raw["base_layers"]) + sum(x["size"] for x in raw["layers"])
             return PackageInfo("image", image=size)
-        record = build_dir / "build.json"
+        record = build_dir / BUILD_RECORD
         if not record.is_file():
             return None
         raw = json.loads(record.read_text())
         return PackageInfo("zip", unzipped=int(raw["unzipped_bytes"]), zipped=int(raw["zipped_bytes"]))
 
     def layer() -> Path | None:
-        record = build_dir / "build.json"
+        record = build_dir / BUILD_RECORD
         raw = json.loads(record.read_text()) if record.is_file() else {}
         key, root = raw.get("dependency_key"), raw.get("dependency_root")
         # Builds since issue 20 record where the (shared) layer is; older ones kept it in the project.
@@ -189,7 +189,7 @@ def _smoke_target(config: Config) -> tuple[FunctionSpec, str, GoldenSet | None]:
     """The built zip when there is one (with its golden requests), else the project folder."""
     from lambdaserve.cli import build_proof, serve_artifact, serve_cmd, wiring
 
-    zip_path = config.project_dir / ".lambdaserve" / "build" / f"{config.name}.zip"
+    zip_path = config.build_dir / f"{config.name}.zip"
     why = "no zip is built (`lambdaserve build`)"
     changed = _changed_since(config, zip_path) if zip_path.is_file() else None
     if changed is not None:  # the zip no longer shows the project: its own answers would mislead

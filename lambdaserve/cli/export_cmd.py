@@ -26,7 +26,7 @@ def dockerfile(output: Path | None, config_path: Path) -> None:
     Use it when you need system packages (add a RUN line) or your own docker pipeline.
     """
     config = load_config(config_path)
-    out = output or config.project_dir / ".lambdaserve" / "export" / "docker"
+    out = output or config.state_dir / "export" / "docker"
     result = export_dockerfile(config, out)
     click.echo(f"Wrote {result.dockerfile} and its context (model/, code/) for {config.base_image}")
     if result.unresolved:

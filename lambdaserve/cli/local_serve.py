@@ -57,7 +57,7 @@ def deployed_spec(config: Config, cloud: CloudSession, outputs: dict[str, str],
     code = _CODE.search(str(deployed.get("Description", "")))
     if version and code:
         key, what = zip_key(config.name, code.group(1)), f"version {version} of {name}"
-    state = config.project_dir / ".lambdaserve"
+    state = config.state_dir
     folder = state / "local" / (f"v{version}" if version else "latest")
     folder.mkdir(parents=True, exist_ok=True)
     zip_path = folder / "deployed.zip"

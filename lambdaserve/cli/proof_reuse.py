@@ -72,7 +72,7 @@ def store_for(config: Config, result: ZipBuildResult, spec: FunctionSpec, api: o
         "host": {name: os.environ.get(name) for name in PASS_THROUGH},  # the worker inherits them
     }
     tree = TaskTree(Path(result.code_root), tuple((f.name, f.path) for f in model_files(config)))
-    return StoredRun(config.project_dir / ".lambdaserve" / "cache" / "proof", run_key(**inputs), tree)
+    return StoredRun(config.state_dir / "cache" / "proof", run_key(**inputs), tree)
 
 
 def traced(spec: FunctionSpec, host_scratch: Path) -> tuple[FunctionSpec, str]:
@@ -240,7 +240,7 @@ class DevStore:
         name = run_key(format=FORMAT, dev=True, python=python, env=sorted(runtime_env(config).items()),
                    project=str(config.project_dir), tool=_tool_digest(),
                    golden=_plain({"requests": golden.to_dict()["requests"], "tolerance": golden.tolerance}))
-        return cls(config.project_dir / ".lambdaserve" / "cache" / "proof" / "dev" / f"{name}.json")
+        return cls(config.state_dir / "cache" / "proof" / "dev" / f"{name}.json")
 
     def lookup(self) -> list[str] | None:
         try:

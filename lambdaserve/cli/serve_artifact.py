@@ -38,13 +38,9 @@ if TYPE_CHECKING:
 RUNTIME_DIR = "/var/runtime"  # where Lambda's managed Python runtime keeps awslambdaric
 
 
-def _state(config: Config) -> Path:
-    return config.project_dir / ".lambdaserve"
-
-
 def built_zip(config: Config) -> Path:
     """The zip `lambdaserve build` made for this project (``--built``); BuildError if none."""
-    path = _state(config) / "build" / f"{config.name}.zip"
+    path = config.build_dir / f"{config.name}.zip"
     if not path.is_file():
         failed = path.with_name(path.name + ".failed")
         why = (f"the last build failed its proof ({failed.name} was set aside)" if failed.is_file()
@@ -72,7 +68,7 @@ def zip_spec(config: Config, zip_path: Path, *, sandbox: Sandbox, concurrency: i
     ``extract`` False: the same spec without unpacking the zip (and no model staged). ``trees``:
     folders holding the zip's files, linked when identical (prepare_artifact), for the namespace
     sandbox only, whose task root is read-only. ``sha256``: the zip's, if known."""
-    state = _state(config)
+    state = config.state_dir
     # awslambdaric for the zip's Python is made once per user (like the dependency layers)
     run = prepare_artifact(zip_path, state / "local" / "artifact", cache_dir=cache_dir or shared_cache(),
                            extract_zip=extract, trees=trees, read_only=sandbox == "namespace",
@@ -125,8 +121,8 @@ def container_spec(config: Config, source: Path | None = None, *, concurrency: i
                    log: Callable[[str], None] = lambda _m: None) -> FunctionSpec:
     """The spec that runs the built image in the container sandbox."""
     require_container_support()  # before minutes of exporting and unpacking
-    state = _state(config)
-    source = source or state / "build" / "image"
+    state = config.state_dir
+    source = source or config.build_dir / "image"
     tag = "latest"
     if ":" in source.name and not source.exists():
         name, _, tag = source.name.partition(":")

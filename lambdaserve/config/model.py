@@ -13,6 +13,8 @@ from lambdaserve.runtime.s3_model import parse_s3_uri
 from lambdaserve.runtime.signature import Signature
 
 CONFIG_FILE = "lambdaserve.toml"
+STATE_DIR = ".lambdaserve"  # beside it: the project's builds and caches (hidden: never shipped as code)
+BUILD_RECORD = "build.json"  # in the build folder, written only once the CLI proved the package serves
 LAMBDA_PYTHON_BASE = "public.ecr.aws/lambda/python:"  # + the version: Lambda's own base images
 
 Python = Literal["3.11", "3.12", "3.13", "3.14"]  # Lambda runtimes python3.11 … python3.14
@@ -206,6 +208,16 @@ class Config:
     @property
     def lock_file(self) -> Path:
         return lock_path(self.source)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where lambdaserve keeps this project's builds and caches."""
+        return self.project_dir / STATE_DIR
+
+    @property
+    def build_dir(self) -> Path:
+        """Where build puts the zip, image/ and build.json (BUILD_RECORD)."""
+        return self.state_dir / "build"
 
     @property
     def stack_name(self) -> str:

@@ -194,6 +194,7 @@ def test_over_the_unzipped_limit_is_refused_with_the_largest_parts(tmp_path, whe
     assert "model" in info.value.message.split("Largest parts:")[1].splitlines()[1]
     assert 'package = "image"' in info.value.hint and "ONNX" in info.value.hint
     assert not (project / ".lambdaserve" / "build" / "tiny.zip").exists()
+    assert not list((project / ".lambdaserve" / "build").glob("*.partial"))  # nor half of one
 
 
 def test_over_the_direct_upload_limit_is_recorded_as_needing_s3(tmp_path, wheels, py312):

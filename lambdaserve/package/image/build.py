@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from lambdaserve.config import Config, artifact_env
+from lambdaserve.config import BUILD_RECORD, Config, artifact_env
 from lambdaserve.config.lock_file import lock_use
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
@@ -47,7 +47,7 @@ class DependencyInstaller(Protocol):
 
 
 Log = Callable[[str], None]
-RECORD = "build.json"  # in the build folder, written only once the CLI proved the image serves
+RECORD = BUILD_RECORD
 FAILED = "image.json.failed"  # image.json of an image that failed its proof: never pushed as good
 
 
@@ -132,7 +132,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     started = clock()
     warnings = deps.check_requirements(config.function.requirements, config.model.framework)
     interpreter = interpreter or find_interpreter(config.function.python, runner=runner)
-    out = out_dir or config.project_dir / ".lambdaserve" / "build" / "image"
+    out = out_dir or config.build_dir / "image"
     blobs = out / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
     (out / RECORD).unlink(missing_ok=True)  # until this image is proved, none is the last good one

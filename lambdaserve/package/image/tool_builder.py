@@ -97,7 +97,7 @@ def build_from_dockerfile(config: Config, *, tool: ContainerTool | None = None, 
                           runner: Runner = run_command) -> ToolBuild:
     """`build --builder docker`: export the Dockerfile, then build it with the tool found."""
     tool = tool or detect_builder(runner=runner)
-    context = out_dir or config.project_dir / ".lambdaserve" / "export" / "docker"
+    context = out_dir or config.state_dir / "export" / "docker"
     exported = export_dockerfile(config, context, install_dependencies=install_dependencies, runner=runner)
     tag = f"localhost/lambdaserve-{config.name.lower()}:latest"
     build_with_tool(tool, context, tag, config.function.architecture,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import lambdaserve
-from lambdaserve.config import Config, artifact_env, with_local_model
+from lambdaserve.config import BUILD_RECORD, Config, artifact_env, with_local_model
 from lambdaserve.config.lock_file import lock_use
 from lambdaserve.config.requirements import requirement_name
 from lambdaserve.errors import BuildError
@@ -152,8 +152,8 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     """
     started = clock()
     fn = config.function
-    state = config.project_dir / ".lambdaserve"
-    out_dir = out_dir or state / "build"
+    state = config.state_dir
+    out_dir = out_dir or config.build_dir
     layers = cache_dir or shared_cache()
     cache_dir = cache_dir or state / "cache"
     previous = out_dir / f".{RECORD}.previous"  # kept for _first_built, read as good by no one
@@ -292,7 +292,7 @@ def _first_built(record: Path, sha256: str, wall_clock: Callable[[], float]) -> 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
 
 
-RECORD = "build.json"
+RECORD = BUILD_RECORD
 
 
 def record_build(result: ZipBuildResult, **extra: object) -> Path:
