@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from lambdaserve.emulator.execution.after_answer import after_answer as when_answered
+from lambdaserve.emulator.execution.after_answer import answering
 from lambdaserve.emulator.execution.runtime_api import GiveBack, Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
 from lambdaserve.emulator.execution.worker_process import Spawner, WorkerProcess, kill_group
@@ -36,6 +37,12 @@ _ALLOWED = {
     State.BUSY: {State.READY, State.DEAD},
     State.DEAD: set(),
 }
+
+
+# Once a client has its answer, how long the thread that read the worker's POST waits for its next
+# GET (awslambdaric sends it as soon as it has our 202, well within this on an idle machine) to
+# park it itself, so the connection's own thread is not woken for it.
+NEXT_GET_WAIT_S = 0.002
 
 
 class InvalidTransition(RuntimeError):
@@ -175,6 +182,7 @@ class ExecutionEnvironment:
             kill_group(self._proc)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
+            self.log.drain()  # what it printed before it died is in its log now, not a poll later
         if parked is not None:  # its connection thread waits to be given the connection back
             with contextlib.suppress(OSError):
                 parked(None)
@@ -202,6 +210,8 @@ class ExecutionEnvironment:
     def wait_ready(self, timeout_s: float) -> Outcome:
         with self._cv:
             self._cv.wait_for(lambda: self._state is not State.INIT, timeout=max(0.0, timeout_s))
+        self.log.drain()  # the init log is whole: the reader looks at the pipe only now and then
+        with self._cv:
             if self._state is State.READY:
                 return Outcome("ready")
             if self._init_error is not None:
@@ -245,7 +255,7 @@ class ExecutionEnvironment:
                     with self._cv:
                         self._give_back = give_back
                 else:
-                    give_back()
+                    give_back(0.0)
         with self._cv:
             self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
                               timeout=max(0.0, deadline - time.monotonic()))
@@ -275,12 +285,14 @@ class ExecutionEnvironment:
         with self._cv:
             self._settle = settle
 
-    def hand_back(self, *, after_answer: bool = False) -> None:
+    def hand_back(self, *, after_answer: bool = False, wait_s: float = 0.0) -> None:
         """Make the REPORT that waits, then give a connection that run(hold=True) kept lent back
         to its thread; idempotent. ``after_answer``: once the client has its answer (inside
-        ``answer_first()``), else now. A second caller waits until the first is done."""
+        ``answer_first()``), else now. A second caller waits until the first is done. ``wait_s``:
+        how long to wait for the worker's next GET on that connection, to park it here."""
         if after_answer:
-            when_answered(self.hand_back)
+            wait = NEXT_GET_WAIT_S if answering() else 0.0  # never on a library caller's time
+            when_answered(lambda: self.hand_back(wait_s=wait))
             return
         with self._settling:
             with self._cv:
@@ -291,7 +303,7 @@ class ExecutionEnvironment:
                     settle()
             finally:
                 if give_back is not None:
-                    give_back()
+                    give_back(wait_s)
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
         return self._state is State.DEAD

@@ -6,19 +6,25 @@ switch points drain the pipe first, so every line lands in the log it was printe
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-import select
 import threading
 import time
 from collections.abc import Callable
 from typing import IO
 
-# Output stays live to within this pause. The reader waits it out *before* reading: a worker
-# prints its request's log just before it posts the answer, and the invoking thread drains the
-# pipe right after, so the reader (woken by the print) does not hold the GIL, reading and
-# sinking lines, at the moment the answer arrives; at most it finds what is left.
-_BATCH_S = 0.01
+# Output stays live to within this period. The reader looks at the pipe on a clock instead of
+# waking on every print: a worker prints its request's log just before it posts the answer, so a
+# reader woken by the print took the GIL at the moment the request's own thread woke for the
+# answer, and again a pause later, in the middle of the next request (two wake-ups per request;
+# under load, a thread preempted while it holds the GIL stalls the request for a time slice).
+# A request's own lines are taken by its thread at the switches, so they are never late.
+_POLL_S = 0.05
 _READ_BYTES = 65536
+# The pipe holds this much between two looks (Linux's default 64 KB would make a chatty worker
+# wait for the reader); fs.pipe-max-size allows 1 MB by default, and a smaller pipe still works.
+_PIPE_BYTES = 1 << 20
 
 
 class WorkerLog:
@@ -34,7 +40,9 @@ class WorkerLog:
     def attach(self, pipe: IO[bytes]) -> None:
         """Start reading the worker's pipe in a daemon thread."""
         self._pipe = pipe
-        os.set_blocking(pipe.fileno(), False)  # reads take what is there; select() waits
+        os.set_blocking(pipe.fileno(), False)  # reads take what is there
+        with contextlib.suppress(OSError, AttributeError):  # AttributeError: not Linux
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         threading.Thread(target=self._read_loop, name=self._name, daemon=True).start()
 
     def emit(self, line: str) -> None:
@@ -74,16 +82,19 @@ class WorkerLog:
 
     def _read_loop(self) -> None:
         assert self._pipe is not None
-        fd = self._pipe.fileno()
+        pipe = self._pipe
+        fd = pipe.fileno()
         while True:
-            try:
-                select.select([fd], [], [])
-            except (OSError, ValueError):
-                return
-            time.sleep(_BATCH_S)
+            time.sleep(_POLL_S)
             with self._lock:
-                if not self._read_available(fd):
-                    self._pipe.close()  # under the lock: drain never sees a reused fd
+                if pipe.closed:
+                    return
+                try:
+                    more = self._read_available(fd)
+                except OSError:
+                    more = False
+                if not more:
+                    pipe.close()  # under the lock: drain never sees a reused fd
                     return
 
     def _read_available(self, fd: int, quick: bool = False) -> bool:
