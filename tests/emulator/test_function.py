@@ -33,6 +33,10 @@ def test_cold_then_warm_in_the_same_worker():
     assert not warm.cold_start and warm.init_duration_ms is None
     assert second["pid"] == first["pid"] == second["init_pid"]  # warm: same process, init ran once
     assert second["event"] == {"n": 2} and warm.function_error is None
+    # what init printed just before the worker's first GET is in the cold start's log, before START
+    tail = cold.log_tail.splitlines()
+    assert tail[0].startswith("INIT_START") and tail.index("echo: init done") < tail.index(
+        f"START RequestId: {cold.request_id} Version: $LATEST")
     assert second["request_id"] == warm.request_id
 
 
