@@ -210,3 +210,13 @@ def test_prewarm_initialises_one_environment_ahead():
         assert result.log_tail.splitlines()[:2][1:] == ["echo: init done"]
         assert result.log_tail.startswith("INIT_START Runtime Version: ")
         assert function.live_environments == 1
+
+
+def test_a_worker_printing_more_than_its_pipe_holds_is_read_while_it_runs():
+    with running("chatty.handler") as function:
+        answer, result = call(function, {"lines": 20_000})  # ~1.2 MB: the pipe fills 18 times
+    lines = result.log_tail.splitlines()
+    printed = [line for line in lines if line.startswith("chatty line ")]
+    assert answer == {"printed": 20_000} and result.function_error is None
+    assert len(printed) == 20_000 and printed[-1].startswith("chatty line 019999 ")
+    assert lines[-2] == f"END RequestId: {result.request_id}"  # after every line it printed
