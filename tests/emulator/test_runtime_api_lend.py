@@ -16,7 +16,7 @@ import pytest
 
 from lambdaserve.emulator.execution.after_answer import answer_first
 from lambdaserve.emulator.execution.environment import ExecutionEnvironment, Outcome, State
-from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, Lend, RuntimeApiServer, SendNext
+from lambdaserve.emulator.execution.runtime_api import PREFIX, Invocation, RuntimeApiServer
 from lambdaserve.emulator.sandbox.memory import MemoryCap
 
 
@@ -27,15 +27,10 @@ class _Env(ExecutionEnvironment):
         super().__init__(1, cap=MemoryCap(128, "watchdog", None), log_sink=lambda _l: None,
                          clock=time.monotonic)
         self.answered_on: list[str] = []
-        self.parked_on: list[str] = []
 
     def post_response(self, request_id: str, body: bytes) -> bool:
         self.answered_on.append(threading.current_thread().name)
         return super().post_response(request_id, body)
-
-    def park(self, send: SendNext, lend: Lend | None = None) -> bool:
-        self.parked_on.append(threading.current_thread().name)
-        return super().park(send, lend)
 
 
 Served = tuple[_Env, RuntimeApiServer]
@@ -172,39 +167,6 @@ def test_a_held_connection_reads_the_next_get_only_after_hand_back(served: Serve
         assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
         _post(worker, "r2", b'"two"')
         assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
-
-
-def test_the_next_get_is_parked_by_the_thread_that_gives_the_connection_back(served: Served) -> None:
-    env, server = served
-    with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
-        _get_next(worker)
-        _parked(env)
-        running, _ = _hand_r1(worker, pool, partial(env.run, hold=True),
-                              Invocation("r1", b"{}", 0, "arn", "trace"), 5.0)
-        assert running.result(5) == Outcome("response", b'"one"')
-        _get_next(worker)  # sent right after the 202, as awslambdaric does
-        pool.submit(partial(env.hand_back, wait_s=5.0)).result(5)
-        # parked by the front thread: the connection's own thread was not woken for it
-        assert env.state is State.READY and env.parked_on[-1].startswith("front")
-        second = pool.submit(env.run, Invocation("r2", b"{}", 0, "arn", "trace"), 5.0)
-        assert _read_response(worker)[1]["lambda-runtime-aws-request-id"] == "r2"
-        _post(worker, "r2", b'"two"')
-        assert _read_response(worker)[0] == 202 and second.result(5) == Outcome("response", b'"two"')
-        assert env.answered_on[-1].startswith("front")
-
-
-def test_a_next_get_that_comes_late_is_read_by_the_connections_own_thread(served: Served) -> None:
-    env, server = served
-    with _connect(server) as worker, ThreadPoolExecutor(1, thread_name_prefix="front") as pool:
-        _get_next(worker)
-        _parked(env)
-        running, _ = _hand_r1(worker, pool, partial(env.run, hold=True),
-                              Invocation("r1", b"{}", 0, "arn", "trace"), 5.0)
-        assert running.result(5) == Outcome("response", b'"one"')
-        pool.submit(partial(env.hand_back, wait_s=0.05)).result(5)  # no GET yet: given back
-        _get_next(worker)
-        _parked(env)
-        assert not env.parked_on[-1].startswith("front")
 
 
 def test_inside_answer_first_the_connection_goes_back_when_the_block_ends(served: Served) -> None:

@@ -40,11 +40,6 @@ def answer_first() -> Iterator[None]:
             raise failure
 
 
-def answering() -> bool:
-    """Is this thread inside ``answer_first()`` (what ``after_answer`` is handed waits)?"""
-    return getattr(_local, "tasks", None) is not None
-
-
 def after_answer(task: Task) -> None:
     """``task`` once this thread's answer is out (inside ``answer_first()``), else now."""
     tasks: list[Task] | None = getattr(_local, "tasks", None)

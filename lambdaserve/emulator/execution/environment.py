@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Literal
 
 from lambdaserve.emulator.execution.after_answer import after_answer as when_answered
-from lambdaserve.emulator.execution.after_answer import answering
 from lambdaserve.emulator.execution.runtime_api import GiveBack, Invocation, Lend, RuntimeApiServer, SendNext
 from lambdaserve.emulator.execution.worker_log import WorkerLog
 from lambdaserve.emulator.execution.worker_process import Spawner, WorkerProcess, kill_group
@@ -37,12 +36,6 @@ _ALLOWED = {
     State.BUSY: {State.READY, State.DEAD},
     State.DEAD: set(),
 }
-
-
-# Once a client has its answer, how long the thread that read the worker's POST waits for its next
-# GET (awslambdaric sends it as soon as it has our 202, well within this on an idle machine) to
-# park it itself, so the connection's own thread is not woken for it.
-NEXT_GET_WAIT_S = 0.002
 
 
 class InvalidTransition(RuntimeError):
@@ -182,7 +175,7 @@ class ExecutionEnvironment:
             kill_group(self._proc)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
-            self.log.drain()  # what it printed before it died is in its log now, not a poll later
+            self.log.drain()  # what it printed before it died lands before its REPORT, not 10 ms later
         if parked is not None:  # its connection thread waits to be given the connection back
             with contextlib.suppress(OSError):
                 parked(None)
@@ -210,7 +203,9 @@ class ExecutionEnvironment:
     def wait_ready(self, timeout_s: float) -> Outcome:
         with self._cv:
             self._cv.wait_for(lambda: self._state is not State.INIT, timeout=max(0.0, timeout_s))
-        self.log.drain()  # the init log is whole: the reader looks at the pipe only now and then
+        # The init log is whole: the reader takes a print 10 ms after it, and init's last lines
+        # (printed just before the first GET) were missing from the cold start's log tail.
+        self.log.drain()
         with self._cv:
             if self._state is State.READY:
                 return Outcome("ready")
@@ -255,7 +250,7 @@ class ExecutionEnvironment:
                     with self._cv:
                         self._give_back = give_back
                 else:
-                    give_back(0.0)
+                    give_back()
         with self._cv:
             self._cv.wait_for(lambda: self._answered(invocation) or self._state is State.DEAD,
                               timeout=max(0.0, deadline - time.monotonic()))
@@ -285,14 +280,12 @@ class ExecutionEnvironment:
         with self._cv:
             self._settle = settle
 
-    def hand_back(self, *, after_answer: bool = False, wait_s: float = 0.0) -> None:
+    def hand_back(self, *, after_answer: bool = False) -> None:
         """Make the REPORT that waits, then give a connection that run(hold=True) kept lent back
         to its thread; idempotent. ``after_answer``: once the client has its answer (inside
-        ``answer_first()``), else now. A second caller waits until the first is done. ``wait_s``:
-        how long to wait for the worker's next GET on that connection, to park it here."""
+        ``answer_first()``), else now. A second caller waits until the first is done."""
         if after_answer:
-            wait = NEXT_GET_WAIT_S if answering() else 0.0  # never on a library caller's time
-            when_answered(lambda: self.hand_back(wait_s=wait))
+            when_answered(self.hand_back)
             return
         with self._settling:
             with self._cv:
@@ -303,7 +296,7 @@ class ExecutionEnvironment:
                     settle()
             finally:
                 if give_back is not None:
-                    give_back(wait_s)
+                    give_back()
 
     def _is_dead(self) -> bool:  # a method, not a narrowed field: another thread may have killed it
         return self._state is State.DEAD

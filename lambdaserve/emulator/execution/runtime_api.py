@@ -43,15 +43,12 @@ class Invocation:
 
 
 SendNext = Callable[[Invocation | None], None]  # answers one GET /next (None: shut down)
-# Gives a lent connection back; called once. It first waits up to its argument (seconds) for the
-# worker's next GET and, when that comes, parks it from the calling thread: the connection's own
-# thread is not woken (each wake-up is one more thread wanting the GIL while the next request runs).
-GiveBack = Callable[[float], None]
+GiveBack = Callable[[], None]
 # After a parked GET is answered: read the worker's next request on the calling thread, until
 # ``done()`` or the deadline (time.monotonic()). Returns how to give the connection back to its
 # thread, which then reads the worker's next GET: the caller calls it once its own work for the
 # invocation is done, so that thread does not compete for the GIL with it meanwhile. (A
-# connection that broke or closed is given back at once; then the returned call does nothing.)
+# connection that broke or closed is given back at once; calling it again does nothing.)
 Lend = Callable[[Callable[[], bool], float], GiveBack]
 
 
@@ -126,16 +123,13 @@ class _Handler(http11.Connection):
         if path != _NEXT:
             self._status(404, "InvalidRequest", f"unknown path {path}")
             return
-        park = self._park_method()
+        park: Callable[[SendNext, Lend], bool] | None = getattr(self.server.channel, "park", None)
         if park is None:
             self._send_next(self.server.channel.next_invocation())
             return
         self._returned.clear()
         if park(self._send_next, self._lend):
             self._returned.wait()  # the connection is lent until the answer is read
-
-    def _park_method(self) -> Callable[[SendNext, Lend], bool] | None:
-        return getattr(self.server.channel, "park", None)
 
     def _lend(self, done: Callable[[], bool], deadline: float) -> GiveBack:
         kept = False
@@ -166,45 +160,7 @@ class _Handler(http11.Connection):
         finally:
             if not kept:
                 self._returned.set()
-        return self._give_back if kept else _given_back
-
-    def _give_back(self, wait_s: float) -> None:
-        parked = False
-        try:
-            parked = self._park_next(wait_s)
-        finally:
-            if not parked:
-                self._returned.set()
-
-    def _park_next(self, wait_s: float) -> bool:
-        """On a lent connection: read the worker's next request if it comes within ``wait_s``;
-        True when it was GET /next and is parked now (its thread goes on waiting)."""
-        try:
-            if self.close_connection or not select.select([self.connection], [], [], wait_s)[0]:
-                return False
-            req = http11.read_head(self.rfile)
-            if req is None:  # the worker closed it (or died): its thread ends
-                self.close_connection = True
-                return False
-            self.close_connection = not req.keep_alive
-            park = self._park_method()
-            if req.method != "GET" or req.target != _NEXT or self.close_connection or park is None:
-                self.handle_request(req)
-                return False
-            self.continue_100(req)
-            http11.read_body(self.rfile, req, SYNC_RESPONSE_BYTES, drain=True)
-            # False: an invocation was waiting and went out at once; its thread reads the answer
-            return park(self._send_next, self._lend)
-        except http11.HttpError as exc:
-            with contextlib.suppress(OSError):
-                self.refuse(exc.status, str(exc))
-            self.close_connection = True
-        except OSError:  # the worker was killed
-            self.close_connection = True
-        except Exception as exc:  # an emulator bug: shown in the function's log, as handle_error does
-            self.server.channel.server_error(f"Runtime API error: {exc!r}")
-            self.close_connection = True
-        return False
+        return self._returned.set
 
     def _send_next(self, invocation: Invocation | None) -> None:
         if invocation is None:  # the environment is shutting down: the worker dies right after
@@ -262,10 +218,6 @@ class _Handler(http11.Connection):
             self._accepted()
         else:
             self._status(400, "InvalidRequestID", f"{request_id} is not the current invocation")
-
-
-def _given_back(wait_s: float) -> None:  # a connection that went back when the lend ended
-    return None
 
 
 def _error_type(req: http11.Request) -> str:

@@ -7,23 +7,18 @@ switch points drain the pipe first, so every line lands in the log it was printe
 from __future__ import annotations
 
 import os
+import select
 import threading
 import time
 from collections.abc import Callable
 from typing import IO
 
-# Output stays live to within this period. The reader looks at the pipe on a clock instead of
-# waking on every print: a worker prints its request's log just before it posts the answer, so a
-# reader woken by the print took the GIL at the moment the request's own thread woke for the
-# answer, and again a pause later, in the middle of the next request (two wake-ups per request;
-# under load, a thread preempted while it holds the GIL stalls the request for a time slice).
-# A request's own lines are taken by its thread at the switches, so they are never late.
-_POLL_S = 0.05
+# Output stays live to within this pause. The reader waits it out *before* reading: a worker
+# prints its request's log just before it posts the answer, and the invoking thread drains the
+# pipe right after, so the reader (woken by the print) does not hold the GIL, reading and
+# sinking lines, at the moment the answer arrives; at most it finds what is left.
+_BATCH_S = 0.01
 _READ_BYTES = 65536
-# A look that found half a pipe (64 KB) or more looks again this soon, so a chatty worker waits
-# for a full pipe once, not every period. (A 1 MB pipe instead made each invoke ~0.2 ms slower.)
-_BUSY_POLL_S = 0.001
-_BUSY_BYTES = 32768
 
 
 class WorkerLog:
@@ -39,7 +34,7 @@ class WorkerLog:
     def attach(self, pipe: IO[bytes]) -> None:
         """Start reading the worker's pipe in a daemon thread."""
         self._pipe = pipe
-        os.set_blocking(pipe.fileno(), False)  # reads take what is there
+        os.set_blocking(pipe.fileno(), False)  # reads take what is there; select() waits
         threading.Thread(target=self._read_loop, name=self._name, daemon=True).start()
 
     def emit(self, line: str) -> None:
@@ -79,36 +74,29 @@ class WorkerLog:
 
     def _read_loop(self) -> None:
         assert self._pipe is not None
-        pipe = self._pipe
-        fd = pipe.fileno()
-        pause = _POLL_S
+        fd = self._pipe.fileno()
         while True:
-            time.sleep(pause)
+            try:
+                select.select([fd], [], [])
+            except (OSError, ValueError):
+                return
+            time.sleep(_BATCH_S)
             with self._lock:
-                if pipe.closed:
+                if not self._read_available(fd):
+                    self._pipe.close()  # under the lock: drain never sees a reused fd
                     return
-                try:
-                    read = self._read_available(fd)
-                except OSError:
-                    read = None
-                if read is None:
-                    pipe.close()  # under the lock: drain never sees a reused fd
-                    return
-            pause = _BUSY_POLL_S if read >= _BUSY_BYTES else _POLL_S
 
-    def _read_available(self, fd: int, quick: bool = False) -> int | None:
-        """Read what the pipe holds without blocking: how many bytes, None at end of file."""
-        read = 0
+    def _read_available(self, fd: int, quick: bool = False) -> bool:
+        """Read what the pipe holds without blocking; False at end of file."""
         while True:
             try:
                 data = os.read(fd, _READ_BYTES)
             except BlockingIOError:
-                return read
+                return True
             if not data:
                 if self._partial:
                     self._take(b"\n")
-                return None
-            read += len(data)
+                return False
             self._take(data)
             if quick and len(data) < _READ_BYTES:  # a pipe read takes all it holds: empty now
-                return read
+                return True
