@@ -40,6 +40,11 @@ MANY = 200  # below this many files, one process: more processes cost more to st
 SLICES = 4
 
 
+def compile_recipe() -> str:
+    """What, besides the sources and the interpreter, decides a compiled tree's bytes."""
+    return f"{_SCRIPT}\n{MANY} {SLICES} PYTHONHASHSEED=0"
+
+
 def pyc_path(source: Path, version: str) -> Path:
     return source.parent / "__pycache__" / f"{source.stem}.cpython-{version.replace('.', '')}.pyc"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +38,6 @@ from lambdaserve.package.deps.layer import (
 )
 from lambdaserve.package.deps.lock import provenance, target_name
 from lambdaserve.package.deps.platforms import MACHINE
-from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.trim_files import TrimReport
 from lambdaserve.package.deps.trim_imports import (
     KEEP,
@@ -55,6 +53,7 @@ from lambdaserve.package.deps.trim_imports import (
 )
 from lambdaserve.package.deps.trim_share import Shared, share_key
 from lambdaserve.package.process import Runner, run_command
+from lambdaserve.package.zip.code_cache import compiled_code
 from lambdaserve.package.zip.writer import Member, part_members, write_zip
 from lambdaserve.runtime.atomic import Replacing, replace_text
 from lambdaserve.runtime.digest import file_sha256
@@ -181,7 +180,7 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     # The runtime and the user's code compile (one small target-Python process) while the
     # dependencies install: the smoke runs need both.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-code") as pool:
-        compiling = pool.submit(_compiled_code, config, code_dir, interpreter, runner)
+        compiling = pool.submit(_compiled_code, config, code_dir, interpreter, runner, layers / "code")
         layer = layer_for(False)
         code = compiling.result()
     _check_predictor(config, layer.root)
@@ -353,23 +352,12 @@ def _check_predictor(config: Config, deps_root: Path) -> None:
                          hint=f"Put {top}.py or the package {top}/ next to lambdaserve.toml.")
 
 
-def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, runner: Runner) -> list[Member]:
-    """The runtime and user code, copied to a staging folder and compiled there."""
-    if staging.exists():
-        shutil.rmtree(staging)
-    user = sources.user_code_files(config)
-    for item in sources.runtime_files() + sources.docs_files(config) + user:
-        dest = staging / item.name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(item.path, dest)
-    failed = compile_tree(staging, interpreter, runner=runner)
-    if failed:
-        names = ", ".join(p.relative_to(staging).as_posix() for p in failed)
-        raise BuildError(f"Python {interpreter.version} cannot compile {names}",
-                         hint=f"Fix the syntax for python{interpreter.minor}: run "
-                              f"{interpreter.path} -m py_compile on it to see the error.")
-    return [Member(p.relative_to(staging).as_posix(), source=p) for p in sorted(staging.rglob("*"))
-            if p.is_file()]
+def _compiled_code(config: Config, staging: Path, interpreter: Interpreter, runner: Runner,
+                   cache: Path) -> list[Member]:
+    """The runtime and user code, compiled (or linked from the user's cache: code_cache.py) in staging."""
+    files = sources.runtime_files() + sources.docs_files(config) + sources.user_code_files(config)
+    return [Member(p.relative_to(staging).as_posix(), source=p)
+            for p in compiled_code(files, staging, interpreter, runner, cache)]
 
 
 def _model_members(config: Config, cache: Path) -> tuple[list[Member], str]:

@@ -1,0 +1,116 @@
+"""The function's own code (the runtime, the try-it page's files, a custom predictor's module)
+compiled for the target Python, kept in the user's cache by content.
+
+Every project ships the same runtime, so a new project (or a rebuild whose code did not change)
+links the compiled tree made before into its own staging folder instead of starting the target
+Python to compile it again: on a new project's build that compile was on the critical path.
+The key is the content of every file and its name in the zip, the interpreter and the compile
+step itself (pycompile's script and slicing), so the same key gives the same bytes as compiling
+afresh. Builds running at once each compile in a folder of their own and rename it into place;
+the first one in wins and the others keep theirs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from lambdaserve.config.sources import SourceFile
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps import pycompile
+from lambdaserve.package.deps.interpreters import Interpreter
+from lambdaserve.package.process import Runner
+from lambdaserve.runtime.digest import file_sha256
+
+KEEP = 16  # compiled trees kept per user: a few lambdaserve versions and predictors' edits
+COMPLETE = ".complete"  # written last: a tree without it is half made and never used
+
+
+def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter, runner: Runner,
+                  cache: Path) -> list[Path]:
+    """``files`` compiled by ``interpreter`` and laid out in ``staging`` (made afresh): linked from
+    the tree kept in ``cache`` under their content's key, made there first if it is not; the
+    files of ``staging``, sorted."""
+    tree = cache / code_key(files, interpreter)
+    if not (tree / COMPLETE).is_file():
+        _make(tree, files, interpreter, runner)
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        _link_tree(tree, staging)
+        os.utime(tree / COMPLETE)  # recently used: the last to be pruned
+        _check_whole(files, staging, interpreter)
+    except OSError:  # pruned by another build meanwhile: compile here, as with no cache
+        shutil.rmtree(staging, ignore_errors=True)
+        _copy_and_compile(files, staging, interpreter, runner)
+    return sorted(p for p in staging.rglob("*") if p.is_file())
+
+
+def code_key(files: Sequence[SourceFile], interpreter: Interpreter) -> str:
+    digest = hashlib.sha256()
+    for part in (str(interpreter.path), interpreter.version, interpreter.machine, pycompile.compile_recipe()):
+        digest.update(part.encode() + b"\0")
+    for item in sorted(files, key=lambda f: f.name):
+        digest.update(item.name.encode() + b"\0" + bytes.fromhex(file_sha256(item.path)))
+    return digest.hexdigest()[:32]
+
+
+def _make(tree: Path, files: Sequence[SourceFile], interpreter: Interpreter, runner: Runner) -> None:
+    staging = tree.with_name(f".{tree.name}.{os.getpid()}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _copy_and_compile(files, staging, interpreter, runner)
+        (staging / COMPLETE).write_text("", encoding="utf-8")
+        try:
+            staging.rename(tree)
+        except OSError:  # made by another build meanwhile (or a half-made one is in the way)
+            if not (tree / COMPLETE).is_file():
+                shutil.rmtree(tree, ignore_errors=True)
+                staging.rename(tree)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _prune(tree.parent, keep=KEEP, spare=tree)
+
+
+def _copy_and_compile(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter,
+                      runner: Runner) -> None:
+    for item in files:
+        dest = staging / item.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.path, dest)
+    failed = pycompile.compile_tree(staging, interpreter, runner=runner)
+    if failed:
+        names = ", ".join(p.relative_to(staging).as_posix() for p in failed)
+        raise BuildError(f"Python {interpreter.version} cannot compile {names}",
+                         hint=f"Fix the syntax for python{interpreter.minor}: run "
+                              f"{interpreter.path} -m py_compile on it to see the error.")
+
+
+def _link_tree(tree: Path, staging: Path) -> None:
+    for folder, _dirs, names in os.walk(tree):
+        rel = os.path.relpath(folder, tree)
+        os.makedirs(os.path.join(staging, rel), exist_ok=True)
+        for name in names:
+            if not (rel == "." and name == COMPLETE):
+                os.link(os.path.join(folder, name), os.path.join(staging, rel, name))
+
+
+def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter) -> None:
+    """FileNotFoundError unless every file and every .py's .pyc is there (a walk over a tree
+    another build pruned meanwhile skips what is gone without a word)."""
+    for item in files:
+        source = staging / item.name
+        if not source.is_file() or (source.suffix == ".py" and not pycompile.pyc_path(
+                source, interpreter.minor).is_file()):
+            raise FileNotFoundError(source)
+
+
+def _prune(cache: Path, *, keep: int, spare: Path) -> None:
+    """All but the ``keep`` most recently used trees (and ``spare``, just made)."""
+    trees = sorted((p for p in cache.iterdir() if (p / COMPLETE).is_file() and p != spare),
+                   key=lambda p: (p / COMPLETE).stat().st_mtime_ns, reverse=True)
+    for old in trees[max(0, keep - 1):]:
+        shutil.rmtree(old, ignore_errors=True)

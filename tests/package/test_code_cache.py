@@ -1,0 +1,102 @@
+"""The function's own code is compiled once per content and interpreter, in the user's cache.
+
+A new project ships the same runtime as the last one: its build links the compiled tree instead
+of starting the target Python to compile it again. Anything that changes the bytes (a file's
+content, the interpreter) is a new tree; a tree that disappears underneath is compiled afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdaserve.config.sources import SourceFile
+from lambdaserve.errors import BuildError
+from lambdaserve.package.deps.interpreters import Interpreter
+from lambdaserve.package.deps.pycompile import pyc_path
+from lambdaserve.package.process import run_command
+from lambdaserve.package.zip import code_cache
+
+
+class Counting:
+    """run_command, counting the target-Python runs (one per compile)."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, args: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        self.runs += 1
+        return run_command(args, **kwargs)
+
+
+def _files(root: Path, body: str = "X = 1\n") -> list[SourceFile]:
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "mod.py").write_text(body)
+    (root / "page.txt").write_text("not python\n")
+    return [SourceFile("lambdaserve/__init__.py", root / "pkg" / "__init__.py"),
+            SourceFile("lambdaserve/runtime/mod.py", root / "pkg" / "mod.py"),
+            SourceFile("lambdaserve/vendor/page.txt", root / "page.txt")]
+
+
+def _names(paths: list[Path], staging: Path) -> set[str]:
+    return {p.relative_to(staging).as_posix() for p in paths}
+
+
+def test_a_second_project_links_the_compiled_tree_without_compiling(tmp_path, py312: Interpreter):
+    files, runner, cache = _files(tmp_path / "src"), Counting(), tmp_path / "cache"
+    first = code_cache.compiled_code(files, tmp_path / "a", py312, runner, cache)
+    assert runner.runs == 1
+    second = code_cache.compiled_code(files, tmp_path / "b", py312, runner, cache)
+    assert runner.runs == 1  # linked from the cache
+    assert _names(first, tmp_path / "a") == _names(second, tmp_path / "b")
+    pyc = pyc_path(tmp_path / "b" / "lambdaserve" / "runtime" / "mod.py", py312.minor)
+    assert pyc in second
+    same = pyc_path(tmp_path / "a" / "lambdaserve" / "runtime" / "mod.py", py312.minor)
+    assert pyc.read_bytes() == same.read_bytes()
+    assert code_cache.COMPLETE not in {p.name for p in second}
+
+
+def test_a_changed_file_or_another_interpreter_compiles_a_tree_of_its_own(tmp_path, py312: Interpreter):
+    runner, cache = Counting(), tmp_path / "cache"
+    code_cache.compiled_code(_files(tmp_path / "src"), tmp_path / "a", py312, runner, cache)
+    changed = _files(tmp_path / "src", "X = 2\n")
+    code_cache.compiled_code(changed, tmp_path / "a", py312, runner, cache)
+    assert runner.runs == 2
+    other = Interpreter(py312.path, py312.version + "-other", py312.machine)
+    assert code_cache.code_key(changed, other) != code_cache.code_key(changed, py312)
+    assert len([p for p in cache.iterdir() if (p / code_cache.COMPLETE).is_file()]) == 2
+
+
+def test_a_syntax_error_is_a_build_error_and_nothing_is_kept(tmp_path, py312: Interpreter):
+    files, cache = _files(tmp_path / "src", "def broken(:\n"), tmp_path / "cache"
+    with pytest.raises(BuildError, match="cannot compile lambdaserve/runtime/mod.py"):
+        code_cache.compiled_code(files, tmp_path / "a", py312, run_command, cache)
+    assert not cache.exists() or not any(cache.iterdir())  # no tree, no half-made folder
+
+
+def test_a_kept_tree_missing_a_file_is_not_linked_half_but_compiled_afresh(tmp_path, py312: Interpreter):
+    files, runner, cache = _files(tmp_path / "src"), Counting(), tmp_path / "cache"
+    code_cache.compiled_code(files, tmp_path / "a", py312, runner, cache)
+    tree = cache / code_cache.code_key(files, py312)
+    pyc_path(tree / "lambdaserve" / "runtime" / "mod.py", py312.minor).unlink()  # as a prune midway would
+    got = code_cache.compiled_code(files, tmp_path / "b", py312, runner, cache)
+    assert runner.runs == 2
+    assert pyc_path(tmp_path / "b" / "lambdaserve" / "runtime" / "mod.py", py312.minor) in got
+
+
+def test_only_the_most_recently_used_trees_are_kept(tmp_path, py312: Interpreter):
+    cache = tmp_path / "cache"
+    keys = []
+    for n in range(code_cache.KEEP + 1):
+        files = _files(tmp_path / f"src{n}", f"X = {n}\n")
+        code_cache.compiled_code(files, tmp_path / "a", py312, run_command, cache)
+        keys.append(code_cache.code_key(files, py312))
+        os.utime(cache / keys[-1] / code_cache.COMPLETE, ns=(n * 10**9, n * 10**9))  # used in this order
+    kept = {p.name for p in cache.iterdir() if (p / code_cache.COMPLETE).is_file()}
+    assert kept == set(keys[1:])  # the least recently used one went
