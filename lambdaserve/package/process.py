@@ -40,3 +40,17 @@ def run_command(args: Sequence[str], *, env: Mapping[str, str] | None = None,
 def tail(text: str, lines: int = 15) -> str:
     """The last lines of a tool's output, for error messages."""
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def binary_identity(path: Path) -> tuple[object, ...] | None:
+    """A program file's path and identity (inode, size, time), for keeping what it answered to
+    a version query while it is the same file; None for a script (a pyenv shim runs another
+    Python as the folder or the environment changes) or what cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"\x7fELF":
+                return None
+            info = os.fstat(fh.fileno())
+    except OSError:
+        return None
+    return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)

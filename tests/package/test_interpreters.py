@@ -201,3 +201,56 @@ def test_start_runtime_support_makes_awslambdaric_on_a_thread_while_the_caller_g
     folder = runtime_support_dir("3.12", "x86_64", tmp_path, interpreter=py312)  # waits, or finds it
     assert made.result(300) == folder and (folder / ".complete").is_file()
     assert list(folder.glob("awslambdaric/__pycache__/*.cpython-312.pyc"))  # compiled for the target
+
+
+class _Counting:
+    """run_command, counting its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, args, **kwargs):  # type: ignore[no-untyped-def]
+        from lambdaserve.package.process import run_command
+
+        self.runs += 1
+        return run_command(args, **kwargs)
+
+
+def test_a_binary_is_probed_once_per_process_until_it_changes(tmp_path):
+    from lambdaserve.package.deps.interpreters import probe
+
+    real = _real312().resolve()
+    copy = tmp_path / "bin" / "python3.12"
+    copy.parent.mkdir()
+    copy.write_bytes(real.read_bytes())  # a file of its own, so it can change
+    copy.chmod(0o755)
+    runner = _Counting()
+    first = probe(copy, runner)
+    assert first is not None and first.minor == "3.12"
+    assert probe(copy, runner) == first and runner.runs == 1  # a build asks three times: one run
+    copy.write_bytes(real.read_bytes())  # replaced (a reinstall): asked again
+    os.utime(copy, ns=(1, 1))
+    assert probe(copy, runner) == first and runner.runs == 2
+
+
+def test_a_script_is_probed_every_time(tmp_path):
+    from lambdaserve.package.deps.interpreters import probe
+
+    # A pyenv shim picks its Python by the folder and the environment: its answer is not kept.
+    shim = _script(tmp_path / "shims" / "python3.12", f'exec "{_real312()}" "$@"')
+    runner = _Counting()
+    assert probe(shim, runner) is not None and probe(shim, runner) is not None
+    assert runner.runs == 2
+
+
+def test_uv_is_asked_its_version_once_per_process(tmp_path):
+    from lambdaserve.package.deps.uv import find_uv, uv_version
+
+    uv = find_uv()
+    if uv is None:
+        require(False, "needs uv")
+        return
+    runner = _Counting()
+    first = uv_version(uv, runner)
+    assert first.startswith("uv ") and uv_version(uv, runner) == first  # a build keys two layers with it
+    assert runner.runs == 1
