@@ -8,12 +8,12 @@ sandbox boot attaches to a loop device and mounts at /tmp: its page cache can be
 reclaimed, so it never kills the function, and the size cap holds (ENOSPC past it).
 
 The images live on a disk-backed folder (never a tmpfs, which would bring the problem back);
-the boot unlinks each image once mounted, so nothing is left behind.
+the boot unlinks each image once mounted, so nothing is left behind but the empty template each
+size is copied from (sparse: a few hundred KB on disk), kept for the next process.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import itertools
 import os
@@ -27,6 +27,7 @@ _MIB = 1024 * 1024
 _counter = itertools.count()
 _lock = threading.Lock()
 _templates: dict[int, Path] = {}
+_FORMAT = "v1"  # bump when _mkfs's options change: older templates are then left unused
 
 
 def _mount_fstype(path: Path) -> str:
@@ -82,28 +83,26 @@ def _mkfs(image: Path, size: int) -> None:
                    capture_output=True, check=True)
 
 
-@atexit.register
-def _remove_templates() -> None:
-    for image in _templates.values():
-        with contextlib.suppress(OSError):
-            image.unlink()
-
-
 def _template(folder: Path, ephemeral_mb: int) -> Path:
-    """An image whose usable size (as statfs reports it) is ``ephemeral_mb`` MB, made once."""
+    """An image whose usable size (as statfs reports it) is ``ephemeral_mb`` MB, made once per
+    folder and kept there for every later process (three mkfs.ext4 and dumpe2fs runs each
+    emulator start paid before): made under this process's name, then renamed into place."""
     with _lock:
         found = _templates.get(ephemeral_mb)
         if found is not None and found.exists():
             return found
-        _sweep(folder)
-        image = folder / f"{os.getpid()}-template-{ephemeral_mb}.img"
-        size = ephemeral_mb * _MIB
-        for _ in range(4):  # a bigger image has a little more overhead: converge on the size
-            _mkfs(image, size)
-            usable = size - _overhead_bytes(image)
-            if usable >= ephemeral_mb * _MIB:
-                break
-            size += ephemeral_mb * _MIB - usable + 4096
+        image = folder / f"template-{ephemeral_mb}-{_FORMAT}.img"  # no pid: _sweep keeps it
+        if not image.is_file():
+            _sweep(folder)
+            making = folder / f"{os.getpid()}-template-{ephemeral_mb}.img"
+            size = ephemeral_mb * _MIB
+            for _ in range(4):  # a bigger image has a little more overhead: converge on the size
+                _mkfs(making, size)
+                usable = size - _overhead_bytes(making)
+                if usable >= ephemeral_mb * _MIB:
+                    break
+                size += ephemeral_mb * _MIB - usable + 4096
+            making.replace(image)  # whole or not at all; two processes at once make equal images
         _templates[ephemeral_mb] = image
         return image
 
