@@ -46,16 +46,19 @@ def proved_line(proof: Proof, what: str) -> str:
             f"request{'s' * (len(golden) != 1)} from {proof.source}; recorded in build.json")
 
 
-def zip_built_and_proved(config: Config, say: Say, *,
-                         data: str | None = None) -> tuple[ZipBuildResult, Proof]:
-    """Build the zip and prove it; BuildError (the zip set aside) when it cannot serve."""
-    for note in check_model_needs(config):  # before anything installs
-        say.warn(note)
-    # The trim is verified by the proof's run of the zip itself (one run of what ships); build.json
-    # is written only once proved.
-    # The dev venv's run loads the model on the other core meanwhile (dev_compare.py).
-    dev = DevRun.start(config) if dev_compare.wanted(config) else None
+def zip_built_and_proved(config: Config, say: Say, *, data: str | None = None,
+                         start_dev: Callable[[Config], DevRun] = DevRun.start,
+                         ) -> tuple[ZipBuildResult, Proof]:
+    """Build the zip and prove it; BuildError (the zip set aside) when it cannot serve.
+    ``start_dev`` starts the dev venv's run; whatever fails after, it is ended before this returns."""
+    # The dev venv's run loads the model on the other core from the start (dev_compare.py): it is
+    # the longest step beside the build's own, so it starts before the needs check.
+    dev = start_dev(config) if dev_compare.wanted(config) else None
     try:
+        for note in check_model_needs(config):  # before anything installs
+            say.warn(note)
+        # The trim is verified by the proof's run of the zip itself (one run of what ships);
+        # build.json is written only once proved.
         result = build_zip(config, log=say.progress, record=False, defer_trim_check=True,
                            prepare_runtime=True)
         try:

@@ -15,6 +15,7 @@ from lambdaserve.errors import BuildError, ModelLoadError
 from lambdaserve.package.needs.local_code import LocalModule, local_modules, unshipped, unshipped_error
 from lambdaserve.package.needs.resolve import (
     Need,
+    installed_modules,
     model_file_modules,
     to_needs,
     unmapped_notes,
@@ -118,7 +119,8 @@ def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_ro
         for module, why in traced.items():
             found.setdefault(module, why)
     needs, unmapped = to_needs(found, local_roots)
-    return ModelNeeds(needs, notes, unmapped, inspection=inspection, local=local_modules(found, local_roots))
+    local = local_modules(found, local_roots, installed_modules())
+    return ModelNeeds(needs, notes, unmapped, inspection=inspection, local=local)
 
 
 def config_model_needs(config: Config, *, runner: Runner = run_command) -> ModelNeeds:

@@ -16,7 +16,7 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -86,6 +86,11 @@ def _module_dists() -> dict[str, list[str]]:
         record.parent.mkdir(parents=True, exist_ok=True)
         replace_text(record, json.dumps({"signature": signature, "dists": found}))
     return found
+
+
+def installed_modules() -> Collection[str]:
+    """The top-level modules the distributions installed here provide (the kept map's keys)."""
+    return _module_dists().keys()
 
 
 def _distribution(module: str) -> str | None:
