@@ -9,6 +9,9 @@ Anything else, or a file that is not ELF, needs nothing as far as this reader ca
 
 from __future__ import annotations
 
+import fnmatch
+import mmap
+import os
 import struct
 from pathlib import Path
 
@@ -29,19 +32,21 @@ _DT_NULL, _DT_NEEDED, _DT_STRTAB = 0, 1, 5
 
 
 def needed(path: Path) -> tuple[str, ...]:
+    # Mapped, not read: only the headers' and the dynamic section's pages are touched (a
+    # layer's shared objects are a hundred MB; a build asks after all of them).
     try:
-        data = path.read_bytes()
-    except OSError:
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:  # ELFCLASS64, ELFDATA2LSB
+                return ()
+            try:
+                return _needed(data)
+            except (struct.error, IndexError, ValueError):
+                return ()  # truncated or odd: the loader on Lambda will say more than we can
+    except (OSError, ValueError, IndexError):  # unreadable, empty (nothing to map) or too short
         return ()
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:  # ELFCLASS64, ELFDATA2LSB
-        return ()
-    try:
-        return _needed(data)
-    except (struct.error, IndexError, ValueError):
-        return ()  # truncated or odd: the loader on Lambda will say more than we can
 
 
-def _needed(data: bytes) -> tuple[str, ...]:
+def _needed(data: mmap.mmap) -> tuple[str, ...]:
     phoff, = struct.unpack_from("<Q", data, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     loads: list[tuple[int, int, int]] = []  # (vaddr, filesz, offset)
@@ -66,18 +71,37 @@ def _needed(data: bytes) -> tuple[str, ...]:
                 (value - vaddr + off for vaddr, size, off in loads if vaddr <= value < vaddr + size), None)
     if strtab is None:
         return ()
-    return tuple(data[strtab + e : data.index(b"\0", strtab + e)].decode() for e in entries)
+    return tuple(data[strtab + e : _end(data, strtab + e)].decode() for e in entries)
 
 
-def shared_objects(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("*.so*") if p.is_file() and not p.is_symlink())
+def _end(data: mmap.mmap, start: int) -> int:
+    end = data.find(b"\0", start)
+    if end < 0:
+        raise ValueError("unterminated string")
+    return end
+
+
+def _objects(site: Path) -> tuple[list[Path], set[str]]:
+    """The shared objects under ``site`` (files, sorted), and the names of those and their links:
+    one walk of the tree (a build asks after a whole dependency layer)."""
+    files, names = [], set()
+    for folder, _dirs, found in os.walk(site):
+        for name in found:
+            if ".so" not in name or not fnmatch.fnmatchcase(name, "*.so*"):
+                continue
+            path = Path(folder, name)
+            if path.is_symlink():
+                names.add(name)
+            elif path.is_file():
+                files.append(path)
+                names.add(name)
+    return sorted(files), names
 
 
 def missing_libraries(site: Path) -> dict[str, list[str]]:
     """Each library a shared object under ``site`` needs that neither ``site`` nor Lambda's OS
     carries, with the objects (relative paths) that need it."""
-    libraries = shared_objects(site)
-    carried = {p.name for p in libraries} | {p.name for p in site.rglob("*.so*") if p.is_symlink()}
+    libraries, carried = _objects(site)
     wanted: dict[str, list[str]] = {}
     for lib in libraries:
         for name in needed(lib):

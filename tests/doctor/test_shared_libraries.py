@@ -27,6 +27,22 @@ def test_the_elf_reader_lists_what_lib_lightgbm_needs() -> None:
     assert needed(Path(__file__)) == ()  # not ELF
 
 
+def test_the_elf_reader_needs_nothing_of_empty_truncated_or_linked_files(tmp_path: Path) -> None:
+    from lambdaserve.runtime.system_libraries import missing_libraries
+
+    (tmp_path / "empty.so").write_bytes(b"")  # nothing to map
+    (tmp_path / "short.so").write_bytes(b"\x7fEL")
+    (tmp_path / "header.so").write_bytes(b"\x7fELF\x02\x01" + b"\0" * 10)  # cut after the ident
+    assert [needed(tmp_path / n) for n in ("empty.so", "short.so", "header.so")] == [(), (), ()]
+    site = tmp_path / "site"
+    (site / "lightgbm" / "lib").mkdir(parents=True)
+    shutil.copy(_lib_lightgbm(), site / "lightgbm" / "lib" / "lib_lightgbm.so")
+    assert missing_libraries(site)["libgomp.so.1"] == ["lightgbm/lib/lib_lightgbm.so"]
+    (site / "libgomp.so.1.0.0").write_bytes(b"")
+    (site / "libgomp.so.1").symlink_to("libgomp.so.1.0.0")  # carried, as a link: needed no more
+    assert "libgomp.so.1" not in missing_libraries(site)
+
+
 def _check(root: Path, site: Path | None) -> list:
     ctx = DoctorContext(project_dir=root, config=load_config(root), probes=Probes(layer=lambda: site))
     return run_checks(ctx, [shared_libraries.CHECK]).findings
