@@ -282,6 +282,13 @@ def new_projects(args: argparse.Namespace, tools: list[str], scratch: Path, sam:
               f"{', '.join(f'{a / b:.2f}' for a, b in zip(times[new], times['sam cold'], strict=True))}; "
               f"CPU {_cpu_ratio(new):.2f}: {statistics.median(CPU[new]):.2f} vs sam "
               f"{statistics.median(CPU['sam cold']):.2f} CPU-s); load {os.getloadavg()[0]:.1f}")
+    if "ls-before" in tools:  # the two trees' builds of each round, paired: steadier than sam under load
+        now, then = "ls new project", "ls-before new project"
+        walls = [a / b for a, b in zip(times[now], times[then], strict=True)]
+        cpus = [a / b for a, b in zip(CPU[now], CPU[then], strict=True)]
+        print(f"this tree / before, new project, round by round: wall {', '.join(f'{r:.2f}' for r in walls)} "
+              f"(median {statistics.median(walls):.2f}); CPU {', '.join(f'{r:.2f}' for r in cpus)} "
+              f"(median {statistics.median(cpus):.2f})")
 
 
 def report(times: dict[str, list[float]], ls_tools: list[str], runs: int, cold_only: bool = False) -> None:
