@@ -29,15 +29,18 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.package.deps import trim_reuse
+from lambdaserve.package.deps.layer_lock import LayerLock
+from lambdaserve.runtime import settings
 from lambdaserve.runtime.atomic import replace_text
 
 FORMAT = "share-1"
 KEEP_ENTRIES = 16  # one per (layer, settings): a few stacks' worth
+LOCK_FILE = ".lock"  # in the store, never deleted (layer_lock.py says why): held while an entry is merged
 PROJECTS_NAMED = 8  # contributors named in an entry (for the build's log line)
 # Variables that differ per project without changing which dependency modules load (see above).
-PER_PROJECT = frozenset({"LAMBDASERVE_NAME", "LAMBDASERVE_API_PATH", "LAMBDASERVE_MODEL_DIR",
-                         "LAMBDASERVE_MODEL_FILE", "LAMBDASERVE_SIGNATURE", "LAMBDASERVE_CORS_ORIGINS",
-                         "LAMBDASERVE_MODEL_S3_URI", "LAMBDASERVE_MODEL_SHA256"})
+PER_PROJECT = frozenset({settings.ENV_NAME, settings.ENV_API_PATH, settings.ENV_MODEL_DIR,
+                         settings.ENV_MODEL_FILE, settings.ENV_SIGNATURE, settings.ENV_CORS_ORIGINS,
+                         settings.ENV_MODEL_S3_URI, settings.ENV_MODEL_SHA256})
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,23 @@ def lookup(shared: Shared) -> Borrowed | None:
 
 
 def merge(shared: Shared, removed: Mapping[str, int], planned: Mapping[str, int], project: str) -> None:
-    """Add a project's verified plan: the entry keeps only what it and every earlier one left out."""
+    """Add a project's verified plan: the entry keeps only what it and every earlier one left out.
+
+    Read, narrowed and written back under the store's lock, so two builds merging at once both
+    narrow it (unlocked, the second writer's read would miss the first one's write). Readers
+    (``lookup``) take no lock: the entry is replaced whole."""
     if not removed:
         return
+    shared.store.mkdir(parents=True, exist_ok=True)
+    lock = LayerLock.exclusive(shared.store / LOCK_FILE)
+    try:
+        _merge_locked(shared, removed, planned, project)
+    finally:
+        lock.release()
+
+
+def _merge_locked(shared: Shared, removed: Mapping[str, int], planned: Mapping[str, int],
+                  project: str) -> None:
     before = lookup(shared)
     if before is None:
         kept, folders, projects = dict(removed), dict(planned), [project]
@@ -102,7 +119,6 @@ def merge(shared: Shared, removed: Mapping[str, int], planned: Mapping[str, int]
     if not kept:  # nothing both left out: no plan to lend
         shared.path.unlink(missing_ok=True)
         return
-    shared.store.mkdir(parents=True, exist_ok=True)
     entry: dict[str, Any] = {"format": FORMAT, "removed": kept, "planned": folders, "projects": projects}
     replace_text(shared.path, json.dumps(entry, sort_keys=True))
     entries = sorted(shared.store.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
