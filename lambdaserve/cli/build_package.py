@@ -15,6 +15,7 @@ from lambdaserve.cli import dev_compare
 from lambdaserve.cli.build_proof import Proof, TrimNotVerified, prove_and_record, prove_and_record_image
 from lambdaserve.cli.dev_compare import DevRun
 from lambdaserve.config import Config
+from lambdaserve.package.deps import watch_parts
 from lambdaserve.package.image import ImageBuild, build_image
 from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.zip import ZipBuildResult, build_zip, human
@@ -85,6 +86,7 @@ def zip_built_and_proved(config: Config, say: Say, *, data: str | None = None,
     say.summary(proved_line(proof, "the zip as /var/task"))
     for note in result.trimmed.notes + result.warnings + proof.notes:
         say.warn(note)
+    watch_parts(say.warn)  # a fresh layer whose caching fails says so, now or once it does
     return result, proof
 
 
@@ -132,4 +134,5 @@ def image_built_and_proved(config: Config, say: Say, *,
     say.summary(proved_line(proof, "the image"))
     for note in [*built.warnings, *proof.notes]:
         say.warn(note)
+    watch_parts(say.warn)
     return built, proof

@@ -27,6 +27,7 @@ ships through the same ``Deflates``, and the files it leaves out are deflated du
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -403,7 +404,30 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
     with _FINISHING_LOCK:  # registered before the thread can finish and unregister it
         _FINISHING[folder.resolve()] = layer
         layer.pending = background(finish)
+        _FRESH.append((folder, layer.pending))  # not the layer: that would hold its lock (layer_lock)
     return layer
+
+
+# Fresh layers of this process (folder, parts written) that no watch_parts has watched yet.
+_FRESH: list[tuple[Path, Future[object]]] = []
+
+
+def watch_parts(warn: Callable[[str], None]) -> None:
+    """Say through ``warn`` (now, or from the writing thread once it fails) that a fresh layer's
+    zip parts or record could not be written: the zips built meanwhile are whole (made from
+    the tree), but the layer is not cached, so the next build makes it again."""
+    with _FINISHING_LOCK:
+        fresh, _FRESH[:] = list(_FRESH), []
+    for folder, pending in fresh:
+        pending.add_done_callback(functools.partial(_say_failed, folder=folder, warn=warn))
+
+
+def _say_failed(done: Future[object], *, folder: Path, warn: Callable[[str], None]) -> None:
+    failure = None if done.cancelled() else done.exception()
+    if failure is not None:
+        warn(f"the dependency layer in {folder} was not cached: writing its zip parts failed "
+             f"({type(failure).__name__}: {failure}); this build's zip is complete and was built from "
+             "its files, and the next build makes the layer again")
 
 
 def _sourceless_layer(source: DependencyLayer, key: str, folder: Path, interpreter: Interpreter,
