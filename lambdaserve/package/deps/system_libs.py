@@ -63,6 +63,16 @@ def supply_libraries(root: Path, install: Installer) -> list[dict[str, Any]]:
     return shipped
 
 
+def supplied_files(root: Path) -> list[Path]:
+    """The files ``supply_libraries`` put in ``root/lib`` (libraries and their notices): what an
+    export that installs the wheels itself (the Dockerfile) must still copy in."""
+    folder = root / LIB_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.name.removesuffix(".COPYING") in PROVIDERS)
+
+
 def _supply(root: Path, name: str, provider: Provider, install: Installer) -> dict[str, Any]:
     found = _vendored(root, provider)
     if found is not None:

@@ -19,6 +19,7 @@ from lambdaserve.package.registry.oci import PLATFORM_ARCH
 
 MODEL_CONTEXT = "model"  # context folders the export writes
 CODE_CONTEXT = "code"
+LIB_CONTEXT = "lib"  # the shared libraries the zip ships in lib/ (package/deps/system_libs.py)
 PIP_INSTALL = 'RUN pip install --default-timeout=200 --no-cache-dir --no-deps --target "${LAMBDA_TASK_ROOT}"'
 
 
@@ -35,6 +36,7 @@ class DockerfileSpec:
     # notes saying what could not be pinned; `packages` is then empty.
     unresolved: Sequence[str] = ()
     notes: Sequence[str] = ()
+    libraries: Sequence[str] = ()  # file names in the lib/ context (libgomp.so.1 and its notice)
 
 
 def _quote(value: str) -> str:
@@ -70,6 +72,11 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
         lines.append(PIP_INSTALL.replace(" --no-deps", "") + " " + " ".join(
             _quote(req) for req in spec.unresolved))
         lines.append("")
+    if spec.libraries:
+        lines += ["# Shared libraries the wheels need that Lambda's OS lacks: the files the zip ships in",
+                  f"# lib/ ({', '.join(spec.libraries)}); ${{LAMBDA_TASK_ROOT}}/lib is on Lambda's "
+                  "LD_LIBRARY_PATH.",
+                  f"COPY {LIB_CONTEXT}/ ${{LAMBDA_TASK_ROOT}}/{LIB_CONTEXT}/", ""]
     lines += [
         "# The model, where the classic recipe puts it.",
         f"COPY {MODEL_CONTEXT}/ {IMAGE_MODEL_DIR}/",

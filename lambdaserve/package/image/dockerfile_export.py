@@ -18,12 +18,14 @@ from lambdaserve.errors import BuildError
 from lambdaserve.package.deps import layer as deps
 from lambdaserve.package.deps.interpreters import Interpreter, find_interpreter
 from lambdaserve.package.deps.platforms import installed_wheels
+from lambdaserve.package.deps.system_libs import supplied_files
 from lambdaserve.package.image.base import BaseImage, known_to_have_bootstrap, read_base
 from lambdaserve.package.image.build import DependencyInstaller, ric_requirement
 from lambdaserve.package.image.config import needs_ric
 from lambdaserve.package.image.contents import code_entries, model_entries
 from lambdaserve.package.image.dockerfile import (
     CODE_CONTEXT,
+    LIB_CONTEXT,
     MODEL_CONTEXT,
     DockerfileSpec,
     render_dockerfile,
@@ -31,6 +33,7 @@ from lambdaserve.package.image.dockerfile import (
 from lambdaserve.package.process import Runner, run_command
 from lambdaserve.package.registry.auth import CredentialProvider
 from lambdaserve.package.registry.client import RegistryUnreachable
+from lambdaserve.runtime.system_libraries import KNOWN_MISSING
 
 # Writing a text file must not hang on the network: the base is only asked briefly.
 BASE_PROBE_TIMEOUT = 5.0
@@ -79,14 +82,24 @@ def export_dockerfile(config: Config, out_dir: Path, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     packages: tuple[tuple[str, str], ...] = ()
     unresolved: tuple[str, ...] = ()
+    lib_dir = out_dir / LIB_CONTEXT
+    if lib_dir.exists():
+        shutil.rmtree(lib_dir)
+    libraries: list[str] = []
     try:
         site = install_dependencies(config, requirements, out_dir / ".work")
         packages = tuple((w.name, w.version) for w in installed_wheels(site))
+        for source in supplied_files(site):  # what the zip and the daemonless image ship in lib/
+            lib_dir.mkdir(exist_ok=True)
+            shutil.copyfile(source, lib_dir / source.name)
+            libraries.append(source.name)
     except BuildError as exc:
         unresolved = tuple(requirements)
         notes.append("dependencies not resolved here (" + exc.message.splitlines()[0][:200] + "): "
                      "the Dockerfile installs function.requirements as written and pip resolves their "
-                     "dependencies during docker build, so those are not pinned")
+                     "dependencies during docker build, so those are not pinned, and shared libraries "
+                     f"they need that Lambda's OS lacks ({', '.join(sorted(KNOWN_MISSING))}) were not "
+                     "checked for nor copied in")
 
     interpreter = interpreter or find_interpreter(config.function.python, runner=runner)
     code_entries(config, out_dir / CODE_CONTEXT, interpreter, runner)  # compiled in place
@@ -105,7 +118,7 @@ def export_dockerfile(config: Config, out_dir: Path, *,
                           architecture=config.function.architecture,
                           packages=packages, env=artifact_env(config, "image"),
                           runs_ric=runs_ric,  # the model is COPY'd there, zip or not
-                          unresolved=unresolved, notes=tuple(notes))
+                          unresolved=unresolved, notes=tuple(notes), libraries=tuple(libraries))
     dockerfile = out_dir / "Dockerfile"
     dockerfile.write_text(render_dockerfile(spec), encoding="utf-8")
     (out_dir / ".dockerignore").write_text("Dockerfile\n.dockerignore\n", encoding="utf-8")
