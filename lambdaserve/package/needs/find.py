@@ -13,6 +13,7 @@ from typing import Any
 from lambdaserve.config import Config, runtime_env
 from lambdaserve.errors import BuildError, ModelLoadError
 from lambdaserve.package.needs.local_code import LocalModule, local_modules, unshipped, unshipped_error
+from lambdaserve.package.needs.optional_imports import optional_only
 from lambdaserve.package.needs.resolve import (
     Need,
     installed_modules,
@@ -104,7 +105,9 @@ def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *, runner: Ru
                      "predict was not traced (no [signature] gives every input's shape): modules it "
                      "imports lazily are not pinned; declare [signature] and run init again")
     step = "load + predict" if raw["predicted"] else "load"
-    return {m: f"the predictor's {step} imported {m}" for m in raw["modules"]}, notes, _inspection(raw)
+    optional = optional_only(raw["modules"], raw.get("importers", []))  # installed here, not needed
+    return ({m: f"the predictor's {step} imported {m}" for m in raw["modules"] if m not in optional},
+            notes, _inspection(raw))
 
 
 def model_needs(model: Path, framework: str, *, env: Mapping[str, str], local_roots: Sequence[Path],

@@ -93,13 +93,18 @@ def installed_modules() -> Collection[str]:
     return _module_dists().keys()
 
 
-def _distribution(module: str) -> str | None:
+def distribution_of(module: str) -> str | None:
+    """The installed distribution (canonical name) that provides a top-level module here."""
     dists = _module_dists().get(module)
     if not dists:
         return None
     names = sorted({canonicalize_name(d) for d in dists})
-    name = next((n for n in names if n in PIP_NAMES.values()), names[0])  # xgboost-cpu over xgboost
-    return PIP_NAMES.get(name, name)
+    return next((n for n in names if n in PIP_NAMES.values()), names[0])  # xgboost-cpu over xgboost
+
+
+def _distribution(module: str) -> str | None:
+    name = distribution_of(module)
+    return None if name is None else PIP_NAMES.get(name, name)
 
 
 def is_external(module: str, local_roots: Sequence[Path]) -> bool:
