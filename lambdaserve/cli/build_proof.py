@@ -134,12 +134,18 @@ def _signature_bodies(metadata_body: bytes) -> tuple[list[tuple[str, Any]], bool
         signature = Signature.from_dict(json.loads(metadata_body)["signature"])
     except (ValueError, KeyError, TypeError):
         return [], False
+    body = zero_row_body(signature)
+    if body is None:
+        return [], signature.has_proba
+    return [("signature zero row", body)], signature.has_proba
+
+
+def zero_row_body(signature: Signature) -> Any | None:
+    """One all-zero row as a request body (rows, or named columns), or None if a shape is open."""
     rows = zero_inputs(signature)
     if rows is None:
-        return [], signature.has_proba
-    body: Any = next(iter(rows.values())) if len(rows) == 1 else [
-        {name: value[0] for name, value in rows.items()}]
-    return [("signature zero row", body)], signature.has_proba
+        return None
+    return next(iter(rows.values())) if len(rows) == 1 else [{name: value[0] for name, value in rows.items()}]
 
 
 def _api_keys(config: Config) -> tuple[str, ...]:
@@ -404,10 +410,9 @@ def golden_for(config: Config, built: Path) -> tuple[GoldenSet | None, str]:
             return golden, f"{len(golden.requests)} golden requests recorded by `lambdaserve build`"
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    rows = zero_inputs(config.signature) if config.signature is not None else None
-    if rows is None:
+    body = zero_row_body(config.signature) if config.signature is not None else None
+    if body is None:
         return None, f"no golden requests: {name} was not proved by `lambdaserve build`"
-    body: Any = next(iter(rows.values())) if len(rows) == 1 else [{k: v[0] for k, v in rows.items()}]
     requests = requests_from_bodies([("signature zero row", body)], config.api.path)
     return GoldenSet(tuple(requests), digest), (f"{name} was not proved by `lambdaserve build`: "
                                                 "a zero row must answer 2xx, no answers to compare")

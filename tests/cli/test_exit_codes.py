@@ -54,7 +54,8 @@ def _commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> Named:
 COMMANDS = _commands()
 LEAVES = [(path, command) for path, command in COMMANDS if not isinstance(command, click.Group)]
 # What a command needs before it reads lambdaserve.toml.
-BEFORE_CONFIG = {("invoke",): ["--data", "[[1]]"], ("convert",): ["--to", "onnx"]}
+BEFORE_CONFIG = {("invoke",): ["--data", "[[1]]"], ("convert",): ["--to", "onnx"],
+                 ("generate-event",): ["apigw"]}
 
 
 def _run(args: list[str], **env: str | None):
