@@ -41,12 +41,15 @@ from lambdaserve.cloud.stack import (
     urllib_post,
 )
 from lambdaserve.config import Config
-from lambdaserve.emulator.execution import Function
+from lambdaserve.emulator.execution import Function, unreported
 from lambdaserve.emulator.fronts import ApiGateway, EmulatorServer, InvokeApi, WeightedAlias, alarms_fired
 from lambdaserve.errors import CloudError
 from lambdaserve.package import cause_of
 from lambdaserve.runtime.golden import GoldenSet
 
+# How long the rehearsal waits for the new version's last invocations to be logged (their REPORT)
+# before it reads why they failed: a wrong 200 answer reaches the client before its lines do.
+LOG_SETTLE_S = 5.0
 # Requests per minute of the shift: a fixed count (not a rate), so a loaded machine stretches the
 # minute instead of thinning the sample the alarms judge; with a seeded draw the routing repeats.
 PER_MINUTE = 20
@@ -127,7 +130,7 @@ def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str],
         alias.route(previous)
         alias.take_stats()  # the hook's requests are not traffic
         if not hook.ok:
-            cause, _hint = cause_of("\n".join(new_lines), last_line=False)
+            cause, _hint = cause_of(settled_log(new_lines, clock, sleep), last_line=False)
             return CanaryResult(False, f"the pre-traffic check failed: {hook.detail}", 0, 0, 0.0, 0.0, cause)
         log(f"  pre-traffic check passed: {hook.detail}")
         served = total = 0
@@ -162,9 +165,20 @@ def rehearse_shift(config: Config, cloud: CloudSession, outputs: dict[str, str],
                 if fired:
                     roll_back(cloud.clients, name, ALIAS_NAME, to=previous)
                     alias.route(previous)
-                    cause, _hint = cause_of("\n".join(new_lines), last_line=False)
+                    cause, _hint = cause_of(settled_log(new_lines, clock, sleep), last_line=False)
                     return CanaryResult(False, f"alarm {fired[0]}", served, total, seconds, minutes, cause)
     return CanaryResult(True, "", served, total, seconds, minutes)  # a schedule always ends at 100 %
+
+
+def settled_log(lines: list[str], clock: Callable[[], float], sleep: Callable[[float], None],
+                wait_s: float = LOG_SETTLE_S) -> str:
+    """The log once every invocation in it has its REPORT (the server writes END and REPORT after
+    the client has the answer, so a failed answer's own lines may still be on their way), or
+    what is there after ``wait_s``."""
+    deadline = clock() + wait_s
+    while unreported(list(lines)) and clock() < deadline:
+        sleep(0.01)
+    return "\n".join(lines)
 
 
 def _traffic(base: str, golden: GoldenSet | None, count: int, window: float, clock: Callable[[], float],

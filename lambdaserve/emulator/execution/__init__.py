@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         PayloadTooLargeError,
         ThrottledError,
     )
+    from lambdaserve.emulator.execution.lambda_text import unreported
     from lambdaserve.emulator.execution.worker_process import PASS_THROUGH
 
 _EXPORTS = {
@@ -23,7 +24,8 @@ _EXPORTS = {
     "PayloadTooLargeError": "lambdaserve.emulator.execution.function",
     "ThrottledError": "lambdaserve.emulator.execution.function",
     "PASS_THROUGH": "lambdaserve.emulator.execution.worker_process",
+    "unreported": "lambdaserve.emulator.execution.lambda_text",
 }
 __all__ = ["PASS_THROUGH", "Function", "FunctionSpec", "InvokeResult", "PayloadTooLargeError",
-           "ThrottledError"]
+           "ThrottledError", "unreported"]
 __getattr__ = lazy_exports(__name__, _EXPORTS)

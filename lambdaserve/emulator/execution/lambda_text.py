@@ -9,6 +9,7 @@ import random
 import secrets
 import signal
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from lambdaserve.runtime.limits import SYNC_RESPONSE_BYTES
@@ -55,8 +56,23 @@ def billed_ms(duration_ms: float) -> int:
     return max(1, math.ceil(duration_ms))  # billed per 1 ms, rounded up
 
 
+_START, _REPORT = "START RequestId: ", "REPORT RequestId: "
+
+
 def start_line(request_id: str) -> str:
-    return f"START RequestId: {request_id} Version: $LATEST"
+    return f"{_START}{request_id} Version: $LATEST"
+
+
+def unreported(lines: Iterable[str]) -> set[str]:
+    """The request ids of a log that have a START but no REPORT yet: their invocation's lines may
+    still be coming (END and REPORT are written once the client has its answer)."""
+    started, reported = set(), set()
+    for line in lines:
+        if line.startswith(_START):
+            started.add(line[len(_START):].split(" ", 1)[0])
+        elif line.startswith(_REPORT):
+            reported.add(line[len(_REPORT):].split("\t", 1)[0])
+    return started - reported
 
 
 def end_line(request_id: str) -> str:
@@ -76,7 +92,7 @@ def report_line(
     *, status: str | None = None, error_type: str | None = None, restored: bool = False,
 ) -> str:
     fields = [
-        f"REPORT RequestId: {request_id}",
+        f"{_REPORT}{request_id}",
         f"Duration: {duration_ms:.2f} ms",
         f"Billed Duration: {billed_ms(duration_ms)} ms",
         f"Memory Size: {memory_mb} MB",
