@@ -95,7 +95,7 @@ def project_body(config: Config) -> tuple[Any, str]:
     if bodies:
         name, first = bodies[0]
         return requests_from_bodies([(name, first)], config.api.path)[0].body, name
-    built = config.project_dir / ".lambdaserve" / "build" / f"{config.name}.zip"
+    built = config.build_dir / f"{config.name}.zip"
     if built.is_file():
         golden, _why = golden_for(config, built)
         if golden is not None and golden.requests and golden.requests[0].answer is not None:
