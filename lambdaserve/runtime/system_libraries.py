@@ -27,6 +27,14 @@ KNOWN_MISSING = {"libgomp.so.1": "GCC's OpenMP runtime (LightGBM, some XGBoost a
 # /var/runtime/lib:/var/task:/var/task/lib:/opt/lib): where a shipped library is found.
 TASK_LIBRARY_DIRS = ("", "lib")
 
+
+def library_path(task_root: str, before: str = "") -> str:
+    """LD_LIBRARY_PATH ending as Lambda's does: ``before`` (the host's or a base image's own),
+    then the task root, its lib/ and /opt/lib (a layer's lib/)."""
+    head = [folder for folder in before.split(":") if folder]  # an empty entry would mean the cwd
+    tail = [f"{task_root}/{sub}" if sub else task_root for sub in TASK_LIBRARY_DIRS]
+    return ":".join([*head, *tail, "/opt/lib"])
+
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 _DT_NULL, _DT_NEEDED, _DT_STRTAB = 0, 1, 5
 

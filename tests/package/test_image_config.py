@@ -56,7 +56,18 @@ def test_plain_base_runs_the_runtime_interface_client() -> None:
     assert needs_ric(plain)
     inner = image_config(plain, LAYERS, {}, "x86_64")["config"]
     assert inner["Entrypoint"] == ["python3", "-m", "awslambdaric"]
-    assert {"LAMBDA_TASK_ROOT=/var/task", "PYTHONPATH=/var/task"} <= set(inner["Env"])
+    # for parity: Lambda's LD_LIBRARY_PATH ends /var/task:/var/task/lib:/opt/lib (a zip's lib/)
+    assert {"LAMBDA_TASK_ROOT=/var/task", "PYTHONPATH=/var/task",
+            "LD_LIBRARY_PATH=/var/task:/var/task/lib:/opt/lib"} <= set(inner["Env"])
+
+
+def test_plain_base_keeps_its_own_library_path_ahead_of_the_task_root() -> None:
+    plain = {"architecture": "amd64", "os": "linux",
+             "config": {"Cmd": ["/bin/sh"], "Env": ["LD_LIBRARY_PATH=/usr/local/lib:"]},
+             "rootfs": {"type": "layers", "diff_ids": [D]}}
+    env = dict(e.split("=", 1) for e in image_config(plain, LAYERS, {}, "x86_64")["config"]["Env"])
+    # the base's empty entry (the working directory) is not carried on
+    assert env["LD_LIBRARY_PATH"] == "/usr/local/lib:/var/task:/var/task/lib:/opt/lib"
 
 
 def test_manifest_is_single_platform_in_one_vocabulary() -> None:

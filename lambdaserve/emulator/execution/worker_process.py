@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from lambdaserve.errors import EmulatorError
+from lambdaserve.runtime.system_libraries import library_path
 
 _SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 SHIM_DIR = _SANDBOX / "shim"  # sitecustomize.py: no /dev/shm, as on Lambda
@@ -95,8 +96,7 @@ def worker_environment(
     })
     if "LD_LIBRARY_PATH" not in user_env:  # a function may set its own, as on Lambda
         # for parity: Lambda's LD_LIBRARY_PATH ends /var/task:/var/task/lib:/opt/lib (a zip's lib/)
-        host = [p for p in env.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p]
-        env["LD_LIBRARY_PATH"] = os.pathsep.join([*host, task_root, f"{task_root}/lib", "/opt/lib"])
+        env["LD_LIBRARY_PATH"] = library_path(task_root, env.get("LD_LIBRARY_PATH", ""))
     return env
 
 

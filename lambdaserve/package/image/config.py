@@ -18,6 +18,7 @@ from lambdaserve.package.registry.oci import (
     PLATFORM_ARCH,
     Descriptor,
 )
+from lambdaserve.runtime.system_libraries import library_path
 
 HANDLER = "lambdaserve.runtime.handler.lambda_handler"
 TASK_ROOT = "/var/task"
@@ -29,6 +30,13 @@ EPOCH = "1970-01-01T00:00:00Z"  # a fixed date keeps the config digest reproduci
 def needs_ric(base_config: Mapping[str, Any]) -> bool:
     """True when the base has no entrypoint, so awslambdaric must be installed and run."""
     return not (base_config.get("config") or {}).get("Entrypoint")
+
+
+def ric_env(base_library_path: str = "") -> dict[str, str]:
+    """What Lambda's bases set and a plain base lacks: the task root, the handler's import path,
+    and the library path that finds a shipped lib/ (libgomp.so.1 beside LightGBM)."""
+    return {"LAMBDA_TASK_ROOT": TASK_ROOT, "PYTHONPATH": TASK_ROOT,
+            "LD_LIBRARY_PATH": library_path(TASK_ROOT, base_library_path)}
 
 
 def _merge_env(base: Sequence[str], extra: Mapping[str, str]) -> list[str]:
@@ -50,9 +58,9 @@ def image_config(base_config: Mapping[str, Any], layers: Sequence[Layer], env: M
     extra = dict(env)
     if needs_ric(base_config):
         inner["Entrypoint"] = list(RIC_ENTRYPOINT)
-        # Lambda's bases set these; a plain base needs them for the handler's imports.
-        extra.setdefault("LAMBDA_TASK_ROOT", TASK_ROOT)
-        extra.setdefault("PYTHONPATH", TASK_ROOT)
+        base_env = dict(item.partition("=")[::2] for item in inner.get("Env") or [])
+        for key, value in ric_env(base_env.get("LD_LIBRARY_PATH", "")).items():
+            extra.setdefault(key, value)
     inner["Cmd"] = [HANDLER]
     inner["WorkingDir"] = TASK_ROOT
     inner["Env"] = _merge_env(inner.get("Env") or [], extra)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lambdaserve.config import IMAGE_MODEL_DIR, Architecture
-from lambdaserve.package.image.config import HANDLER, RIC_ENTRYPOINT, TASK_ROOT
+from lambdaserve.package.image.config import HANDLER, RIC_ENTRYPOINT, TASK_ROOT, ric_env
 from lambdaserve.package.registry.oci import PLATFORM_ARCH
 
 MODEL_CONTEXT = "model"  # context folders the export writes
@@ -61,7 +61,7 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
     ]
     if spec.runs_ric:
         lines += ["# This base has no Lambda bootstrap: the runtime interface client runs the handler.",
-                  *_env_block({"LAMBDA_TASK_ROOT": TASK_ROOT, "PYTHONPATH": TASK_ROOT}), ""]
+                  *_env_block(ric_env()), ""]
     if spec.packages:
         lines.append("# Dependencies, pinned as resolved for the Lambda runtime; one per line, a layer each.")
         lines += [f"{PIP_INSTALL} {name}=={version}"
