@@ -167,3 +167,26 @@ def test_integer_categories_are_read_from_the_model_in_training_order(tmp_path: 
     assert np.allclose(served.predict(request.inputs)["prediction"], model.predict(asked))
     with pytest.raises(RequestError, match="'k': 7 is not a category the model knows"):
         read_request({"data": [{"k": 7, "b": 0.5}]}, served.signature)
+
+
+@pytest.mark.parametrize("fmt", ["json", "ubj"])
+def test_numeric_columns_declared_nullable_score_a_null_as_missing_without_pandas(tmp_path: Path,
+                                                                                   fmt: str) -> None:
+    # `init --sample` with a gap in a column declares numeric columns that take nulls: XGBoost
+    # scores NaN as missing, so the function answers such a row as booster.predict does, and the
+    # matrix it builds needs no pandas (init pins what versions() names: pandas would be missing
+    # from the zip, and the build's proof failed on it)
+    import xgboost as xgb
+
+    made = models.xgboost_model(tmp_path, "binary:logistic", fmt)
+    names = made.extra["feature_names"]
+    columns = [{"name": n, "dtype": "float64", "nullable": True} for n in names]
+    model = load_model(models.runtime_settings(made.path, signature={"columns": columns}))
+    assert "pandas" not in model.versions()
+    rows = [[5.1, None, 1.4, 0.2], [6.7, 3.0, None, None]]
+    request = read_request({"data": rows}, model.signature, default_probabilities=True)
+    answer = model.predict(request.inputs, probabilities=True)
+    booster = xgb.Booster(model_file=str(made.path))
+    raw = booster.predict(xgb.DMatrix(np.array(rows, dtype=float), feature_names=list(names)))
+    assert np.allclose(np.asarray(answer["probabilities"])[:, 1], raw)
+    assert np.asarray(answer["label"]).tolist() == (raw > 0.5).astype(int).tolist()

@@ -71,8 +71,11 @@ class XGBoostModel:
         self.signature = signature
         self.objective = objective
         self._columns = signature.columns
+        # numbers only (columns declared by `init --sample` to take nulls) need no pandas: one matrix
+        self._frame = bool(self._columns) and not frame.all_numeric(self._columns)
         if self._columns:
             require_categories(self._columns, list(booster.feature_types or ()))
+        if self._frame:
             frame.require_pandas("XGBoost")
         self._input = "" if self._columns else single_input(signature, "xgboost")
         self._names = list(booster.feature_names or ())
@@ -80,6 +83,8 @@ class XGBoostModel:
     def _features(self, inputs: dict[str, list[Any]]) -> Any:
         if not self._columns:
             return as_array(inputs[self._input], self.signature.inputs[0].dtype)
+        if not self._frame:  # a null is NaN, which XGBoost scores as missing
+            return frame.matrix(inputs, self._columns)
         # the model's own column names, category columns with the training categories in training order
         return frame.dataframe(inputs, self._columns, names=self._names, categorical=True)
 
@@ -113,7 +118,7 @@ class XGBoostModel:
         import xgboost
 
         found = {"xgboost": xgboost.__version__, **numpy_version()}
-        if self._columns:  # the function rebuilds the training DataFrame
+        if self._frame:  # the function rebuilds the training DataFrame
             import pandas
 
             found["pandas"] = pandas.__version__
