@@ -31,6 +31,7 @@ from lambdaserve.errors import BuildError, ConfigError, LambdaServeError, ModelL
 from lambdaserve.package.deps import write_lock
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes, unshipped, unshipped_problem
 from lambdaserve.runtime import settings as rs
+from lambdaserve.runtime.formats import zero_inputs
 from lambdaserve.runtime.golden import GOLDEN_FILE
 from lambdaserve.runtime.loaders import load_model
 from lambdaserve.runtime.loaders.detect import detect_framework
@@ -303,7 +304,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
         console.print(f"warning: {left_out[0]}\nhint: {left_out[1]}", markup=False, soft_wrap=True,
                       style="yellow")
     if framework == "custom":
-        _golden_note(console, golden)
+        _golden_note(console, golden, signature)
     console.print(f"next: lambdaserve invoke --data '{_example(signature)}'   or   lambdaserve serve",
                   markup=False, soft_wrap=True)
 
@@ -326,8 +327,9 @@ def _write_lock(console: Console, config_file: Path, requirements: list[str], py
                       markup=False, soft_wrap=True, style="yellow")
 
 
-def _golden_note(console: Console, golden: list[Any]) -> None:
-    """A custom predictor's golden requests: the sample's rows, or a plain word that there are none."""
+def _golden_note(console: Console, golden: list[Any], signature: Signature | None) -> None:
+    """A custom predictor's golden requests: the sample's rows, or a plain word on what build checks
+    without them (a row of zeros when the signature gives every input's shape, else nothing)."""
     path = Path.cwd() / GOLDEN_FILE
     if path.exists():
         console.print(f"note: kept the existing {GOLDEN_FILE}: build proves the package answers its requests",
@@ -337,6 +339,12 @@ def _golden_note(console: Console, golden: list[Any]) -> None:
         console.print(f"wrote {path} ({len(golden[0])} sample rows): `lambdaserve build` proves the package "
                       "answers them, and deploy's smoke test checks the deployed function answers the same",
                       markup=False, soft_wrap=True)
+    elif signature is not None and zero_inputs(signature) is not None:
+        # build makes its one request from the signature (build_proof._signature_bodies)
+        console.print("note: no golden requests of real rows: build and deploy check that the predictor "
+                      "loads and answers a row of zeros made from its signature, not that it answers "
+                      f"right. Pass --sample rows.csv, or write request bodies in {GOLDEN_FILE} "
+                      "(e.g. [{\"data\": [[...]]}])", markup=False, soft_wrap=True, style="yellow")
     else:
         console.print("note: no golden requests: nothing tells lambdaserve what this predictor's inputs "
                       "look like, so build and deploy can check only that it loads. Pass --sample rows.csv, "

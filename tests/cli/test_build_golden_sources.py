@@ -74,3 +74,28 @@ def test_build_without_any_golden_request_says_no_prediction_was_checked(tmp_pat
     proof = json.loads((project / ".lambdaserve" / "build" / "build.json").read_text())["proof"]
     assert proof["golden_requests"] == 0 and proof["predictions_checked"] is False
     assert any("no golden requests" in note for note in proof["notes"])
+
+
+SIGNED_PREDICTOR = '''
+class Predictor:
+    signature = {"inputs": [{"name": "features", "dtype": "float32", "shape": [-1, 2]}],
+                 "outputs": [{"name": "total", "dtype": "float64", "shape": [-1]}]}
+
+    def load(self, model_dir):
+        pass
+
+    def predict(self, inputs):
+        return {"total": [sum(row) for row in inputs["features"]]}
+'''
+
+
+def test_init_of_a_predictor_with_a_signature_says_build_checks_only_a_row_of_zeros(tmp_path: Path) -> None:
+    # its signature gives every input's shape, so build asks a row of zeros (build_proof): "nothing
+    # tells lambdaserve what its inputs look like" would be untrue, and a zero row checks no answer
+    (tmp_path / "model").mkdir()
+    (tmp_path / "signed_predictor.py").write_text(SIGNED_PREDICTOR)
+    done = _run(["init", "--model", "model", "--predictor", "signed_predictor:Predictor"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "nothing tells lambdaserve" not in done.stderr
+    assert "a row of zeros made from its signature" in done.stderr and "--sample" in done.stderr
+    assert not (tmp_path / "golden.json").exists()
