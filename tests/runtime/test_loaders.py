@@ -97,6 +97,42 @@ def test_sklearn_regressor_gives_predictions_and_no_probabilities(tmp_path: Path
         model.predict({"input": made.rows}, probabilities=True)
 
 
+def _multi_output_models() -> list[Any]:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor, RegressorChain
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    y = np.c_[x[:, 0], x[:, 1] * 2]
+    labels = np.c_[np.where(x[:, 0] > 0, "up", "down"), np.where(x[:, 1] > 0, "hi", "lo")]
+    forest = {"n_estimators": 3, "random_state": 0}
+    return [(RandomForestRegressor(**forest), y), (MultiOutputRegressor(Ridge()), y),
+            (RegressorChain(Ridge()), y), (make_pipeline(StandardScaler(), Ridge()), y),
+            (RandomForestClassifier(**forest), labels),
+            (MultiOutputClassifier(RandomForestClassifier(**forest)), labels)]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, index: int) -> None:
+    # /metadata and /openapi.json said one float per row for MultiOutputRegressor, and float64 for
+    # a multi-output classifier's string labels: a client built from them would misread the answer
+    import joblib
+
+    estimator, y = _multi_output_models()[index]
+    x = np.random.default_rng(1).normal(size=(40, 4))
+    estimator.fit(x, y)
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    answer = model.predict({"input": x[:3].tolist()})
+    (output,) = model.signature.outputs
+    assert (output.name, output.shape) == ("prediction", (None, 2))
+    assert np.asarray(answer["prediction"]).shape == (3, 2)
+    assert output.dtype == ("string" if y.dtype.kind == "U" else "float64")
+    assert np.asarray(answer["prediction"]).tolist() == estimator.predict(x[:3]).tolist()
+
+
 def test_pipeline_with_feature_names(tmp_path: Path) -> None:
     made = models.sklearn_pipeline(tmp_path)
     model = load_model(runtime_settings(made.path))

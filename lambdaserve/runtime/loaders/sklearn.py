@@ -145,6 +145,22 @@ def _input_dtype(est: Any) -> str:
     return "float32" if any(hasattr(step, "tree_") for step in _first_steps(est)) else "float64"
 
 
+def _n_outputs(est: Any) -> int:
+    """How many values a regressor answers per row (y's columns in training): trees and forests
+    keep ``n_outputs_``; MultiOutputRegressor and RegressorChain one estimator per output; linear
+    models a 2-D ``coef_``. The last step of a pipeline decides."""
+    steps = getattr(est, "steps", None)
+    if steps:
+        return _n_outputs(steps[-1][1])
+    if getattr(est, "n_outputs_", None):
+        return int(est.n_outputs_)
+    members = getattr(est, "estimators_", None)
+    if type(est).__name__ in ("MultiOutputRegressor", "RegressorChain") and members is not None:
+        return len(members)
+    coef: Any = getattr(est, "coef_", None)
+    return int(coef.shape[0]) if getattr(coef, "ndim", 0) == 2 else 1
+
+
 def _signature(est: Any) -> Signature:
     names = getattr(est, "feature_names_in_", None)
     width = getattr(est, "n_features_in_", None)
@@ -154,15 +170,21 @@ def _signature(est: Any) -> Signature:
     else:
         spec = TensorSpec("input", _input_dtype(est), (None, None if width is None else int(width)))
     classes = getattr(est, "classes_", None)
+    per_output = None
     if classes is not None and not hasattr(classes, "dtype"):
-        classes = None  # multi-output classifiers keep a list of arrays: answer their labels as is
+        # multi-output classifiers keep a list of arrays: answer their labels as is, one per output
+        per_output, classes = list(classes), None
     has_proba = hasattr(est, "predict_proba") and classes is not None
     if classes is not None:
         outputs = [TensorSpec("label", _label_dtype(classes), (None,))]
         if has_proba:
             outputs.append(TensorSpec("probabilities", "float64", (None, len(classes))))
+    elif per_output:
+        kinds = {_label_dtype(c) for c in per_output}
+        outputs = [TensorSpec("prediction", kinds.pop() if len(kinds) == 1 else "string",
+                              (None, len(per_output)))]
     else:
-        n_out = int(getattr(est, "n_outputs_", 1) or 1)
+        n_out = _n_outputs(est)
         outputs = [TensorSpec("prediction", "float64", (None,) if n_out == 1 else (None, n_out))]
     rest: dict[str, Any] = {
         "outputs": tuple(outputs),
