@@ -45,7 +45,7 @@ def _texts() -> list[tuple[str, Path, str]]:
 
 TEXTS = _texts()
 # Placeholders in docstrings that explain a user's files ("the file pkg.py", "m.pyc stands for m.py").
-_EXAMPLE_FILES = {"pkg.py", "m.py", "pkg/new.py", "price_predictor.py", "embed_predictor.py"}
+_EXAMPLE_FILES = {"pkg.py", "m.py", "pkg/new.py", "price_predictor.py", "embed_predictor.py", "features.py"}
 
 
 @cache

@@ -5,6 +5,7 @@ function could not, so init and build say so before anything is built."""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from lambdaserve.config import load_config
 from lambdaserve.errors import BuildError
 from lambdaserve.package.needs import check_model_needs
 from lambdaserve.package.needs.local_code import LocalModule, local_modules, unshipped, unshipped_problem
+from tests.helpers import require_installed
 
 PREDICTOR = '''\
     from helpers.scale import factor
@@ -105,7 +107,7 @@ def test_only_modules_the_project_holds_are_local(tmp_path: Path) -> None:
                                                  "loose": tmp_path / "loose"}
 
 
-def test_what_ships_the_predictor_module_and_for_a_predictor_the_model_folder(tmp_path: Path) -> None:
+def test_what_ships_the_predictor_module_and_the_model_folder(tmp_path: Path) -> None:
     model = tmp_path / "model"
     model.mkdir()
     modules = [LocalModule("predict", tmp_path / "predict.py", "r"),
@@ -113,9 +115,8 @@ def test_what_ships_the_predictor_module_and_for_a_predictor_the_model_folder(tm
                LocalModule("inside", model / "inside.py", "r")]
     left = unshipped(modules, model_path=model, predictor="predict:Predictor")
     assert [m.module for m in left] == ["helpers"]
-    # without a predictor nothing of the project ships, and the model folder is not on sys.path
-    assert [m.module for m in unshipped(modules, model_path=model, predictor=None)] == [
-        "predict", "helpers", "inside"]
+    # without a predictor the model folder still ships whole, on sys.path for a pickle
+    assert [m.module for m in unshipped(modules, model_path=model, predictor=None)] == ["predict", "helpers"]
 
 
 def test_a_predictor_with_a_model_file_is_told_to_become_a_package(tmp_path: Path) -> None:
@@ -125,3 +126,51 @@ def test_a_predictor_with_a_model_file_is_told_to_become_a_package(tmp_path: Pat
                                       project_dir=tmp_path, model_path=model, predictor="predict:Predictor")
     assert "'helpers' (helpers.py, r)" in message
     assert hint.startswith("Make the predictor a package") and "helpers.py" in hint
+
+
+FEATURES = """\
+import numpy as np
+
+
+def log_area(x):
+    return np.log1p(np.asarray(x, dtype=float))
+"""
+
+
+def test_a_pickle_whose_module_sits_in_the_model_folder_inits_and_answers_as_trained(tmp_path: Path) -> None:
+    # a Pipeline with a FunctionTransformer whose function is the user's: with the module in the
+    # model folder (it ships whole) the sklearn loader imports it from there, as a predictor would
+    require_installed("sklearn")
+    from lambdaserve.runtime.loaders import load_model
+    from tests.models import runtime_settings
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "features.py").write_text(FEATURES)
+    train = ("import joblib, numpy as np, features; from sklearn.pipeline import make_pipeline; "
+             "from sklearn.preprocessing import FunctionTransformer; from sklearn.linear_model import Ridge; "
+             "x = np.arange(40.0).reshape(20, 2); "
+             "m = make_pipeline(FunctionTransformer(features.log_area), Ridge()).fit(x, x.sum(axis=1)); "
+             "joblib.dump(m, 'model.joblib'); print(m.predict([[3.0, 4.0], [10.0, 0.5]]).tolist())")
+    trained = subprocess.run([sys.executable, "-c", train], cwd=model, check=True, capture_output=True,
+                             text=True)
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(cli, ["init", "--model", "model"], prog_name="lambdaserve")
+    assert result.exit_code == 0, result.stderr
+    assert "features" not in result.stderr  # nothing left out, nothing to warn about
+    answer = load_model(runtime_settings(model)).predict({"input": [[3.0, 4.0], [10.0, 0.5]]})
+    assert answer["prediction"].tolist() == json.loads(trained.stdout)
+
+
+def test_a_pickles_module_in_the_project_folder_is_told_to_move_into_a_model_folder(tmp_path: Path) -> None:
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"")
+    message, hint = unshipped_problem([LocalModule("features", tmp_path / "features.py", "r")],
+                                      project_dir=tmp_path, model_path=model, predictor=None)
+    assert "'features' (features.py, r)" in message
+    assert "model/model.joblib and model/features.py" in hint and "custom predictor" not in hint
+    folder = tmp_path / "model"
+    folder.mkdir()
+    _, hint = unshipped_problem([LocalModule("features", tmp_path / "features.py", "r")],
+                                project_dir=tmp_path, model_path=folder, predictor=None)
+    assert hint.startswith("Move features.py into the model folder model/")

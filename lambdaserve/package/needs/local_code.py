@@ -1,11 +1,12 @@
 """The project's own modules a model needs, and whether the package ships them.
 
 From the project folder a zip or an image takes only the model (under model/) and a custom
-predictor's top-level module (config/sources.py). In the function, a custom predictor also
-imports from the model folder (runtime/loaders/custom.py appends it to sys.path); nothing else
-of the project is there. `invoke` and `serve` of the project folder import the rest from the
-folder, so a model that needs another module of the project answers there and cannot load once
-built: init and build say so first, naming the module's file and where to move it.
+predictor's top-level module (config/sources.py). In the function, a custom predictor and a
+pickled model whose model.path is a folder also import from that folder (runtime/loaders/custom.py
+and sklearn.py append it to sys.path); nothing else of the project is there. `invoke` and `serve`
+of the project folder import the rest from the folder, so a model that needs another module of
+the project answers there and cannot load once built: init and build say so first, naming the
+module's file and where to move it.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ def local_modules(found: Mapping[str, str], roots: Sequence[Path],
 def unshipped(modules: Sequence[LocalModule], *, model_path: Path,
               predictor: str | None) -> list[LocalModule]:
     """Those of ``modules`` the package leaves out: all but the predictor's own top-level module
-    and, for a custom predictor, what sits inside a model folder (it ships whole, on sys.path)."""
+    and what sits inside a model folder (it ships whole, on sys.path for a predictor and a pickle)."""
     top = predictor.split(":", 1)[0].split(".", 1)[0] if predictor else None
-    folder = model_path.resolve() if model_path.is_dir() and predictor is not None else None
+    folder = model_path.resolve() if model_path.is_dir() else None
     return [m for m in modules
             if m.module != top and not (folder is not None and m.path.resolve().is_relative_to(folder))]
 
@@ -92,12 +93,14 @@ def unshipped_problem(left: Sequence[LocalModule], *, project_dir: Path, model_p
                     "(with any files they read), named in model.predictor ('package.module:Attr').")
         return message, hint
     message = (f"the model needs {names} ({files}, {why}), your own code in the project folder, which the "
-               "package does not ship (only a custom predictor's module goes into it): the built function "
-               "could not load the model")
-    hint = ("Serve the model with a custom predictor: make the model path a folder holding the model file "
-            f"and {files} (the predictor imports from that folder, under the same name), and a predictor "
-            "module next to lambdaserve.toml whose load() reads the model from it (see the README's "
-            "'Custom predictors').")
+               "package does not ship: the built function could not load the model")
+    if model_path.is_dir():
+        hint = (f"Move {files} into the model folder {shown(model_path)} with any files they read: that "
+                "folder ships whole and the model imports from it, under the same names.")
+    else:
+        hint = (f"Make model.path a folder holding {model_path.name} and {files} (e.g. "
+                f"model/{model_path.name} and model/{left[0].path.name}; `lambdaserve init --model model`): "
+                "that folder ships whole and the model imports from it, under the same names.")
     return message, hint
 
 

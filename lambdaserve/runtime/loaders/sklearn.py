@@ -291,6 +291,10 @@ def load(settings: RuntimeSettings) -> SklearnModel:
     except ImportError as exc:
         raise missing_framework("sklearn", "scikit-learn", exc) from exc
     secure = path.suffix.lower() == ".skops"
+    if settings.model_file is None and str(settings.model_dir) not in sys.path:
+        # model.path is a folder, which ships whole: the pickle's own modules (a FunctionTransformer's
+        # function) import from it, as a custom predictor's helpers do
+        sys.path.append(str(settings.model_dir))
     est = _load_skops(path) if secure else _load_pickle(path)
     package = type(est).__module__.split(".")[0]
     if package == "lightgbm":  # LGBMClassifier / LGBMRegressor
