@@ -7,10 +7,9 @@ Inference Protocol's names in lower case: fp32 is "float32" and so on.
 from __future__ import annotations
 
 import json
-from dataclasses import field
 from typing import Any, Literal
 
-from lambdaserve.runtime.record import frozen_record
+from lambdaserve.runtime.record import field, frozen_record
 
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")

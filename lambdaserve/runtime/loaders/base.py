@@ -6,12 +6,12 @@ the framework itself has been imported by its loader.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdaserve.errors import ModelLoadError
 from lambdaserve.runtime.loaders.detect import refuse_lightgbm_dump, suffix_framework
+from lambdaserve.runtime.record import replace
 from lambdaserve.runtime.signature import Signature
 from lambdaserve.runtime.validation import kind_of
 

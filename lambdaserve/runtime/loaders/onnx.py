@@ -10,7 +10,6 @@ is a text model (onnx_text.py): it takes strings.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from lambdaserve.runtime.loaders.base import (
     model_file,
     numpy_version,
 )
+from lambdaserve.runtime.record import replace
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature, TensorSpec
 from lambdaserve.runtime.threads import available_cpus

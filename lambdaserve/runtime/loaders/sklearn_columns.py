@@ -10,9 +10,9 @@ the column may be missing. Columns no encoder claims are numbers until a sample 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
+from lambdaserve.runtime.record import replace
 from lambdaserve.runtime.signature import ColumnSpec
 
 

@@ -9,10 +9,10 @@ a model that has a category feature.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError
+from lambdaserve.runtime.record import replace
 from lambdaserve.runtime.signature import ColumnSpec, Signature
 
 
