@@ -87,15 +87,17 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: RuntimeSettings, telemetry: Telemetry | None = None,
-                      framework: str | None = None) -> Runtime:
+                      framework: str | None = None, threads: int | None = None) -> Runtime:
         """Load the model (threads sized first), warm it up, and log how long each step took.
 
         ``framework``: the settings' framework, already resolved (``import_framework``); None
-        resolves it while loading.
+        resolves it while loading. ``threads``: what ``configure_threads`` returned, if it ran
+        already (the handler's did); None sizes them here.
         """
         clock = time.perf_counter
         start = clock()
-        threads = configure_threads()
+        if threads is None:  # the handler sized them before any import (~0.25 M instructions a sizing)
+            threads = configure_threads()
         from lambdaserve.runtime.loaders import load_model  # imports the framework
 
         telemetry = telemetry or Telemetry(settings.name)

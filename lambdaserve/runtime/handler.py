@@ -10,7 +10,7 @@ from typing import Any
 
 from lambdaserve.runtime.threads import configure_threads
 
-configure_threads()  # before anything can import a framework and size its pools
+_THREADS = configure_threads()  # before anything can import a framework and size its pools
 
 from lambdaserve.runtime.app import Runtime  # noqa: E402
 from lambdaserve.runtime.loaders import import_framework  # noqa: E402
@@ -21,7 +21,7 @@ from lambdaserve.runtime.stack import in_one_chunk  # noqa: E402
 def _init() -> Runtime:
     settings = RuntimeSettings.from_env()
     framework = import_framework(settings)  # before from_settings, not from inside it: see its docstring
-    return Runtime.from_settings(settings, framework=framework)  # resolved once, passed along
+    return Runtime.from_settings(settings, framework=framework, threads=_THREADS)  # each found once
 
 
 _RUNTIME = in_one_chunk(_init)  # no frame-stack chunk mapped and unmapped per call: see runtime/stack.py
