@@ -100,3 +100,36 @@ def test_only_the_most_recently_used_trees_are_kept(tmp_path, py312: Interpreter
         os.utime(cache / keys[-1] / code_cache.COMPLETE, ns=(n * 10**9, n * 10**9))  # used in this order
     kept = {p.name for p in cache.iterdir() if (p / code_cache.COMPLETE).is_file()}
     assert kept == set(keys[1:])  # the least recently used one went
+
+
+def test_a_linked_file_edited_in_place_is_not_shipped_by_the_next_build(tmp_path, py312: Interpreter):
+    # The staging files are the cache's inodes: an edit there (an editor following a traceback
+    # into .lambdaserve/cache/code keeps the link by writing in place) must not reach later builds.
+    files, runner, cache = _files(tmp_path / "src"), Counting(), tmp_path / "cache"
+    code_cache.compiled_code(files, tmp_path / "a", py312, runner, cache)
+    with open(tmp_path / "a" / "lambdaserve" / "runtime" / "mod.py", "r+") as fh:  # in place
+        fh.write("X = 666  # edited\n")
+    code_cache.compiled_code(files, tmp_path / "b", py312, runner, cache)
+    assert (tmp_path / "b" / "lambdaserve" / "runtime" / "mod.py").read_text() == "X = 1\n"
+    code_cache.compiled_code(files, tmp_path / "c", py312, runner, cache)  # the tree made afresh
+    assert (tmp_path / "c" / "lambdaserve" / "runtime" / "mod.py").read_text() == "X = 1\n"
+    assert runner.runs == 3  # the first, the one that found the edit, the tree made again
+    code_cache.compiled_code(files, tmp_path / "d", py312, runner, cache)
+    assert runner.runs == 3  # and linked again after
+
+
+def test_a_prune_leaves_another_builds_tree_that_is_not_renamed_yet(tmp_path, py312: Interpreter):
+    # A maker writes COMPLETE into its own dot folder and then renames it: a prune in between
+    # must not take it (its rename would then fail and fail that build).
+    cache = tmp_path / "cache"
+    code_cache.compiled_code(_files(tmp_path / "src"), tmp_path / "a", py312, run_command, cache)
+    making = cache / f".{'0' * 32}.4242.partial"
+    making.mkdir()
+    (making / code_cache.COMPLETE).write_text("")
+    (cache / "stray-file").write_text("")  # not a tree either
+    code_cache.compiled_code(_files(tmp_path / "src2", "X = 2\n"), tmp_path / "b", py312, run_command,
+                             cache)
+    code_cache._prune(cache, keep=1, spare=cache / "none")
+    assert (making / code_cache.COMPLETE).is_file()
+    assert (cache / "stray-file").is_file()
+    assert sum(1 for p in cache.iterdir() if not p.name.startswith(".") and p.is_dir()) == 0

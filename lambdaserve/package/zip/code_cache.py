@@ -12,6 +12,7 @@ the first one in wins and the others keep theirs out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -42,8 +43,12 @@ def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Inter
     try:
         _link_tree(tree, staging)
         os.utime(tree / COMPLETE)  # recently used: the last to be pruned
-        _check_whole(files, staging, interpreter)
+        whole = _check_whole(files, staging, interpreter)
     except OSError:  # pruned by another build meanwhile: compile here, as with no cache
+        whole = None
+    if whole is False:  # a linked file was written in place: the kept tree is not what its key says
+        shutil.rmtree(tree, ignore_errors=True)  # the next build makes it afresh
+    if not whole:
         shutil.rmtree(staging, ignore_errors=True)
         _copy_and_compile(files, staging, interpreter, runner)
     return sorted(p for p in staging.rglob("*") if p.is_file())
@@ -98,19 +103,30 @@ def _link_tree(tree: Path, staging: Path) -> None:
                 os.link(os.path.join(folder, name), os.path.join(staging, rel, name))
 
 
-def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter) -> None:
+def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter) -> bool:
     """FileNotFoundError unless every file and every .py's .pyc is there (a walk over a tree
-    another build pruned meanwhile skips what is gone without a word)."""
+    another build pruned meanwhile skips what is gone without a word); False if a file's content
+    is not its source's. The staging folder is the project's and its files are the cache's own
+    inodes: a user who follows a traceback into it and edits the file there (an editor keeps a
+    hard link by writing in place) changes the kept tree for every later build with that key."""
     for item in files:
         source = staging / item.name
         if not source.is_file() or (source.suffix == ".py" and not pycompile.pyc_path(
                 source, interpreter.minor).is_file()):
             raise FileNotFoundError(source)
+        if file_sha256(source) != file_sha256(item.path):
+            return False
+    return True
 
 
 def _prune(cache: Path, *, keep: int, spare: Path) -> None:
-    """All but the ``keep`` most recently used trees (and ``spare``, just made)."""
-    trees = sorted((p for p in cache.iterdir() if (p / COMPLETE).is_file() and p != spare),
-                   key=lambda p: (p / COMPLETE).stat().st_mtime_ns, reverse=True)
-    for old in trees[max(0, keep - 1):]:
+    """All but the ``keep`` most recently used trees (and ``spare``, just made). Another build's
+    folder being made (a dot name) is not a tree yet, though its COMPLETE is written before its
+    rename; a tree another build prunes meanwhile is passed over."""
+    used: dict[Path, int] = {}
+    for tree in cache.iterdir():
+        if tree != spare and not tree.name.startswith("."):
+            with contextlib.suppress(OSError):  # not a tree, or pruned by another build
+                used[tree] = (tree / COMPLETE).stat().st_mtime_ns
+    for old in sorted(used, key=used.__getitem__, reverse=True)[max(0, keep - 1):]:
         shutil.rmtree(old, ignore_errors=True)
