@@ -12,6 +12,7 @@ or makes anew, or a user's file a command writes again (lambdaserve.lock, a conv
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +47,18 @@ class Replacing:
     def _remove(self) -> None:
         with contextlib.suppress(OSError):  # the error that brought us here is the one to tell
             self.path.unlink(missing_ok=True)
+
+
+def sweep_partials(target: Path) -> None:
+    """Remove ``target``'s partial files left by writers that were killed (no error reached
+    ``__exit__``): those of processes no longer running, and this process's own (a process that
+    restarted under the same pid, as a sandbox's runtime does). For a big file in a small folder
+    (the model in /tmp, fetched again by the init that follows a killed one)."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*{PARTIAL}"):
+        pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or not Path(f"/proc/{pid}").exists()):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def replace_text(target: Path, text: str) -> None:

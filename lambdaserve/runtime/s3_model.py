@@ -24,7 +24,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from lambdaserve.errors import ModelLoadError
-from lambdaserve.runtime.atomic import Replacing
+from lambdaserve.runtime.atomic import Replacing, sweep_partials
 from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.sigv4 import EMPTY_SHA256, Credentials, sign
 
@@ -99,6 +99,7 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
     open_url: Opener = opener or (lambda req: urllib.request.urlopen(req, timeout=60))  # noqa: S310
     dest_dir = dest.parent
     dest_dir.mkdir(parents=True, exist_ok=True)
+    sweep_partials(dest)  # a killed init's partial would take /tmp's room from this one
     digest = hashlib.sha256()
     try:  # the partial file is removed on any error, and renamed onto dest once its hash matches
         with open_url(urllib.request.Request(url, headers=headers)) as answer, Replacing(dest) as partial:

@@ -8,6 +8,8 @@ import hashlib
 import http.client
 import io
 import json
+import os
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +178,21 @@ def test_a_disk_that_fills_mid_way_names_ephemeral_storage(tmp_path: Path) -> No
     with pytest.raises(ModelLoadError, match="cannot write the model") as err:
         download("s3://b/m.onnx", SHA, tmp_path / "m.onnx", env, opener=lambda _request: _BrokenAnswer(full))
     assert "ephemeral_storage" in err.value.hint
+
+
+def test_a_partial_left_by_a_killed_init_is_removed_before_the_next_fetch(tmp_path: Path) -> None:
+    # A killed init (the 10 s init limit, then the first invoke inits again in the same /tmp)
+    # reaches no cleanup: its partial model, as big as the model, would take the room this one needs.
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"}
+    child = subprocess.Popen(["true"])  # a pid that no longer runs
+    child.wait()
+    dead = tmp_path / f".m.onnx.{child.pid}-0a0b0c0d.partial"
+    mine = tmp_path / f".m.onnx.{os.getpid()}-01020304.partial"  # a runtime restarted under its pid
+    alive = tmp_path / f".m.onnx.{os.getppid()}-01020304.partial"  # another process writing now
+    other = tmp_path / f".n.onnx.{child.pid}-0a0b0c0d.partial"  # another file's
+    for path in (dead, mine, alive, other):
+        path.write_bytes(b"half")
+    download("s3://b/m.onnx", SHA, tmp_path / "m.onnx", env,
+             opener=lambda _request: _Answer(MODEL, len(MODEL)))
+    assert (tmp_path / "m.onnx").read_bytes() == MODEL
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.onnx", alive.name, other.name])
