@@ -31,6 +31,9 @@ class Replacing:
         self.path = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}{PARTIAL}")
 
     def __enter__(self) -> Path:
+        # A writer killed outright (SIGKILL, SIGHUP or SIGTERM unhandled, the OOM killer) reaches no
+        # __exit__: a partial under its own name is never overwritten, so the next writer removes it.
+        sweep_partials(self.target)
         return self.path
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -49,14 +52,14 @@ class Replacing:
             self.path.unlink(missing_ok=True)
 
 
-def sweep_partials(target: Path) -> None:
+def sweep_partials(target: Path, *, own: bool = False) -> None:
     """Remove ``target``'s partial files left by writers that were killed (no error reached
-    ``__exit__``): those of processes no longer running, and this process's own (a process that
-    restarted under the same pid, as a sandbox's runtime does). For a big file in a small folder
-    (the model in /tmp, fetched again by the init that follows a killed one)."""
+    ``__exit__``): those of processes no longer running, and with ``own`` this process's too (the
+    one writer of a process that may have restarted under the same pid, as a sandbox's runtime
+    does: the model fetched into /tmp by the init that follows a killed one)."""
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*{PARTIAL}"):
         pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
-        if pid.isdigit() and (int(pid) == os.getpid() or not Path(f"/proc/{pid}").exists()):
+        if pid.isdigit() and ((own and int(pid) == os.getpid()) or not Path(f"/proc/{pid}").exists()):
             with contextlib.suppress(OSError):
                 stale.unlink()
 

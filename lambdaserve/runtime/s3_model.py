@@ -99,7 +99,7 @@ def download(uri: str, sha256: str, dest: Path, environ: Mapping[str, str],
     open_url: Opener = opener or (lambda req: urllib.request.urlopen(req, timeout=60))  # noqa: S310
     dest_dir = dest.parent
     dest_dir.mkdir(parents=True, exist_ok=True)
-    sweep_partials(dest)  # a killed init's partial would take /tmp's room from this one
+    sweep_partials(dest, own=True)  # a killed init's partial would take /tmp's room from this one
     digest = hashlib.sha256()
     try:  # the partial file is removed on any error, and renamed onto dest once its hash matches
         with open_url(urllib.request.Request(url, headers=headers)) as answer, Replacing(dest) as partial:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -133,3 +134,19 @@ def test_processes_writing_one_target_at_once_leave_one_whole_file(tmp_path: Pat
     assert [w.returncode for w in writers] == [0, 0], errors
     assert _whole(data := target.read_bytes()) and data[0] in (1, 2)
     assert [p.name for p in tmp_path.iterdir()] == ["record"]
+
+
+def test_a_killed_writers_partial_is_removed_by_the_next_writer(tmp_path: Path) -> None:
+    # SIGKILL (or an unhandled SIGHUP/SIGTERM) reaches no __exit__; a partial name of its own is
+    # never overwritten, so without this a killed build left a zip's worth of bytes per kill.
+    target = tmp_path / "app.zip"
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    child.wait()
+    dead = tmp_path / f".app.zip.{child.pid}-0a0b0c0d{PARTIAL}"
+    busy = tmp_path / f".app.zip.{os.getppid()}-0a0b0c0d{PARTIAL}"  # a live writer's: left alone
+    other = tmp_path / f".app.zip.json.{child.pid}-0a0b0c0d{PARTIAL}"  # another target's
+    for path in (dead, busy, other):
+        path.write_bytes(b"half")
+    replace_text(target, "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, busy.name, other.name])
