@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,15 @@ def test_a_prune_leaves_another_builds_tree_that_is_not_renamed_yet(tmp_path, py
     assert (making / code_cache.COMPLETE).is_file()
     assert (cache / "stray-file").is_file()
     assert sum(1 for p in cache.iterdir() if not p.name.startswith(".") and p.is_dir()) == 0
+
+
+def test_a_project_on_another_file_system_copies_the_tree_instead_of_compiling(tmp_path, py312: Interpreter):
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second file system: /dev/shm as a tmpfs")
+    files, runner, cache = _files(tmp_path / "src"), Counting(), tmp_path / "cache"
+    code_cache.compiled_code(files, tmp_path / "a", py312, runner, cache)
+    with tempfile.TemporaryDirectory(dir=other) as project:
+        got = code_cache.compiled_code(files, Path(project) / "code", py312, runner, cache)
+        assert runner.runs == 1  # no hard link across file systems: copied, not compiled again
+        assert pyc_path(Path(project) / "code" / "lambdaserve" / "runtime" / "mod.py", py312.minor) in got

@@ -13,6 +13,7 @@ the first one in wins and the others keep theirs out.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -100,7 +101,18 @@ def _link_tree(tree: Path, staging: Path) -> None:
         os.makedirs(os.path.join(staging, rel), exist_ok=True)
         for name in names:
             if not (rel == "." and name == COMPLETE):
-                os.link(os.path.join(folder, name), os.path.join(staging, rel, name))
+                _link(os.path.join(folder, name), os.path.join(staging, rel, name))
+
+
+def _link(source: str, dest: str) -> None:
+    """A hard link, or a copy where there can be none: a project on another file system than
+    the user's cache (a second disk, a container's volume) would otherwise compile every build."""
+    try:
+        os.link(source, dest)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+            raise  # gone (pruned meanwhile): the caller compiles afresh
+        shutil.copy2(source, dest)
 
 
 def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter) -> bool:
