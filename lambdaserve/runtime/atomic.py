@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -54,14 +55,23 @@ class Replacing:
 
 def sweep_partials(target: Path, *, own: bool = False) -> None:
     """Remove ``target``'s partial files left by writers that were killed (no error reached
-    ``__exit__``): those of processes no longer running, and with ``own`` this process's too (the
-    one writer of a process that may have restarted under the same pid, as a sandbox's runtime
-    does: the model fetched into /tmp by the init that follows a killed one)."""
+    ``__exit__``): those of processes no longer running here, once unchanged for STALE_S (a
+    folder shared with other machines, a home on NFS, holds live writers whose pids mean nothing
+    here). With ``own`` (the folder is this machine's and this process its one writer: the model
+    fetched into /tmp) at once, this process's own too: a sandbox's runtime restarted by the init
+    that follows a killed one may have the same pid."""
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*{PARTIAL}"):
         pid = stale.name[len(target.name) + 2:].split("-", 1)[0]
-        if pid.isdigit() and ((own and int(pid) == os.getpid()) or not Path(f"/proc/{pid}").exists()):
-            with contextlib.suppress(OSError):
+        if not pid.isdigit():
+            continue
+        running = Path(f"/proc/{pid}").exists()
+        with contextlib.suppress(OSError):
+            if (own and (int(pid) == os.getpid() or not running)) or (
+                    not running and time.time() - stale.stat().st_mtime > STALE_S):
                 stale.unlink()
+
+
+STALE_S = 3600.0  # a partial unchanged this long has no writer: every writer here writes as it goes
 
 
 def replace_text(target: Path, text: str) -> None:

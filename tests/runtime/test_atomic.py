@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from lambdaserve.runtime.atomic import PARTIAL, Replacing, replace_text
+from lambdaserve.runtime.atomic import PARTIAL, STALE_S, Replacing, replace_text
 
 SIZE = 1 << 20
 CHUNK = 1 << 14
@@ -144,9 +145,14 @@ def test_a_killed_writers_partial_is_removed_by_the_next_writer(tmp_path: Path) 
                               "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
     child.wait()
     dead = tmp_path / f".app.zip.{child.pid}-0a0b0c0d{PARTIAL}"
-    busy = tmp_path / f".app.zip.{os.getppid()}-0a0b0c0d{PARTIAL}"  # a live writer's: left alone
+    recent = tmp_path / f".app.zip.{child.pid}-01020304{PARTIAL}"  # maybe another machine's, writing
+    busy = tmp_path / f".app.zip.{os.getppid()}-0a0b0c0d{PARTIAL}"  # a live writer's
     other = tmp_path / f".app.zip.json.{child.pid}-0a0b0c0d{PARTIAL}"  # another target's
-    for path in (dead, busy, other):
+    for path in (dead, recent, busy, other):
         path.write_bytes(b"half")
+    long_ago = time.time() - STALE_S - 60
+    for path in (dead, busy, other):
+        os.utime(path, (long_ago, long_ago))
     replace_text(target, "whole")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, busy.name, other.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, recent.name, busy.name,
+                                                                 other.name])
