@@ -203,19 +203,24 @@ class ExecutionEnvironment:
     def wait_ready(self, timeout_s: float) -> Outcome:
         with self._cv:
             self._cv.wait_for(lambda: self._state is not State.INIT, timeout=max(0.0, timeout_s))
+            # Decided under the lock, at the deadline: an init that timed out is not "ready"
+            # because it got there while the log drained, nor a ready one that then died "exited".
+            outcome = self._init_outcome()
         # The init log is whole: the reader takes a print 10 ms after it, and init's last lines
         # (printed just before the first GET) were missing from the cold start's log tail.
         self.log.drain()
-        with self._cv:
-            if self._state is State.READY:
-                return Outcome("ready")
-            if self._init_error is not None:
-                return self._init_error
-            if self._returncode is not None:
-                return Outcome("exited", returncode=self._returncode)
-            if self._state is State.DEAD:
-                return Outcome("exited", returncode=-9)
-            return Outcome("timeout")
+        return outcome
+
+    def _init_outcome(self) -> Outcome:
+        if self._state is State.READY:
+            return Outcome("ready")
+        if self._init_error is not None:
+            return self._init_error
+        if self._returncode is not None:
+            return Outcome("exited", returncode=self._returncode)
+        if self._state is State.DEAD:
+            return Outcome("exited", returncode=-9)
+        return Outcome("timeout")
 
     def run(self, invocation: Invocation, timeout_s: float, *, hold: bool = False) -> Outcome:
         """Hand the invocation to the worker and wait for its answer, its death or the deadline.
