@@ -146,3 +146,12 @@ def test_a_project_on_another_file_system_copies_the_tree_instead_of_compiling(t
         got = code_cache.compiled_code(files, Path(project) / "code", py312, runner, cache)
         assert runner.runs == 1  # no hard link across file systems: copied, not compiled again
         assert pyc_path(Path(project) / "code" / "lambdaserve" / "runtime" / "mod.py", py312.minor) in got
+
+
+def test_a_cache_that_cannot_be_written_compiles_in_the_build_folder(tmp_path, py312: Interpreter):
+    files, runner = _files(tmp_path / "src"), Counting()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # the user cache sits below a file: every write there fails (even as root)
+    made = code_cache.compiled_code(files, tmp_path / "a", py312, runner, blocked / "cache")
+    assert runner.runs >= 1
+    assert pyc_path(tmp_path / "a" / "lambdaserve" / "runtime" / "mod.py", py312.minor) in made

@@ -37,16 +37,16 @@ def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Inter
     the tree kept in ``cache`` under their content's key, made there first if it is not; the
     files of ``staging``, sorted."""
     tree = cache / code_key(files, interpreter)
-    if not (tree / COMPLETE).is_file():
-        _make(tree, files, interpreter, runner)
     if staging.exists():
         shutil.rmtree(staging)
     try:
+        if not (tree / COMPLETE).is_file():
+            _make(tree, files, interpreter, runner)
         _link_tree(tree, staging)
         os.utime(tree / COMPLETE)  # recently used: the last to be pruned
         whole = _check_whole(files, staging, interpreter)
-    except OSError:  # pruned by another build meanwhile: compile here, as with no cache
-        whole = None
+    except OSError:  # pruned by another build meanwhile, or the cache can't be written (read-only,
+        whole = None  # full): compile here, as with no cache
     if whole is False:  # a linked file was written in place: the kept tree is not what its key says
         shutil.rmtree(tree, ignore_errors=True)  # the next build makes it afresh
     if not whole:
