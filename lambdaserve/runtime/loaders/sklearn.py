@@ -94,11 +94,27 @@ def _load_skops(path: Path) -> Any:
                                               "versions pinned in function.requirements.") from exc
 
 
-def _load_pickle(path: Path) -> Any:
-    import joblib
-
+def _load_pickle(path: Path, own_modules: Path | None = None) -> Any:
+    """``own_modules``: a folder the pickle's own modules may import from, put on sys.path only
+    when the pickle asks for a module that is there (every later import would list it)."""
     log.warning("loading %s with pickle: a pickle runs any code it holds, so load only files you "
                 "made or trust; skops' format (.skops) is the safe alternative", path.name)
+    try:
+        return _unpickle(path)
+    except ModelLoadError as exc:
+        missing = exc.__cause__.name if isinstance(exc.__cause__, ModuleNotFoundError) else None
+        top = (missing or "").split(".", 1)[0]
+        if not (own_modules and top and
+                ((own_modules / f"{top}.py").is_file() or (own_modules / top).is_dir())):
+            raise
+    if str(own_modules) not in sys.path:
+        sys.path.append(str(own_modules))
+    return _unpickle(path)
+
+
+def _unpickle(path: Path) -> Any:
+    import joblib
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -291,11 +307,10 @@ def load(settings: RuntimeSettings) -> SklearnModel:
     except ImportError as exc:
         raise missing_framework("sklearn", "scikit-learn", exc) from exc
     secure = path.suffix.lower() == ".skops"
-    if settings.model_file is None and str(settings.model_dir) not in sys.path:
-        # model.path is a folder, which ships whole: the pickle's own modules (a FunctionTransformer's
-        # function) import from it, as a custom predictor's helpers do
-        sys.path.append(str(settings.model_dir))
-    est = _load_skops(path) if secure else _load_pickle(path)
+    # model.path a folder ships whole: the pickle's own modules (a FunctionTransformer's function)
+    # import from it, as a custom predictor's helpers do
+    own = settings.model_dir if settings.model_file is None else None
+    est = _load_skops(path) if secure else _load_pickle(path, own)
     package = type(est).__module__.split(".")[0]
     if package == "lightgbm":  # LGBMClassifier / LGBMRegressor
         from lambdaserve.runtime.loaders import lightgbm
