@@ -139,6 +139,8 @@ def _signature(flat: dict[str, Any], path: Path) -> Signature | None:
             shape = item.get("shape", [-1])
             if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
                 raise _fail(path, field, shape, "shape must be a list of integers (-1 for any)")
+            if not isinstance(item.get("nullable", False), bool):
+                raise _fail(path, field, item, "nullable must be true or false")
             specs[part].append(TensorSpec.from_dict(item))
     columns = _columns(flat, path)
     if columns and specs["inputs"]:

@@ -36,8 +36,8 @@ def _toml_inline(table: dict[str, Any]) -> str:
 
 def _signature_values(signature: Signature) -> dict[str, Any]:
     def specs(items: Any) -> list[dict[str, Any]]:
-        return [{"name": t.name, "dtype": t.dtype, "shape": [-1 if d is None else d for d in t.shape]}
-                for t in items]
+        return [{"name": t.name, "dtype": t.dtype, "shape": [-1 if d is None else d for d in t.shape],
+                 **({"nullable": True} if t.nullable else {})} for t in items]
     if signature.columns:  # a table: its columns are its inputs
         return {"signature.columns": [c.to_dict() for c in signature.columns],
                 "signature.outputs": specs(signature.outputs)}

@@ -18,6 +18,8 @@ def _value_schema(spec: TensorSpec | None) -> dict[str, Any]:
         return {"description": "Any nesting of numbers, booleans and strings."}
     kind = kind_of(spec.dtype)
     schema: dict[str, Any] = {"type": _JSON_TYPE[kind]} if kind in _JSON_TYPE else {}
+    if schema and spec.nullable and kind == "number":
+        schema = {"type": ["number", "null"], "description": f"{spec.dtype}, nullable (null: missing)"}
     for dim in reversed(spec.row_shape):
         schema = {"type": "array", "items": schema}
         if dim is not None:

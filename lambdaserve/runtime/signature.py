@@ -32,19 +32,29 @@ UNKNOWN_CATEGORY: tuple[UnknownCategory, ...] = ("refuse", "missing")
 # at import, inside the function's cold start.
 @frozen_record
 class TensorSpec:
-    """One input or output tensor: its name, dtype and shape (None: a dynamic dimension)."""
+    """One input or output tensor: its name, dtype and shape (None: a dynamic dimension).
+
+    ``nullable``: as a column's, null is allowed and reaches the model as a missing value (NaN):
+    set where the model scores NaN itself (XGBoost, LightGBM, a scikit-learn estimator whose tags
+    allow NaN), for float dtypes only, since JSON has no NaN and null is how a client says missing.
+    """
 
     name: str
     dtype: str = "float32"
     shape: tuple[int | None, ...] = (None,)
+    nullable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        if self.nullable:
+            out["nullable"] = True
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TensorSpec:
         shape = tuple(None if d is None or d == -1 else int(d) for d in raw.get("shape", [None]))
-        return cls(name=str(raw["name"]), dtype=str(raw.get("dtype", "float32")), shape=shape)
+        return cls(name=str(raw["name"]), dtype=str(raw.get("dtype", "float32")), shape=shape,
+                   nullable=bool(raw.get("nullable", False)))
 
     @property
     def row_shape(self) -> tuple[int | None, ...]:

@@ -66,6 +66,8 @@ class RowChecker:
         self.dims: tuple[int | None, ...] | None = spec.row_shape if spec is not None else None
         self.kind = kind_of(spec.dtype) if spec is not None else "any"
         self.dtype = spec.dtype if spec is not None else ""
+        # null is a missing value only where the model scores NaN itself, and only floats hold NaN
+        self.nullable = spec is not None and spec.nullable and self.kind == "number"
         self.features = (
             tuple(feature_names) if feature_names and self.dims in ((len(feature_names),), (None,)) else None
         )
@@ -205,6 +207,8 @@ class RowChecker:
         """Check one value against the input's dtype; ``where`` builds the location lazily."""
         kind = self.kind
         if kind in ("number", "integer"):
+            if value is None and self.nullable:
+                return math.nan
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise _bad(f"{where()}: {shown(value)} is not a number")
             if isinstance(value, float):

@@ -183,3 +183,16 @@ def test_python_313_and_314_are_lambda_runtimes_and_315_is_not(project: Path) ->
     with pytest.raises(ConfigError, match="function.python") as info:
         load_config(write(project, BASE + '[function]\npython = "3.15"\n'))
     assert "3.14" in info.value.message + info.value.hint
+
+
+def test_init_writes_a_nullable_input_and_the_config_reads_it_back(tmp_path: Path) -> None:
+    # a model that scores NaN itself (XGBoost, LightGBM, HistGradientBoosting) takes null: init says so
+    (tmp_path / "model.json").write_text("{}")
+    nullable = TensorSpec("input", "float32", (None, 3), nullable=True)
+    signature = Signature(inputs=(nullable,), outputs=(TensorSpec("prediction", "float32", (None,)),))
+    text = render_config(name="iris", model_path="model.json", framework="xgboost", signature=signature)
+    assert "nullable = true" in text
+    declared = load_config(write(tmp_path, text)).signature
+    assert declared is not None and declared.inputs == (nullable,)
+    with pytest.raises(ConfigError, match="nullable must be true or false"):
+        load_config(write(tmp_path, text.replace("nullable = true", 'nullable = "yes"')))

@@ -147,8 +147,9 @@ def test_declared_signature_renames_the_input_and_keeps_model_outputs(tmp_path: 
         "outputs": [{"name": "whatever", "dtype": "int64", "shape": [-1]}],
     }
     model = load_model(runtime_settings(made.path, signature=declared))
-    # the dtype stays the model's own: a forest computes in float32, whatever the declaration
-    assert model.signature.inputs == (TensorSpec("features", "float32", (None, 4)),)
+    # the dtype stays the model's own: a forest computes in float32, whatever the declaration; and
+    # whether it takes null (NaN) is the model's too: its tags say a forest scores missing values
+    assert model.signature.inputs == (TensorSpec("features", "float32", (None, 4), nullable=True),)
     assert model.signature.source == "config" and model.signature.classes == (0, 1, 2)
     assert [t.name for t in model.signature.outputs] == ["label", "probabilities"]
     _same(model.predict({"features": made.rows}, probabilities=True), made.expected)

@@ -17,7 +17,7 @@ TENSOR = TensorSpec("x", "int8", (None, 3))
 COLUMN = ColumnSpec("city", "string", True, ("Oslo", "Rome"), "Oslo")
 # One value per field, in field order: every record the runtime ships, and a second value of each.
 SAMPLES: dict[type, list[tuple[Any, ...]]] = {
-    TensorSpec: [("x", "int8", (None, 3)), ("x", "int8", (None, 4))],
+    TensorSpec: [("x", "int8", (None, 3), False), ("x", "int8", (None, 4), True)],
     ColumnSpec: [("city", "string", True, ("Oslo", "Rome"), "Oslo", "missing"),
                  ("city", "string", False, None, None, "refuse")],
     Signature: [((TENSOR,), (TENSOR,), ("a",), (0, 1), True, "config", {"k": 1}, (COLUMN,)),

@@ -135,7 +135,8 @@ def merge_signature(own: Signature, declared: Signature | None) -> Signature:
                          "train.csv` writes them.",
                 )
         pairs = zip(own.inputs, inputs, strict=True)
-        inputs = tuple(replace(theirs, dtype=mine.dtype) for mine, theirs in pairs)
+        # the model decides, as for the dtype, whether it scores a null (NaN) or would raise on it
+        inputs = tuple(replace(theirs, dtype=mine.dtype, nullable=mine.nullable) for mine, theirs in pairs)
     return replace(own, inputs=inputs, outputs=own.outputs or declared.outputs, source="config")
 
 

@@ -96,7 +96,8 @@ def _signature(booster: Any, head: dict[str, str], classes: tuple[Any, ...] | No
     columns = _columns(names, head.get("feature_infos", "").split(), booster.pandas_categorical)
     if columns is not None:
         return Signature.table(columns, **rest)
-    return Signature(inputs=(TensorSpec("input", "float64", (None, len(names))),), **rest)
+    # LightGBM scores NaN as missing: a request's null is served as it
+    return Signature(inputs=(TensorSpec("input", "float64", (None, len(names)), nullable=True),), **rest)
 
 
 class LightGBMModel:

@@ -161,6 +161,20 @@ def _input_dtype(est: Any) -> str:
     return "float32" if any(hasattr(step, "tree_") for step in _first_steps(est)) else "float64"
 
 
+def _takes_nan(est: Any) -> bool:
+    """True when the estimator's tags say it scores NaN itself (HistGradientBoosting, XGBoost and
+    LightGBM's estimators, trees): a request's null then reaches it as NaN. A pipeline's tags say
+    False unless scikit-learn knows better, so null is refused where the model would raise."""
+    try:
+        tags = getattr(est, "__sklearn_tags__", None)  # scikit-learn >= 1.6
+        if tags is not None:
+            return bool(tags().input_tags.allow_nan)
+        old = getattr(est, "_get_tags", None)  # before 1.6: a dict
+        return bool(old().get("allow_nan", False)) if old is not None else False
+    except Exception:  # a third-party estimator's tags may fail in any way: then NaN is not assumed
+        return False
+
+
 def _n_outputs(est: Any) -> int:
     """How many values a regressor answers per row (y's columns in training): trees and forests
     keep ``n_outputs_``; MultiOutputRegressor and RegressorChain one estimator per output; linear
@@ -184,7 +198,8 @@ def _signature(est: Any) -> Signature:
     if width is None and hasattr(first, "build_analyzer"):
         spec = TensorSpec("input", "string", (None,))  # a text vectorizer takes one string per row
     else:
-        spec = TensorSpec("input", _input_dtype(est), (None, None if width is None else int(width)))
+        spec = TensorSpec("input", _input_dtype(est), (None, None if width is None else int(width)),
+                          nullable=_takes_nan(est))
     classes = getattr(est, "classes_", None)
     per_output = None
     if classes is not None and not hasattr(classes, "dtype"):

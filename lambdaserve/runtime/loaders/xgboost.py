@@ -54,7 +54,8 @@ def _signature(booster: Any, objective: str, num_class: int) -> Signature:
     columns = model_columns(booster)
     if columns is not None:
         return Signature.table(columns, **rest)
-    return Signature(inputs=(TensorSpec("input", "float32", (None, int(booster.num_features()))),), **rest)
+    width = int(booster.num_features())  # XGBoost scores NaN as missing: a request's null is served as it
+    return Signature(inputs=(TensorSpec("input", "float32", (None, width), nullable=True),), **rest)
 
 
 def _objective(booster: Any) -> tuple[str, int]:
