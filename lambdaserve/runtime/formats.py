@@ -229,7 +229,7 @@ def _oip_tensor(raw: Any, i: int, checks: dict[str, RowChecker], free: bool) -> 
         raise RequestError(f"input {name!r}: data must be a list, not {shown(data)}")
     flat = _ordered_flat(data, name)
     check_shape(name, shape, len(flat), check.spec.shape if check.spec is not None else None)
-    check_datatype(name, str(datatype), flat, shape)
+    check_datatype(name, str(datatype), flat, shape, check.nullable)
     return name, check.check_rows(_reshape(flat, shape))
 
 

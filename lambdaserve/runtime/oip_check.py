@@ -88,9 +88,12 @@ def _problem(value: Any, datatype: str, dtype: str) -> str | None:
     return out_of_range(value, dtype, datatype)
 
 
-def check_datatype(name: str, datatype: str, flat: list[Any], shape: list[int]) -> None:
-    """Raise a 400 naming the first value of ``flat`` that ``datatype`` cannot hold."""
+def check_datatype(name: str, datatype: str, flat: list[Any], shape: list[int],
+                   nullable: bool = False) -> None:
+    """Raise a 400 naming the first value of ``flat`` that ``datatype`` cannot hold; ``nullable``:
+    null is a missing value (NaN) of a float tensor, as in a row."""
     dtype = OIP_TO_DTYPE[datatype]
+    nullable = nullable and datatype.startswith("FP")
     if datatype == "BOOL":
         fits = set(map(type, flat)) <= {bool}
     elif datatype == "BYTES":
@@ -100,7 +103,7 @@ def check_datatype(name: str, datatype: str, flat: list[Any], shape: list[int]) 
     if fits:
         return
     for index, value in enumerate(flat):
-        problem = _problem(value, datatype, dtype)
+        problem = None if value is None and nullable else _problem(value, datatype, dtype)
         if problem:
             if datatype not in problem:
                 problem += f" ({datatype})"

@@ -103,6 +103,13 @@ def test_a_null_reaches_a_model_that_scores_missing_values_as_nan(tmp_path: Path
     assert np.allclose(probabilities, expected["probabilities"], rtol=1e-6)
     if "label" in expected:
         assert [p["label"] for p in predictions] == expected["label"].tolist()
+    # the Open Inference Protocol's float tensor takes null the same way; an integer one does not
+    tensor = {"name": "input", "shape": [2, 3], "datatype": "FP32", "data": sum(ROWS, [])}
+    status, oip = _served(path, {"inputs": [tensor]})
+    assert status == 200, oip
+    integers = {**tensor, "datatype": "INT64", "data": [1, None, 0, 0, 1, 0]}
+    assert _served(path, {"inputs": [integers]})[1]["error"]["message"] == (
+        "input 'input': data[1], row 0, column 1: null is not a number (INT64)")
 
 
 def test_a_model_that_raises_on_nan_still_refuses_null(tmp_path: Path) -> None:
