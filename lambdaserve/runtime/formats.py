@@ -56,9 +56,11 @@ def _probabilities(body: dict[str, Any], query: str | None, default: bool, signa
             raise RequestError(f"?probabilities={query[:20]} must be true or false")
         asked = query.strip().lower() in _TRUE
     if asked and not signature.has_proba:
+        why = signature.extra.get("no_proba")
         raise RequestError(
-            "this model cannot return probabilities",
-            hint="Only classifiers with predict_proba can; drop the probabilities option.",
+            "this model cannot return probabilities" + (f": {why}" if why else ""),
+            hint="Only classifiers with predict_proba can; drop the probabilities option." if not why
+            else "Drop the probabilities option: each row's prediction is its labels, one per output.",
         )
     return asked if asked is not None else default and signature.has_proba
 

@@ -127,6 +127,7 @@ class Signature:
     has_proba: bool = False
     # "model" when read off the model itself, "config" when the user declared it.
     source: str = "model"
+    # extra["no_proba"]: why a model with predict_proba still cannot answer probabilities (the 400 says it)
     extra: dict[str, Any] = field(default_factory=dict)
     # Named columns of mixed types: a request is a table, ``inputs`` holds one tensor per column.
     columns: tuple[ColumnSpec, ...] = ()

@@ -133,6 +133,27 @@ def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, in
     assert np.asarray(answer["prediction"]).tolist() == estimator.predict(x[:3]).tolist()
 
 
+@pytest.mark.parametrize("index", [4, 5])
+def test_a_multi_output_classifier_asked_for_probabilities_says_why_not(tmp_path: Path, index: int) -> None:
+    # it has predict_proba (one array per output), so "only classifiers with predict_proba" misled
+    import joblib
+
+    from lambdaserve.errors import RequestError
+    from lambdaserve.runtime.formats import read_request
+
+    estimator, y = _multi_output_models()[index]
+    estimator.fit(np.random.default_rng(1).normal(size=(40, 4)), y)
+    assert hasattr(estimator, "predict_proba")
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    with pytest.raises(RequestError) as refused:
+        read_request({"data": [[0, 0, 0, 0]]}, model.signature, query_probabilities="true")
+    assert refused.value.message == (
+        "this model cannot return probabilities: it is a multi-output classifier (2 outputs), and "
+        "probabilities are served for single-output classifiers only")
+    assert "predict_proba" not in refused.value.hint
+
+
 def test_pipeline_with_feature_names(tmp_path: Path) -> None:
     made = models.sklearn_pipeline(tmp_path)
     model = load_model(runtime_settings(made.path))

@@ -223,6 +223,9 @@ def _signature(est: Any) -> Signature:
         "classes": tuple(classes.tolist()) if classes is not None else None,
         "has_proba": has_proba,
     }
+    if per_output and hasattr(est, "predict_proba"):  # its predict_proba answers one array per output
+        rest["extra"] = {"no_proba": f"it is a multi-output classifier ({len(per_output)} outputs), and "
+                                     "probabilities are served for single-output classifiers only"}
     columns = model_columns(est)
     if columns is not None:  # fitted on a DataFrame with a categorical column: a table
         return Signature.table(columns, **rest)
