@@ -35,6 +35,7 @@ def library_path(task_root: str, before: str = "") -> str:
     tail = [f"{task_root}/{sub}" if sub else task_root for sub in TASK_LIBRARY_DIRS]
     return ":".join([*head, *tail, "/opt/lib"])
 
+
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 _DT_NULL, _DT_NEEDED, _DT_STRTAB = 0, 1, 5
 

@@ -47,7 +47,6 @@ class DependencyInstaller(Protocol):
 
 
 Log = Callable[[str], None]
-RECORD = BUILD_RECORD
 FAILED = "image.json.failed"  # image.json of an image that failed its proof: never pushed as good
 
 
@@ -135,7 +134,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
     out = out_dir or config.build_dir / "image"
     blobs = out / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
-    (out / RECORD).unlink(missing_ok=True)  # until this image is proved, none is the last good one
+    (out / BUILD_RECORD).unlink(missing_ok=True)  # until this image is proved, none is the last good one
     cache = out / "layer-cache.json"
     log(f"base {config.base_image}: reading its manifest and config")
     base = read_base(config.base_image, config.function.architecture, base_credentials)
@@ -182,7 +181,7 @@ def build_image(config: Config, *, install_dependencies: DependencyInstaller = d
 
 def record_image_build(build: ImageBuild, **extra: object) -> Path:
     """Write build.json in the build folder: the image, plus ``extra`` (the CLI's proof and golden)."""
-    path = build.out_dir / RECORD
+    path = build.out_dir / BUILD_RECORD
     replace_text(path, json.dumps({"image": build.record(), **extra}, indent=1))
     return path
 
@@ -192,7 +191,7 @@ def set_aside_image(build: ImageBuild) -> Path:
     refuse the folder), and no build.json."""
     failed = build.out_dir / FAILED
     (build.out_dir / "image.json").replace(failed)
-    (build.out_dir / RECORD).unlink(missing_ok=True)
+    (build.out_dir / BUILD_RECORD).unlink(missing_ok=True)
     return failed
 
 

@@ -155,9 +155,9 @@ def build_zip(config: Config, *, out_dir: Path | None = None, cache_dir: Path | 
     out_dir = out_dir or config.build_dir
     layers = cache_dir or shared_cache()
     cache_dir = cache_dir or state / "cache"
-    previous = out_dir / f".{RECORD}.previous"  # kept for _first_built, read as good by no one
-    if (out_dir / RECORD).is_file():  # until this build is done, no build is the last good one
-        (out_dir / RECORD).replace(previous)
+    previous = out_dir / f".{BUILD_RECORD}.previous"  # kept for _first_built, read as good by no one
+    if (out_dir / BUILD_RECORD).is_file():  # until this build is done, no build is the last good one
+        (out_dir / BUILD_RECORD).replace(previous)
     warnings = check_requirements(fn.requirements, config.model.framework)
     _refuse_known_too_big(fn.requirements)
     interpreter = interpreter or find_interpreter(fn.python, runner=runner)
@@ -291,12 +291,10 @@ def _first_built(record: Path, sha256: str, wall_clock: Callable[[], float]) -> 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
 
 
-RECORD = BUILD_RECORD
-
 
 def record_build(result: ZipBuildResult, **extra: object) -> Path:
     """Write build.json next to the zip: the result, plus ``extra`` (the CLI's proof and golden)."""
-    path = result.path.with_name(RECORD)
+    path = result.path.with_name(BUILD_RECORD)
     replace_text(path, json.dumps({**result.to_dict(), **extra}, indent=1))
     return path
 
@@ -305,7 +303,7 @@ def set_aside(result: ZipBuildResult) -> Path:
     """Move a zip that failed its proof out of the way (NAME.zip.failed): never deployed as good."""
     failed = result.path.with_name(result.path.name + ".failed")
     result.path.replace(failed)
-    result.path.with_name(RECORD).unlink(missing_ok=True)
+    result.path.with_name(BUILD_RECORD).unlink(missing_ok=True)
     return failed
 
 
