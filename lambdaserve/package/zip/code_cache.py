@@ -17,7 +17,7 @@ import errno
 import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lambdaserve.config.sources import SourceFile
@@ -36,7 +36,8 @@ def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Inter
     """``files`` compiled by ``interpreter`` and laid out in ``staging`` (made afresh): linked from
     the tree kept in ``cache`` under their content's key, made there first if it is not; the
     files of ``staging``, sorted."""
-    tree = cache / code_key(files, interpreter)
+    digests = {item.name: file_sha256(item.path) for item in files}  # the key's, and the check's
+    tree = cache / code_key(files, interpreter, digests)
     if staging.exists():
         shutil.rmtree(staging)
     try:
@@ -44,7 +45,7 @@ def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Inter
             _make(tree, files, interpreter, runner)
         _link_tree(tree, staging)
         os.utime(tree / COMPLETE)  # recently used: the last to be pruned
-        whole = _check_whole(files, staging, interpreter)
+        whole = _check_whole(files, staging, interpreter, digests)
     except OSError:  # pruned by another build meanwhile, or the cache can't be written (read-only,
         whole = None  # full): compile here, as with no cache
     if whole is False:  # a linked file was written in place: the kept tree is not what its key says
@@ -55,12 +56,15 @@ def compiled_code(files: Sequence[SourceFile], staging: Path, interpreter: Inter
     return sorted(p for p in staging.rglob("*") if p.is_file())
 
 
-def code_key(files: Sequence[SourceFile], interpreter: Interpreter) -> str:
+def code_key(files: Sequence[SourceFile], interpreter: Interpreter,
+             digests: Mapping[str, str] | None = None) -> str:
+    """``digests``: each file's sha256 by its name in the zip, if already read."""
     digest = hashlib.sha256()
     for part in (str(interpreter.path), interpreter.version, interpreter.machine, pycompile.compile_recipe()):
         digest.update(part.encode() + b"\0")
     for item in sorted(files, key=lambda f: f.name):
-        digest.update(item.name.encode() + b"\0" + bytes.fromhex(file_sha256(item.path)))
+        sha = digests[item.name] if digests is not None else file_sha256(item.path)
+        digest.update(item.name.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()[:32]
 
 
@@ -115,7 +119,8 @@ def _link(source: str, dest: str) -> None:
         shutil.copy2(source, dest)
 
 
-def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter) -> bool:
+def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interpreter,
+                 digests: Mapping[str, str]) -> bool:
     """FileNotFoundError unless every file and every .py's .pyc is there (a walk over a tree
     another build pruned meanwhile skips what is gone without a word); False if a file's content
     is not its source's. The staging folder is the project's and its files are the cache's own
@@ -126,7 +131,7 @@ def _check_whole(files: Sequence[SourceFile], staging: Path, interpreter: Interp
         if not source.is_file() or (source.suffix == ".py" and not pycompile.pyc_path(
                 source, interpreter.minor).is_file()):
             raise FileNotFoundError(source)
-        if file_sha256(source) != file_sha256(item.path):
+        if file_sha256(source) != digests[item.name]:
             return False
     return True
 
