@@ -9,6 +9,7 @@ import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from lambdaserve.errors import BuildError
 
@@ -54,3 +55,21 @@ def binary_identity(path: Path) -> tuple[object, ...] | None:
     except OSError:
         return None
     return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+Answer = TypeVar("Answer")
+
+
+def asked_once(kept: dict[tuple[object, ...], Answer], runner: Runner, program: Path,
+               ask: Callable[[], Answer]) -> Answer:
+    """``ask()``'s answer about ``program`` (its version, say), kept in ``kept`` for this process
+    while the program is the same file (binary_identity) and asked through the same runner; an
+    answer of None, or a script's, is asked again every time."""
+    identity = binary_identity(program)
+    key = (runner, identity)
+    if identity is not None and key in kept:
+        return kept[key]
+    found = ask()
+    if identity is not None and found is not None:
+        kept[key] = found
+    return found

@@ -22,7 +22,7 @@ from lambdaserve.package.deps.pip import default_pip, install_for_target, pip_ve
 from lambdaserve.package.deps.pycompile import compile_tree
 from lambdaserve.package.deps.uv import find_uv, install_with_uv
 from lambdaserve.package.deps.uv import supports as uv_supports
-from lambdaserve.package.process import Runner, binary_identity, run_command
+from lambdaserve.package.process import Runner, asked_once, run_command
 
 _VERSION_CODE = "import sys, platform; print('%d.%d.%d' % sys.version_info[:3], platform.machine())"
 
@@ -68,20 +68,15 @@ def candidates(version: str, environ: Mapping[str, str], pyenv_root: Path | None
 def probe(path: Path, runner: Runner = run_command) -> Interpreter | None:
     """The interpreter at ``path`` if it runs, else None. A build asks several times (the
     layer, the zip, the proof): the answer is kept for this process while the file is the same."""
-    identity = binary_identity(path)
-    if identity is not None and (runner, identity) in _PROBED:
-        return _PROBED[runner, identity]
-    done = runner([str(path), "-c", _VERSION_CODE], timeout=30)
-    parts = done.stdout.split()
-    found = None if done.returncode != 0 or len(parts) != 2 else Interpreter(path, parts[0], parts[1])
-    if identity is not None and found is not None:
-        _PROBED[runner, identity] = found
-    return found
+    def ask() -> Interpreter | None:
+        done = runner([str(path), "-c", _VERSION_CODE], timeout=30)
+        parts = done.stdout.split()
+        return None if done.returncode != 0 or len(parts) != 2 else Interpreter(path, parts[0], parts[1])
+
+    return asked_once(_PROBED, runner, path, ask)
 
 
-# probe's answers in this process, by the runner and the interpreter file's path and identity
-# (a working one only).
-_PROBED: dict[tuple[object, tuple[object, ...]], Interpreter] = {}
+_PROBED: dict[tuple[object, ...], Interpreter | None] = {}  # probe's answers here (never a None)
 
 
 def find_interpreter(version: str, *, environ: Mapping[str, str] | None = None,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lambdaserve.errors import BuildError
 from lambdaserve.package.deps.platforms import MACHINE, RUNTIME_GLIBC, platform_tags
-from lambdaserve.package.process import Runner, binary_identity, run_command, tail
+from lambdaserve.package.process import Runner, asked_once, run_command, tail
 
 UV_TIMEOUT = 900.0
 
@@ -39,20 +39,18 @@ def find_uv() -> str | None:
 def uv_version(uv: str, runner: Runner = run_command) -> str:
     """'uv 0.13.8', part of the dependency layer's key (asked once per process while the
     program is the same file: a build keys two layers)."""
-    identity = binary_identity(Path(uv))
-    if identity is not None and (runner, identity) in _VERSIONS:
-        return _VERSIONS[runner, identity]
-    done = runner([uv, "--version"], timeout=60)
-    match = re.match(r"uv (\d+\.\d+\.\d+)", done.stdout)
-    if done.returncode != 0 or not match:
-        raise BuildError(f"uv does not run ({uv}): {tail(done.stderr or done.stdout, 3)}",
-                         hint="Reinstall lambdaserve (it pins uv), or set LAMBDASERVE_INSTALLER=pip.")
-    if identity is not None:
-        _VERSIONS[runner, identity] = f"uv {match.group(1)}"
-    return f"uv {match.group(1)}"
+    def ask() -> str:
+        done = runner([uv, "--version"], timeout=60)
+        match = re.match(r"uv (\d+\.\d+\.\d+)", done.stdout)
+        if done.returncode != 0 or not match:
+            raise BuildError(f"uv does not run ({uv}): {tail(done.stderr or done.stdout, 3)}",
+                             hint="Reinstall lambdaserve (it pins uv), or set LAMBDASERVE_INSTALLER=pip.")
+        return f"uv {match.group(1)}"
+
+    return asked_once(_VERSIONS, runner, Path(uv), ask)
 
 
-_VERSIONS: dict[tuple[object, tuple[object, ...]], str] = {}  # uv_version's answers in this process
+_VERSIONS: dict[tuple[object, ...], str] = {}  # uv_version's answers in this process
 
 
 # The glibc minors uv 0.13 names as --python-platform targets (manylinux_2_17, _2_28, _2_31 ...).
