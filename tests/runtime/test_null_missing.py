@@ -1,6 +1,7 @@
 """A JSON null in a numeric row, for a model that scores missing values itself (XGBoost, LightGBM,
-HistGradientBoosting): it reaches the model as NaN and the answer is the local model's for NaN. A
-model that would raise on NaN (LogisticRegression) still gets the 400 naming the null."""
+HistGradientBoosting, a pipeline that imputes before anything raises): it reaches the model as NaN
+and the answer is the local model's for NaN. A model that would raise on NaN (LogisticRegression, a
+pipeline that scales first) still gets the 400 naming the null."""
 
 from __future__ import annotations
 
@@ -124,6 +125,44 @@ def test_a_model_that_raises_on_nan_still_refuses_null(tmp_path: Path) -> None:
     status, body = _served(path, {"data": ROWS})
     assert status == 400
     assert body["error"]["message"] == "row 0, column 1: null is not a number"
+
+
+def _pipeline(steps: str) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import KNNImputer, SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    made = {"imputer": SimpleImputer, "knn": KNNImputer, "scaler": StandardScaler,
+            "identity": FunctionTransformer,
+            "minus-one-imputer": lambda: SimpleImputer(missing_values=-1.0),
+            "logistic": LogisticRegression, "hist": lambda: HistGradientBoostingClassifier(max_iter=5)}
+    return make_pipeline(*(made[name]() for name in steps.split("+")))
+
+
+@pytest.mark.parametrize("steps", ["imputer+logistic", "knn+logistic", "scaler+imputer+logistic",
+                                   "scaler+hist", "scaler+logistic", "identity+logistic",
+                                   "minus-one-imputer+logistic"])
+def test_a_pipeline_takes_null_exactly_when_the_local_pipeline_answers_for_nan(tmp_path: Path,
+                                                                               steps: str) -> None:
+    # scikit-learn's Pipeline tags say allow_nan=False whatever its steps: the steps decide
+    x, y = _training()
+    est = _pipeline(steps).fit(np.nan_to_num(x), y)
+    try:
+        expected = {"label": est.predict(AS_NAN).tolist(), "probabilities": est.predict_proba(AS_NAN)}
+    except ValueError:
+        expected = None  # the local pipeline raises on NaN
+    path = _pickled(tmp_path, est)
+    assert load_model(models.runtime_settings(path)).signature.inputs[0].nullable is (expected is not None)
+    status, body = _served(path, {"data": ROWS})
+    if expected is None:
+        assert status == 400
+        assert body["error"]["message"] == "row 0, column 1: null is not a number"
+        return
+    assert status == 200, body
+    assert [p["label"] for p in body["predictions"]] == expected["label"]
+    assert np.array_equal([p["probabilities"] for p in body["predictions"]], expected["probabilities"])
 
 
 def test_an_integer_tensor_refuses_null_though_declared_nullable() -> None:

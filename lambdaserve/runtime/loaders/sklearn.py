@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from lambdaserve.errors import ModelLoadError, RequestError
 from lambdaserve.runtime.loaders import frame
@@ -161,10 +161,39 @@ def _input_dtype(est: Any) -> str:
     return "float32" if any(hasattr(step, "tree_") for step in _first_steps(est)) else "float64"
 
 
+NanFate = Literal["refused", "filled", "passed"]
+
+
 def _takes_nan(est: Any) -> bool:
-    """True when the estimator's tags say it scores NaN itself (HistGradientBoosting, XGBoost and
-    LightGBM's estimators, trees): a request's null then reaches it as NaN. A pipeline's tags say
-    False unless scikit-learn knows better, so null is refused where the model would raise."""
+    """True when the model answers for NaN: its tags say it scores NaN itself (HistGradientBoosting,
+    XGBoost and LightGBM's estimators, trees), or a pipeline's steps fill NaN before any step that
+    would raise on it. A request's null then reaches the model as NaN; elsewhere it is refused."""
+    return _nan_fate(est) != "refused"
+
+
+def _nan_fate(est: Any) -> NanFate:
+    """What ``est`` does with a NaN it is given: raises, fills it (an imputer), or keeps it. A
+    Pipeline's own tags say allow_nan=False whatever its steps (scikit-learn 1.6-1.9), so its steps
+    are asked in order: Pipeline(SimpleImputer(), LogisticRegression()) answers for NaN,
+    Pipeline(StandardScaler(), LogisticRegression()) passes NaN on and raises."""
+    steps = getattr(est, "steps", None)
+    if steps:
+        for _, step in steps:
+            if step is None or step == "passthrough":
+                continue
+            fate = _nan_fate(step)
+            if fate != "passed":
+                return fate
+        return "passed"
+    if not _tags_allow_nan(est):
+        return "refused"
+    # an imputer whose tags take NaN imputes NaN (its missing_values); a constant fill of NaN keeps it
+    fill = getattr(est, "fill_value", None)
+    keeps_nan = isinstance(fill, float) and fill != fill
+    return "filled" if type(est).__module__.startswith("sklearn.impute") and not keeps_nan else "passed"
+
+
+def _tags_allow_nan(est: Any) -> bool:
     try:
         tags = getattr(est, "__sklearn_tags__", None)  # scikit-learn >= 1.6
         if tags is not None:
