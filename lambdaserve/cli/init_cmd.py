@@ -81,16 +81,30 @@ def _requirement(name: str, version: str) -> str:
     return f"{_PIP_NAMES.get(name, name)}=={version}"
 
 
-def _needs(model: Path, framework: str, predictor: str,
-           sample: dict[str, list[Any]] | None = None) -> ModelNeeds:
+def _needs(model: Path, framework: str, predictor: str, sample: dict[str, list[Any]] | None = None,
+           declared: Signature | None = None) -> ModelNeeds:
     """What the model itself needs (the file's references, the loader's and a predictor's imports);
-    for a predictor, also what its one traced load saw (``sample``: rows its predict answers)."""
+    for a predictor, also what its one traced load saw (``sample``: rows its predict answers;
+    ``declared``: the [signature] its predict is traced with, on a zero row)."""
     model_dir = model if model.is_dir() else model.parent
     env = {rs.ENV_MODEL_DIR: str(model_dir), rs.ENV_FRAMEWORK: framework, rs.ENV_NAME: "init",
            rs.ENV_WARMUP: "0", **({} if model.is_dir() else {rs.ENV_MODEL_FILE: model.name}),
-           **({rs.ENV_PREDICTOR: predictor} if predictor else {})}
+           **({rs.ENV_PREDICTOR: predictor} if predictor else {}),
+           **({rs.ENV_SIGNATURE: declared.to_json()} if declared is not None else {})}
     roots = [Path.cwd()] + ([model_dir] if model_dir != Path.cwd() else [])
     return model_needs(model, framework, env=env, local_roots=roots, sample=sample)
+
+
+def _declared(target: Path) -> Signature | None:
+    """The inputs or columns a user declared in the lambdaserve.toml that `init --force` replaces,
+    for a custom predictor that cannot describe itself (what init's "declare [signature]" note asks)."""
+    if not target.is_file():
+        return None
+    try:
+        signature = load_config(target).signature
+    except LambdaServeError:  # a broken file is being replaced: nothing declared to keep
+        return None
+    return signature if signature is not None and (signature.inputs or signature.columns) else None
 
 
 def _left_out(found: ModelNeeds, model: Path, framework: str, predictor: str) -> tuple[str, str] | None:
@@ -249,12 +263,16 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     frame = read_sample(sample) if sample is not None else None
     golden: list[Any] = []
     if framework == "custom":  # loaded once, in the tracing run: this process never imports its stack
-        found = _needs(model, framework, predictor, None if frame is None else sample_rows(frame))
+        declared = _declared(target) if frame is None else None
+        if declared is not None:
+            console.print(f"kept the [signature] declared in {target}: predict is traced with it",
+                          markup=False, soft_wrap=True)
+        found = _needs(model, framework, predictor, None if frame is None else sample_rows(frame), declared)
         left_out = _left_out(found, model, framework, predictor)
         assert found.inspection is not None
         if found.inspection.failure is not None:
             raise found.inspection.failure
-        signature, note = found.inspection.signature, ""
+        signature, note = found.inspection.signature or declared, ""
         inspected = [_requirement(n, v) for n, v in sorted(found.inspection.versions.items())]
         if frame is not None:
             signature = answered(complete_signature(signature, frame), found.inspection)

@@ -116,3 +116,37 @@ def test_a_predict_that_fails_on_a_zero_row_is_a_one_line_note(tmp_path: Path) -
     assert ("predict failed here on a zero row, so its imports were traced only up to the failure: "
             "ZeroDivisionError: float division by zero (raised at init_zero_fails.py:15)") in said, said
     assert "Traceback" not in done.output
+
+
+UNDECLARED = '''
+class Predictor:
+    def load(self, model_dir):
+        pass
+
+    def predict(self, inputs):
+        import threadpoolctl  # noqa: F401 (imported by predict only: traced once a signature gives a row)
+
+        return {"total": [sum(row) for row in inputs["x"]]}
+'''
+
+
+def test_init_force_keeps_the_signature_its_note_asked_to_declare_and_traces_predict_with_it(
+        tmp_path: Path) -> None:
+    project = _project(tmp_path, "init_declared", UNDECLARED)
+    first = _init(project, "--predictor", "init_declared:Predictor")
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.output.split())
+    assert ("declare [signature] inputs in lambdaserve.toml (or give the predictor a signature attribute) "
+            "and run `lambdaserve init --force` again") in said, said
+    toml = project / "lambdaserve.toml"
+    assert tomllib.loads(toml.read_text())["function"]["requirements"] == []  # predict's import unseen
+    declared = '[signature]\ninputs = [{ name = "x", dtype = "float64", shape = [-1, 2] }]\n'
+    text = toml.read_text().replace("[signature]\n", declared, 1)
+    toml.write_text(text.replace("\ninputs = []\n", "\n", 1))
+    again = _init(project, "--predictor", "init_declared:Predictor", "--force")
+    assert again.exit_code == 0, again.output
+    assert "kept the [signature] declared in" in again.output
+    assert "was not traced" not in again.output
+    raw = tomllib.loads(toml.read_text())
+    assert raw["signature"]["inputs"] == [{"name": "x", "dtype": "float64", "shape": [-1, 2]}]
+    assert raw["function"]["requirements"] == [f"threadpoolctl=={version('threadpoolctl')}"]

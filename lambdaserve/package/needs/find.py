@@ -103,7 +103,8 @@ def trace_predictor(env: Mapping[str, str], roots: Sequence[Path], *, runner: Ru
         notes.append(f"predict failed here on a zero row, so its imports were traced only up to the failure: "
                      f"{_failed(raw)}" if raw["error"] else
                      "predict was not traced (no [signature] gives every input's shape): modules it "
-                     "imports lazily are not pinned; declare [signature] and run init again")
+                     "imports lazily are not pinned; declare [signature] inputs in lambdaserve.toml (or "
+                     "give the predictor a signature attribute) and run `lambdaserve init --force` again")
     step = "load + predict" if raw["predicted"] else "load"
     optional = optional_only(raw["modules"], raw.get("importers", []))  # installed here, not needed
     return ({m: f"the predictor's {step} imported {m}" for m in raw["modules"] if m not in optional},
