@@ -265,9 +265,11 @@ def _plain_outputs(outputs: Any, rows: int, plain: Plain) -> dict[str, tuple[Any
     out: dict[str, tuple[Any, Any]] = {}
     for name, value in outputs.items():
         converted = plain.convert(value)
-        if not isinstance(converted, list) or len(converted) != rows:
-            size = len(converted) if isinstance(converted, list) else "a scalar"
-            raise OutputError(f"output {name!r} has {size} rows for {rows} inputs")
+        if not isinstance(converted, list):  # e.g. np.float64(x.sum()): one value for the whole batch
+            raise OutputError(f"output {name!r} is one {type(value).__name__}, not a value per row, "
+                              f"for {rows} inputs")
+        if len(converted) != rows:
+            raise OutputError(f"output {name!r} has {len(converted)} rows for {rows} inputs")
         out[str(name)] = (value, converted)
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from lambdaserve.runtime.encode import Plain, flatten, oip_datatype, shape_of, to_plain
 from lambdaserve.runtime.formats import oip_answer, rows_answer
@@ -65,6 +66,16 @@ def test_rows_answer_from_numpy():
     assert rows_answer(outputs, 2, Plain()) == {
         "predictions": [{"label": 2, "probabilities": [0.1, 0.9]}, {"label": 0, "probabilities": [0.8, 0.2]}]
     }
+
+
+def test_an_answer_that_is_not_one_value_per_row_is_named_in_the_error():
+    from lambdaserve.runtime.formats import OutputError
+
+    one = r"^output 'prediction' is one float64, not a value per row, for 2 inputs$"
+    with pytest.raises(OutputError, match=one):
+        rows_answer({"prediction": np.float64(3.5)}, 2, Plain())
+    with pytest.raises(OutputError, match=r"^output 'prediction' has 3 rows for 2 inputs$"):
+        rows_answer({"prediction": np.zeros(3)}, 2, Plain())
 
 
 def test_oip_answer_from_numpy():
