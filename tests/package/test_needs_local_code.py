@@ -174,3 +174,17 @@ def test_a_pickles_module_in_the_project_folder_is_told_to_move_into_a_model_fol
     _, hint = unshipped_problem([LocalModule("features", tmp_path / "features.py", "r")],
                                 project_dir=tmp_path, model_path=folder, predictor=None)
     assert hint.startswith("Move features.py into the model folder model/")
+
+
+def test_build_refuses_an_empty_model_folder_which_the_zip_could_not_hold(tmp_path: Path) -> None:
+    config_path = _project(tmp_path, helpers_in_model=True)
+    for shipped in sorted((tmp_path / "model").rglob("*"), reverse=True):
+        shipped.unlink() if shipped.is_file() else shipped.rmdir()
+    (tmp_path / "model" / "__pycache__").mkdir()  # what never ships does not count
+    (tmp_path / "model" / "__pycache__" / "x.cpython-312.pyc").write_bytes(b"")
+    with pytest.raises(BuildError) as raised:
+        check_model_needs(load_config(config_path))
+    assert raised.value.message == (f"model.path {tmp_path / 'model'} holds no file that ships: the package "
+                                    "keeps files, not empty folders, so the function would have no model/ "
+                                    "folder to load from")
+    assert "README" in raised.value.hint

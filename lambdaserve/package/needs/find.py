@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.config import Config, runtime_env
+from lambdaserve.config.sources import MODEL_DIR, walk
 from lambdaserve.errors import BuildError, ModelLoadError
 from lambdaserve.package.needs.local_code import LocalModule, local_modules, unshipped, unshipped_error
 from lambdaserve.package.needs.optional_imports import optional_only
@@ -135,10 +136,23 @@ def config_model_needs(config: Config, *, runner: Runner = run_command) -> Model
                        runner=runner)
 
 
+def _refuse_empty_model_folder(config: Config) -> None:
+    """A zip keeps files, not empty folders: a model folder with nothing that ships (a predictor
+    that reads no file) would not exist in the function, whose load then fails though the project
+    folder serves."""
+    path = config.model.path
+    if path.is_dir() and not config.model.s3_uri and next(walk(path), None) is None:
+        raise BuildError(f"model.path {path} holds no file that ships: the package keeps files, not empty "
+                         f"folders, so the function would have no {MODEL_DIR}/ folder to load from",
+                         hint="Put the files load(model_dir) reads in it (a predictor that reads none: "
+                              "any small file, e.g. a README saying so).")
+
+
 def check_model_needs(config: Config, *, runner: Runner = run_command) -> list[str]:
     """BuildError naming each distribution the model needs that function.requirements would not
     install, or a module of the project it needs that the package would not ship; else the notes
     about what could not be checked (as warnings)."""
+    _refuse_empty_model_folder(config)
     found = config_model_needs(config, runner=runner)
     predictor = config.model.predictor or None
     left = unshipped(found.local, model_path=config.model.path, predictor=predictor)
