@@ -36,12 +36,16 @@ def _encoded(names: list[str], encoder: Any, nullable: bool) -> Iterator[ColumnS
     # Only an encoder that refuses unknown values limits the column to its categories: with
     # handle_unknown="ignore" (or infrequent) the model answers for any value, so must we.
     strict = getattr(encoder, "handle_unknown", "error") == "error"
+    # A OneHotEncoder that ignores unknown values scores a missing one as unknown (a row of zeros,
+    # or the infrequent category): the model answers for null. An OrdinalEncoder answers NaN for it,
+    # which the next step may refuse.
+    answers_null = not strict and type(encoder).__name__ == "OneHotEncoder"
     for name, cats in zip(names, encoder.categories_, strict=False):
         values = [v.item() if hasattr(v, "item") else v for v in cats]
         seen_missing = any(_is_missing(v) for v in values)
         values = [v for v in values if not _is_missing(v)]
         yield ColumnSpec(
-            name=name, dtype=_dtype(cats), nullable=nullable or seen_missing,
+            name=name, dtype=_dtype(cats), nullable=nullable or seen_missing or answers_null,
             categories=tuple(values) if strict else None,
             example=values[0] if values else None,
         )
