@@ -133,6 +133,28 @@ def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, in
     assert np.asarray(answer["prediction"]).tolist() == estimator.predict(x[:3]).tolist()
 
 
+@pytest.mark.parametrize("kind", ["kmeans", "isolation-forest", "scaled-kmeans"])
+def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Path, kind: str) -> None:
+    # /metadata said float64 for KMeans' clusters and IsolationForest's -1/1, answered as integers
+    import joblib
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    made = {"kmeans": lambda: KMeans(3, n_init=1, random_state=0),
+            "isolation-forest": lambda: IsolationForest(n_estimators=5, random_state=0),
+            "scaled-kmeans": lambda: make_pipeline(StandardScaler(), KMeans(3, n_init=1, random_state=0))}
+    x = np.random.default_rng(2).normal(size=(40, 2))
+    estimator = made[kind]().fit(x)
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    (output,) = model.signature.outputs
+    assert (output.name, output.dtype, output.shape) == ("prediction", "int64", (None,))
+    answer = np.asarray(model.predict({"input": x[:5].tolist()})["prediction"])
+    assert answer.dtype.kind == "i" and answer.tolist() == estimator.predict(x[:5]).tolist()
+
+
 @pytest.mark.parametrize("index", [4, 5])
 def test_a_multi_output_classifier_asked_for_probabilities_says_why_not(tmp_path: Path, index: int) -> None:
     # it has predict_proba (one array per output), so "only classifiers with predict_proba" misled

@@ -204,6 +204,16 @@ def _tags_allow_nan(est: Any) -> bool:
         return False
 
 
+def _estimator_type(est: Any) -> str | None:
+    """"classifier", "regressor", "clusterer", "outlier_detector", ... (a pipeline's: its last step's)."""
+    try:
+        tags = getattr(est, "__sklearn_tags__", None)  # scikit-learn >= 1.6
+        found = tags().estimator_type if tags is not None else getattr(est, "_estimator_type", None)
+    except Exception:  # a third-party estimator's tags may fail in any way
+        return None
+    return found if isinstance(found, str) else None
+
+
 def _n_outputs(est: Any) -> int:
     """How many values a regressor answers per row (y's columns in training): trees and forests
     keep ``n_outputs_``; MultiOutputRegressor and RegressorChain one estimator per output; linear
@@ -243,6 +253,8 @@ def _signature(est: Any) -> Signature:
         kinds = {_label_dtype(c) for c in per_output}
         outputs = [TensorSpec("prediction", kinds.pop() if len(kinds) == 1 else "string",
                               (None, len(per_output)))]
+    elif _estimator_type(est) in ("clusterer", "outlier_detector"):
+        outputs = [TensorSpec("prediction", "int64", (None,))]  # a cluster, or -1/1 for an outlier
     else:
         n_out = _n_outputs(est)
         outputs = [TensorSpec("prediction", "float64", (None,) if n_out == 1 else (None, n_out))]
