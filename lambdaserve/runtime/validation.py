@@ -73,6 +73,9 @@ class RowChecker:
         )
         self.prefix = f"input {label!r}, " if label else ""
         self._first_shape: list[int] | None = None
+        # what one request's rows look like, for the hints: a text model takes one string per row
+        one = '"..."' if self.dtype == "string" else "..."
+        self.rows_shown = f"[{one}, {one}]" if self.dims == () else "[[...], [...]]"
 
     def where(self, row: int, path: Sequence[int]) -> str:
         if not path:
@@ -85,12 +88,12 @@ class RowChecker:
         if not isinstance(rows, list):
             raise _bad(
                 f"{self.prefix}the rows must be a list, not {shown(rows)}",
-                hint='Send {"data": [[...], [...]]}: a list of rows.',
+                hint=f'Send {{"data": {self.rows_shown}}}: a list of rows.',
             )
         if not rows:
             raise _bad(
                 f"{self.prefix}the list of rows is empty; send at least one row",
-                hint='Send {"data": [[...]]} with one row per prediction.',
+                hint=f'Send {{"data": {self.rows_shown}}} with one row per prediction.',
             )
         if self._fast_ok(rows):
             return rows
@@ -138,9 +141,11 @@ class RowChecker:
 
     def _from_names(self, i: int, row: dict[str, Any]) -> list[Any]:
         if self.features is None:
+            text = self.dims == () and self.dtype == "string"
             raise _bad(
                 f"{self.where(i, [])} is an object, but the model has no feature names",
-                hint="Send each row as a list of values in the training column order.",
+                hint=f'Send {{"data": {self.rows_shown}}}: one string per row.' if text
+                else "Send each row as a list of values in the training column order.",
             )
         missing = [f for f in self.features if f not in row]
         if missing:
