@@ -193,6 +193,7 @@ def test_over_the_unzipped_limit_is_refused_with_the_largest_parts(tmp_path, whe
     assert "over Lambda's 0.2 MB limit" in info.value.message
     assert "model" in info.value.message.split("Largest parts:")[1].splitlines()[1]
     assert 'package = "image"' in info.value.hint and "ONNX" in info.value.hint
+    assert "`lambdaserve convert --to onnx`" in info.value.hint and "to come" not in info.value.hint
     assert not (project / ".lambdaserve" / "build" / "tiny.zip").exists()
     assert not list((project / ".lambdaserve" / "build").glob("*.partial"))  # nor half of one
 

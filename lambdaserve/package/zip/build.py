@@ -393,7 +393,8 @@ def _too_big(unzipped: int, largest: list[tuple[str, int]], limits: SizeLimits) 
         f"the zip would unpack to {human(unzipped)}, over Lambda's {human(limits.unzipped)} "
         f"limit. Largest parts:\n{table}",
         hint='Set function.package = "image" (10 GB limit), drop requirements the model does not need, '
-             "or use the slim ONNX path to come (export the model to ONNX and depend on onnxruntime only).")
+             "or convert the model to ONNX with `lambdaserve convert --to onnx` (scikit-learn, LightGBM, "
+             "XGBoost, TorchScript: the function then depends on onnxruntime only).")
 
 
 def human(n: int) -> str:
