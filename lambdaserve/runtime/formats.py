@@ -286,11 +286,30 @@ def oip_answer(outputs: Any, rows: int, plain: Plain, model_name: str, oip_id: s
     answer: dict[str, Any] = {"model_name": model_name}
     if oip_id is not None:
         answer["id"] = oip_id
-    answer["outputs"] = [
-        {"name": name, "shape": shape_of(value, c), "datatype": oip_datatype(value, c), "data": flatten(c)}
-        for name, (value, c) in _plain_outputs(outputs, rows, plain).items()
-    ]
+    converted = _plain_outputs(outputs, rows, plain)
+    answer["outputs"] = [_answer_tensor(name, value, c) for name, (value, c) in converted.items()]
     return answer
+
+
+def _answer_tensor(name: str, value: Any, plain: Any) -> dict[str, Any]:
+    """One output as an Open Inference Protocol tensor: a shape and its flat values. A predictor's
+    rows of JSON objects, or of lists of different lengths, are no tensor: shape and data would
+    disagree, so the client is told to ask in the form that carries them."""
+    shape = shape_of(value, plain)
+    if not _regular(plain, shape):
+        raise RequestError(f"output {name!r} holds JSON objects or rows of different lengths, which an "
+                           "Open Inference Protocol tensor cannot carry",
+                           hint='Send the rows as {"data": [...]} (or "instances"): the answer comes as '
+                                '{"predictions": [...]}.')
+    return {"name": name, "shape": shape, "datatype": oip_datatype(value, plain), "data": flatten(plain)}
+
+
+def _regular(plain: Any, shape: list[int]) -> bool:
+    """True when ``plain`` is nested lists of exactly ``shape`` holding scalars."""
+    if not shape:
+        return not isinstance(plain, list | dict)
+    return (isinstance(plain, list) and len(plain) == shape[0]
+            and all(_regular(item, shape[1:]) for item in plain))
 
 
 def zero_inputs(signature: Signature) -> dict[str, list[Any]] | None:
