@@ -131,7 +131,10 @@ def _oip_example(signature: Signature) -> dict[str, Any] | None:
 
 def _schemas(signature: Signature) -> dict[str, Any]:
     rows = {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Row"}}
-    params = {"type": "object", "properties": {"probabilities": {"type": "boolean"}}}
+    # Only a model that answers probabilities offers the option: asked of any other, it is a 400.
+    params: dict[str, Any] = {"type": "object"}
+    if signature.has_proba:
+        params["properties"] = {"probabilities": {"type": "boolean"}}
     name: dict[str, Any] = {"type": "string"}
     if signature.inputs:
         name["enum"] = [s.name for s in signature.inputs]
@@ -247,9 +250,8 @@ def openapi_document(signature: Signature, *, name: str, api_path: str, framewor
     predict: dict[str, Any] = {
         "operationId": "predict",
         "summary": f"Predict with the {framework} model (inputs: {names})",
-        "parameters": [
-            {"name": "probabilities", "in": "query", "required": False, "schema": {"type": "boolean"}}
-        ],
+        **({"parameters": [{"name": "probabilities", "in": "query", "required": False,
+                            "schema": {"type": "boolean"}}]} if signature.has_proba else {}),
         "requestBody": request_body,
         "responses": {
             "200": _json(

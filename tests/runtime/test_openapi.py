@@ -28,7 +28,21 @@ def test_document_outline():
     assert set(doc["paths"]) == {"/model_x_inference", "/health", "/metadata", "/openapi.json"}
     post = doc["paths"]["/model_x_inference"]["post"]
     assert set(post["responses"]) == {"200", "400", "413", "415", "500"}
-    assert post["parameters"][0]["name"] == "probabilities"
+    assert post["parameters"][0]["name"] == "probabilities"  # a classifier offers them
+
+
+def test_probabilities_are_offered_only_by_a_model_that_answers_them():
+    # A regressor's page offered ?probabilities=true, which the function then refused with a 400.
+    rt, _ = runtime(ImageMean())
+    asked = {"data": [[[0, 0, 0], [0, 0, 0]]], "parameters": {"probabilities": True}}
+    status, body = answer(rt.handle(http_event(asked), Context()))
+    assert status == 400 and "cannot return probabilities" in body["error"]["message"]
+    doc = _doc(ImageMean())
+    assert "parameters" not in doc["paths"]["/predict"]["post"]
+    request = doc["components"]["schemas"]["DataRequest"]["properties"]["parameters"]
+    assert request == {"type": "object"}
+    offered = _doc(SumClassifier())["components"]["schemas"]["DataRequest"]["properties"]["parameters"]
+    assert offered["properties"] == {"probabilities": {"type": "boolean"}}
 
 
 def test_row_schema_follows_the_signature():
