@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from lambdaserve.config import CONFIG_FILE, FunctionConfig, load_config, lock_pa
 from lambdaserve.config.render import render_config
 from lambdaserve.config.requirements import requirement_name
 from lambdaserve.config.schema import FRAMEWORKS, PYTHONS
-from lambdaserve.errors import BuildError, ConfigError, LambdaServeError, ModelLoadError
+from lambdaserve.errors import BuildError, ConfigError, LambdaServeError, ModelLoadError, UsageError
 from lambdaserve.package.deps import write_lock
 from lambdaserve.package.needs import ModelNeeds, model_needs, unmapped_notes, unshipped, unshipped_problem
 from lambdaserve.runtime import settings as rs
@@ -224,6 +225,18 @@ def _sample_categories(model: Path, framework: str, sample: Path | None) -> Sign
     return declared_categories([str(n) for n in booster.feature_names or ()], read_sample(sample))
 
 
+def _missing_model_hint(model: Path) -> str:
+    """The fix for a --model that is not there, naming a close name in its folder (a typo)."""
+    try:
+        near = sorted(p.name for p in model.parent.iterdir()) if model.parent.is_dir() else []
+    except OSError:
+        near = []
+    close = difflib.get_close_matches(model.name, near, n=1)
+    if close:
+        return f"Did you mean {model.parent / close[0]}?"
+    return "Pass the path of the trained model file (e.g. model.joblib)."
+
+
 @click.command("init")
 @click.option("--model", "model", required=True, type=click.Path(path_type=Path),
               help="The trained model file or folder.")
@@ -248,16 +261,16 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     if target.is_dir():
         raise ConfigError(f"{target} is a folder, not a file",
                           hint="Move the folder away (or run init in another folder), then run init again.")
+    # Mistakes in the command line itself: usage (exit 2), not a wrong lambdaserve.toml (3).
     if target.exists() and not force:
-        raise ConfigError(f"{target} already exists", hint="Pass --force to overwrite it.")
+        raise UsageError(f"{target} already exists", hint="Pass --force to overwrite it.")
     model = model.resolve()
     if not model.exists():
-        raise ConfigError(f"--model {model}: no such file or folder",
-                          hint="Pass the path of the trained model file (e.g. model.joblib).")
+        raise UsageError(f"--model {model}: no such file or folder", hint=_missing_model_hint(model))
     if not model.is_relative_to(Path.cwd().resolve()):  # resolved: a symlink out is outside too
-        raise ConfigError(f"--model {model} is outside the project folder {Path.cwd().resolve()}",
-                          hint="lambdaserve packs only what is inside the project: copy the model into "
-                               "this folder, or run init in the folder that holds it.")
+        raise UsageError(f"--model {model} is outside the project folder {Path.cwd().resolve()}",
+                         hint="lambdaserve packs only what is inside the project: copy the model into "
+                              "this folder, or run init in the folder that holds it.")
     if framework == "auto":
         framework = "custom" if predictor else detect_framework(model)
     frame = read_sample(sample) if sample is not None else None

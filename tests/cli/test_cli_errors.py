@@ -38,5 +38,18 @@ def test_init_refuses_a_missing_model(tmp_path: Path) -> None:
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):
         result = runner.invoke(cli, ["init", "--model", "nope.joblib"])
-    assert result.exit_code == EXIT_CONFIG
+    assert result.exit_code == EXIT_USAGE
     assert "nope.joblib: no such file or folder" in result.output
+
+
+def test_init_names_the_model_a_typo_missed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path) as folder:
+        Path(folder, "model.joblib").write_bytes(b"x")
+        result = runner.invoke(cli, ["init", "--model", "modle.joblib"])
+        Path(folder, "lambdaserve.toml").write_text("")
+        existing = runner.invoke(cli, ["init", "--model", "model.joblib"])
+    assert result.exit_code == EXIT_USAGE  # a wrong argument, not a wrong lambdaserve.toml
+    assert f"Did you mean {Path(folder).resolve() / 'model.joblib'}?" in result.output
+    assert existing.exit_code == EXIT_USAGE
+    assert "already exists" in existing.output and "--force" in existing.output
