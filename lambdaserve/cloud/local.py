@@ -6,6 +6,7 @@ and otherwise start one in this process on 127.0.0.1. Its state lives as long as
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import urllib.error
@@ -33,8 +34,8 @@ def is_moto(url: str, timeout: float = 0.5) -> bool:
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/moto-api/", timeout=timeout) as answer:  # noqa: S310
             return int(answer.status) == 200
-    except (OSError, urllib.error.URLError, ValueError):
-        return False
+    except (OSError, urllib.error.URLError, ValueError, http.client.HTTPException):
+        return False  # HTTPException: InvalidURL, e.g. a port copied with a comma after it
 
 
 class LocalCloud:

@@ -66,9 +66,12 @@ def test_reuses_the_configured_endpoint():
     # stopping a reused cloud leaves the owner's server alone: it was closed by moto_server()
 
 
-def test_a_configured_endpoint_that_is_not_moto_is_an_error():
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9",
+                                 "http://127.0.0.1:34713,",  # copied from a sentence: a traceback once
+                                 "127.0.0.1:9", "http://[::1"])
+def test_a_configured_endpoint_that_is_not_moto_is_an_error(url):
     with pytest.raises(CloudError) as caught:
-        start_local_cloud({ENV_ENDPOINT: "http://127.0.0.1:9"})
+        start_local_cloud({ENV_ENDPOINT: url})
     assert ENV_ENDPOINT in caught.value.hint
 
 
