@@ -103,12 +103,30 @@ def _flatten(raw: dict[str, Any], path: Path) -> dict[str, Any]:
                 flat[f"{key}.{sub}"] = subval  # sub-tables such as function.environment stay dicts
         else:
             flat[key] = value
-    for dotted in flat:
+    for dotted, value in flat.items():
         if dotted not in BY_NAME:
-            close = difflib.get_close_matches(dotted, BY_NAME, n=1)
-            hint = f"Did you mean '{close[0]}'?" if close else f"Known keys: {', '.join(sorted(BY_NAME))}."
-            raise ConfigError(f"{path.name}: unknown key '{dotted}'", hint=hint)
+            raise _unknown(dotted, value, path)
     return flat
+
+
+def _unknown(dotted: str, value: Any, path: Path) -> ConfigError:
+    """An unknown key or table, with the close name a typo (or a key outside its table) missed."""
+    if isinstance(value, dict):
+        tables = [name for name in SECTIONS if name]
+        close = difflib.get_close_matches(dotted, tables, n=1)
+        hint = f"Did you mean [{close[0]}]?" if close else f"Tables: {', '.join(f'[{t}]' for t in tables)}."
+        return ConfigError(f"{path.name}: unknown table [{dotted}]", hint=hint)
+    close = difflib.get_close_matches(dotted, BY_NAME, n=1)
+    if not close:  # `memory = 1024` above every table: the same key under its table
+        leaf = dotted.rpartition(".")[2]
+        close = [name for name in BY_NAME if name.rpartition(".")[2] == leaf][:1]
+    if close:
+        where = close[0].rpartition(".")[0]
+        hint = f"Did you mean '{close[0]}'?" + (f" (`{close[0].rpartition('.')[2]} = ...` under [{where}])"
+                                               if where else "")
+    else:
+        hint = f"Known keys: {', '.join(sorted(BY_NAME))}."
+    return ConfigError(f"{path.name}: unknown key '{dotted}'", hint=hint)
 
 
 def _check(field: Field, value: Any, path: Path) -> Any:

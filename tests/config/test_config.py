@@ -103,6 +103,29 @@ def test_unknown_key_suggests_the_close_one(project: Path) -> None:
     assert "api.path" in info.value.hint
 
 
+@pytest.mark.parametrize(
+    ("extra", "message", "hint"),
+    [
+        ("[modle]\nwarmup = true\n", "unknown table [modle]", "Did you mean [model]?"),
+        ("[function.environmnt]\nA = 'b'\n", "unknown table [function.environmnt]",
+         "Did you mean [function.environment]?"),
+        ("[zzz]\nx = 1\n", "unknown table [zzz]", "[function]"),
+    ],
+)
+def test_unknown_table_suggests_the_close_one(project: Path, extra: str, message: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(project, BASE + extra))
+    assert info.value.message == f"lambdaserve.toml: {message}"
+    assert hint in info.value.hint
+
+
+def test_a_key_above_its_table_names_the_table(project: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(project, "memory = 1024\n" + BASE))
+    assert info.value.message == "lambdaserve.toml: unknown key 'memory'"
+    assert info.value.hint == "Did you mean 'function.memory'? (`memory = ...` under [function])"
+
+
 def test_unknown_framework(project: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write(project, BASE + 'framework = "tensorflow"\n'))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambdaserve.cli.main import EXIT_CONFIG, cli
+from lambdaserve.cli.main import EXIT_CONFIG, EXIT_USAGE, cli
 from lambdaserve.config import load_config
 from lambdaserve.errors import ConfigError
 
@@ -88,12 +88,13 @@ def test_init_over_a_folder_named_lambdaserve_toml_exits_3(project: Path, force:
     assert "is a folder" in result.output and "Traceback" not in result.output
 
 
-def test_init_with_a_model_outside_the_folder_exits_3_before_writing(project: Path,
+def test_init_with_a_model_outside_the_folder_exits_2_before_writing(project: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     (project.parent / "elsewhere.onnx").write_bytes(b"x")
     monkeypatch.chdir(project)
     result = CliRunner().invoke(cli, ["init", "--model", "../elsewhere.onnx"])
-    assert result.exit_code == EXIT_CONFIG and "outside the project folder" in result.output, result.output
+    # a wrong --model is a usage mistake: lambdaserve.toml is not even written yet
+    assert result.exit_code == EXIT_USAGE and "outside the project folder" in result.output, result.output
     assert not (project / "lambdaserve.toml").exists()
 
 
