@@ -296,15 +296,20 @@ def _install(requirements: Sequence[str], folder: Path, key: str, *, python: str
     # alongside the strip, and then alongside the background deflate of what the source and the
     # sourceless layers share (all but sources and bytecode); the sources and their __pycache__
     # are deflated only for a zip that ships them (layer_parts).
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambdaserve-layer") as pool:
         log(f"compiling .pyc with Python {interpreter.version}")
-        compiling = pool.submit(compile_tree, root, interpreter, runner=runner)
-        strip_shared_objects(root, trimmed, architecture, runner)
-        libraries = supply_libraries(root, installer.alone())
-        shared, deflates = _shared_members(root), Deflates()
-        common = background(lambda: write_zip(folder / COMMON_PART, shared, nice=BACKGROUND_NICE,
-                                              deflates=deflates))
-        failed = compiling.result()
+        compiling = pool.submit(compile_tree, root, interpreter, runner=runner, stop=stop)
+        try:
+            strip_shared_objects(root, trimmed, architecture, runner)
+            libraries = supply_libraries(root, installer.alone())
+            shared, deflates = _shared_members(root), Deflates()
+            common = background(lambda: write_zip(folder / COMMON_PART, shared, nice=BACKGROUND_NICE,
+                                                  deflates=deflates))
+            failed = compiling.result()
+        except BaseException:
+            stop.set()  # Ctrl-C lands in this thread: the compile's thread starts no further slice
+            raise
     if failed:
         names = ", ".join(p.relative_to(root).as_posix() for p in failed[:3])
         warnings.append(f"{len(failed)} dependency files do not compile under Python {interpreter.minor} "

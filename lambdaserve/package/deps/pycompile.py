@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,20 +62,26 @@ def slices(root: Path, sources: list[Path], count: int) -> list[list[str]]:
 
 
 def compile_tree(root: Path, interpreter: Interpreter, *, ddir: str = "/var/task",
-                 runner: Runner = run_command) -> list[Path]:
+                 runner: Runner = run_command, stop: threading.Event | None = None) -> list[Path]:
     """Compile every .py under ``root``; return the sources that did not compile (syntax errors).
 
     A large tree is split between SLICES target-Python processes, up to one per core at a
     time: the same split on every machine, so the same bytes (compileall's worker pool handed
     files to whichever worker was free). They are this process's children, so their CPU time
     is counted, where the pool's workers' was not.
+
+    A caller that runs this in a thread sets ``stop`` when Ctrl-C reaches it: no further slice
+    starts (the thread would otherwise compile the whole tree before the build can stop, ~15 s).
     """
+    stop = stop or threading.Event()
     sources = sorted(root.rglob("*.py"))
     if not sources:
         return []
     count = SLICES if len(sources) > MANY else 1
 
     def run(listing: Path) -> subprocess.CompletedProcess[str]:
+        if stop.is_set():
+            raise BuildError("compiling .pyc was stopped", hint="Build again.")
         return runner([str(interpreter.path), "-s", "-c", _SCRIPT, str(root), ddir, str(listing)],
                       env={"PYTHONHASHSEED": "0", "PYTHONPATH": ""}, timeout=1800)
 
@@ -87,7 +94,7 @@ def compile_tree(root: Path, interpreter: Interpreter, *, ddir: str = "/var/task
                                      errors="surrogateescape")
         cores = max(1, min(os.cpu_count() or 1, count))
         with ThreadPoolExecutor(max_workers=cores, thread_name_prefix="lambdaserve-pyc") as pool:
-            runs = list(pool.map(run, listings))
+            runs = list(pool.map(run, listings))  # map cancels the queued slices if one raises
     failed = [s for s in sources if not pyc_path(s, interpreter.minor).is_file()]
     for done in runs:
         if done.returncode != 0:
