@@ -191,7 +191,7 @@ def _smoke_target(config: Config) -> tuple[FunctionSpec, str, GoldenSet | None]:
 
     zip_path = config.build_dir / f"{config.name}.zip"
     why = "no zip is built (`lambdaserve build`)"
-    changed = _changed_since(config, zip_path) if zip_path.is_file() else None
+    changed = serve_artifact.changed_since(config, zip_path) if zip_path.is_file() else None
     if changed is not None:  # the zip no longer shows the project: its own answers would mislead
         why = f"{changed} changed after the zip was built (`lambdaserve build` builds it again)"
     elif zip_path.is_file():
@@ -204,26 +204,6 @@ def _smoke_target(config: Config) -> tuple[FunctionSpec, str, GoldenSet | None]:
             why = f"the built zip cannot run here: {exc.message}"
     return (wiring.function_spec(config, concurrency=1),
             f"the project folder in the dev venv, not the package: {why}", None)
-
-
-def _changed_since(config: Config, zip_path: Path) -> str | None:
-    """A file the zip is made of (lambdaserve.toml, the lock, the predictor's code, the model)
-    modified after the zip was written, by its path in the project; None when there is none."""
-    from lambdaserve.config import lock_path
-    from lambdaserve.config.sources import user_code_files
-    from lambdaserve.package import model_files
-
-    built = zip_path.stat().st_mtime
-    inputs = [config.source, lock_path(config.source)]
-    inputs += [item.path for item in user_code_files(config) + model_files(config)]
-    for path in inputs:
-        try:
-            if path.stat().st_mtime > built:
-                return path.relative_to(config.project_dir).as_posix() if path.is_relative_to(
-                    config.project_dir) else str(path)
-        except OSError:
-            continue  # no lock, or a file gone: build says what is missing
-    return None
 
 
 def _event(config: Config, method: str, path: str, query: str = "", body: bytes = b"") -> dict[str, object]:

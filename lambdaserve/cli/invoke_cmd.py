@@ -113,6 +113,8 @@ def invoke(event: str | None, data: str | None, config_path: Path, in_process: b
         if built and artifact is not None:
             raise UsageError("--built runs the last build; --artifact names another: pass one of them")
         zip_path = artifact or serve_artifact.built_zip(config)
+        if (stale := serve_artifact.stale_warning(config, zip_path)) is not None:
+            click.echo(stale, err=True)
         spec = serve_artifact.zip_spec(config, zip_path, concurrency=1,
                                        sandbox=sandbox or serve_cmd.default_sandbox(zip_path))
         click.echo(serve_artifact.describe(spec, zip_path), err=True)

@@ -50,6 +50,37 @@ def built_zip(config: Config) -> Path:
     return path
 
 
+def changed_since(config: Config, zip_path: Path) -> str | None:
+    """A file the zip is made of (lambdaserve.toml, the lock, the predictor's code, the model)
+    modified after the zip was written, by its path in the project; None when there is none."""
+    from lambdaserve.config import lock_path
+    from lambdaserve.config.sources import user_code_files
+    from lambdaserve.package import model_files
+
+    if zip_path.resolve() != (config.build_dir / f"{config.name}.zip").resolve():
+        return None  # another zip (--artifact): not made from this project's files that we know of
+    built = zip_path.stat().st_mtime
+    inputs = [config.source, lock_path(config.source)]
+    inputs += [item.path for item in user_code_files(config) + model_files(config)]
+    for path in inputs:
+        try:
+            if path.stat().st_mtime > built:
+                return path.relative_to(config.project_dir).as_posix() if path.is_relative_to(
+                    config.project_dir) else str(path)
+        except OSError:
+            continue  # no lock, or a file gone: build says what is missing
+    return None
+
+
+def stale_warning(config: Config, zip_path: Path) -> str | None:
+    """The warning for running a zip older than the project's files: it answers as built."""
+    changed = changed_since(config, zip_path)
+    if changed is None:
+        return None
+    return (f"warning: {changed} was modified after {zip_path.name} was built: the zip runs what was "
+            "built, not the project as it is now (`lambdaserve build` builds it again)")
+
+
 def describe(spec: FunctionSpec, zip_path: Path | None) -> str:
     """One plain line: which code runs, with which Python, where."""
     if spec.container is not None:

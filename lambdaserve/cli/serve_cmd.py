@@ -269,6 +269,9 @@ def serve(port: int, host: str, api: ApiKind | None, front: str, alb_multi_value
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
     artifact, sandbox = built_artifact(config, artifact, sandbox, built)
+    if artifact is not None and artifact.is_file() and (stale := serve_artifact.stale_warning(
+            config, artifact)) is not None:
+        click.echo(stale, err=True)
     worker = worker_python.for_project(config) if artifact is None and sandbox != "container" else None
     spec = artifact_spec(config, artifact, sandbox, concurrency, worker)
     zip_path = artifact if artifact is not None and artifact.is_file() else None
