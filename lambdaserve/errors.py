@@ -19,6 +19,13 @@ Only the CLI turns these into exit codes.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
+
 
 class LambdaServeError(Exception):
     """Base of every error lambdaserve raises on purpose."""
@@ -81,3 +88,23 @@ class CloudError(LambdaServeError):
 
 class ConvertError(LambdaServeError):
     """A model cannot be converted to ONNX, or the converted one answers differently."""
+
+
+def pip_install_extra(extra: str, dist: Distribution | None = None) -> str:
+    """The `pip install` of lambdaserve with ``extra``, from where this copy came: the checkout's
+    folder when it was installed from one (the README's `pip install -e .`), else the package
+    name. ``dist``: lambdaserve's installed metadata (default: looked up)."""
+    from importlib import metadata
+
+    try:
+        found = dist or metadata.distribution("lambdaserve")
+        info = json.loads(found.read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, OSError, ValueError):  # inside the function: no metadata
+        info = {}
+    url = info.get("url", "") if isinstance(info, dict) else ""
+    if url.startswith("file://") and isinstance(info.get("dir_info"), dict):
+        folder = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+        editable = "-e " if info["dir_info"].get("editable") else ""
+        return f"pip install {editable}'{folder}[{extra}]'"
+    return f"pip install 'lambdaserve[{extra}]'"
+

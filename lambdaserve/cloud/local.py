@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 
 from lambdaserve.cloud.aws import make_session
-from lambdaserve.errors import CloudError
+from lambdaserve.errors import CloudError, pip_install_extra
 
 ENV_ENDPOINT = "LAMBDASERVE_LOCAL_ENDPOINT"
 DEFAULT_MOTO_URL = "http://127.0.0.1:5000"  # where a user's own `moto_server` listens
@@ -94,7 +94,7 @@ def start_local_cloud(environ: Mapping[str, str] | None = None, *, port: int = 0
         # moto is the [local] extra: a deploy to AWS never needs it.
         raise CloudError("`deploy --target local` needs moto's server, which is not installed here "
                          f"({exc})",
-                         hint="pip install 'lambdaserve[local]' (it installs moto[server]), or start a "
+                         hint=f"{pip_install_extra('local')} (it installs moto[server]), or start a "
                               f"moto server yourself and set {ENV_ENDPOINT} to its URL.") from exc
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per AWS call is noise
     # moto warns about each resource type it only pretends to create (Stage, Account): not ours to fix

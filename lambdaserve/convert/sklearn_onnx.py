@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdaserve.errors import ConvertError
+from lambdaserve.errors import ConvertError, pip_install_extra
 from lambdaserve.runtime.signature import Signature
 
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -40,7 +40,7 @@ def to_onnx(estimator: Any, signature: Signature, *, float64: bool = False) -> b
         from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     except ImportError as exc:
         raise ConvertError("converting scikit-learn models needs skl2onnx and onnx",
-                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnx).") from exc
+                           hint=f"{pip_install_extra('examples')} (skl2onnx, onnx).") from exc
     tensor = DoubleTensorType if float64 else FloatTensorType
     if signature.columns:
         initial = _column_types(signature, tensor)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from lambdaserve.convert.sklearn_onnx import bool_classes, bool_labels, flat_prediction
-from lambdaserve.errors import ConvertError
+from lambdaserve.errors import ConvertError, pip_install_extra
 from lambdaserve.runtime.signature import Signature
 
 TARGET_OPSET = 15  # the highest onnxmltools' tree converters support
@@ -34,7 +34,7 @@ def _onnxmltools(framework: Framework, *, float64: bool) -> tuple[Callable[..., 
         from onnxmltools.convert.common.data_types import FloatTensorType
     except ImportError as exc:
         raise ConvertError(f"converting {framework} models needs onnxmltools and onnx",
-                           hint="pip install 'lambdaserve[examples]' (skl2onnx, onnxmltools, onnx).") from exc
+                           hint=f"{pip_install_extra('examples')} (skl2onnx, onnxmltools, onnx).") from exc
     if float64:
         raise ConvertError(f"{_FLOAT32[framework]}; --float64 is for scikit-learn",
                            hint="Convert without --float64.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from lambdaserve.errors import pip_install_extra
+
 # A Python where moto is not importable, as in an install without the [local] extra: a None entry
 # in sys.modules makes every `import moto...` raise ImportError.
 _WITHOUT_MOTO = """
@@ -27,7 +29,7 @@ def test_the_local_cloud_without_moto_names_the_extra_to_install() -> None:
     assert done.returncode == 0, done.stderr
     message, hint = done.stdout.splitlines()[:2]
     assert message.startswith("`deploy --target local` needs moto's server, which is not installed here")
-    assert "pip install 'lambdaserve[local]'" in hint and "LAMBDASERVE_LOCAL_ENDPOINT" in hint
+    assert hint.startswith(pip_install_extra("local")) and "LAMBDASERVE_LOCAL_ENDPOINT" in hint
 
 
 def test_loading_every_command_imports_neither_moto_nor_cfn_lint_nor_the_sam_translator() -> None:

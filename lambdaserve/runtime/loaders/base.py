@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lambdaserve.errors import ModelLoadError
+from lambdaserve.errors import ModelLoadError, pip_install_extra
 from lambdaserve.runtime.loaders.detect import refuse_lightgbm_dump, suffix_framework
 from lambdaserve.runtime.record import replace
 from lambdaserve.runtime.signature import Signature
@@ -38,7 +38,7 @@ def missing_framework(framework: str, package: str, exc: ImportError) -> ModelLo
     extra = EXTRAS.get(framework, framework)
     return ModelLoadError(
         f"cannot load a {framework} model: {package} is not installed ({exc})",
-        hint=f"pip install 'lambdaserve[{extra}]', and list {package} in function.requirements.",
+        hint=f"{pip_install_extra(extra)}, and list {package} in function.requirements.",
     )
 
 
