@@ -42,7 +42,7 @@ from lambdaserve.emulator.fronts import (
     LoadBalancer,
     local_api_keys,
 )
-from lambdaserve.errors import ModelLoadError
+from lambdaserve.errors import ModelLoadError, UsageError
 from lambdaserve.runtime import docs
 from lambdaserve.runtime.formats import zero_inputs
 
@@ -86,6 +86,19 @@ def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
         lines.append(f"  curl -s -X POST {url}{auth} -H 'Content-Type: application/json' "
                      "-d '{\"data\": [[...one row...]]}'")
     return lines
+
+
+def refuse_unchecked_keys(config: Config, api: str | None, front: str, given: tuple[str, ...]) -> None:
+    """--api-key where nothing checks keys is a usage mistake: the API would look protected."""
+    kind = api or config.api.type
+    if not given or (config.api.auth == "api_key" and kind == "rest" and front == "api"):
+        return
+    other = "an HTTP API" if kind == "http" else f"--front {front}"
+    why = (f"api.auth is {config.api.auth!r}" if config.api.auth != "api_key"
+           else f"API keys belong to REST APIs, not {other}")
+    raise UsageError(f"--api-key: nothing would check it ({why}), so every request would be served",
+                     hint='Set api.auth = "api_key" (and api.type = "rest") in lambdaserve.toml to serve '
+                          "the API with keys, or drop --api-key.")
 
 
 def _keys(config: Config, api: str | None, given: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
@@ -268,6 +281,7 @@ def serve(port: int, host: str, api: ApiKind | None, front: str, alb_multi_value
           built: bool, read_timeout: float, config_path: Path) -> None:
     """Serve the model locally as API Gateway + Lambda would, with the Invoke API on the same port."""
     config = load_config(config_path)
+    refuse_unchecked_keys(config, api, front, api_keys)
     artifact, sandbox = built_artifact(config, artifact, sandbox, built)
     if artifact is not None and artifact.is_file() and (stale := serve_artifact.stale_warning(
             config, artifact)) is not None:

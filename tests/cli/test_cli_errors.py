@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lambdaserve.cli.main import EXIT_CONFIG, EXIT_USAGE, cli
@@ -53,3 +54,22 @@ def test_init_names_the_model_a_typo_missed(tmp_path: Path) -> None:
     assert f"Did you mean {Path(folder).resolve() / 'model.joblib'}?" in result.output
     assert existing.exit_code == EXIT_USAGE
     assert "already exists" in existing.output and "--force" in existing.output
+
+
+@pytest.mark.parametrize(
+    ("api", "extra", "why"),
+    [
+        ("", [], "api.auth is 'none'"),
+        ('auth = "api_key"\n', ["--api", "http"], "API keys belong to REST APIs, not an HTTP API"),
+        ('auth = "api_key"\n', ["--front", "url"], "API keys belong to REST APIs, not --front url"),
+    ],
+)
+def test_serve_refuses_an_api_key_nothing_would_check(tmp_path: Path, api: str, extra: list[str],
+                                                       why: str) -> None:
+    # It served every request while the user believed the local API wanted the key.
+    (tmp_path / "m.onnx").write_bytes(b"x")
+    (tmp_path / "lambdaserve.toml").write_text(f'name = "x"\n[model]\npath = "m.onnx"\n[api]\n{api}')
+    result = CliRunner().invoke(cli, ["serve", "--config", str(tmp_path), "--api-key", "k", *extra])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert f"--api-key: nothing would check it ({why})" in result.output
+    assert 'api.auth = "api_key"' in result.output and "Traceback" not in result.output
