@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lambdaserve.cli import wiring
+from lambdaserve.cli.invoke_io import read_event
 from lambdaserve.config import Config, load_config
 from lambdaserve.emulator import Function
 from lambdaserve.emulator.sandbox import CpuLimit, host_cpus
@@ -50,17 +51,8 @@ def _payload(config: Config, event: Path | None, data: str | None) -> bytes:
     if event is not None and data is not None:
         raise UsageError("pass at most one of --event and --data",
                          hint="--event FILE holds a whole event; --data '[[...]]' holds rows.")
-    try:
-        if event is not None:
-            loaded = json.loads(event.read_text(encoding="utf-8"))
-            return json.dumps(loaded).encode()
-        if data is not None:
-            return json.dumps({"data": json.loads(data)}).encode()
-    except OSError as exc:
-        raise UsageError(f"--event {event}: {exc.strerror}", hint="Check the path.") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"not valid JSON: {exc}",
-                         hint="Pass JSON rows, e.g. --data '[[5.1, 3.5, 1.4, 0.2]]'.") from exc
+    if event is not None or data is not None:  # read as invoke reads them: the same messages
+        return json.dumps(read_event(None if event is None else str(event), data)).encode()
     zeros = zero_inputs(config.signature) if config.signature is not None else None
     if zeros is None:
         zeros = _model_sample(config)

@@ -189,3 +189,17 @@ def test_the_table_is_in_help_and_in_the_readme():
     for row in rows:
         assert row.strip() in shown  # kept as a table: click does not rewrap a \\b paragraph
         assert f"| {row.split()[0]} |" in readme, f"README lacks exit code {row.split()[0]}"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--data", "[[1]"], "--data is not valid JSON: Expecting ',' delimiter"),
+    (["--data", "[[NaN]]"], "--data holds NaN, which is not JSON"),  # tune sent it to the runtime
+    (["--event", "EVENT"], "is not valid JSON: Expecting value"),  # its hint was about --data rows
+])
+def test_tune_reads_data_and_events_as_invoke_does(args, message, tmp_path):
+    (tmp_path / "event.json").write_text("nope")
+    args = [str(tmp_path / "event.json") if arg == "EVENT" else arg for arg in args]
+    tune = _run(["tune", "--config", str(_project(tmp_path)), *args])
+    invoke = _run(["invoke", "--config", str(tmp_path), *args])
+    assert tune.exit_code == invoke.exit_code == EXIT_USAGE, tune.output
+    assert message in tune.output and tune.output == invoke.output
