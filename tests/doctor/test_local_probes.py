@@ -8,7 +8,7 @@ from lambdaserve.cli.doctor_cmd import make_context
 from lambdaserve.cli.init_cmd import package_for
 from lambdaserve.config import load_config
 from lambdaserve.doctor import Probes, Severity, run_checks
-from lambdaserve.doctor.checks import package_size, wheel_tags
+from lambdaserve.doctor.checks import package_size, smoke, wheel_tags
 from tests.doctor.support import project
 
 MB = 1_000_000
@@ -41,3 +41,12 @@ def test_sizes_and_wheels_come_from_the_last_build(tmp_path):
 def test_init_picks_an_image_for_torch():
     assert package_for(["torch==2.13.0", "numpy==2.4.6"]) == "image"
     assert package_for(["scikit-learn==1.9.1", "torchvision-utils==1.0"]) == "zip"
+
+
+def test_a_skipped_smoke_run_says_why(tmp_path):
+    # --smoke is the default: "pass --smoke" sent users to a flag they had already.
+    root = project(tmp_path)
+    without = run_checks(make_context(None, tmp_path / "elsewhere", Probes()), [smoke.CHECK])
+    declined = run_checks(make_context(load_config(root), root, Probes()), [smoke.CHECK])
+    assert [f.message for f in without.findings] == ["no project to run"]
+    assert [f.message for f in declined.findings] == ["no smoke run (--no-smoke)"]

@@ -14,7 +14,8 @@ from lambdaserve.doctor.finding import Check, Finding, error, ok, skipped, warni
 def run(ctx: DoctorContext) -> list[Finding]:
     result = ctx.smoke_run()
     if result is None:
-        return [skipped("no smoke run (pass --smoke, or no project)")]
+        # --smoke is the default: without a project there is nothing to run, else --no-smoke said so
+        return [skipped("no project to run" if ctx.config is None else "no smoke run (--no-smoke)")]
     ran = f" [ran {result.ran}]" if result.ran else ""
     if result.ok:
         if "[Errno 38]" in result.output:  # joblib and friends catch it and fall back to one core
