@@ -86,7 +86,7 @@ def zip_built_and_proved(config: Config, say: Say, *, data: str | None = None,
     say.summary(proved_line(proof, "the zip as /var/task"))
     for note in result.trimmed.notes + result.warnings + proof.notes:
         say.warn(note)
-    watch_parts(say.warn)  # a fresh layer whose caching fails says so, now or once it does
+    watch_parts(say.warn, wait=True)  # a fresh layer whose caching fails says so; cached before exit
     return result, proof
 
 

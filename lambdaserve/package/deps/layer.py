@@ -27,6 +27,7 @@ ships through the same ``Deflates``, and the files it leaves out are deflated du
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 import importlib.metadata
@@ -417,14 +418,22 @@ def _publish(folder: Path, key: str, record: dict[str, Any], parts: Future[objec
 _FRESH: list[tuple[Path, Future[object]]] = []
 
 
-def watch_parts(warn: Callable[[str], None]) -> None:
+def watch_parts(warn: Callable[[str], None], *, wait: bool = False) -> None:
     """Say through ``warn`` (now, or from the writing thread once it fails) that a fresh layer's
     zip parts or record could not be written: the zips built meanwhile are whole (made from
-    the tree), but the layer is not cached, so the next build makes it again."""
+    the tree), but the layer is not cached, so the next build makes it again.
+
+    ``wait``: until they are written, for a process about to exit: once the interpreter shuts
+    down it refuses the thread pools the part writer still starts ("cannot schedule new futures
+    after interpreter shutdown"), and the layer was lost when the build ended before its parts
+    (seen once the proof's run overlapped the zip's writing, cli/proof_early.py)."""
     with _FINISHING_LOCK:
         fresh, _FRESH[:] = list(_FRESH), []
     for folder, pending in fresh:
         pending.add_done_callback(functools.partial(_say_failed, folder=folder, warn=warn))
+    if wait:
+        for _folder, pending in fresh:
+            concurrent.futures.wait([pending])  # a failure is ``warn``ed by its callback
 
 
 def _say_failed(done: Future[object], *, folder: Path, warn: Callable[[str], None]) -> None:
