@@ -425,8 +425,7 @@ def watch_parts(warn: Callable[[str], None], *, wait: bool = False) -> None:
 
     ``wait``: until they are written, for a process about to exit: once the interpreter shuts
     down it refuses the thread pools the part writer still starts ("cannot schedule new futures
-    after interpreter shutdown"), and the layer was lost when the build ended before its parts
-    (seen once the proof's run overlapped the zip's writing, cli/proof_early.py)."""
+    after interpreter shutdown"), and the layer was lost when the build ended before its parts."""
     with _FINISHING_LOCK:
         fresh, _FRESH[:] = list(_FRESH), []
     for folder, pending in fresh:
