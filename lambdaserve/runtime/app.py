@@ -21,13 +21,12 @@ from typing import Any
 
 from lambdaserve import __version__
 from lambdaserve.errors import LambdaServeError, RequestError
-from lambdaserve.runtime import snapstart
 from lambdaserve.runtime.encode import Plain
 from lambdaserve.runtime.events import SOURCE_DIRECT, HttpRequest, HttpResponse, format_response, parse_event
 from lambdaserve.runtime.formats import FORMAT_OIP, oip_answer, read_request, rows_answer, zero_inputs
 from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES as MAX_BODY_BYTES
 from lambdaserve.runtime.loaders.base import Model
-from lambdaserve.runtime.settings import RuntimeSettings
+from lambdaserve.runtime.settings import RuntimeSettings, snapstart_init
 from lambdaserve.runtime.telemetry import Telemetry
 from lambdaserve.runtime.threads import configure_threads
 
@@ -104,8 +103,12 @@ class Runtime:
         model: Model | None = None
         # SnapStart: reseed after each restore, registered first so it runs before any after-restore
         # hook the predictor's modules register (Lambda runs those in the order of registration).
-        hooked = snapstart.snapstart_init() and snapstart.register_after_restore(
-            telemetry.log, lambda: getattr(model, "predictor", None))
+        hooked = False
+        if snapstart_init():  # only a SnapStart init imports snapstart.py
+            from lambdaserve.runtime import snapstart
+
+            hooked = snapstart.register_after_restore(
+                telemetry.log, lambda: getattr(model, "predictor", None))
         loaded = clock()
         try:
             if settings.model_s3_uri:  # s3_model imports urllib, ssl, hmac: a packaged model never needs them
@@ -127,6 +130,8 @@ class Runtime:
                 runtime.telemetry.log("WARNING", "api.docs is on but the page's files are missing; "
                                       "rebuild the package with api.docs = true", missing=missing)
         if hooked:  # the warm-up runs right before the snapshot, so the snapshot holds a warm model
+            from lambdaserve.runtime import snapstart
+
             snapstart.register_before_snapshot(runtime.telemetry.log, runtime.warm_up,
                                                getattr(model, "predictor", None))
             warmup_ms = None

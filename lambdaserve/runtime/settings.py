@@ -17,6 +17,7 @@ from lambdaserve.runtime.signature import Signature
 
 DEFAULT_MODEL_DIR = "/opt/ml/model"  # as in the classic Lambda image recipe
 DEFAULT_API_PATH = "/predict"
+SNAP_START = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE in a SnapStart function
 
 ENV_MODEL_DIR = "LAMBDASERVE_MODEL_DIR"
 ENV_MODEL_FILE = "LAMBDASERVE_MODEL_FILE"
@@ -38,6 +39,12 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def snapstart_init() -> bool:
+    """True when this environment is being initialised for a snapshot. Here, not in snapstart.py:
+    every init asks, and only a SnapStart one needs that module."""
+    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == SNAP_START
 
 
 @frozen_record

@@ -18,17 +18,9 @@ A hook that raises fails the snapshot (Runtime.BeforeSnapshotError) or the resto
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
-
-SNAP_START = "snap-start"  # AWS_LAMBDA_INITIALIZATION_TYPE in a SnapStart function
-
-
-def snapstart_init() -> bool:
-    """True when this environment is being initialised for a snapshot."""
-    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == SNAP_START
 
 
 def _registry() -> Any | None:

@@ -1,5 +1,6 @@
 """The first event of each kind in a fresh process: answered as a warm runtime answers it, and
-without the modules a cold start no longer imports (dataclasses, copy, the utf-8-sig codec)."""
+without the modules a cold start no longer imports (dataclasses, copy, the utf-8-sig codec,
+snapstart.py outside a SnapStart init)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ PREDICTOR = textwrap.dedent("""
 """)
 BODY = json.dumps({"data": [[3, 1], [0.5, 2]]})
 # imported at a cold start until 2026-12-07 (benchmarks/import_cost.py): dataclasses and copy by
-# frozen_record (~3 M instructions), the utf-8-sig codec by the first JSON body (~1 M)
-NOT_AT_A_COLD_START = {"dataclasses", "copy", "encodings.utf_8_sig"}
+# frozen_record (~3 M instructions), the utf-8-sig codec by the first JSON body (~1 M); snapstart.py
+# (~0.4 M) by every init, though only a SnapStart one registers its hooks
+NOT_AT_A_COLD_START = {"dataclasses", "copy", "encodings.utf_8_sig", "lambdaserve.runtime.snapstart"}
 
 
 def _rest() -> dict[str, Any]:

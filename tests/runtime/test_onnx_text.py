@@ -7,6 +7,8 @@ loader fed the graph (which ids, which attention mask, where the tokenizer trunc
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from lambdaserve.errors import ModelLoadError, RequestError
 from lambdaserve.package.needs.resolve import model_file_modules
 from lambdaserve.runtime.loaders import load_model
-from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, TextOnnxModel
+from lambdaserve.runtime.loaders.onnx import TOKENIZER_FILE
+from lambdaserve.runtime.loaders.onnx_text import TextOnnxModel
 from tests.runtime.support import answer, http_event, runtime, settings
 
 VOCAB = {"[PAD]": 0, "[UNK]": 1, "hello": 2, "world": 3, "lambda": 4}
@@ -126,3 +129,12 @@ def test_build_requires_tokenizers_for_a_text_model_folder_only(text_model: Path
     assert "tokenizers" in model_file_modules(text_model, "onnx")
     (text_model / TOKENIZER_FILE).unlink()
     assert "tokenizers" not in model_file_modules(text_model, "onnx")
+
+
+def test_the_onnx_loader_imports_the_text_loader_only_for_a_text_model() -> None:
+    """A tabular ONNX function's cold start does not pay for onnx_text.py (~0.5 M instructions)."""
+    script = ("import sys, lambdaserve.runtime.loaders.onnx\n"
+              "print('lambdaserve.runtime.loaders.onnx_text' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == "False"

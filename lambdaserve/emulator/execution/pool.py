@@ -32,7 +32,7 @@ from lambdaserve.emulator.sandbox.launch import check_spec, launch
 from lambdaserve.emulator.sandbox.memory import MemoryCap, make_cap
 from lambdaserve.errors import EmulatorError
 from lambdaserve.runtime.limits import SYNC_REQUEST_BYTES
-from lambdaserve.runtime.snapstart import SNAP_START
+from lambdaserve.runtime.settings import SNAP_START
 
 _WATCHDOG_PERIOD_S = 0.02
 _INIT_POLL_S = 0.02  # how often a request queued for an init slot looks again

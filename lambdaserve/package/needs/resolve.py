@@ -28,7 +28,7 @@ from lambdaserve.errors import BuildError
 from lambdaserve.package.needs.pickle_refs import PickleRefs, not_a_model, pickle_refs, skops_refs
 from lambdaserve.runtime.atomic import replace_text
 from lambdaserve.runtime.loaders.detect import model_files
-from lambdaserve.runtime.loaders.onnx_text import TOKENIZER_FILE, is_text_model
+from lambdaserve.runtime.loaders.onnx import TOKENIZER_FILE, is_text_model
 
 # The distribution Lambda should install for a module's distribution: plain `xgboost` pulls NCCL.
 PIP_NAMES = {"xgboost": "xgboost-cpu"}

@@ -11,10 +11,9 @@ is a text model (onnx_text.py): it takes strings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdaserve.errors import ModelLoadError, RequestError
-from lambdaserve.runtime.loaders import onnx_text
 from lambdaserve.runtime.loaders.base import (
     as_array,
     load_failed,
@@ -28,7 +27,11 @@ from lambdaserve.runtime.settings import RuntimeSettings
 from lambdaserve.runtime.signature import Signature, TensorSpec
 from lambdaserve.runtime.threads import available_cpus
 
+if TYPE_CHECKING:  # imported by load for a text model only: every other ONNX cold start skips it
+    from lambdaserve.runtime.loaders.onnx_text import TextOnnxModel
+
 SUFFIXES = (".onnx",)
+TOKENIZER_FILE = "tokenizer.json"  # beside the graph: a text model (onnx_text.py)
 _DTYPES = {
     "tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
     "tensor(int8)": "int8", "tensor(int16)": "int16", "tensor(int32)": "int32",
@@ -162,7 +165,11 @@ def _session(ort: Any, path: Path) -> Any:
                                                     "or pin a newer onnxruntime.") from exc
 
 
-def load(settings: RuntimeSettings) -> OnnxModel | onnx_text.TextOnnxModel:
+def is_text_model(folder: Path) -> bool:
+    return folder.is_dir() and (folder / TOKENIZER_FILE).is_file()
+
+
+def load(settings: RuntimeSettings) -> OnnxModel | TextOnnxModel:
     path = model_file(settings.model_path, SUFFIXES, "onnx")
     try:
         import onnxruntime as ort
@@ -170,7 +177,9 @@ def load(settings: RuntimeSettings) -> OnnxModel | onnx_text.TextOnnxModel:
         raise missing_framework("onnx", "onnxruntime", exc) from exc
     session = _session(ort, path)
     declared = settings.signature
-    if onnx_text.is_text_model(path.parent):
+    if is_text_model(path.parent):
+        from lambdaserve.runtime.loaders import onnx_text
+
         if declared is not None and [spec.name for spec in declared.inputs] != [onnx_text.INPUT]:
             raise ModelLoadError(f"{path.parent} holds a text model (tokenizer.json), which takes one "
                                  f"input, {onnx_text.INPUT!r}; lambdaserve.toml declares another [signature]",

@@ -16,17 +16,13 @@ from typing import Any
 
 from lambdaserve.errors import ModelLoadError, RequestError
 from lambdaserve.runtime.loaders.base import load_failed, missing_framework, numpy_version
+from lambdaserve.runtime.loaders.onnx import TOKENIZER_FILE
 from lambdaserve.runtime.signature import Signature, TensorSpec
 
-TOKENIZER_FILE = "tokenizer.json"
 INPUT = "text"
 OUTPUT = "embedding"
 # What each graph input is, from one tokenized text (tokenizers' Encoding attributes).
 _FEEDS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
-
-
-def is_text_model(folder: Path) -> bool:
-    return folder.is_dir() and (folder / TOKENIZER_FILE).is_file()
 
 
 class TextOnnxModel:
