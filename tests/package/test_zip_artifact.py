@@ -30,28 +30,53 @@ def _snapshot(root: Path) -> dict[str, float]:
     return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*")}
 
 
-def _invoke(project: Path, zip_path: Path, dest: Path, cache: Path, rows: list[list[float]],
-            probabilities: bool = False) -> dict:
+def _invoke(project: Path, zip_path: Path, dest: Path, cache: Path,
+            *bodies: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each body's answer from one function (its first invoke a cold start, the rest warm)."""
     config = load_config(project)
     run = prepare_artifact(zip_path, dest, cache_dir=cache)
     before = _snapshot(run.task_root)
     spec = FunctionSpec(name=config.name, task_root=run.task_root, python=run.python,
                         extra_pythonpath=run.extra_pythonpath,
                         environment=runtime_env(config, model_dir=str(run.model_dir)), concurrency=1)
+    answers = []
     with Function(spec) as function:
-        body = {"data": rows, **({"parameters": {"probabilities": True}} if probabilities else {})}
-        result = function.invoke(json.dumps(body).encode())
-    assert result.function_error is None, result.payload
+        for body in bodies:
+            result = function.invoke(json.dumps(body).encode())
+            assert result.function_error is None, result.payload
+            answers.append(json.loads(result.payload))
     # for parity: /var/task is read-only on Lambda, so the shipped .pyc must be used as they are.
     # The shipped unchecked-hash .pyc files were used: Python wrote nothing into the task root.
     assert _snapshot(run.task_root) == before
-    return json.loads(result.payload)
+    return answers
+
+
+def _rows(rows: list[list[float]], probabilities: bool = False) -> dict[str, Any]:
+    return {"data": rows, **({"parameters": {"probabilities": True}} if probabilities else {})}
+
+
+def _members(zip_path: Path) -> dict[str, tuple[int, int]]:
+    """Each member's (CRC-32, size): what a rebuild that is not byte-identical differs in."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return {info.filename: (info.CRC, info.file_size) for info in archive.infolist()}
+
+
+def _assert_same_zip(first: ZipBuildResult, first_members: dict[str, tuple[int, int]],
+                     again: ZipBuildResult) -> None:
+    """A rebuild of the same inputs is byte-identical; if not, say which members differ."""
+    if again.sha256 == first.sha256:
+        return
+    now = _members(again.path)
+    differ = sorted(n for n in first_members.keys() & now.keys() if first_members[n] != now[n])
+    raise AssertionError(f"rebuild {again.sha256} != {first.sha256}: only in the first "
+                         f"{sorted(first_members.keys() - now.keys())[:10]}, only in the rebuild "
+                         f"{sorted(now.keys() - first_members.keys())[:10]}, different {differ[:10]}")
 
 
 def test_the_extracted_zip_answers_under_python312_with_awslambdaric(tmp_path, py312, cache):
     project = make_project(tmp_path / "p", requirements=())
     built = build_zip(load_config(project), interpreter=py312)
-    answer = _invoke(project, built.path, tmp_path / "task", cache, [[1.0, 2.0], [3.0, 0.5]])
+    answer, = _invoke(project, built.path, tmp_path / "task", cache, _rows([[1.0, 2.0], [3.0, 0.5]]))
     assert answer == {"predictions": [0.5, 6.0]}
 
 
@@ -68,7 +93,7 @@ def test_iris_sklearn_zip_built_for_python312_predicts_like_sklearn(tmp_path, py
     built = build_zip(load_config(project), interpreter=py312)
     assert {"scikit-learn", "numpy", "scipy", "joblib"} <= {_dist(n) for n, _ in built.packages}
     assert built.unzipped_bytes < 250_000_000 and built.trimmed.removed["tests"] > 0
-    answer = _invoke(project, built.path, tmp_path / "task", cache, made.rows)
+    answer, = _invoke(project, built.path, tmp_path / "task", cache, _rows(made.rows))
     assert answer["predictions"] == made.expected["label"].tolist()
 
 
@@ -115,11 +140,12 @@ def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, i
             "numpy/_core/_simd.cpython-312-x86_64-linux-gnu.so"} <= names
     report = json.loads((trimmed.path.parent / "build.json").read_text())
     assert report["trim_unimported"] is True and report["trimmed"]["removed_bytes"]["unimported"] == removed
-    again = _build(project, True, py312)  # traced afresh: the same inputs, the same bytes
-    assert again.sha256 == trimmed.sha256
-    answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
+    first = _members(trimmed.path)
+    again = _build(project, True, py312)  # the same inputs (the verified trim reused), the same bytes
+    _assert_same_zip(trimmed, first, again)
+    answer, proba = _invoke(project, again.path, tmp_path / "task", cache, _rows(made.rows),
+                            _rows(made.rows, probabilities=True))
     assert answer["predictions"] == made.expected["label"].tolist()
-    proba = _invoke(project, again.path, tmp_path / "task", cache, made.rows, probabilities=True)
     assert proba["predictions"] == [
         {"label": label, "probabilities": row} for label, row in
         zip(made.expected["label"].tolist(), made.expected["probabilities"].tolist(), strict=True)]
@@ -142,11 +168,13 @@ def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(
     sources = slim.trimmed.removed["dependency sources (.py)"]
     assert sources > 5_000_000 and slim.unzipped_bytes == trimmed.unzipped_bytes - sources
     assert slim.dependency_key != trimmed.dependency_key
-    again = _build(project, True, py312, sourceless=True)  # traced and verified afresh
-    assert again.sha256 == slim.sha256 and again.dependencies_cached
-    answer = _invoke(project, again.path, tmp_path / "task", cache, made.rows)
+    first = _members(slim.path)
+    again = _build(project, True, py312, sourceless=True)  # the verified trim reused: the same bytes
+    _assert_same_zip(slim, first, again)
+    assert again.dependencies_cached
+    answer, proba = _invoke(project, again.path, tmp_path / "task", cache, _rows(made.rows),
+                            _rows(made.rows, probabilities=True))
     assert answer["predictions"] == made.expected["label"].tolist()
-    proba = _invoke(project, again.path, tmp_path / "task", cache, made.rows, probabilities=True)
     assert proba["predictions"] == [
         {"label": label, "probabilities": row} for label, row in
         zip(made.expected["label"].tolist(), made.expected["probabilities"].tolist(), strict=True)]
