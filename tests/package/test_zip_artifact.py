@@ -55,13 +55,14 @@ def _rows(rows: list[list[float]], probabilities: bool = False) -> dict[str, Any
     return {"data": rows, **({"parameters": {"probabilities": True}} if probabilities else {})}
 
 
-def _members(zip_path: Path) -> dict[str, tuple[int, int]]:
-    """Each member's (CRC-32, size): what a rebuild that is not byte-identical differs in."""
+def _members(zip_path: Path) -> dict[str, tuple[int, int, int]]:
+    """Each member's (CRC-32, size, deflated size): what a rebuild that is not byte-identical
+    differs in (the same content deflated otherwise shows in the last)."""
     with zipfile.ZipFile(zip_path) as archive:
-        return {info.filename: (info.CRC, info.file_size) for info in archive.infolist()}
+        return {info.filename: (info.CRC, info.file_size, info.compress_size) for info in archive.infolist()}
 
 
-def _assert_same_zip(first: ZipBuildResult, first_members: dict[str, tuple[int, int]],
+def _assert_same_zip(first: ZipBuildResult, first_members: dict[str, tuple[int, int, int]],
                      again: ZipBuildResult) -> None:
     """A rebuild of the same inputs is byte-identical; if not, say which members differ."""
     if again.sha256 == first.sha256:
@@ -81,6 +82,7 @@ def test_the_extracted_zip_answers_under_python312_with_awslambdaric(tmp_path, p
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # up to three builds and smoke runs: over 300 s at load 20
 def test_iris_sklearn_zip_built_for_python312_predicts_like_sklearn(tmp_path, py312, cache):
     from tests.models import sklearn_classifier
 
@@ -125,6 +127,7 @@ def _build(project: Path, trim: bool, py: Interpreter, sourceless: bool = False,
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # up to three builds and smoke runs: over 300 s at load 20
 def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, iris, cache, py312):
     project, made = iris
     full = _build(project, False, py312)
@@ -152,6 +155,7 @@ def test_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, i
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # up to three builds and smoke runs: over 300 s at load 20
 def test_sourceless_trimmed_iris_zip_predicts_like_sklearn_and_is_deterministic(tmp_path, iris, cache, py312):
     project, made = iris
     trimmed = _build(project, True, py312)
