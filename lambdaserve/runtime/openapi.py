@@ -172,7 +172,9 @@ def _schemas(signature: Signature) -> dict[str, Any]:
         "Predictions": {
             "type": "object",
             "required": ["predictions"],
-            "properties": {"predictions": {"type": "array", "description": "One per row."}},
+            "properties": {
+                "predictions": {"type": "array", "description": _predictions_description(signature)}
+            },
         },
         "InferenceResponse": {
             "type": "object",
@@ -202,6 +204,24 @@ def _schemas(signature: Signature) -> dict[str, Any]:
             },
         },
     }
+
+
+def _predictions_description(signature: Signature) -> str:
+    if len(signature.outputs) < 2:
+        return "One per row."
+    names = ", ".join(t.name for t in signature.outputs)
+    return (f"One per row: the value itself when one output is answered, else an object keyed by "
+            f"output ({names}).")
+
+
+def _probabilities_description(signature: Signature) -> str:
+    """What ``probabilities=true`` adds to each row's answer, named as the answer names it."""
+    if signature.output_classes:
+        last = len(signature.output_classes) - 1
+        return (f"Adds probabilities_0 ... probabilities_{last}: output k's class probabilities, in the "
+                "order of its labels in /metadata's signature.output_classes[k] (a multi-output "
+                "classifier's predict_proba, one array per output).")
+    return "Adds each row's class probabilities, in the order of /metadata's signature.classes."
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -251,7 +271,9 @@ def openapi_document(signature: Signature, *, name: str, api_path: str, framewor
         "operationId": "predict",
         "summary": f"Predict with the {framework} model (inputs: {names})",
         **({"parameters": [{"name": "probabilities", "in": "query", "required": False,
-                            "schema": {"type": "boolean"}}]} if signature.has_proba else {}),
+                            "schema": {"type": "boolean"},
+                            "description": _probabilities_description(signature)}]}
+           if signature.has_proba else {}),
         "requestBody": request_body,
         "responses": {
             "200": _json(

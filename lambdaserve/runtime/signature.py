@@ -131,6 +131,8 @@ class Signature:
     extra: dict[str, Any] = field(default_factory=dict)
     # Named columns of mixed types: a request is a table, ``inputs`` holds one tensor per column.
     columns: tuple[ColumnSpec, ...] = ()
+    # A multi-output classifier's labels, one tuple per output (its "probabilities_<k>" columns' order)
+    output_classes: tuple[tuple[Any, ...], ...] | None = None
 
     @classmethod
     def table(cls, columns: tuple[ColumnSpec, ...], **rest: Any) -> Signature:
@@ -155,12 +157,14 @@ class Signature:
             "classes": list(self.classes) if self.classes is not None else None,
             "has_proba": self.has_proba,
             "source": self.source,
+            **({"output_classes": [list(c) for c in self.output_classes]} if self.output_classes else {}),
         }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Signature:
         names = raw.get("feature_names")
         classes = raw.get("classes")
+        per_output = raw.get("output_classes")
         columns = tuple(ColumnSpec.from_dict(c) for c in raw.get("columns") or [])
         return cls(
             columns=columns,
@@ -170,6 +174,7 @@ class Signature:
             feature_names=tuple(names) if names else None,
             classes=tuple(classes) if classes is not None else None,
             has_proba=bool(raw.get("has_proba", False)),
+            output_classes=tuple(tuple(c) for c in per_output) if per_output else None,
             source=str(raw.get("source", "config")),
         )
 

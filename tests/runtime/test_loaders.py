@@ -126,7 +126,7 @@ def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, in
     joblib.dump(estimator, tmp_path / "model.joblib")
     model = load_model(runtime_settings(tmp_path / "model.joblib"))
     answer = model.predict({"input": x[:3].tolist()})
-    (output,) = model.signature.outputs
+    output = model.signature.outputs[0]  # a classifier's probabilities follow, one output each
     assert (output.name, output.shape) == ("prediction", (None, 2))
     assert np.asarray(answer["prediction"]).shape == (3, 2)
     assert output.dtype == ("string" if y.dtype.kind == "U" else "float64")
@@ -155,25 +155,83 @@ def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Pat
     assert answer.dtype.kind == "i" and answer.tolist() == estimator.predict(x[:5]).tolist()
 
 
-@pytest.mark.parametrize("index", [4, 5])
-def test_a_multi_output_classifier_asked_for_probabilities_says_why_not(tmp_path: Path, index: int) -> None:
-    # it has predict_proba (one array per output), so "only classifiers with predict_proba" misled
+def _multi_output_classifiers() -> list[tuple[Any, Any]]:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    strings = np.c_[np.where(x[:, 0] > 0, "up", "down"), np.where(x[:, 1] > 0, "hi", "lo")]
+    # a different number of classes per output: predict_proba's arrays differ in width
+    ragged = np.c_[np.digitize(x[:, 0], [-0.5, 0.5]), x[:, 1] > 0]
+    forest = {"n_estimators": 3, "random_state": 0}
+    return [(RandomForestClassifier(**forest), strings),
+            (MultiOutputClassifier(RandomForestClassifier(**forest)), strings),
+            (KNeighborsClassifier(3), ragged), (MultiOutputClassifier(KNeighborsClassifier(3)), ragged)]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_multi_output_classifier_answers_each_outputs_probabilities(tmp_path: Path, index: int) -> None:
+    # it was a 400; predict_proba answers one array per output, a column per class of that output
     import joblib
 
-    from lambdaserve.errors import RequestError
+    from tests.runtime.support import Context, answer, http_event, runtime
+
+    estimator, y = _multi_output_classifiers()[index]
+    x = np.random.default_rng(1).normal(size=(40, 4))
+    estimator.fit(x, y)
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    rt, _ = runtime(load_model(runtime_settings(tmp_path / "model.joblib")))
+    rows = x[:5].tolist()
+    want = estimator.predict_proba(np.asarray(rows, dtype=np.float32))
+    classes = [c.tolist() for c in estimator.classes_]
+
+    status, meta = answer(rt.handle(http_event(path="/metadata", method="GET"), Context()))
+    assert status == 200
+    signature = meta["signature"]
+    assert signature["has_proba"] and signature["output_classes"] == classes
+    assert [(o["name"], o["shape"]) for o in signature["outputs"]] == [
+        ("prediction", [None, 2]), ("probabilities_0", [None, len(classes[0])]),
+        ("probabilities_1", [None, len(classes[1])])]
+    status, doc = answer(rt.handle(http_event(path="/openapi.json", method="GET"), Context()))
+    assert status == 200
+    (param,) = doc["paths"]["/predict"]["post"]["parameters"]
+    assert "probabilities_0 ... probabilities_1" in param["description"]
+
+    status, body = answer(rt.handle(http_event({"data": rows, "parameters": {"probabilities": True}}),
+                                    Context()))
+    assert status == 200, body
+    for k, array in enumerate(want):
+        assert [row[f"probabilities_{k}"] for row in body["predictions"]] == array.tolist()
+    assert [row["prediction"] for row in body["predictions"]] == estimator.predict(np.asarray(rows)).tolist()
+    oip = {"inputs": [{"name": "input", "shape": [5, 4], "datatype": "FP64", "data": rows}],
+           "parameters": {"probabilities": True}}
+    status, body = answer(rt.handle(http_event(oip), Context()))
+    assert status == 200, body
+    by_name = {o["name"]: o for o in body["outputs"]}
+    for k, array in enumerate(want):
+        assert by_name[f"probabilities_{k}"]["shape"] == list(array.shape)
+        assert by_name[f"probabilities_{k}"]["data"] == array.ravel().tolist()
+
+
+def test_a_classifier_chain_asked_for_probabilities_says_why_not(tmp_path: Path) -> None:
+    # its predict_proba gives P(label 1) per output, not each output's classes: nothing to serve as such
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import ClassifierChain
+
     from lambdaserve.runtime.formats import read_request
 
-    estimator, y = _multi_output_models()[index]
-    estimator.fit(np.random.default_rng(1).normal(size=(40, 4)), y)
-    assert hasattr(estimator, "predict_proba")
+    x = np.random.default_rng(1).normal(size=(40, 4))
+    estimator = ClassifierChain(LogisticRegression()).fit(x, np.c_[x[:, 0] > 0, x[:, 1] > 0].astype(int))
     joblib.dump(estimator, tmp_path / "model.joblib")
     model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    assert not model.signature.has_proba and [t.name for t in model.signature.outputs] == ["prediction"]
     with pytest.raises(RequestError) as refused:
         read_request({"data": [[0, 0, 0, 0]]}, model.signature, query_probabilities="true")
     assert refused.value.message == (
-        "this model cannot return probabilities: it is a multi-output classifier (2 outputs), and "
-        "probabilities are served for single-output classifiers only")
-    assert "predict_proba" not in refused.value.hint
+        "this model cannot return probabilities: it is a classifier chain (2 outputs), whose "
+        "predict_proba gives one number per output, not one per class")
 
 
 def test_pipeline_with_feature_names(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 The signature comes from the fitted estimator: ``n_features_in_``, ``feature_names_in_``,
 ``classes_`` and whether ``predict_proba`` exists. Outputs: classifiers give "label" (and
-"probabilities" when asked), anything else gives "prediction".
+"probabilities" when asked), anything else gives "prediction"; a multi-output classifier gives
+"prediction" (a label per output) and, when asked, "probabilities_<k>" per output k.
 """
 
 from __future__ import annotations
@@ -230,6 +231,16 @@ def _n_outputs(est: Any) -> int:
     return int(coef.shape[0]) if getattr(coef, "ndim", 0) == 2 else 1
 
 
+def proba_output(k: int) -> str:
+    """The name of output ``k``'s probabilities in a multi-output classifier's answer."""
+    return f"probabilities_{k}"
+
+
+def _last_step_name(est: Any) -> str:
+    steps = getattr(est, "steps", None)
+    return _last_step_name(steps[-1][1]) if steps else type(est).__name__
+
+
 def _signature(est: Any) -> Signature:
     names = getattr(est, "feature_names_in_", None)
     width = getattr(est, "n_features_in_", None)
@@ -244,7 +255,12 @@ def _signature(est: Any) -> Signature:
     if classes is not None and not hasattr(classes, "dtype"):
         # multi-output classifiers keep a list of arrays: answer their labels as is, one per output
         per_output, classes = list(classes), None
-    has_proba = hasattr(est, "predict_proba") and classes is not None
+    has_proba = hasattr(est, "predict_proba") and (classes is not None or bool(per_output))
+    no_proba = None
+    if per_output and has_proba and _last_step_name(est) == "ClassifierChain":
+        # its predict_proba answers P(label 1) per output, not each output's classes
+        has_proba, no_proba = False, (f"it is a classifier chain ({len(per_output)} outputs), whose "
+                                      "predict_proba gives one number per output, not one per class")
     if classes is not None:
         outputs = [TensorSpec("label", _label_dtype(classes), (None,))]
         if has_proba:
@@ -253,6 +269,9 @@ def _signature(est: Any) -> Signature:
         kinds = {_label_dtype(c) for c in per_output}
         outputs = [TensorSpec("prediction", kinds.pop() if len(kinds) == 1 else "string",
                               (None, len(per_output)))]
+        if has_proba:  # predict_proba's list: one array per output, a column per class of that output
+            outputs += [TensorSpec(proba_output(k), "float64", (None, len(c)))
+                        for k, c in enumerate(per_output)]
     elif _estimator_type(est) in ("clusterer", "outlier_detector"):
         outputs = [TensorSpec("prediction", "int64", (None,))]  # a cluster, or -1/1 for an outlier
     else:
@@ -263,10 +282,10 @@ def _signature(est: Any) -> Signature:
         "feature_names": tuple(str(n) for n in names) if names is not None else None,
         "classes": tuple(classes.tolist()) if classes is not None else None,
         "has_proba": has_proba,
+        "output_classes": tuple(tuple(c.tolist()) for c in per_output) if per_output else None,
     }
-    if per_output and hasattr(est, "predict_proba"):  # its predict_proba answers one array per output
-        rest["extra"] = {"no_proba": f"it is a multi-output classifier ({len(per_output)} outputs), and "
-                                     "probabilities are served for single-output classifiers only"}
+    if no_proba:
+        rest["extra"] = {"no_proba": no_proba}
     columns = model_columns(est)
     if columns is not None:  # fitted on a DataFrame with a categorical column: a table
         return Signature.table(columns, **rest)
@@ -341,8 +360,22 @@ class SklearnModel:
             warnings.filterwarnings("ignore", message="X does not have valid feature names")
             # numpy's warning before the overflow that _overflow_is_a_client_error answers with a 400
             warnings.filterwarnings("ignore", message="overflow encountered in cast", category=RuntimeWarning)
+            if probabilities and self.signature.output_classes:
+                return self._per_output_answer(features)
             return estimator_answer(self.estimator, features, classifier=self._is_classifier,
                                     probabilities=probabilities)
+
+    def _per_output_answer(self, features: Any) -> dict[str, Any]:
+        """A multi-output classifier's labels, and predict_proba's arrays one output each."""
+        answer = {"prediction": self.estimator.predict(features)}
+        arrays = self.estimator.predict_proba(features)
+        per_output = self.signature.output_classes or ()
+        if not isinstance(arrays, list) or len(arrays) != len(per_output):
+            raise TypeError(f"predict_proba answered a {type(arrays).__name__}, not a list of "
+                            f"{len(per_output)} arrays (one per output)")
+        for k, array in enumerate(arrays):
+            answer[proba_output(k)] = array
+        return answer
 
     def versions(self) -> dict[str, str]:
         import sklearn
