@@ -40,6 +40,8 @@ def convert(target: str, config_path: Path, data: Path | None, atol: float, rtol
               f"({done.onnx_bytes:,} bytes of ONNX)")
     out.print(f"verified on {done.rows} rows ({done.rows_from}): {', '.join(done.outputs)} match "
               f"({done.check})")
+    if done.nulls:
+        out.print(done.nulls, markup=False, soft_wrap=True)
     out.print(f"config: {done.config_path}")
     try:  # the sibling's own lock: onnxruntime's dependencies as installed here
         lock_project(load_config(done.config_path),

@@ -9,6 +9,7 @@ HistGradientBoosting, SVM probabilities). Frameworks are imported only inside fu
 
     sample.py    the rows a conversion is checked on (the user's, or made from the signature)
     tolerance.py   the check itself: labels exactly, scores within atol/rtol
+    missing.py   null (NaN) kept allowed in the ONNX model only where it answers NaN as the original
     sklearn_onnx.py  scikit-learn -> ONNX with skl2onnx
     trees_onnx.py    LightGBM (numeric columns) and XGBoost -> ONNX with onnxmltools
     torch_onnx.py    TorchScript -> ONNX with torch.onnx.export

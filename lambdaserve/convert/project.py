@@ -19,6 +19,7 @@ import tomlkit
 
 from lambdaserve.config import Config, load_config, runtime_env
 from lambdaserve.config.requirements import requirement_name
+from lambdaserve.convert.missing import check_nulls, mark_nullable
 from lambdaserve.convert.sample import generated_rows, rows_from_file
 from lambdaserve.convert.text_onnx import (
     MIN_COSINE,
@@ -54,6 +55,7 @@ class Converted:
     tolerance: Tolerance
     onnx_bytes: int = 0
     check: str = ""  # what was compared, in words (labels and scores, or embeddings' cosines)
+    nulls: str = ""  # whether the ONNX model serves a request's null, and why (empty: no input takes one)
 
 
 def _pin(name: str) -> str:
@@ -150,17 +152,32 @@ def convert_project(config: Config, *, data: Path | None = None, tolerance: Tole
                       "Check for operators whose ONNX version differs (e.g. in-place ops, float64), or "
                       "loosen --atol/--rtol if acceptable.")
                 + " Nothing was written; the native model is unchanged.")
+        nan = check_nulls(native, converted, rows, probabilities=probabilities, tolerance=tolerance)
+        if nan.carried:
+            staging.write_bytes(mark_nullable(staging.read_bytes(), nan.inputs))
+            _confirm_nullable(dataclasses.replace(settings, model_dir=staging.parent,
+                                                  model_file=staging.name, framework="onnx"), nan.inputs)
     rows_from = f"--data {data}" if data else "generated from the signature"
     nulls = [c.name for c in signature.columns if c.dtype == "string" and c.nullable]
     with_null = sum(any(rows[name][i] is None for name in nulls) for i in range(count))
     if with_null:  # the graph feeds null as the pipeline does (convert/sklearn_nulls.py), checked here
         rows_from += f"; {with_null} with null in {', '.join(nulls)}"
-    summary = (f"Verified on {count} rows ({rows_from}): labels exactly, scores within {tolerance}.")
+    summary = (f"Verified on {count} rows ({rows_from}): labels exactly, scores within {tolerance}."
+               + (f"\n# {nan.describe()}." if nan.inputs else ""))
     target = config.project_dir / ONNX_CONFIG
     _write_config(config, onnx_path, target, summary)
     load_config(target)  # the file written must be one lambdaserve accepts
     return Converted(framework, onnx_path, target, count, rows_from, tuple(want), tolerance,
-                     onnx_path.stat().st_size, f"labels exactly, scores within {tolerance}")
+                     onnx_path.stat().st_size, f"labels exactly, scores within {tolerance}", nan.describe())
+
+
+def _confirm_nullable(settings: RuntimeSettings, names: tuple[str, ...]) -> None:
+    """The marked graph, loaded as the function loads it, takes null in exactly those inputs."""
+    taken = tuple(s.name for s in load_model(settings).signature.inputs if s.nullable)
+    if taken != names:
+        raise ConvertError(f"the ONNX model takes null in {', '.join(taken) or 'no input'}, not in "
+                           f"{', '.join(names)} as checked",
+                           hint="This is a bug in lambdaserve; please report it.")
 
 
 def _convert_text(config: Config, data: Path | None, output: Path | None) -> Converted:

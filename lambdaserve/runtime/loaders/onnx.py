@@ -44,6 +44,9 @@ _RENAME = {"output_label": "label", "output_probability": "probabilities"}
 # string stands for null there (convert/sklearn_nulls.py); clients may not send that string.
 NULL_STRING_KEY = "lambdaserve.null_string"
 NULL_STRING = "\x00null"
+# A graph made by `convert` from a model that scores NaN itself names the inputs where it was checked
+# to answer NaN as the original (convert/missing.py): a request's null is served there, as NaN.
+NULLABLE_INPUTS_KEY = "lambdaserve.nullable_inputs"
 
 
 def _shape(node: Any) -> tuple[int | None, ...]:
@@ -63,10 +66,16 @@ def _spec(node: Any, name: str) -> TensorSpec:
 
 
 def _signature(session: Any) -> Signature:
-    inputs = tuple(_spec(node, node.name) for node in session.get_inputs())
+    meta = session.get_modelmeta().custom_metadata_map.get(NULLABLE_INPUTS_KEY, "")
+    nullable = set(meta.split(",")) if meta else set()
+    inputs = tuple(_nullable(_spec(node, node.name), nullable) for node in session.get_inputs())
     outputs = tuple(_spec(node, _RENAME.get(node.name, node.name)) for node in session.get_outputs())
     names = {spec.name for spec in outputs}
     return Signature(inputs=inputs, outputs=outputs, has_proba={"label", "probabilities"} <= names)
+
+
+def _nullable(spec: TensorSpec, names: set[str]) -> TensorSpec:
+    return replace(spec, nullable=True) if spec.name in names and spec.dtype.startswith("float") else spec
 
 
 def _table(own: Signature, declared: Signature, null_string: str | None) -> Signature:
