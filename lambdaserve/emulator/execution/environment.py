@@ -175,7 +175,9 @@ class ExecutionEnvironment:
             kill_group(self._proc)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=5)
-            self.log.drain()  # what it printed before it died lands before its REPORT, not 10 ms later
+            # what it printed before it died lands before its REPORT, not 10 ms later; bounded, as a
+            # process it started may have left its group holding the pipe (worker_log.py)
+            self.log.close()
         if parked is not None:  # its connection thread waits to be given the connection back
             with contextlib.suppress(OSError):
                 parked(None)
@@ -186,7 +188,7 @@ class ExecutionEnvironment:
         assert self._proc is not None
         code = self._proc.wait()
         self.hand_back()
-        self.log.drain()
+        self.log.close()
         with self._cv:
             self._returncode = code
             parked = self._parked
