@@ -4,16 +4,19 @@ which libraries a package's ELF files need (DT_NEEDED), read with the stdlib onl
 Like limits.py, a fact about the platform every layer reads: the build ships what the OS
 lacks, the emulator's sandbox hides the host's copy of it, the doctor checks a package for it.
 The ELF reader takes 64-bit little-endian objects only: what Lambda runs (x86_64 and arm64).
-Anything else, or a file that is not ELF, needs nothing as far as this reader can tell.
+Anything else, or a file that is not ELF, needs nothing as far as this reader can tell; a file that
+says it is ELF64 but is cut short or inconsistent is a BuildError naming it, with the fix.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import mmap
 import os
 import struct
 from pathlib import Path
+from typing import BinaryIO
+
+from lambdaserve.errors import BuildError
 
 # On every Lambda Python runtime's OS (Amazon Linux 2 and 2023): glibc, the GCC runtime, zlib.
 SYSTEM = frozenset({
@@ -38,39 +41,75 @@ def library_path(task_root: str, before: str = "") -> str:
 
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 _DT_NULL, _DT_NEEDED, _DT_STRTAB = 0, 1, 5
+_EHDR, _PHDR, _DYN = 64, 56, 16  # ELF64 sizes: file header, program header, dynamic entry
+_TABLE_MAX = 1 << 20  # a real object's program headers and dynamic section are a few KiB
+_NAME_MAX = 4096  # a library name longer than this is no name
+
+
+class _Damaged(Exception):
+    """The file says it is ELF64 but its headers do not hold together."""
 
 
 def needed(path: Path) -> tuple[str, ...]:
-    # Mapped, not read: only the headers' and the dynamic section's pages are touched (a
-    # layer's shared objects are a hundred MB; a build asks after all of them).
+    """The libraries (DT_NEEDED) a 64-bit little-endian ELF object names; () for a file that is not
+    one (a linker script or a data file named *.so*) or a static one.
+
+    Read, not mapped: a file truncated while mapped raises SIGBUS on the next touch of a page past
+    its end, which kills the build; a read returns short, and only the header, the program headers,
+    the dynamic section and the names are read (a layer's shared objects are a hundred MB).
+    """
     try:
-        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:  # ELFCLASS64, ELFDATA2LSB
+        with path.open("rb") as fh:
+            head = fh.read(_EHDR)
+            if head[:4] != b"\x7fELF":
                 return ()
-            try:
-                return _needed(data)
-            except (struct.error, IndexError, ValueError):
-                return ()  # truncated or odd: the loader on Lambda will say more than we can
-    except (OSError, ValueError, IndexError):  # unreadable, empty (nothing to map) or too short
-        return ()
+            if len(head) < 6 or head[4] != 2 or head[5] != 1:  # ELFCLASS64, ELFDATA2LSB
+                if len(head) < 6:
+                    raise _Damaged(f"{len(head)} bytes, shorter than the ELF identification")
+                return ()
+            if len(head) < _EHDR:
+                raise _Damaged(f"{len(head)} bytes, shorter than an ELF64 header ({_EHDR})")
+            return _needed(fh, head)
+    except _Damaged as exc:
+        raise BuildError(f"{path} is a damaged shared object: {exc}",
+                         hint="It was cut short or changed while being read: reinstall the package "
+                              "it belongs to (run `lambdaserve build` again; a layer made by hand: "
+                              "reinstall that wheel).") from None
+    except OSError as exc:
+        raise BuildError(f"cannot read {path} to check the libraries it needs: {exc.strerror or exc}",
+                         hint="Check the file's permissions, then build again.") from None
 
 
-def _needed(data: mmap.mmap) -> tuple[str, ...]:
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+def _read(fh: BinaryIO, offset: int, size: int, what: str) -> bytes:
+    if size > _TABLE_MAX:
+        raise _Damaged(f"its {what} would be {size} bytes")
+    fh.seek(offset)
+    data = fh.read(size)
+    if len(data) != size:
+        raise _Damaged(f"its {what} ({size} bytes at {offset}) run past the end of the file")
+    return data
+
+
+def _needed(fh: BinaryIO, head: bytes) -> tuple[str, ...]:
+    phoff, = struct.unpack_from("<Q", head, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+    if phnum and phentsize < _PHDR:
+        raise _Damaged(f"program headers of {phentsize} bytes, not {_PHDR}")
+    table = _read(fh, phoff, phnum * phentsize, "program headers")
     loads: list[tuple[int, int, int]] = []  # (vaddr, filesz, offset)
     dynamic: tuple[int, int] | None = None
     for i in range(phnum):
-        p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from("<IIQQQQ", table, i * phentsize)
         if p_type == _PT_LOAD:
             loads.append((p_vaddr, p_filesz, p_offset))
         elif p_type == _PT_DYNAMIC:
             dynamic = (p_offset, p_filesz)
     if dynamic is None:
-        return ()
+        return ()  # statically linked: it needs nothing
+    section = _read(fh, dynamic[0], dynamic[1] - dynamic[1] % _DYN, "dynamic section")
     entries, strtab = [], None
-    for pos in range(dynamic[0], dynamic[0] + dynamic[1], 16):
-        tag, value = struct.unpack_from("<qQ", data, pos)
+    for pos in range(0, len(section), _DYN):
+        tag, value = struct.unpack_from("<qQ", section, pos)
         if tag == _DT_NULL:
             break
         if tag == _DT_NEEDED:
@@ -78,16 +117,21 @@ def _needed(data: mmap.mmap) -> tuple[str, ...]:
         elif tag == _DT_STRTAB:
             strtab = next(
                 (value - vaddr + off for vaddr, size, off in loads if vaddr <= value < vaddr + size), None)
-    if strtab is None:
+    if not entries:
         return ()
-    return tuple(data[strtab + e : _end(data, strtab + e)].decode() for e in entries)
+    if strtab is None:
+        raise _Damaged("it names libraries but its string table is in no loaded segment")
+    return tuple(_name(fh, strtab + e) for e in entries)
 
 
-def _end(data: mmap.mmap, start: int) -> int:
-    end = data.find(b"\0", start)
+def _name(fh: BinaryIO, offset: int) -> str:
+    fh.seek(offset)
+    chunk = fh.read(_NAME_MAX)
+    end = chunk.find(b"\0")
     if end < 0:
-        raise ValueError("unterminated string")
-    return end
+        raise _Damaged(f"a library name at {offset} runs past the end of the file" if len(chunk) < _NAME_MAX
+                       else f"a library name at {offset} is longer than {_NAME_MAX} bytes")
+    return chunk[:end].decode(errors="replace")
 
 
 def _objects(site: Path) -> tuple[list[Path], set[str]]:

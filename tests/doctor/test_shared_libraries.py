@@ -27,13 +27,12 @@ def test_the_elf_reader_lists_what_lib_lightgbm_needs() -> None:
     assert needed(Path(__file__)) == ()  # not ELF
 
 
-def test_the_elf_reader_needs_nothing_of_empty_truncated_or_linked_files(tmp_path: Path) -> None:
+def test_the_elf_reader_needs_nothing_of_empty_short_or_linked_files(tmp_path: Path) -> None:
     from lambdaserve.runtime.system_libraries import missing_libraries
 
-    (tmp_path / "empty.so").write_bytes(b"")  # nothing to map
-    (tmp_path / "short.so").write_bytes(b"\x7fEL")
-    (tmp_path / "header.so").write_bytes(b"\x7fELF\x02\x01" + b"\0" * 10)  # cut after the ident
-    assert [needed(tmp_path / n) for n in ("empty.so", "short.so", "header.so")] == [(), (), ()]
+    (tmp_path / "empty.so").write_bytes(b"")
+    (tmp_path / "short.so").write_bytes(b"\x7fEL")  # not even ELF's magic
+    assert [needed(tmp_path / n) for n in ("empty.so", "short.so")] == [(), ()]
     site = tmp_path / "site"
     (site / "lightgbm" / "lib").mkdir(parents=True)
     shutil.copy(_lib_lightgbm(), site / "lightgbm" / "lib" / "lib_lightgbm.so")
@@ -65,3 +64,16 @@ def test_a_library_lambda_lacks_is_an_error_until_the_package_carries_it(tmp_pat
 
     [finding] = _check(root, None)
     assert finding.severity is Severity.SKIPPED
+
+
+def test_a_layer_holding_a_truncated_library_is_an_error_with_the_fix_not_a_crash(tmp_path: Path) -> None:
+    # it needed nothing as far as the reader could tell: the check said every library was found
+    root = project(tmp_path / "p")
+    site = tmp_path / "site"
+    (site / "lightgbm" / "lib").mkdir(parents=True)
+    (site / "lightgbm" / "lib" / "lib_lightgbm.so").write_bytes(_lib_lightgbm().read_bytes()[:4096])
+    [finding] = _check(root, site)
+    assert finding.severity is Severity.ERROR
+    assert finding.message.startswith(f"{site}/lightgbm/lib/lib_lightgbm.so is a damaged shared object: "
+                                      "its dynamic section")
+    assert "reinstall the package it belongs to" in finding.hint
