@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from lambdaserve.config import Config, load_config
+from lambdaserve.config import Config, load_config, project_config
 from lambdaserve.emulator.fronts import IncomingRequest, alb_event, function_url_event, http_event, rest_event
 from lambdaserve.errors import UsageError
 
@@ -42,7 +42,8 @@ def generate_event(source: str, body: str | None, path: str | None, method: str,
     if path is not None and not path.startswith("/"):
         raise UsageError(f"--path {path!r} must start with /", hint="For example --path /predict.")
     needs_body = body is None and method not in ("GET", "HEAD", "OPTIONS", "DELETE")
-    config = load_config(config_path) if needs_body or (path is None and _has_project(config_path)) else None
+    # the project is looked up once: required for the body, optional for the path alone
+    config = load_config(config_path) if needs_body else project_config(config_path) if path is None else None
     path = path if path is not None else config.api.path if config is not None else "/predict"
     if body is None:
         parsed: Any = None
@@ -73,17 +74,6 @@ def generate_event(source: str, body: str | None, path: str | None, method: str,
     else:
         event = alb_event(req)
     click.echo(json.dumps(event, indent=2))
-
-
-def _has_project(start: Path) -> bool:
-    from lambdaserve.config.load import find_config
-    from lambdaserve.errors import ConfigError
-
-    try:
-        find_config(start.resolve())
-    except ConfigError:
-        return False
-    return True
 
 
 def project_body(config: Config) -> tuple[Any, str]:

@@ -58,7 +58,20 @@ def find_config(start: Path) -> Path:
 
 
 def load_config(start: Path | str = ".") -> Config:
-    path = find_config(Path(start).resolve())
+    return _read_config(find_config(Path(start).resolve()))
+
+
+def project_config(start: Path | str = ".") -> Config | None:
+    """The project in ``start``, or None where there is no lambdaserve.toml to find; one lookup,
+    then the same errors as load_config for a file that is there."""
+    try:
+        path = find_config(Path(start).resolve())
+    except ConfigError:
+        return None
+    return _read_config(path)
+
+
+def _read_config(path: Path) -> Config:
     try:
         raw = tomllib.loads(read_toml_text(path))
     except tomllib.TOMLDecodeError as exc:

@@ -82,3 +82,37 @@ def test_a_project_that_says_nothing_of_its_inputs_asks_for_a_body(tmp_path):
     done = CliRunner().invoke(cli, ["generate-event", "apigw", "--config", str(_project(tmp_path, False))])
     assert done.exit_code == EXIT_USAGE, done.output
     assert "--body" in done.output and "Traceback" not in done.output
+
+
+def _lookups(args: list[str]) -> tuple[int, dict]:
+    """How many times the command looked up lambdaserve.toml (find_config's calls, counted by a
+    profile hook: nothing of ours is replaced), and its event."""
+    import sys
+
+    from lambdaserve.config.load import find_config
+
+    calls = 0
+
+    def count(frame, event, _arg):  # noqa: ANN001, ANN202  (sys.setprofile's signature)
+        nonlocal calls
+        if event == "call" and frame.f_code is find_config.__code__:
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        done = CliRunner().invoke(cli, ["generate-event", "apigw", *args])
+    finally:
+        sys.setprofile(None)
+    assert done.exit_code == 0, done.output
+    return calls, json.loads(done.stdout)
+
+
+def test_the_project_is_looked_up_once(tmp_path):
+    # a GET's path came from the project after a lookup that only asked whether there was one
+    project = _project(tmp_path / "p")
+    calls, event = _lookups(["--config", str(project), "--method", "GET"])
+    assert (calls, event["path"]) == (1, "/score")
+    calls, event = _lookups(["--config", str(tmp_path), "--method", "GET"])  # no project: the default
+    assert (calls, event["path"]) == (1, "/predict")
+    calls, event = _lookups(["--config", str(project)])  # a body: the project is required
+    assert (calls, json.loads(event["body"])) == (1, {"data": [[0.0, 0.0, 0.0]]})
