@@ -72,15 +72,18 @@ def complete_signature(signature: Signature | None, frame: Any) -> Signature:
     sample = {str(name): _from_series(str(name), frame[name]) for name in frame.columns}
     if signature is None:
         return Signature.table(tuple(sample.values()), source="model")
-    own = signature.columns or tuple(ColumnSpec(n) for n in signature.feature_names or ())
+    # A model whose one input takes NaN answers a null in any column, not only where the sample has gaps
+    takes_null = len(signature.inputs) == 1 and signature.inputs[0].nullable
+    names = signature.feature_names or ()
+    own = signature.columns or tuple(ColumnSpec(n, nullable=takes_null) for n in names)
     if not own:
         width = signature.n_features
         if width != len(sample):
             raise ConfigError(
                 f"the sample has {len(sample)} columns but the model takes {width} unnamed features",
                 hint="Pass a sample with exactly the model's columns, in training order.")
-        return replace(signature, inputs=tuple(c.tensor for c in sample.values()),
-                       columns=tuple(sample.values()))
+        seen = tuple(replace(c, nullable=c.nullable or takes_null) for c in sample.values())
+        return replace(signature, inputs=tuple(c.tensor for c in seen), columns=seen)
     # the user's name for each model column: LightGBM stores "age years" as "age_years"
     users = user_columns(tuple(c.name for c in own), sample)
     missing = [name for name, user in users.items() if user is None]

@@ -174,3 +174,53 @@ def test_init_a_lightgbm_model_txt_with_a_sample_then_invoke_with_the_users_name
     done = _run(["invoke", "--data", json.dumps(made.rows)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"predictions": made.expected["label"].tolist()}
+
+
+@pytest.mark.slow
+def test_a_pipeline_that_imputes_takes_null_in_every_column_not_only_where_the_sample_has_gaps(
+        tmp_path: Path) -> None:
+    """The local pipeline answers a NaN in any column (its imputer fills it), so the served table
+    must too: a column with no gap in the sample is nullable all the same."""
+    import joblib
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from lambdaserve.config import load_config, runtime_env
+    from lambdaserve.runtime.app import Runtime
+    from lambdaserve.runtime.loaders import load_model
+    from lambdaserve.runtime.settings import RuntimeSettings
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 9, 80), "income": rng.normal(50, 12, 80)})
+    labels = np.where(frame.age + frame.income > 90, "yes", "no")
+    frame.loc[::7, "income"] = np.nan  # the sample's only gaps: in income
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(frame, labels)
+    joblib.dump(model, tmp_path / "model.joblib")
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    done = _run(["init", "--model", "model.joblib", "--sample", "train.csv"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    assert [c.get("nullable") for c in raw["signature"]["columns"]] == [True, True]
+
+    settings = RuntimeSettings.from_env(runtime_env(load_config(tmp_path / "lambdaserve.toml")))
+    runtime = Runtime(load_model(settings), settings)
+    records = [{"age": None, "income": 61.0}, {"age": 52.0, "income": None}, {"age": 30.0, "income": 40.0}]
+    expected = model.predict(pd.DataFrame(records).astype(float)).tolist()
+    served = answer(runtime.handle(http_event({"data": records}), Context()))
+    assert served == (200, {"predictions": expected})
+
+
+@pytest.mark.slow
+def test_a_model_that_refuses_nan_keeps_null_refused_where_the_sample_has_no_gap(tmp_path: Path) -> None:
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"age": rng.normal(40, 9, 60), "income": rng.normal(50, 12, 60)})
+    joblib.dump(LogisticRegression().fit(frame, frame.age > 40), tmp_path / "model.joblib")
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    done = _run(["init", "--model", "model.joblib", "--sample", "train.csv"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    raw = tomllib.loads((tmp_path / "lambdaserve.toml").read_text())
+    assert [c.get("nullable") for c in raw["signature"]["columns"]] == [None, None]
