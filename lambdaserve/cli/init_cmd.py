@@ -96,15 +96,19 @@ def _needs(model: Path, framework: str, predictor: str, sample: dict[str, list[A
     return model_needs(model, framework, env=env, local_roots=roots, sample=sample)
 
 
-def _declared(target: Path) -> Signature | None:
+def _declared(target: Path, model: Path, predictor: str) -> Signature | None:
     """The inputs or columns a user declared in the lambdaserve.toml that `init --force` replaces,
-    for a custom predictor that cannot describe itself (what init's "declare [signature]" note asks)."""
+    for a custom predictor that cannot describe itself (what init's "declare [signature]" note asks);
+    only when that file is for the same model and predictor: another's inputs would be a lie."""
     if not target.is_file():
         return None
     try:
-        signature = load_config(target).signature
+        config = load_config(target)
     except LambdaServeError:  # a broken file is being replaced: nothing declared to keep
         return None
+    if config.model.predictor != predictor or config.model.path.resolve() != model:
+        return None
+    signature = config.signature
     return signature if signature is not None and (signature.inputs or signature.columns) else None
 
 
@@ -276,7 +280,7 @@ def init(model: Path, name: str | None, framework: str, predictor: str, python: 
     frame = read_sample(sample) if sample is not None else None
     golden: list[Any] = []
     if framework == "custom":  # loaded once, in the tracing run: this process never imports its stack
-        declared = _declared(target) if frame is None else None
+        declared = _declared(target, model, predictor) if frame is None else None
         if declared is not None:
             console.print(f"kept the [signature] declared in {target}: predict is traced with it",
                           markup=False, soft_wrap=True)

@@ -150,3 +150,19 @@ def test_init_force_keeps_the_signature_its_note_asked_to_declare_and_traces_pre
     raw = tomllib.loads(toml.read_text())
     assert raw["signature"]["inputs"] == [{"name": "x", "dtype": "float64", "shape": [-1, 2]}]
     assert raw["function"]["requirements"] == [f"threadpoolctl=={version('threadpoolctl')}"]
+
+
+def test_init_force_for_another_predictor_keeps_no_signature_declared_for_the_old_one(tmp_path: Path) -> None:
+    """The declared inputs belong to the predictor they were written for: another one traced and
+    written with them would be told rows it does not take."""
+    project = _project(tmp_path, "init_old_predictor", UNDECLARED)
+    (project / "init_new_predictor.py").write_text(textwrap.dedent(UNDECLARED.replace('"x"', '"features"')))
+    assert _init(project, "--predictor", "init_old_predictor:Predictor").exit_code == 0
+    toml = project / "lambdaserve.toml"
+    declared = '[signature]\ninputs = [{ name = "x", dtype = "float64", shape = [-1, 2] }]\n'
+    text = toml.read_text().replace("[signature]\n", declared, 1)
+    toml.write_text(text.replace("\ninputs = []\n", "\n", 1))
+    again = _init(project, "--predictor", "init_new_predictor:Predictor", "--force")
+    assert again.exit_code == 0, again.output
+    assert "kept the [signature]" not in again.output
+    assert tomllib.loads(toml.read_text())["signature"].get("inputs", []) == []
