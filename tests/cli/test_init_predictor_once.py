@@ -130,6 +130,13 @@ class Predictor:
 '''
 
 
+def _declare_x(toml: Path) -> None:
+    """What init's note asks: [signature] inputs declared by hand in the lambdaserve.toml init wrote."""
+    declared = '[signature]\ninputs = [{ name = "x", dtype = "float64", shape = [-1, 2] }]\n'
+    text = toml.read_text().replace("[signature]\n", declared, 1)
+    toml.write_text(text.replace("\ninputs = []\n", "\n", 1))
+
+
 def test_init_force_keeps_the_signature_its_note_asked_to_declare_and_traces_predict_with_it(
         tmp_path: Path) -> None:
     project = _project(tmp_path, "init_declared", UNDECLARED)
@@ -140,9 +147,7 @@ def test_init_force_keeps_the_signature_its_note_asked_to_declare_and_traces_pre
             "and run `lambdaserve init --force` again") in said, said
     toml = project / "lambdaserve.toml"
     assert tomllib.loads(toml.read_text())["function"]["requirements"] == []  # predict's import unseen
-    declared = '[signature]\ninputs = [{ name = "x", dtype = "float64", shape = [-1, 2] }]\n'
-    text = toml.read_text().replace("[signature]\n", declared, 1)
-    toml.write_text(text.replace("\ninputs = []\n", "\n", 1))
+    _declare_x(toml)
     again = _init(project, "--predictor", "init_declared:Predictor", "--force")
     assert again.exit_code == 0, again.output
     assert "kept the [signature] declared in" in again.output
@@ -159,9 +164,7 @@ def test_init_force_for_another_predictor_keeps_no_signature_declared_for_the_ol
     (project / "init_new_predictor.py").write_text(textwrap.dedent(UNDECLARED.replace('"x"', '"features"')))
     assert _init(project, "--predictor", "init_old_predictor:Predictor").exit_code == 0
     toml = project / "lambdaserve.toml"
-    declared = '[signature]\ninputs = [{ name = "x", dtype = "float64", shape = [-1, 2] }]\n'
-    text = toml.read_text().replace("[signature]\n", declared, 1)
-    toml.write_text(text.replace("\ninputs = []\n", "\n", 1))
+    _declare_x(toml)
     again = _init(project, "--predictor", "init_new_predictor:Predictor", "--force")
     assert again.exit_code == 0, again.output
     assert "kept the [signature]" not in again.output
