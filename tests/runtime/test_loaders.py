@@ -152,7 +152,21 @@ def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Pat
     (output,) = model.signature.outputs
     assert (output.name, output.dtype, output.shape) == ("prediction", "int64", (None,))
     answer = np.asarray(model.predict({"input": x[:5].tolist()})["prediction"])
-    assert answer.dtype.kind == "i" and answer.tolist() == estimator.predict(x[:5]).tolist()
+    # the dtype the signature names: KMeans answers int32, which the OIP answer called INT32
+    assert answer.dtype == np.int64 and answer.tolist() == estimator.predict(x[:5]).tolist()
+
+
+def test_a_classifier_with_int32_labels_answers_int64_as_its_signature_says(tmp_path: Path) -> None:
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.random.default_rng(3).normal(size=(30, 2))
+    estimator = LogisticRegression().fit(x, (x[:, 0] > 0).astype(np.int32))
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    assert model.signature.outputs[0].dtype == "int64"
+    label = np.asarray(model.predict({"input": x[:4].tolist()})["label"])
+    assert label.dtype == np.int64 and label.tolist() == estimator.predict(x[:4]).tolist()
 
 
 def _multi_output_classifiers() -> list[tuple[Any, Any]]:

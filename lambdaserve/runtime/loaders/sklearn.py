@@ -361,9 +361,9 @@ class SklearnModel:
             # numpy's warning before the overflow that _overflow_is_a_client_error answers with a 400
             warnings.filterwarnings("ignore", message="overflow encountered in cast", category=RuntimeWarning)
             if probabilities and self.signature.output_classes:
-                return self._per_output_answer(features)
-            return estimator_answer(self.estimator, features, classifier=self._is_classifier,
-                                    probabilities=probabilities)
+                return _int64(self._per_output_answer(features))
+            return _int64(estimator_answer(self.estimator, features, classifier=self._is_classifier,
+                                           probabilities=probabilities))
 
     def _per_output_answer(self, features: Any) -> dict[str, Any]:
         """A multi-output classifier's labels, and predict_proba's arrays one output each."""
@@ -390,6 +390,16 @@ class SklearnModel:
 
             found["skops"] = skops.__version__
         return found
+
+
+def _int64(answer: dict[str, Any]) -> dict[str, Any]:
+    """Integer answers as int64, the dtype the signature names for every integer (_label_dtype):
+    KMeans answers int32 clusters, and the Open Inference Protocol's datatype follows the array's."""
+    for name, value in answer.items():
+        kind = getattr(getattr(value, "dtype", None), "kind", None)
+        if kind == "u" or (kind == "i" and value.dtype.itemsize != 8):
+            answer[name] = value.astype("int64")
+    return answer
 
 
 def load(settings: RuntimeSettings) -> SklearnModel:
