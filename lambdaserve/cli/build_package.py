@@ -15,6 +15,7 @@ from lambdaserve.cli import dev_compare
 from lambdaserve.cli.build_proof import Proof, TrimNotVerified, prove_and_record, prove_and_record_image
 from lambdaserve.cli.dev_compare import DevRun
 from lambdaserve.config import Config
+from lambdaserve.errors import LambdaServeError
 from lambdaserve.package.deps import watch_parts
 from lambdaserve.package.image import ImageBuild, build_image
 from lambdaserve.package.needs import check_model_needs
@@ -66,6 +67,9 @@ def zip_built_and_proved(config: Config, say: Say, *, data: str | None = None,
             proof = prove_and_record(config, result, data=data, log=say.progress, dev=dev)
         except TrimNotVerified as exc:
             result, proof = _built_again(config, say, result, exc, data, dev)
+        except LambdaServeError:  # a proof that fails: the layer is cached for the build after the fix
+            watch_parts(say.warn, wait=True)
+            raise
     finally:
         if dev is not None:
             dev.stop()
@@ -134,5 +138,5 @@ def image_built_and_proved(config: Config, say: Say, *,
     say.summary(proved_line(proof, "the image"))
     for note in [*built.warnings, *proof.notes]:
         say.warn(note)
-    watch_parts(say.warn)
+    watch_parts(say.warn, wait=True)
     return built, proof
