@@ -88,11 +88,16 @@ def _try_lines(config: Config, base: str, url: str, key: str = "") -> list[str]:
     return lines
 
 
+def _checks_keys(config: Config, api: str | None) -> bool:
+    """Whether the local API checks x-api-key: api.auth = "api_key" on a REST API."""
+    return config.api.auth == "api_key" and (api or config.api.type) == "rest"
+
+
 def refuse_unchecked_keys(config: Config, api: str | None, front: str, given: tuple[str, ...]) -> None:
     """--api-key where nothing checks keys is a usage mistake: the API would look protected."""
-    kind = api or config.api.type
-    if not given or (config.api.auth == "api_key" and kind == "rest" and front == "api"):
+    if not given or (_checks_keys(config, api) and front == "api"):
         return
+    kind = api or config.api.type
     other = "an HTTP API" if kind == "http" else f"--front {front}"
     why = (f"api.auth is {config.api.auth!r}" if config.api.auth != "api_key"
            else f"API keys belong to REST APIs, not {other}")
@@ -103,7 +108,7 @@ def refuse_unchecked_keys(config: Config, api: str | None, front: str, given: tu
 
 def _keys(config: Config, api: str | None, given: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     """The API keys the local REST API wants (none unless api.auth = api_key), and whether new."""
-    if config.api.auth != "api_key" or (api or config.api.type) != "rest":
+    if not _checks_keys(config, api):
         return (), False
     return local_api_keys(given)
 
