@@ -63,9 +63,9 @@ def needed(path: Path) -> tuple[str, ...]:
             head = fh.read(_EHDR)
             if head[:4] != b"\x7fELF":
                 return ()
-            if len(head) < 6 or head[4] != 2 or head[5] != 1:  # ELFCLASS64, ELFDATA2LSB
-                if len(head) < 6:
-                    raise _Damaged(f"{len(head)} bytes, shorter than the ELF identification")
+            if len(head) < 6:
+                raise _Damaged(f"{len(head)} bytes, shorter than the ELF identification")
+            if head[4] != 2 or head[5] != 1:  # not ELFCLASS64, ELFDATA2LSB
                 return ()
             if len(head) < _EHDR:
                 raise _Damaged(f"{len(head)} bytes, shorter than an ELF64 header ({_EHDR})")
