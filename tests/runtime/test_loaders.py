@@ -97,6 +97,14 @@ def test_sklearn_regressor_gives_predictions_and_no_probabilities(tmp_path: Path
         model.predict({"input": made.rows}, probabilities=True)
 
 
+def _loaded(estimator: Any, folder: Path) -> Any:
+    """A fitted estimator saved with joblib in ``folder`` and loaded as the function loads it."""
+    import joblib
+
+    joblib.dump(estimator, folder / "model.joblib")
+    return load_model(runtime_settings(folder / "model.joblib"))
+
+
 def _multi_output_models() -> list[Any]:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.linear_model import Ridge
@@ -118,13 +126,10 @@ def _multi_output_models() -> list[Any]:
 def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, index: int) -> None:
     # /metadata and /openapi.json said one float per row for MultiOutputRegressor, and float64 for
     # a multi-output classifier's string labels: a client built from them would misread the answer
-    import joblib
-
     estimator, y = _multi_output_models()[index]
     x = np.random.default_rng(1).normal(size=(40, 4))
     estimator.fit(x, y)
-    joblib.dump(estimator, tmp_path / "model.joblib")
-    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    model = _loaded(estimator, tmp_path)
     answer = model.predict({"input": x[:3].tolist()})
     output = model.signature.outputs[0]  # a classifier's probabilities follow, one output each
     assert (output.name, output.shape) == ("prediction", (None, 2))
@@ -136,7 +141,6 @@ def test_a_multi_output_models_signature_says_what_it_answers(tmp_path: Path, in
 @pytest.mark.parametrize("kind", ["kmeans", "isolation-forest", "scaled-kmeans"])
 def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Path, kind: str) -> None:
     # /metadata said float64 for KMeans' clusters and IsolationForest's -1/1, answered as integers
-    import joblib
     from sklearn.cluster import KMeans
     from sklearn.ensemble import IsolationForest
     from sklearn.pipeline import make_pipeline
@@ -147,8 +151,7 @@ def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Pat
             "scaled-kmeans": lambda: make_pipeline(StandardScaler(), KMeans(3, n_init=1, random_state=0))}
     x = np.random.default_rng(2).normal(size=(40, 2))
     estimator = made[kind]().fit(x)
-    joblib.dump(estimator, tmp_path / "model.joblib")
-    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    model = _loaded(estimator, tmp_path)
     (output,) = model.signature.outputs
     assert (output.name, output.dtype, output.shape) == ("prediction", "int64", (None,))
     answer = np.asarray(model.predict({"input": x[:5].tolist()})["prediction"])
@@ -157,13 +160,11 @@ def test_an_unsupervised_models_signature_says_it_answers_integers(tmp_path: Pat
 
 
 def test_a_classifier_with_int32_labels_answers_int64_as_its_signature_says(tmp_path: Path) -> None:
-    import joblib
     from sklearn.linear_model import LogisticRegression
 
     x = np.random.default_rng(3).normal(size=(30, 2))
     estimator = LogisticRegression().fit(x, (x[:, 0] > 0).astype(np.int32))
-    joblib.dump(estimator, tmp_path / "model.joblib")
-    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    model = _loaded(estimator, tmp_path)
     assert model.signature.outputs[0].dtype == "int64"
     label = np.asarray(model.predict({"input": x[:4].tolist()})["label"])
     assert label.dtype == np.int64 and label.tolist() == estimator.predict(x[:4]).tolist()
@@ -187,15 +188,12 @@ def _multi_output_classifiers() -> list[tuple[Any, Any]]:
 @pytest.mark.parametrize("index", range(4))
 def test_a_multi_output_classifier_answers_each_outputs_probabilities(tmp_path: Path, index: int) -> None:
     # it was a 400; predict_proba answers one array per output, a column per class of that output
-    import joblib
-
     from tests.runtime.support import Context, answer, http_event, runtime
 
     estimator, y = _multi_output_classifiers()[index]
     x = np.random.default_rng(1).normal(size=(40, 4))
     estimator.fit(x, y)
-    joblib.dump(estimator, tmp_path / "model.joblib")
-    rt, _ = runtime(load_model(runtime_settings(tmp_path / "model.joblib")))
+    rt, _ = runtime(_loaded(estimator, tmp_path))
     rows = x[:5].tolist()
     want = estimator.predict_proba(np.asarray(rows, dtype=np.float32))
     classes = [c.tolist() for c in estimator.classes_]
@@ -230,7 +228,6 @@ def test_a_multi_output_classifier_answers_each_outputs_probabilities(tmp_path: 
 
 def test_a_classifier_chain_asked_for_probabilities_says_why_not(tmp_path: Path) -> None:
     # its predict_proba gives P(label 1) per output, not each output's classes: nothing to serve as such
-    import joblib
     from sklearn.linear_model import LogisticRegression
     from sklearn.multioutput import ClassifierChain
 
@@ -238,8 +235,7 @@ def test_a_classifier_chain_asked_for_probabilities_says_why_not(tmp_path: Path)
 
     x = np.random.default_rng(1).normal(size=(40, 4))
     estimator = ClassifierChain(LogisticRegression()).fit(x, np.c_[x[:, 0] > 0, x[:, 1] > 0].astype(int))
-    joblib.dump(estimator, tmp_path / "model.joblib")
-    model = load_model(runtime_settings(tmp_path / "model.joblib"))
+    model = _loaded(estimator, tmp_path)
     assert not model.signature.has_proba and [t.name for t in model.signature.outputs] == ["prediction"]
     with pytest.raises(RequestError) as refused:
         read_request({"data": [[0, 0, 0, 0]]}, model.signature, query_probabilities="true")
